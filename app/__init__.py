@@ -1,0 +1,1 @@
+"""zerodraft: the drafting platform of the ASEAN Drafting Working Group on forced criminality."""

@@ -1,0 +1,106 @@
+"""JSON API: who am I, the working group's delegations, and personal API tokens."""
+
+from typing import Annotated
+
+from fastapi import Request
+from sqlalchemy import select
+
+from app.accounts import service
+from app.accounts.permissions import Action
+from app.accounts.schemas import (
+    DelegationOut,
+    GroupDelegation,
+    MeOut,
+    NewTokenOut,
+    TokenCreate,
+    TokenOut,
+)
+from app.accounts.service import Principal
+from app.models import ApiToken, Body, Delegation, MemberState, User
+from app.web.api_common import api_router, errors
+from app.web.deps import Allow, DbSession, Now, actor_for
+
+router = api_router("", "accounts")
+
+
+@router.get("/me", responses=errors())
+def me(principal: Annotated[Principal, Allow(Action.READ_OWN_ACCOUNT)]) -> MeOut:
+    """The person behind the token or session, their role and delegations."""
+    acting = principal.acting_delegation
+    return MeOut(
+        email=principal.email,
+        name=principal.name,
+        role=principal.role,
+        delegations=[DelegationOut(code=d.code, name=d.name) for d in principal.delegations],
+        acting_delegation=DelegationOut(code=acting.code, name=acting.name) if acting else None,
+    )
+
+
+@router.get("/delegations", responses=errors())
+def delegations(
+    db: DbSession, _: Annotated[Principal, Allow(Action.READ_GROUP)]
+) -> list[GroupDelegation]:
+    """The delegations of the working group (member state + body)."""
+    rows = db.execute(
+        select(Delegation.code, MemberState.name, Body.code)
+        .join(MemberState, MemberState.id == Delegation.state_id)
+        .join(Body, Body.id == Delegation.body_id)
+        .order_by(Delegation.code)
+    ).all()
+    return [
+        GroupDelegation(code=code, name=f"{state} - {body}", state=state, body=body)
+        for code, state, body in rows
+    ]
+
+
+def _token_out(token: ApiToken) -> TokenOut:
+    return TokenOut(
+        id=token.id,
+        name=token.name,
+        prefix=token.prefix,
+        created_at=token.created_at,
+        last_used_at=token.last_used_at,
+        revoked_at=token.revoked_at,
+    )
+
+
+@router.get("/me/tokens", responses=errors())
+def list_tokens(
+    db: DbSession, principal: Annotated[Principal, Allow(Action.MANAGE_OWN_TOKENS)]
+) -> list[TokenOut]:
+    """Your personal API tokens (never the secret itself)."""
+    return [_token_out(t) for t in service.list_tokens(db, principal.user_id)]
+
+
+@router.post("/me/tokens", status_code=201, responses=errors(409))
+def create_token(
+    body: TokenCreate,
+    request: Request,
+    db: DbSession,
+    now: Now,
+    principal: Annotated[Principal, Allow(Action.MANAGE_OWN_TOKENS)],
+) -> NewTokenOut:
+    """Create a personal API token. The token is in this response only."""
+    user = db.get(User, principal.user_id)
+    assert user is not None
+    token, raw = service.create_token(
+        db, actor_for(principal, request), user=user, name=body.name, now=now
+    )
+    return NewTokenOut(**_token_out(token).model_dump(), token=raw)
+
+
+@router.post("/me/tokens/{token_id}/revoke", responses=errors(404, 409))
+def revoke_token(
+    token_id: int,
+    request: Request,
+    db: DbSession,
+    now: Now,
+    principal: Annotated[Principal, Allow(Action.MANAGE_OWN_TOKENS)],
+) -> TokenOut:
+    """Revoke one of your API tokens; it stops working at once."""
+    service.revoke_token(
+        db, actor_for(principal, request), user_id=principal.user_id, token_id=token_id, now=now
+    )
+    token = db.get(ApiToken, token_id)
+    assert token is not None
+    return _token_out(token)

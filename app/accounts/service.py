@@ -1,0 +1,359 @@
+"""Accounts: people, their delegations, log-in sessions, API tokens and log-in throttling.
+
+Everything that must hold across several app instances (sessions, throttles, tokens) lives in the
+database; nothing here keeps state in process memory.
+"""
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from app.accounts.passwords import digest, hash_password, new_token, verify_password
+from app.audit.service import Actor, record
+from app.config import Settings
+from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from app.models import (
+    ApiToken,
+    AuthSession,
+    Body,
+    Delegation,
+    LoginAttempt,
+    Membership,
+    MemberState,
+    Role,
+    User,
+)
+
+TOKEN_PREFIX = "zd_"  # noqa: S105 - a visible prefix, not a secret
+# last_seen_at is written at most this often, so that reading pages is not a stream of writes.
+TOUCH_EVERY = timedelta(minutes=1)
+MIN_PASSWORD_LENGTH = 10
+
+
+@dataclass(frozen=True, slots=True)
+class DelegationRef:
+    id: int
+    code: str
+    name: str
+
+
+@dataclass(slots=True)
+class Principal:
+    """The person making a request, with the delegations they may speak for."""
+
+    user_id: int
+    email: str
+    name: str
+    role: Role
+    delegations: list[DelegationRef] = field(default_factory=list)
+    acting_delegation_id: int | None = None
+    session_id: str | None = None
+    csrf_token: str | None = None
+    via_token: bool = False
+    token_id: int | None = None
+    needs_touch: bool = False
+
+    @property
+    def acting_delegation(self) -> DelegationRef | None:
+        for d in self.delegations:
+            if d.id == self.acting_delegation_id:
+                return d
+        return self.delegations[0] if self.delegations else None
+
+    def delegation_for(self, code: str | None) -> DelegationRef | None:
+        """The delegation an action is taken for: the named one, which must be the person's own."""
+        if code is None:
+            return self.acting_delegation
+        for d in self.delegations:
+            if d.code == code:
+                return d
+        raise PermissionDenied(f"you do not speak for delegation {code}", field="delegation")
+
+    def actor(self, request_id: str | None, delegation: DelegationRef | None = None) -> Actor:
+        chosen = delegation or self.acting_delegation
+        return Actor(self.user_id, chosen.id if chosen else None, request_id)
+
+
+@dataclass(frozen=True, slots=True)
+class LoginOutcome:
+    principal: Principal | None
+    cookie_value: str | None
+    error: str | None
+    throttled: bool = False
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def delegation_refs(session: Session, user_ids: Sequence[int]) -> dict[int, list[DelegationRef]]:
+    rows = session.execute(
+        select(Membership.user_id, Delegation.id, Delegation.code, MemberState.name, Body.code)
+        .join(Delegation, Delegation.id == Membership.delegation_id)
+        .join(MemberState, MemberState.id == Delegation.state_id)
+        .join(Body, Body.id == Delegation.body_id)
+        .where(Membership.user_id.in_(user_ids))
+        .order_by(Delegation.code)
+    ).all()
+    refs: dict[int, list[DelegationRef]] = {uid: [] for uid in user_ids}
+    for user_id, d_id, d_code, state, body in rows:
+        refs[user_id].append(DelegationRef(d_id, d_code, f"{state} - {body}"))
+    return refs
+
+
+def _principal(session: Session, user: User, **kwargs: object) -> Principal:
+    refs = delegation_refs(session, [user.id])[user.id]
+    return Principal(user.id, user.email, user.name, user.role, refs, **kwargs)  # type: ignore[arg-type]
+
+
+def find_delegation(session: Session, code: str) -> Delegation:
+    delegation = session.scalar(select(Delegation).where(Delegation.code == code.upper()))
+    if delegation is None:
+        raise NotFound(f"no delegation with code {code}", field="delegation")
+    return delegation
+
+
+def add_user(
+    session: Session,
+    actor: Actor,
+    *,
+    email: str,
+    name: str,
+    role: Role,
+    password: str | None,
+    delegation_codes: Sequence[str] = (),
+    now: datetime,
+) -> User:
+    email = normalise_email(email)
+    if "@" not in email or len(email) > 254:
+        raise InvalidInput(f"{email!r} is not an e-mail address", field="email")
+    if not name.strip():
+        raise InvalidInput("name must not be empty", field="name")
+    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"password must be at least {MIN_PASSWORD_LENGTH} characters", field="password"
+        )
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise Conflict(f"a user with e-mail {email} already exists", field="email")
+    if role is Role.MEMBER and not delegation_codes:
+        raise InvalidInput("a member must belong to at least one delegation", field="delegation")
+    delegations = [find_delegation(session, code) for code in delegation_codes]
+    user = User(
+        email=email,
+        name=name.strip(),
+        role=role,
+        password_hash=hash_password(password) if password else None,
+        is_active=True,
+        created_at=now,
+    )
+    session.add(user)
+    session.flush()
+    for delegation in delegations:
+        session.add(Membership(user_id=user.id, delegation_id=delegation.id))
+    record(
+        session,
+        actor,
+        action="user.add",
+        object_type="user",
+        object_id=user.id,
+        details={"email": email, "role": role.value, "delegations": list(delegation_codes)},
+        at=now,
+    )
+    return user
+
+
+def get_user_by_email(session: Session, email: str) -> User:
+    user = session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        raise NotFound(f"no user with e-mail {normalise_email(email)}", field="email")
+    return user
+
+
+def end_sessions(session: Session, user_id: int, now: datetime) -> None:
+    session.execute(
+        update(AuthSession)
+        .where(AuthSession.user_id == user_id, AuthSession.ended_at.is_(None))
+        .values(ended_at=now)
+    )
+
+
+def disable_user(session: Session, actor: Actor, *, email: str, now: datetime) -> User:
+    user = get_user_by_email(session, email)
+    if not user.is_active:
+        raise Conflict(f"{user.email} is already disabled")
+    user.disable(now=now)
+    end_sessions(session, user.id, now)
+    record(session, actor, action="user.disable", object_type="user", object_id=user.id, at=now)
+    return user
+
+
+def _recent_failures(session: Session, email: str, since: datetime) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(LoginAttempt)
+            .where(LoginAttempt.email == email, LoginAttempt.at >= since)
+        )
+        or 0
+    )
+
+
+def log_in(
+    session: Session, *, email: str, password: str, ip: str, now: datetime, settings: Settings
+) -> LoginOutcome:
+    """Check a password and open a session. Unknown e-mail and wrong password look the same."""
+    email = normalise_email(email)[:254]
+    window_start = now - timedelta(minutes=settings.login_window_minutes)
+    if _recent_failures(session, email, window_start) >= settings.login_max_failures:
+        return LoginOutcome(
+            None,
+            None,
+            f"Too many failed log-ins for this account. Try again in "
+            f"{settings.login_window_minutes} minutes.",
+            throttled=True,
+        )
+    user = session.scalar(select(User).where(User.email == email))
+    ok = verify_password(user.password_hash if user else None, password)
+    if user is None or not ok or not user.is_active:
+        session.add(LoginAttempt(email=email, ip=ip[:64], at=now))
+        return LoginOutcome(None, None, "The e-mail address or password is not correct.")
+    cookie_value = new_token()
+    principal = _principal(session, user)
+    auth = AuthSession(
+        id=digest(cookie_value),
+        user_id=user.id,
+        delegation_id=principal.acting_delegation.id if principal.acting_delegation else None,
+        csrf_token=secrets.token_urlsafe(32),
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + timedelta(hours=settings.session_absolute_hours),
+    )
+    session.add(auth)
+    record(session, Actor(user.id), action="session.login", object_type="user", object_id=user.id)
+    principal.session_id = auth.id
+    principal.csrf_token = auth.csrf_token
+    principal.acting_delegation_id = auth.delegation_id
+    return LoginOutcome(principal, cookie_value, None)
+
+
+def principal_for_session(
+    session: Session, cookie_value: str, *, now: datetime, settings: Settings
+) -> Principal | None:
+    auth = session.get(AuthSession, digest(cookie_value))
+    if auth is None:
+        return None
+    idle = timedelta(minutes=settings.session_idle_minutes)
+    if not auth.is_live(now=now, idle=idle):
+        return None
+    user = session.get(User, auth.user_id)
+    if user is None or not user.is_active:
+        return None
+    principal = _principal(
+        session,
+        user,
+        acting_delegation_id=auth.delegation_id,
+        session_id=auth.id,
+        csrf_token=auth.csrf_token,
+    )
+    principal.needs_touch = now - auth.last_seen_at >= TOUCH_EVERY
+    return principal
+
+
+def touch(session: Session, principal: Principal, *, now: datetime) -> None:
+    """Record activity; read requests run this in a short write transaction of its own."""
+    if principal.session_id is not None:
+        session.execute(
+            update(AuthSession)
+            .where(AuthSession.id == principal.session_id)
+            .values(last_seen_at=now)
+        )
+    if principal.token_id is not None:
+        session.execute(
+            update(ApiToken).where(ApiToken.id == principal.token_id).values(last_used_at=now)
+        )
+
+
+def log_out(session: Session, session_id: str, *, now: datetime) -> None:
+    auth = session.get(AuthSession, session_id)
+    if auth is not None and auth.ended_at is None:
+        auth.ended_at = now
+        record(
+            session,
+            Actor(auth.user_id),
+            action="session.logout",
+            object_type="user",
+            object_id=auth.user_id,
+        )
+
+
+def switch_delegation(session: Session, principal: Principal, code: str) -> DelegationRef:
+    chosen = principal.delegation_for(code)
+    assert chosen is not None
+    auth = session.get(AuthSession, principal.session_id) if principal.session_id else None
+    if auth is not None:
+        auth.delegation_id = chosen.id
+    principal.acting_delegation_id = chosen.id
+    return chosen
+
+
+def create_token(
+    session: Session, actor: Actor, *, user: User, name: str, now: datetime
+) -> tuple[ApiToken, str]:
+    if not user.is_active:
+        raise Conflict(f"{user.email} is disabled; enable the account before issuing a token")
+    name = name.strip() or "API token"
+    if len(name) > 100:
+        raise InvalidInput("token name must be at most 100 characters", field="name")
+    raw = new_token(TOKEN_PREFIX)
+    token = ApiToken(
+        user_id=user.id, name=name, token_hash=digest(raw), prefix=raw[:10], created_at=now
+    )
+    session.add(token)
+    session.flush()
+    record(
+        session,
+        actor,
+        action="token.create",
+        object_type="api_token",
+        object_id=token.id,
+        details={"user_id": user.id, "name": name},
+        at=now,
+    )
+    return token, raw
+
+
+def list_tokens(session: Session, user_id: int) -> Sequence[ApiToken]:
+    return session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id)
+    ).all()
+
+
+def revoke_token(
+    session: Session, actor: Actor, *, user_id: int, token_id: int, now: datetime
+) -> None:
+    token = session.get(ApiToken, token_id)
+    if token is None or token.user_id != user_id:
+        raise NotFound(f"no API token {token_id}")
+    if token.revoked_at is not None:
+        raise Conflict(f"API token {token.prefix}... is already revoked")
+    token.revoked_at = now
+    record(
+        session, actor, action="token.revoke", object_type="api_token", object_id=token.id, at=now
+    )
+
+
+def principal_for_token(session: Session, raw: str, *, now: datetime) -> Principal | None:
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(raw)))
+    if token is None or token.revoked_at is not None:
+        return None
+    user = session.get(User, token.user_id)
+    if user is None or not user.is_active:
+        return None
+    principal = _principal(session, user, via_token=True)
+    principal.token_id = token.id
+    principal.needs_touch = token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY
+    return principal

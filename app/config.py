@@ -1,0 +1,73 @@
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "dev-insecure-key"}
+DEFAULT_DATA_DIR = Path("data")
+
+
+class Settings(BaseSettings):
+    """Every setting, read from ZERODRAFT_* environment variables or a .env file."""
+
+    model_config = SettingsConfigDict(env_prefix="ZERODRAFT_", env_file=".env", extra="ignore")
+
+    mode: Literal["development", "production", "demo", "test"] = Field(
+        "development", description="production refuses a missing or placeholder secret key"
+    )
+    database_url: str = Field(
+        "", description="SQLAlchemy URL; empty means a SQLite file in the data folder"
+    )
+    data_dir: Path = Field(DEFAULT_DATA_DIR, description="where the SQLite file and exports live")
+    secret_key: str = Field("dev-insecure-key", description="signs CSRF tokens; set in production")
+    classification: str = Field("RESTRICTED", description="marking shown on every page and export")
+    working_group_name: str = Field(
+        "ASEAN Drafting Working Group on Forced Criminality",
+        description="shown in the page header and on export covers",
+    )
+    time_zone: str = Field("Asia/Jakarta", description="default time zone for dates and deadlines")
+    session_idle_minutes: int = Field(120, ge=1, description="log out after this much inactivity")
+    session_absolute_hours: int = Field(12, ge=1, description="log out this long after log-in")
+    login_max_failures: int = Field(5, ge=1, description="failures per e-mail before 429")
+    login_window_minutes: int = Field(15, ge=1, description="window for counting log-in failures")
+    secure_cookies: bool | None = Field(
+        None, description="force the Secure cookie flag; default: on when the request is https"
+    )
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _production_needs_a_secret(self) -> "Settings":
+        if self.mode == "production" and (
+            self.secret_key.strip().lower() in PLACEHOLDER_SECRETS or len(self.secret_key) < 32
+        ):
+            raise ValueError(
+                "ZERODRAFT_SECRET_KEY must be set to a random value of at least 32 characters "
+                "in production mode"
+            )
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'zerodraft.sqlite3').as_posix()}"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,127 @@
+"""The application factory: routers, error handlers, middleware, static files."""
+
+import gc
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.accounts import api as accounts_api
+from app.accounts import pages as accounts_pages
+from app.config import Settings, get_settings
+from app.db import Database, utcnow
+from app.errors import DomainError, NotAuthenticated
+from app.register import api as register_api
+from app.register import pages as register_pages
+from app.web.deps import DbRoute
+from app.web.middleware import RequestContext
+from app.web.templating import render
+
+log = logging.getLogger("zerodraft")
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith(("/api/", "/healthz"))
+
+
+def _error_response(request: Request, status: int, error: str, detail: str, **extra: Any) -> Response:
+    if _wants_json(request):
+        body = {"error": error, "detail": detail} | {k: v for k, v in extra.items() if v is not None}
+        return JSONResponse(body, status_code=status)
+    return render(request, "error.html", {"status": status, "error": error, "detail": detail}, status)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        if isinstance(exc, NotAuthenticated) and not _wants_json(request):
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+        return _error_response(request, exc.status_code, exc.error, exc.detail, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        problems = []
+        first_field = None
+        for err in exc.errors():
+            loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header")]
+            where = ".".join(loc) or "request"
+            first_field = first_field or where
+            problems.append(f"{where}: {err.get('msg', 'invalid')}")
+        return _error_response(
+            request, 422, "invalid", "; ".join(problems) or "invalid request", field=first_field
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        names = {404: "not_found", 405: "method_not_allowed"}
+        return _error_response(
+            request, exc.status_code, names.get(exc.status_code, "error"), str(exc.detail)
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def integrity_error(request: Request, exc: IntegrityError) -> Response:
+        log.warning("integrity error: %s", exc.orig)
+        return _error_response(
+            request, 409, "conflict", "the change conflicts with data saved at the same time; retry"
+        )
+
+    @app.exception_handler(OperationalError)
+    async def database_down(request: Request, exc: DBAPIError) -> Response:
+        log.error("database unavailable: %s", exc.orig)
+        response = _error_response(
+            request, 503, "unavailable", "the database is unavailable; try again in a moment"
+        )
+        response.headers["Retry-After"] = "5"
+        return response
+
+
+def create_app(settings: Settings | None = None, clock: Callable[[], datetime] = utcnow) -> FastAPI:
+    settings = settings or get_settings()
+    database = Database(settings.effective_database_url)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Long-lived objects (routes, templates, engine) never need the cyclic collector.
+        gc.freeze()
+        yield
+        database.dispose()
+
+    app = FastAPI(
+        title="zerodraft",
+        summary="Drafting platform of the ASEAN Drafting Working Group on forced criminality",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.database = database
+    app.state.clock = clock
+    app.add_middleware(RequestContext)
+    _install_error_handlers(app)
+
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        """Liveness and database reachability."""
+        with database.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    app.include_router(accounts_api.router)
+    app.include_router(register_api.router)
+    app.include_router(accounts_pages.router)
+    app.include_router(register_pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

@@ -1,0 +1,441 @@
+"""Use cases of the register: list, read, create and revise indicators and prose sections.
+
+Reads for lists select only the columns a page shows (no ORM objects per row); writes go through
+an atomic compare-and-set on the item's version, so two people saving at once can never both win.
+"""
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.orm import Session, aliased
+
+from app.audit.service import Actor, record
+from app.errors import InvalidInput, NotFound, PreconditionFailed
+from app.models import (
+    Delegation,
+    Dimension,
+    Item,
+    ItemKind,
+    ItemStatus,
+    MemberState,
+    Revision,
+    User,
+)
+from app.models.register import CONTENT_FIELDS
+from app.text.diff import Chunk, word_diff
+
+FIELD_LABELS = {
+    "title": "Title",
+    "text": "Text",
+    "dimension_id": "Dimension",
+    "element": "Element",
+    "strength_adult": "Strength (adult)",
+    "strength_child": "Strength (child)",
+    "profiles": "Applies to",
+    "crime_types": "Crime types",
+    "intended_users": "Intended users",
+    "guidance": "Guidance note",
+    "information_sources": "Information sources",
+    "references": "References",
+    "rationale": "Rationale",
+    "status": "Status",
+}
+SECTION_FIELDS = ("title", "text", "status")
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterRow:
+    code: str
+    kind: ItemKind
+    number: int | None
+    revision: int
+    title: str | None
+    text: str
+    dimension_code: str | None
+    dimension_title: str | None
+    strength_adult: str | None
+    strength_child: str | None
+    status: ItemStatus
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RevisionView:
+    """A revision with the names a reader needs, loaded in one query."""
+
+    revision: Revision
+    item: Item
+    author_name: str | None
+    delegation_code: str | None
+    delegation_name: str | None
+    dimension_code: str | None
+    dimension_title: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FieldDiff:
+    field: str
+    label: str
+    changed: bool
+    chunks: list[Chunk]
+
+
+def current_revision_join() -> Any:
+    return and_(Revision.item_id == Item.id, Revision.number == Item.version)
+
+
+def list_items(
+    session: Session,
+    kind: ItemKind,
+    *,
+    dimension: str | None = None,
+    status: ItemStatus | None = None,
+    q: str | None = None,
+) -> list[RegisterRow]:
+    """The register in reading order, numbered as the whole active draft is numbered."""
+    rows = session.execute(
+        select(
+            Item.code,
+            Item.kind,
+            Item.version,
+            Revision.title,
+            Revision.text,
+            Dimension.code,
+            Dimension.title,
+            Revision.strength_adult,
+            Revision.strength_child,
+            Revision.status,
+            Revision.created_at,
+        )
+        .join(Revision, current_revision_join())
+        .outerjoin(Dimension, Dimension.id == Revision.dimension_id)
+        .where(Item.kind == kind)
+        .order_by(Dimension.position, Item.position, Item.id)
+    ).all()
+    numbered: list[RegisterRow] = []
+    number = 0
+    for row in rows:
+        active = row[9] is ItemStatus.ACTIVE
+        if active:
+            number += 1
+        numbered.append(
+            RegisterRow(
+                code=row[0],
+                kind=row[1],
+                number=number if active else None,
+                revision=row[2],
+                title=row[3],
+                text=row[4],
+                dimension_code=row[5],
+                dimension_title=row[6],
+                strength_adult=row[7],
+                strength_child=row[8],
+                status=row[9],
+                updated_at=row[10],
+            )
+        )
+    # Filtering after numbering keeps display numbers stable whatever the filter.
+    needle = (q or "").strip().casefold()
+    return [
+        r
+        for r in numbered
+        if (dimension is None or r.dimension_code == dimension.upper())
+        and (status is None or r.status is status)
+        and (
+            not needle
+            or needle in r.text.casefold()
+            or needle in r.code.casefold()
+            or needle in (r.title or "").casefold()
+        )
+    ]
+
+
+def list_dimensions(session: Session) -> Sequence[Dimension]:
+    return session.scalars(select(Dimension).order_by(Dimension.position)).all()
+
+
+def get_dimension(session: Session, code: str) -> Dimension:
+    dim = session.scalar(select(Dimension).where(Dimension.code == code.upper()))
+    if dim is None:
+        raise NotFound(f"no dimension with code {code!r}", field="dimension")
+    return dim
+
+
+def _revision_views(session: Session, *conditions: Any) -> list[RevisionView]:
+    author = aliased(User)
+    rows = session.execute(
+        select(
+            Revision,
+            Item,
+            author.name,
+            Delegation.code,
+            MemberState.name,
+            Dimension.code,
+            Dimension.title,
+            Delegation.body_id,
+        )
+        .join(Item, Item.id == Revision.item_id)
+        .outerjoin(author, author.id == Revision.author_id)
+        .outerjoin(Delegation, Delegation.id == Revision.delegation_id)
+        .outerjoin(MemberState, MemberState.id == Delegation.state_id)
+        .outerjoin(Dimension, Dimension.id == Revision.dimension_id)
+        .where(*conditions)
+        .order_by(Revision.number)
+    ).all()
+    views = []
+    for rev, item, author_name, d_code, state, dim_code, dim_title, _body in rows:
+        body_code = d_code.split("-", 1)[1] if d_code and "-" in d_code else None
+        views.append(
+            RevisionView(
+                rev,
+                item,
+                author_name,
+                d_code,
+                f"{state} - {body_code}" if state and body_code else None,
+                dim_code,
+                dim_title,
+            )
+        )
+    return views
+
+
+def get_item(session: Session, code: str, kind: ItemKind | None = None) -> Item:
+    item = session.scalar(select(Item).where(Item.code == code.upper()))
+    if item is None or (kind is not None and item.kind is not kind):
+        raise NotFound(f"no {kind.value if kind else 'item'} with code {code!r}")
+    return item
+
+
+def current(session: Session, code: str, kind: ItemKind | None = None) -> RevisionView:
+    item = get_item(session, code, kind)
+    (view,) = _revision_views(session, Revision.item_id == item.id, Revision.number == item.version)
+    return view
+
+
+def display_number(session: Session, item: Item) -> int | None:
+    for row in list_items(session, item.kind):
+        if row.code == item.code:
+            return row.number
+    return None
+
+
+def history(session: Session, code: str, kind: ItemKind | None = None) -> list[RevisionView]:
+    item = get_item(session, code, kind)
+    return _revision_views(session, Revision.item_id == item.id)
+
+
+def revision(
+    session: Session, code: str, number: int, kind: ItemKind | None = None
+) -> RevisionView:
+    item = get_item(session, code, kind)
+    views = _revision_views(session, Revision.item_id == item.id, Revision.number == number)
+    if not views:
+        raise NotFound(f"{item.code} has no revision {number}; it has 1 to {item.version}")
+    return views[0]
+
+
+def _display(name: str, value: Any, dimensions: dict[int, str]) -> str:
+    if value is None:
+        return ""
+    if name == "dimension_id":
+        return dimensions.get(value, str(value))
+    if isinstance(value, list):
+        return ", ".join(str(v).replace("_", " ") for v in value)
+    return str(value)
+
+
+def diff(
+    session: Session, code: str, old: int, new: int, kind: ItemKind | None = None
+) -> list[FieldDiff]:
+    """Field-by-field word diff between two revisions of one item."""
+    item = get_item(session, code, kind)
+    for n in (old, new):
+        if not 1 <= n <= item.version:
+            raise NotFound(f"{item.code} has no revision {n}; it has 1 to {item.version}")
+    by_number = {
+        r.number: r
+        for r in session.scalars(
+            select(Revision).where(Revision.item_id == item.id, Revision.number.in_([old, new]))
+        )
+    }
+    dimensions = {d.id: f"{d.code} {d.title}" for d in list_dimensions(session)}
+    fields = SECTION_FIELDS if item.kind is ItemKind.SECTION else CONTENT_FIELDS
+    out = []
+    for name in fields:
+        a = _display(name, getattr(by_number[old], name), dimensions)
+        b = _display(name, getattr(by_number[new], name), dimensions)
+        if name == "title" and item.kind is ItemKind.INDICATOR:
+            continue
+        out.append(FieldDiff(name, FIELD_LABELS[name], a != b, word_diff(a, b)))
+    return out
+
+
+_CODE = re.compile(r"^[A-Z]{2,6}(-[A-Z0-9]{1,8}){1,3}$")
+
+
+def _next_code(session: Session, prefix: str) -> str:
+    codes = session.scalars(select(Item.code).where(Item.code.like(f"{prefix}-%"))).all()
+    numbers = [int(c.rsplit("-", 1)[1]) for c in codes if c.rsplit("-", 1)[1].isdigit()]
+    return f"{prefix}-{max(numbers, default=0) + 1:02d}"
+
+
+def _next_position(session: Session, kind: ItemKind) -> int:
+    return (session.scalar(select(func.max(Item.position)).where(Item.kind == kind)) or 0) + 10
+
+
+def _clean(content: dict[str, Any]) -> dict[str, Any]:
+    cleaned = {}
+    for name, value in content.items():
+        if isinstance(value, str):
+            value = value.strip()
+        if isinstance(value, list):
+            value = sorted(dict.fromkeys(value))
+        cleaned[name] = value
+    return cleaned
+
+
+def create_item(
+    session: Session,
+    actor: Actor,
+    *,
+    kind: ItemKind,
+    content: dict[str, Any],
+    reason: str,
+    now: datetime,
+    code: str | None = None,
+    dimension_code: str | None = None,
+) -> Item:
+    if not reason.strip():
+        raise InvalidInput("give a reason for the change", field="reason")
+    content = dict.fromkeys(CONTENT_FIELDS) | _clean(content)
+    content["status"] = ItemStatus.ACTIVE
+    for name in ("profiles", "crime_types", "intended_users"):
+        content[name] = content[name] or []
+    for name in ("guidance", "information_sources", "references", "rationale"):
+        content[name] = content[name] or ""
+    if kind is ItemKind.INDICATOR:
+        if dimension_code is None:
+            raise InvalidInput("an indicator needs a dimension", field="dimension")
+        dim = get_dimension(session, dimension_code)
+        content["dimension_id"] = dim.id
+        content["title"] = None
+        code = code.upper() if code else _next_code(session, dim.prefix)
+        if not code.startswith(dim.prefix + "-"):
+            raise InvalidInput(f"code {code} must start with {dim.prefix}-", field="code")
+    else:
+        code = (code or "").upper()
+        if not code:
+            raise InvalidInput("a section needs a code, e.g. SEC-SCOPE", field="code")
+    if not _CODE.match(code):
+        raise InvalidInput(f"code {code!r} is not of the form ABC-DEF-01", field="code")
+    Revision.validate_content(kind, content)
+    if session.scalar(select(Item.id).where(Item.code == code)) is not None:
+        raise InvalidInput(f"code {code} is already in use", field="code")
+    item = Item(
+        kind=kind, code=code, position=_next_position(session, kind), version=1, created_at=now
+    )
+    session.add(item)
+    session.flush()
+    session.add(
+        Revision(
+            item_id=item.id,
+            number=1,
+            author_id=actor.user_id,
+            delegation_id=actor.delegation_id,
+            reason=reason.strip(),
+            created_at=now,
+            **content,
+        )
+    )
+    record(
+        session,
+        actor,
+        action=f"{kind.value}.create",
+        object_type=kind.value,
+        object_id=code,
+        revision_after=1,
+        details={"reason": reason.strip()},
+        at=now,
+    )
+    return item
+
+
+def revise_item(
+    session: Session,
+    actor: Actor,
+    *,
+    code: str,
+    expected_revision: int,
+    changes: dict[str, Any],
+    reason: str,
+    now: datetime,
+    kind: ItemKind | None = None,
+    dimension_code: str | None = None,
+    proposal_id: int | None = None,
+) -> Revision:
+    """Write a new revision from the current one plus `changes`, if nobody saved in between."""
+    if not reason.strip():
+        raise InvalidInput("give a reason for the change", field="reason")
+    item = get_item(session, code, kind)
+    item.check_version(expected_revision)
+    base = session.scalar(
+        select(Revision).where(Revision.item_id == item.id, Revision.number == item.version)
+    )
+    assert base is not None
+    content = base.content() | _clean(changes)
+    if dimension_code is not None and item.kind is ItemKind.INDICATOR:
+        content["dimension_id"] = get_dimension(session, dimension_code).id
+    if content == base.content():
+        raise InvalidInput(
+            "nothing changed: the text and fields are the same as the current revision"
+        )
+    Revision.validate_content(item.kind, content)
+    # Compare-and-set: only one of several concurrent savers moves the version on.
+    moved = session.execute(
+        update(Item)
+        .where(Item.id == item.id, Item.version == expected_revision)
+        .values(version=expected_revision + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        session.expire(item)
+        raise PreconditionFailed(
+            f"{item.code} was changed by someone else while you were editing; "
+            f"your edit was based on revision {expected_revision}",
+            current_revision=session.scalar(select(Item.version).where(Item.id == item.id)),
+        )
+    item.version = expected_revision + 1
+    new = Revision(
+        item_id=item.id,
+        number=item.version,
+        author_id=actor.user_id,
+        delegation_id=actor.delegation_id,
+        reason=reason.strip(),
+        created_at=now,
+        **content,
+    )
+    session.add(new)
+    session.flush()
+    action = "revise"
+    if content["status"] != base.status:
+        action = "withdraw" if content["status"] is ItemStatus.WITHDRAWN else "reinstate"
+    record(
+        session,
+        actor,
+        action=f"{item.kind.value}.{action}",
+        object_type=item.kind.value,
+        object_id=item.code,
+        revision_before=expected_revision,
+        revision_after=item.version,
+        details={
+            "reason": reason.strip(),
+            "fields": [n for n in CONTENT_FIELDS if content[n] != getattr(base, n)],
+            **({"proposal_id": proposal_id} if proposal_id else {}),
+        },
+        at=now,
+    )
+    return new

@@ -1,0 +1,187 @@
+"""Request plumbing: one database session per request, the clock, and the permission check."""
+
+import hmac
+from collections.abc import Callable, Coroutine
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Request, Response
+from fastapi.routing import APIRoute
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from app.accounts import service as accounts
+from app.accounts.permissions import Action, allowed
+from app.accounts.service import Principal
+from app.audit.service import Actor
+from app.config import Settings
+from app.db import Database
+from app.errors import NotAuthenticated, PermissionDenied
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SESSION_COOKIE = "zd_session"
+
+
+class DbRoute(APIRoute):
+    """Commits the request's session once, after the handler and before the response is sent.
+
+    Services never commit. If the handler raises, or the commit fails, nothing is kept.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                response = await handler(request)
+                session: Session | None = getattr(request.state, "db", None)
+                if session is not None:
+                    await run_in_threadpool(session.commit)
+                return response
+            except BaseException:
+                session = getattr(request.state, "db", None)
+                if session is not None:
+                    await run_in_threadpool(session.rollback)
+                raise
+            finally:
+                session = getattr(request.state, "db", None)
+                if session is not None:
+                    request.state.db = None
+                    await run_in_threadpool(session.close)
+
+        return handle
+
+
+def get_database(request: Request) -> Database:
+    database: Database = request.app.state.database
+    return database
+
+
+def get_db(request: Request) -> Session:
+    session: Session | None = getattr(request.state, "db", None)
+    if session is None:
+        session = get_database(request).session(write=request.method not in SAFE_METHODS)
+        request.state.db = session
+    return session
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_now(request: Request) -> datetime:
+    clock: Callable[[], datetime] = request.app.state.clock
+    return clock()
+
+
+def request_id(request: Request) -> str | None:
+    return getattr(request.state, "request_id", None)
+
+
+DbSession = Annotated[Session, Depends(get_db)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+Now = Annotated[datetime, Depends(get_now)]
+RequestId = Annotated[str | None, Depends(request_id)]
+
+
+async def submitted_csrf(request: Request) -> str | None:
+    if request.method in SAFE_METHODS:
+        return None
+    header = request.headers.get("x-csrf-token")
+    if header:
+        return header
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        value = form.get("csrf_token")
+        return value if isinstance(value, str) else None
+    return None
+
+
+def authenticate(request: Request, db: Session, now: datetime, settings: Settings) -> Principal:
+    principal: Principal | None = None
+    authorization = request.headers.get("authorization", "")
+    if authorization:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise NotAuthenticated("use 'Authorization: Bearer <token>' with a personal API token")
+        principal = accounts.principal_for_token(db, token.strip(), now=now)
+        if principal is None:
+            raise NotAuthenticated("the API token is unknown, revoked, or its user is disabled")
+    else:
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if cookie:
+            principal = accounts.principal_for_session(db, cookie, now=now, settings=settings)
+        if principal is None:
+            raise NotAuthenticated("log in first, or send a personal API token")
+    if principal.needs_touch:
+        if request.method in SAFE_METHODS:
+            # A read request's transaction must stay read-only; record activity separately.
+            with get_database(request).transaction(write=True) as side:
+                accounts.touch(side, principal, now=now)
+        else:
+            accounts.touch(db, principal, now=now)
+    return principal
+
+
+class Permission:
+    """Dependency: the request's principal, if their role may perform `action`."""
+
+    def __init__(self, action: Action) -> None:
+        self.action = action
+
+    def __call__(
+        self,
+        request: Request,
+        db: DbSession,
+        now: Now,
+        settings: SettingsDep,
+        csrf: Annotated[str | None, Depends(submitted_csrf)],
+    ) -> Principal:
+        principal = authenticate(request, db, now, settings)
+        if not principal.via_token and request.method not in SAFE_METHODS:
+            expected = principal.csrf_token or ""
+            if not csrf or not hmac.compare_digest(csrf, expected):
+                raise PermissionDenied(
+                    "the form's security token is missing or out of date; reload the page and "
+                    "try again",
+                    field="csrf_token",
+                )
+        if not allowed(principal.role, self.action):
+            raise PermissionDenied(
+                f"your role ({principal.role.value}) may not {self.action.value.replace('.', ': ')}"
+            )
+        request.state.principal = principal
+        return principal
+
+
+def Allow(action: Action) -> Any:  # noqa: N802 - reads as a declaration in route signatures
+    """`principal: Annotated[Principal, Allow(Action.EDIT_ITEM)]` guards a route."""
+    return Depends(Permission(action))
+
+
+def actor_for(principal: Principal, request: Request, delegation_code: str | None = None) -> Actor:
+    delegation = principal.delegation_for(delegation_code) if delegation_code else None
+    return principal.actor(request_id(request), delegation)
+
+
+def optional_principal(request: Request) -> Principal | None:
+    principal: Principal | None = getattr(request.state, "principal", None)
+    return principal
+
+
+def route_permission(route: APIRoute) -> Action | None:
+    """The action a route is guarded by, found by walking its dependency tree."""
+
+    def walk(dependant: Any) -> Action | None:
+        call = getattr(dependant, "call", None)
+        if isinstance(call, Permission):
+            return call.action
+        for sub in dependant.dependencies:
+            found = walk(sub)
+            if found is not None:
+                return found
+        return None
+
+    return walk(route.dependant)
