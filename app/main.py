@@ -24,7 +24,6 @@ from app.db import Database, utcnow
 from app.errors import DomainError, NotAuthenticated
 from app.register import api as register_api
 from app.register import pages as register_pages
-from app.web.deps import DbRoute
 from app.web.middleware import RequestContext
 from app.web.templating import render
 
@@ -36,11 +35,17 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith(("/api/", "/healthz"))
 
 
-def _error_response(request: Request, status: int, error: str, detail: str, **extra: Any) -> Response:
+def _error_response(
+    request: Request, status: int, error: str, detail: str, **extra: Any
+) -> Response:
     if _wants_json(request):
-        body = {"error": error, "detail": detail} | {k: v for k, v in extra.items() if v is not None}
+        body = {"error": error, "detail": detail} | {
+            k: v for k, v in extra.items() if v is not None
+        }
         return JSONResponse(body, status_code=status)
-    return render(request, "error.html", {"status": status, "error": error, "detail": detail}, status)
+    return render(
+        request, "error.html", {"status": status, "error": error, "detail": detail}, status
+    )
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -56,7 +61,9 @@ def _install_error_handlers(app: FastAPI) -> None:
         problems = []
         first_field = None
         for err in exc.errors():
-            loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header")]
+            loc = [
+                str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header")
+            ]
             where = ".".join(loc) or "request"
             first_field = first_field or where
             problems.append(f"{where}: {err.get('msg', 'invalid')}")
@@ -110,7 +117,6 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.state.clock = clock
     app.add_middleware(RequestContext)
     _install_error_handlers(app)
-
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

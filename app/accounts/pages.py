@@ -50,7 +50,11 @@ def _login_page(
         status_code,
     )
     response.set_cookie(
-        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=_secure(request, settings)
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=_secure(request, settings),
     )
     return response
 
@@ -87,9 +91,7 @@ def login(
             status_code=403,
         )
     ip = request.client.host if request.client else "unknown"
-    outcome = service.log_in(
-        db, email=email, password=password, ip=ip, now=now, settings=settings
-    )
+    outcome = service.log_in(db, email=email, password=password, ip=ip, now=now, settings=settings)
     if outcome.principal is None or outcome.cookie_value is None:
         # Returned, not raised: the failed attempt must be committed for throttling to work.
         return _login_page(

@@ -16,7 +16,6 @@ class Action(StrEnum):
     READ_GROUP = "group.read"
     READ_OWN_ACCOUNT = "account.read"
     MANAGE_OWN_TOKENS = "account.tokens"
-    READ_AUDIT = "audit.read"
 
 
 EVERYONE = frozenset(Role)
@@ -28,7 +27,6 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.READ_GROUP: EVERYONE,
     Action.READ_OWN_ACCOUNT: EVERYONE,
     Action.MANAGE_OWN_TOKENS: EVERYONE,
-    Action.READ_AUDIT: frozenset({Role.SECRETARIAT, Role.CHAIR, Role.ADMIN}),
 }
 
 

@@ -115,13 +115,24 @@ def authenticate(request: Request, db: Session, now: datetime, settings: Setting
             principal = accounts.principal_for_session(db, cookie, now=now, settings=settings)
         if principal is None:
             raise NotAuthenticated("log in first, or send a personal API token")
-    if principal.needs_touch:
-        if request.method in SAFE_METHODS:
-            # A read request's transaction must stay read-only; record activity separately.
-            with get_database(request).transaction(write=True) as side:
-                accounts.touch(side, principal, now=now)
-        else:
+    return principal
+
+
+def identify(request: Request, db: Session, now: datetime, settings: Settings) -> Principal:
+    """Who is asking. On writes this runs in the request's own transaction; on reads it runs in
+    short transactions of its own, so a read request holds one connection at a time and its
+    transaction never has to upgrade to a write (SQLite cannot always do that under load)."""
+    if request.method not in SAFE_METHODS:
+        principal = authenticate(request, db, now, settings)
+        if principal.needs_touch:
             accounts.touch(db, principal, now=now)
+        return principal
+    database = get_database(request)
+    with database.transaction(write=False) as side:
+        principal = authenticate(request, side, now, settings)
+    if principal.needs_touch:
+        with database.transaction(write=True) as side:
+            accounts.touch(side, principal, now=now)
     return principal
 
 
@@ -139,7 +150,7 @@ class Permission:
         settings: SettingsDep,
         csrf: Annotated[str | None, Depends(submitted_csrf)],
     ) -> Principal:
-        principal = authenticate(request, db, now, settings)
+        principal = identify(request, db, now, settings)
         if not principal.via_token and request.method not in SAFE_METHODS:
             expected = principal.csrf_token or ""
             if not csrf or not hmac.compare_digest(csrf, expected):
@@ -156,7 +167,7 @@ class Permission:
         return principal
 
 
-def Allow(action: Action) -> Any:  # noqa: N802 - reads as a declaration in route signatures
+def Allow(action: Action) -> Any:
     """`principal: Annotated[Principal, Allow(Action.EDIT_ITEM)]` guards a route."""
     return Depends(Permission(action))
 
@@ -185,3 +196,12 @@ def route_permission(route: APIRoute) -> Action | None:
         return None
 
     return walk(route.dependant)
+
+
+def all_routes(routes: list[Any]) -> list[Any]:
+    """Routes flattened through included routers (FastAPI >= 0.160 keeps them nested)."""
+    flat: list[Any] = []
+    for route in routes:
+        nested = getattr(route, "original_router", None)
+        flat += all_routes(nested.routes) if nested is not None else [route]
+    return flat

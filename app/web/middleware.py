@@ -39,7 +39,9 @@ class RequestContext:
                     b"x-content-type-options": b"nosniff",
                     b"x-frame-options": b"DENY",
                     b"referrer-policy": b"same-origin",
-                    b"content-security-policy": (DOCS_CSP if path.startswith("/docs") else CSP).encode(),
+                    b"content-security-policy": (
+                        DOCS_CSP if path.startswith("/docs") else CSP
+                    ).encode(),
                 }
                 if not path.startswith("/static/"):
                     extra[b"cache-control"] = b"no-store"

@@ -1,0 +1,33 @@
+import pytest
+from pydantic import ValidationError
+
+from app.config import Settings
+
+
+@pytest.mark.parametrize("key", ["", "changeme", "dev-insecure-key", "short-but-not-placeholder"])
+def test_production_refuses_a_missing_or_placeholder_secret(key: str) -> None:
+    with pytest.raises(ValidationError, match="ZERODRAFT_SECRET_KEY"):
+        Settings(mode="production", secret_key=key)
+
+
+def test_production_accepts_a_real_secret() -> None:
+    settings = Settings(mode="production", secret_key="k" * 40)
+    assert settings.classification == "RESTRICTED"
+    assert settings.time_zone == "Asia/Jakarta"
+
+
+def test_default_database_is_a_sqlite_file_in_the_data_folder(tmp_path: object) -> None:
+    settings = Settings(data_dir=tmp_path, database_url="")  # type: ignore[arg-type]
+    assert settings.effective_database_url == f"sqlite:///{tmp_path}/zerodraft.sqlite3"
+
+
+def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZERODRAFT_CLASSIFICATION", "CONFIDENTIAL")
+    monkeypatch.setenv("ZERODRAFT_TIME_ZONE", "Asia/Bangkok")
+    settings = Settings()
+    assert (settings.classification, settings.time_zone) == ("CONFIDENTIAL", "Asia/Bangkok")
+
+
+def test_unknown_time_zone_is_refused() -> None:
+    with pytest.raises(ValidationError, match="unknown time zone"):
+        Settings(time_zone="Mars/Olympus")
