@@ -1,0 +1,335 @@
+"""The zerodraft command: serve the app, upgrade the database, load the demo, manage accounts.
+
+Each command parses its options, calls one service in one unit of work and prints the outcome.
+Expected failures print one line, "error: ...", on stderr and exit with status 1.
+"""
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from alembic.util.exc import CommandError
+from pydantic import ValidationError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.orm import Session
+
+from app import migrate
+from app.accounts import service as accounts
+from app.approvals.service import approved_rounds_checked
+from app.audit.service import Actor, verify_chain
+from app.backup import service as backups
+from app.config import Settings
+from app.db import Database, utcnow
+from app.demo.loader import DEMO_PASSWORD, DemoLogin, demo_logins, is_empty, load_demo
+from app.errors import DomainError
+from app.models import Role
+from app.rounds import service as rounds
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+CLI_ACTOR = Actor.system(request_id="cli")
+
+app = typer.Typer(
+    help="zerodraft: drafting platform of the ASEAN Drafting Working Group.",
+    no_args_is_help=True,
+    add_completion=False,
+    # Locals may hold passwords and tokens: never print them in a traceback.
+    pretty_exceptions_show_locals=False,
+)
+db_app = typer.Typer(help="Manage the database schema.", no_args_is_help=True)
+user_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
+token_app = typer.Typer(help="Manage personal API tokens.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+audit_app = typer.Typer(help="Check the audit trail.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+rounds_app = typer.Typer(help="Draft rounds and their deadlines.", no_args_is_help=True)
+app.add_typer(rounds_app, name="rounds")
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        metavar="URL",
+        help="SQLAlchemy database URL; overrides ZERODRAFT_DATABASE_URL.",
+        show_default=False,
+    ),
+]
+EmailOption = Annotated[str, typer.Option("--email", help="The person's e-mail address.")]
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(1)
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def _settings_problem(exc: ValidationError) -> str:
+    problems = []
+    for err in exc.errors():
+        message = str(err["msg"]).removeprefix("Value error, ")
+        where = "_".join(str(part) for part in err["loc"]).upper()
+        problems.append(f"ZERODRAFT_{where}: {message}" if where else message)
+    return "invalid settings: " + "; ".join(problems)
+
+
+def _database_problem(exc: DBAPIError) -> str:
+    detail = _first_line(exc.orig) if exc.orig is not None else _first_line(exc)
+    missing_table = "no such table" in detail or (
+        "relation" in detail and "does not exist" in detail
+    )
+    hint = "; run `zerodraft db upgrade` first" if missing_table else ""
+    return f"database: {detail}{hint}"
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Turn the failures a user can fix into one line on stderr and exit status 1."""
+    try:
+        yield
+    except DomainError as exc:
+        _fail(exc.detail)
+    except ValidationError as exc:
+        _fail(_settings_problem(exc))
+    except OperationalError as exc:
+        _fail(_database_problem(exc))
+    except DBAPIError as exc:
+        _fail(_database_problem(exc))
+    except ArgumentError as exc:
+        _fail(f"invalid database URL: {_first_line(exc)}")
+    except CommandError as exc:
+        _fail(f"migration: {_first_line(exc)}")
+
+
+def _settings(database: str | None) -> Settings:
+    return Settings(database_url=database) if database else Settings()
+
+
+def _shown_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@contextmanager
+def _unit_of_work(settings: Settings) -> Iterator[Session]:
+    database = Database(settings.effective_database_url)
+    try:
+        with database.transaction(write=True) as session:
+            yield session
+    finally:
+        database.dispose()
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = DEFAULT_HOST,
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = DEFAULT_PORT,
+    database: DatabaseOption = None,
+) -> None:
+    """Run the web app (pages, API and /docs) with uvicorn."""
+    import uvicorn
+
+    with _errors():
+        settings = _settings(database)
+    if database:
+        # The app factory reads its settings from the environment.
+        os.environ["ZERODRAFT_DATABASE_URL"] = database
+    typer.echo(
+        f"zerodraft ({settings.mode} mode, {_shown_url(settings.effective_database_url)}) "
+        f"at http://{host}:{port}"
+    )
+    uvicorn.run("app.main:create_app", factory=True, host=host, port=port)
+
+
+@db_app.command("upgrade")
+def db_upgrade(database: DatabaseOption = None) -> None:
+    """Create or upgrade the database schema to the latest revision."""
+    with _errors():
+        url = _settings(database).effective_database_url
+        before, after = migrate.upgrade(url)
+    if before == after:
+        typer.echo(f"database is up to date (revision {after}): {_shown_url(url)}")
+    else:
+        typer.echo(f"database upgraded from {before or 'empty'} to {after}: {_shown_url(url)}")
+
+
+def _print_logins(logins: list[DemoLogin]) -> None:
+    email_width = max(len(login.email) for login in logins)
+    typer.echo(f"  {'E-MAIL':<{email_width}}  {'ROLE':<12}  DELEGATION")
+    for login in logins:
+        delegations = ", ".join(login.delegations) or "-"
+        typer.echo(f"  {login.email:<{email_width}}  {login.role.value:<12}  {delegations}")
+
+
+@app.command()
+def demo(database: DatabaseOption = None) -> None:
+    """Load the demo working group into an empty database (never in production mode)."""
+    with _errors():
+        settings = _settings(database)
+        if settings.mode == "production":
+            _fail("the demo is not loaded in production mode")
+        with _unit_of_work(settings) as session:
+            loaded = is_empty(session)
+            logins = load_demo(session, now=utcnow()) if loaded else demo_logins(session)
+    url = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
+    if not loaded:
+        typer.echo("database already has data; demo not loaded")
+        if logins:
+            typer.echo(f"\nDemo log-ins at {url}:\n")
+            _print_logins(logins)
+            typer.echo(f"\nDemo password (unless changed since): {DEMO_PASSWORD}")
+        return
+    typer.echo(f"Demo working group loaded into {_shown_url(settings.effective_database_url)}")
+    typer.echo(f"\nOpen {url} and log in as one of:\n")
+    _print_logins(logins)
+    typer.echo(f"\nPassword for every demo account: {DEMO_PASSWORD}")
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            _fail("no password on standard input")
+        return password
+    password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return str(password)
+
+
+@user_app.command("add")
+def user_add(
+    email: EmailOption,
+    name: Annotated[str, typer.Option("--name", help="Full name, as shown to others.")],
+    role: Annotated[Role, typer.Option("--role", help="What the person may do.")],
+    delegation: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--delegation",
+            metavar="CODE",
+            help="Delegation the person speaks for, e.g. PH-SOMTC; repeat for several.",
+            show_default=False,
+        ),
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    database: DatabaseOption = None,
+) -> None:
+    """Add a person who can log in. Asks for the password twice unless --password-stdin."""
+    with _errors():
+        settings = _settings(database)
+        password = _read_password(password_stdin)
+        with _unit_of_work(settings) as session:
+            user = accounts.add_user(
+                session,
+                CLI_ACTOR,
+                email=email,
+                name=name,
+                role=role,
+                password=password,
+                delegation_codes=[code.upper() for code in delegation or []],
+                now=utcnow(),
+            )
+            added = f"added {user.role.value} {user.email} ({user.name})"
+    codes = ", ".join(code.upper() for code in delegation or [])
+    typer.echo(added + (f" for {codes}" if codes else ""))
+
+
+@user_app.command("disable")
+def user_disable(email: EmailOption, database: DatabaseOption = None) -> None:
+    """Disable an account and end its log-in sessions; its API tokens stop working."""
+    with _errors(), _unit_of_work(_settings(database)) as session:
+        user = accounts.disable_user(session, CLI_ACTOR, email=email, now=utcnow())
+        disabled = user.email
+    typer.echo(f"disabled {disabled}")
+
+
+@token_app.command("create")
+def token_create(
+    email: EmailOption,
+    name: Annotated[str, typer.Option("--name", help="What the token is for.")] = "CLI token",
+    database: DatabaseOption = None,
+) -> None:
+    """Create a personal API token; it is printed once, as the last line."""
+    with _errors(), _unit_of_work(_settings(database)) as session:
+        user = accounts.get_user_by_email(session, email)
+        token, raw = accounts.create_token(session, CLI_ACTOR, user=user, name=name, now=utcnow())
+        heading = f"API token {token.name!r} for {user.email} (shown only now; use as Bearer):"
+    typer.echo(heading)
+    typer.echo(raw)
+
+
+@audit_app.command("verify")
+def audit_verify(database: DatabaseOption = None) -> None:
+    """Re-compute the audit trail's hash chain; exit 1 naming the first bad event."""
+    with _errors(), _unit_of_work(_settings(database)) as session:
+        count, broken = verify_chain(session)
+    if broken is not None:
+        _fail(f"audit chain broken at event {broken.seq}: {broken.problem} ({count} events good)")
+    typer.echo(f"audit chain verified: {count} events, unbroken")
+
+
+@rounds_app.command("tick")
+def rounds_tick(database: DatabaseOption = None) -> None:
+    """Apply passed deadlines: close rounds past their input deadline, adopt texts whose silence
+    procedure ended unbroken. Prints one line per round changed."""
+    with _errors(), _unit_of_work(_settings(database)) as session:
+        changed = rounds.tick(session, utcnow(), request_id="cli")
+    for line in changed:
+        typer.echo(line)
+    if not changed:
+        typer.echo("no round had a deadline to apply", err=True)
+
+
+BackupFile = Annotated[Path, typer.Argument(metavar="FILE", help="The backup file (a zip).")]
+
+
+@app.command()
+def backup(file: BackupFile, database: DatabaseOption = None) -> None:
+    """Write a consistent, portable backup of every table; the service may keep running."""
+    with _errors():
+        url = _settings(database).effective_database_url
+        done = backups.backup(url, file, now=utcnow())
+    typer.echo(
+        f"backup of {_shown_url(url)} written to {file}: {done.rows} rows in "
+        f"{len(done.tables)} tables, schema revision {done.schema_revision}"
+    )
+
+
+@app.command()
+def restore(file: BackupFile, database: DatabaseOption = None) -> None:
+    """Load a backup into an empty database of either engine (its schema is created if
+    missing), then check the audit chain and every approved round's hash."""
+    with _errors():
+        url = _settings(database).effective_database_url
+        done = backups.restore(url, file)
+        with _unit_of_work(_settings(url)) as session:
+            count, broken = verify_chain(session)
+            checked = approved_rounds_checked(session)
+        mismatched = [r.symbol for r, check in checked if not check.matches]
+    typer.echo(
+        f"restored {done.rows} rows in {done.tables} tables into {_shown_url(url)} "
+        f"(schema revision {done.schema_revision}{', schema created' if done.migrated else ''})"
+    )
+    if broken is not None:
+        _fail(f"restored, but the audit chain is broken at event {broken.seq}: {broken.problem}")
+    if mismatched:
+        _fail(f"restored, but the hash of approved round(s) {', '.join(mismatched)} does not match")
+    typer.echo(f"audit chain verified: {count} events, unbroken")
+    typer.echo(f"approved rounds: {len(checked)}, every stored hash matches its text")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
