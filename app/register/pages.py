@@ -1,0 +1,397 @@
+"""Web pages of the register: the list of indicators, one indicator or section with its history,
+diffs between revisions, and the Secretariat's forms to add and revise items."""
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from app.accounts.permissions import Action, allowed
+from app.accounts.service import Principal
+from app.comments.pages import comments_panel
+from app.errors import InvalidInput, NotFound, PreconditionFailed
+from app.models import ItemKind, ItemStatus
+from app.proposals.pages import proposals_panel
+from app.register import forms, service
+from app.register.forms import ItemForm
+from app.register.service import RevisionView
+from app.web.deps import Allow, DbRoute, DbSession, Now, actor_for
+from app.web.templating import render
+
+router = APIRouter(route_class=DbRoute, include_in_schema=False)
+
+Reader = Annotated[Principal, Allow(Action.READ_REGISTER)]
+Editor = Annotated[Principal, Allow(Action.EDIT_ITEM)]
+Creator = Annotated[Principal, Allow(Action.CREATE_ITEM)]
+PATHS = {ItemKind.INDICATOR: "/indicators", ItemKind.SECTION: "/sections"}
+
+
+async def _posted_form(request: Request) -> FormData:
+    # Starlette caches the parsed form on the request, so the CSRF check and this share one parse.
+    return await request.form()
+
+
+PostedForm = Annotated[FormData, Depends(_posted_form)]
+
+
+def _page(
+    request: Request,
+    principal: Principal,
+    name: str,
+    context: dict[str, Any],
+    status_code: int = 200,
+) -> HTMLResponse:
+    common = {
+        "choices": forms.CHOICES,
+        "labels": forms.LABELS,
+        "can_edit": allowed(principal.role, Action.EDIT_ITEM),
+        "can_create": allowed(principal.role, Action.CREATE_ITEM),
+    }
+    return render(request, name, common | context, status_code)
+
+
+def _url(kind: ItemKind, code: str, suffix: str = "") -> str:
+    return f"{PATHS[kind]}/{code}{suffix}"
+
+
+# --- The register --------------------------------------------------------------------------
+
+
+@router.get("/register")
+def register(
+    request: Request,
+    db: DbSession,
+    principal: Reader,
+    dimension: Annotated[str, Query(max_length=8)] = "",
+    status: Annotated[str, Query(max_length=16)] = "",
+    q: Annotated[str, Query(max_length=200)] = "",
+) -> HTMLResponse:
+    dimensions = service.list_dimensions(db)
+    chosen = dimension.strip().upper() or None
+    if chosen is not None and chosen not in {d.code for d in dimensions}:
+        raise InvalidInput("choose a dimension from the list", field="dimension")
+    if status and status not in forms.CHOICES["status"]:
+        raise InvalidInput("choose a status from the list", field="status")
+    rows = service.list_items(
+        db,
+        ItemKind.INDICATOR,
+        dimension=chosen,
+        status=ItemStatus(status) if status else None,
+        q=q,
+    )
+    filtering = bool(chosen or status or q.strip())
+    groups = [(d, [r for r in rows if r.dimension_code == d.code]) for d in dimensions]
+    if filtering:
+        groups = [(d, found) for d, found in groups if found]
+    return _page(
+        request,
+        principal,
+        "register.html",
+        {
+            "groups": groups,
+            "count": len(rows),
+            "dimensions": dimensions,
+            "sections": service.list_items(db, ItemKind.SECTION),
+            "filters": {"dimension": chosen or "", "status": status, "q": q},
+            "filtering": filtering,
+        },
+    )
+
+
+# --- Shared by indicators and sections -----------------------------------------------------
+
+
+def _saved_revision(saved: str | None, latest: int) -> int | None:
+    if saved and saved.isdigit() and 1 <= int(saved) <= latest:
+        return int(saved)
+    return None
+
+
+def _item_page(
+    request: Request,
+    db: Session,
+    principal: Principal,
+    kind: ItemKind,
+    code: str,
+    saved: str | None,
+) -> HTMLResponse:
+    view = service.current(db, code, kind)
+    item = view.item
+    dimension = service.get_dimension(db, view.dimension_code) if view.dimension_code else None
+    return _page(
+        request,
+        principal,
+        f"{kind.value}.html",
+        {
+            "kind": kind,
+            "view": view,
+            "rev": view.revision,
+            "item": item,
+            "url": _url(kind, item.code),
+            "number": service.display_number(db, item),
+            "dimension": dimension,
+            "history": service.history(db, item.code, kind),
+            "saved": _saved_revision(saved, item.version),
+        }
+        # The drafting workflow's panels: proposals and positions, and comment threads.
+        | proposals_panel(db, principal, item)
+        | comments_panel(db, principal, item, view.revision),
+    )
+
+
+def _diff_page(
+    request: Request,
+    db: Session,
+    principal: Principal,
+    kind: ItemKind,
+    code: str,
+    old: int | None,
+    new: int | None,
+) -> HTMLResponse:
+    item = service.get_item(db, code, kind)
+    new = item.version if new is None else new
+    old = max(new - 1, 1) if old is None else old
+    fields = service.diff(db, item.code, old, new, kind)  # NotFound for a revision not there
+    history = service.history(db, item.code, kind)
+    by_number = {h.revision.number: h for h in history}
+    return _page(
+        request,
+        principal,
+        "diff.html",
+        {
+            "kind": kind,
+            "item": item,
+            "url": _url(kind, item.code),
+            "old": by_number[old],
+            "new": by_number[new],
+            "fields": fields,
+            "history": history,
+        },
+    )
+
+
+def _form_page(
+    request: Request,
+    db: Session,
+    principal: Principal,
+    form: ItemForm,
+    *,
+    view: RevisionView | None = None,
+    conflict: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    kind = form.kind
+    action = f"{PATHS[kind]}/new" if view is None else _url(kind, view.item.code, "/edit")
+    return _page(
+        request,
+        principal,
+        "item_form.html",
+        {
+            "kind": kind,
+            "form": form,
+            "values": form.values,
+            "errors": form.errors,
+            "view": view,
+            "action": action,
+            "cancel": "/register" if view is None else _url(kind, view.item.code),
+            "dimension_options": [(d.code, d.title) for d in service.list_dimensions(db)]
+            if kind is ItemKind.INDICATOR
+            else [],
+            "conflict": conflict,
+        },
+        status_code,
+    )
+
+
+def _dimension_codes(db: Session, kind: ItemKind) -> set[str]:
+    if kind is not ItemKind.INDICATOR:
+        return set()
+    return {d.code for d in service.list_dimensions(db)}
+
+
+def _conflict_page(
+    request: Request, db: Session, principal: Principal, form: ItemForm, code: str
+) -> HTMLResponse:
+    """Someone saved since the person opened the form: their text, now based on the current
+    revision, and what changed in between, so that they can decide and save again."""
+    kind = form.kind
+    view = service.current(db, code, kind)
+    base = form.base_revision
+    latest = view.item.version
+    form.values["base_revision"] = str(latest)
+    conflict = {
+        "base": base,
+        "latest": latest,
+        "since": [h for h in service.history(db, code, kind) if h.revision.number > base],
+        "meanwhile": service.diff(db, code, base, latest, kind),
+        "yours": forms.compare(view, form),
+    }
+    return _form_page(request, db, principal, form, view=view, conflict=conflict, status_code=409)
+
+
+def _save_edit(
+    request: Request,
+    db: Session,
+    now: datetime,
+    principal: Principal,
+    kind: ItemKind,
+    code: str,
+    posted: FormData,
+) -> Response:
+    view = service.current(db, code, kind)
+    form = forms.parse(
+        posted,
+        kind,
+        creating=False,
+        dimension_codes=_dimension_codes(db, kind),
+        latest_revision=view.item.version,
+    )
+    if form.ok:
+        try:
+            new = service.revise_item(
+                db,
+                actor_for(principal, request),
+                code=view.item.code,
+                kind=kind,
+                expected_revision=form.base_revision,
+                changes=form.content(),
+                reason=form.reason,
+                now=now,
+                dimension_code=form.dimension_code,
+            )
+        except PreconditionFailed:
+            return _conflict_page(request, db, principal, form, view.item.code)
+        except (InvalidInput, NotFound) as exc:
+            form.add_refusal(exc)
+        else:
+            return RedirectResponse(_url(kind, view.item.code, f"?saved={new.number}"), 303)
+    return _form_page(request, db, principal, form, view=view, status_code=422)
+
+
+def _save_new(
+    request: Request,
+    db: Session,
+    now: datetime,
+    principal: Principal,
+    kind: ItemKind,
+    posted: FormData,
+) -> Response:
+    form = forms.parse(posted, kind, creating=True, dimension_codes=_dimension_codes(db, kind))
+    if form.ok:
+        try:
+            item = service.create_item(
+                db,
+                actor_for(principal, request),
+                kind=kind,
+                content=form.content(),
+                reason=form.reason,
+                now=now,
+                code=form.code,
+                dimension_code=form.dimension_code,
+            )
+        except (InvalidInput, NotFound) as exc:
+            form.add_refusal(exc)
+        else:
+            return RedirectResponse(_url(kind, item.code, "?saved=1"), 303)
+    return _form_page(request, db, principal, form, status_code=422)
+
+
+# --- Indicators ----------------------------------------------------------------------------
+# /indicators/new is declared before /indicators/{code}, which would otherwise match it.
+
+FromRevision = Annotated[int | None, Query(alias="from", ge=1, description="Older revision")]
+ToRevision = Annotated[int | None, Query(ge=1, description="Newer revision")]
+
+
+@router.get("/indicators/new")
+def new_indicator(request: Request, db: DbSession, principal: Creator) -> HTMLResponse:
+    return _form_page(request, db, principal, forms.blank(ItemKind.INDICATOR))
+
+
+@router.post("/indicators/new")
+def create_indicator(
+    request: Request, db: DbSession, now: Now, principal: Creator, posted: PostedForm
+) -> Response:
+    return _save_new(request, db, now, principal, ItemKind.INDICATOR, posted)
+
+
+@router.get("/indicators/{code}")
+def indicator(
+    code: str, request: Request, db: DbSession, principal: Reader, saved: str | None = None
+) -> HTMLResponse:
+    return _item_page(request, db, principal, ItemKind.INDICATOR, code, saved)
+
+
+@router.get("/indicators/{code}/diff")
+def indicator_diff(
+    code: str,
+    request: Request,
+    db: DbSession,
+    principal: Reader,
+    from_: FromRevision = None,
+    to: ToRevision = None,
+) -> HTMLResponse:
+    return _diff_page(request, db, principal, ItemKind.INDICATOR, code, from_, to)
+
+
+@router.get("/indicators/{code}/edit")
+def edit_indicator(code: str, request: Request, db: DbSession, principal: Editor) -> HTMLResponse:
+    view = service.current(db, code, ItemKind.INDICATOR)
+    return _form_page(request, db, principal, forms.from_revision(view), view=view)
+
+
+@router.post("/indicators/{code}/edit")
+def save_indicator(
+    code: str, request: Request, db: DbSession, now: Now, principal: Editor, posted: PostedForm
+) -> Response:
+    return _save_edit(request, db, now, principal, ItemKind.INDICATOR, code, posted)
+
+
+# --- Sections ------------------------------------------------------------------------------
+
+
+@router.get("/sections/new")
+def new_section(request: Request, db: DbSession, principal: Creator) -> HTMLResponse:
+    return _form_page(request, db, principal, forms.blank(ItemKind.SECTION))
+
+
+@router.post("/sections/new")
+def create_section(
+    request: Request, db: DbSession, now: Now, principal: Creator, posted: PostedForm
+) -> Response:
+    return _save_new(request, db, now, principal, ItemKind.SECTION, posted)
+
+
+@router.get("/sections/{code}")
+def section(
+    code: str, request: Request, db: DbSession, principal: Reader, saved: str | None = None
+) -> HTMLResponse:
+    return _item_page(request, db, principal, ItemKind.SECTION, code, saved)
+
+
+@router.get("/sections/{code}/diff")
+def section_diff(
+    code: str,
+    request: Request,
+    db: DbSession,
+    principal: Reader,
+    from_: FromRevision = None,
+    to: ToRevision = None,
+) -> HTMLResponse:
+    return _diff_page(request, db, principal, ItemKind.SECTION, code, from_, to)
+
+
+@router.get("/sections/{code}/edit")
+def edit_section(code: str, request: Request, db: DbSession, principal: Editor) -> HTMLResponse:
+    view = service.current(db, code, ItemKind.SECTION)
+    return _form_page(request, db, principal, forms.from_revision(view), view=view)
+
+
+@router.post("/sections/{code}/edit")
+def save_section(
+    code: str, request: Request, db: DbSession, now: Now, principal: Editor, posted: PostedForm
+) -> Response:
+    return _save_edit(request, db, now, principal, ItemKind.SECTION, code, posted)
