@@ -164,6 +164,34 @@ def test_withdrawal_is_a_revision_and_unnumbers_the_indicator(
     ]
     old = client.get("/api/v1/indicators/FC-DR-01/revisions/1", headers=sec).json()
     assert old["status"] == "active"
+    reinstated = client.patch(
+        "/api/v1/indicators/FC-DR-01",
+        headers=sec | {"If-Match": "2"},
+        json={"status": "active", "reason": "Merger not agreed"},
+    )
+    assert reinstated.json()["number"] == 1
+
+
+def test_withdrawal_and_reinstatement_are_audited_as_such(
+    client: TestClient, sec: dict[str, str], database: Database
+) -> None:
+    from sqlalchemy import select
+
+    from app.models import AuditEvent
+
+    for n, status in ((1, "withdrawn"), (2, "active")):
+        client.patch(
+            "/api/v1/indicators/FC-DR-01",
+            headers=sec | {"If-Match": str(n)},
+            json={"status": status, "reason": "r"},
+        )
+    with database.transaction(write=False) as s:
+        actions = s.scalars(
+            select(AuditEvent.action)
+            .where(AuditEvent.object_id == "FC-DR-01")
+            .order_by(AuditEvent.id)
+        ).all()
+    assert actions == ["indicator.create", "indicator.withdraw", "indicator.reinstate"]
 
 
 def test_diff_is_word_level_per_field(client: TestClient, sec: dict[str, str]) -> None:

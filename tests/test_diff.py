@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.text import diff
-from app.text.diff import Chunk, apply_new, apply_old, word_diff
+from app.text.diff import Chunk, apply_new, apply_old, rebase_text, word_diff
 
 
 def test_changes_are_whole_words() -> None:
@@ -54,3 +54,18 @@ def test_operations_rebuild_both_texts(old: str, new: str) -> None:
     assert apply_new(chunks) == new
     assert all(c.text for c in chunks)
     assert all(a.op != b.op for a, b in itertools.pairwise(chunks))
+
+
+def test_rebase_carries_a_change_over_to_a_newer_text() -> None:
+    base = "Passport or personal phone taken by the operators"
+    proposed = "Passport or personal phone taken by the operators or recruiters"
+    current = "Passport or personal phone confiscated by the operators"
+    assert rebase_text(base, proposed, current) == (
+        "Passport or personal phone confiscated by the operators or recruiters"
+    )
+
+
+def test_rebase_refuses_when_both_changed_the_same_words() -> None:
+    assert rebase_text("Passport taken", "Passport seized", "Passport withheld") is None
+    assert rebase_text("same", "same", "newer") == "newer"
+    assert rebase_text("same", "mine", "same") == "mine"

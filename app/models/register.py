@@ -89,6 +89,10 @@ class Item(Base):
     # Number of the current revision; also the optimistic-lock version compared on update.
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Where the item stands in the negotiation (bracketed, agreed ad ref, ...), set by the
+    # secretariat; kept apart from the content so marking an item does not make a revision.
+    drafting_state: Mapped[str] = mapped_column(String(16), default="open", server_default="open")
+    drafting_note: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     def check_version(self, expected: int) -> None:
         if expected != self.version:
@@ -110,6 +114,8 @@ class Revision(Base):
     delegation_id: Mapped[int | None] = mapped_column(ForeignKey("delegations.id"))
     reason: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The proposal whose decision produced this revision, if any.
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id"))
 
     title: Mapped[str | None] = mapped_column(String(300))
     text: Mapped[str] = mapped_column(Text)

@@ -8,12 +8,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from app.audit.service import Actor, record
+from app.comments.follow import follow_revision
 from app.errors import InvalidInput, NotFound, PreconditionFailed
 from app.models import (
     Delegation,
@@ -274,7 +276,7 @@ def diff(
     return out
 
 
-_CODE = re.compile(r"^[A-Z]{2,6}(-[A-Z0-9]{1,8}){1,3}$")
+_CODE = re.compile(r"^[A-Z]{2,6}(-[A-Z0-9]{1,16}){1,3}$")
 
 
 def _next_code(session: Session, prefix: str) -> str:
@@ -290,7 +292,7 @@ def _next_position(session: Session, kind: ItemKind) -> int:
 def _clean(content: dict[str, Any]) -> dict[str, Any]:
     cleaned = {}
     for name, value in content.items():
-        if isinstance(value, str):
+        if isinstance(value, str) and not isinstance(value, Enum):
             value = value.strip()
         if isinstance(value, list):
             value = sorted(dict.fromkeys(value))
@@ -308,6 +310,7 @@ def create_item(
     now: datetime,
     code: str | None = None,
     dimension_code: str | None = None,
+    proposal_id: int | None = None,
 ) -> Item:
     if not reason.strip():
         raise InvalidInput("give a reason for the change", field="reason")
@@ -348,6 +351,7 @@ def create_item(
             delegation_id=actor.delegation_id,
             reason=reason.strip(),
             created_at=now,
+            proposal_id=proposal_id,
             **content,
         )
     )
@@ -358,7 +362,7 @@ def create_item(
         object_type=kind.value,
         object_id=code,
         revision_after=1,
-        details={"reason": reason.strip()},
+        details={"reason": reason.strip()} | ({"proposal_id": proposal_id} if proposal_id else {}),
         at=now,
     )
     return item
@@ -409,6 +413,7 @@ def revise_item(
             current_revision=session.scalar(select(Item.version).where(Item.id == item.id)),
         )
     item.version = expected_revision + 1
+    follow_revision(session, item_id=item.id, old=base.content(), new=content, number=item.version)
     new = Revision(
         item_id=item.id,
         number=item.version,
@@ -416,13 +421,14 @@ def revise_item(
         delegation_id=actor.delegation_id,
         reason=reason.strip(),
         created_at=now,
+        proposal_id=proposal_id,
         **content,
     )
     session.add(new)
     session.flush()
     action = "revise"
     if content["status"] != base.status:
-        action = "withdraw" if content["status"] is ItemStatus.WITHDRAWN else "reinstate"
+        action = "withdraw" if content["status"] == ItemStatus.WITHDRAWN else "reinstate"
     record(
         session,
         actor,

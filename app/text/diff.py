@@ -7,6 +7,7 @@ both give the same operations.
 """
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -62,9 +63,10 @@ def _decode(encoded: str, tokens: list[str]) -> str:
     return "".join(tokens[ord(c) - _BASE] for c in encoded)
 
 
-def _char_diff(a: str, b: str) -> list[tuple[Op, str]]:
+def _char_diff(a: str, b: str, cleanup: bool = True) -> list[tuple[Op, str]]:
     if _fast is not None:
-        raw = _fast.diff(a, b, timelimit=0, checklines=False, cleanup="Semantic", as_patch=False)
+        mode = "Semantic" if cleanup else "No"
+        raw = _fast.diff(a, b, timelimit=0, checklines=False, cleanup=mode, as_patch=False)
         ops: list[tuple[Op, str]] = []
         pos_a = pos_b = 0
         for kind, length in raw:
@@ -80,7 +82,8 @@ def _char_diff(a: str, b: str) -> list[tuple[Op, str]]:
         return ops
     dmp = _engine()
     diffs = dmp.diff_main(a, b, False)
-    dmp.diff_cleanupSemantic(diffs)
+    if cleanup:
+        dmp.diff_cleanupSemantic(diffs)
     return [(_OPS[op], text) for op, text in diffs]
 
 
@@ -107,3 +110,59 @@ def apply_old(chunks: list[Chunk]) -> str:
 
 def apply_new(chunks: list[Chunk]) -> str:
     return "".join(c.text for c in chunks if c.op != "delete")
+
+
+def sequence_diff(old: Sequence[str], new: Sequence[str]) -> list[tuple[Op, int]]:
+    """A minimal diff of two token sequences, as runs of (operation, number of tokens).
+
+    No cleanup: it keeps as many tokens in place as possible, so a token it keeps is one no edit
+    needs to have touched (what following a comment through a revision needs; `word_diff`'s
+    cleaned-up output is for showing changes to people).
+    """
+    table: dict[str, str] = {}
+    enc_a = "".join(table.setdefault(t, chr(_BASE + len(table))) for t in old)
+    enc_b = "".join(table.setdefault(t, chr(_BASE + len(table))) for t in new)
+    return [(op, len(run)) for op, run in _char_diff(enc_a, enc_b, cleanup=False) if run]
+
+
+MATCH_MAX_BITS = 32  # diff-match-patch's bitap matcher handles patterns up to this length.
+
+
+def fuzzy_find(
+    text: str, pattern: str, loc: int, *, distance: int = 1000, threshold: float = 0.5
+) -> int | None:
+    """Start of the best approximate occurrence of `pattern` in `text` near `loc`, or None.
+
+    diff-match-patch's `match_main` (bitap): a candidate scores errors / len(pattern) plus
+    |position - loc| / distance and is kept only if the score is at most `threshold`. Patterns
+    are limited to MATCH_MAX_BITS characters. Only the stretch of text that can score under
+    the threshold is searched, so long texts cost no more than short ones.
+    """
+    if not pattern:
+        raise ValueError("fuzzy_find needs a non-empty pattern")
+    if len(pattern) > MATCH_MAX_BITS:
+        raise ValueError(f"fuzzy_find patterns are limited to {MATCH_MAX_BITS} characters")
+    loc = max(0, min(loc, len(text)))
+    reach = int(threshold * distance) + 1
+    low = max(0, loc - reach)
+    high = min(len(text), loc + reach + len(pattern))
+    dmp = _engine()
+    dmp.Match_Distance = distance
+    dmp.Match_Threshold = threshold
+    found: int = dmp.match_main(text[low:high], pattern, loc - low)
+    return None if found == -1 else low + found
+
+
+def rebase_text(base: str, proposed: str, current: str) -> str | None:
+    """`proposed` was written against `base`; return the same change applied to `current`, or
+    None when a part of it no longer applies cleanly (the person must resolve it)."""
+    if proposed == base:
+        return current
+    if current == base:
+        return proposed
+    dmp = _engine()
+    dmp.Match_Threshold = 0.3
+    dmp.Patch_DeleteThreshold = 0.3
+    patches = dmp.patch_make(base, proposed)
+    result, applied = dmp.patch_apply(patches, current)
+    return str(result) if all(applied) else None

@@ -1,0 +1,234 @@
+"""JSON API of comments: anchored to words, threaded, with visibility, resolution and answers."""
+
+from typing import Annotated
+
+from fastapi import Header, Query, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+
+from app.accounts.permissions import Action
+from app.accounts.service import Principal
+from app.comments import service
+from app.comments.schemas import AnchorOut, CommentCreate, CommentOut, CommentUpdate
+from app.comments.service import CommentView
+from app.errors import InvalidInput, PreconditionFailed, PreconditionRequired
+from app.models import Item
+from app.proposals.schemas import AnswerIn
+from app.register import service as register
+from app.web.api_common import api_router, errors
+from app.web.deps import Allow, DbSession, Now, request_id
+
+router = api_router("", "comments")
+
+
+def comment_out(v: CommentView, codes: dict[int, str]) -> CommentOut:
+    c = v.comment
+    withdrawn = c.withdrawn_at is not None
+    anchor = None
+    if c.field is not None and c.quote is not None:
+        anchor = AnchorOut(
+            field=c.field,
+            quote=c.quote,
+            made_on_revision=c.revision,
+            revision=c.anchor_revision,
+            start=None if c.outdated else c.anchor_start,
+            end=None if c.outdated else c.anchor_end,
+            outdated=c.outdated,
+        )
+    return CommentOut(
+        id=c.id,
+        reference=c.reference,
+        item=codes.get(c.item_id or 0),
+        proposal_id=c.proposal_id,
+        parent_id=c.parent_id,
+        author=v.author_name,
+        delegation=v.delegation_code,
+        kind=c.kind,
+        visibility=c.visibility,
+        body="" if withdrawn else c.body,
+        anchor=anchor,
+        resolved=c.resolved_at is not None,
+        withdrawn=withdrawn,
+        late=c.late,
+        answer=c.answer,
+        created_at=c.created_at,
+        edited_at=c.edited_at,
+        version=c.version,
+        replies=[comment_out(r, codes) for r in v.replies],
+    )
+
+
+def _codes(db: DbSession, views: list[CommentView]) -> dict[int, str]:
+    ids = {v.comment.item_id for v in views if v.comment.item_id}
+    if not ids:
+        return {}
+    return dict(db.execute(select(Item.id, Item.code).where(Item.id.in_(ids))).all())
+
+
+def _one(db: DbSession, principal: Principal, comment_id: int) -> JSONResponse:
+    view = service.comment_by_id(db, principal, comment_id)
+    out = comment_out(view, _codes(db, [view]))
+    version = (
+        view.comment.version if view.comment.id == comment_id else _reply_version(view, comment_id)
+    )
+    return JSONResponse(
+        out.model_dump(mode="json"), headers={"ETag": f'"C-{comment_id}.v{version}"'}
+    )
+
+
+@router.get("/comments", responses=errors(404))
+def list_comments(
+    db: DbSession,
+    principal: Annotated[Principal, Allow(Action.READ_REGISTER)],
+    item: Annotated[str | None, Query(max_length=32, description="Item code")] = None,
+    proposal_id: int | None = None,
+) -> list[CommentOut]:
+    """Comment threads on an item or a proposal, as far as you may see them."""
+    if (item is None) == (proposal_id is None):
+        raise InvalidInput("give either item or proposal_id", field="item")
+    item_id = register.get_item(db, item).id if item else None
+    views = service.threads(db, principal, item_id=item_id, proposal_id=proposal_id)
+    codes = _codes(db, views)
+    return [comment_out(v, codes) for v in views]
+
+
+@router.post("/comments", status_code=201, responses=errors(404, 409), response_model=CommentOut)
+def add_comment(
+    body: CommentCreate,
+    request: Request,
+    db: DbSession,
+    now: Now,
+    principal: Annotated[Principal, Allow(Action.COMMENT)],
+) -> JSONResponse:
+    """Comment on selected words (start/end or quote), on a whole item or proposal, or reply."""
+    comment = service.add(
+        db,
+        principal,
+        body=body.body,
+        item_code=body.item,
+        proposal_id=body.proposal_id,
+        parent_id=body.parent_id,
+        kind=body.kind,
+        visibility=body.visibility,
+        field_name=body.field,
+        start=body.start,
+        end=body.end,
+        quote=body.quote,
+        delegation_code=body.delegation,
+        now=now,
+        request_id=request_id(request),
+    )
+    response = _one(db, principal, comment.id)
+    response.status_code = 201
+    return response
+
+
+@router.get("/comments/{comment_id}", responses=errors(404), response_model=CommentOut)
+def get_comment(
+    comment_id: int, db: DbSession, principal: Annotated[Principal, Allow(Action.READ_REGISTER)]
+) -> JSONResponse:
+    """One comment's thread."""
+    return _one(db, principal, comment_id)
+
+
+def _version(if_match: str | None, comment_id: int) -> int:
+    if if_match is None:
+        raise PreconditionRequired(
+            f'send If-Match with the ETag you read (e.g. "C-{comment_id}.v1")'
+        )
+    value = if_match.strip().removeprefix("W/").strip('"').removeprefix(f"C-{comment_id}.v")
+    if not value.isdigit():
+        raise PreconditionFailed(f"If-Match {if_match!r} does not name a version of C-{comment_id}")
+    return int(value)
+
+
+@router.patch(
+    "/comments/{comment_id}", responses=errors(404, 409, 412, 428), response_model=CommentOut
+)
+def edit_comment(
+    comment_id: int,
+    body: CommentUpdate,
+    request: Request,
+    db: DbSession,
+    now: Now,
+    principal: Annotated[Principal, Allow(Action.COMMENT)],
+    if_match: Annotated[str | None, Header(description="The ETag you read")] = None,
+) -> JSONResponse:
+    """Edit your own comment."""
+    service.edit(
+        db,
+        principal,
+        comment_id,
+        body=body.body,
+        expected_version=_version(if_match, comment_id),
+        now=now,
+        request_id=request_id(request),
+    )
+    return _one(db, principal, comment_id)
+
+
+@router.post(
+    "/comments/{comment_id}/withdraw", responses=errors(404, 409), response_model=CommentOut
+)
+def withdraw_comment(
+    comment_id: int,
+    request: Request,
+    db: DbSession,
+    now: Now,
+    principal: Annotated[Principal, Allow(Action.COMMENT)],
+) -> JSONResponse:
+    """Withdraw your own comment (it stays in the record)."""
+    service.withdraw(db, principal, comment_id, now=now, request_id=request_id(request))
+    return _one(db, principal, comment_id)
+
+
+@router.post(
+    "/comments/{comment_id}/resolve", responses=errors(404, 409), response_model=CommentOut
+)
+def resolve_comment(
+    comment_id: int,
+    request: Request,
+    db: DbSession,
+    now: Now,
+    principal: Annotated[Principal, Allow(Action.COMMENT)],
+) -> JSONResponse:
+    """Resolve a thread (its author or the secretariat)."""
+    service.set_resolved(
+        db, principal, comment_id, resolved=True, now=now, request_id=request_id(request)
+    )
+    return _one(db, principal, comment_id)
+
+
+@router.post("/comments/{comment_id}/reopen", responses=errors(404, 409), response_model=CommentOut)
+def reopen_comment(
+    comment_id: int,
+    request: Request,
+    db: DbSession,
+    now: Now,
+    principal: Annotated[Principal, Allow(Action.COMMENT)],
+) -> JSONResponse:
+    """Reopen a resolved thread (its author or the secretariat)."""
+    service.set_resolved(
+        db, principal, comment_id, resolved=False, now=now, request_id=request_id(request)
+    )
+    return _one(db, principal, comment_id)
+
+
+@router.post("/comments/{comment_id}/answer", responses=errors(404, 409), response_model=CommentOut)
+def answer_comment(
+    comment_id: int,
+    body: AnswerIn,
+    request: Request,
+    db: DbSession,
+    now: Now,
+    principal: Annotated[Principal, Allow(Action.ANSWER)],
+) -> JSONResponse:
+    """The secretariat's answer to a comment, for the comment-response table."""
+    service.answer(
+        db, principal, comment_id, text=body.answer, now=now, request_id=request_id(request)
+    )
+    return _one(db, principal, comment_id)
+
+
+def _reply_version(view: CommentView, comment_id: int) -> int:
+    return next(r.comment.version for r in view.replies if r.comment.id == comment_id)

@@ -1,0 +1,398 @@
+"""Comments: on selected words of an item or proposal, or on the whole of it; threads of
+replies; visibility per comment; resolution; and the secretariat's answers."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.accounts.service import Principal
+from app.audit.service import Actor, record
+from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from app.models import (
+    Comment,
+    CommentKind,
+    Delegation,
+    Item,
+    Proposal,
+    Revision,
+    Role,
+    User,
+    Visibility,
+)
+from app.models.register import TEXT_FIELDS
+from app.notifications.service import notify
+from app.rounds.service import current_round, input_gate
+from app.text.anchor import find_quote, make_anchor
+
+MAX_BODY = 20000
+
+
+@dataclass(slots=True)
+class CommentView:
+    comment: Comment
+    author_name: str
+    delegation_code: str | None
+    replies: list["CommentView"] = field(default_factory=list)
+
+    @property
+    def current_quote(self) -> str | None:
+        return self.comment.quote
+
+
+def can_see(comment: Comment, principal: Principal) -> bool:
+    if comment.author_id == principal.user_id:
+        return True
+    if comment.visibility is Visibility.GROUP:
+        return True
+    if comment.visibility is Visibility.CHAIRS:
+        return principal.role in (Role.CHAIR, Role.SECRETARIAT)
+    return any(d.id == comment.delegation_id for d in principal.delegations)
+
+
+def _may_comment(session: Session, principal: Principal, now: datetime) -> tuple[int | None, bool]:
+    """The round the comment belongs to and whether it is late; refuses when not allowed."""
+    if principal.role in (Role.SECRETARIAT, Role.CHAIR):
+        round_ = current_round(session)
+        return (round_.id if round_ else None), False
+    if principal.role is Role.OBSERVER:
+        round_ = current_round(session)
+        if round_ is None or not round_.observers_may_comment:
+            raise PermissionDenied("observers may comment only in rounds that invite them to")
+    delegation = principal.acting_delegation
+    round_, late = input_gate(session, now, delegation_id=delegation.id if delegation else None)
+    return (round_.id if round_ else None), late
+
+
+def _target_text(
+    session: Session, item: Item | None, proposal: Proposal | None, name: str
+) -> tuple[str, int | None]:
+    if name not in TEXT_FIELDS:
+        raise InvalidInput(
+            f"comments anchor to a text field ({', '.join(TEXT_FIELDS)})", field="field"
+        )
+    if item is not None:
+        revision = session.scalar(
+            select(Revision).where(Revision.item_id == item.id, Revision.number == item.version)
+        )
+        assert revision is not None
+        return str(getattr(revision, name) or ""), item.version
+    assert proposal is not None
+    return str(proposal.content.get(name) or ""), None
+
+
+def add(
+    session: Session,
+    principal: Principal,
+    *,
+    body: str,
+    item_code: str | None = None,
+    proposal_id: int | None = None,
+    parent_id: int | None = None,
+    kind: CommentKind = CommentKind.GENERAL,
+    visibility: Visibility = Visibility.GROUP,
+    field_name: str | None = None,
+    start: int | None = None,
+    end: int | None = None,
+    quote: str | None = None,
+    delegation_code: str | None = None,
+    now: datetime,
+    request_id: str | None = None,
+) -> Comment:
+    body = body.strip()
+    if not body:
+        raise InvalidInput("the comment is empty", field="body")
+    if len(body) > MAX_BODY:
+        raise InvalidInput(f"the comment is longer than {MAX_BODY} characters", field="body")
+    delegation = principal.delegation_for(delegation_code) if principal.delegations else None
+    if visibility is Visibility.DELEGATION and delegation is None:
+        raise InvalidInput("only a delegation can keep a comment to itself", field="visibility")
+    round_id, late = _may_comment(session, principal, now)
+    parent: Comment | None = None
+    item: Item | None = None
+    proposal: Proposal | None = None
+    if parent_id is not None:
+        parent = session.get(Comment, parent_id)
+        if parent is None or not can_see(parent, principal):
+            raise NotFound(f"no comment C-{parent_id}")
+        if parent.parent_id is not None:
+            raise InvalidInput("reply to the thread's first comment", field="parent_id")
+        if parent.withdrawn_at is not None:
+            raise Conflict(f"comment {parent.reference} was withdrawn; it takes no replies")
+        item_id, proposal_id_ = parent.item_id, parent.proposal_id
+        visibility = parent.visibility  # a reply is never seen more widely than its thread
+        kind = parent.kind
+    else:
+        if (item_code is None) == (proposal_id is None):
+            raise InvalidInput("comment on either an item or a proposal", field="target")
+        if item_code is not None:
+            item = session.scalar(select(Item).where(Item.code == item_code.upper()))
+            if item is None:
+                raise NotFound(f"no item with code {item_code!r}")
+        else:
+            proposal = session.get(Proposal, proposal_id)
+            if proposal is None or (
+                proposal.submitted_at is None
+                and not any(d.id == proposal.delegation_id for d in principal.delegations)
+            ):
+                raise NotFound(f"no proposal P-{proposal_id}")
+        item_id = item.id if item else None
+        proposal_id_ = proposal.id if proposal else None
+    comment = Comment(
+        round_id=round_id,
+        item_id=item_id,
+        proposal_id=proposal_id_,
+        parent_id=parent.id if parent else None,
+        author_id=principal.user_id,
+        delegation_id=delegation.id if delegation else None,
+        kind=kind,
+        visibility=visibility,
+        body=body,
+        late=late,
+        created_at=now,
+    )
+    if parent is None and (start is not None or quote):
+        name = field_name or "text"
+        text, revision = _target_text(session, item, proposal, name)
+        if start is not None and end is not None:
+            try:
+                anchor = make_anchor(text, start, end)
+            except ValueError as exc:
+                raise InvalidInput(str(exc), field="start") from exc
+            if quote is not None and quote != anchor.quote:
+                raise Conflict(
+                    "the text changed since you selected the words; select them again",
+                    field="quote",
+                )
+        else:
+            if not quote:
+                raise InvalidInput(
+                    "give the selected words (quote), or both start and end", field="quote"
+                )
+            found = find_quote(text, quote, near=start)
+            if found is None:
+                raise InvalidInput(f"the words {quote!r} are not in the {name}", field="quote")
+            anchor = found
+        comment.field = name
+        comment.revision = revision
+        comment.anchor_revision = revision
+        comment.quote, comment.prefix, comment.suffix = anchor.quote, anchor.prefix, anchor.suffix
+        comment.anchor_start, comment.anchor_end = anchor.start, anchor.end
+    session.add(comment)
+    session.flush()
+    record(
+        session,
+        Actor(principal.user_id, delegation.id if delegation else None, request_id),
+        action="comment.add" if parent is None else "comment.reply",
+        object_type="comment",
+        object_id=comment.id,
+        details={"visibility": visibility.value, "late": late},
+        at=now,
+    )
+    if parent is not None:
+        # Whoever could read the thread can read the reply: it is seen exactly as widely.
+        notify(
+            session,
+            [parent.author_id],
+            kind="comment.reply",
+            message=f"{principal.name} replied to your comment {parent.reference}",
+            link=_link(parent),
+            now=now,
+            skip=principal.user_id,
+        )
+    return comment
+
+
+def _link(comment: Comment) -> str:
+    if comment.proposal_id is not None:
+        return f"/proposals/{comment.proposal_id}#comment-{comment.id}"
+    return f"/comments/{comment.id}"
+
+
+def get(session: Session, principal: Principal, comment_id: int) -> Comment:
+    comment = session.get(Comment, comment_id)
+    # Visibility is the thread's: a reply is readable by whoever may read its first comment.
+    root = session.get(Comment, comment.parent_id) if comment and comment.parent_id else comment
+    # A comment the person may not see is indistinguishable from a missing one.
+    if comment is None or root is None or not can_see(root, principal):
+        raise NotFound(f"no comment C-{comment_id}")
+    return comment
+
+
+def _author_only(comment: Comment, principal: Principal, doing: str) -> None:
+    if comment.author_id != principal.user_id:
+        raise PermissionDenied(f"only the author of {comment.reference} may {doing} it")
+
+
+def edit(
+    session: Session,
+    principal: Principal,
+    comment_id: int,
+    *,
+    body: str,
+    expected_version: int,
+    now: datetime,
+    request_id: str | None = None,
+) -> Comment:
+    comment = get(session, principal, comment_id)
+    _author_only(comment, principal, "edit")
+    comment.check_version(expected_version)
+    if not body.strip():
+        raise InvalidInput("the comment is empty", field="body")
+    comment.edit(body.strip(), now=now)
+    session.flush()
+    record(
+        session,
+        Actor(principal.user_id, comment.delegation_id, request_id),
+        action="comment.edit",
+        object_type="comment",
+        object_id=comment.id,
+        at=now,
+    )
+    return comment
+
+
+def withdraw(
+    session: Session,
+    principal: Principal,
+    comment_id: int,
+    *,
+    now: datetime,
+    request_id: str | None = None,
+) -> Comment:
+    comment = get(session, principal, comment_id)
+    _author_only(comment, principal, "withdraw")
+    comment.withdraw(now=now)
+    session.flush()
+    record(
+        session,
+        Actor(principal.user_id, comment.delegation_id, request_id),
+        action="comment.withdraw",
+        object_type="comment",
+        object_id=comment.id,
+        at=now,
+    )
+    return comment
+
+
+def set_resolved(
+    session: Session,
+    principal: Principal,
+    comment_id: int,
+    *,
+    resolved: bool,
+    now: datetime,
+    request_id: str | None = None,
+) -> Comment:
+    comment = get(session, principal, comment_id)
+    if comment.author_id != principal.user_id and principal.role is not Role.SECRETARIAT:
+        raise PermissionDenied(
+            f"only the author of {comment.reference} or the secretariat may do this"
+        )
+    if resolved:
+        comment.resolve(by=principal.user_id, now=now)
+    else:
+        comment.reopen()
+    session.flush()
+    record(
+        session,
+        Actor(principal.user_id, None, request_id),
+        action="comment.resolve" if resolved else "comment.reopen",
+        object_type="comment",
+        object_id=comment.id,
+        at=now,
+    )
+    return comment
+
+
+def answer(
+    session: Session,
+    principal: Principal,
+    comment_id: int,
+    *,
+    text: str,
+    now: datetime,
+    request_id: str | None = None,
+) -> Comment:
+    if principal.role is not Role.SECRETARIAT:
+        raise PermissionDenied("only the secretariat answers inputs")
+    if not text.strip():
+        raise InvalidInput("the answer is empty", field="answer")
+    comment = get(session, principal, comment_id)
+    comment.answer = text.strip()
+    comment.answered_by_id = principal.user_id
+    comment.answered_at = now
+    session.flush()
+    record(
+        session,
+        Actor(principal.user_id, None, request_id),
+        action="comment.answer",
+        object_type="comment",
+        object_id=comment.id,
+        at=now,
+    )
+    notify(
+        session,
+        [comment.author_id],
+        kind="comment.answer",
+        message=f"The secretariat answered your comment {comment.reference}",
+        link=_link(comment),
+        now=now,
+    )
+    return comment
+
+
+def threads(
+    session: Session,
+    principal: Principal,
+    *,
+    item_id: int | None = None,
+    proposal_id: int | None = None,
+) -> list[CommentView]:
+    """Top-level comments with their replies, oldest first, as the person may see them."""
+    condition = (
+        Comment.item_id == item_id if item_id is not None else Comment.proposal_id == proposal_id
+    )
+    rows = session.execute(
+        select(Comment, User.name, Delegation.code)
+        .join(User, User.id == Comment.author_id)
+        .outerjoin(Delegation, Delegation.id == Comment.delegation_id)
+        .where(condition)
+        .order_by(Comment.id)
+    )
+    return _assemble(rows, principal)
+
+
+def _assemble(
+    rows: Iterable[tuple[Comment, str, str | None]], principal: Principal
+) -> list[CommentView]:
+    top: dict[int, CommentView] = {}
+    replies: list[CommentView] = []
+    for comment, name, code in rows:
+        if comment.parent_id is None and not can_see(comment, principal):
+            continue
+        view = CommentView(comment, name, code)
+        if comment.parent_id is None:
+            top[comment.id] = view
+        else:
+            replies.append(view)
+    for reply in replies:
+        parent = top.get(reply.comment.parent_id or 0)
+        if parent is not None:
+            parent.replies.append(reply)
+    return list(top.values())
+
+
+def comment_by_id(session: Session, principal: Principal, comment_id: int) -> CommentView:
+    comment = get(session, principal, comment_id)
+    root_id = comment.parent_id or comment.id
+    rows = session.execute(
+        select(Comment, User.name, Delegation.code)
+        .join(User, User.id == Comment.author_id)
+        .outerjoin(Delegation, Delegation.id == Comment.delegation_id)
+        .where((Comment.id == root_id) | (Comment.parent_id == root_id))
+        .order_by(Comment.id)
+    )
+    return _assemble(list(rows), principal)[0]

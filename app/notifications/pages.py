@@ -1,0 +1,53 @@
+"""Web pages of a person's notifications, and the unread count in the top bar of every page."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.orm import Session
+
+from app.accounts.permissions import Action
+from app.accounts.service import Principal
+from app.notifications import service
+from app.web.deps import Allow, DbRoute, DbSession, Now
+from app.web.templating import render, templates
+
+router = APIRouter(route_class=DbRoute, include_in_schema=False)
+
+Reader = Annotated[Principal, Allow(Action.READ_NOTIFICATIONS)]
+
+
+def unread_notifications(request: Request) -> int | None:
+    """The person's unread count for the top bar, read through the request's own session (one
+    indexed COUNT); None where there is none to ask: the log-in page, and error pages, which are
+    rendered after the request's session is closed."""
+    principal: Principal | None = getattr(request.state, "principal", None)
+    session: Session | None = getattr(request.state, "db", None)
+    if principal is None or session is None:
+        return None
+    return service.unread_count(session, principal.user_id)
+
+
+# base.html calls it; a template without it (or a test app without this module) shows no count.
+templates.env.globals["unread_notifications"] = unread_notifications
+
+
+@router.get("/notifications")
+def notifications(request: Request, db: DbSession, principal: Reader) -> HTMLResponse:
+    notes = service.for_user(db, principal.user_id)
+    # Unread first; newest first within each (sorted() keeps the service's order).
+    ordered = sorted(notes, key=lambda n: n.read_at is not None)
+    unread = sum(1 for n in notes if n.read_at is None)
+    return render(request, "notifications.html", {"notes": ordered, "unread": unread})
+
+
+@router.post("/notifications/read-all")
+def read_all(db: DbSession, now: Now, principal: Reader) -> RedirectResponse:
+    service.mark_all_read(db, principal.user_id, now=now)
+    return RedirectResponse("/notifications", status_code=303)
+
+
+@router.post("/notifications/{notification_id}/read")
+def read_one(notification_id: int, db: DbSession, now: Now, principal: Reader) -> RedirectResponse:
+    service.mark_read(db, principal.user_id, notification_id, now=now)
+    return RedirectResponse(f"/notifications#notification-{notification_id}", status_code=303)

@@ -1,0 +1,329 @@
+"""What the proposals pages show, assembled from the services' read functions.
+
+Nothing here writes. Each function returns plain values for one template, so that the routes
+in pages.py stay a matter of reading a form, calling one service function and rendering.
+"""
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.accounts.permissions import Action, allowed
+from app.accounts.service import DelegationRef, Principal
+from app.consensus import service as consensus
+from app.consensus.service import PositionView
+from app.errors import NotFound
+from app.models import (
+    DraftingState,
+    Item,
+    ItemKind,
+    ItemStatus,
+    ProposalKind,
+    ProposalState,
+    Role,
+    Stance,
+)
+from app.proposals import forms, service
+from app.proposals.service import ProposalView
+from app.register import service as register
+from app.register.service import FieldDiff
+
+PATHS = {ItemKind.INDICATOR: "/indicators", ItemKind.SECTION: "/sections"}
+QUEUE_STATES = (ProposalState.SUBMITTED, ProposalState.UNDER_CONSIDERATION)
+STANCE_ORDER = (Stance.SUPPORT, Stance.RESERVATION, Stance.OBJECTION, Stance.AD_REFERENDUM)
+
+
+def item_url(kind: ItemKind | str, code: str) -> str:
+    return f"{PATHS[ItemKind(kind)]}/{code}"
+
+
+def drafting_state(item: Item) -> DraftingState:
+    try:
+        return DraftingState(item.drafting_state)
+    except ValueError:
+        return DraftingState.OPEN
+
+
+def owns(principal: Principal, pv: ProposalView) -> bool:
+    """Whether the person speaks for the proposing delegation."""
+    return any(d.id == pv.proposal.delegation_id for d in principal.delegations)
+
+
+def stance_counts(positions: Iterable[PositionView]) -> dict[str, int]:
+    counts = Counter(p.stance.value for p in positions if p.stance is not None)
+    out = {s.value: counts.get(s.value, 0) for s in STANCE_ORDER}
+    out["pending"] = sum(1 for p in positions if p.stance is None)
+    return out
+
+
+def proposal_changes(pv: ProposalView) -> list[FieldDiff]:
+    """The proposal's difference to its base, field by field (an addition: all new)."""
+    return forms.diff_fields(pv.base, pv.proposed)
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """A proposal as lists, the queue and the panel show it."""
+
+    view: ProposalView
+    counts: dict[str, int]
+    changes: list[FieldDiff]
+
+    @property
+    def proposal(self) -> Any:
+        return self.view.proposal
+
+
+def rows(db: Session, views: Sequence[ProposalView]) -> list[Row]:
+    positions = consensus.positions_on_proposals(db, [v.proposal.id for v in views])
+    return [Row(v, stance_counts(positions[v.proposal.id]), proposal_changes(v)) for v in views]
+
+
+def _submission_order(views: Iterable[ProposalView]) -> list[ProposalView]:
+    return sorted(
+        views, key=lambda v: (v.proposal.submitted_at or v.proposal.created_at, v.proposal.id)
+    )
+
+
+def group_delegations(db: Session) -> list[tuple[str, str]]:
+    """(code, name) of every delegation of the group.
+
+    The consensus picture of a proposal nobody has a position on lists each delegation as
+    pending; proposal ids start at 1, so 0 names none."""
+    return [(p.delegation_code, p.delegation_name) for p in consensus.picture(db, proposal_id=0)]
+
+
+# --- One proposal ---------------------------------------------------------------------------
+
+
+def proposal_page(db: Session, principal: Principal, pv: ProposalView) -> dict[str, Any]:
+    p = pv.proposal
+    submitted = p.submitted_at is not None
+    mine = owns(principal, pv)
+    is_member = principal.role is Role.MEMBER
+    in_queue = p.state in QUEUE_STATES
+    others = [d for d in principal.delegations if d.id != p.delegation_id]
+    positions = consensus.picture(db, proposal_id=p.id) if submitted else []
+    own_positions = {x.delegation_code: x for x in positions if x.stance is not None}
+    dimension = None
+    if p.dimension_code:
+        try:
+            dimension = register.get_dimension(db, p.dimension_code)
+        except NotFound:
+            dimension = None
+        # An amendment names a dimension only to move the item; the same one is no move.
+        if dimension is not None and pv.targets and dimension.id == pv.base.get("dimension_id"):
+            dimension = None
+    applied = None
+    if p.applied_content is not None and p.state is ProposalState.AGREED_MODIFIED:
+        applied = forms.diff_fields(pv.proposed, pv.base | p.applied_content)
+    merge_options = []
+    if allowed(principal.role, Action.DECIDE) and in_queue:
+        targets = {t.item_id for t in pv.targets}
+        candidates = [
+            v
+            for v in service.listing(db, principal)
+            if v.proposal.id != p.id and v.proposal.state in QUEUE_STATES
+        ]
+        # Proposals on the same items first: what a proposal is usually merged into.
+        merge_options = sorted(
+            candidates, key=lambda v: (not {t.item_id for t in v.targets} & targets, v.proposal.id)
+        )
+    return {
+        "pv": pv,
+        "p": p,
+        "item_kind": ItemKind(p.item_kind),
+        "changes": proposal_changes(pv),
+        "dimension": dimension,
+        "applied": applied,
+        "positions": positions,
+        "counts": stance_counts(positions),
+        "objecting": [x.delegation_code for x in positions if x.stance is Stance.OBJECTION],
+        "position_history": consensus.history(db, proposal_id=p.id) if submitted else [],
+        "mine": mine,
+        "can_edit": mine and is_member and p.state.is_open,
+        "can_submit": mine and is_member and p.state is ProposalState.DRAFT,
+        "sponsor_delegations": [d for d in others if d.code not in pv.sponsors]
+        if is_member and in_queue
+        else [],
+        "position_delegations": others if is_member and in_queue else [],
+        "own_positions": own_positions,
+        "can_decide": allowed(principal.role, Action.DECIDE) and in_queue,
+        "is_chair": principal.role is Role.CHAIR,
+        "can_answer": allowed(principal.role, Action.ANSWER) and submitted,
+        "merge_options": merge_options,
+        "modifiable": forms.modifiable_fields(p.content),
+        "rebase": rebase_view(pv) if pv.outdated else None,
+        "can_rebase": pv.outdated and ((mine and is_member) or principal.role is Role.SECRETARIAT),
+        "rebase_action": rebase_action(principal, pv),
+        "item_urls": {t.code: item_url(t.kind, t.code) for t in pv.targets},
+    }
+
+
+def rebase_action(principal: Principal, pv: ProposalView) -> str:
+    return f"/proposals/{pv.proposal.id}/rebase"
+
+
+@dataclass(frozen=True, slots=True)
+class Conflicting:
+    field: str
+    label: str
+    base: str
+    current: str
+    proposed: Any
+    meanwhile: list[FieldDiff]
+    theirs: list[FieldDiff]
+
+
+def rebase_view(pv: ProposalView) -> dict[str, Any]:
+    """An outdated proposal: what changed in the register since its base, what it proposes, and
+    what a rebase would carry over by itself or leave to the person."""
+    target = pv.targets[0]
+    changes, conflicts = service.rebase_plan(pv)
+    return {
+        "target": target,
+        "others": [t for t in pv.targets[1:] if t.outdated],
+        "meanwhile": forms.diff_fields(target.base, target.current),
+        "proposed": proposal_changes(pv),
+        "carried": forms.diff_fields(target.current, target.current | changes),
+        "conflicts": [
+            Conflicting(
+                c.field,
+                forms.label_of(c.field),
+                forms.shown(c.field, c.base),
+                forms.shown(c.field, c.current),
+                c.proposed,
+                forms.diff_fields({c.field: c.base}, {c.field: c.current}, [c.field]),
+                forms.diff_fields({c.field: c.base}, {c.field: c.proposed}, [c.field]),
+            )
+            for c in conflicts
+        ],
+    }
+
+
+# --- The panel on an indicator or section page ----------------------------------------------
+
+
+def panel(db: Session, principal: Principal, item: Item) -> dict[str, Any]:
+    alternatives = _submission_order(service.alternatives(db, principal, item.code))
+    shown = {v.proposal.id for v in alternatives}
+    everything = service.listing(db, principal, item_code=item.code)
+    open_others = [v for v in everything if v.proposal.id not in shown and v.proposal.state.is_open]
+    closed = [v for v in everything if not v.proposal.state.is_open]
+    picture = consensus.picture(db, item_id=item.id)
+    is_member = principal.role is Role.MEMBER
+    return {
+        "item": item,
+        "url": item_url(item.kind, item.code),
+        "state": drafting_state(item),
+        "note": item.drafting_note,
+        "alternatives": rows(db, alternatives),
+        "open_others": rows(db, open_others),
+        "closed": sorted(closed, key=lambda v: v.proposal.decided_at or v.proposal.created_at),
+        "picture": picture,
+        "counts": stance_counts(picture),
+        "own_positions": {x.delegation_code: x for x in picture if x.stance is not None},
+        "can_propose": is_member and bool(principal.delegations),
+        "position_delegations": principal.delegations if is_member else [],
+        "can_mark": allowed(principal.role, Action.MARK_ITEM),
+        "is_chair": principal.role is Role.CHAIR,
+    }
+
+
+# --- Lists ----------------------------------------------------------------------------------
+
+
+def register_order(db: Session) -> dict[str, tuple[int, str]]:
+    """Each item's place in the draft (indicators by dimension, then sections) and its words."""
+    rows = register.list_items(db, ItemKind.INDICATOR) + register.list_items(db, ItemKind.SECTION)
+    return {r.code: (i, r.title or r.text) for i, r in enumerate(rows)}
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    code: str | None  # None: proposals of new items
+    url: str | None
+    text: str
+    rows: list[Row]
+
+
+def by_item(db: Session, views: Sequence[ProposalView]) -> list[Group]:
+    """Proposals grouped by the item they change, in the order of the draft."""
+    order = register_order(db)
+    groups: dict[str | None, list[ProposalView]] = {}
+    kinds: dict[str, ItemKind] = {}
+    for v in views:
+        code = v.targets[0].code if v.targets else None
+        if v.targets:
+            kinds[v.targets[0].code] = v.targets[0].kind
+        groups.setdefault(code, []).append(v)
+    last = (len(order), "")
+    keys = sorted(groups, key=lambda c: (c is None, order.get(c or "", last)[0], c or ""))
+    return [
+        Group(
+            k,
+            item_url(kinds[k], k) if k else None,
+            order.get(k, last)[1] if k else "",
+            rows(db, _submission_order(groups[k])),
+        )
+        for k in keys
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class ConsensusRow:
+    code: str
+    number: int | None
+    url: str
+    text: str
+    state: DraftingState
+    stances: list[PositionView]
+    counts: dict[str, int]
+
+
+def consensus_rows(db: Session, kind: ItemKind) -> list[ConsensusRow]:
+    out = []
+    for r in register.list_items(db, kind):
+        if r.status is not ItemStatus.ACTIVE:
+            continue
+        item = register.get_item(db, r.code)
+        picture = consensus.picture(db, item_id=item.id)
+        out.append(
+            ConsensusRow(
+                r.code,
+                r.number,
+                item_url(kind, r.code),
+                r.title or r.text,
+                drafting_state(item),
+                picture,
+                stance_counts(picture),
+            )
+        )
+    return out
+
+
+def objected(db: Session, principal: Principal) -> list[tuple[ProposalView, list[str]]]:
+    """Open proposals with a standing objection, and who objects."""
+    views = [v for v in service.listing(db, principal) if v.proposal.state in QUEUE_STATES]
+    positions = consensus.positions_on_proposals(db, [v.proposal.id for v in views])
+    out = []
+    for v in views:
+        objecting = [
+            p.delegation_code for p in positions[v.proposal.id] if p.stance is Stance.OBJECTION
+        ]
+        if objecting:
+            out.append((v, objecting))
+    return out
+
+
+def delegation_choices(delegations: Sequence[DelegationRef]) -> list[tuple[str, str]]:
+    return [(d.code, f"{d.name} ({d.code})") for d in delegations]
+
+
+def kind_of(pv: ProposalView) -> str:
+    if pv.proposal.kind is ProposalKind.ADD:
+        return f"new {pv.proposal.item_kind}"
+    return forms.KIND_LABELS[pv.proposal.kind]

@@ -1,0 +1,1019 @@
+"""Web pages of the drafting workflow: proposing, revising, co-sponsoring, positions, decisions,
+answers and rebases, the Secretariat's queue and the consensus overview, and the proposals panel
+of an indicator or section page.
+
+Every action is a plain HTML form. Success redirects (303) to a page whose banner says what
+happened and what comes next. A form with problems comes back with an error summary (422); a
+refusal of the workflow (409) or a stale version (412) comes back as the page the person was on,
+with the refusal on top and everything they typed kept. A refused write is rolled back before
+the page is drawn, so nothing of it is kept.
+"""
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from app.accounts.permissions import Action, allowed
+from app.accounts.service import Principal
+from app.comments.pages import comments_on_proposal
+from app.consensus import service as consensus
+from app.errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    PreconditionFailed,
+)
+from app.models import (
+    DraftingState,
+    Item,
+    ItemKind,
+    ItemStatus,
+    Outcome,
+    ProposalKind,
+    ProposalState,
+    Stance,
+)
+from app.proposals import display, forms, service
+from app.proposals.forms import Form, ProposalForm
+from app.proposals.service import ProposalView
+from app.register import service as register
+from app.register.forms import CHOICES
+from app.register.service import RevisionView
+from app.web.deps import Allow, DbRoute, DbSession, Now, request_id
+from app.web.templating import render
+
+router = APIRouter(route_class=DbRoute, include_in_schema=False)
+
+Reader = Annotated[Principal, Allow(Action.READ_REGISTER)]
+Proposer = Annotated[Principal, Allow(Action.PROPOSE)]
+Sponsor = Annotated[Principal, Allow(Action.SPONSOR)]
+PositionTaker = Annotated[Principal, Allow(Action.TAKE_POSITION)]
+Decider = Annotated[Principal, Allow(Action.DECIDE)]
+Answerer = Annotated[Principal, Allow(Action.ANSWER)]
+Marker = Annotated[Principal, Allow(Action.MARK_ITEM)]
+
+
+async def _posted_form(request: Request) -> FormData:
+    # Starlette caches the parsed form on the request, so the CSRF check and this share one parse.
+    return await request.form()
+
+
+PostedForm = Annotated[FormData, Depends(_posted_form)]
+Refusal = (InvalidInput, Conflict, PreconditionFailed)
+
+
+def _page(
+    request: Request,
+    principal: Principal,
+    name: str,
+    context: dict[str, Any],
+    status_code: int = 200,
+) -> HTMLResponse:
+    common = {
+        "choices": CHOICES,
+        "labels": forms.PROPOSAL_LABELS,
+        "stances": forms.STANCES,
+        "outcomes": forms.OUTCOMES,
+        "drafting_states": forms.DRAFTING_STATES,
+        "kind_of": display.kind_of,
+        "item_url": display.item_url,
+        "may": {a.name.lower(): allowed(principal.role, a) for a in Action},
+    }
+    return render(request, name, common | context, status_code)
+
+
+def _refused(db: Session, exc: DomainError) -> str:
+    """Undo whatever the refused call wrote, and say why it was refused."""
+    db.rollback()
+    return forms.refusal_message(exc)
+
+
+def _done(proposal_id: int, event: str) -> RedirectResponse:
+    return RedirectResponse(f"/proposals/{proposal_id}?done={event}", 303)
+
+
+def _version(form: FormData) -> int:
+    value = forms.one(form, "version")
+    return int(value) if value.isdigit() else 0
+
+
+# --- The proposals panel of an item page ----------------------------------------------------
+
+
+def proposals_panel(db: Session, principal: Principal, item: Item) -> dict[str, Any]:
+    """The workflow on an indicator or section page: its drafting state, the alternatives on it
+    side by side, decided proposals, and where each delegation stands."""
+    return {
+        "workflow": display.panel(db, principal, item),
+        "stances": forms.STANCES,
+        "drafting_states": forms.DRAFTING_STATES,
+        "kind_of": display.kind_of,
+    }
+
+
+# --- Proposing and revising -----------------------------------------------------------------
+
+
+def _dimension_options(db: Session) -> list[tuple[str, str]]:
+    return [(d.code, d.title) for d in register.list_dimensions(db)]
+
+
+def _mergeable(db: Session) -> list[Any]:
+    return [r for r in register.list_items(db, ItemKind.INDICATOR) if r.status is ItemStatus.ACTIVE]
+
+
+def _propose_page(
+    request: Request,
+    db: Session,
+    principal: Principal,
+    form: ProposalForm,
+    *,
+    view: RevisionView | None,
+    editing: ProposalView | None = None,
+    preview: list[Any] | None = None,
+    notice: str | None = None,
+    theirs: list[Any] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    if editing is not None:
+        action = f"/proposals/{editing.proposal.id}/edit"
+        cancel = f"/proposals/{editing.proposal.id}"
+    else:
+        action = "/proposals/new"
+        cancel = display.item_url(view.item.kind, view.item.code) if view else "/register"
+    return _page(
+        request,
+        principal,
+        "propose.html",
+        {
+            "form": form,
+            "values": form.values,
+            "errors": form.errors,
+            "view": view,
+            "editing": editing,
+            "action": action,
+            "cancel": cancel,
+            "preview": preview,
+            "notice": notice,
+            "theirs": theirs,
+            "dimension_options": _dimension_options(db),
+            "mergeable": _mergeable(db) if form.kind is ProposalKind.MERGE else [],
+            "delegations": display.delegation_choices(principal.delegations),
+        },
+        status_code,
+    )
+
+
+@router.get("/proposals/new")
+def new_proposal(
+    request: Request,
+    db: DbSession,
+    principal: Proposer,
+    kind: ProposalKind = ProposalKind.AMEND,
+    item: Annotated[str, Query(max_length=32)] = "",
+    item_kind: ItemKind = ItemKind.INDICATOR,
+    dimension: Annotated[str, Query(max_length=8)] = "",
+) -> HTMLResponse:
+    acting = principal.acting_delegation
+    delegation = acting.code if acting else None
+    if kind is ProposalKind.ADD:
+        form = forms.start(
+            kind,
+            item_kind,
+            base=None,
+            targets=[],
+            base_revision=None,
+            delegation=delegation,
+            dimension=dimension.upper() or None,
+        )
+        return _propose_page(request, db, principal, form, view=None)
+    if not item:
+        raise InvalidInput(
+            "say which item you propose to change, for example ?item=FC-CD-01", field="item"
+        )
+    view = register.current(db, item)
+    if kind is ProposalKind.MERGE and view.item.kind is not ItemKind.INDICATOR:
+        raise InvalidInput("only indicators can be merged", field="item")
+    form = forms.start(
+        kind,
+        view.item.kind,
+        base=view.revision.content(),
+        targets=[view.item.code],
+        base_revision=view.revision.number,
+        delegation=delegation,
+        dimension=view.dimension_code,
+    )
+    form.base_dimension = view.dimension_code
+    return _propose_page(request, db, principal, form, view=view)
+
+
+def _read_new(db: Session, principal: Principal, posted: FormData) -> tuple[ProposalForm, Any]:
+    """The submitted form, checked, and the base revision it was written against."""
+    kind, item_kind, targets, action = forms.read_header(posted)
+    view = register.current(db, targets[0]) if targets and kind is not ProposalKind.ADD else None
+    if view is not None:
+        item_kind = view.item.kind
+    form = forms.parse(
+        posted,
+        kind=kind,
+        item_kind=item_kind,
+        targets=targets,
+        action=action,
+        dimension_codes={code for code, _ in _dimension_options(db)},
+        delegation_codes={d.code for d in principal.delegations},
+        mergeable={r.code for r in _mergeable(db)} if kind is ProposalKind.MERGE else (),
+        latest_revision=view.item.version if view else None,
+    )
+    if view is not None and form.base_revision is not None:
+        view = register.revision(db, view.item.code, form.base_revision)
+    form.base_dimension = view.dimension_code if view else None
+    forms.check_changes(form, view.revision.content() if view else None)
+    return form, view
+
+
+@router.post("/proposals/new")
+def create_proposal(
+    request: Request, db: DbSession, now: Now, principal: Proposer, posted: PostedForm
+) -> Response:
+    form, view = _read_new(db, principal, posted)
+    base = view.revision.content() if view else None
+    if form.action == "preview" or not form.ok:
+        preview = form.preview(base)
+        return _propose_page(
+            request, db, principal, form, view=view, preview=preview, status_code=_status(form)
+        )
+    try:
+        proposal = service.create(
+            db,
+            principal,
+            kind=form.kind,
+            targets=[] if form.kind is ProposalKind.ADD else form.targets,
+            base_revisions=[form.base_revision] if form.base_revision is not None else None,
+            content=form.content(base),
+            rationale=form.rationale,
+            item_kind=form.item_kind,
+            dimension=form.dimension if form.kind is ProposalKind.ADD else form.move,
+            delegation_code=form.delegation,
+            submit=form.action == "submit",
+            now=now,
+            request_id=request_id(request),
+        )
+    except InvalidInput as exc:
+        _refused(db, exc)
+        form.add_refusal(exc)
+        return _propose_page(request, db, principal, form, view=view, status_code=422)
+    except Conflict as exc:
+        notice = _refused(db, exc)
+        return _propose_page(
+            request, db, principal, form, view=view, notice=notice, status_code=409
+        )
+    return _done(proposal.id, "submitted" if form.action == "submit" else "drafted")
+
+
+def _status(form: Form) -> int:
+    return 200 if form.ok else 422
+
+
+@router.post("/proposals/preview")
+def preview_proposal(db: DbSession, principal: Proposer, posted: PostedForm) -> JSONResponse:
+    """The live preview: the word diff of what the form would propose, as the person types."""
+    kind, _, targets, _ = forms.read_header(posted)
+    proposal = forms.one(posted, "proposal")
+    if proposal.isdigit():
+        pv = service.view(db, principal, int(proposal))
+        form = _read_edit(db, principal, pv, posted)
+        changes = form.preview(pv.base if pv.targets else None)
+    else:
+        form, view = _read_new(db, principal, posted)
+        changes = form.preview(view.revision.content() if view else None)
+    return JSONResponse(
+        {
+            "fields": [
+                {
+                    "field": f.field,
+                    "label": f.label,
+                    "ops": [{"op": c.op, "text": c.text} for c in f.chunks],
+                }
+                for f in changes
+            ],
+            "problems": [p.message for p in form.problems],
+            "kind": kind.value,
+            "targets": targets,
+        }
+    )
+
+
+def _own_open(principal: Principal, pv: ProposalView) -> None:
+    """Only the proposing delegation sees the edit and withdraw forms (the service refuses the
+    rest whatever is posted)."""
+    if not display.owns(principal, pv):
+        raise PermissionDenied(
+            f"proposal {pv.proposal.reference} belongs to another delegation; only its members "
+            "may change it"
+        )
+    if not pv.proposal.state.is_open:
+        raise Conflict(
+            f"proposal {pv.proposal.reference} is {pv.proposal.state.label}; it cannot be changed"
+        )
+
+
+def _base_view(db: Session, pv: ProposalView) -> RevisionView | None:
+    if not pv.targets:
+        return None
+    t = pv.targets[0]
+    return register.revision(db, t.code, t.base_revision)
+
+
+def _edit_form(pv: ProposalView) -> ProposalForm:
+    p = pv.proposal
+    form = forms.from_proposal(
+        p.kind,
+        ItemKind(p.item_kind),
+        proposed=pv.proposed,
+        rationale=p.rationale,
+        targets=[t.code for t in pv.targets],
+        base_revision=pv.targets[0].base_revision if pv.targets else None,
+        version=p.version,
+    )
+    form.values["dimension"] = p.dimension_code or ""
+    return form
+
+
+def _read_edit(
+    db: Session, principal: Principal, pv: ProposalView, posted: FormData
+) -> ProposalForm:
+    p = pv.proposal
+    form = forms.parse(
+        posted,
+        kind=p.kind,
+        item_kind=ItemKind(p.item_kind),
+        targets=[t.code for t in pv.targets],
+        action=forms.read_header(posted)[3],
+        dimension_codes=(),
+        delegation_codes=(),
+        editing=True,
+    )
+    form.base_revision = pv.targets[0].base_revision if pv.targets else None
+    # The dimension is not revised (the service keeps it); a pure move still changes something.
+    form.values["dimension"] = p.dimension_code or ""
+    base_view = _base_view(db, pv)
+    form.base_dimension = base_view.dimension_code if base_view else None
+    forms.check_changes(form, pv.base if pv.targets else None)
+    return form
+
+
+@router.get("/proposals/{proposal_id}/edit")
+def edit_proposal(
+    proposal_id: int, request: Request, db: DbSession, principal: Proposer
+) -> HTMLResponse:
+    pv = service.view(db, principal, proposal_id)
+    _own_open(principal, pv)
+    return _propose_page(
+        request, db, principal, _edit_form(pv), view=_base_view(db, pv), editing=pv
+    )
+
+
+@router.post("/proposals/{proposal_id}/edit")
+def revise_proposal(
+    proposal_id: int,
+    request: Request,
+    db: DbSession,
+    now: Now,
+    principal: Proposer,
+    posted: PostedForm,
+) -> Response:
+    pv = service.view(db, principal, proposal_id)
+    form = _read_edit(db, principal, pv, posted)
+    base = pv.base if pv.targets else None
+    view = _base_view(db, pv)
+    if form.action == "preview" or not form.ok:
+        return _propose_page(
+            request,
+            db,
+            principal,
+            form,
+            view=view,
+            editing=pv,
+            preview=form.preview(base),
+            status_code=_status(form),
+        )
+    try:
+        service.revise(
+            db,
+            principal,
+            proposal_id,
+            expected_version=_version(posted),
+            content=form.content(base),
+            rationale=form.rationale,
+            now=now,
+            request_id=request_id(request),
+        )
+    except PreconditionFailed as exc:
+        notice = _refused(db, exc)
+        # Someone of the delegation saved first: show what they saved, keep this person's text.
+        pv = service.view(db, principal, proposal_id)
+        form.values["version"] = str(pv.proposal.version)
+        theirs = display.proposal_changes(pv)
+        return _propose_page(
+            request,
+            db,
+            principal,
+            form,
+            view=view,
+            editing=pv,
+            notice=notice,
+            theirs=theirs,
+            preview=form.preview(base),
+            status_code=412,
+        )
+    except InvalidInput as exc:
+        _refused(db, exc)
+        form.add_refusal(exc)
+        return _propose_page(request, db, principal, form, view=view, editing=pv, status_code=422)
+    except Conflict as exc:
+        notice = _refused(db, exc)
+        pv = service.view(db, principal, proposal_id)
+        return _propose_page(
+            request, db, principal, form, view=view, editing=pv, notice=notice, status_code=409
+        )
+    return _done(proposal_id, "revised")
+
+
+# --- Reading proposals ----------------------------------------------------------------------
+
+
+def _proposal_page(
+    request: Request,
+    db: Session,
+    principal: Principal,
+    proposal_id: int,
+    *,
+    done: str | None = None,
+    active: dict[str, Form] | None = None,
+    notice: str | None = None,
+    notice_title: str = "This cannot be done now",
+    status_code: int = 200,
+) -> HTMLResponse:
+    """The proposal, with the forms the person may use. `active` holds a form they posted,
+    by name (decision, position, answer, sponsor), to show again with its values and problems."""
+    pv = service.view(db, principal, proposal_id)
+    active = active or {}
+    problems = [p for f in active.values() for p in f.problems]
+    return _page(
+        request,
+        principal,
+        "proposal.html",
+        display.proposal_page(db, principal, pv)
+        # The comment threads on the proposal's words (app.comments.pages).
+        | comments_on_proposal(db, principal, proposal_id)
+        | {
+            "done": done,
+            "active": active,
+            "problems": problems,
+            "notice": notice,
+            "notice_title": notice_title,
+        },
+        status_code,
+    )
+
+
+@router.get("/proposals")
+def proposals(
+    request: Request,
+    db: DbSession,
+    principal: Reader,
+    state: Annotated[str, Query(max_length=32)] = "",
+    delegation: Annotated[str, Query(max_length=32)] = "",
+    item: Annotated[str, Query(max_length=32)] = "",
+    kind: Annotated[str, Query(max_length=16)] = "",
+) -> HTMLResponse:
+    """Every proposal the person may see, newest first, with filters."""
+    form = Form({"state": state, "delegation": delegation.upper(), "item": item.strip().upper()})
+    form.values["kind"] = kind
+    if state and state not in {s.value for s in ProposalState}:
+        form.add("filter-state", "Choose a state from the list")
+    if kind and kind not in {k.value for k in ProposalKind}:
+        form.add("filter-kind", "Choose a kind from the list")
+    views: list[ProposalView] = []
+    if form.ok:
+        try:
+            views = service.listing(
+                db,
+                principal,
+                item_code=form.values["item"] or None,
+                state=ProposalState(state) if state else None,
+                delegation=form.values["delegation"] or None,
+            )
+        except NotFound:
+            form.add("filter-item", f"No indicator or section has the code {item.strip()!r}")
+    if kind:
+        views = [v for v in views if v.proposal.kind.value == kind]
+    return _page(
+        request,
+        principal,
+        "proposals.html",
+        {
+            "rows": display.rows(db, list(reversed(views))),
+            "filters": form.values,
+            "form": form,
+            "errors": form.errors,
+            "filtering": any(form.values.values()),
+            "delegation_options": display.group_delegations(db),
+            "states": list(ProposalState),
+            "kinds": list(ProposalKind),
+        },
+        _status(form),
+    )
+
+
+@router.get("/proposals/{proposal_id}")
+def proposal(
+    proposal_id: int,
+    request: Request,
+    db: DbSession,
+    principal: Reader,
+    done: Annotated[str | None, Query(max_length=32)] = None,
+) -> HTMLResponse:
+    return _proposal_page(request, db, principal, proposal_id, done=done)
+
+
+# --- Acting on a proposal -------------------------------------------------------------------
+
+
+def _refusal_page(
+    request: Request,
+    db: Session,
+    principal: Principal,
+    proposal_id: int,
+    exc: DomainError,
+    active: dict[str, Form] | None = None,
+) -> HTMLResponse:
+    notice = _refused(db, exc)
+    if isinstance(exc, PreconditionFailed):
+        return _proposal_page(
+            request,
+            db,
+            principal,
+            proposal_id,
+            active=active,
+            notice=f"{notice}. The page now shows the proposal as it is; what you typed is kept.",
+            notice_title="The proposal changed since you opened it",
+            status_code=412,
+        )
+    return _proposal_page(
+        request, db, principal, proposal_id, active=active, notice=notice, status_code=409
+    )
+
+
+@router.post("/proposals/{proposal_id}/submit")
+def submit_proposal(
+    proposal_id: int,
+    request: Request,
+    db: DbSession,
+    now: Now,
+    principal: Proposer,
+    posted: PostedForm,
+) -> Response:
+    try:
+        service.submit(
+            db,
+            principal,
+            proposal_id,
+            expected_version=_version(posted),
+            now=now,
+            request_id=request_id(request),
+        )
+    except Refusal as exc:
+        return _refusal_page(request, db, principal, proposal_id, exc)
+    return _done(proposal_id, "submitted")
+
+
+@router.get("/proposals/{proposal_id}/withdraw")
+def confirm_withdrawal(
+    proposal_id: int, request: Request, db: DbSession, principal: Proposer
+) -> HTMLResponse:
+    pv = service.view(db, principal, proposal_id)
+    _own_open(principal, pv)
+    return _page(request, principal, "withdraw.html", {"pv": pv, "p": pv.proposal})
+
+
+@router.post("/proposals/{proposal_id}/withdraw")
+def withdraw_proposal(
+    proposal_id: int,
+    request: Request,
+    db: DbSession,
+    now: Now,
+    principal: Proposer,
+) -> Response:
+    try:
+        service.withdraw(db, principal, proposal_id, now=now, request_id=request_id(request))
+    except Refusal as exc:
+        return _refusal_page(request, db, principal, proposal_id, exc)
+    return _done(proposal_id, "withdrawn")
+
+
+@router.post("/proposals/{proposal_id}/sponsor")
+def sponsor_proposal(
+    proposal_id: int,
+    request: Request,
+    db: DbSession,
+    now: Now,
+    principal: Sponsor,
+    posted: PostedForm,
+) -> Response:
+    try:
+        service.sponsor(
+            db,
+            principal,
+            proposal_id,
+            delegation_code=forms.one(posted, "delegation") or None,
+            now=now,
+            request_id=request_id(request),
+        )
+    except Refusal as exc:
+        return _refusal_page(request, db, principal, proposal_id, exc)
+    return _done(proposal_id, "sponsored")
+
+
+@router.post("/proposals/{proposal_id}/position")
+def take_position_on_proposal(
+    proposal_id: int,
+    request: Request,
+    db: DbSession,
+    now: Now,
+    principal: PositionTaker,
+    posted: PostedForm,
+) -> Response:
+    form = forms.parse_position(
+        posted, prefix="position", delegation_codes={d.code for d in principal.delegations}
+    )
+    if not form.ok:
+        return _proposal_page(
+            request, db, principal, proposal_id, active={"position": form}, status_code=422
+        )
+    service.get(db, principal, proposal_id)  # a draft of another delegation stays a 404
+    try:
+        consensus.set_position(
+            db,
+            principal,
+            stance=Stance(form.values["stance"]),
+            statement=form.values["statement"],
+            proposal_id=proposal_id,
+            delegation_code=form.values["delegation"] or None,
+            now=now,
+            request_id=request_id(request),
+        )
+    except Refusal as exc:
+        return _refusal_page(request, db, principal, proposal_id, exc, {"position": form})
+    return _done(proposal_id, "position")
+
+
+@router.post("/proposals/{proposal_id}/decision")
+def decide_proposal(
+    proposal_id: int,
+    request: Request,
+    db: DbSession,
+    now: Now,
+    principal: Decider,
+    posted: PostedForm,
+) -> Response:
+    pv = service.view(db, principal, proposal_id)
+    content = pv.proposal.content
+    form = forms.parse_decision(posted, modifiable=forms.modifiable_fields(content))
+    if not form.ok:
+        return _proposal_page(
+            request, db, principal, proposal_id, active={"decision": form}, status_code=422
+        )
+    v = form.values
+    outcome = Outcome(v["outcome"])
+    try:
+        service.decide(
+            db,
+            principal,
+            proposal_id,
+            expected_version=int(v["version"]),
+            outcome=outcome,
+            reason=v["reason"],
+            modified_content=dict(content) | v["modified"]
+            if outcome is Outcome.AGREED_MODIFIED
+            else None,
+            merged_into=int(v["merged_into"]) if outcome is Outcome.MERGED else None,
+            override_reason=v["override_reason"],
+            now=now,
+            request_id=request_id(request),
+        )
+    except InvalidInput as exc:
+        _refused(db, exc)
+        form.add_refusal(exc, forms.DECISION_IDS)
+        return _proposal_page(
+            request, db, principal, proposal_id, active={"decision": form}, status_code=422
+        )
+    except (Conflict, PreconditionFailed) as exc:
+        return _refusal_page(request, db, principal, proposal_id, exc, {"decision": form})
+    return _done(proposal_id, "decided")
+
+
+@router.post("/proposals/{proposal_id}/answer")
+def answer_proposal(
+    proposal_id: int,
+    request: Request,
+    db: DbSession,
+    now: Now,
+    principal: Answerer,
+    posted: PostedForm,
+) -> Response:
+    form = forms.parse_answer(posted)
+    if not form.ok:
+        return _proposal_page(
+            request, db, principal, proposal_id, active={"answer": form}, status_code=422
+        )
+    try:
+        service.answer(
+            db,
+            principal,
+            proposal_id,
+            text=form.values["answer"],
+            now=now,
+            request_id=request_id(request),
+        )
+    except Refusal as exc:
+        return _refusal_page(request, db, principal, proposal_id, exc, {"answer": form})
+    return _done(proposal_id, "answered")
+
+
+# --- Rebasing an outdated proposal ----------------------------------------------------------
+
+
+def _rebase_page(
+    request: Request,
+    principal: Principal,
+    pv: ProposalView,
+    form: Form,
+    *,
+    notice: str | None,
+    status_code: int,
+) -> HTMLResponse:
+    return _page(
+        request,
+        principal,
+        "rebase.html",
+        {
+            "pv": pv,
+            "p": pv.proposal,
+            "rebase": display.rebase_view(pv),
+            "form": form,
+            "values": form.values,
+            "errors": form.errors,
+            "notice": notice,
+            "action": display.rebase_action(principal, pv),
+            "item_urls": {t.code: display.item_url(t.kind, t.code) for t in pv.targets},
+        },
+        status_code,
+    )
+
+
+def _rebase(
+    request: Request,
+    db: Session,
+    now: datetime,
+    principal: Principal,
+    proposal_id: int,
+    posted: FormData,
+) -> Response:
+    """Rebase at once when the change carries over; otherwise ask for the person's resolution
+    of each field changed on both sides, showing the three versions."""
+    pv = service.view(db, principal, proposal_id)
+    item_kind = ItemKind(pv.proposal.item_kind)
+    conflicts = [c.field for c in service.rebase_plan(pv)[1]] if pv.outdated else []
+    resolving = forms.one(posted, "resolving") == "1"
+    form = (
+        forms.parse_resolutions(posted, conflicts, item_kind)
+        if resolving
+        else Form({"version": forms.one(posted, "version")})
+    )
+    if not form.ok:
+        return _rebase_page(request, principal, pv, form, notice=None, status_code=422)
+    try:
+        service.rebase(
+            db,
+            principal,
+            proposal_id,
+            expected_version=_version(posted),
+            resolutions=forms.resolutions(form, conflicts) if resolving else None,
+            now=now,
+            request_id=request_id(request),
+        )
+    except Conflict as exc:
+        if not exc.extra.get("field") or not conflicts:
+            return _refusal_page(request, db, principal, proposal_id, exc)
+        notice = _refused(db, exc)
+        pv = service.view(db, principal, proposal_id)
+        if not resolving:
+            # First visit: the resolution form starts from the proposed wording.
+            proposed = pv.proposal.content
+            form.values |= {
+                c: forms.values_of(item_kind, proposed).get(forms.FORM_NAME.get(c, c), "")
+                for c in conflicts
+            }
+        return _rebase_page(request, principal, pv, form, notice=notice, status_code=409)
+    except (InvalidInput, PreconditionFailed) as exc:
+        return _refusal_page(request, db, principal, proposal_id, exc)
+    return _done(proposal_id, "rebased")
+
+
+@router.post("/proposals/{proposal_id}/rebase")
+def rebase_proposal(
+    proposal_id: int,
+    request: Request,
+    db: DbSession,
+    now: Now,
+    principal: Annotated[Principal, Allow(Action.REBASE)],
+    posted: PostedForm,
+) -> Response:
+    return _rebase(request, db, now, principal, proposal_id, posted)
+
+
+# --- The Secretariat's queue and the consensus overview ---------------------------------------
+
+
+@router.get("/queue")
+def queue(
+    request: Request,
+    db: DbSession,
+    principal: Decider,
+    state: Annotated[str, Query(max_length=32)] = "",
+    delegation: Annotated[str, Query(max_length=32)] = "",
+) -> HTMLResponse:
+    """Every submitted proposal waiting for a decision, by item in the order of the draft."""
+    form = Form({"state": state, "delegation": delegation.upper()})
+    if state and state not in {s.value for s in display.QUEUE_STATES}:
+        form.add("queue-state", "Choose a state from the list")
+    views = [
+        v
+        for v in service.listing(db, principal, delegation=form.values["delegation"] or None)
+        if v.proposal.state in display.QUEUE_STATES
+        and (not form.ok or not state or v.proposal.state.value == state)
+    ]
+    return _page(
+        request,
+        principal,
+        "queue.html",
+        {
+            "groups": display.by_item(db, views),
+            "count": len(views),
+            "filters": form.values,
+            "form": form,
+            "errors": form.errors,
+            "filtering": bool(state or delegation),
+            "delegation_options": display.group_delegations(db),
+            "states": display.QUEUE_STATES,
+        },
+        _status(form),
+    )
+
+
+@router.get("/consensus")
+def consensus_overview(request: Request, db: DbSession, principal: Reader) -> HTMLResponse:
+    """Where each delegation stands on each item, and the proposals held up by objections."""
+    indicators = display.consensus_rows(db, ItemKind.INDICATOR)
+    return _page(
+        request,
+        principal,
+        "consensus.html",
+        {
+            "indicators": indicators,
+            "sections": display.consensus_rows(db, ItemKind.SECTION),
+            "delegations": display.group_delegations(db),
+            "objected": display.objected(db, principal),
+            "state_counts": {
+                s.value: sum(1 for r in indicators if r.state is s) for s in DraftingState
+            },
+        },
+    )
+
+
+# --- Positions on an item and its drafting state ----------------------------------------------
+
+
+def _item_action_page(
+    request: Request,
+    db: Session,
+    principal: Principal,
+    code: str,
+    what: str,
+    form: Form,
+    *,
+    notice: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    item = register.get_item(db, code)
+    view = register.current(db, item.code)
+    picture = consensus.picture(db, item_id=item.id)
+    return _page(
+        request,
+        principal,
+        "item_action.html",
+        {
+            "what": what,
+            "item": item,
+            "view": view,
+            "url": display.item_url(item.kind, item.code),
+            "form": form,
+            "values": form.values,
+            "errors": form.errors,
+            "notice": notice,
+            "state": display.drafting_state(item),
+            "picture": picture,
+            "own_positions": {x.delegation_code: x for x in picture if x.stance is not None},
+            "position_delegations": principal.delegations,
+            "is_chair": principal.role.value == "chair",
+        },
+        status_code,
+    )
+
+
+@router.get("/items/{code}/position")
+def item_position_form(
+    code: str, request: Request, db: DbSession, principal: PositionTaker
+) -> HTMLResponse:
+    return _item_action_page(request, db, principal, code, "position", Form())
+
+
+@router.post("/items/{code}/position")
+def take_position_on_item(
+    code: str,
+    request: Request,
+    db: DbSession,
+    now: Now,
+    principal: PositionTaker,
+    posted: PostedForm,
+) -> Response:
+    form = forms.parse_position(
+        posted, prefix="item-position", delegation_codes={d.code for d in principal.delegations}
+    )
+    if not form.ok:
+        return _item_action_page(request, db, principal, code, "position", form, status_code=422)
+    item = register.get_item(db, code)
+    try:
+        consensus.set_position(
+            db,
+            principal,
+            stance=Stance(form.values["stance"]),
+            statement=form.values["statement"],
+            item_code=item.code,
+            delegation_code=form.values["delegation"] or None,
+            now=now,
+            request_id=request_id(request),
+        )
+    except Refusal as exc:
+        notice = _refused(db, exc)
+        return _item_action_page(
+            request, db, principal, code, "position", form, notice=notice, status_code=409
+        )
+    return RedirectResponse(
+        f"{display.item_url(item.kind, item.code)}?done=position#positions", 303
+    )
+
+
+@router.get("/items/{code}/drafting-state")
+def mark_item_form(code: str, request: Request, db: DbSession, principal: Marker) -> HTMLResponse:
+    item = register.get_item(db, code)
+    form = Form({"state": item.drafting_state, "note": item.drafting_note})
+    return _item_action_page(request, db, principal, code, "mark", form)
+
+
+@router.post("/items/{code}/drafting-state")
+def mark_item(
+    code: str,
+    request: Request,
+    db: DbSession,
+    now: Now,
+    principal: Marker,
+    posted: PostedForm,
+) -> Response:
+    form = forms.parse_mark(posted)
+    if not form.ok:
+        return _item_action_page(request, db, principal, code, "mark", form, status_code=422)
+    try:
+        item = consensus.mark_item(
+            db,
+            principal,
+            code=code,
+            state=DraftingState(form.values["state"]),
+            note=form.values["note"],
+            override_reason=form.values["override_reason"],
+            now=now,
+            request_id=request_id(request),
+        )
+    except Refusal as exc:
+        notice = _refused(db, exc)
+        return _item_action_page(
+            request, db, principal, code, "mark", form, notice=notice, status_code=409
+        )
+    return RedirectResponse(f"{display.item_url(item.kind, item.code)}?done=marked#drafting", 303)

@@ -1,0 +1,881 @@
+"""Proposals: how delegations change the draft.
+
+A member proposes for one of their delegations: a new item, an amendment to any field, a
+deletion, or a merge. Drafts are private to the delegation; a submitted proposal is seen by all,
+co-sponsored, answered and decided by the secretariat (or a chair). Agreeing a proposal applies it
+to the register as a new revision attributed to the proposal and its delegation, in the same
+transaction as the decision.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.orm import Session
+
+from app.accounts.service import Principal
+from app.audit.service import Actor, record
+from app.consensus import service as consensus
+from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from app.models import (
+    Delegation,
+    Item,
+    ItemKind,
+    ItemStatus,
+    MemberState,
+    Outcome,
+    Proposal,
+    ProposalKind,
+    ProposalState,
+    ProposalTarget,
+    Revision,
+    Role,
+    Sponsorship,
+    User,
+)
+from app.models.register import CONTENT_FIELDS, TEXT_FIELDS
+from app.notifications.service import delegation_members, notify
+from app.register import service as register
+from app.rounds.service import current_round, input_gate
+from app.text.diff import Chunk, rebase_text, word_diff
+
+SECTION_CONTENT = ("title", "text")
+
+
+@dataclass(frozen=True, slots=True)
+class TargetView:
+    code: str
+    item_id: int
+    kind: ItemKind
+    base_revision: int
+    current_revision: int
+    base: dict[str, Any]
+    current: dict[str, Any]
+
+    @property
+    def outdated(self) -> bool:
+        return self.base_revision != self.current_revision
+
+
+@dataclass(slots=True)
+class ProposalView:
+    proposal: Proposal
+    delegation_code: str
+    delegation_name: str
+    author_name: str
+    targets: list[TargetView]
+    sponsors: list[str] = field(default_factory=list)
+
+    @property
+    def outdated(self) -> bool:
+        if self.proposal.kind is ProposalKind.ADD:  # a split's source is not its base text
+            return False
+        return self.proposal.state.is_open and any(t.outdated for t in self.targets)
+
+    @property
+    def base(self) -> dict[str, Any]:
+        if self.proposal.kind is ProposalKind.ADD or not self.targets:
+            return {}
+        return self.targets[0].base
+
+    @property
+    def split_from(self) -> str | None:
+        if self.proposal.kind is ProposalKind.ADD and self.targets:
+            return self.targets[0].code
+        return None
+
+    @property
+    def proposed(self) -> dict[str, Any]:
+        """The full content the proposal would give the (first) item."""
+        p = self.proposal
+        if p.kind is ProposalKind.DELETE:
+            return self.base | {"status": ItemStatus.WITHDRAWN.value}
+        if p.kind is ProposalKind.ADD:
+            return p.content
+        return self.base | p.content
+
+    def field_diffs(self) -> list[tuple[str, list[Chunk]]]:
+        """Word diffs of each changed field, base -> proposed (display strings)."""
+        base, proposed = self.base, self.proposed
+        names = [n for n in CONTENT_FIELDS if n in proposed or n in base]
+        out = []
+        for name in names:
+            a, b = _display(base.get(name)), _display(proposed.get(name))
+            if a != b:
+                out.append((name, word_diff(a, b)))
+        return out
+
+
+def _display(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(str(v).replace("_", " ") for v in value)
+    return str(getattr(value, "value", value))
+
+
+def _content_of(revision: Revision) -> dict[str, Any]:
+    content = revision.content()
+    return {
+        k: _display(v) if k in ("element", "strength_adult", "strength_child", "status") else v
+        for k, v in content.items()
+    }
+
+
+def _allowed_fields(kind: ItemKind) -> tuple[str, ...]:
+    if kind is ItemKind.SECTION:
+        return SECTION_CONTENT
+    return tuple(n for n in CONTENT_FIELDS if n not in ("title", "status", "dimension_id"))
+
+
+def _normalise(kind: ItemKind, content: dict[str, Any]) -> dict[str, Any]:
+    allowed = _allowed_fields(kind)
+    unknown = sorted(set(content) - set(allowed))
+    if unknown:
+        raise InvalidInput(
+            f"a proposal on a {kind.value} cannot set {', '.join(unknown)}", field=unknown[0]
+        )
+    out: dict[str, Any] = {}
+    for name, value in content.items():
+        value = getattr(value, "value", value)
+        if isinstance(value, str):
+            value = value.strip()
+        if isinstance(value, list):
+            value = sorted(dict.fromkeys(str(getattr(v, "value", v)) for v in value))
+        out[name] = value
+    return out
+
+
+def _acting_delegation(principal: Principal, code: str | None) -> Any:
+    delegation = principal.delegation_for(code)
+    if delegation is None:
+        raise PermissionDenied(
+            "proposals are made on behalf of a delegation, and you do not speak for one",
+            field="delegation",
+        )
+    return delegation
+
+
+def _items_by_code(session: Session, codes: Sequence[str]) -> list[Item]:
+    items = []
+    for code in codes:
+        items.append(register.get_item(session, code))
+    if len({i.id for i in items}) != len(items):
+        raise InvalidInput("the same item is named twice", field="targets")
+    return items
+
+
+def create(
+    session: Session,
+    principal: Principal,
+    *,
+    kind: ProposalKind,
+    targets: Sequence[str],
+    base_revisions: Sequence[int] | None,
+    content: dict[str, Any],
+    rationale: str,
+    item_kind: ItemKind = ItemKind.INDICATOR,
+    dimension: str | None = None,
+    delegation_code: str | None,
+    submit: bool,
+    now: datetime,
+    request_id: str | None = None,
+) -> Proposal:
+    delegation = _acting_delegation(principal, delegation_code)
+    actor = Actor(principal.user_id, delegation.id, request_id)
+    round_, late = (
+        input_gate(session, now, delegation_id=delegation.id)
+        if submit
+        else (
+            current_round(session),
+            False,
+        )
+    )
+    items = _items_by_code(session, targets)
+    if kind is ProposalKind.ADD:
+        # A new item may name the one it is split from, so that the concordance can follow it.
+        if len(items) > 1:
+            raise InvalidInput(
+                "a new item names at most one item it is split from", field="targets"
+            )
+        if item_kind is ItemKind.INDICATOR:
+            if not dimension:
+                raise InvalidInput(
+                    "say which dimension the new indicator belongs to", field="dimension"
+                )
+            register.get_dimension(session, dimension)
+        content = _normalise(item_kind, content)
+        Revision.validate_content(
+            item_kind, dict.fromkeys(CONTENT_FIELDS) | content | {"dimension_id": 0}
+        )
+    else:
+        expected = {ProposalKind.AMEND: 1, ProposalKind.DELETE: 1}.get(kind)
+        if expected and len(items) != expected:
+            raise InvalidInput(f"an {kind.value} proposal names exactly one item", field="targets")
+        if kind is ProposalKind.MERGE and len(items) < 2:
+            raise InvalidInput("a merge names two or more indicators", field="targets")
+        if kind is ProposalKind.MERGE and any(i.kind is not ItemKind.INDICATOR for i in items):
+            raise InvalidInput("only indicators can be merged", field="targets")
+        item_kind = items[0].kind
+        content = {} if kind is ProposalKind.DELETE else _normalise(item_kind, content)
+        if kind is not ProposalKind.DELETE and not content and not dimension:
+            raise InvalidInput("the proposal changes nothing", field="content")
+        if base_revisions is not None and len(base_revisions) != len(items):
+            raise InvalidInput("give one base revision per target", field="base_revisions")
+    proposal = Proposal(
+        round_id=round_.id if round_ else None,
+        kind=kind,
+        state=ProposalState.DRAFT,
+        delegation_id=delegation.id,
+        author_id=principal.user_id,
+        item_kind=item_kind.value,
+        dimension_code=dimension.upper() if dimension else None,
+        content=content,
+        rationale=rationale.strip(),
+        late=late,
+        created_at=now,
+    )
+    session.add(proposal)
+    session.flush()
+    for position, item in enumerate(items):
+        base = base_revisions[position] if base_revisions else item.version
+        if not 1 <= base <= item.version:
+            raise InvalidInput(
+                f"{item.code} has no revision {base}; it has 1 to {item.version}",
+                field="base_revisions",
+            )
+        session.add(
+            ProposalTarget(
+                proposal_id=proposal.id, item_id=item.id, position=position, base_revision=base
+            )
+        )
+    record(
+        session,
+        actor,
+        action="proposal.create",
+        object_type="proposal",
+        object_id=proposal.id,
+        details={"kind": kind.value, "targets": [i.code for i in items]},
+        at=now,
+    )
+    if submit:
+        _submit(session, proposal, actor, now=now, late=late)
+    return proposal
+
+
+def _submit(
+    session: Session, proposal: Proposal, actor: Actor, *, now: datetime, late: bool
+) -> None:
+    proposal.submit(now=now, late=late)
+    session.flush()
+    record(
+        session,
+        actor,
+        action="proposal.submit",
+        object_type="proposal",
+        object_id=proposal.id,
+        at=now,
+    )
+    _notify_sponsors_of_targets(session, proposal, now)
+
+
+def _notify_sponsors_of_targets(session: Session, proposal: Proposal, now: datetime) -> None:
+    """Tell delegations that sponsor other proposals on the same items about this new one."""
+    item_ids = select(ProposalTarget.item_id).where(ProposalTarget.proposal_id == proposal.id)
+    other = select(ProposalTarget.proposal_id).where(
+        ProposalTarget.item_id.in_(item_ids), ProposalTarget.proposal_id != proposal.id
+    )
+    delegations = set(
+        session.scalars(select(Sponsorship.delegation_id).where(Sponsorship.proposal_id.in_(other)))
+    ) | set(
+        session.scalars(
+            select(Proposal.delegation_id).where(
+                Proposal.id.in_(other), Proposal.state != ProposalState.DRAFT
+            )
+        )
+    )
+    delegations.discard(proposal.delegation_id)
+    notify(
+        session,
+        delegation_members(session, delegations),
+        kind="proposal.new",
+        message=f"New proposal {proposal.reference} on an item your delegation has proposed on",
+        link=f"/proposals/{proposal.id}",
+        now=now,
+    )
+
+
+def _own(proposal: Proposal, principal: Principal) -> Actor:
+    """Only the proposing delegation's own people may change a proposal."""
+    for d in principal.delegations:
+        if d.id == proposal.delegation_id:
+            return Actor(principal.user_id, d.id)
+    raise PermissionDenied(
+        f"proposal {proposal.reference} belongs to another delegation; only its members may "
+        "change it"
+    )
+
+
+def visible(proposal: Proposal, principal: Principal) -> bool:
+    if proposal.submitted_at is not None:
+        return True
+    return any(d.id == proposal.delegation_id for d in principal.delegations)
+
+
+def get(session: Session, principal: Principal, proposal_id: int) -> Proposal:
+    proposal = session.get(Proposal, proposal_id)
+    # A private draft of another delegation is indistinguishable from a missing one.
+    if proposal is None or not visible(proposal, principal):
+        raise NotFound(f"no proposal P-{proposal_id}")
+    return proposal
+
+
+def revise(
+    session: Session,
+    principal: Principal,
+    proposal_id: int,
+    *,
+    expected_version: int,
+    content: dict[str, Any] | None,
+    rationale: str | None,
+    now: datetime,
+    dimension: str | None = None,
+    request_id: str | None = None,
+) -> Proposal:
+    proposal = get(session, principal, proposal_id)
+    actor = _own(proposal, principal)
+    proposal.check_version(expected_version)
+    if dimension is not None and proposal.kind in (ProposalKind.ADD, ProposalKind.AMEND):
+        register.get_dimension(session, dimension)
+        proposal.dimension_code = dimension.upper()
+    kind = ItemKind(proposal.item_kind)
+    new_content = proposal.content if content is None else _normalise(kind, content)
+    if proposal.kind is ProposalKind.DELETE:
+        new_content = {}
+    proposal.revise(
+        content=new_content,
+        rationale=proposal.rationale if rationale is None else rationale.strip(),
+    )
+    session.flush()
+    record(
+        session,
+        Actor(actor.user_id, actor.delegation_id, request_id),
+        action="proposal.revise",
+        object_type="proposal",
+        object_id=proposal.id,
+        at=now,
+    )
+    return proposal
+
+
+def submit(
+    session: Session,
+    principal: Principal,
+    proposal_id: int,
+    *,
+    expected_version: int | None,
+    now: datetime,
+    request_id: str | None = None,
+) -> Proposal:
+    proposal = get(session, principal, proposal_id)
+    actor = _own(proposal, principal)
+    if expected_version is not None:
+        proposal.check_version(expected_version)
+    _, late = input_gate(session, now, delegation_id=proposal.delegation_id)
+    _submit(
+        session, proposal, Actor(actor.user_id, actor.delegation_id, request_id), now=now, late=late
+    )
+    return proposal
+
+
+def withdraw(
+    session: Session,
+    principal: Principal,
+    proposal_id: int,
+    *,
+    now: datetime,
+    request_id: str | None = None,
+) -> Proposal:
+    proposal = get(session, principal, proposal_id)
+    actor = _own(proposal, principal)
+    proposal.withdraw()
+    session.flush()
+    record(
+        session,
+        Actor(actor.user_id, actor.delegation_id, request_id),
+        action="proposal.withdraw",
+        object_type="proposal",
+        object_id=proposal.id,
+        at=now,
+    )
+    return proposal
+
+
+def sponsor(
+    session: Session,
+    principal: Principal,
+    proposal_id: int,
+    *,
+    delegation_code: str | None,
+    now: datetime,
+    request_id: str | None = None,
+) -> Sponsorship:
+    proposal = get(session, principal, proposal_id)
+    delegation = _acting_delegation(principal, delegation_code)
+    if delegation.id == proposal.delegation_id:
+        raise Conflict(f"{delegation.code} is the proposing delegation; it cannot co-sponsor")
+    if not proposal.state.is_open or proposal.state is ProposalState.DRAFT:
+        raise Conflict(
+            f"proposal {proposal.reference} is {proposal.state.label}; only submitted proposals "
+            "can be co-sponsored"
+        )
+    exists = session.scalar(
+        select(Sponsorship.id).where(
+            Sponsorship.proposal_id == proposal.id, Sponsorship.delegation_id == delegation.id
+        )
+    )
+    if exists:
+        raise Conflict(f"{delegation.code} already co-sponsors {proposal.reference}")
+    sponsorship = Sponsorship(
+        proposal_id=proposal.id,
+        delegation_id=delegation.id,
+        user_id=principal.user_id,
+        created_at=now,
+    )
+    session.add(sponsorship)
+    session.flush()
+    record(
+        session,
+        Actor(principal.user_id, delegation.id, request_id),
+        action="proposal.sponsor",
+        object_type="proposal",
+        object_id=proposal.id,
+        at=now,
+    )
+    return sponsorship
+
+
+def _target_rows(session: Session, proposal_ids: Sequence[int]) -> dict[int, list[TargetView]]:
+    """Targets of many proposals with their base and current revisions, in two queries."""
+    rows = session.execute(
+        select(ProposalTarget, Item)
+        .join(Item, Item.id == ProposalTarget.item_id)
+        .where(ProposalTarget.proposal_id.in_(proposal_ids))
+        .order_by(ProposalTarget.proposal_id, ProposalTarget.position)
+    ).all()
+    wanted = {(t.item_id, t.base_revision) for t, _ in rows} | {(i.id, i.version) for _, i in rows}
+    revisions: dict[tuple[int, int], Revision] = {}
+    if wanted:
+        for rev in session.scalars(
+            select(Revision).where(tuple_(Revision.item_id, Revision.number).in_(sorted(wanted)))
+        ):
+            revisions[(rev.item_id, rev.number)] = rev
+    out: dict[int, list[TargetView]] = {pid: [] for pid in proposal_ids}
+    for target, item in rows:
+        out[target.proposal_id].append(
+            TargetView(
+                code=item.code,
+                item_id=item.id,
+                kind=item.kind,
+                base_revision=target.base_revision,
+                current_revision=item.version,
+                base=_content_of(revisions[(item.id, target.base_revision)]),
+                current=_content_of(revisions[(item.id, item.version)]),
+            )
+        )
+    return out
+
+
+def views(session: Session, proposals: Sequence[Proposal]) -> list[ProposalView]:
+    if not proposals:
+        return []
+    ids = [p.id for p in proposals]
+    targets = _target_rows(session, ids)
+    names = dict(
+        session.execute(
+            select(Delegation.id, Delegation.code).where(
+                Delegation.id.in_({p.delegation_id for p in proposals})
+            )
+        ).all()
+    )
+    states = dict(
+        session.execute(
+            select(Delegation.id, MemberState.name)
+            .join(MemberState, MemberState.id == Delegation.state_id)
+            .where(Delegation.id.in_({p.delegation_id for p in proposals}))
+        ).all()
+    )
+    authors = dict(
+        session.execute(
+            select(User.id, User.name).where(User.id.in_({p.author_id for p in proposals}))
+        ).all()
+    )
+    sponsors: dict[int, list[str]] = {pid: [] for pid in ids}
+    for pid, code in session.execute(
+        select(Sponsorship.proposal_id, Delegation.code)
+        .join(Delegation, Delegation.id == Sponsorship.delegation_id)
+        .where(Sponsorship.proposal_id.in_(ids))
+        .order_by(Sponsorship.id)
+    ):
+        sponsors[pid].append(code)
+    out = []
+    for p in proposals:
+        code = names[p.delegation_id]
+        out.append(
+            ProposalView(
+                proposal=p,
+                delegation_code=code,
+                delegation_name=f"{states[p.delegation_id]} - {code.split('-', 1)[1]}",
+                author_name=authors.get(p.author_id, ""),
+                targets=targets[p.id],
+                sponsors=sponsors[p.id],
+            )
+        )
+    return out
+
+
+def view(session: Session, principal: Principal, proposal_id: int) -> ProposalView:
+    return views(session, [get(session, principal, proposal_id)])[0]
+
+
+def listing(
+    session: Session,
+    principal: Principal,
+    *,
+    item_code: str | None = None,
+    state: ProposalState | None = None,
+    delegation: str | None = None,
+    round_id: int | None = None,
+    limit: int = 500,
+) -> list[ProposalView]:
+    own = [d.id for d in principal.delegations]
+    query = select(Proposal).where(
+        (Proposal.submitted_at.is_not(None)) | (Proposal.delegation_id.in_(own))
+    )
+    if item_code:
+        item = register.get_item(session, item_code)
+        query = query.where(
+            Proposal.id.in_(
+                select(ProposalTarget.proposal_id).where(ProposalTarget.item_id == item.id)
+            )
+        )
+    if state is not None:
+        query = query.where(Proposal.state == state)
+    if delegation:
+        query = query.join(Delegation, Delegation.id == Proposal.delegation_id).where(
+            Delegation.code == delegation.upper()
+        )
+    if round_id is not None:
+        query = query.where(Proposal.round_id == round_id)
+    return views(session, session.scalars(query.order_by(Proposal.id).limit(limit)).all())
+
+
+def alternatives(session: Session, principal: Principal, item_code: str) -> list[ProposalView]:
+    """Open, submitted amendments to one item: the texts delegations offer side by side."""
+    return [
+        v
+        for v in listing(session, principal, item_code=item_code)
+        if v.proposal.kind in (ProposalKind.AMEND, ProposalKind.MERGE)
+        and v.proposal.state in (ProposalState.SUBMITTED, ProposalState.UNDER_CONSIDERATION)
+    ]
+
+
+def _is_decider(principal: Principal) -> None:
+    if principal.role not in (Role.SECRETARIAT, Role.CHAIR):
+        raise PermissionDenied("only the secretariat and the chairs decide proposals")
+
+
+def decide(
+    session: Session,
+    principal: Principal,
+    proposal_id: int,
+    *,
+    expected_version: int,
+    outcome: Outcome,
+    reason: str,
+    modified_content: dict[str, Any] | None = None,
+    merged_into: int | None = None,
+    override_reason: str = "",
+    answer: str | None = None,
+    now: datetime,
+    request_id: str | None = None,
+) -> Proposal:
+    _is_decider(principal)
+    actor = Actor(principal.user_id, None, request_id)
+    pv = view(session, principal, proposal_id)
+    proposal = pv.proposal
+    proposal.check_version(expected_version)
+    agreeing = outcome in (Outcome.AGREED, Outcome.AGREED_MODIFIED)
+    if agreeing:
+        if pv.outdated:
+            stale = ", ".join(
+                f"{t.code} (base revision {t.base_revision}, now {t.current_revision})"
+                for t in pv.targets
+                if t.outdated
+            )
+            raise Conflict(
+                f"proposal {proposal.reference} is outdated: the text changed since it was "
+                f"written ({stale}); rebase it before agreeing it",
+                field="base_revisions",
+            )
+        objecting = consensus.objecting_delegations(session, proposal_id=proposal.id)
+        if objecting:
+            if principal.role is not Role.CHAIR or not override_reason.strip():
+                raise Conflict(
+                    f"{', '.join(objecting)} object to {proposal.reference}; it cannot be agreed "
+                    "while an objection stands unless a chair overrides with a recorded reason",
+                    field="override_reason",
+                )
+        elif override_reason.strip():
+            override_reason = ""
+    else:
+        override_reason = ""  # an override only ever lifts objections to agreeing
+    if outcome is Outcome.AGREED_MODIFIED and not modified_content:
+        raise InvalidInput("give the text as modified by the secretariat", field="content")
+    merged_target: Proposal | None = None
+    if outcome is Outcome.MERGED:
+        if merged_into is None or merged_into == proposal.id:
+            raise InvalidInput("name the proposal this one is merged into", field="merged_into")
+        merged_target = get(session, principal, merged_into)
+        if not merged_target.state.is_open or merged_target.state is ProposalState.DRAFT:
+            raise Conflict(
+                f"proposal {merged_target.reference} is {merged_target.state.label}; merge into "
+                "a submitted proposal"
+            )
+    proposal.decide(
+        outcome, by=principal.user_id, now=now, reason=reason, override_reason=override_reason
+    )
+    if merged_target is not None:
+        proposal.merged_into_id = merged_target.id
+    if answer is not None:
+        _answer(proposal, principal.user_id, answer, now)
+    if agreeing:
+        kind = ItemKind(proposal.item_kind)
+        applied = (
+            _normalise(kind, modified_content or {})
+            if outcome is Outcome.AGREED_MODIFIED
+            else proposal.content
+        )
+        proposal.applied_content = applied
+        _apply(session, pv, applied, outcome, principal, now, request_id)
+    session.flush()
+    record(
+        session,
+        actor,
+        action=f"proposal.decide.{outcome.value}",
+        object_type="proposal",
+        object_id=proposal.id,
+        details={
+            "reason": reason,
+            **({"override_reason": override_reason} if override_reason else {}),
+            **({"merged_into": merged_into} if merged_target else {}),
+        },
+        at=now,
+    )
+    notify(
+        session,
+        delegation_members(session, [proposal.delegation_id]),
+        kind="proposal.decided",
+        message=f"Proposal {proposal.reference} of your delegation: {proposal.state.label}",
+        link=f"/proposals/{proposal.id}",
+        now=now,
+        skip=principal.user_id,
+    )
+    return proposal
+
+
+def _apply(
+    session: Session,
+    pv: ProposalView,
+    applied: dict[str, Any],
+    outcome: Outcome,
+    principal: Principal,
+    now: datetime,
+    request_id: str | None,
+) -> None:
+    proposal = pv.proposal
+    # The revision belongs to the proposing delegation; its author is whoever wrote the words.
+    author = proposal.author_id if outcome is Outcome.AGREED else principal.user_id
+    actor = Actor(author, proposal.delegation_id, request_id)
+    reason = f"{proposal.reference} {ProposalState(outcome.value).label}"
+    if proposal.rationale:
+        reason += f": {proposal.rationale[:300]}"
+    if proposal.kind is ProposalKind.ADD:
+        register.create_item(
+            session,
+            actor,
+            kind=ItemKind(proposal.item_kind),
+            content=applied,
+            reason=reason,
+            now=now,
+            code=None if proposal.item_kind == ItemKind.INDICATOR.value else _section_code(session),
+            dimension_code=proposal.dimension_code,
+            proposal_id=proposal.id,
+        )
+        return
+    first = pv.targets[0]
+    if proposal.kind is ProposalKind.DELETE:
+        changes: dict[str, Any] = {"status": ItemStatus.WITHDRAWN}
+    else:
+        changes = dict(applied)
+    register.revise_item(
+        session,
+        actor,
+        code=first.code,
+        expected_revision=first.base_revision,
+        changes=changes,
+        reason=reason,
+        now=now,
+        dimension_code=proposal.dimension_code,
+        proposal_id=proposal.id,
+    )
+    for other in pv.targets[1:]:  # a merge withdraws the indicators merged into the first
+        if other.current.get("status") == ItemStatus.WITHDRAWN.value:
+            continue  # withdrawn meanwhile: nothing left to withdraw
+        register.revise_item(
+            session,
+            actor,
+            code=other.code,
+            expected_revision=other.base_revision,
+            changes={"status": ItemStatus.WITHDRAWN},
+            reason=f"Merged into {first.code} by {reason}",
+            now=now,
+            proposal_id=proposal.id,
+        )
+
+
+def _section_code(session: Session) -> str:
+    count = session.scalar(
+        select(func.count()).select_from(Item).where(Item.kind == ItemKind.SECTION)
+    )
+    return f"SEC-{(count or 0) + 1:02d}"
+
+
+def _answer(proposal: Proposal, user_id: int, answer: str, now: datetime) -> None:
+    proposal.answer = answer.strip()
+    proposal.answered_by_id = user_id
+    proposal.answered_at = now
+
+
+def answer(
+    session: Session,
+    principal: Principal,
+    proposal_id: int,
+    *,
+    text: str,
+    now: datetime,
+    request_id: str | None = None,
+) -> Proposal:
+    if principal.role is not Role.SECRETARIAT:
+        raise PermissionDenied("only the secretariat answers inputs")
+    if not text.strip():
+        raise InvalidInput("the answer is empty", field="answer")
+    proposal = get(session, principal, proposal_id)
+    if proposal.submitted_at is None:
+        raise Conflict(f"proposal {proposal.reference} is a draft; there is nothing to answer yet")
+    _answer(proposal, principal.user_id, text, now)
+    session.flush()
+    record(
+        session,
+        Actor(principal.user_id, None, request_id),
+        action="proposal.answer",
+        object_type="proposal",
+        object_id=proposal.id,
+        at=now,
+    )
+    return proposal
+
+
+@dataclass(frozen=True, slots=True)
+class RebaseConflict:
+    field: str
+    base: Any
+    proposed: Any
+    current: Any
+
+
+def rebase_plan(pv: ProposalView) -> tuple[dict[str, Any], list[RebaseConflict]]:
+    """The proposal's change carried over to the current text, and what does not carry over."""
+    target = pv.targets[0]
+    changes: dict[str, Any] = {}
+    conflicts: list[RebaseConflict] = []
+    for name, proposed in pv.proposal.content.items():
+        base, current = target.base.get(name), target.current.get(name)
+        if proposed == current:
+            continue  # the register already says it
+        if current == base:
+            changes[name] = proposed
+        elif name in TEXT_FIELDS and isinstance(proposed, str):
+            merged = rebase_text(base or "", proposed, current or "")
+            if merged is None:
+                conflicts.append(RebaseConflict(name, base, proposed, current))
+            else:
+                changes[name] = merged
+        else:
+            conflicts.append(RebaseConflict(name, base, proposed, current))
+    return changes, conflicts
+
+
+def rebase(
+    session: Session,
+    principal: Principal,
+    proposal_id: int,
+    *,
+    expected_version: int,
+    resolutions: dict[str, Any] | None,
+    now: datetime,
+    request_id: str | None = None,
+) -> Proposal:
+    """Move the proposal onto the current text: clean changes carry over by themselves; a
+    conflicting field needs the person's resolution."""
+    pv = view(session, principal, proposal_id)
+    proposal = pv.proposal
+    if principal.role is not Role.SECRETARIAT:
+        _own(proposal, principal)
+    proposal.check_version(expected_version)
+    if not proposal.state.is_open:
+        raise Conflict(
+            f"proposal {proposal.reference} is {proposal.state.label}; it cannot be rebased"
+        )
+    if not pv.outdated:
+        raise Conflict(f"proposal {proposal.reference} is already based on the current text")
+    changes, conflicts = rebase_plan(pv)
+    resolved = _normalise(ItemKind(proposal.item_kind), resolutions or {})
+    missing = [c.field for c in conflicts if c.field not in resolved]
+    if missing:
+        raise Conflict(
+            f"the current text changed the same words in {', '.join(missing)}; give your "
+            "resolution for each",
+            field=missing[0],
+        )
+    changes |= resolved
+    base_fields = pv.targets[0].current
+    changes = {k: v for k, v in changes.items() if base_fields.get(k) != v}
+    if not changes and not proposal.dimension_code and proposal.kind is not ProposalKind.DELETE:
+        raise Conflict(
+            f"the current text already says what {proposal.reference} proposes; nothing is left "
+            "to rebase (withdraw it, or the secretariat can merge it or not retain it)"
+        )
+    proposal.revise(content=changes, rationale=proposal.rationale)
+    for target in session.scalars(
+        select(ProposalTarget).where(ProposalTarget.proposal_id == proposal.id)
+    ):
+        current = next(t.current_revision for t in pv.targets if t.item_id == target.item_id)
+        target.base_revision = current
+    session.flush()
+    record(
+        session,
+        Actor(
+            principal.user_id,
+            None if principal.role is Role.SECRETARIAT else proposal.delegation_id,
+            request_id,
+        ),
+        action="proposal.rebase",
+        object_type="proposal",
+        object_id=proposal.id,
+        details={"resolved": sorted(resolved)},
+        at=now,
+    )
+    return proposal

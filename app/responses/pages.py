@@ -1,0 +1,113 @@
+"""The comment-response table as a web page: every input of a round, its answer and outcome; the
+secretariat answers each row in place."""
+
+import re
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from app.accounts.permissions import Action
+from app.accounts.service import Principal
+from app.comments import forms
+from app.comments import service as comments
+from app.comments.forms import Form
+from app.errors import InvalidInput
+from app.models import Role, Round
+from app.proposals import service as proposals
+from app.responses import service
+from app.rounds.service import current_round, get_round, list_rounds
+from app.web.deps import Allow, DbRoute, DbSession, Now, request_id
+from app.web.templating import render
+
+router = APIRouter(route_class=DbRoute, include_in_schema=False)
+
+Reader = Annotated[Principal, Allow(Action.READ_REGISTER)]
+Answerer = Annotated[Principal, Allow(Action.ANSWER)]
+REFERENCE = re.compile(r"^([PC])-([0-9]{1,12})$")
+
+
+async def _posted_form(request: Request) -> FormData:
+    return await request.form()
+
+
+PostedForm = Annotated[FormData, Depends(_posted_form)]
+
+
+def _round(db: Session, ref: str | None) -> Round | None:
+    return get_round(db, ref) if ref else current_round(db)
+
+
+def _query(round_: Round | None) -> str:
+    return f"?round={quote(round_.symbol, safe='')}" if round_ else ""
+
+
+def _page(
+    request: Request,
+    db: Session,
+    principal: Principal,
+    round_ref: str | None,
+    *,
+    form: Form | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    chosen = _round(db, round_ref)
+    rows = service.table(db, principal, round_id=chosen.id if chosen else None)
+    return render(
+        request,
+        "responses.html",
+        {
+            "rows": rows,
+            "round": chosen,
+            "rounds": list_rounds(db),
+            "query": _query(chosen),
+            "may_answer": principal.role is Role.SECRETARIAT,
+            "form": form or Form({}),
+        },
+        status_code,
+    )
+
+
+@router.get("/responses")
+def responses(
+    request: Request,
+    db: DbSession,
+    principal: Reader,
+    round: Annotated[str | None, Query(max_length=64)] = None,
+) -> HTMLResponse:
+    return _page(request, db, principal, round)
+
+
+@router.post("/responses/answer")
+def answer(
+    request: Request, db: DbSession, now: Now, principal: Answerer, posted: PostedForm
+) -> Response:
+    """The secretariat answers one row: a proposal (P-n) or a comment (C-n)."""
+    reference = str(posted.get("reference") or "")
+    round_ref = str(posted.get("round") or "") or None
+    found = REFERENCE.match(reference)
+    if found is None:
+        raise InvalidInput("the form names no input to answer", field="reference")
+    field_id = f"answer-{reference}"
+    form = forms.parse_answer(posted, field_id)
+    if form.ok:
+        kind, number = found.group(1), int(found.group(2))
+        answer_service = proposals.answer if kind == "P" else comments.answer
+        try:
+            answer_service(
+                db,
+                principal,
+                number,
+                text=form.values[field_id],
+                now=now,
+                request_id=request_id(request),
+            )
+        except InvalidInput as exc:
+            form.add_refusal(exc, {}, field_id)
+        else:
+            where = _query(_round(db, round_ref))
+            return RedirectResponse(f"/responses{where}#input-{reference}", status_code=303)
+    return _page(request, db, principal, round_ref, form=form, status_code=422)

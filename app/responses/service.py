@@ -1,0 +1,159 @@
+"""The comment-response table: every input of a round, who sent it, the secretariat's answer and
+what became of it, so that delegations can check their input was handled."""
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.accounts.service import Principal
+from app.comments.service import can_see
+from app.models import Comment, Delegation, Item, Proposal, ProposalState, ProposalTarget, User
+
+SUMMARY_CHARS = 240
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseRow:
+    reference: str
+    kind: str
+    delegation: str
+    author: str
+    item: str
+    summary: str
+    answer: str
+    outcome: str
+    late: bool
+    submitted_at: datetime
+    link: str
+
+
+def _summary(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= SUMMARY_CHARS else text[: SUMMARY_CHARS - 1] + "…"
+
+
+def _proposal_summary(p: Proposal) -> str:
+    if p.kind.value == "delete":
+        return "Delete. " + p.rationale
+    text = str(p.content.get("text") or p.content.get("title") or "")
+    changed = ", ".join(sorted(p.content)) or "-"
+    head = f'"{text}"' if text else f"Changes {changed}"
+    return f"{p.kind.value.capitalize()}: {head}" + (f" - {p.rationale}" if p.rationale else "")
+
+
+def table(session: Session, principal: Principal, *, round_id: int | None) -> list[ResponseRow]:
+    codes = dict(session.execute(select(Delegation.id, Delegation.code)).all())
+    names = dict(session.execute(select(User.id, User.name)).all())
+    item_codes = dict(session.execute(select(Item.id, Item.code)).all())
+    targets: dict[int, list[str]] = {}
+    for pid, item_id in session.execute(
+        select(ProposalTarget.proposal_id, ProposalTarget.item_id).order_by(
+            ProposalTarget.proposal_id, ProposalTarget.position
+        )
+    ):
+        targets.setdefault(pid, []).append(item_codes[item_id])
+    proposals = session.scalars(
+        select(Proposal)
+        .where(
+            Proposal.submitted_at.is_not(None),
+            Proposal.round_id.is_(round_id) if round_id is None else Proposal.round_id == round_id,
+        )
+        .order_by(Proposal.submitted_at, Proposal.id)
+    ).all()
+    rows = [
+        ResponseRow(
+            reference=p.reference,
+            kind="proposal",
+            delegation=codes[p.delegation_id],
+            author=names.get(p.author_id, ""),
+            item=", ".join(targets.get(p.id, [])) or f"new {p.item_kind}",
+            summary=_summary(_proposal_summary(p)),
+            answer=p.answer,
+            outcome=p.state.label if p.state is not ProposalState.SUBMITTED else "pending",
+            late=p.late,
+            submitted_at=p.submitted_at or p.created_at,
+            link=f"/proposals/{p.id}",
+        )
+        for p in proposals
+    ]
+    comments = session.scalars(
+        select(Comment)
+        .where(
+            Comment.parent_id.is_(None),
+            Comment.withdrawn_at.is_(None),
+            Comment.round_id.is_(round_id) if round_id is None else Comment.round_id == round_id,
+        )
+        .order_by(Comment.created_at, Comment.id)
+    ).all()
+    for c in comments:
+        if not can_see(c, principal):
+            continue
+        where = item_codes.get(c.item_id or 0) or (f"P-{c.proposal_id}" if c.proposal_id else "")
+        quote = f'On "{_summary(c.quote)}": ' if c.quote else ""
+        rows.append(
+            ResponseRow(
+                reference=c.reference,
+                kind=f"comment ({c.kind.value})",
+                delegation=codes.get(c.delegation_id or 0, "-"),
+                author=names.get(c.author_id, ""),
+                item=where,
+                summary=_summary(quote + c.body),
+                answer=c.answer,
+                outcome="resolved" if c.resolved_at else ("answered" if c.answer else "open"),
+                late=c.late,
+                submitted_at=c.created_at,
+                link=f"/comments/{c.id}",
+            )
+        )
+    return sorted(rows, key=lambda r: (r.submitted_at, r.kind != "proposal", int(r.reference[2:])))
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "|", "%")
+
+
+def spreadsheet_safe(value: str) -> str:
+    """A cell a spreadsheet will never run as a formula (OWASP CSV injection)."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def to_csv(rows: list[ResponseRow]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    writer.writerow(
+        [
+            "No.",
+            "Input",
+            "Type",
+            "Delegation",
+            "Author",
+            "Item",
+            "Summary",
+            "Answer",
+            "Outcome",
+            "Late",
+            "Received (UTC)",
+        ]
+    )
+    for n, r in enumerate(rows, 1):
+        writer.writerow(
+            [str(n)]
+            + [
+                spreadsheet_safe(v)
+                for v in (
+                    r.reference,
+                    r.kind,
+                    r.delegation,
+                    r.author,
+                    r.item,
+                    r.summary,
+                    r.answer,
+                    r.outcome,
+                )
+            ]
+            + ["yes" if r.late else "no", r.submitted_at.strftime("%Y-%m-%d %H:%M")]
+        )
+    return out.getvalue()
