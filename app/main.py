@@ -15,15 +15,30 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.accounts import api as accounts_api
 from app.accounts import pages as accounts_pages
+from app.approvals import api as approvals_api
+from app.approvals import pages as approvals_pages
+from app.audit import api as audit_api
+from app.audit import pages as audit_pages
+from app.comments import api as comments_api
+from app.comments import pages as comments_pages
 from app.config import Settings, get_settings
 from app.db import Database, utcnow
 from app.errors import DomainError, NotAuthenticated
+from app.notifications import api as notifications_api
+from app.notifications import pages as notifications_pages
+from app.proposals import api as proposals_api
+from app.proposals import pages as proposals_pages
 from app.register import api as register_api
 from app.register import pages as register_pages
+from app.responses import api as responses_api
+from app.responses import pages as responses_pages
+from app.rounds import api as rounds_api
+from app.rounds import pages as rounds_pages
 from app.web.middleware import RequestContext
 from app.web.templating import render
 
@@ -85,6 +100,15 @@ def _install_error_handlers(app: FastAPI) -> None:
             request, 409, "conflict", "the change conflicts with data saved at the same time; retry"
         )
 
+    @app.exception_handler(StaleDataError)
+    async def raced(request: Request, exc: StaleDataError) -> Response:
+        return _error_response(
+            request,
+            409,
+            "conflict",
+            "someone else changed this at the same moment; reload it and try again",
+        )
+
     @app.exception_handler(OperationalError)
     async def database_down(request: Request, exc: DBAPIError) -> Response:
         log.error("database unavailable: %s", exc.orig)
@@ -126,8 +150,24 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
         return {"status": "ok"}
 
     app.include_router(accounts_api.router)
+    # Before the rounds routers: their /rounds/{ref:path} would swallow /approval, /hash ...
+    app.include_router(approvals_api.router)
+    app.include_router(audit_api.router)
     app.include_router(register_api.router)
+    app.include_router(proposals_api.router)
+    app.include_router(comments_api.router)
+    app.include_router(rounds_api.router)
+    app.include_router(responses_api.router)
+    app.include_router(notifications_api.router)
     app.include_router(accounts_pages.router)
+    app.include_router(approvals_pages.router)
+    app.include_router(audit_pages.router)
     app.include_router(register_pages.router)
+    app.include_router(proposals_pages.router)
+    app.include_router(comments_pages.router)
+    app.include_router(notifications_pages.router)
+    app.include_router(responses_pages.router)
+    # Last: its /rounds/{ref:path} routes would swallow the approvals pages' /rounds/.../approve.
+    app.include_router(rounds_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

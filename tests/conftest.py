@@ -25,6 +25,7 @@ from alembic.config import Config
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from app.config import Settings
 from app.db import Base, Database
@@ -59,24 +60,34 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def _reset_postgres(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
+def scratch_database(suffix: str) -> Iterator[str]:
+    """A PostgreSQL database of this test process's own, beside the configured one, so that
+    several test runs on one server never truncate each other's tables."""
+    url = make_url(PG_URL)
+    name = f"{url.database}_{suffix}_{os.getpid()}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")
-def template_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def template_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if ENGINE == "postgresql":
-        _reset_postgres(PG_URL)
-        command.upgrade(alembic_config(PG_URL), "head")
-        return PG_URL
+        for url in scratch_database("suite"):
+            command.upgrade(alembic_config(url), "head")
+            yield url
+        return
     path = tmp_path_factory.mktemp("template") / "template.sqlite3"
     url = f"sqlite:///{path}"
     command.upgrade(alembic_config(url), "head")
-    return url
+    yield url
 
 
 _TABLES = ", ".join(t.name for t in reversed(Base.metadata.sorted_tables))

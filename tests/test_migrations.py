@@ -7,11 +7,10 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect
 
 from app.db import Base, make_engine
-from tests.conftest import ENGINE, PG_URL, alembic_config
+from tests.conftest import ENGINE, alembic_config, scratch_database
 
 
 @pytest.fixture
@@ -19,16 +18,7 @@ def empty_url(tmp_path: Path) -> Iterator[str]:
     if ENGINE == "sqlite":
         yield f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
         return
-    url = make_url(PG_URL)
-    name = f"{url.database}_migrations"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield url.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    yield from scratch_database("migrations")
 
 
 def _drift(url: str) -> list[object]:

@@ -1,5 +1,7 @@
 """Every route is guarded by the permission table, and each role may do exactly what it should."""
 
+from collections.abc import Callable
+
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
@@ -49,7 +51,23 @@ MAY = {
     Action.READ_GROUP: {"member", "secretariat", "chair", "observer", "admin"},
     Action.READ_OWN_ACCOUNT: {"member", "secretariat", "chair", "observer", "admin"},
     Action.MANAGE_OWN_TOKENS: {"member", "secretariat", "chair", "observer", "admin"},
+    Action.PROPOSE: {"member"},
+    Action.REBASE: {"member", "secretariat"},
+    Action.SPONSOR: {"member"},
+    Action.TAKE_POSITION: {"member"},
+    Action.COMMENT: {"member", "secretariat", "chair", "observer"},
+    Action.DECIDE: {"secretariat", "chair"},
+    Action.ANSWER: {"secretariat"},
+    Action.MARK_ITEM: {"secretariat", "chair"},
+    Action.MANAGE_ROUNDS: {"secretariat"},
+    Action.BREAK_SILENCE: {"member"},
+    Action.READ_NOTIFICATIONS: {"member", "secretariat", "chair", "observer", "admin"},
+    Action.APPROVE: {"chair"},
+    Action.READ_AUDIT: {"secretariat", "chair", "admin"},
 }
+
+# The hash of DWG-FC/ZD as settled by _settle_for_approval, which fills it in.
+APPROVAL: dict[str, object] = {"content_hash": "", "reference": "DWG-FC 3rd meeting, decision 4"}
 
 REQUESTS: dict[Action, tuple[str, str, dict[str, object] | None, dict[str, str]]] = {
     Action.READ_REGISTER: ("GET", "/api/v1/indicators", None, {}),
@@ -68,6 +86,38 @@ REQUESTS: dict[Action, tuple[str, str, dict[str, object] | None, dict[str, str]]
     Action.READ_GROUP: ("GET", "/api/v1/delegations", None, {}),
     Action.READ_OWN_ACCOUNT: ("GET", "/api/v1/me", None, {}),
     Action.MANAGE_OWN_TOKENS: ("GET", "/api/v1/me/tokens", None, {}),
+    Action.PROPOSE: ("POST", "/api/v1/proposals", {"kind": "delete", "targets": ["FC-DR-01"]}, {}),
+    # P-2 is an outdated proposal of PH-SOMTC (PREPARE below).
+    Action.REBASE: ("POST", "/api/v1/proposals/2/rebase", {}, {"If-Match": '"P-2.v2"'}),
+    # P-1 is a submitted proposal of TH-SOMTC, made in the fixture below.
+    Action.SPONSOR: ("POST", "/api/v1/proposals/1/sponsors", {}, {}),
+    Action.TAKE_POSITION: (
+        "POST",
+        "/api/v1/positions",
+        {"item": "FC-CD-01", "stance": "support"},
+        {},
+    ),
+    Action.COMMENT: ("POST", "/api/v1/comments", {"item": "FC-CD-01", "body": "Noted"}, {}),
+    Action.DECIDE: (
+        "POST",
+        "/api/v1/proposals/1/decision",
+        {"outcome": "under_consideration"},
+        {"If-Match": '"P-1.v2"'},
+    ),
+    Action.ANSWER: ("POST", "/api/v1/proposals/1/answer", {"answer": "Thank you"}, {}),
+    Action.MARK_ITEM: ("POST", "/api/v1/items/FC-CD-02/state", {"state": "bracketed"}, {}),
+    Action.MANAGE_ROUNDS: ("POST", "/api/v1/rounds", {"symbol": "R-9", "title": "Rev.9"}, {}),
+    # DWG-FC/ZD is placed under silence first (PREPARE below).
+    Action.BREAK_SILENCE: (
+        "POST",
+        "/api/v1/rounds/DWG-FC/ZD/break-silence",
+        {"statement": "We need more time to consult our capital"},
+        {},
+    ),
+    Action.READ_NOTIFICATIONS: ("GET", "/api/v1/notifications", None, {}),
+    # DWG-FC/ZD is settled with the world's chair as its one co-chair first (PREPARE below).
+    Action.APPROVE: ("POST", "/api/v1/rounds/DWG-FC/ZD/approvals", APPROVAL, {}),
+    Action.READ_AUDIT: ("GET", "/api/v1/audit", None, {}),
 }
 
 
@@ -75,6 +125,119 @@ def test_the_matrix_covers_every_action() -> None:
     assert set(MAY) == set(PERMISSIONS) == set(REQUESTS)
     for action, roles in MAY.items():
         assert {r.value for r in PERMISSIONS[action]} == roles, action
+
+
+def _open_round_with_a_proposal(database: Database, clock: Clock) -> None:
+    from app.accounts.service import get_user_by_email, principal_for_token
+    from app.audit.service import Actor
+    from app.models import ProposalKind, RoundKind
+    from app.proposals import service as proposals
+    from app.rounds import service as rounds
+
+    with database.transaction() as s:
+        rounds.create_round(
+            s,
+            Actor.system(),
+            symbol="DWG-FC/ZD",
+            title="Zero Draft",
+            kind=RoundKind.WRITTEN,
+            time_zone="Asia/Jakarta",
+            deadline=None,
+            opens_at=None,
+            instructions="",
+            observers_may_comment=True,
+            now=clock.now,
+        )
+        rounds.open_round(s, Actor.system(), "DWG-FC/ZD", now=clock.now)
+        assert get_user_by_email(s, World.member3)
+    token = token_for(database, World.member3, clock.now)
+    with database.transaction() as s:
+        principal = principal_for_token(s, token, now=clock.now)
+        assert principal is not None
+        proposal = proposals.create(
+            s,
+            principal,
+            kind=ProposalKind.AMEND,
+            targets=["FC-CD-01"],
+            base_revisions=None,
+            content={"text": "Passport taken"},
+            rationale="",
+            delegation_code=None,
+            submit=True,
+            now=clock.now,
+        )
+        assert (proposal.id, proposal.version) == (1, 2)
+
+
+def _place_under_silence(database: Database, clock: Clock) -> None:
+    from datetime import timedelta
+
+    from app.audit.service import Actor
+    from app.rounds import service as rounds
+
+    actor = Actor.system()
+    with database.transaction() as s:
+        for move in (rounds.close_round, rounds.consult_round, rounds.settle_round):
+            move(s, actor, "DWG-FC/ZD", now=clock.now)
+        rounds.place_under_silence(
+            s, actor, "DWG-FC/ZD", until=clock.now + timedelta(hours=72), now=clock.now
+        )
+
+
+def _settle_for_approval(database: Database, clock: Clock) -> None:
+    from app.approvals import service as approvals
+    from app.audit.service import Actor
+    from app.rounds import service as rounds
+
+    actor = Actor.system()
+    with database.transaction() as s:
+        for move in (rounds.close_round, rounds.consult_round, rounds.settle_round):
+            move(s, actor, "DWG-FC/ZD", now=clock.now)
+        approvals.set_co_chairs(s, actor, "DWG-FC/ZD", emails=[World.chair], now=clock.now)
+        APPROVAL["content_hash"] = rounds.get_round(s, "DWG-FC/ZD").content_hash
+
+
+def _outdated_proposal_of_the_member(database: Database, clock: Clock) -> None:
+    from app.accounts.service import principal_for_token
+    from app.audit.service import Actor
+    from app.models import ProposalKind
+    from app.proposals import service as proposals
+    from app.register import service as register
+
+    token = token_for(database, World.member, clock.now)
+    with database.transaction() as s:
+        principal = principal_for_token(s, token, now=clock.now)
+        assert principal is not None
+        proposal = proposals.create(
+            s,
+            principal,
+            kind=ProposalKind.AMEND,
+            targets=["FC-CD-01"],
+            base_revisions=None,
+            content={"guidance": "Ask whether the passport was returned"},
+            rationale="",
+            delegation_code="PH-SOMTC",
+            submit=True,
+            now=clock.now,
+        )
+        assert (proposal.id, proposal.version) == (2, 2)
+        register.revise_item(
+            s,
+            Actor.system(),
+            code="FC-CD-01",
+            expected_revision=1,
+            changes={"text": "Passport or personal phone confiscated"},
+            reason="Editorial",
+            now=clock.now,
+        )
+
+
+# What an action needs beyond the open round with a proposal, prepared before the request.
+PREPARE: dict[Action, Callable[[Database, Clock], None]] = {
+    Action.REBASE: _outdated_proposal_of_the_member,
+    Action.BREAK_SILENCE: _place_under_silence,
+    Action.APPROVE: _settle_for_approval,
+}
 
 
 EMAILS = {
@@ -91,6 +254,9 @@ EMAILS = {
 def test_role_may_or_may_not(
     action: Action, role: str, client: TestClient, world: World, database: Database, clock: Clock
 ) -> None:
+    _open_round_with_a_proposal(database, clock)
+    if action in PREPARE:
+        PREPARE[action](database, clock)
     headers = bearer(token_for(database, EMAILS[role], clock.now))
     method, path, body, extra = REQUESTS[action]
     response = client.request(method, path, json=body, headers=headers | extra)

@@ -16,6 +16,19 @@ class Action(StrEnum):
     READ_GROUP = "group.read"
     READ_OWN_ACCOUNT = "account.read"
     MANAGE_OWN_TOKENS = "account.tokens"
+    PROPOSE = "proposal.propose"
+    SPONSOR = "proposal.sponsor"
+    TAKE_POSITION = "position.take"
+    COMMENT = "comment.write"
+    REBASE = "proposal.rebase"
+    DECIDE = "proposal.decide"
+    ANSWER = "input.answer"
+    MARK_ITEM = "item.mark"
+    MANAGE_ROUNDS = "round.manage"
+    BREAK_SILENCE = "round.break_silence"
+    READ_NOTIFICATIONS = "notification.read"
+    APPROVE = "round.approve"
+    READ_AUDIT = "audit.read"
 
 
 EVERYONE = frozenset(Role)
@@ -27,6 +40,24 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.READ_GROUP: EVERYONE,
     Action.READ_OWN_ACCOUNT: EVERYONE,
     Action.MANAGE_OWN_TOKENS: EVERYONE,
+    # Members act for one of their delegations; the service checks which (Principal.delegation_for).
+    Action.PROPOSE: frozenset({Role.MEMBER}),
+    Action.SPONSOR: frozenset({Role.MEMBER}),
+    Action.TAKE_POSITION: frozenset({Role.MEMBER}),
+    # Observers only where the round invites them: checked by the comments service.
+    Action.COMMENT: frozenset({Role.MEMBER, Role.SECRETARIAT, Role.CHAIR, Role.OBSERVER}),
+    # The proposing delegation rebases its own proposal; the secretariat may do it for them.
+    Action.REBASE: frozenset({Role.MEMBER, Role.SECRETARIAT}),
+    Action.DECIDE: frozenset({Role.SECRETARIAT, Role.CHAIR}),
+    Action.ANSWER: frozenset({Role.SECRETARIAT}),
+    Action.MARK_ITEM: frozenset({Role.SECRETARIAT, Role.CHAIR}),
+    Action.MANAGE_ROUNDS: frozenset({Role.SECRETARIAT}),
+    # Silence is broken by a delegation, through one of its members.
+    Action.BREAK_SILENCE: frozenset({Role.MEMBER}),
+    Action.READ_NOTIFICATIONS: EVERYONE,
+    # Only the co-chairs listed for the round: checked by the approvals service.
+    Action.APPROVE: frozenset({Role.CHAIR}),
+    Action.READ_AUDIT: frozenset({Role.SECRETARIAT, Role.CHAIR, Role.ADMIN}),
 }
 
 

@@ -1,0 +1,185 @@
+"""The approval page of a round: its hash, what changed since the last approved text, who has
+signed, and the form with which a listed co-chair approves exactly the text they read."""
+
+from collections import Counter
+from datetime import datetime
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from app.accounts.permissions import Action
+from app.accounts.service import Principal
+from app.approvals import service
+from app.approvals.service import ApprovalStatus
+from app.comments.forms import Form
+from app.errors import InvalidInput, PreconditionFailed
+from app.models import Role, RoundState
+from app.rounds.web import keep_current
+from app.web.deps import Allow, DbRoute, DbSession, Now, actor_for, all_routes
+from app.web.templating import render
+
+router = APIRouter(route_class=DbRoute, include_in_schema=False)
+
+Reader = Annotated[Principal, Allow(Action.READ_REGISTER)]
+Approver = Annotated[Principal, Allow(Action.APPROVE)]
+Manager = Annotated[Principal, Allow(Action.MANAGE_ROUNDS)]
+REFERENCE_FIELD = "reference"
+CHANGE_KINDS = {
+    "added": ("added", "Added"),
+    "removed": ("removed", "Removed"),
+    "moved": ("moved", "Moved"),
+    "renumbered": ("renumbered", "Renumbered"),
+    "changed": ("reworded", "Reworded"),
+    "state": ("changed state", "State changed"),
+}
+MAX_REFERENCE = 500
+
+
+async def _posted_form(request: Request) -> FormData:
+    return await request.form()
+
+
+PostedForm = Annotated[FormData, Depends(_posted_form)]
+
+
+def round_path(symbol: str) -> str:
+    return "/rounds/" + quote(symbol, safe="/")
+
+
+def hash_groups(value: str | None) -> list[str]:
+    """The hash cut into groups of four, so that people can compare it aloud or on paper."""
+    return [value[i : i + 4] for i in range(0, len(value), 4)] if value else []
+
+
+def _has_round_page(request: Request) -> bool:
+    return any(
+        getattr(r, "path", None) == "/rounds/{ref:path}" for r in all_routes(request.app.routes)
+    )
+
+
+def _page(
+    request: Request,
+    db: Session,
+    status: ApprovalStatus,
+    principal: Principal,
+    now: datetime,
+    *,
+    form: Form | None = None,
+    done: str | None = None,
+    stale: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    round_ = status.round
+    base = round_path(round_.symbol)
+    may_manage = (
+        principal.role is Role.SECRETARIAT
+        and round_.state not in (RoundState.APPROVED, RoundState.SUPERSEDED)
+        and not any(s.signed for s in status.signatures)
+    )
+    return render(
+        request,
+        "approval.html",
+        {
+            "s": status,
+            "r": round_,
+            "base": base,
+            "round_url": base if _has_round_page(request) else None,
+            "groups": hash_groups(round_.content_hash),
+            "recomputed_groups": hash_groups(status.check.recomputed),
+            "may_sign": status.may_sign(principal.user_id, now),
+            "signed_by_me": any(
+                s.signed and s.co_chair.user_id == principal.user_id for s in status.signatures
+            ),
+            "may_manage": may_manage,
+            "change_kinds": [(kind, words[0]) for kind, words in CHANGE_KINDS.items()],
+            "change_titles": {kind: words[1] for kind, words in CHANGE_KINDS.items()},
+            "counts": Counter(c.change for c in status.changes),
+            "options": service.chair_options(db, round_) if may_manage else [],
+            "form": form or Form({}),
+            "done": done,
+            "stale": stale,
+        },
+        status_code,
+    )
+
+
+@router.get("/rounds/{ref:path}/approve")
+def approval_page(
+    ref: str,
+    request: Request,
+    db: DbSession,
+    now: Now,
+    principal: Reader,
+    done: Annotated[str | None, Query(max_length=16)] = None,
+) -> HTMLResponse:
+    keep_current(request, db, now)
+    return _page(request, db, service.status(db, ref), principal, now, done=done)
+
+
+@router.post("/rounds/{ref:path}/approve")
+def approve(
+    ref: str,
+    request: Request,
+    db: DbSession,
+    now: Now,
+    principal: Approver,
+    posted: PostedForm,
+) -> Response:
+    """A co-chair approves the text shown on the page they submitted from."""
+    reference = str(posted.get(REFERENCE_FIELD) or "").strip()
+    content_hash = str(posted.get("content_hash") or "")
+    form = Form({REFERENCE_FIELD: reference})
+    if not reference:
+        form.add(REFERENCE_FIELD, "Enter the meeting or decision reference")
+    elif len(reference) > MAX_REFERENCE:
+        form.add(REFERENCE_FIELD, f"The reference must be {MAX_REFERENCE} characters or fewer")
+    if form.ok:
+        try:
+            result = service.approve(
+                db,
+                actor_for(principal, request),
+                ref,
+                content_hash=content_hash,
+                reference=reference,
+                now=now,
+            )
+        except PreconditionFailed as exc:
+            # Show the text as it is now, with the new hash in the form, and keep the reference.
+            return _page(
+                request,
+                db,
+                service.status(db, ref),
+                principal,
+                now,
+                form=form,
+                stale=exc.detail,
+                status_code=412,
+            )
+        except InvalidInput as exc:
+            form.add_refusal(exc, {}, REFERENCE_FIELD)
+        else:
+            return RedirectResponse(
+                round_path(result.round.symbol) + "/approve?done=signed#confirmation", 303
+            )
+    return _page(request, db, service.status(db, ref), principal, now, form=form, status_code=422)
+
+
+@router.post("/rounds/{ref:path}/co-chairs")
+def set_co_chairs(
+    ref: str,
+    request: Request,
+    db: DbSession,
+    now: Now,
+    principal: Manager,
+    posted: PostedForm,
+) -> Response:
+    """The secretariat names the round's co-chairs (none ticked: back to the default)."""
+    emails = [str(v) for v in posted.getlist("emails")]
+    result = service.set_co_chairs(db, actor_for(principal, request), ref, emails=emails, now=now)
+    return RedirectResponse(
+        round_path(result.round.symbol) + "/approve?done=co-chairs#confirmation", 303
+    )

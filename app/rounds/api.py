@@ -1,0 +1,363 @@
+"""JSON API of draft rounds: create, issue, close, reopen, consult, settle, the silence procedure,
+late input, the frozen snapshot, and the comparison of any two rounds.
+
+Reads first apply passed deadlines (app/rounds/web.py); every transition does so itself.
+"""
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Query, Request
+
+from app.accounts.permissions import Action
+from app.accounts.service import Principal
+from app.models import Round
+from app.register.schemas import DiffOp
+from app.register.service import FieldDiff
+from app.rounds import compare, service, snapshot
+from app.rounds.schemas import (
+    AddedOut,
+    BreakSilenceIn,
+    ChangedOut,
+    ComparisonOut,
+    ConcordanceOut,
+    FieldChangeOut,
+    LateInput,
+    MomentOut,
+    MovedOut,
+    RemovedOut,
+    RenumberedOut,
+    RoundCreate,
+    RoundDetail,
+    RoundOut,
+    SilenceBreakOut,
+    SilenceIn,
+    SnapshotItemOut,
+    SnapshotOut,
+)
+from app.rounds.service import Moment
+from app.rounds.web import keep_current
+from app.web.api_common import api_router, errors
+from app.web.deps import Allow, DbSession, Now, SettingsDep, actor_for, request_id
+
+router = api_router("/rounds", "rounds")
+
+Reader = Annotated[Principal, Allow(Action.READ_REGISTER)]
+Manager = Annotated[Principal, Allow(Action.MANAGE_ROUNDS)]
+
+
+def round_out(r: Round, now: datetime) -> RoundOut:
+    return RoundOut(
+        id=r.id,
+        symbol=r.symbol,
+        title=r.title,
+        kind=r.kind,
+        state=r.state,
+        time_zone=r.time_zone,
+        opens_at=r.opens_at,
+        deadline=r.deadline,
+        deadline_text=service.deadline_text(r),
+        accepts_input=r.accepts_input(now),
+        observers_may_comment=r.observers_may_comment,
+        instructions=r.instructions,
+        marking=r.marking,
+        content_hash=r.content_hash,
+        silence_until=r.silence_until,
+    )
+
+
+def _moment(m: Moment | None) -> MomentOut | None:
+    if m is None:
+        return None
+    return MomentOut(
+        utc=m.utc,
+        local=m.local,
+        time_zone=m.time_zone,
+        remaining=m.remaining,
+        seconds_left=m.seconds_left,
+        passed=m.passed,
+    )
+
+
+def detail_out(d: service.RoundDetails, now: datetime) -> RoundDetail:
+    r = d.round
+    return RoundDetail(
+        **round_out(r, now).model_dump(),
+        previous_round=d.previous_symbol,
+        issued_at=r.issued_at,
+        settled_at=r.settled_at,
+        approved_at=r.approved_at,
+        adopted_by_silence=d.adopted_by_silence,
+        deadline_at=_moment(d.deadline),
+        silence=_moment(d.silence),
+        item_states=d.counts,
+        items=d.item_count,
+        silence_breaks=[
+            SilenceBreakOut(
+                delegation=b.delegation_code,
+                delegation_name=b.delegation_name,
+                by=b.by,
+                statement=b.statement,
+                at=b.at,
+            )
+            for b in d.breaks
+        ],
+    )
+
+
+def _detail(db: DbSession, r: Round, now: datetime) -> RoundDetail:
+    return detail_out(service.details(db, r, now), now)
+
+
+@router.get("", responses=errors())
+def list_rounds(request: Request, db: DbSession, now: Now, _: Reader) -> list[RoundOut]:
+    """Draft rounds, newest first."""
+    keep_current(request, db, now)
+    return [round_out(r, now) for r in service.list_rounds(db)]
+
+
+@router.post("", status_code=201, responses=errors(409))
+def create_round(
+    body: RoundCreate,
+    request: Request,
+    db: DbSession,
+    now: Now,
+    settings: SettingsDep,
+    principal: Manager,
+) -> RoundOut:
+    """Create a round (state: preparing); it follows the current round."""
+    r = service.create_round(
+        db,
+        actor_for(principal, request),
+        symbol=body.symbol,
+        title=body.title,
+        kind=body.kind,
+        time_zone=body.time_zone,
+        deadline=body.deadline,
+        opens_at=body.opens_at,
+        instructions=body.instructions,
+        observers_may_comment=body.observers_may_comment,
+        marking=body.marking or settings.classification,
+        now=now,
+    )
+    return round_out(r, now)
+
+
+def _ops(chunks: list[FieldDiff]) -> list[FieldChangeOut]:
+    return [
+        FieldChangeOut(
+            field=f.field, label=f.label, ops=[DiffOp(op=c.op, text=c.text) for c in f.chunks]
+        )
+        for f in chunks
+    ]
+
+
+@router.get("/compare", responses=errors(404, 409))
+def compare_rounds(
+    request: Request,
+    db: DbSession,
+    now: Now,
+    _: Reader,
+    from_: Annotated[str, Query(alias="from", max_length=64, description="Earlier round")],
+    to: Annotated[str, Query(max_length=64, description="Later round")],
+) -> ComparisonOut:
+    """What changed from one round to another, with the concordance of numbers."""
+    keep_current(request, db, now)
+    earlier, later = service.get_round(db, from_), service.get_round(db, to)
+    c = compare.between(db, earlier, later)
+    return ComparisonOut(
+        from_round=earlier.symbol,
+        to_round=later.symbol,
+        added=[
+            AddedOut(
+                code=a.code,
+                kind=a.kind,
+                number=a.number,
+                dimension=a.dimension,
+                text=a.text,
+                split_from=a.split_from,
+            )
+            for a in c.added
+        ],
+        removed=[
+            RemovedOut(
+                code=x.code,
+                kind=x.kind,
+                number=x.number,
+                dimension=x.dimension,
+                text=x.text,
+                merged_into=x.merged_into,
+            )
+            for x in c.removed
+        ],
+        moved=[
+            MovedOut(
+                code=m.code,
+                kind=m.kind,
+                old_dimension=m.old_dimension,
+                new_dimension=m.new_dimension,
+                old_number=m.old_number,
+                new_number=m.new_number,
+            )
+            for m in c.moved
+        ],
+        renumbered=[
+            RenumberedOut(
+                code=n.code, kind=n.kind, old_number=n.old_number, new_number=n.new_number
+            )
+            for n in c.renumbered
+        ],
+        changed=[
+            ChangedOut(
+                code=ch.code,
+                kind=ch.kind,
+                number=ch.number,
+                old_revision=ch.old_revision,
+                new_revision=ch.new_revision,
+                fields=_ops(ch.fields),
+            )
+            for ch in c.changed
+        ],
+        concordance=[
+            ConcordanceOut(
+                kind=row.kind,
+                old_number=row.old_number,
+                old_code=row.old_code,
+                new_number=row.new_number,
+                new_code=row.new_code,
+                outcome=row.outcome,
+                merged_into=row.merged_into,
+                split_from=row.split_from,
+                split_into=list(row.split_into),
+            )
+            for row in c.concordance
+        ],
+    )
+
+
+# /{ref:path}/items is declared before /{ref:path}, which would otherwise match it.
+
+
+@router.get("/{ref:path}/items", responses=errors(404))
+def round_items(ref: str, request: Request, db: DbSession, now: Now, _: Reader) -> SnapshotOut:
+    """The round's frozen snapshot: every item's revision, position, number and state."""
+    keep_current(request, db, now)
+    r = service.get_round(db, ref)
+    return SnapshotOut(
+        round=r.symbol,
+        content_hash=r.content_hash,
+        items=[
+            SnapshotItemOut(
+                code=e.code,
+                kind=e.kind,
+                position=e.position,
+                number=e.number,
+                item_state=e.item_state,
+                revision=e.revision,
+                content=e.content,
+            )
+            for e in snapshot.load(db, r.id)
+        ],
+    )
+
+
+@router.get("/{ref:path}", responses=errors(404))
+def get_round(ref: str, request: Request, db: DbSession, now: Now, _: Reader) -> RoundDetail:
+    """One round: state, deadline (UTC, local, time left), item states, hash, silence."""
+    keep_current(request, db, now)
+    return _detail(db, service.get_round(db, ref), now)
+
+
+@router.post("/{ref:path}/issue", responses=errors(404, 409))
+def issue_round(
+    ref: str, request: Request, db: DbSession, now: Now, principal: Manager
+) -> RoundDetail:
+    """Issue a round in preparation: freeze its snapshot and open it for input."""
+    r = service.issue_round(db, actor_for(principal, request), ref, now=now)
+    return _detail(db, r, now)
+
+
+@router.post("/{ref:path}/open", responses=errors(404, 409))
+def open_round(
+    ref: str, request: Request, db: DbSession, now: Now, principal: Manager
+) -> RoundDetail:
+    """Reopen a closed round for input (a round in preparation is issued)."""
+    r = service.open_round(db, actor_for(principal, request), ref, now=now)
+    return _detail(db, r, now)
+
+
+@router.post("/{ref:path}/close", responses=errors(404, 409))
+def close_round(
+    ref: str, request: Request, db: DbSession, now: Now, principal: Manager
+) -> RoundDetail:
+    """Close the round: no more input."""
+    r = service.close_round(db, actor_for(principal, request), ref, now=now)
+    return _detail(db, r, now)
+
+
+@router.post("/{ref:path}/consultation", responses=errors(404, 409))
+def consult_round(
+    ref: str, request: Request, db: DbSession, now: Now, principal: Manager
+) -> RoundDetail:
+    """Take a closed round, or a settled text, to consultation."""
+    r = service.consult_round(db, actor_for(principal, request), ref, now=now)
+    return _detail(db, r, now)
+
+
+@router.post("/{ref:path}/settle", responses=errors(404, 409))
+def settle_round(
+    ref: str, request: Request, db: DbSession, now: Now, principal: Manager
+) -> RoundDetail:
+    """Settle the text: the snapshot is frozen again from the decided register."""
+    r = service.settle_round(db, actor_for(principal, request), ref, now=now)
+    return _detail(db, r, now)
+
+
+@router.post("/{ref:path}/silence", responses=errors(404, 409))
+def place_under_silence(
+    ref: str, body: SilenceIn, request: Request, db: DbSession, now: Now, principal: Manager
+) -> RoundDetail:
+    """Place a settled text under silence: adopted at `until` unless a delegation objects."""
+    r = service.place_under_silence(
+        db, actor_for(principal, request), ref, until=body.until, now=now
+    )
+    return _detail(db, r, now)
+
+
+@router.post("/{ref:path}/break-silence", status_code=201, responses=errors(404, 409))
+def break_silence(
+    ref: str,
+    body: BreakSilenceIn,
+    request: Request,
+    db: DbSession,
+    now: Now,
+    principal: Annotated[Principal, Allow(Action.BREAK_SILENCE)],
+) -> RoundDetail:
+    """Break silence for your delegation, with a statement: the round returns to consultation."""
+    service.break_silence(
+        db,
+        principal,
+        ref,
+        statement=body.statement,
+        delegation_code=body.delegation,
+        now=now,
+        request_id=request_id(request),
+    )
+    return _detail(db, service.get_round(db, ref), now)
+
+
+@router.post("/{ref:path}/late-input", status_code=201, responses=errors(404, 409))
+def accept_late_input(
+    ref: str, body: LateInput, request: Request, db: DbSession, now: Now, principal: Manager
+) -> RoundOut:
+    """Accept one delegation's input after the deadline, until a given time; marked late."""
+    service.accept_late(
+        db,
+        actor_for(principal, request),
+        ref,
+        delegation_code=body.delegation,
+        until=body.until,
+        reason=body.reason,
+        now=now,
+    )
+    return round_out(service.get_round(db, ref), now)

@@ -1,0 +1,386 @@
+"""Web pages of draft rounds: the list, the secretariat's form to create a round, the round page
+with its snapshot and the transitions its state allows, the silence procedure, the comparison of
+two rounds, and the current-round banner at the top of every page.
+
+Reads first apply passed deadlines (app/rounds/web.py); every transition does so itself.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from app.accounts.permissions import Action, allowed
+from app.accounts.service import Principal
+from app.errors import DomainError, NotFound
+from app.models import ItemKind, Round, RoundState
+from app.register import service as register
+from app.rounds import compare, forms, service, snapshot
+from app.rounds.forms import Form, Problem
+from app.rounds.service import Moment
+from app.rounds.web import keep_current
+from app.web.deps import Allow, DbRoute, DbSession, Now, SettingsDep, actor_for, request_id
+from app.web.templating import render, templates
+
+router = APIRouter(route_class=DbRoute, include_in_schema=False)
+
+Reader = Annotated[Principal, Allow(Action.READ_REGISTER)]
+Manager = Annotated[Principal, Allow(Action.MANAGE_ROUNDS)]
+Breaker = Annotated[Principal, Allow(Action.BREAK_SILENCE)]
+SILENCE_DAYS = 3  # the UN's 72 hours, offered as the default end of a silence procedure
+
+
+async def _posted_form(request: Request) -> FormData:
+    # Starlette caches the parsed form on the request, so the CSRF check and this share one parse.
+    return await request.form()
+
+
+PostedForm = Annotated[FormData, Depends(_posted_form)]
+
+
+def round_url(r: Round | str, suffix: str = "") -> str:
+    symbol = r if isinstance(r, str) else r.symbol
+    return f"/rounds/{quote(symbol, safe='/')}{suffix}"
+
+
+# --- The banner on every page ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Banner:
+    round: Round
+    url: str
+    deadline: Moment | None
+    silence: Moment | None
+
+
+def current_round_banner(request: Request) -> Banner | None:
+    """The current round for the top of every page, read through the request's own session
+    (one query); None on the log-in page and on error pages, which have no session."""
+    principal: Principal | None = getattr(request.state, "principal", None)
+    session: Session | None = getattr(request.state, "db", None)
+    if principal is None or session is None:
+        return None
+    round_ = service.current_round(session)
+    if round_ is None:
+        return None
+    now: datetime = request.app.state.clock()
+    return Banner(
+        round_,
+        round_url(round_),
+        Moment.of(round_.deadline, round_.time_zone, now),
+        Moment.of(round_.silence_until, round_.time_zone, now),
+    )
+
+
+# base.html includes the banner; a template without it (or an app without this module) shows none.
+templates.env.globals["current_round_banner"] = current_round_banner
+
+
+# --- The list of rounds ---------------------------------------------------------------------
+
+
+@router.get("/rounds")
+def rounds(request: Request, db: DbSession, now: Now, principal: Reader) -> HTMLResponse:
+    keep_current(request, db, now)
+    listed = service.list_rounds(db)
+    return render(
+        request,
+        "rounds.html",
+        {
+            "rounds": [(r, round_url(r), Moment.of(r.deadline, r.time_zone, now)) for r in listed],
+            "can_manage": allowed(principal.role, Action.MANAGE_ROUNDS),
+            "comparable": sum(1 for r in listed if r.state is not RoundState.PREPARING) >= 2,
+        },
+    )
+
+
+# --- Creating a round -----------------------------------------------------------------------
+
+
+def _form_page(request: Request, form: Form, status_code: int = 200) -> HTMLResponse:
+    return render(
+        request,
+        "round_form.html",
+        {
+            "form": form,
+            "values": form.values,
+            "errors": form.errors,
+            "zones": forms.TIME_ZONES,
+            "kinds": forms.KINDS,
+        },
+        status_code,
+    )
+
+
+@router.get("/rounds/new")
+def new_round(request: Request, settings: SettingsDep, _: Manager) -> HTMLResponse:
+    return _form_page(
+        request, forms.blank_round(zone=settings.time_zone, marking=settings.classification)
+    )
+
+
+@router.post("/rounds/new")
+def create_round(
+    request: Request,
+    db: DbSession,
+    now: Now,
+    settings: SettingsDep,
+    principal: Manager,
+    posted: PostedForm,
+) -> Response:
+    parsed = forms.parse_round(posted)
+    if parsed.form.ok:
+        try:
+            created = service.create_round(
+                db,
+                actor_for(principal, request),
+                symbol=parsed.values["symbol"],
+                title=parsed.values["title"],
+                kind=parsed.kind,
+                time_zone=parsed.values["time_zone"],
+                deadline=parsed.deadline,
+                opens_at=parsed.opens_at,
+                instructions=parsed.values["instructions"],
+                observers_may_comment=parsed.observers_may_comment,
+                marking=parsed.values["marking"] or settings.classification,
+                now=now,
+            )
+        except DomainError as exc:
+            db.rollback()
+            parsed.form.add_refusal(exc)
+        else:
+            return RedirectResponse(round_url(created, "?done=created"), status_code=303)
+    return _form_page(request, parsed.form, status_code=422)
+
+
+# --- Comparing two rounds -------------------------------------------------------------------
+# /rounds/compare is declared before /rounds/{ref:path}, which would otherwise match it.
+
+
+@router.get("/rounds/compare")
+def compare_rounds(
+    request: Request,
+    db: DbSession,
+    now: Now,
+    _: Reader,
+    from_: Annotated[str, Query(alias="from", max_length=64)] = "",
+    to: Annotated[str, Query(max_length=64)] = "",
+) -> HTMLResponse:
+    keep_current(request, db, now)
+    issued = [r for r in service.list_rounds(db) if r.state is not RoundState.PREPARING]
+    later = service.get_round(db, to) if to else (issued[0] if issued else None)
+    earlier: Round | None = None
+    if from_:
+        earlier = service.get_round(db, from_)
+    elif later is not None:
+        by_id = {r.id: r for r in issued}
+        fallback = next((r for r in issued if r.id < later.id), None)
+        earlier = by_id.get(later.previous_round_id or 0, fallback)
+    comparison = None
+    if earlier is not None and later is not None:
+        comparison = compare.between(db, earlier, later)
+    return render(
+        request,
+        "round_compare.html",
+        {
+            "issued": issued,
+            "earlier": earlier,
+            "later": later,
+            "c": comparison,
+            "round_url": round_url,
+            "dimensions": {d.code: d.title for d in register.list_dimensions(db)},
+        },
+    )
+
+
+# --- One round ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    name: str
+    button: str
+    hint: str
+    secondary: bool = False
+
+
+MOVES = {
+    "issue": service.issue_round,
+    "close": service.close_round,
+    "reopen": service.reopen_round,
+    "consultation": service.consult_round,
+    "settle": service.settle_round,
+}
+
+
+def _moves(r: Round) -> list[Move]:
+    """The transitions the secretariat can make from the round's state."""
+    if r.state is RoundState.PREPARING:
+        return [
+            Move(
+                "issue",
+                "Issue the round",
+                "Freezes the text as it is now in the register and opens the round for input"
+                + (f"; {r.symbol} supersedes the round before it." if r.previous_round_id else "."),
+            )
+        ]
+    if r.state is RoundState.OPEN:
+        return [Move("close", "Close for input", "No more proposals or comments after this.")]
+    if r.state is RoundState.CLOSED:
+        return [
+            Move("consultation", "Take to consultation", "The meetings work through the input."),
+            Move("reopen", "Reopen for input", "Delegations can send input again.", True),
+        ]
+    if r.state is RoundState.CONSULTATION:
+        return [
+            Move(
+                "settle",
+                "Mark the text settled",
+                "Freezes the decided text from the register; the chairs can then approve it, "
+                "or you can place it under silence.",
+            )
+        ]
+    if r.state is RoundState.SETTLED:
+        hint = (
+            "Ends the silence procedure without adopting the text."
+            if r.silence_until
+            else "Talks resume on the text."
+        )
+        return [Move("consultation", "Reopen consultation", hint, True)]
+    return []
+
+
+def _grouped(entries: list[snapshot.Entry]) -> list[tuple[str | None, list[snapshot.Entry]]]:
+    """The snapshot in reading order: sections, then indicators dimension by dimension."""
+    groups: list[tuple[str | None, list[snapshot.Entry]]] = []
+    for e in entries:
+        key = None if e.kind is ItemKind.SECTION else e.content.get("dimension")
+        if not groups or groups[-1][0] != key:
+            groups.append((key, []))
+        groups[-1][1].append(e)
+    return groups
+
+
+def _round_page(
+    request: Request,
+    db: Session,
+    principal: Principal,
+    ref: str,
+    now: datetime,
+    *,
+    silence_form: Form | None = None,
+    break_form: Form | None = None,
+    refusal: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    r = service.get_round(db, ref)
+    d = service.details(db, r, now)
+    problems: list[Problem] = []
+    if refusal:
+        problems.append(Problem("round-actions", refusal))
+    for f in (silence_form, break_form):
+        if f is not None:
+            problems += f.problems
+    can_manage = allowed(principal.role, Action.MANAGE_ROUNDS)
+    default_until = forms.local_input(now + timedelta(days=SILENCE_DAYS), r.time_zone)
+    return render(
+        request,
+        "round.html",
+        {
+            "d": d,
+            "r": r,
+            "url": round_url(r),
+            "groups": _grouped(snapshot.load(db, r.id)),
+            "dimensions": {x.code: x.title for x in register.list_dimensions(db)},
+            "labels": service.ITEM_STATE_LABELS,
+            "moves": _moves(r) if can_manage else [],
+            "can_manage": can_manage,
+            "can_silence": can_manage and r.state is RoundState.SETTLED and not r.silence_until,
+            "can_break": allowed(principal.role, Action.BREAK_SILENCE)
+            and r.under_silence
+            and bool(principal.delegations),
+            "problems": problems,
+            "silence": silence_form or Form({"until": default_until}),
+            "breaking": break_form or Form({"statement": "", "delegation": ""}),
+            "done": request.query_params.get("done", ""),
+        },
+        status_code,
+    )
+
+
+@router.post("/rounds/{ref:path}/silence")
+def place_under_silence(
+    ref: str, request: Request, db: DbSession, now: Now, principal: Manager, posted: PostedForm
+) -> Response:
+    r = service.get_round(db, ref)
+    form, until = forms.parse_silence(posted, r.time_zone)
+    if until is not None:
+        try:
+            service.place_under_silence(
+                db, actor_for(principal, request), ref, until=until, now=now
+            )
+        except DomainError as exc:
+            db.rollback()
+            form.add("until", exc.detail)
+        else:
+            return RedirectResponse(round_url(r, "?done=silence"), status_code=303)
+    return _round_page(request, db, principal, ref, now, silence_form=form, status_code=422)
+
+
+@router.post("/rounds/{ref:path}/break-silence")
+def break_silence(
+    ref: str, request: Request, db: DbSession, now: Now, principal: Breaker, posted: PostedForm
+) -> Response:
+    form = forms.parse_break(posted)
+    status_code = 422
+    if form.ok:
+        try:
+            service.break_silence(
+                db,
+                principal,
+                ref,
+                statement=form.values["statement"],
+                delegation_code=form.values["delegation"] or None,
+                now=now,
+                request_id=request_id(request),
+            )
+        except DomainError as exc:
+            db.rollback()
+            form.add_refusal(exc)
+            if form.problems[-1].field is None:
+                form.problems[-1] = Problem("statement", exc.detail)
+            status_code = exc.status_code
+        else:
+            return RedirectResponse(round_url(ref, "?done=broken"), status_code=303)
+    return _round_page(request, db, principal, ref, now, break_form=form, status_code=status_code)
+
+
+@router.post("/rounds/{ref:path}/{move}")
+def move_round(
+    ref: str, move: str, request: Request, db: DbSession, now: Now, principal: Manager
+) -> Response:
+    action = MOVES.get(move)
+    if action is None:
+        raise NotFound(f"a round cannot be moved by {move!r}")
+    try:
+        moved = action(db, actor_for(principal, request), ref, now=now)
+    except DomainError as exc:
+        db.rollback()
+        return _round_page(
+            request, db, principal, ref, now, refusal=exc.detail, status_code=exc.status_code
+        )
+    return RedirectResponse(round_url(moved, f"?done={move}"), status_code=303)
+
+
+@router.get("/rounds/{ref:path}")
+def round_page(
+    ref: str, request: Request, db: DbSession, now: Now, principal: Reader
+) -> HTMLResponse:
+    keep_current(request, db, now)
+    return _round_page(request, db, principal, ref, now)

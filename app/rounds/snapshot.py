@@ -1,0 +1,138 @@
+"""A round's frozen snapshot: the exact revision of every item, its order, display number and
+negotiation state, and the content hash that names it.
+
+The hash is SHA-256 over a canonical serialisation (sorted-key JSON, UTF-8) of the round's
+identity and every item's full content, so anyone holding the same content gets the same hash.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+from app.models import Dimension, Item, ItemKind, ItemStatus, Revision, Round, RoundItem
+from app.models.register import CONTENT_FIELDS
+from app.register import service as register
+
+DELETED = "deleted"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One item as the round froze it."""
+
+    item_id: int
+    code: str
+    kind: ItemKind
+    position: int
+    number: int | None
+    item_state: str
+    revision: int
+    content: dict[str, Any]  # every content field; the dimension by code, enums by value
+
+    def canonical(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "kind": self.kind.value,
+            "position": self.position,
+            "number": self.number,
+            "item_state": self.item_state,
+            "revision": self.revision,
+            "content": self.content,
+        }
+
+
+def _plain(revision: Revision, dimension_code: str | None) -> dict[str, Any]:
+    content: dict[str, Any] = {}
+    for name in CONTENT_FIELDS:
+        value = getattr(revision, name)
+        if name == "dimension_id":
+            content["dimension"] = dimension_code
+            continue
+        content[name] = getattr(value, "value", value)
+    return content
+
+
+def load(session: Session, round_id: int) -> list[Entry]:
+    """The snapshot in reading order, in one query."""
+    rows = session.execute(
+        select(RoundItem, Item.code, Item.kind, Revision, Dimension.code)
+        .join(Item, Item.id == RoundItem.item_id)
+        .join(
+            Revision,
+            and_(Revision.item_id == RoundItem.item_id, Revision.number == RoundItem.revision),
+        )
+        .outerjoin(Dimension, Dimension.id == Revision.dimension_id)
+        .where(RoundItem.round_id == round_id)
+        .order_by(RoundItem.position)
+    ).all()
+    return [
+        Entry(
+            ri.item_id,
+            code,
+            kind,
+            ri.position,
+            ri.number,
+            ri.item_state,
+            ri.revision,
+            _plain(rev, dim),
+        )
+        for ri, code, kind, rev, dim in rows
+    ]
+
+
+def canonical(round_: Round, entries: list[Entry]) -> bytes:
+    document = {
+        "symbol": round_.symbol,
+        "title": round_.title,
+        "items": [e.canonical() for e in entries],
+    }
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def content_hash(round_: Round, entries: list[Entry]) -> str:
+    return hashlib.sha256(canonical(round_, entries)).hexdigest()
+
+
+def freeze(session: Session, round_: Round, *, now: datetime) -> str:
+    """Replace the round's snapshot by the register as it is now; returns the new hash.
+
+    Items withdrawn since the previous round stay in the snapshot, marked deleted and unnumbered,
+    so that delegations see what went; items withdrawn before that are left out."""
+    round_.check_changeable()
+    previous_ids: set[int] = set()
+    if round_.previous_round_id is not None:
+        previous_ids = set(
+            session.scalars(
+                select(RoundItem.item_id).where(RoundItem.round_id == round_.previous_round_id)
+            )
+        )
+    for existing in session.scalars(select(RoundItem).where(RoundItem.round_id == round_.id)):
+        session.delete(existing)
+    session.flush()
+    states = dict(session.execute(select(Item.code, Item.drafting_state)).all())
+    ids = dict(session.execute(select(Item.code, Item.id)).all())
+    position = 0
+    for kind in (ItemKind.SECTION, ItemKind.INDICATOR):
+        for row in register.list_items(session, kind):
+            withdrawn = row.status is ItemStatus.WITHDRAWN
+            if withdrawn and ids[row.code] not in previous_ids:
+                continue
+            position += 1
+            session.add(
+                RoundItem(
+                    round_id=round_.id,
+                    item_id=ids[row.code],
+                    revision=row.revision,
+                    position=position,
+                    number=row.number,
+                    item_state=DELETED if withdrawn else states[row.code],
+                )
+            )
+    session.flush()
+    round_.content_hash = content_hash(round_, load(session, round_.id))
+    return round_.content_hash
