@@ -1,0 +1,526 @@
+"""Load what a Word export of a round shows: the one part of app/word that reads the database.
+
+Every variant is built from the round's frozen snapshot (app/rounds/snapshot.py). A redline is
+the clean text of an earlier round and of this one merged by app/word/changes.py, each changed
+word attributed through the revision chain of its item: the revisions between the two rounds
+are diffed one after the other, and a word carries the author of the revision that inserted or
+deleted it: the delegation whose agreed proposal made the revision ("Philippines - SOMTC"), or
+the ASEAN Secretariat for its own edits; dated when the revision was made. Renumbering and
+negotiation states are the secretariat's, dated when the round was issued.
+
+Only what is circulated to the whole group is exported: comments seen by everyone (not those
+kept to the chairs or to one delegation), submitted proposals (never private drafts).
+
+Queries are bounded whatever the size of the draft: a fixed number per variant.
+"""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.accounts.service import Principal
+from app.errors import Conflict
+from app.models import (
+    Approval,
+    Body,
+    Comment,
+    Delegation,
+    Dimension,
+    DraftingState,
+    ItemKind,
+    MemberState,
+    Position,
+    Proposal,
+    ProposalKind,
+    ProposalState,
+    Revision,
+    Role,
+    Round,
+    RoundKind,
+    RoundState,
+    User,
+    Visibility,
+)
+from app.proposals import service as proposals_service
+from app.register.service import FIELD_LABELS
+from app.responses import service as responses_service
+from app.rounds import snapshot
+from app.rounds.snapshot import DELETED, Entry
+from app.word.changes import Step, attributed_runs, redline_between
+from app.word.model import (
+    SECRETARIAT,
+    ExportApproval,
+    ExportComment,
+    ExportDimension,
+    ExportDocument,
+    ExportIndicator,
+    ExportPosition,
+    ExportProposal,
+    ExportResponseRow,
+    ExportRound,
+    ExportSection,
+    ProposedField,
+    Run,
+    Runs,
+    Variant,
+    plain,
+)
+
+ROUND_KINDS = {
+    RoundKind.WRITTEN: "written comments",
+    RoundKind.NEGOTIATION: "negotiation",
+    RoundKind.SILENCE: "silence procedure",
+}
+LIST_FIELDS = ("profiles", "crime_types", "intended_users")
+INDICATOR_FIELDS = (
+    "text",
+    "element",
+    "strength_adult",
+    "strength_child",
+    "profiles",
+    "crime_types",
+    "intended_users",
+    "guidance",
+    "information_sources",
+    "references",
+)
+PENDING = (ProposalState.SUBMITTED, ProposalState.UNDER_CONSIDERATION)
+# Who reads a circulated document: the whole group, nobody in particular.
+_CIRCULATION = Principal(user_id=0, email="", name="circulation", role=Role.OBSERVER)
+
+
+def shown(value: Any) -> str:
+    """A content value as the export shows it."""
+    value = getattr(value, "value", value)
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(str(getattr(v, "value", v)).replace("_", " ") for v in value)
+    return str(value)
+
+
+def state_label(item_state: str) -> str:
+    """The tag an item's negotiation state shows; an open item shows none."""
+    if item_state in ("", DraftingState.OPEN.value):
+        return ""
+    if item_state == DELETED:
+        return DELETED
+    try:
+        return DraftingState(item_state).label
+    except ValueError:
+        return item_state.replace("_", " ")
+
+
+@dataclass(frozen=True, slots=True)
+class Names:
+    """Every delegation's name as Word shows it ("Philippines - SOMTC"), by id and by code."""
+
+    by_id: dict[int, str]
+    by_code: dict[str, str]
+
+    @classmethod
+    def load(cls, session: Session) -> "Names":
+        rows = session.execute(
+            select(Delegation.id, Delegation.code, MemberState.name, Body.code)
+            .join(MemberState, MemberState.id == Delegation.state_id)
+            .join(Body, Body.id == Delegation.body_id)
+        ).all()
+        return cls(
+            {did: f"{state} - {body}" for did, _, state, body in rows},
+            {code: f"{state} - {body}" for _, code, state, body in rows},
+        )
+
+
+def previous_round(session: Session, round_: Round) -> Round | None:
+    if round_.previous_round_id is None:
+        return None
+    return session.get(Round, round_.previous_round_id)
+
+
+def load(
+    session: Session,
+    round_: Round,
+    variant: Variant,
+    *,
+    working_group: str,
+    base: Round | None = None,
+    include_comments: bool = False,
+) -> ExportDocument:
+    """The ExportDocument of one variant of a round. A redline is against `base`, by default
+    the round this one follows."""
+    names = Names.load(session)
+    dimensions = {
+        d.code: ExportDimension(d.code, d.title, d.description, d.position)
+        for d in session.scalars(select(Dimension))
+    }
+    entries = _entries(session, round_)
+    document = _clean(session, round_, entries, dimensions, working_group)
+    if variant == "redline":
+        base = base or previous_round(session, round_)
+        if base is None:
+            raise Conflict(
+                f"{round_.symbol} follows no earlier round; name the round to compare it with",
+                field="base",
+            )
+        if base.id == round_.id:
+            raise Conflict("a redline compares two different rounds", field="base")
+        base_entries = _entries(session, base)
+        old = _clean(session, base, base_entries, dimensions, working_group)
+        attribution = _ChainAttribution.load(session, base_entries, entries, names, round_)
+        document = redline_between(old, document, attribution)
+    proposals: tuple[ExportProposal, ...] = ()
+    if variant == "compilation" or include_comments:
+        proposals = _proposals(session, round_, names)
+    comments = _comments(session, round_, entries, names) if include_comments else ()
+    responses = _responses(session, round_, names) if variant == "responses" else ()
+    return ExportDocument(
+        round=document.round,
+        sections=document.sections,
+        indicators=document.indicators,
+        proposals=proposals,
+        comments=comments,
+        responses=responses,
+        base_label=document.base_label,
+    )
+
+
+def _entries(session: Session, round_: Round) -> list[Entry]:
+    entries = snapshot.load(session, round_.id)
+    if not entries and round_.state is RoundState.PREPARING:
+        raise Conflict(
+            f"{round_.symbol} is in preparation: its text is frozen when it is issued, and can "
+            "be exported from then on"
+        )
+    return entries
+
+
+def _round_number(session: Session, round_: Round) -> int:
+    previous = dict(session.execute(select(Round.id, Round.previous_round_id)).all())
+    n, at, seen = 1, previous.get(round_.id), {round_.id}
+    while at is not None and at not in seen:
+        seen.add(at)
+        n += 1
+        at = previous.get(at)
+    return n
+
+
+def _export_round(session: Session, round_: Round, working_group: str) -> ExportRound:
+    approvals: tuple[ExportApproval, ...] = ()
+    if round_.state is RoundState.APPROVED:
+        approvals = tuple(
+            ExportApproval(name, reference, created_at)
+            for name, reference, created_at in session.execute(
+                select(User.name, Approval.reference, Approval.created_at)
+                .join(User, User.id == Approval.user_id)
+                .where(Approval.round_id == round_.id)
+                .order_by(Approval.created_at, Approval.id)
+            )
+        )
+    return ExportRound(
+        working_group=working_group,
+        symbol=round_.symbol,
+        title=round_.title,
+        round_label=f"Round {_round_number(session, round_)} - {ROUND_KINDS[round_.kind]}",
+        date=round_.issued_at or round_.created_at,
+        status=round_.state.label,
+        marking=round_.marking,
+        deadline=round_.deadline,
+        time_zone=round_.time_zone,
+        instructions=round_.instructions,
+        content_hash=round_.content_hash if round_.state is RoundState.APPROVED else None,
+        approvals=approvals,
+    )
+
+
+def _display(entry: Entry) -> dict[str, str]:
+    """The fields of an entry as shown; an item deleted in the round shows only its heading."""
+    content = entry.content
+    if entry.item_state == DELETED:
+        return {}
+    return {name: shown(content.get(name)) for name in (*INDICATOR_FIELDS, "title")}
+
+
+def _clean(
+    session: Session,
+    round_: Round,
+    entries: Sequence[Entry],
+    dimensions: dict[str, ExportDimension],
+    working_group: str,
+) -> ExportDocument:
+    sections: list[ExportSection] = []
+    indicators: list[ExportIndicator] = []
+    unknown = ExportDimension("-", "Other indicators", "", 10**6)
+    for e in entries:
+        fields = _display(e)
+        number = plain(str(e.number) if e.number is not None else "")
+        state = plain(state_label(e.item_state))
+        if e.kind is ItemKind.SECTION:
+            sections.append(
+                ExportSection(
+                    code=e.code,
+                    number=number,
+                    # A deleted section keeps its title, so that readers see what went.
+                    title=plain(fields.get("title") or shown(e.content.get("title"))),
+                    text=plain(fields.get("text")),
+                    item_state=state,
+                )
+            )
+            continue
+        dimension = dimensions.get(e.content.get("dimension") or "", unknown)
+        content: dict[str, Any] = {name: plain(fields.get(name)) for name in INDICATOR_FIELDS}
+        indicators.append(
+            ExportIndicator(
+                code=e.code, number=number, dimension=dimension, item_state=state, **content
+            )
+        )
+    return ExportDocument(
+        round=_export_round(session, round_, working_group),
+        sections=tuple(sections),
+        indicators=tuple(indicators),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Made:
+    """One revision's display fields and who made it."""
+
+    fields: dict[str, str]
+    author: str
+    date: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class _ChainAttribution:
+    """Attribution of changes through each item's revisions from the base round's to this
+    round's."""
+
+    chains: dict[str, list[_Made]]  # code -> revisions after the base one, oldest first
+    created: dict[str, _Made]  # code -> the item's first revision
+    round_date: datetime
+
+    @classmethod
+    def load(
+        cls,
+        session: Session,
+        base: Sequence[Entry],
+        new: Sequence[Entry],
+        names: Names,
+        round_: Round,
+    ) -> "_ChainAttribution":
+        base_rev = {e.item_id: e.revision for e in base}
+        new_rev = {e.item_id: e.revision for e in new}
+        codes = {e.item_id: e.code for e in (*base, *new)}
+        ids = set(codes)
+        chains: dict[str, list[_Made]] = defaultdict(list)
+        created: dict[str, _Made] = {}
+        rows: Sequence[Revision] = []
+        if ids:
+            rows = session.scalars(
+                select(Revision)
+                .where(Revision.item_id.in_(ids))
+                .order_by(Revision.item_id, Revision.number)
+            ).all()
+        for rev in rows:
+            made = _Made(_revision_fields(rev), _author(rev, names), rev.created_at)
+            code = codes[rev.item_id]
+            if rev.number == 1:
+                created[code] = made
+            low = base_rev.get(rev.item_id, 0)
+            high = new_rev.get(rev.item_id, rev.number)
+            if low < rev.number <= high:
+                chains[code].append(made)
+        return cls(dict(chains), created, round_.issued_at or round_.created_at)
+
+    def field(self, code: str, name: str, old: str, new: str) -> Runs:
+        if old == new:
+            return plain(new)
+        if name in ("number", "item_state"):  # the secretariat's, when it issued the round
+            return attributed_runs(old, [Step(new, SECRETARIAT, self.round_date)])
+        chain = self.chains.get(code, [])
+        steps = [Step(m.fields.get(name, ""), m.author, m.date) for m in chain]
+        if not steps or steps[-1].text != new:
+            # What the round shows differs from the last revision (an item deleted in the
+            # round shows no text): that change is the last revision's.
+            author, date = (
+                (chain[-1].author, chain[-1].date)
+                if chain
+                else (
+                    SECRETARIAT,
+                    self.round_date,
+                )
+            )
+            steps.append(Step(new, author, date))
+        return attributed_runs(old, steps)
+
+    def item(self, code: str, op: Literal["insert", "delete"]) -> tuple[str, datetime]:
+        chain = self.chains.get(code, [])
+        if op == "insert":
+            made = self.created.get(code) if not chain else chain[0]
+        else:
+            made = chain[-1] if chain else None
+        if made is None:
+            return SECRETARIAT, self.round_date
+        return made.author, made.date
+
+
+def _revision_fields(rev: Revision) -> dict[str, str]:
+    content = rev.content()
+    return {name: shown(content.get(name)) for name in (*INDICATOR_FIELDS, "title")}
+
+
+def _author(rev: Revision, names: Names) -> str:
+    if rev.proposal_id is not None and rev.delegation_id is not None:
+        return names.by_id.get(rev.delegation_id, SECRETARIAT)
+    return SECRETARIAT
+
+
+def _runs(chunks: Sequence[Any]) -> Runs:
+    return tuple(Run(c.text, c.op) for c in chunks)
+
+
+def _proposals(session: Session, round_: Round, names: Names) -> tuple[ExportProposal, ...]:
+    pending = session.scalars(
+        select(Proposal)
+        .where(
+            Proposal.round_id == round_.id,
+            Proposal.state.in_(PENDING),
+            Proposal.submitted_at.is_not(None),
+        )
+        .order_by(Proposal.id)
+    ).all()
+    views = proposals_service.views(session, pending)
+    by_code = names.by_code
+    positions: dict[int, list[ExportPosition]] = defaultdict(list)
+    if pending:
+        for pid, did, stance, statement in session.execute(
+            select(
+                Position.proposal_id, Position.delegation_id, Position.stance, Position.statement
+            )
+            .where(
+                Position.proposal_id.in_([p.id for p in pending]), Position.superseded_at.is_(None)
+            )
+            .order_by(Position.id)
+        ):
+            positions[pid or 0].append(
+                ExportPosition(names.by_id.get(did, str(did)), stance.label, statement or "")
+            )
+    competing: dict[str, list[int]] = defaultdict(list)
+    for v in views:
+        if v.proposal.kind in (ProposalKind.AMEND, ProposalKind.MERGE) and v.targets:
+            competing[v.targets[0].code].append(v.proposal.id)
+    out = []
+    for v in views:
+        p = v.proposal
+        if p.kind is ProposalKind.ADD:
+            target = v.split_from or p.dimension_code or ""
+        else:
+            target = v.targets[0].code if v.targets else ""
+        rivals = competing.get(target, [])
+        alternative = rivals.index(p.id) + 1 if len(rivals) > 1 and p.id in rivals else None
+        fields = tuple(
+            ProposedField(name, FIELD_LABELS.get(name, name), _runs(chunks))
+            for name, chunks in v.field_diffs()
+            if name not in ("status", "dimension_id")
+        )
+        kind = {ProposalKind.DELETE: "delete the item"}.get(p.kind, p.kind.value)
+        if p.kind is ProposalKind.MERGE:
+            kind = "merge " + " and ".join(t.code for t in v.targets)
+        out.append(
+            ExportProposal(
+                reference=p.reference,
+                target=target,
+                delegation=v.delegation_name,
+                co_sponsors=tuple(by_code.get(code, code) for code in v.sponsors),
+                kind=kind,
+                state=p.state.label,
+                fields=fields,
+                rationale=p.rationale,
+                alternative=alternative,
+                positions=tuple(positions.get(p.id, [])),
+            )
+        )
+    return tuple(out)
+
+
+def _comments(
+    session: Session, round_: Round, entries: Sequence[Entry], names: Names
+) -> tuple[ExportComment, ...]:
+    codes = {e.item_id: e.code for e in entries}
+    rows = session.execute(
+        select(Comment, User.name)
+        .join(User, User.id == Comment.author_id)
+        .where(
+            Comment.round_id == round_.id,
+            Comment.parent_id.is_(None),
+            Comment.visibility == Visibility.GROUP,
+            Comment.resolved_at.is_(None),
+            Comment.withdrawn_at.is_(None),
+        )
+        .order_by(Comment.created_at, Comment.id)
+    ).all()
+    roots = [(c, name) for c, name in rows if c.item_id in codes or c.proposal_id is not None]
+    replies: dict[int, list[ExportComment]] = defaultdict(list)
+    if roots:
+        for c, name in session.execute(
+            select(Comment, User.name)
+            .join(User, User.id == Comment.author_id)
+            .where(
+                Comment.parent_id.in_([c.id for c, _ in roots]),
+                Comment.withdrawn_at.is_(None),
+            )
+            .order_by(Comment.created_at, Comment.id)
+        ):
+            replies[c.parent_id or 0].append(_comment(c, name, names, ""))
+    out = []
+    for c, name in roots:
+        target = codes.get(c.item_id or 0, f"P-{c.proposal_id}")
+        out.append(_comment(c, name, names, target, tuple(replies.get(c.id, []))))
+    return tuple(out)
+
+
+def _comment(
+    c: Comment,
+    author: str,
+    names: Names,
+    target: str,
+    replies: tuple[ExportComment, ...] = (),
+) -> ExportComment:
+    who = names.by_id.get(c.delegation_id) if c.delegation_id is not None else None
+    initials = "".join(part[0] for part in author.split()[:3]).upper() or "?"
+    quote = None if c.outdated else c.quote
+    return ExportComment(
+        reference=c.reference,
+        author=f"{author} ({who})" if who else author,
+        initials=initials,
+        date=c.created_at,
+        body=c.body,
+        target=target,
+        field=c.field,
+        quote=quote,
+        start=c.anchor_start if quote else None,
+        end=c.anchor_end if quote else None,
+        replies=replies,
+        resolved=c.resolved_at is not None,
+    )
+
+
+def _responses(session: Session, round_: Round, names: Names) -> tuple[ExportResponseRow, ...]:
+    by_code = names.by_code
+    rows = responses_service.table(session, _CIRCULATION, round_id=round_.id)
+    return tuple(
+        ExportResponseRow(
+            number=n,
+            reference=r.reference,
+            delegation=by_code.get(r.delegation, r.delegation),
+            item=r.item,
+            summary=r.summary,
+            answer=r.answer,
+            outcome=r.outcome,
+        )
+        for n, r in enumerate(rows, 1)
+    )
