@@ -1,4 +1,5 @@
-"""The zerodraft command: serve the app, upgrade the database, load the demo, manage accounts.
+"""The zerodraft command: serve the app, upgrade the database, load the demo, manage accounts,
+export rounds to Word.
 
 Each command parses its options, calls one service in one unit of work and prints the outcome.
 Expected failures print one line, "error: ...", on stderr and exit with status 1.
@@ -192,6 +193,10 @@ def demo(database: DatabaseOption = None) -> None:
     typer.echo(f"\nOpen {url} and log in as one of:\n")
     _print_logins(logins)
     typer.echo(f"\nPassword for every demo account: {DEMO_PASSWORD}")
+    typer.echo(
+        "\nRounds: DWG-FC/ZD (decided, superseded) and DWG-FC/Rev.1 (open for input). "
+        "Try:\n  zerodraft export latest --variant redline --comments -o rev1-redline.docx"
+    )
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -325,6 +330,116 @@ def restore(file: BackupFile, database: DatabaseOption = None) -> None:
         _fail(f"restored, but the hash of approved round(s) {', '.join(mismatched)} does not match")
     typer.echo(f"audit chain verified: {count} events, unbroken")
     typer.echo(f"approved rounds: {len(checked)}, every stored hash matches its text")
+
+
+VariantOption = Annotated[
+    str,
+    typer.Option(
+        "--variant",
+        metavar="V",
+        help="clean, redline, compilation or responses.",
+        show_default=False,
+    ),
+]
+
+
+def _check_template(path: Path) -> bytes:
+    """An operator's template: any path, but a .docx that python-docx can open."""
+    import io
+
+    import docx
+
+    if path.suffix.lower() != ".docx":
+        _fail(f"template {path} is not a .docx file")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        _fail(f"template {path}: {exc.strerror or _first_line(exc)}")
+    try:
+        docx.Document(io.BytesIO(data))
+    except Exception as exc:  # python-docx raises several kinds for a broken package
+        _fail(f"template {path} is not a Word document python-docx can read ({type(exc).__name__})")
+    return data
+
+
+@app.command("export")
+def export_command(
+    round_ref: Annotated[
+        str, typer.Argument(metavar="ROUND", help="A round's symbol, its id, or `latest`.")
+    ],
+    variant: VariantOption,
+    output: Annotated[
+        Path, typer.Option("-o", "--output", metavar="FILE", help="Where to write the .docx.")
+    ],
+    base: Annotated[
+        str | None,
+        typer.Option(
+            "--base",
+            metavar="ROUND",
+            help="Redline: the earlier round (default: the one this round follows).",
+            show_default=False,
+        ),
+    ] = None,
+    comments: Annotated[
+        bool, typer.Option("--comments", help="Include the open comment threads.")
+    ] = False,
+    template: Annotated[
+        Path | None,
+        typer.Option(
+            "--template",
+            metavar="FILE",
+            help="Another reference template (.docx) than drafts/templates'.",
+            show_default=False,
+        ),
+    ] = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Export a round to Word; prints the file, its size and its SHA-256."""
+    from app.rounds.export import check_exportable, check_variant, export_round, find_round
+
+    with _errors():
+        chosen = check_variant(variant)
+    template_data = _check_template(template) if template is not None else None
+    folder = output.parent if str(output.parent) else Path(".")
+    if output.is_dir():
+        _fail(f"cannot write {output}: it is a folder")
+    if not folder.is_dir():
+        _fail(f"cannot write {output}: no folder {folder}")
+    if not os.access(folder, os.W_OK) or (output.exists() and not os.access(output, os.W_OK)):
+        _fail(f"cannot write {output}: permission denied")
+    with _errors():
+        settings = _settings(database)
+        with _unit_of_work(settings) as session:
+            r = find_round(session, round_ref)
+            check_exportable(r)
+            if base:
+                find_round(session, base)
+            with typer.progressbar(length=1, label=f"{r.symbol} {chosen}", file=sys.stderr) as bar:
+                done = 0
+
+                def progress(at: int, total: int) -> None:
+                    nonlocal done
+                    bar.length = max(total, 1)
+                    if at > done:
+                        bar.update(at - done)
+                        done = at
+
+                exported = export_round(
+                    session,
+                    r,
+                    chosen,
+                    working_group=settings.working_group_name,
+                    base=base,
+                    include_comments=comments,
+                    template=template_data,
+                    progress=progress,
+                )
+    try:
+        output.write_bytes(exported.data)
+    except OSError as exc:
+        _fail(f"cannot write {output}: {exc.strerror or _first_line(exc)}")
+    typer.echo(f"{exported.symbol} {chosen}: {output} ({len(exported.data)} bytes)")
+    typer.echo(f"sha256 {exported.sha256}")
 
 
 def main() -> None:

@@ -103,6 +103,118 @@ def test_an_unmigrated_database_says_to_upgrade(tmp_path: Path) -> None:
     assert "run `zerodraft db upgrade` first" in err and err.count("\n") == 1
 
 
+def test_export_writes_a_word_file_of_a_demo_round(db_url: str, tmp_path: Path) -> None:
+    import hashlib
+
+    import docx
+
+    zerodraft("demo", "--database", db_url)
+    out = tmp_path / "rev1-redline.docx"
+    code, stdout, err = zerodraft(
+        "export", "DWG-FC/Rev.1", "--variant", "redline", "--base", "DWG-FC/ZD", "--comments",
+        "-o", str(out), "--database", db_url,
+    )  # fmt: skip
+    assert code == 0, err
+    data = out.read_bytes()
+    docx.Document(str(out))
+    assert f"sha256 {hashlib.sha256(data).hexdigest()}" in stdout
+    latest = tmp_path / "latest.docx"
+    code, stdout, _ = zerodraft(
+        "export", "latest", "--variant", "clean", "-o", str(latest), "--database", db_url
+    )
+    assert code == 0 and stdout.startswith("DWG-FC/Rev.1 clean: ")
+    by_id = tmp_path / "by-id.docx"
+    assert (
+        zerodraft("export", "2", "--variant", "clean", "-o", str(by_id), "--database", db_url)[0]
+        == 0
+    )
+    assert by_id.read_bytes() == latest.read_bytes()  # deterministic, and id 2 is Rev.1
+    template = tmp_path / "house.docx"
+    template.write_bytes(docx_template_bytes())
+    code, _, err = zerodraft(
+        "export", "latest", "--variant", "responses", "--template", str(template),
+        "-o", str(tmp_path / "responses.docx"), "--database", db_url,
+    )  # fmt: skip
+    assert code == 0, err
+
+
+def docx_template_bytes() -> bytes:
+    from app.word.template import reference_bytes
+
+    return reference_bytes()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["NOPE/1", "--variant", "clean"], "error: no round 'NOPE/1'"),
+        (["latest", "--variant", "draft"], "error: unknown variant 'draft'"),
+        (["latest", "--variant", "redline", "--base", "NOPE"], "error: no round 'NOPE'"),
+        (["latest", "--variant", "clean", "--template", "/etc/hostname"], "is not a .docx"),
+        (["latest", "--variant", "clean", "--template", "/nowhere/t.docx"], "error: template"),
+    ],
+)
+def test_export_errors_are_one_line(
+    db_url: str, tmp_path: Path, args: list[str], message: str
+) -> None:
+    zerodraft("demo", "--database", db_url)
+    code, _, err = zerodraft("export", *args, "-o", str(tmp_path / "x.docx"), "--database", db_url)
+    assert code == 1
+    assert err.count("\n") == 1 and message in err, err
+    assert not (tmp_path / "x.docx").exists()
+
+
+def test_export_refuses_a_broken_template_and_an_unwritable_output(
+    db_url: str, tmp_path: Path
+) -> None:
+    zerodraft("demo", "--database", db_url)
+    broken = tmp_path / "broken.docx"
+    broken.write_bytes(b"not a zip")
+    code, _, err = zerodraft(
+        "export", "latest", "--variant", "clean", "--template", str(broken),
+        "-o", str(tmp_path / "x.docx"), "--database", db_url,
+    )  # fmt: skip
+    assert code == 1 and err.count("\n") == 1 and "python-docx" in err
+    code, _, err = zerodraft(
+        "export", "latest", "--variant", "clean", "-o", str(tmp_path / "no" / "x.docx"),
+        "--database", db_url,
+    )  # fmt: skip
+    assert code == 1 and err.startswith("error: cannot write") and err.count("\n") == 1
+
+
+def test_export_of_a_round_in_preparation_is_one_line(db_url: str, tmp_path: Path) -> None:
+    from app.audit.service import Actor
+    from app.models import RoundKind
+    from app.rounds import service as rounds
+
+    zerodraft("demo", "--database", db_url)
+    database = Database(db_url)
+    with database.transaction() as session:
+        rounds.create_round(
+            session,
+            Actor.system("test"),
+            symbol="DWG-FC/Rev.2",
+            title="Rev.2",
+            kind=RoundKind.WRITTEN,
+            time_zone="Asia/Jakarta",
+            deadline=None,
+            opens_at=None,
+            instructions="",
+            observers_may_comment=False,
+            now=utcnow(),
+        )
+    database.dispose()
+    code, _, err = zerodraft(
+        "export", "latest", "--variant", "clean", "-o", str(tmp_path / "x.docx"),
+        "--database", db_url,
+    )  # fmt: skip
+    assert code == 1
+    assert err == (
+        "error: DWG-FC/Rev.2 is in preparation: its text is frozen when it is issued, and can "
+        "be exported from then on\n"
+    )
+
+
 @pytest.mark.parametrize(
     "command",
     [
@@ -113,6 +225,7 @@ def test_an_unmigrated_database_says_to_upgrade(tmp_path: Path) -> None:
         ["user", "add"],
         ["user", "disable"],
         ["token", "create"],
+        ["export"],
     ],
 )
 def test_every_command_has_help(command: list[str]) -> None:

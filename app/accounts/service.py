@@ -110,6 +110,11 @@ def _principal(session: Session, user: User, **kwargs: object) -> Principal:
     return Principal(user.id, user.email, user.name, user.role, refs, **kwargs)  # type: ignore[arg-type]
 
 
+def principal_for_user(session: Session, user: User) -> Principal:
+    """The principal of a user acting outside a request (the demo loader, scripts)."""
+    return _principal(session, user)
+
+
 def find_delegation(session: Session, code: str) -> Delegation:
     delegation = session.scalar(select(Delegation).where(Delegation.code == code.upper()))
     if delegation is None:

@@ -2,7 +2,8 @@
 
 Everything goes through the same services as real use, so the demo has the revisions and audit
 trail that real work would leave: the zero draft first, then each later revision as an edit of
-the one before it, dated over the past weeks in the order the edits were made.
+the one before it, dated over the past weeks in the order the edits were made; then the two
+rounds of app/demo/story.py (DWG-FC/ZD decided, DWG-FC/Rev.1 open for input).
 """
 
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 from app.accounts.passwords import hash_password
 from app.accounts.service import add_user
 from app.audit.service import Actor
-from app.demo import content
+from app.demo import content, story
 from app.errors import Conflict
 from app.groups.service import add_body, add_delegation, add_dimension, add_member_state
 from app.models import Element, ItemKind, ItemStatus, Role, Strength, User
@@ -29,7 +30,8 @@ DEFAULT_AUTHOR = "secretariat1@demo.zerodraft.org"
 STORY = timedelta(weeks=6)
 ZERO_DRAFT_AFTER = timedelta(days=2)
 EDITS_AFTER = timedelta(days=9)
-LAST_EDIT_BEFORE_NOW = timedelta(hours=1)
+# The register edits end this long before `now`; the rounds (app/demo/story.py) come after.
+LAST_EDIT_BEFORE_NOW = timedelta(days=28)
 
 INDICATOR_TEXT_FIELDS = ("guidance", "information_sources", "references", "rationale")
 INDICATOR_LIST_FIELDS = ("profiles", "crime_types", "intended_users")
@@ -208,4 +210,5 @@ def load_demo(session: Session, *, now: datetime) -> list[DemoLogin]:
             reason=edit.revision["reason"],
             now=(edits_from + i * step).replace(microsecond=0),
         )
+    story.play(session, register_done=now - LAST_EDIT_BEFORE_NOW, now=now)
     return list(DEMO_LOGINS)

@@ -7,7 +7,7 @@ Reads first apply passed deadlines (app/rounds/web.py); every transition does so
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Query, Request
+from fastapi import Query, Request, Response
 
 from app.accounts.permissions import Action
 from app.accounts.service import Principal
@@ -15,6 +15,7 @@ from app.models import Round
 from app.register.schemas import DiffOp
 from app.register.service import FieldDiff
 from app.rounds import compare, service, snapshot
+from app.rounds.export import MEDIA_TYPE, download_headers, export_round, named_template
 from app.rounds.schemas import (
     AddedOut,
     BreakSilenceIn,
@@ -39,6 +40,7 @@ from app.rounds.service import Moment
 from app.rounds.web import keep_current
 from app.web.api_common import api_router, errors
 from app.web.deps import Allow, DbSession, Now, SettingsDep, actor_for, request_id
+from app.word.model import Variant
 
 router = api_router("/rounds", "rounds")
 
@@ -235,7 +237,58 @@ def compare_rounds(
     )
 
 
-# /{ref:path}/items is declared before /{ref:path}, which would otherwise match it.
+# /{ref:path}/items and /{ref:path}/export.docx are declared before /{ref:path}, which would
+# otherwise match them.
+
+
+@router.get(
+    "/{ref:path}/export.docx",
+    responses={
+        **errors(404, 409),
+        200: {
+            "content": {MEDIA_TYPE: {}},
+            "description": "The Word file; `X-Content-SHA256` is the SHA-256 of its bytes",
+        },
+    },
+    response_class=Response,
+)
+def export_docx(
+    ref: str,
+    request: Request,
+    db: DbSession,
+    now: Now,
+    settings: SettingsDep,
+    _: Reader,
+    variant: Annotated[Variant, Query(description="clean, redline, compilation or responses")],
+    base: Annotated[
+        str | None,
+        Query(max_length=64, description="Redline: the earlier round (default: the previous)"),
+    ] = None,
+    comments: Annotated[
+        bool, Query(description="Include the open comment threads as Word comments")
+    ] = False,
+    template: Annotated[
+        str | None,
+        Query(max_length=128, description="Another template file name from drafts/templates/"),
+    ] = None,
+) -> Response:
+    """The round as a Word file: the clean text, a redline with tracked changes against `base`,
+    the compilation with pending proposals, or the comment-response table. The same data and
+    template give the same bytes. 404: no such round; 409: the round is in preparation, or a
+    redline has no earlier round; 422: bad variant or template name."""
+    keep_current(request, db, now)
+    chosen = named_template(template) if template else None
+    r = service.get_round(db, ref)
+    exported = export_round(
+        db,
+        r,
+        variant,
+        working_group=settings.working_group_name,
+        base=base,
+        include_comments=comments,
+        template=chosen,
+    )
+    return Response(exported.data, media_type=MEDIA_TYPE, headers=download_headers(exported))
 
 
 @router.get("/{ref:path}/items", responses=errors(404))

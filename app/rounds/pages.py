@@ -21,6 +21,7 @@ from app.errors import DomainError, NotFound
 from app.models import ItemKind, Round, RoundState
 from app.register import service as register
 from app.rounds import compare, forms, service, snapshot
+from app.rounds.export import MEDIA_TYPE, download_headers, export_round
 from app.rounds.forms import Form, Problem
 from app.rounds.service import Moment
 from app.rounds.web import keep_current
@@ -288,6 +289,12 @@ def _round_page(
         if f is not None:
             problems += f.problems
     can_manage = allowed(principal.role, Action.MANAGE_ROUNDS)
+    # Rounds a redline of this one can be compared with: the issued rounds before it.
+    bases = [
+        x.symbol
+        for x in service.list_rounds(db)
+        if x.id != r.id and x.state is not RoundState.PREPARING and x.created_at <= r.created_at
+    ]
     default_until = forms.local_input(now + timedelta(days=SILENCE_DAYS), r.time_zone)
     return render(
         request,
@@ -309,6 +316,8 @@ def _round_page(
             "silence": silence_form or Form({"until": default_until}),
             "breaking": break_form or Form({"statement": "", "delegation": ""}),
             "done": request.query_params.get("done", ""),
+            "export_bases": bases,
+            "export_base": d.previous_symbol if d.previous_symbol in bases else "",
         },
         status_code,
     )
@@ -376,6 +385,35 @@ def move_round(
             request, db, principal, ref, now, refusal=exc.detail, status_code=exc.status_code
         )
     return RedirectResponse(round_url(moved, f"?done={move}"), status_code=303)
+
+
+# /rounds/{ref:path}/export is declared before /rounds/{ref:path}, which would otherwise match it.
+
+
+@router.get("/rounds/{ref:path}/export")
+def export_download(
+    ref: str,
+    request: Request,
+    db: DbSession,
+    now: Now,
+    settings: SettingsDep,
+    _: Reader,
+    variant: Annotated[str, Query(max_length=16)] = "clean",
+    base: Annotated[str, Query(max_length=64)] = "",
+    comments: Annotated[str, Query(max_length=8)] = "",
+) -> Response:
+    """The round's "Download in Word" form: streams the .docx of the variant chosen."""
+    keep_current(request, db, now)
+    r = service.get_round(db, ref)
+    exported = export_round(
+        db,
+        r,
+        variant,
+        working_group=settings.working_group_name,
+        base=base or None,
+        include_comments=comments.lower() in ("1", "true", "on", "yes"),
+    )
+    return Response(exported.data, media_type=MEDIA_TYPE, headers=download_headers(exported))
 
 
 @router.get("/rounds/{ref:path}")

@@ -35,6 +35,7 @@ from app.models import (
     User,
 )
 from app.rounds import snapshot
+from app.web.ids import is_id
 
 DEFAULT_MARKING = "RESTRICTED"
 # Where an item of a round stands, in the order a chair reads them: furthest from clean first.
@@ -132,7 +133,7 @@ def list_rounds(session: Session) -> Sequence[Round]:
 def get_round(session: Session, ref: str | int, *, lock: bool = False) -> Round:
     """A round by id or symbol; `lock` holds its row until commit (PostgreSQL), so two people
     moving the same round at once take turns."""
-    if isinstance(ref, int) or str(ref).isdigit():
+    if isinstance(ref, int) or is_id(str(ref)):
         query = select(Round).where(Round.id == int(ref))
     else:
         query = select(Round).where(Round.symbol == ref)
