@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError, StatementError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -108,6 +108,22 @@ def _install_error_handlers(app: FastAPI) -> None:
             "conflict",
             "someone else changed this at the same moment; reload it and try again",
         )
+
+    # A number or a date beyond what the database (or UTC) can hold is bad input, not a fault.
+    async def out_of_range(request: Request, exc: Exception) -> Response:
+        return _error_response(
+            request, 422, "invalid", "a number or date in the request is out of range"
+        )
+
+    app.add_exception_handler(OverflowError, out_of_range)
+    app.add_exception_handler(DataError, out_of_range)
+
+    @app.exception_handler(StatementError)
+    async def bad_parameter(request: Request, exc: StatementError) -> Response:
+        if isinstance(exc.orig, OverflowError | ValueError):
+            return await out_of_range(request, exc)
+        log.error("statement failed: %s", exc)
+        return _error_response(request, 500, "error", "the request could not be completed")
 
     @app.exception_handler(OperationalError)
     async def database_down(request: Request, exc: DBAPIError) -> Response:

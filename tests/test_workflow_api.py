@@ -510,3 +510,79 @@ def test_every_state_change_is_audited(people: dict[str, Api], database: Databas
         "proposal.sponsor",
         "proposal.decide.agreed",
     ]
+
+
+@pytest.mark.parametrize(
+    ("content", "field"),
+    [
+        ({"text": {"a": 1}}, "text"),
+        ({"text": ["a", "b"]}, "text"),
+        ({"text": True}, "text"),
+        ({"text": 10**30}, "text"),
+        ({"strength_adult": "bogus"}, "strength_adult"),
+        ({"element": "nonsense"}, "element"),
+        ({"guidance": None}, "guidance"),
+        ({"crime_types": "online_fraud"}, "crime_types"),
+    ],
+)
+def test_proposed_values_are_checked_like_a_direct_edit(
+    people: dict[str, Api], content: dict[str, Any], field: str
+) -> None:
+    response = people["ph"].post(
+        "/proposals", {"kind": "amend", "targets": ["FC-CD-01"], "content": content, "submit": True}
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == field
+
+
+def test_comments_on_a_private_draft_stay_with_its_delegation(people: dict[str, Api]) -> None:
+    ph, th, sec, chair = people["ph"], people["th"], people["sec"], people["chair"]
+    draft = amend(ph, "SECRET draft wording", submit=False, delegation="PH-SOMTC").json()
+    note = ph.post(
+        "/comments",
+        {
+            "proposal_id": draft["id"],
+            "quote": "SECRET",
+            "body": "SECRET note",
+            "delegation": "PH-SOMTC",
+        },
+    )
+    assert note.status_code == 201, note.text
+    for other in (th, sec, chair):
+        assert other.get(f"/comments/{note.json()['id']}").status_code == 404
+        assert other.get("/comments", params={"proposal_id": draft["id"]}).status_code == 404
+        assert "SECRET" not in other.get("/responses").text
+        assert "SECRET" not in other.get("/responses.csv").text
+    assert ph.get(f"/comments/{note.json()['id']}").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "headers"),
+    [
+        ("GET", "/proposals/9223372036854775808", None, {}),
+        ("GET", "/comments/" + "9" * 30, None, {}),
+        ("POST", "/notifications/9223372036854775808/read", None, {}),
+        ("GET", "/indicators/FC-CD-01/revisions/9223372036854775808", None, {}),
+        ("GET", "/comments", None, {}),
+        ("POST", "/positions", {"stance": "support", "proposal_id": 10**30}, {}),
+        ("POST", "/comments", {"body": "b", "item": "FC-CD-01", "parent_id": 10**30}, {}),
+        ("PATCH", "/indicators/FC-CD-01", {"text": "x", "reason": "r"}, {"If-Match": "9" * 5000}),
+        ("GET", "/rounds/" + "9" * 25, None, {}),
+        ("GET", "/rounds/%C2%B2", None, {}),
+        (
+            "POST",
+            "/rounds",
+            {"symbol": "R-A", "title": "t", "deadline": "9999-12-31T23:59:59-12:00"},
+            {},
+        ),
+    ],
+)
+def test_hostile_numbers_get_a_clear_4xx_not_a_500(
+    people: dict[str, Api], method: str, path: str, body: Any, headers: dict[str, str]
+) -> None:
+    api = people["sec"] if method == "PATCH" or path == "/rounds" else people["ph"]
+    response = api.client.request(
+        method, f"/api/v1{path}", json=body, headers=api.headers | headers
+    )
+    assert 400 <= response.status_code < 500, (response.status_code, response.text)
+    assert response.json()["detail"]

@@ -17,6 +17,7 @@ from app.proposals.schemas import AnswerIn
 from app.register import service as register
 from app.web.api_common import api_router, errors
 from app.web.deps import Allow, DbSession, Now, request_id
+from app.web.ids import is_id
 
 router = api_router("", "comments")
 
@@ -137,7 +138,7 @@ def _version(if_match: str | None, comment_id: int) -> int:
             f'send If-Match with the ETag you read (e.g. "C-{comment_id}.v1")'
         )
     value = if_match.strip().removeprefix("W/").strip('"').removeprefix(f"C-{comment_id}.v")
-    if not value.isdigit():
+    if not is_id(value):
         raise PreconditionFailed(f"If-Match {if_match!r} does not name a version of C-{comment_id}")
     return int(value)
 

@@ -13,6 +13,7 @@ from starlette.datastructures import FormData
 from app.comments.service import MAX_BODY
 from app.errors import DomainError
 from app.models import CommentKind, Visibility
+from app.web.ids import is_id
 
 MAX_QUOTE = 5000  # as the JSON API's schema
 
@@ -88,7 +89,7 @@ class Form:
 
     def number(self, name: str) -> int | None:
         value = self.values.get(name, "")
-        return int(value) if value.isdigit() else None
+        return int(value) if is_id(value) else None
 
 
 def _one(posted: FormData, name: str) -> str:
@@ -162,7 +163,7 @@ def parse_new(posted: FormData) -> Form:
     v["start"], v["end"] = start, end
     if len(quote) > MAX_QUOTE:
         form.add("comment-quote", f"Quoted words must be {MAX_QUOTE:,} characters or fewer")
-    elif (start or end) and not (start.isdigit() and end.isdigit() and quote):
+    elif (start or end) and not (is_id(start) and is_id(end) and quote):
         form.add(
             "comment-quote",
             "The selected words could not be read: select them again, or type them in Quoted words",
@@ -181,7 +182,7 @@ def parse_reply(posted: FormData, parent_id: int) -> Form:
 def parse_edit(posted: FormData) -> Form:
     form = Form({"body": _one(posted, "body"), "version": _one(posted, "version").strip()})
     _check_body(form, "body", "comment")
-    if not form.values["version"].isdigit():
+    if not is_id(form.values["version"]):
         form.add(
             "body",
             "The form does not say which version of the comment you edited. Open the edit "

@@ -39,6 +39,7 @@ from app.register.service import FIELD_LABELS
 from app.rounds.service import current_round, deadline_text
 from app.text.highlight import Segment, Span, segments
 from app.web.deps import Allow, DbRoute, DbSession, Now, request_id
+from app.web.ids import is_id
 from app.web.templating import render
 
 router = APIRouter(route_class=DbRoute, include_in_schema=False)
@@ -385,7 +386,7 @@ def post_comment(
 ) -> Response:
     parent = posted.get("parent_id")
     if isinstance(parent, str) and parent.strip():
-        if not parent.strip().isdigit():
+        if not is_id(parent.strip()):
             raise InvalidInput("the form names no comment to reply to", field="parent_id")
         return _reply(request, db, now, principal, posted, int(parent))
     form = forms.parse_new(posted)

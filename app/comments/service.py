@@ -215,10 +215,23 @@ def get(session: Session, principal: Principal, comment_id: int) -> Comment:
     comment = session.get(Comment, comment_id)
     # Visibility is the thread's: a reply is readable by whoever may read its first comment.
     root = session.get(Comment, comment.parent_id) if comment and comment.parent_id else comment
-    # A comment the person may not see is indistinguishable from a missing one.
-    if comment is None or root is None or not can_see(root, principal):
+    # A comment the person may not see (or one on a draft proposal of another delegation) is
+    # indistinguishable from a missing one.
+    if (
+        comment is None
+        or root is None
+        or not can_see(root, principal)
+        or not _proposal_visible(session, root.proposal_id, principal)
+    ):
         raise NotFound(f"no comment C-{comment_id}")
     return comment
+
+
+def _proposal_visible(session: Session, proposal_id: int | None, principal: Principal) -> bool:
+    if proposal_id is None:
+        return True
+    proposal = session.get(Proposal, proposal_id)
+    return proposal is not None and proposal.visible_to(d.id for d in principal.delegations)
 
 
 def _author_only(comment: Comment, principal: Principal, doing: str) -> None:
@@ -352,6 +365,8 @@ def threads(
     proposal_id: int | None = None,
 ) -> list[CommentView]:
     """Top-level comments with their replies, oldest first, as the person may see them."""
+    if proposal_id is not None and not _proposal_visible(session, proposal_id, principal):
+        raise NotFound(f"no proposal P-{proposal_id}")
     condition = (
         Comment.item_id == item_id if item_id is not None else Comment.proposal_id == proposal_id
     )

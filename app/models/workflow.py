@@ -5,6 +5,7 @@ State changes are guarded methods that raise InvalidTransition (409) naming the 
 routes never re-check them.
 """
 
+from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -155,6 +156,10 @@ class Proposal(Base):
     @property
     def reference(self) -> str:
         return f"P-{self.id}"
+
+    def visible_to(self, delegation_ids: Iterable[int]) -> bool:
+        """A draft is its delegation's alone; once submitted the whole group sees it."""
+        return self.submitted_at is not None or self.delegation_id in set(delegation_ids)
 
     def check_version(self, expected: int) -> None:
         if expected != self.version:

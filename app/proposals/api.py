@@ -32,6 +32,7 @@ from app.register import service as register
 from app.register.schemas import DiffOp
 from app.web.api_common import api_router, errors
 from app.web.deps import Allow, DbSession, Now, request_id
+from app.web.ids import is_id
 
 router = api_router("", "proposals")
 
@@ -110,7 +111,7 @@ def _version(if_match: str | None, proposal_id: int, *, required: bool = True) -
             )
         return None
     value = if_match.strip().removeprefix("W/").strip('"').removeprefix(f"P-{proposal_id}.v")
-    if not value.isdigit():
+    if not is_id(value):
         raise PreconditionFailed(
             f"If-Match {if_match!r} does not name a version of P-{proposal_id}"
         )

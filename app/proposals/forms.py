@@ -22,6 +22,7 @@ from app.models.register import TEXT_FIELDS
 from app.register.forms import CHECKBOXES, CHOICES, LABELS, LIMITS, SELECTS, TEXT_LIMIT, Problem
 from app.register.service import FIELD_LABELS, FieldDiff
 from app.text.diff import word_diff
+from app.web.ids import is_id
 
 INDICATOR_FIELDS = (
     "text",
@@ -365,7 +366,7 @@ def parse(
     if editing:
         version = one(posted, "version")
         form.values["version"] = version
-        if not version.isdigit():
+        if not is_id(version):
             form.add(None, "The form does not say which version of the proposal you edited")
     else:
         delegation = one(posted, "delegation")
@@ -389,7 +390,7 @@ def parse(
             form.add("targets", "Choose the indicators to merge from the list")
     elif kind is not ProposalKind.ADD:
         base = one(posted, "base_revision")
-        if base.isdigit() and 1 <= int(base) <= (latest_revision or int(base)):
+        if is_id(base) and 1 <= int(base) <= (latest_revision or int(base)):
             form.base_revision = int(base)
         else:
             form.add(
@@ -437,11 +438,11 @@ def parse_decision(posted: FormData, *, modifiable: Sequence[str]) -> Form:
         form.add("decision-outcome", "Choose the decision")
     elif v["outcome"] == Outcome.NOT_RETAINED and not v["reason"]:
         form.add("decision-reason", "Say why the proposal is not retained")
-    elif v["outcome"] == Outcome.MERGED and not v["merged_into"].isdigit():
+    elif v["outcome"] == Outcome.MERGED and not is_id(v["merged_into"]):
         form.add("decision-merged_into", "Choose the proposal this one is merged into")
     elif v["outcome"] == Outcome.AGREED_MODIFIED and not v["modified"].get("text", "x"):
         form.add("decision-modified-text", "Enter the text as modified")
-    if not v["version"].isdigit():
+    if not is_id(v["version"]):
         form.add(None, "The form does not say which version of the proposal you decided on")
     return form
 
@@ -504,7 +505,7 @@ def parse_resolutions(posted: FormData, conflicts: Sequence[str], item_kind: Ite
         else:
             limit = TEXT_LIMIT[item_kind] if name == "text" else LIMITS.get(name, 20000)
             form.limited(f"resolution-{name}", value, limit, label_of(name))
-    if not form.values["version"].isdigit():
+    if not is_id(form.values["version"]):
         form.add(None, "The form does not say which version of the proposal you rebased")
     return form
 

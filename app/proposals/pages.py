@@ -46,6 +46,7 @@ from app.register import service as register
 from app.register.forms import CHOICES
 from app.register.service import RevisionView
 from app.web.deps import Allow, DbRoute, DbSession, Now, request_id
+from app.web.ids import is_id
 from app.web.templating import render
 
 router = APIRouter(route_class=DbRoute, include_in_schema=False)
@@ -100,7 +101,7 @@ def _done(proposal_id: int, event: str) -> RedirectResponse:
 
 def _version(form: FormData) -> int:
     value = forms.one(form, "version")
-    return int(value) if value.isdigit() else 0
+    return int(value) if is_id(value) else 0
 
 
 # --- The proposals panel of an item page ----------------------------------------------------
@@ -285,7 +286,7 @@ def preview_proposal(db: DbSession, principal: Proposer, posted: PostedForm) -> 
     """The live preview: the word diff of what the form would propose, as the person types."""
     kind, _, targets, _ = forms.read_header(posted)
     proposal = forms.one(posted, "proposal")
-    if proposal.isdigit():
+    if is_id(proposal):
         pv = service.view(db, principal, int(proposal))
         form = _read_edit(db, principal, pv, posted)
         changes = form.preview(pv.base if pv.targets else None)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
@@ -38,6 +39,7 @@ from app.models import (
 from app.models.register import CONTENT_FIELDS, TEXT_FIELDS
 from app.notifications.service import delegation_members, notify
 from app.register import service as register
+from app.register.schemas import IndicatorUpdate, SectionUpdate
 from app.rounds.service import current_round, input_gate
 from app.text.diff import Chunk, rebase_text, word_diff
 
@@ -130,20 +132,33 @@ def _allowed_fields(kind: ItemKind) -> tuple[str, ...]:
     return tuple(n for n in CONTENT_FIELDS if n not in ("title", "status", "dimension_id"))
 
 
+_MAY_BE_UNSET = frozenset({"element", "strength_adult", "strength_child"})
+
+
 def _normalise(kind: ItemKind, content: dict[str, Any]) -> dict[str, Any]:
+    """The proposed fields, checked with the same rules as a direct edit of the register, so a
+    proposal can never carry a value that would fail (or corrupt the text) when agreed."""
     allowed = _allowed_fields(kind)
     unknown = sorted(set(content) - set(allowed))
     if unknown:
         raise InvalidInput(
             f"a proposal on a {kind.value} cannot set {', '.join(unknown)}", field=unknown[0]
         )
+    # Only the choices may be left unset; texts and lists are empty, never null.
+    empty = [n for n, v in content.items() if v is None and n not in _MAY_BE_UNSET]
+    if empty:
+        raise InvalidInput(f"{empty[0]} cannot be empty", field=empty[0])
+    model = SectionUpdate if kind is ItemKind.SECTION else IndicatorUpdate
+    try:
+        checked = model.model_validate({**content, "reason": "-"})
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        where = ".".join(str(p) for p in problem["loc"]) or "content"
+        raise InvalidInput(f"{where}: {problem['msg']}", field=where) from exc
     out: dict[str, Any] = {}
-    for name, value in content.items():
-        value = getattr(value, "value", value)
-        if isinstance(value, str):
-            value = value.strip()
+    for name, value in checked.model_dump(mode="json", include=set(content)).items():
         if isinstance(value, list):
-            value = sorted(dict.fromkeys(str(getattr(v, "value", v)) for v in value))
+            value = sorted(dict.fromkeys(value))
         out[name] = value
     return out
 
@@ -319,9 +334,7 @@ def _own(proposal: Proposal, principal: Principal) -> Actor:
 
 
 def visible(proposal: Proposal, principal: Principal) -> bool:
-    if proposal.submitted_at is not None:
-        return True
-    return any(d.id == proposal.delegation_id for d in principal.delegations)
+    return proposal.visible_to(d.id for d in principal.delegations)
 
 
 def get(session: Session, principal: Principal, proposal_id: int) -> Proposal:

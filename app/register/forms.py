@@ -17,6 +17,7 @@ from app.models import Element, ItemKind, ItemStatus, Strength
 from app.models.register import CRIME_TYPES, INTENDED_USERS, PROFILES
 from app.register.service import FIELD_LABELS, FieldDiff, RevisionView
 from app.text.diff import word_diff
+from app.web.ids import is_id
 
 # What a person reads for each stored value; also the options of the form's selects and checkboxes.
 CHOICES: dict[str, dict[str, str]] = {
@@ -246,7 +247,7 @@ def parse(
     if not creating:
         base = _one(posted, "base_revision").strip()
         form.values["base_revision"] = base
-        if not base.isdigit() or not 1 <= int(base) <= (latest_revision or int(base)):
+        if not is_id(base) or not 1 <= int(base) <= (latest_revision or int(base)):
             form.add(
                 "base_revision",
                 "The form does not say which revision you edited (its base revision is not "

@@ -19,6 +19,7 @@ from app.register import forms, service
 from app.register.forms import ItemForm
 from app.register.service import RevisionView
 from app.web.deps import Allow, DbRoute, DbSession, Now, actor_for
+from app.web.ids import is_id
 from app.web.templating import render
 
 router = APIRouter(route_class=DbRoute, include_in_schema=False)
@@ -105,7 +106,7 @@ def register(
 
 
 def _saved_revision(saved: str | None, latest: int) -> int | None:
-    if saved and saved.isdigit() and 1 <= int(saved) <= latest:
+    if saved and is_id(saved) and 1 <= int(saved) <= latest:
         return int(saved)
     return None
 

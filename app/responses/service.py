@@ -89,8 +89,17 @@ def table(session: Session, principal: Principal, *, round_id: int | None) -> li
         )
         .order_by(Comment.created_at, Comment.id)
     ).all()
+    own = {d.id for d in principal.delegations}
+    # Comments on another delegation's private draft stay with that delegation.
+    hidden_drafts = set(
+        session.scalars(
+            select(Proposal.id).where(
+                Proposal.submitted_at.is_(None), Proposal.delegation_id.not_in(own)
+            )
+        )
+    )
     for c in comments:
-        if not can_see(c, principal):
+        if not can_see(c, principal) or c.proposal_id in hidden_drafts:
             continue
         where = item_codes.get(c.item_id or 0) or (f"P-{c.proposal_id}" if c.proposal_id else "")
         quote = f'On "{_summary(c.quote)}": ' if c.quote else ""

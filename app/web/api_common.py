@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from app.register.schemas import ErrorOut
 from app.web.deps import DbRoute
+from app.web.ids import is_id
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "Not logged in, or the API token is not valid"},
@@ -39,4 +40,4 @@ def parse_if_match(value: str | None, code: str) -> int | None:
     value = value.strip().removeprefix("W/").strip('"')
     if value.startswith(f"{code}.r"):
         value = value[len(code) + 2 :]
-    return int(value) if value.isdigit() else -1
+    return int(value) if is_id(value) else -1

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.accounts.service import Principal
@@ -458,6 +458,13 @@ def _comments(
             Comment.round_id == round_.id,
             Comment.parent_id.is_(None),
             Comment.visibility == Visibility.GROUP,
+            # Comments on a delegation's private draft stay with that delegation.
+            or_(
+                Comment.proposal_id.is_(None),
+                Comment.proposal_id.in_(
+                    select(Proposal.id).where(Proposal.submitted_at.is_not(None))
+                ),
+            ),
             Comment.resolved_at.is_(None),
             Comment.withdrawn_at.is_(None),
         )
