@@ -11,13 +11,12 @@ from app.accounts.service import Principal
 from app.comments import service
 from app.comments.schemas import AnchorOut, CommentCreate, CommentOut, CommentUpdate
 from app.comments.service import CommentView
-from app.errors import InvalidInput, PreconditionFailed, PreconditionRequired
+from app.errors import InvalidInput
 from app.models import Item
 from app.proposals.schemas import AnswerIn
 from app.register import service as register
-from app.web.api_common import api_router, errors
+from app.web.api_common import api_router, errors, expected_version
 from app.web.deps import Allow, DbSession, Now, request_id
-from app.web.ids import is_id
 
 router = api_router("", "comments")
 
@@ -133,14 +132,9 @@ def get_comment(
 
 
 def _version(if_match: str | None, comment_id: int) -> int:
-    if if_match is None:
-        raise PreconditionRequired(
-            f'send If-Match with the ETag you read (e.g. "C-{comment_id}.v1")'
-        )
-    value = if_match.strip().removeprefix("W/").strip('"').removeprefix(f"C-{comment_id}.v")
-    if not is_id(value):
-        raise PreconditionFailed(f"If-Match {if_match!r} does not name a version of C-{comment_id}")
-    return int(value)
+    expected = expected_version(if_match, f"C-{comment_id}.v")
+    assert expected is not None
+    return expected
 
 
 @router.patch(

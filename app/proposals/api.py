@@ -8,7 +8,6 @@ from fastapi.responses import JSONResponse
 from app.accounts.permissions import Action
 from app.accounts.service import Principal
 from app.consensus import service as consensus
-from app.errors import PreconditionFailed, PreconditionRequired
 from app.models import DraftingState, ItemKind, ProposalState
 from app.proposals import service
 from app.proposals.schemas import (
@@ -30,9 +29,8 @@ from app.proposals.schemas import (
 from app.proposals.service import ProposalView
 from app.register import service as register
 from app.register.schemas import DiffOp
-from app.web.api_common import api_router, errors
+from app.web.api_common import api_router, errors, expected_version
 from app.web.deps import Allow, DbSession, Now, request_id
-from app.web.ids import is_id
 
 router = api_router("", "proposals")
 
@@ -104,18 +102,7 @@ def _one(db: DbSession, principal: Principal, proposal_id: int) -> JSONResponse:
 
 
 def _version(if_match: str | None, proposal_id: int, *, required: bool = True) -> int | None:
-    if if_match is None:
-        if required:
-            raise PreconditionRequired(
-                f'send If-Match with the ETag you read (e.g. "P-{proposal_id}.v1")'
-            )
-        return None
-    value = if_match.strip().removeprefix("W/").strip('"').removeprefix(f"P-{proposal_id}.v")
-    if not is_id(value):
-        raise PreconditionFailed(
-            f"If-Match {if_match!r} does not name a version of P-{proposal_id}"
-        )
-    return int(value)
+    return expected_version(if_match, f"P-{proposal_id}.v", required=required)
 
 
 IfMatch = Annotated[str | None, Header(description="The ETag you read")]

@@ -7,7 +7,6 @@ from fastapi.responses import JSONResponse
 
 from app.accounts.permissions import Action
 from app.accounts.service import Principal
-from app.errors import PreconditionFailed, PreconditionRequired
 from app.models import ItemKind, ItemStatus
 from app.register import service
 from app.register.schemas import (
@@ -27,7 +26,7 @@ from app.register.schemas import (
     SectionUpdate,
 )
 from app.register.service import RevisionView
-from app.web.api_common import api_router, errors, etag, parse_if_match
+from app.web.api_common import api_router, errors, etag, expected_version
 from app.web.deps import Allow, DbSession, Now, actor_for
 
 router = api_router("", "register")
@@ -91,16 +90,8 @@ def _with_etag(body: Any, code: str, revision: int, status_code: int = 200) -> J
 
 
 def _required_revision(if_match: str | None, code: str) -> int:
-    expected = parse_if_match(if_match, code)
-    if expected is None:
-        raise PreconditionRequired(
-            f"send If-Match with the ETag you read (e.g. {etag(code, 1)}) so that nobody's "
-            "edit is silently overwritten"
-        )
-    if expected < 1:
-        raise PreconditionFailed(
-            f"If-Match {if_match!r} does not name a revision of {code}; send the ETag you read"
-        )
+    expected = expected_version(if_match, f"{code}.r")
+    assert expected is not None
     return expected
 
 

@@ -4,6 +4,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from app.errors import PreconditionFailed, PreconditionRequired
 from app.register.schemas import ErrorOut
 from app.web.deps import DbRoute
 from app.web.ids import is_id
@@ -33,11 +34,21 @@ def etag(code: str, revision: int) -> str:
     return f'"{code}.r{revision}"'
 
 
-def parse_if_match(value: str | None, code: str) -> int | None:
-    """The revision an If-Match header names: our ETag, or a bare revision number."""
-    if value is None:
-        return None
-    value = value.strip().removeprefix("W/").strip('"')
-    if value.startswith(f"{code}.r"):
-        value = value[len(code) + 2 :]
-    return int(value) if is_id(value) else -1
+def expected_version(if_match: str | None, tag: str, *, required: bool = True) -> int | None:
+    """The version an If-Match header names, for ETags of the form `"<tag><n>"` (e.g.
+    `"FC-CD-01.r3"`, `"P-12.v2"`); a bare number is accepted too. Missing: 428 (or None when
+    not required); anything else that names no version: 412."""
+    if if_match is None:
+        if not required:
+            return None
+        raise PreconditionRequired(
+            f'send If-Match with the ETag you read (e.g. "{tag}1") so that nobody\'s change is '
+            "silently overwritten"
+        )
+    value = if_match.strip().removeprefix("W/").strip('"').removeprefix(tag)
+    if not is_id(value) or int(value) < 1:
+        name = tag.rstrip(".rv")
+        raise PreconditionFailed(
+            f"If-Match {if_match!r} does not name a version of {name}; send the ETag you read"
+        )
+    return int(value)
