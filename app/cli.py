@@ -442,6 +442,35 @@ def export_command(
     typer.echo(f"sha256 {exported.sha256}")
 
 
+@app.command("import")
+def import_command(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="The Word file (.docx).")],
+    delegation: Annotated[
+        str | None,
+        typer.Option(
+            "--delegation",
+            metavar="CODE",
+            help="The delegation a returned copy is imported for, e.g. PH-SOMTC.",
+            show_default=False,
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the preview; change nothing.")
+    ] = False,
+    database: DatabaseOption = None,
+) -> None:
+    """Import a returned copy of a round (its delegation's proposals and comments) or a draft
+    written in Word, as the secretariat; prints the preview, then what was created."""
+    from app.imports.command import run
+
+    with _errors():
+        outcome = run(
+            _settings(database), file, delegation=delegation, dry_run=dry_run, now=utcnow()
+        )
+    for line in outcome.lines:
+        typer.echo(line)
+
+
 def main() -> None:
     app()
 

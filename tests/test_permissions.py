@@ -64,6 +64,7 @@ MAY = {
     Action.READ_NOTIFICATIONS: {"member", "secretariat", "chair", "observer", "admin"},
     Action.APPROVE: {"chair"},
     Action.READ_AUDIT: {"secretariat", "chair", "admin"},
+    Action.IMPORT_WORD: {"secretariat", "member"},
 }
 
 # The hash of DWG-FC/ZD as settled by _settle_for_approval, which fills it in.
@@ -118,6 +119,8 @@ REQUESTS: dict[Action, tuple[str, str, dict[str, object] | None, dict[str, str]]
     # DWG-FC/ZD is settled with the world's chair as its one co-chair first (PREPARE below).
     Action.APPROVE: ("POST", "/api/v1/rounds/DWG-FC/ZD/approvals", APPROVAL, {}),
     Action.READ_AUDIT: ("GET", "/api/v1/audit", None, {}),
+    # Uploading takes a file (tests/test_imports_api.py); the list is guarded the same way.
+    Action.IMPORT_WORD: ("GET", "/api/v1/imports", None, {}),
 }
 
 

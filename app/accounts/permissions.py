@@ -29,6 +29,7 @@ class Action(StrEnum):
     READ_NOTIFICATIONS = "notification.read"
     APPROVE = "round.approve"
     READ_AUDIT = "audit.read"
+    IMPORT_WORD = "word.import"
 
 
 EVERYONE = frozenset(Role)
@@ -58,6 +59,10 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     # Only the co-chairs listed for the round: checked by the approvals service.
     Action.APPROVE: frozenset({Role.CHAIR}),
     Action.READ_AUDIT: frozenset({Role.SECRETARIAT, Role.CHAIR, Role.ADMIN}),
+    # A returned Word copy becomes its delegation's proposals: the secretariat imports for any
+    # delegation, a member only for their own (checked by app/imports); a draft written in Word
+    # fills the register, so only the secretariat imports one. Chairs decide, they do not propose.
+    Action.IMPORT_WORD: frozenset({Role.SECRETARIAT, Role.MEMBER}),
 }
 
 

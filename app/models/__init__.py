@@ -12,6 +12,7 @@ from app.models.accounts import (
     User,
 )
 from app.models.audit import AuditEvent
+from app.models.imports import ImportKind, ImportState, WordImport
 from app.models.register import (
     Dimension,
     Element,
@@ -59,6 +60,8 @@ __all__ = [
     "Dimension",
     "DraftingState",
     "Element",
+    "ImportKind",
+    "ImportState",
     "Item",
     "ItemKind",
     "ItemStatus",
@@ -86,4 +89,5 @@ __all__ = [
     "Strength",
     "User",
     "Visibility",
+    "WordImport",
 ]

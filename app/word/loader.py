@@ -234,6 +234,7 @@ def _export_round(session: Session, round_: Round, working_group: str) -> Export
         instructions=round_.instructions,
         content_hash=round_.content_hash if round_.state is RoundState.APPROVED else None,
         approvals=approvals,
+        round_id=round_.id,
     )
 
 

@@ -73,6 +73,7 @@ class ExportRound:
     instructions: str = ""
     content_hash: str | None = None  # shown with the approvals of an approved round
     approvals: tuple[ExportApproval, ...] = ()
+    round_id: int | None = None  # recorded in the export's properties (app/word/marks.py)
 
 
 @dataclass(frozen=True, slots=True)

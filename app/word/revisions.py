@@ -178,17 +178,23 @@ class Revisions:
         self._comments: list[str] = []  # XML of each w:comment
         self._threads: list[tuple[str, str | None, bool]] = []  # paraId, parent paraId, done
         self._para_of: dict[str, str] = {}  # comment id -> paraId of its last paragraph
+        # (author, date stamp) of every change and comment written: the export's own, which
+        # a reader of a returned copy tells apart from those made after (app/word/returned.py).
+        self.change_signatures: set[tuple[str, str]] = set()
+        self.comment_signatures: set[tuple[str, str]] = set()
 
     def next_id(self) -> str:
         self._next_id += 1
         return str(self._next_id)
 
     def _attrs(self, author: str | None, date: datetime | None) -> dict[str, str]:
-        return {
+        attrs = {
             ID: self.next_id(),
             AUTHOR: clean(author or self.default_author),
             DATE: stamp(date or self.default_date),
         }
+        self.change_signatures.add((attrs[AUTHOR], attrs[DATE]))
+        return attrs
 
     # Tracked changes
 
@@ -321,6 +327,7 @@ class Revisions:
         to anchor with `range_start`, `range_end` and `reference`. Comments are written as XML
         text and parsed once in `write_parts`: thousands of them cost little that way."""
         cid = self.next_id()
+        self.comment_signatures.add((clean(author), stamp(date)))
         parts = [
             f'<w:comment w:id="{cid}" w:author={_attr(author)} w:date="{stamp(date)}" '
             f"w:initials={_attr(initials)}>"
@@ -467,6 +474,8 @@ def _resolve(root: Element, keep: str, drop: str) -> Element:
     rows: list[tuple[Element, bool]] = []
     for el in list(root.iter(keep_tag, drop_tag)):
         parent = el.getparent()
+        if parent is None:  # the root itself: nothing around it to resolve into
+            continue
         goes = el.tag == drop_tag
         if parent.tag == RPR and parent.getparent() is not None and parent.getparent().tag == PPR:
             marks.append((parent.getparent().getparent(), goes))
@@ -481,18 +490,30 @@ def _resolve(root: Element, keep: str, drop: str) -> Element:
             for child in reversed(list(el)):
                 parent.insert(index, child)
             parent.remove(el)
-    for tr, goes in rows:
-        if goes:
-            tbl = tr.getparent()
-            tbl.remove(tr)
-            if tbl.find(TR) is None:
-                tbl.getparent().remove(tbl)
-    for p, goes in marks:
-        if goes:
+    # An uploaded file may mark one paragraph or row twice: act once on each.
+    for tr in _once(tr for tr, goes in rows if goes):
+        tbl = tr.getparent()
+        if tbl is None:
+            continue
+        tbl.remove(tr)
+        if tbl.find(TR) is None and tbl.getparent() is not None:
+            tbl.getparent().remove(tbl)
+    for p in _once(p for p, goes in marks if goes):
+        if p is not None and p.getparent() is not None:
             _join_with_next(p)
     for text in root.iter(DEL_TEXT):  # only inside deletions kept by reject_all
         text.tag = T
     return root
+
+
+def _once(elements: Iterable[Element]) -> list[Element]:
+    seen: set[int] = set()
+    out = []
+    for el in elements:
+        if id(el) not in seen:
+            seen.add(id(el))
+            out.append(el)
+    return out
 
 
 def _join_with_next(p: Element) -> None:

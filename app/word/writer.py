@@ -6,7 +6,9 @@ Variants:
   field: "Accept all" gives the clean text of the round, "Reject all" that of the earlier one;
 - compilation: the clean text with every pending proposal under the item it concerns;
 - responses: the cover and a landscape comment-response table.
-Any variant may carry the open comment threads as native Word comments.
+Any variant may carry the open comment threads as native Word comments. Every variant is
+marked so that a copy edited in Word or LibreOffice can be read back (app/word/marks.py): a
+bookmark per item and dimension, custom document properties and a manifest part.
 
 The body is built with lxml directly (python-docx's per-paragraph objects cost more than the
 XML); python-docx opens the template, holds the package and saves it. The output is
@@ -24,10 +26,13 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import docx
+from docx.opc.constants import CONTENT_TYPE as CT
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.opc.packuri import PackURI
+from docx.opc.part import Part
 from lxml import etree  # type: ignore[import-untyped]
 
-from app.word import package
+from app.word import marks, package
 from app.word import template as tpl
 from app.word.model import (
     SECRETARIAT,
@@ -48,10 +53,13 @@ from app.word.model import (
 )
 from app.word.package import set_core_properties
 from app.word.revisions import (
+    BR,
     PPR,
+    TAB,
     Element,
     R,
     Revisions,
+    T,
     clean,
     make_runs,
     paragraph,
@@ -308,6 +316,11 @@ class _Export:
                         body=f"On proposal {target}: {thread.body}",
                     )
                 self.threads[thread.target].append(thread)
+        self.manifest = marks.Manifest(
+            round_symbol=clean(data.round.symbol), variant=variant, as_of=""
+        )
+        self.in_items: set[int] = set()  # id() of the paragraphs inside an item's bookmark
+        self.marked: set[str] = set()  # bookmark names given
         self.proposals: dict[str, list[ExportProposal]] = defaultdict(list)
         if variant == "compilation":
             for proposal in data.proposals:
@@ -352,6 +365,7 @@ class _Export:
         if self.variant == "responses":
             self._landscape()
         self.rev.write_parts(self.doc)
+        self._write_marks()
         r = self.data.round
         set_core_properties(
             self.doc,
@@ -555,6 +569,112 @@ class _Export:
             self.rev.track_paragraph(p, op, **_by(runs, op))
         return p
 
+    def _mark_item(
+        self,
+        first: int,
+        kind: Any,
+        code: str,
+        dimension: str | None,
+        fields: dict[str, str],
+        change: Change | None,
+    ) -> None:
+        """A bookmark over the item's paragraphs (self.out[first:]) and its manifest entry.
+        A copy the export itself strikes out (a deleted or moved item in a redline) is not
+        marked: it is no longer in the round."""
+        name = marks.mark_name(kind, code)
+        paragraphs = [el for el in self.out[first:] if el.tag == w("p")]
+        if (change is not None and change.op == "delete") or not paragraphs:
+            return
+        if name in self.marked:
+            return
+        self.marked.add(name)
+        head, last = paragraphs[0], paragraphs[-1]
+        bid = self.rev.next_id()
+        ppr = head.find(PPR)
+        head.insert(
+            0 if ppr is None else 1,
+            etree.Element(w("bookmarkStart"), {w("id"): bid, w("name"): name}),
+        )
+        sub(last, w("bookmarkEnd"), {w("id"): bid})
+        self.in_items.update(id(p) for p in paragraphs)
+        hashes = {k: marks.short_hash(v) for k, v in fields.items() if v}
+        self.manifest.items.append(marks.ItemEntry(name, kind, code, dimension, hashes))
+
+    def _write_marks(self) -> None:
+        """The custom properties and the manifest (app/word/marks.py)."""
+        r = self.data.round
+        manifest = self.manifest
+        manifest.changes = set(self.rev.change_signatures)
+        manifest.comments = set(self.rev.comment_signatures)
+        dates = [marks.stamp(r.date)] + [d for _, d in manifest.changes | manifest.comments]
+        manifest.as_of = max(dates)
+        for el in self.out:
+            for p in el.iter(w("p")):
+                if id(p) not in self.in_items:
+                    text = exported_text(p)
+                    if text.strip():
+                        manifest.other.add(marks.short_hash(text))
+        values = {
+            "zerodraft.format": marks.FORMAT,
+            "zerodraft.round": clean(r.symbol),
+            "zerodraft.variant": self.variant,
+            "zerodraft.as_of": manifest.as_of,
+            "zerodraft.text_hash": manifest.text_hash(),
+        }
+        if r.round_id is not None:
+            values["zerodraft.round_id"] = str(r.round_id)
+        if r.content_hash:
+            values["zerodraft.content_hash"] = clean(r.content_hash)
+        package_ = self.doc.part.package
+        keep: list[Element] = []
+        for rel in list(package_.rels.values()):
+            if rel.reltype == RT.CUSTOM_PROPERTIES and not rel.is_external:
+                try:
+                    old = etree.fromstring(rel.target_part.blob)
+                except etree.XMLSyntaxError:
+                    old = None
+                if old is not None:
+                    keep = [
+                        el for el in old if not str(el.get("name", "")).startswith(marks.PREFIX)
+                    ]
+                package_.rels.pop(rel.rId)
+        custom = Part(
+            PackURI("/docProps/custom.xml"),
+            CT.OFC_CUSTOM_PROPERTIES,
+            marks.custom_properties_xml(values, keep),
+            package_,
+        )
+        package_.relate_to(custom, RT.CUSTOM_PROPERTIES)
+        part = self.doc.part
+        for rel in list(part.rels.values()):  # a manifest left in the template by an export
+            if (
+                rel.reltype == RT.CUSTOM_XML
+                and not rel.is_external
+                and marks.NS.encode() in rel.target_part.blob[:400]
+            ):
+                part.drop_rel(rel.rId)
+        item = Part(
+            package_.next_partname("/customXml/item%d.xml"),
+            "application/xml",
+            manifest.to_xml(),
+            package_,
+        )
+        guid = marks.short_hash(f"{r.symbol}\t{self.variant}").upper()
+        item_id = f"{{{guid[:8]}-{guid[8:12]}-{guid[12:16]}-0000-000000000000}}"
+        props = Part(
+            PackURI(item.partname.replace("/item", "/itemProps")),
+            CT.OFC_CUSTOM_XML_PROPERTIES,
+            (
+                '<?xml version="1.0" encoding="UTF-8" standalone="no"?>'
+                f'<ds:datastoreItem ds:itemID="{item_id}" xmlns:ds='
+                '"http://schemas.openxmlformats.org/officeDocument/2006/customXml">'
+                "<ds:schemaRefs/></ds:datastoreItem>"
+            ).encode(),
+            package_,
+        )
+        item.relate_to(props, RT.CUSTOM_XML_PROPS)
+        part.relate_to(item, RT.CUSTOM_XML)
+
     def _bookmark(self, p: Element, name: str) -> str:
         bid = self.rev.next_id()
         sub(p, w("bookmarkStart"), {w("id"): bid, w("name"): name})
@@ -690,15 +810,14 @@ class _Export:
             ],
             " ",
         )
+        fields = {"title": _shown(title), "text": _shown(text)}
         heading, marks = self._item_heading(
-            "ZDSectionHeading",
-            segments,
-            section.code,
-            {"title": _shown(title), "text": _shown(text)},
-            level=1,
+            "ZDSectionHeading", segments, section.code, fields, level=1
         )
+        first = len(self.out)
         self.out.append(heading)
         self._block(text, "ZDSectionText", marks=marks.get("text"))
+        self._mark_item(first, "section", section.code, None, fields, ch)
         if self.variant == "compilation":
             self._proposal_list(self.proposals.get(section.code, []))
         self.done += 1
@@ -719,7 +838,13 @@ class _Export:
     def _dimension(self, dimension: ExportDimension, members: list[ExportIndicator]) -> None:
         title = self._presence_runs(dimension.title, [self._heading_runs(i) for i in members])
         code = (replace(title[0], text=f" ({dimension.code})"),)
-        self.out.append(self._heading("ZDDimensionHeading", [(title, None), (code, None)], level=2))
+        heading = self._heading("ZDDimensionHeading", [(title, None), (code, None)], level=2)
+        name = marks.mark_name("dimension", dimension.code)
+        if name not in self.manifest.dimensions and _sides(title)[1]:
+            self.manifest.dimensions[name] = dimension.code
+            bid = self._bookmark(heading, name)
+            sub(heading, w("bookmarkEnd"), {w("id"): bid})
+        self.out.append(heading)
         if dimension.description:
             self._block((replace(title[0], text=dimension.description),), "ZDDimensionDescription")
         for ind in members:
@@ -750,6 +875,7 @@ class _Export:
         heading, marks = self._item_heading(
             "ZDIndicatorHeading", segments, ind.code, fields, level=None
         )
+        first = len(self.out)
         self.out.append(heading)
         bracketed = self.variant == "compilation" and new_text(ind.item_state) in (
             "bracketed",
@@ -767,6 +893,9 @@ class _Export:
             marks=marks.get("information_sources"),
         )
         self._block(references, "ZDReferences", label="References: ", marks=marks.get("references"))
+        for name in ("strength_adult", "strength_child", *(n for n, _ in FIELD_LABELS)):
+            fields[name] = _shown(_force(getattr(ind, name), ch))
+        self._mark_item(first, "indicator", ind.code, ind.dimension.code, fields, ch)
         if self.variant == "compilation":
             self._proposal_list(self.proposals.get(ind.code, []))
         self.done += 1
@@ -977,6 +1106,19 @@ class _Export:
         if sect_pr is not None:
             sect_pr.addprevious(tpl.landscape_copy(sect_pr))
             self.body.remove(sect_pr)
+
+
+def exported_text(p: Element) -> str:
+    """A paragraph's text with its tracked changes accepted (tabs and breaks as characters)."""
+    out = []
+    for el in p.iter(T, TAB, BR):
+        if el.tag == TAB:
+            out.append("\t")
+        elif el.tag == BR:
+            out.append("\n")
+        else:
+            out.append(el.text or "")
+    return "".join(out)
 
 
 def _body(comment: ExportComment) -> str:

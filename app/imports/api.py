@@ -1,0 +1,196 @@
+"""JSON API of Word imports: upload a file for a preview, read it, confirm or discard it."""
+
+from typing import Annotated, Any
+
+from fastapi import File, Form, Header, Request, UploadFile
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile as Upload
+
+from app.accounts.permissions import Action
+from app.accounts.service import Principal
+from app.imports import service
+from app.imports.schemas import ImportList, ImportOut
+from app.models.imports import ImportKind, ImportState, WordImport
+from app.register.schemas import ErrorOut
+from app.web.api_common import api_router, errors, expected_version
+from app.web.deps import Allow, DbSession, Now, SettingsDep, request_id
+from app.word.reader import FileTooLarge, Limits
+
+router = api_router("/imports", "imports")
+
+Importer = Annotated[Principal, Allow(Action.IMPORT_WORD)]
+IfMatch = Annotated[str | None, Header(description="The ETag of the import you previewed")]
+TOO_LARGE: dict[int | str, dict[str, Any]] = {
+    413: {"model": ErrorOut, "description": "The file, or what it unpacks to, is too large"}
+}
+# Multipart framing around the file: a request this much over the cap is refused unread.
+_ENVELOPE = 64 * 1024
+
+
+def message(word_import: WordImport, *, already: bool = False) -> str:
+    what = "returned copy" if word_import.kind is ImportKind.RETURNED else "Word draft"
+    if already and word_import.confirmed_at is not None:
+        return (
+            f"{word_import.filename} was already imported as {word_import.reference} "
+            f"(confirmed {word_import.confirmed_at:%d %B %Y %H:%M} UTC); nothing new was created"
+        )
+    if word_import.state is ImportState.CONFIRMED:
+        return f"{what} {word_import.filename} imported: everything listed was created"
+    if word_import.state is ImportState.DISCARDED:
+        return f"{what} {word_import.filename} was discarded; nothing was created"
+    return f"{what} {word_import.filename} read; nothing is created until the import is confirmed"
+
+
+def import_out(db: Session, word_import: WordImport, *, already: bool = False) -> ImportOut:
+    round_symbol = word_import.preview.get("round") if word_import.round_id else None
+    return ImportOut(
+        id=word_import.id,
+        reference=word_import.reference,
+        kind=word_import.kind,
+        state=word_import.state,
+        filename=word_import.filename,
+        sha256=word_import.sha256,
+        size=word_import.size,
+        round=round_symbol,
+        delegation=service.delegation_code(db, word_import),
+        uploaded_by=service.uploader_name(db, word_import),
+        created_at=word_import.created_at,
+        confirmed_at=word_import.confirmed_at,
+        version=word_import.version,
+        already_imported=already,
+        message=message(word_import, already=already),
+        counts=service.counts(word_import),
+        preview=word_import.preview,
+        created=word_import.created,
+    )
+
+
+def etag(word_import: WordImport) -> str:
+    return f'"I-{word_import.id}.v{word_import.version}"'
+
+
+def _one(db: Session, word_import: WordImport, status: int = 200, **kw: bool) -> JSONResponse:
+    out = import_out(db, word_import, **kw)
+    return JSONResponse(
+        out.model_dump(mode="json"),
+        status_code=status,
+        headers={"ETag": etag(word_import), "Location": f"/api/v1/imports/{word_import.id}"},
+    )
+
+
+def limits(settings: Any) -> Limits:
+    return Limits.from_settings(settings)
+
+
+def read_upload(request: Request, file: Upload, cap: int) -> bytes:
+    """The uploaded bytes, never more than the cap plus one (so that the reader can say it is
+    too large) whatever the request claims."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > cap + _ENVELOPE:
+        raise FileTooLarge(
+            f"the upload is {int(declared) / 1048576:.1f} MB; files up to "
+            f"{cap / 1048576:.1f} MB can be imported"
+        )
+    data: bytes = file.file.read(cap + 1)
+    return data
+
+
+@router.get("", responses=errors())
+def list_imports(db: DbSession, principal: Importer) -> ImportList:
+    """Imports you may see: all for the secretariat, your delegations' for a member."""
+    found = service.listing(db, principal)
+    return ImportList(count=len(found), items=[import_out(db, i) for i in found])
+
+
+@router.post(
+    "",
+    status_code=201,
+    responses=errors(404, 409) | TOO_LARGE,
+    response_model=ImportOut,
+)
+def upload(
+    request: Request,
+    db: DbSession,
+    now: Now,
+    settings: SettingsDep,
+    principal: Importer,
+    file: Annotated[UploadFile, File(description="The .docx file")],
+    delegation: Annotated[
+        str | None,
+        Form(max_length=32, description="Delegation a returned copy is for (secretariat)"),
+    ] = None,
+) -> JSONResponse:
+    """Read a Word file and store its preview: 201 for a new preview, 200 when this file was
+    already imported (nothing new is created)."""
+    cap = settings.import_max_bytes
+    data = read_upload(request, file, cap)
+    done = service.preview(
+        db,
+        principal,
+        data=data,
+        filename=file.filename,
+        delegation_code=delegation,
+        now=now,
+        limits=limits(settings),
+        request_id=request_id(request),
+    )
+    return _one(
+        db,
+        done.word_import,
+        200 if done.already_imported else 201,
+        already=done.already_imported,
+    )
+
+
+@router.get("/{import_id}", responses=errors(404), response_model=ImportOut)
+def get_import(import_id: int, db: DbSession, principal: Importer) -> JSONResponse:
+    """One import: its preview and, once confirmed, what it created."""
+    return _one(db, service.get(db, principal, import_id))
+
+
+def _version(if_match: str | None, import_id: int) -> int:
+    return expected_version(if_match, f"I-{import_id}.v") or 0
+
+
+@router.post("/{import_id}/confirm", responses=errors(404, 409, 412, 428), response_model=ImportOut)
+def confirm_import(
+    import_id: int,
+    request: Request,
+    db: DbSession,
+    now: Now,
+    principal: Importer,
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    """Create what the preview lists, in one transaction; a returned copy's proposals are
+    submitted for its delegation."""
+    done = service.confirm(
+        db,
+        principal,
+        import_id,
+        expected_version=_version(if_match, import_id),
+        now=now,
+        request_id=request_id(request),
+    )
+    return _one(db, done)
+
+
+@router.post("/{import_id}/discard", responses=errors(404, 409, 412, 428), response_model=ImportOut)
+def discard_import(
+    import_id: int,
+    request: Request,
+    db: DbSession,
+    now: Now,
+    principal: Importer,
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    """Drop the preview; nothing is created."""
+    done = service.discard(
+        db,
+        principal,
+        import_id,
+        expected_version=_version(if_match, import_id),
+        now=now,
+        request_id=request_id(request),
+    )
+    return _one(db, done)

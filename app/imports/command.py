@@ -1,0 +1,186 @@
+"""`zerodraft import FILE`: the same preview and confirmation as the web, from the command line.
+
+The command acts as the secretariat through a system account of its own ("Secretariat (command
+line)", which has no password and cannot log in), so that what it creates has an author and the
+audit trail says it came from the command line (request id "cli").
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.accounts.service import Principal, add_user
+from app.audit.service import Actor
+from app.config import Settings
+from app.db import Database
+from app.errors import InvalidInput
+from app.imports import service
+from app.models import Role, User
+from app.models.imports import ImportKind, WordImport
+from app.word.reader import FileTooLarge, Limits
+
+CLI_EMAIL = "import@zerodraft.invalid"
+CLI_NAME = "Secretariat (command line)"
+REQUEST_ID = "cli"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    lines: list[str]
+
+
+def _principal(session: Session, now: datetime) -> Principal:
+    user = session.scalar(select(User).where(User.email == CLI_EMAIL))
+    if user is None:
+        user = add_user(
+            session,
+            Actor.system(REQUEST_ID),
+            email=CLI_EMAIL,
+            name=CLI_NAME,
+            role=Role.SECRETARIAT,
+            password=None,
+            now=now,
+        )
+    return Principal(user.id, user.email, user.name, Role.SECRETARIAT)
+
+
+def read_bytes(path: Path, cap: int) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > cap:
+            raise FileTooLarge(
+                f"{path.name} is {size / 1048576:.1f} MB; files up to {cap / 1048576:.1f} MB "
+                "can be imported"
+            )
+        return path.read_bytes()[: cap + 1]
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}", field="file") from exc
+
+
+def run(
+    settings: Settings,
+    path: Path,
+    *,
+    delegation: str | None,
+    dry_run: bool,
+    now: datetime,
+) -> Outcome:
+    """Preview the file, and unless `dry_run` confirm it; a dry run writes nothing at all."""
+    data = read_bytes(path, settings.import_max_bytes)
+    database = Database(settings.effective_database_url)
+    try:
+        session = database.session(write=True)
+        try:
+            principal = _principal(session, now)
+            done = service.preview(
+                session,
+                principal,
+                data=data,
+                filename=path.name,
+                delegation_code=delegation,
+                now=now,
+                limits=Limits.from_settings(settings),
+                request_id=REQUEST_ID,
+            )
+            word_import = done.word_import
+            lines = list(preview_lines(word_import))
+            if done.already_imported:
+                lines.insert(
+                    0,
+                    f"{path.name} was already imported as {word_import.reference}; nothing new "
+                    "was created",
+                )
+                session.rollback()
+                return Outcome(lines)
+            if dry_run:
+                session.rollback()
+                return Outcome([*lines, "dry run: nothing was changed"])
+            service.confirm(
+                session,
+                principal,
+                word_import.id,
+                expected_version=word_import.version,
+                now=now,
+                request_id=REQUEST_ID,
+            )
+            lines += list(created_lines(word_import))
+            session.commit()
+            return Outcome(lines)
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+    finally:
+        database.dispose()
+
+
+def _diff(ops: list[list[str]]) -> str:
+    out = []
+    for op, text in ops:
+        out.append(f"[-{text}-]" if op == "delete" else f"{{+{text}+}}" if op == "insert" else text)
+    return "".join(out)
+
+
+def preview_lines(word_import: WordImport) -> Iterator[str]:
+    plan: dict[str, Any] = word_import.preview
+    counts = ", ".join(f"{n} {what}" for what, n in service.counts(word_import).items())
+    if word_import.kind is ImportKind.RETURNED:
+        yield (
+            f"{word_import.reference}: returned copy of {plan['round']} for "
+            f"{plan['delegation']}, sha256 {word_import.sha256}: {counts}"
+        )
+        if plan.get("older_round"):
+            yield (
+                f"note: {plan['round']} is not the current round ({plan['current_round']}); "
+                "items changed since get outdated proposals"
+            )
+        if plan.get("gate"):
+            yield f"note: confirming is refused now: {plan['gate']}"
+        for p in plan["proposals"]:
+            flags = "".join(f" [{flag}]" for flag in ("untracked", "outdated") if p.get(flag))
+            target = p["item"] or f"new indicator in {p['dimension']}"
+            by = f" by {', '.join(p['authors'])}" if p["authors"] else ""
+            yield f"  {p['kind']} {target}{flags}{by}"
+            for name, ops in p["diffs"].items():
+                yield f"    {name}: {_diff(ops)}"
+        for c in plan["comments"]:
+            quote = f" on {c['quote']!r}" if c["quote"] else ""
+            if not c["existing"]:
+                yield f"  comment on {c['item']}{quote}: {c['body']}"
+            for r in c["replies"]:
+                yield f"    reply: {r['body']}"
+    else:
+        yield f"{word_import.reference}: Word draft, sha256 {word_import.sha256}: {counts} new"
+        for s in plan["sections"]:
+            state = f"exists as {s['exists']}" if s["exists"] else "new"
+            yield f"  section {s['title']!r} ({state})"
+        for d in plan["dimensions"]:
+            state = f"exists as {d['exists']}" if d["exists"] else "new"
+            yield f"  dimension {d['title']!r} ({state})"
+            for ind in d["indicators"]:
+                state = f"exists as {ind['exists']}" if ind["exists"] else "new"
+                yield f"    {ind['code'] or '(next code)'} {ind['text']!r} ({state})"
+    for problem in plan.get("problems", []):
+        yield f"  could not place: {problem}"
+    for text in plan.get("unplaced", []):
+        yield f"  could not place: {text}"
+
+
+def created_lines(word_import: WordImport) -> Iterator[str]:
+    created = word_import.created
+    if word_import.kind is ImportKind.RETURNED:
+        for p in created.get("proposals", []):
+            yield f"created {p['reference']} ({p['kind']} {p['item'] or p['dimension']}), submitted"
+        for c in created.get("comments", []):
+            yield f"created comment {c['reference']}"
+    else:
+        for what in ("dimensions", "indicators", "sections"):
+            for code in created.get(what, []):
+                yield f"created {what[:-1]} {code}"
+    yield f"imported {word_import.filename} as {word_import.reference}"

@@ -1,0 +1,224 @@
+"""Web pages of Word imports: upload a file, review what it would create, confirm or discard,
+then see what was created."""
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData, UploadFile
+
+from app.accounts.permissions import Action
+from app.accounts.service import Principal
+from app.errors import DomainError, InvalidInput
+from app.imports import service
+from app.imports.api import limits, message, read_upload
+from app.models import Delegation, MemberState, Role
+from app.models.imports import ImportState, WordImport
+from app.register.service import FIELD_LABELS
+from app.web.deps import Allow, DbRoute, DbSession, Now, SettingsDep, request_id
+from app.web.ids import is_id
+from app.web.templating import render
+
+router = APIRouter(route_class=DbRoute, include_in_schema=False)
+
+Importer = Annotated[Principal, Allow(Action.IMPORT_WORD)]
+
+
+async def _posted_form(request: Request) -> FormData:
+    # Starlette caches the parsed form on the request, so the CSRF check and this share one parse.
+    return await request.form()
+
+
+PostedForm = Annotated[FormData, Depends(_posted_form)]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    field: str | None
+    message: str
+
+
+def _delegations(db: Session, principal: Principal) -> list[tuple[str, str]]:
+    """The delegations the person may import a returned copy for: (code, name)."""
+    if principal.role is Role.SECRETARIAT:
+        rows = db.execute(
+            select(Delegation.code, MemberState.name)
+            .join(MemberState, MemberState.id == Delegation.state_id)
+            .order_by(Delegation.code)
+        ).all()
+        return [(code, f"{state} - {code.split('-', 1)[-1]}") for code, state in rows]
+    return [(d.code, d.name) for d in principal.delegations]
+
+
+def _upload_page(
+    request: Request,
+    db: Session,
+    principal: Principal,
+    *,
+    values: dict[str, str],
+    problems: list[Problem],
+    status_code: int = 200,
+) -> HTMLResponse:
+    return render(
+        request,
+        "import_upload.html",
+        {
+            "values": values,
+            "problems": problems,
+            "errors": {p.field: p.message for p in problems if p.field},
+            "delegations": _delegations(db, principal),
+            "imports": [
+                (i, service.delegation_code(db, i), service.counts(i))
+                for i in service.listing(db, principal, limit=50)
+            ],
+        },
+        status_code,
+    )
+
+
+@router.get("/imports")
+def imports(request: Request, db: DbSession, principal: Importer) -> HTMLResponse:
+    values = {
+        "delegation": request.query_params.get("delegation", "")[:32],
+        "round": request.query_params.get("round", "")[:64],
+    }
+    return _upload_page(request, db, principal, values=values, problems=[])
+
+
+@router.post("/imports")
+def upload(
+    request: Request,
+    db: DbSession,
+    now: Now,
+    settings: SettingsDep,
+    principal: Importer,
+    posted: PostedForm,
+) -> Response:
+    chosen = posted.get("delegation")
+    delegation = chosen[:32] if isinstance(chosen, str) else ""
+    file = posted.get("file")
+    round_ = posted.get("round")
+    values = {"delegation": delegation, "round": round_[:64] if isinstance(round_, str) else ""}
+    try:
+        if chosen is not None and not isinstance(chosen, str):
+            raise InvalidInput("choose the delegation from the list", field="delegation")
+        if not isinstance(file, UploadFile) or not (file.filename or "").strip():
+            raise InvalidInput("choose the Word file (.docx) to import", field="file")
+        data = read_upload(request, file, settings.import_max_bytes)
+        done = service.preview(
+            db,
+            principal,
+            data=data,
+            filename=file.filename,
+            delegation_code=delegation or None,
+            now=now,
+            limits=limits(settings),
+            request_id=request_id(request),
+        )
+    except DomainError as exc:
+        db.rollback()
+        where = exc.extra.get("field") or "file"
+        return _upload_page(
+            request,
+            db,
+            principal,
+            values=values,
+            problems=[Problem(where if where in ("file", "delegation") else "file", exc.detail)],
+            status_code=exc.status_code,
+        )
+    suffix = "?already=1" if done.already_imported else ""
+    return RedirectResponse(f"/imports/{done.word_import.id}{suffix}", status_code=303)
+
+
+def _preview_page(
+    request: Request,
+    db: Session,
+    principal: Principal,
+    word_import: WordImport,
+    *,
+    problems: list[Problem] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    # Only a confirmed import can have been "already imported", whatever the address says.
+    already = (
+        request.query_params.get("already") == "1" and word_import.state is ImportState.CONFIRMED
+    )
+    return render(
+        request,
+        "import_preview.html",
+        {
+            "i": word_import,
+            "plan": word_import.preview,
+            "created": word_import.created,
+            "counts": service.counts(word_import),
+            "delegation": service.delegation_code(db, word_import),
+            "uploader": service.uploader_name(db, word_import),
+            "message": message(word_import, already=already),
+            "already": already,
+            "done": request.query_params.get("done", ""),
+            "labels": FIELD_LABELS,
+            "problems": problems or [],
+        },
+        status_code,
+    )
+
+
+def _import_id(value: str) -> int:
+    if not is_id(value):
+        raise InvalidInput(f"{value!r} is not an import number", field="import_id")
+    return int(value)
+
+
+@router.get("/imports/{import_id}")
+def one_import(
+    import_id: str, request: Request, db: DbSession, principal: Importer
+) -> HTMLResponse:
+    word_import = service.get(db, principal, _import_id(import_id))
+    return _preview_page(request, db, principal, word_import)
+
+
+def _posted_version(posted: FormData) -> int:
+    value = str(posted.get("version") or "")
+    if not is_id(value):
+        raise InvalidInput("the form is missing the import's version; reload the page")
+    return int(value)
+
+
+@router.post("/imports/{import_id}/{action}")
+def decide(
+    import_id: str,
+    action: str,
+    request: Request,
+    db: DbSession,
+    now: Now,
+    principal: Importer,
+    posted: PostedForm,
+) -> Response:
+    number = _import_id(import_id)
+    operations = {"confirm": service.confirm, "discard": service.discard}
+    if action not in operations:
+        raise InvalidInput(f"an import can be confirmed or discarded, not {action!r}")
+    try:
+        done = operations[action](
+            db,
+            principal,
+            number,
+            expected_version=_posted_version(posted),
+            now=now,
+            request_id=request_id(request),
+        )
+    except DomainError as exc:
+        db.rollback()
+        word_import = service.get(db, principal, number)
+        return _preview_page(
+            request,
+            db,
+            principal,
+            word_import,
+            problems=[Problem("import-actions", exc.detail)],
+            status_code=exc.status_code,
+        )
+    return RedirectResponse(f"/imports/{done.id}?done={action}", status_code=303)

@@ -1,0 +1,34 @@
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from app.models.imports import ImportKind, ImportState
+
+
+class ImportOut(BaseModel):
+    id: int
+    reference: str = Field(description="I-<id>")
+    kind: ImportKind = Field(description="returned: an edited export of a round; authored: a draft")
+    state: ImportState
+    filename: str
+    sha256: str = Field(description="SHA-256 of the uploaded bytes")
+    size: int
+    round: str | None = Field(description="The round a returned copy was exported from")
+    delegation: str | None = Field(description="The delegation a returned copy is imported for")
+    uploaded_by: str
+    created_at: datetime
+    confirmed_at: datetime | None
+    version: int = Field(description="Send it back in If-Match to confirm or discard")
+    already_imported: bool = Field(
+        False, description="This file was imported and confirmed before: nothing new is created"
+    )
+    message: str = Field(description="What happened, for a person")
+    counts: dict[str, int] = Field(description="How many objects confirming creates (or created)")
+    preview: dict[str, Any] = Field(description="What reading the file found, item by item")
+    created: dict[str, Any] = Field(description="After confirming: references of what was made")
+
+
+class ImportList(BaseModel):
+    count: int
+    items: list[ImportOut]
