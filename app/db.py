@@ -26,6 +26,7 @@ NAMING_CONVENTION = {
 }
 
 WRITE = "zerodraft_write"
+CONNECT_TIMEOUT_SECONDS = 5
 
 
 class Base(DeclarativeBase):
@@ -93,7 +94,16 @@ def make_engine(url: str) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=30)
+    # pool_pre_ping drops connections a restarted or unreachable server left behind, so service
+    # resumes by itself; the connect timeout bounds a request (answered 503) while the server
+    # is unreachable, instead of waiting for the operating system's TCP timeout (minutes).
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=30,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
+    )
 
 
 class Database:

@@ -90,6 +90,10 @@ def set_position(
         if proposal_id is not None
         else Position.item_id == item_id
     )
+    # Two members of one delegation may answer at the same moment: lock the delegation's row so
+    # that the second one's UPDATE sees (and supersedes) the first one's position instead of
+    # both staying current. (SQLite serialises write transactions at BEGIN IMMEDIATE already.)
+    session.execute(select(Delegation.id).where(Delegation.id == delegation.id).with_for_update())
     session.execute(
         update(Position)
         .where(target, Position.delegation_id == delegation.id, Position.superseded_at.is_(None))
@@ -149,6 +153,28 @@ def picture(
             )
         else:
             out.append(PositionView(code, name, None, "", None, None, proposal_id))
+    return out
+
+
+def pictures_of_items(session: Session, item_ids: Sequence[int]) -> dict[int, list[PositionView]]:
+    """picture() of many items, in two queries whatever their number."""
+    current: dict[int, dict[int, tuple[Position, str]]] = {i: {} for i in item_ids}
+    if item_ids:
+        for p, _, by in _current(session, Position.item_id.in_(item_ids)):
+            assert p.item_id is not None
+            current[p.item_id][p.delegation_id] = (p, by)
+    group = _delegations(session)
+    out: dict[int, list[PositionView]] = {}
+    for item_id in item_ids:
+        views = []
+        for d_id, code, name in group:
+            found = current[item_id].get(d_id)
+            if found:
+                p, by = found
+                views.append(PositionView(code, name, p.stance, p.statement, by, p.created_at))
+            else:
+                views.append(PositionView(code, name, None, "", None, None))
+        out[item_id] = views
     return out
 
 

@@ -1,0 +1,145 @@
+"""PostgreSQL going away in the middle of traffic: requests answer 503 quickly with a message
+that names the problem (never a traceback, never a hang), /healthz reports the outage, and
+service resumes by itself when the database comes back, without restarting the app.
+
+The machine's PostgreSQL is shared, so it is not stopped: a TCP proxy in this test stands
+between the app and PostgreSQL and cuts every connection (and refuses new ones), or swallows
+them as an unreachable host would, then forwards again.
+
+PostgreSQL only: SQLite is a library inside the app's own process working on a local file;
+there is no server or network that can go away while the app keeps running. (A file held locked
+by another program is waited for, up to the busy timeout, by design.)"""
+
+import random
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+
+from app.db import CONNECT_TIMEOUT_SECONDS
+from tests.servers import (
+    Ledger,
+    Person,
+    Server,
+    TcpProxy,
+    check_database,
+    member_step,
+    migrated_database,
+    seed,
+    tokens,
+)
+
+UNAVAILABLE = "the database is unavailable"
+# A refused connection fails at once; an unreachable host within the connect timeout.
+QUICK = 3.0
+BOUNDED = CONNECT_TIMEOUT_SECONDS + 3.0
+
+
+def _assert_unavailable(response: httpx.Response, bound: float) -> None:
+    assert response.status_code == 503, (response.status_code, response.text[:500])
+    assert response.elapsed.total_seconds() < bound, response.elapsed
+    assert "Traceback" not in response.text
+    assert response.headers["retry-after"] == "5"
+    if response.headers["content-type"].startswith("application/json"):
+        body = response.json()
+        assert body["error"] == "unavailable"
+        assert body["detail"].startswith(UNAVAILABLE)
+    else:
+        assert UNAVAILABLE in response.text
+
+
+@pytest.mark.postgres
+def test_service_answers_503_while_the_database_is_away_and_resumes(tmp_path: Path) -> None:
+    with migrated_database(tmp_path, "down") as url:
+        seeded = seed(url, extra_indicators=2)
+        world, codes = seeded.world, seeded.indicators
+        keys = tokens(url, [world.member2, world.member3, world.secretariat])
+        target = make_url(url)
+        with TcpProxy(target.host or "127.0.0.1", target.port or 5432) as proxy:
+            proxied = target.set(host="127.0.0.1", port=proxy.port)
+            server = Server(proxied.render_as_string(hide_password=False), tmp_path)
+            server.start()
+            try:
+                _outage(server, proxy, keys, world.member2, world.member3, codes, url)
+            finally:
+                server.stop()
+            assert "Traceback" not in server.log(), server.log()[-3000:]
+
+
+def _outage(
+    server: Server,
+    proxy: TcpProxy,
+    keys: dict[str, str],
+    member: str,
+    busy_member: str,
+    codes: list[str],
+    direct_url: str,
+) -> None:
+    ledger = Ledger()
+    me = Person(server.url, keys[member], ledger, "probe")
+    http = httpx.Client(base_url=server.url, headers=me.http.headers, timeout=30)
+    assert http.get("/healthz").status_code == 200
+    assert me.propose(codes[0]) is not None
+
+    # Someone keeps working through the outage: every answer is a success, a conflict or a
+    # 503, never a 500 and never a dropped connection.
+    stop = threading.Event()
+    proposals: list[int] = []
+
+    def busy() -> None:
+        person = Person(server.url, keys[busy_member], ledger, "busy")
+        rng = random.Random(3)
+        while not stop.is_set():
+            member_step(person, rng, codes, proposals, reads=0.5)
+        person.close()
+
+    worker = threading.Thread(target=busy)
+    worker.start()
+    try:
+        time.sleep(0.5)
+        proxy.cut()  # every open connection dropped mid-conversation; new ones refused
+        time.sleep(0.3)
+        _assert_unavailable(http.get("/healthz"), QUICK)
+        _assert_unavailable(http.get("/api/v1/indicators"), QUICK)
+        _assert_unavailable(http.get(f"/api/v1/indicators/{codes[0]}"), QUICK)
+        rid = me.rid()
+        written = http.post(
+            "/api/v1/comments",
+            json={"item": codes[0], "body": f"During the outage {rid}"},
+            headers={"X-Request-ID": rid},
+        )
+        ledger.in_doubt.add(rid)
+        _assert_unavailable(written, QUICK)
+        _assert_unavailable(http.get("/register"), QUICK)  # the HTML page says so too
+
+        proxy.blackhole()  # the host stops answering at all: bounded by the connect timeout
+        _assert_unavailable(http.get("/api/v1/indicators"), BOUNDED)
+
+        proxy.restore()
+        # The app was not restarted: the first requests after the return already succeed.
+        assert http.get("/healthz").status_code == 200
+        assert http.get("/api/v1/indicators").status_code == 200
+        assert me.propose(codes[1]) is not None
+        time.sleep(0.5)
+    finally:
+        stop.set()
+        worker.join(timeout=60)
+    me.close()
+    http.close()
+
+    assert not worker.is_alive()
+    assert ledger.transport_errors == []
+    unexpected = [e for e in ledger.server_errors if "-> 503:" not in e]
+    assert unexpected == []
+    outage = sum(n for (_, status), n in ledger.statuses.items() if status == 503)
+    served = sum(n for (_, status), n in ledger.statuses.items() if status < 300)
+    assert outage > 0 and served > 0, ledger.statuses
+    # What was acknowledged is there once; what was answered 503 is there once or not at all.
+    check_database(direct_url, ledger)
+    print(
+        f"\ndatabase outage: {ledger.requests} requests, {served} served, {outage} answered "
+        f"503 while PostgreSQL was away, none failed otherwise; service resumed without restart"
+    )
