@@ -45,7 +45,7 @@ def list_notifications(
     return [_out(n) for n in service.for_user(db, principal.user_id, unread_only=unread)]
 
 
-@router.post("/{notification_id}/read", responses=errors(404))
+@router.post("/{notification_id}/read", responses=errors(404, 409))
 def read_notification(
     notification_id: int,
     db: DbSession,
@@ -56,7 +56,7 @@ def read_notification(
     return _out(service.mark_read(db, principal.user_id, notification_id, now=now))
 
 
-@router.post("/read-all", status_code=204, responses=errors())
+@router.post("/read-all", status_code=204, responses=errors(409))
 def read_all(
     db: DbSession, now: Now, principal: Annotated[Principal, Allow(Action.READ_NOTIFICATIONS)]
 ) -> None:

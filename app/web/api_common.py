@@ -13,8 +13,14 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "Not logged in, or the API token is not valid"},
     403: {"model": ErrorOut, "description": "Your role may not do this"},
     404: {"model": ErrorOut, "description": "No such object"},
-    409: {"model": ErrorOut, "description": "Conflicts with the object's current state"},
+    409: {
+        "model": ErrorOut,
+        "description": "Conflicts with the object's current state, or with a change saved at "
+        "the same moment",
+    },
     412: {"model": ErrorOut, "description": "If-Match names a revision that is no longer current"},
+    413: {"model": ErrorOut, "description": "The request, or the file it carries, is too large"},
+    415: {"model": ErrorOut, "description": "The file or body is not of a type this accepts"},
     422: {"model": ErrorOut, "description": "The request is not valid; `field` names the problem"},
     428: {"model": ErrorOut, "description": "If-Match is required for this update"},
     429: {"model": ErrorOut, "description": "Too many requests"},
@@ -23,11 +29,28 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The error statuses an operation documents: those every API operation can answer (not
+    logged in, not allowed, invalid input, database unavailable) and the given ones.
+    tests/test_openapi_contract.py checks that nothing an operation can answer is left out."""
     return {code: ERRORS[code] for code in (401, 403, 422, 503, *codes)}
 
 
+class ApiRoute(DbRoute):
+    """A JSON API route. Every write also documents what the plumbing can answer to any write:
+    409 (a write racing another one, turned into a conflict by the app's error handlers) and
+    413 (a body over the size limit, refused by app.web.middleware.BodyLimit; a write reads a
+    form body for its CSRF token even when the operation itself takes no body)."""
+
+    def __init__(self, path: str, endpoint: Any, **kwargs: Any) -> None:
+        if set(kwargs.get("methods") or ()) - {"GET", "HEAD", "OPTIONS"}:
+            kwargs["responses"] = {409: ERRORS[409], 413: ERRORS[413]} | dict(
+                kwargs.get("responses") or {}
+            )
+        super().__init__(path, endpoint, **kwargs)
+
+
 def api_router(prefix: str, tag: str) -> APIRouter:
-    return APIRouter(prefix=f"/api/v1{prefix}", tags=[tag], route_class=DbRoute)
+    return APIRouter(prefix=f"/api/v1{prefix}", tags=[tag], route_class=ApiRoute)
 
 
 def etag(code: str, revision: int) -> str:
