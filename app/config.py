@@ -33,8 +33,15 @@ class Settings(BaseSettings):
     session_absolute_hours: int = Field(12, ge=1, description="log out this long after log-in")
     login_max_failures: int = Field(5, ge=1, description="failures per e-mail before 429")
     login_window_minutes: int = Field(15, ge=1, description="window for counting log-in failures")
+    # Higher than per account: a ministry's whole delegation may share one address (NAT).
+    login_max_failures_per_address: int = Field(
+        20, ge=1, description="failures from one client address before 429"
+    )
     secure_cookies: bool | None = Field(
         None, description="force the Secure cookie flag; default: on when the request is https"
+    )
+    import_max_bytes: int = Field(
+        20 * 1024 * 1024, ge=1, description="largest Word file accepted for import, in bytes"
     )
 
     @field_validator("time_zone")

@@ -29,6 +29,8 @@ from app.comments import pages as comments_pages
 from app.config import Settings, get_settings
 from app.db import Database, utcnow
 from app.errors import DomainError, NotAuthenticated
+from app.imports import api as imports_api
+from app.imports import pages as imports_pages
 from app.notifications import api as notifications_api
 from app.notifications import pages as notifications_pages
 from app.proposals import api as proposals_api
@@ -39,7 +41,8 @@ from app.responses import api as responses_api
 from app.responses import pages as responses_pages
 from app.rounds import api as rounds_api
 from app.rounds import pages as rounds_pages
-from app.web.middleware import RequestContext
+from app.web.api_common import ERRORS
+from app.web.middleware import BodyLimit, RequestContext
 from app.web.templating import render
 
 log = logging.getLogger("zerodraft")
@@ -76,9 +79,10 @@ def _install_error_handlers(app: FastAPI) -> None:
         problems = []
         first_field = None
         for err in exc.errors():
-            loc = [
-                str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header")
-            ]
+            # The first element says where (body, query ...); a field may itself be "body".
+            loc = [str(p) for p in err.get("loc", ())]
+            if loc and loc[0] in ("body", "query", "path", "header", "cookie"):
+                loc = loc[1:]
             where = ".".join(loc) or "request"
             first_field = first_field or where
             problems.append(f"{where}: {err.get('msg', 'invalid')}")
@@ -88,7 +92,17 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        names = {404: "not_found", 405: "method_not_allowed"}
+        if exc.status_code == 400:
+            # The framework's answer to a body it cannot decode (bytes that are not UTF-8, a
+            # broken form): bad input like any other, so 422 naming the body.
+            return _error_response(
+                request,
+                422,
+                "invalid",
+                f"the request body could not be read ({exc.detail}); send UTF-8 JSON",
+                field="body",
+            )
+        names = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
         return _error_response(
             request, exc.status_code, names.get(exc.status_code, "error"), str(exc.detail)
         )
@@ -112,7 +126,11 @@ def _install_error_handlers(app: FastAPI) -> None:
     # A number or a date beyond what the database (or UTC) can hold is bad input, not a fault.
     async def out_of_range(request: Request, exc: Exception) -> Response:
         return _error_response(
-            request, 422, "invalid", "a number or date in the request is out of range"
+            request,
+            422,
+            "invalid",
+            "a value in the request cannot be stored: a number or date out of range, or a "
+            "character the database refuses (such as NUL)",
         )
 
     app.add_exception_handler(OverflowError, out_of_range)
@@ -155,10 +173,15 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.state.settings = settings
     app.state.database = database
     app.state.clock = clock
+    app.add_middleware(
+        BodyLimit,
+        upload_limit=settings.import_max_bytes,
+        upload_prefixes=("/api/v1/imports", "/imports"),
+    )
     app.add_middleware(RequestContext)
     _install_error_handlers(app)
 
-    @app.get("/healthz", tags=["health"])
+    @app.get("/healthz", tags=["health"], responses={503: ERRORS[503]})
     def healthz() -> dict[str, str]:
         """Liveness and database reachability."""
         with database.engine.connect() as conn:
@@ -175,6 +198,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.include_router(rounds_api.router)
     app.include_router(responses_api.router)
     app.include_router(notifications_api.router)
+    app.include_router(imports_api.router)
     app.include_router(accounts_pages.router)
     app.include_router(approvals_pages.router)
     app.include_router(audit_pages.router)
@@ -183,6 +207,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.include_router(comments_pages.router)
     app.include_router(notifications_pages.router)
     app.include_router(responses_pages.router)
+    app.include_router(imports_pages.router)
     # Last: its /rounds/{ref:path} routes would swallow the approvals pages' /rounds/.../approve.
     app.include_router(rounds_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

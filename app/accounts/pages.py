@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.accounts import service
+from app.accounts.passwords import digest
 from app.accounts.permissions import Action
 from app.accounts.service import Principal
 from app.models import User
@@ -94,7 +95,7 @@ def login(
     outcome = service.log_in(db, email=email, password=password, ip=ip, now=now, settings=settings)
     if outcome.principal is None or outcome.cookie_value is None:
         # Returned, not raised: the failed attempt must be committed for throttling to work.
-        return _login_page(
+        page = _login_page(
             request,
             settings,
             next_=next,
@@ -102,6 +103,14 @@ def login(
             error=outcome.error,
             status_code=429 if outcome.throttled else 401,
         )
+        if outcome.retry_after is not None:
+            page.headers["Retry-After"] = str(outcome.retry_after)
+        return page
+    # Whatever session id the browser came with (one planted by someone else, or an earlier
+    # log-in) ends here: only the new one, issued now, is valid.
+    previous = request.cookies.get(SESSION_COOKIE)
+    if previous:
+        service.log_out(db, digest(previous), now=now)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,

@@ -106,7 +106,12 @@ def add(
         raise InvalidInput("the comment is empty", field="body")
     if len(body) > MAX_BODY:
         raise InvalidInput(f"the comment is longer than {MAX_BODY} characters", field="body")
-    delegation = principal.delegation_for(delegation_code) if principal.delegations else None
+    # Naming a delegation one does not speak for is refused, even by those who speak for none.
+    delegation = (
+        principal.delegation_for(delegation_code)
+        if principal.delegations or delegation_code
+        else None
+    )
     if visibility is Visibility.DELEGATION and delegation is None:
         raise InvalidInput("only a delegation can keep a comment to itself", field="visibility")
     round_id, late = _may_comment(session, principal, now)

@@ -7,6 +7,7 @@ both give the same operations.
 """
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -21,7 +22,33 @@ except ImportError:  # pragma: no cover - depends on the platform's wheels
 Op = Literal["equal", "insert", "delete"]
 _OPS: dict[int, Op] = {0: "equal", 1: "insert", -1: "delete"}
 _FAST_OPS: dict[str, Op] = {"=": "equal", "+": "insert", "-": "delete"}
-_TOKEN = re.compile(r"\w+|\s+|[^\w\s]", re.UNICODE)
+
+
+def _marks() -> str:
+    """A character class of every combining mark (Mn, Mc, Me), for `re`, which has no \\p{M}."""
+    ranges: list[tuple[int, int]] = []
+    for cp in range(0x300, 0x20000):
+        if unicodedata.category(chr(cp)).startswith("M"):
+            if ranges and ranges[-1][1] == cp - 1:
+                ranges[-1] = (ranges[-1][0], cp)
+            else:
+                ranges.append((cp, cp))
+    ranges.append((0xE0100, 0xE01EF))  # variation selectors supplement
+    return "".join(
+        re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b > a else "") for a, b in ranges
+    )
+
+
+_M = _marks()
+# A token never splits a user-perceived character: a word keeps its combining marks (Thai, Lao,
+# Khmer, Burmese vowels and tones; Vietnamese in NFD) and its zero-width joiners; an emoji keeps
+# its modifiers and ZWJ sequence; a flag is one token of two regional indicators.
+_TOKEN = re.compile(
+    rf"(?:\w|[{_M}\u200c\u200d])+"
+    r"|\s+"
+    r"|[\U0001F1E6-\U0001F1FF]{2}"
+    rf"|[^\w\s](?:[{_M}\U0001F3FB-\U0001F3FF]|\u200d[^\w\s])*",
+)
 _BASE = 0xF0000  # Supplementary Private Use Area-A: never in real draft text.
 
 

@@ -1,8 +1,10 @@
-"""Pure ASGI middleware: a request id on every request, security headers on every response."""
+"""Pure ASGI middleware: a request id on every request, security headers on every response,
+and a cap on the size of every request body."""
 
 import re
 import secrets
 
+from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP = (
@@ -50,3 +52,52 @@ class RequestContext:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+# Largest body of an ordinary request: the longest texts a form or JSON body carries (a section
+# of 50,000 characters, in a script of 4 bytes a character) fit several times over.
+MAX_BODY = 2 * 1024 * 1024
+# Word uploads may be as large as the import cap plus the multipart framing around the file.
+UPLOAD_ENVELOPE = 256 * 1024
+
+
+def _too_large(limit: int) -> HTTPException:
+    return HTTPException(
+        413, f"the request is larger than {limit / 1048576:.1f} MB, the most this address takes"
+    )
+
+
+class BodyLimit:
+    """Refuses a body over the limit before the framework spools it (to memory or to a
+    temporary file): at once when Content-Length says so, otherwise as soon as the bytes
+    received pass the limit, whatever the headers claimed."""
+
+    def __init__(self, app: ASGIApp, upload_limit: int, upload_prefixes: tuple[str, ...]) -> None:
+        self.app = app
+        self.upload_limit = upload_limit + UPLOAD_ENVELOPE
+        self.upload_prefixes = upload_prefixes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        limit = self.upload_limit if path.startswith(self.upload_prefixes) else MAX_BODY
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > limit:
+            # Answered by the framework's error handlers, as JSON or as a page.
+            scope.setdefault("state", {})["body_too_large"] = limit
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            if scope.get("state", {}).get("body_too_large"):
+                raise _too_large(limit)
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _too_large(limit)
+            return message
+
+        await self.app(scope, counted, send)
