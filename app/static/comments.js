@@ -181,6 +181,16 @@
     document.addEventListener("keyup", function (event) {
       if (event.shiftKey || event.key === "Shift") { show(); }
     });
+    // Words selected with the keyboard (caret browsing, a screen reader's reading cursor): the
+    // next Tab goes to the button, wherever the browser would otherwise start from.
+    document.addEventListener("keydown", function (event) {
+      var active = document.activeElement;
+      var reading = !active || active === document.body || box.contains(active);
+      if (event.key === "Tab" && !event.shiftKey && !button.hidden && chosen && reading) {
+        event.preventDefault();
+        button.focus();
+      }
+    });
     // Touch screens select by long press and handles, without mouseup: show the button once
     // the selection has settled.
     var settling = 0;
