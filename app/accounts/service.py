@@ -4,12 +4,14 @@ Everything that must hold across several app instances (sessions, throttles, tok
 database; nothing here keeps state in process memory.
 """
 
+import math
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from app.accounts.passwords import digest, hash_password, new_token, verify_password
@@ -84,6 +86,7 @@ class LoginOutcome:
     cookie_value: str | None
     error: str | None
     throttled: bool = False
+    retry_after: int | None = None  # seconds until a throttled log-in may be tried again
 
 
 def normalise_email(email: str) -> str:
@@ -196,15 +199,45 @@ def disable_user(session: Session, actor: Actor, *, email: str, now: datetime) -
     return user
 
 
-def _recent_failures(session: Session, email: str, since: datetime) -> int:
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(LoginAttempt)
-            .where(LoginAttempt.email == email, LoginAttempt.at >= since)
+def _latest_failures(
+    session: Session, condition: Any, since: datetime, limit: int
+) -> list[datetime]:
+    return list(
+        session.scalars(
+            select(LoginAttempt.at)
+            .where(condition, LoginAttempt.at > since)
+            .order_by(LoginAttempt.at.desc())
+            .limit(limit)
         )
-        or 0
     )
+
+
+def _throttle(
+    session: Session, *, email: str, ip: str, now: datetime, settings: Settings
+) -> LoginOutcome | None:
+    """Refuse a log-in while the account, or the address it comes from, has too many recent
+    failures. Counted in the database, so every app instance sees the same count."""
+    window = timedelta(minutes=settings.login_window_minutes)
+    checks = (
+        (LoginAttempt.email == email, settings.login_max_failures, "this account"),
+        (LoginAttempt.ip == ip, settings.login_max_failures_per_address, "your address"),
+    )
+    for condition, limit, whose in checks:
+        failures = _latest_failures(session, condition, now - window, limit)
+        if len(failures) >= limit:
+            # Free again when the oldest of the last `limit` failures leaves the window.
+            freed_at = failures[-1] + window
+            wait = max(1, math.ceil((freed_at - now).total_seconds()))
+            minutes = math.ceil(wait / 60)
+            return LoginOutcome(
+                None,
+                None,
+                f"Too many failed log-ins from {whose}. Try again in {minutes} "
+                f"minute{'s' if minutes != 1 else ''}.",
+                throttled=True,
+                retry_after=wait,
+            )
+    return None
 
 
 def log_in(
@@ -212,19 +245,14 @@ def log_in(
 ) -> LoginOutcome:
     """Check a password and open a session. Unknown e-mail and wrong password look the same."""
     email = normalise_email(email)[:254]
-    window_start = now - timedelta(minutes=settings.login_window_minutes)
-    if _recent_failures(session, email, window_start) >= settings.login_max_failures:
-        return LoginOutcome(
-            None,
-            None,
-            f"Too many failed log-ins for this account. Try again in "
-            f"{settings.login_window_minutes} minutes.",
-            throttled=True,
-        )
+    ip = ip[:64]
+    throttled = _throttle(session, email=email, ip=ip, now=now, settings=settings)
+    if throttled is not None:
+        return throttled
     user = session.scalar(select(User).where(User.email == email))
     ok = verify_password(user.password_hash if user else None, password)
     if user is None or not ok or not user.is_active:
-        session.add(LoginAttempt(email=email, ip=ip[:64], at=now))
+        session.add(LoginAttempt(email=email, ip=ip, at=now))
         return LoginOutcome(None, None, "The e-mail address or password is not correct.")
     cookie_value = new_token()
     principal = _principal(session, user)
@@ -245,26 +273,83 @@ def log_in(
     return LoginOutcome(principal, cookie_value, None)
 
 
+def _person_and_delegations(stmt: Any) -> Any:
+    """`stmt` (selecting from a table joined to users) extended with the person and, one row
+    each, their delegations: the whole log-in check in one statement."""
+    return (
+        stmt.add_columns(
+            User.id,
+            User.email,
+            User.name,
+            User.role,
+            User.is_active,
+            Delegation.id,
+            Delegation.code,
+            MemberState.name,
+            Body.code,
+        )
+        .outerjoin(Membership, Membership.user_id == User.id)
+        .outerjoin(Delegation, Delegation.id == Membership.delegation_id)
+        .outerjoin(MemberState, MemberState.id == Delegation.state_id)
+        .outerjoin(Body, Body.id == Delegation.body_id)
+        .order_by(Delegation.code)
+    )
+
+
+# Built once: every request runs one of these.
+_SESSION_PRINCIPAL = _person_and_delegations(
+    select(
+        AuthSession.id,
+        AuthSession.delegation_id,
+        AuthSession.csrf_token,
+        AuthSession.last_seen_at,
+        AuthSession.expires_at,
+        AuthSession.ended_at,
+    )
+    .join(User, User.id == AuthSession.user_id)
+    .where(AuthSession.id == bindparam("digest"))
+)
+_TOKEN_PRINCIPAL = _person_and_delegations(
+    select(ApiToken.id, ApiToken.revoked_at, ApiToken.last_used_at)
+    .join(User, User.id == ApiToken.user_id)
+    .where(ApiToken.token_hash == bindparam("digest"))
+)
+
+
+def _principal_from_rows(rows: Sequence[Any], first: int, **kwargs: Any) -> Principal | None:
+    """The principal from the rows of _person_and_delegations, whose columns start at `first`;
+    None for a disabled person."""
+    user_id, email, name, role, is_active = rows[0][first : first + 5]
+    if not is_active:
+        return None
+    refs = [
+        DelegationRef(d_id, d_code, f"{state} - {body}")
+        for d_id, d_code, state, body in (row[first + 5 : first + 9] for row in rows)
+        if d_id is not None
+    ]
+    return Principal(user_id, email, name, role, refs, **kwargs)
+
+
 def principal_for_session(
     session: Session, cookie_value: str, *, now: datetime, settings: Settings
 ) -> Principal | None:
-    auth = session.get(AuthSession, digest(cookie_value))
-    if auth is None:
+    rows = session.execute(_SESSION_PRINCIPAL, {"digest": digest(cookie_value)}).all()
+    if not rows:
         return None
+    auth_id, delegation_id, csrf_token, last_seen_at, expires_at, ended_at = rows[0][:6]
     idle = timedelta(minutes=settings.session_idle_minutes)
-    if not auth.is_live(now=now, idle=idle):
+    # As AuthSession.is_live: not logged out, not past its absolute end, not idle too long.
+    if ended_at is not None or now >= expires_at or now - last_seen_at >= idle:
         return None
-    user = session.get(User, auth.user_id)
-    if user is None or not user.is_active:
-        return None
-    principal = _principal(
-        session,
-        user,
-        acting_delegation_id=auth.delegation_id,
-        session_id=auth.id,
-        csrf_token=auth.csrf_token,
+    principal = _principal_from_rows(
+        rows,
+        6,
+        acting_delegation_id=delegation_id,
+        session_id=auth_id,
+        csrf_token=csrf_token,
     )
-    principal.needs_touch = now - auth.last_seen_at >= TOUCH_EVERY
+    if principal is not None:
+        principal.needs_touch = now - last_seen_at >= TOUCH_EVERY
     return principal
 
 
@@ -352,13 +437,14 @@ def revoke_token(
 
 
 def principal_for_token(session: Session, raw: str, *, now: datetime) -> Principal | None:
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(raw)))
-    if token is None or token.revoked_at is not None:
+    rows = session.execute(_TOKEN_PRINCIPAL, {"digest": digest(raw)}).all()
+    if not rows:
         return None
-    user = session.get(User, token.user_id)
-    if user is None or not user.is_active:
+    token_id, revoked_at, last_used_at = rows[0][:3]
+    if revoked_at is not None:
         return None
-    principal = _principal(session, user, via_token=True)
-    principal.token_id = token.id
-    principal.needs_touch = token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY
+    principal = _principal_from_rows(rows, 3, via_token=True)
+    if principal is not None:
+        principal.token_id = token_id
+        principal.needs_touch = last_used_at is None or now - last_used_at >= TOUCH_EVERY
     return principal

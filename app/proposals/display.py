@@ -77,8 +77,14 @@ class Row:
         return self.view.proposal
 
 
-def rows(db: Session, views: Sequence[ProposalView]) -> list[Row]:
-    positions = consensus.positions_on_proposals(db, [v.proposal.id for v in views])
+def rows(
+    db: Session,
+    views: Sequence[ProposalView],
+    positions: dict[int, list[PositionView]] | None = None,
+) -> list[Row]:
+    """Rows of a list; `positions` when the caller already has them for these proposals."""
+    if positions is None:
+        positions = consensus.positions_on_proposals(db, [v.proposal.id for v in views])
     return [Row(v, stance_counts(positions[v.proposal.id]), proposal_changes(v)) for v in views]
 
 
@@ -208,11 +214,15 @@ def rebase_view(pv: ProposalView) -> dict[str, Any]:
 
 
 def panel(db: Session, principal: Principal, item: Item) -> dict[str, Any]:
-    alternatives = _submission_order(service.alternatives(db, principal, item.code))
-    shown = {v.proposal.id for v in alternatives}
+    # One listing of the item's proposals, split here (service.alternatives would list again).
     everything = service.listing(db, principal, item_code=item.code)
+    alternatives = _submission_order(v for v in everything if service.is_alternative(v))
+    shown = {v.proposal.id for v in alternatives}
     open_others = [v for v in everything if v.proposal.id not in shown and v.proposal.state.is_open]
     closed = [v for v in everything if not v.proposal.state.is_open]
+    positions = consensus.positions_on_proposals(
+        db, [v.proposal.id for v in alternatives + open_others]
+    )
     picture = consensus.picture(db, item_id=item.id)
     is_member = principal.role is Role.MEMBER
     return {
@@ -220,8 +230,8 @@ def panel(db: Session, principal: Principal, item: Item) -> dict[str, Any]:
         "url": item_url(item.kind, item.code),
         "state": drafting_state(item),
         "note": item.drafting_note,
-        "alternatives": rows(db, alternatives),
-        "open_others": rows(db, open_others),
+        "alternatives": rows(db, alternatives, positions),
+        "open_others": rows(db, open_others, positions),
         "closed": sorted(closed, key=lambda v: v.proposal.decided_at or v.proposal.created_at),
         "picture": picture,
         "counts": stance_counts(picture),
@@ -262,12 +272,14 @@ def by_item(db: Session, views: Sequence[ProposalView]) -> list[Group]:
         groups.setdefault(code, []).append(v)
     last = (len(order), "")
     keys = sorted(groups, key=lambda c: (c is None, order.get(c or "", last)[0], c or ""))
+    # Positions on every proposal of every group at once, not group by group.
+    positions = consensus.positions_on_proposals(db, [v.proposal.id for v in views])
     return [
         Group(
             k,
             item_url(kinds[k], k) if k else None,
             order.get(k, last)[1] if k else "",
-            rows(db, _submission_order(groups[k])),
+            rows(db, _submission_order(groups[k]), positions),
         )
         for k in keys
     ]
@@ -285,12 +297,13 @@ class ConsensusRow:
 
 
 def consensus_rows(db: Session, kind: ItemKind) -> list[ConsensusRow]:
+    active = [r for r in register.list_items(db, kind) if r.status is ItemStatus.ACTIVE]
+    items = {i.code: i for i in register.items_by_codes(db, [r.code for r in active])}
+    pictures = consensus.pictures_of_items(db, [i.id for i in items.values()])
     out = []
-    for r in register.list_items(db, kind):
-        if r.status is not ItemStatus.ACTIVE:
-            continue
-        item = register.get_item(db, r.code)
-        picture = consensus.picture(db, item_id=item.id)
+    for r in active:
+        item = items[r.code]
+        picture = pictures[item.id]
         out.append(
             ConsensusRow(
                 r.code,

@@ -585,14 +585,17 @@ def listing(
     return views(session, session.scalars(query.order_by(Proposal.id).limit(limit)).all())
 
 
+def is_alternative(v: ProposalView) -> bool:
+    """An open, submitted amendment: a text a delegation offers beside the others."""
+    return v.proposal.kind in (ProposalKind.AMEND, ProposalKind.MERGE) and v.proposal.state in (
+        ProposalState.SUBMITTED,
+        ProposalState.UNDER_CONSIDERATION,
+    )
+
+
 def alternatives(session: Session, principal: Principal, item_code: str) -> list[ProposalView]:
     """Open, submitted amendments to one item: the texts delegations offer side by side."""
-    return [
-        v
-        for v in listing(session, principal, item_code=item_code)
-        if v.proposal.kind in (ProposalKind.AMEND, ProposalKind.MERGE)
-        and v.proposal.state in (ProposalState.SUBMITTED, ProposalState.UNDER_CONSIDERATION)
-    ]
+    return [v for v in listing(session, principal, item_code=item_code) if is_alternative(v)]
 
 
 def _is_decider(principal: Principal) -> None:

@@ -30,6 +30,9 @@ from app.web.api_common import api_router, errors, etag, expected_version
 from app.web.deps import Allow, DbSession, Now, actor_for
 
 router = api_router("", "register")
+NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Not modified since the ETag you sent in If-None-Match"}
+}
 
 
 def _meta(view: RevisionView) -> RevisionMeta:
@@ -196,11 +199,7 @@ def create_indicator(
     return response
 
 
-@router.get(
-    "/indicators/{code}",
-    responses=errors(404) | {304: {"description": "Not modified since the ETag you sent"}},
-    response_model=IndicatorOut,
-)
+@router.get("/indicators/{code}", responses=errors(404) | NOT_MODIFIED, response_model=IndicatorOut)
 def get_indicator(
     code: str,
     db: DbSession,
@@ -314,7 +313,7 @@ def create_section(
     return response
 
 
-@router.get("/sections/{code}", responses=errors(404), response_model=SectionOut)
+@router.get("/sections/{code}", responses=errors(404) | NOT_MODIFIED, response_model=SectionOut)
 def get_section(
     code: str,
     db: DbSession,

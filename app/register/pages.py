@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from app.accounts.permissions import Action, allowed
@@ -18,13 +19,23 @@ from app.proposals.pages import proposals_panel
 from app.register import forms, service
 from app.register.forms import ItemForm
 from app.register.service import RevisionView
-from app.web.deps import Allow, DbRoute, DbSession, Now, actor_for
+from app.web.cache import cached_page, viewer_key
+from app.web.deps import (
+    Allow,
+    AllowDeferred,
+    DbRoute,
+    DbSession,
+    Deferred,
+    Now,
+    actor_for,
+)
 from app.web.ids import is_id
 from app.web.templating import render
 
 router = APIRouter(route_class=DbRoute, include_in_schema=False)
 
 Reader = Annotated[Principal, Allow(Action.READ_REGISTER)]
+LazyReader = Annotated[Deferred, AllowDeferred(Action.READ_REGISTER)]
 Editor = Annotated[Principal, Allow(Action.EDIT_ITEM)]
 Creator = Annotated[Principal, Allow(Action.CREATE_ITEM)]
 PATHS = {ItemKind.INDICATOR: "/indicators", ItemKind.SECTION: "/sections"}
@@ -45,13 +56,16 @@ def _page(
     context: dict[str, Any],
     status_code: int = 200,
 ) -> HTMLResponse:
-    common = {
+    return render(request, name, _common(principal) | context, status_code)
+
+
+def _common(principal: Principal) -> dict[str, Any]:
+    return {
         "choices": forms.CHOICES,
         "labels": forms.LABELS,
         "can_edit": allowed(principal.role, Action.EDIT_ITEM),
         "can_create": allowed(principal.role, Action.CREATE_ITEM),
     }
-    return render(request, name, common | context, status_code)
 
 
 def _url(kind: ItemKind, code: str, suffix: str = "") -> str:
@@ -62,44 +76,53 @@ def _url(kind: ItemKind, code: str, suffix: str = "") -> str:
 
 
 @router.get("/register")
-def register(
+async def register(
     request: Request,
     db: DbSession,
-    principal: Reader,
+    reader: LazyReader,
     dimension: Annotated[str, Query(max_length=8)] = "",
     status: Annotated[str, Query(max_length=16)] = "",
     q: Annotated[str, Query(max_length=200)] = "",
 ) -> HTMLResponse:
-    dimensions = service.list_dimensions(db)
+    # The check, the database and the page in one trip to the thread pool.
+    return await run_in_threadpool(_register, request, db, reader, dimension, status, q)
+
+
+def _register(
+    request: Request, db: Session, reader: Deferred, dimension: str, status: str, q: str
+) -> HTMLResponse:
+    principal = reader()
     chosen = dimension.strip().upper() or None
-    if chosen is not None and chosen not in {d.code for d in dimensions}:
-        raise InvalidInput("choose a dimension from the list", field="dimension")
     if status and status not in forms.CHOICES["status"]:
         raise InvalidInput("choose a status from the list", field="status")
-    rows = service.list_items(
-        db,
-        ItemKind.INDICATOR,
-        dimension=chosen,
-        status=ItemStatus(status) if status else None,
-        q=q,
-    )
-    filtering = bool(chosen or status or q.strip())
-    groups = [(d, [r for r in rows if r.dimension_code == d.code]) for d in dimensions]
-    if filtering:
-        groups = [(d, found) for d, found in groups if found]
-    return _page(
-        request,
-        principal,
-        "register.html",
-        {
+
+    def build(viewer: Principal) -> dict[str, Any]:
+        dimensions = service.list_dimensions(db)
+        if chosen is not None and chosen not in {d.code for d in dimensions}:
+            raise InvalidInput("choose a dimension from the list", field="dimension")
+        rows = service.list_items(
+            db,
+            ItemKind.INDICATOR,
+            dimension=chosen,
+            status=ItemStatus(status) if status else None,
+            q=q,
+        )
+        filtering = bool(chosen or status or q.strip())
+        groups = [(d, [r for r in rows if r.dimension_code == d.code]) for d in dimensions]
+        if filtering:
+            groups = [(d, found) for d, found in groups if found]
+        return _common(viewer) | {
             "groups": groups,
             "count": len(rows),
             "dimensions": dimensions,
             "sections": service.list_items(db, ItemKind.SECTION),
             "filters": {"dimension": chosen or "", "status": status, "q": q},
             "filtering": filtering,
-        },
-    )
+        }
+
+    # The same for every viewer of a role: the list holds nothing private.
+    key = ("register", principal.role.value, chosen, status, q)
+    return cached_page(request, db, principal, "register.html", key, build)
 
 
 # --- Shared by indicators and sections -----------------------------------------------------
@@ -119,28 +142,34 @@ def _item_page(
     code: str,
     saved: str | None,
 ) -> HTMLResponse:
-    view = service.current(db, code, kind)
-    item = view.item
-    dimension = service.get_dimension(db, view.dimension_code) if view.dimension_code else None
-    return _page(
-        request,
-        principal,
-        f"{kind.value}.html",
-        {
-            "kind": kind,
-            "view": view,
-            "rev": view.revision,
-            "item": item,
-            "url": _url(kind, item.code),
-            "number": service.display_number(db, item),
-            "dimension": dimension,
-            "history": service.history(db, item.code, kind),
-            "saved": _saved_revision(saved, item.version),
-        }
-        # The drafting workflow's panels: proposals and positions, and comment threads.
-        | proposals_panel(db, principal, item)
-        | comments_panel(db, principal, item, view.revision),
-    )
+    def build(viewer: Principal) -> dict[str, Any]:
+        view = service.current(db, code, kind)
+        item = view.item
+        dimension = service.get_dimension(db, view.dimension_code) if view.dimension_code else None
+        return (
+            _common(viewer)
+            | {
+                "kind": kind,
+                "view": view,
+                "rev": view.revision,
+                "item": item,
+                "url": _url(kind, item.code),
+                "number": service.display_number(db, item),
+                "dimension": dimension,
+                "history": service.history(db, item.code, kind),
+                "saved": _saved_revision(saved, item.version),
+            }
+            # The drafting workflow's panels: proposals and positions, and comment threads.
+            | proposals_panel(db, viewer, item)
+            | comments_panel(db, viewer, item, view.revision)
+        )
+
+    if kind is ItemKind.INDICATOR:
+        # Private drafts, own-delegation comments and the forms offered differ by viewer; the
+        # query string (saved=, done=) changes the confirmations shown.
+        key = ("item", kind.value, code, request.url.query, *viewer_key(principal))
+        return cached_page(request, db, principal, "indicator.html", key, build)
+    return render(request, f"{kind.value}.html", build(principal))
 
 
 def _diff_page(
@@ -320,10 +349,14 @@ def create_indicator(
 
 
 @router.get("/indicators/{code}")
-def indicator(
-    code: str, request: Request, db: DbSession, principal: Reader, saved: str | None = None
+async def indicator(
+    code: str, request: Request, db: DbSession, reader: LazyReader, saved: str | None = None
 ) -> HTMLResponse:
-    return _item_page(request, db, principal, ItemKind.INDICATOR, code, saved)
+    # The check, the database and the page in one trip to the thread pool.
+    def page() -> HTMLResponse:
+        return _item_page(request, db, reader(), ItemKind.INDICATOR, code, saved)
+
+    return await run_in_threadpool(page)
 
 
 @router.get("/indicators/{code}/diff")

@@ -218,11 +218,46 @@ def current(session: Session, code: str, kind: ItemKind | None = None) -> Revisi
     return view
 
 
+def items_by_codes(session: Session, codes: Sequence[str]) -> Sequence[Item]:
+    if not codes:
+        return []
+    return session.scalars(select(Item).where(Item.code.in_(codes))).all()
+
+
 def display_number(session: Session, item: Item) -> int | None:
-    for row in list_items(session, item.kind):
-        if row.code == item.code:
-            return row.number
-    return None
+    """The item's number in the draft, as list_items numbers it, counted in SQL: active items of
+    its kind before it in reading order (dimension, position, id), plus one."""
+    mine = session.execute(
+        select(Revision.status, Dimension.position)
+        .join(Item, current_revision_join())
+        .outerjoin(Dimension, Dimension.id == Revision.dimension_id)
+        .where(Item.id == item.id)
+    ).one()
+    if mine[0] is not ItemStatus.ACTIVE:
+        return None
+    own_dim = mine[1]
+    # list_items orders by Dimension.position with NULLs as the database sorts them: first on
+    # SQLite, last on PostgreSQL. Items of the same kind are all with or all without one.
+    if own_dim is None:
+        before = and_(Dimension.position.is_(None), _before_in_dimension(item))
+    else:
+        before = (Dimension.position < own_dim) | (
+            (Dimension.position == own_dim) & _before_in_dimension(item)
+        )
+    count = session.scalar(
+        select(func.count())
+        .select_from(Item)
+        .join(Revision, current_revision_join())
+        .outerjoin(Dimension, Dimension.id == Revision.dimension_id)
+        .where(Item.kind == item.kind, Revision.status == ItemStatus.ACTIVE, before)
+    )
+    return (count or 0) + 1
+
+
+def _before_in_dimension(item: Item) -> Any:
+    return (Item.position < item.position) | (
+        (Item.position == item.position) & (Item.id < item.id)
+    )
 
 
 def history(session: Session, code: str, kind: ItemKind | None = None) -> list[RevisionView]:

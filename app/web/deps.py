@@ -16,7 +16,7 @@ from app.accounts.service import Principal
 from app.audit.service import Actor
 from app.config import Settings
 from app.db import Database
-from app.errors import NotAuthenticated, PermissionDenied
+from app.errors import InvalidInput, NotAuthenticated, PermissionDenied
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SESSION_COOKIE = "zd_session"
@@ -32,24 +32,45 @@ class DbRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def handle(request: Request) -> Response:
+            # Commit (or roll back) and close in one trip to the thread pool.
             try:
                 response = await handler(request)
-                session: Session | None = getattr(request.state, "db", None)
-                if session is not None:
-                    await run_in_threadpool(session.commit)
-                return response
             except BaseException:
-                session = getattr(request.state, "db", None)
+                session = _detach(request)
                 if session is not None:
-                    await run_in_threadpool(session.rollback)
+                    await run_in_threadpool(_end, session, False)
                 raise
-            finally:
-                session = getattr(request.state, "db", None)
-                if session is not None:
-                    request.state.db = None
-                    await run_in_threadpool(session.close)
+            session = _detach(request)
+            if session is not None:
+                if request.method in SAFE_METHODS and not session.in_transaction():
+                    # A read whose handler already ended its transaction (app/web/cache.py):
+                    # no connection is held, closing does no I/O.
+                    session.close()
+                else:
+                    await run_in_threadpool(_end, session, True)
+            return response
 
         return handle
+
+
+def _detach(request: Request) -> Session | None:
+    session: Session | None = getattr(request.state, "db", None)
+    if session is not None:
+        request.state.db = None
+    return session
+
+
+def _end(session: Session, commit: bool) -> None:
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
 
 
 def get_database(request: Request) -> Database:
@@ -57,7 +78,9 @@ def get_database(request: Request) -> Database:
     return database
 
 
-def get_db(request: Request) -> Session:
+# The dependencies below do no I/O: async, so that FastAPI calls them on the event loop instead of
+# sending each to the thread pool.
+async def get_db(request: Request) -> Session:
     session: Session | None = getattr(request.state, "db", None)
     if session is None:
         session = get_database(request).session(write=request.method not in SAFE_METHODS)
@@ -65,12 +88,12 @@ def get_db(request: Request) -> Session:
     return session
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_now(request: Request) -> datetime:
+async def get_now(request: Request) -> datetime:
     clock: Callable[[], datetime] = request.app.state.clock
     return clock()
 
@@ -82,7 +105,13 @@ def request_id(request: Request) -> str | None:
 DbSession = Annotated[Session, Depends(get_db)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 Now = Annotated[datetime, Depends(get_now)]
-RequestId = Annotated[str | None, Depends(request_id)]
+
+
+async def _request_id(request: Request) -> str | None:
+    return request_id(request)
+
+
+RequestId = Annotated[str | None, Depends(_request_id)]
 
 
 async def submitted_csrf(request: Request) -> str | None:
@@ -94,6 +123,10 @@ async def submitted_csrf(request: Request) -> str | None:
     content_type = request.headers.get("content-type", "")
     if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
         form = await request.form()
+        # Checked once the person is known (Permission), before any handler reads the form.
+        request.state.nul_field = next(
+            (name for name, v in form.multi_items() if isinstance(v, str) and "\x00" in v), None
+        )
         value = form.get("csrf_token")
         return value if isinstance(value, str) else None
     return None
@@ -119,20 +152,19 @@ def authenticate(request: Request, db: Session, now: datetime, settings: Setting
 
 
 def identify(request: Request, db: Session, now: datetime, settings: Settings) -> Principal:
-    """Who is asking. On writes this runs in the request's own transaction; on reads it runs in
-    short transactions of its own, so a read request holds one connection at a time and its
-    transaction never has to upgrade to a write (SQLite cannot always do that under load)."""
-    if request.method not in SAFE_METHODS:
-        principal = authenticate(request, db, now, settings)
-        if principal.needs_touch:
-            accounts.touch(db, principal, now=now)
-        return principal
-    database = get_database(request)
-    with database.transaction(write=False) as side:
-        principal = authenticate(request, side, now, settings)
+    """Who is asking, looked up in the request's own session (one statement). On writes the
+    periodic touch is part of the request's transaction; on reads the read transaction is ended
+    first (releasing its connection) and the touch runs in a short write transaction of its own,
+    so a read request holds one connection at a time and its transaction never has to upgrade to
+    a write (SQLite cannot always do that under load)."""
+    principal = authenticate(request, db, now, settings)
     if principal.needs_touch:
-        with database.transaction(write=True) as side:
-            accounts.touch(side, principal, now=now)
+        if request.method not in SAFE_METHODS:
+            accounts.touch(db, principal, now=now)
+        else:
+            db.commit()
+            with get_database(request).transaction(write=True) as side:
+                accounts.touch(side, principal, now=now)
     return principal
 
 
@@ -150,6 +182,11 @@ class Permission:
         settings: SettingsDep,
         csrf: Annotated[str | None, Depends(submitted_csrf)],
     ) -> Principal:
+        return self.check(request, db, now, settings, csrf)
+
+    def check(
+        self, request: Request, db: Session, now: datetime, settings: Settings, csrf: str | None
+    ) -> Principal:
         principal = identify(request, db, now, settings)
         if not principal.via_token and request.method not in SAFE_METHODS:
             expected = principal.csrf_token or ""
@@ -163,6 +200,12 @@ class Permission:
             raise PermissionDenied(
                 f"your role ({principal.role.value}) may not {self.action.value.replace('.', ': ')}"
             )
+        nul_field = getattr(request.state, "nul_field", None)
+        if nul_field is not None:
+            # PostgreSQL cannot store NUL in text; refused alike on every engine.
+            raise InvalidInput(
+                f"{nul_field} must not contain a NUL character (U+0000)", field=nul_field
+            )
         request.state.principal = principal
         return principal
 
@@ -170,6 +213,44 @@ class Permission:
 def Allow(action: Action) -> Any:
     """`principal: Annotated[Principal, Allow(Action.EDIT_ITEM)]` guards a route."""
     return Depends(Permission(action))
+
+
+class Deferred:
+    """A permission check to run in the handler's own thread: calling it is Permission."""
+
+    def __init__(
+        self,
+        permission: Permission,
+        request: Request,
+        db: Session,
+        now: datetime,
+        settings: Settings,
+    ) -> None:
+        self._permission = permission
+        self._args = (request, db, now, settings)
+
+    def __call__(self) -> Principal:
+        return self._permission.check(*self._args, None)
+
+
+class DeferredPermission:
+    """Dependency for read pages whose handler is async and does all its work, the permission
+    check first, in one trip to the thread pool (each trip costs a thread hand-over under load):
+    `reader: Annotated[Deferred, AllowDeferred(Action.X)]`, then `principal = reader()` there."""
+
+    def __init__(self, action: Action) -> None:
+        self.permission = Permission(action)
+
+    async def __call__(
+        self, request: Request, db: DbSession, now: Now, settings: SettingsDep
+    ) -> Deferred:
+        if request.method not in SAFE_METHODS:
+            raise TypeError("DeferredPermission guards reads only (no CSRF check here)")
+        return Deferred(self.permission, request, db, now, settings)
+
+
+def AllowDeferred(action: Action) -> Any:
+    return Depends(DeferredPermission(action))
 
 
 def actor_for(principal: Principal, request: Request, delegation_code: str | None = None) -> Actor:
@@ -189,6 +270,8 @@ def route_permission(route: APIRoute) -> Action | None:
         call = getattr(dependant, "call", None)
         if isinstance(call, Permission):
             return call.action
+        if isinstance(call, DeferredPermission):
+            return call.permission.action
         for sub in dependant.dependencies:
             found = walk(sub)
             if found is not None:
