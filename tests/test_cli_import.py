@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from app.cli import app
 from app.db import Database
-from app.imports.command import CLI_EMAIL
+from app.imports.command import CLI_EMAIL, printable
 from app.models import AuditEvent, Proposal, User, WordImport
 from app.rounds import service as rounds
 from app.rounds.export import export_round
@@ -104,3 +104,13 @@ def test_a_returned_copy_needs_its_delegation(
     code, out, err = zerodraft("import", str(path), "--database", db_url)
     assert code == 1 and out == ""
     assert err == "error: say which delegation sent the file back (e.g. PH-SOMTC)\n"
+
+
+def test_control_characters_from_a_file_are_printed_as_escapes() -> None:
+    # XML admits C1 controls; U+009B is a terminal's CSI, U+001B cannot reach here but is kept
+    # harmless too. Thai, emoji and direction marks are text and stay as they are.
+    line = "comment: \u009b31mred\u001b[0m\tตัวชี้วัด 🇵🇭 \u200f"
+    shown = printable(line)
+    assert "\u009b" not in shown and "\u001b" not in shown
+    assert "\\x9b31mred" in shown and "\\x1b[0m" in shown
+    assert "\tตัวชี้วัด 🇵🇭 \u200f" in shown

@@ -5,6 +5,7 @@ line)", which has no password and cannot log in), so that what it creates has an
 audit trail says it came from the command line (request id "cli").
 """
 
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -88,7 +89,7 @@ def run(
                 request_id=REQUEST_ID,
             )
             word_import = done.word_import
-            lines = list(preview_lines(word_import))
+            lines = [printable(line) for line in preview_lines(word_import)]
             if done.already_imported:
                 lines.insert(
                     0,
@@ -125,6 +126,18 @@ def _diff(ops: list[list[str]]) -> str:
     for op, text in ops:
         out.append(f"[-{text}-]" if op == "delete" else f"{{+{text}+}}" if op == "insert" else text)
     return "".join(out)
+
+
+def printable(line: str) -> str:
+    """A line of the preview safe to print on a terminal: text from an uploaded file may hold
+    control characters (XML admits C1 controls such as U+009B, a terminal escape); they are
+    shown as escapes instead."""
+    return "".join(
+        ch
+        if ch == "\t" or unicodedata.category(ch) != "Cc"
+        else ch.encode("unicode_escape").decode()
+        for ch in line
+    )
 
 
 def preview_lines(word_import: WordImport) -> Iterator[str]:
