@@ -12,7 +12,6 @@ from app.accounts.service import Principal
 from app.imports import service
 from app.imports.schemas import ImportList, ImportOut
 from app.models.imports import ImportKind, ImportState, WordImport
-from app.register.schemas import ErrorOut
 from app.web.api_common import api_router, errors, expected_version
 from app.web.deps import Allow, DbSession, Now, SettingsDep, request_id
 from app.word.reader import FileTooLarge, Limits
@@ -21,9 +20,6 @@ router = api_router("/imports", "imports")
 
 Importer = Annotated[Principal, Allow(Action.IMPORT_WORD)]
 IfMatch = Annotated[str | None, Header(description="The ETag of the import you previewed")]
-TOO_LARGE: dict[int | str, dict[str, Any]] = {
-    413: {"model": ErrorOut, "description": "The file, or what it unpacks to, is too large"}
-}
 # Multipart framing around the file: a request this much over the cap is refused unread.
 _ENVELOPE = 64 * 1024
 
@@ -106,7 +102,7 @@ def list_imports(db: DbSession, principal: Importer) -> ImportList:
 @router.post(
     "",
     status_code=201,
-    responses=errors(404, 409) | TOO_LARGE,
+    responses=errors(404, 409, 413),
     response_model=ImportOut,
 )
 def upload(
