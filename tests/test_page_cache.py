@@ -21,8 +21,10 @@ PAGE = "/indicators/FC-CD-01"
 
 
 def hits(app: FastAPI) -> int:
+    """Answers that came from a cache: a whole page replayed (app/web/page_cache.py), or a page
+    rendered around a cached fragment."""
     cache: FragmentCache | None = getattr(app.state, "fragments", None)
-    return cache.hits if cache is not None else 0
+    return (cache.hits if cache is not None else 0) + app.state.pages.replayed
 
 
 def csrf_tokens(html: str) -> set[str]:

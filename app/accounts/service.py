@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from app.accounts.passwords import digest, hash_password, new_token, verify_password
@@ -309,6 +310,7 @@ _SESSION_PRINCIPAL = _person_and_delegations(
     .join(User, User.id == AuthSession.user_id)
     .where(AuthSession.id == bindparam("digest"))
 )
+_SESSION_COLUMNS = 6 + 9  # the session's, the person's and one delegation's
 _TOKEN_PRINCIPAL = _person_and_delegations(
     select(ApiToken.id, ApiToken.revoked_at, ApiToken.last_used_at)
     .join(User, User.id == ApiToken.user_id)
@@ -331,16 +333,34 @@ def _principal_from_rows(rows: Sequence[Any], first: int, **kwargs: Any) -> Prin
 
 
 def principal_for_session(
-    session: Session, cookie_value: str, *, now: datetime, settings: Settings
+    session: Session | Connection, cookie_value: str, *, now: datetime, settings: Settings
 ) -> Principal | None:
-    rows = session.execute(_SESSION_PRINCIPAL, {"digest": digest(cookie_value)}).all()
+    return session_principal_with(session, _SESSION_PRINCIPAL, cookie_value, now, settings)[0]
+
+
+def session_statement_with(*extra: Any) -> Any:
+    """The session log-in check with `extra` columns (scalar subqueries, which may refer to the
+    person as User.id) at the end of its rows: for session_principal_with."""
+    return _SESSION_PRINCIPAL.add_columns(*extra)
+
+
+def session_principal_with(
+    session: Session | Connection,
+    statement: Any,
+    cookie_value: str,
+    now: datetime,
+    settings: Settings,
+) -> tuple[Principal | None, tuple[Any, ...]]:
+    """The principal of a live session cookie and the values of the statement's extra columns
+    (from session_statement_with), in one statement; (None, ()) for no live session."""
+    rows = session.execute(statement, {"digest": digest(cookie_value)}).all()
     if not rows:
-        return None
+        return None, ()
     auth_id, delegation_id, csrf_token, last_seen_at, expires_at, ended_at = rows[0][:6]
     idle = timedelta(minutes=settings.session_idle_minutes)
     # As AuthSession.is_live: not logged out, not past its absolute end, not idle too long.
     if ended_at is not None or now >= expires_at or now - last_seen_at >= idle:
-        return None
+        return None, ()
     principal = _principal_from_rows(
         rows,
         6,
@@ -348,9 +368,10 @@ def principal_for_session(
         session_id=auth_id,
         csrf_token=csrf_token,
     )
-    if principal is not None:
-        principal.needs_touch = now - last_seen_at >= TOUCH_EVERY
-    return principal
+    if principal is None:
+        return None, ()
+    principal.needs_touch = now - last_seen_at >= TOUCH_EVERY
+    return principal, tuple(rows[0][_SESSION_COLUMNS:])
 
 
 def touch(session: Session, principal: Principal, *, now: datetime) -> None:

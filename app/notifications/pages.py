@@ -10,6 +10,7 @@ from app.accounts.permissions import Action
 from app.accounts.service import Principal
 from app.notifications import service
 from app.web.deps import Allow, DbRoute, DbSession, Now
+from app.web.page_cache import note_unread
 from app.web.templating import render, templates
 
 router = APIRouter(route_class=DbRoute, include_in_schema=False)
@@ -25,7 +26,9 @@ def unread_notifications(request: Request) -> int | None:
     session: Session | None = getattr(request.state, "db", None)
     if principal is None or session is None:
         return None
-    return service.unread_count(session, principal.user_id)
+    count = service.unread_count(session, principal.user_id)
+    note_unread(request, count)
+    return count
 
 
 # base.html calls it; a template without it (or a test app without this module) shows no count.

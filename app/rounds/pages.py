@@ -26,6 +26,7 @@ from app.rounds.forms import Form, Problem
 from app.rounds.service import Moment
 from app.rounds.web import keep_current
 from app.web.deps import Allow, DbRoute, DbSession, Now, SettingsDep, actor_for, request_id
+from app.web.page_cache import note_fresh_until
 from app.web.templating import render, templates
 
 router = APIRouter(route_class=DbRoute, include_in_schema=False)
@@ -59,6 +60,12 @@ class Banner:
     deadline: Moment | None
     silence: Moment | None
 
+    def fresh_until(self, now: datetime) -> datetime | None:
+        """The earliest moment the banner's "time left" may read otherwise (it counts whole
+        minutes, so at most a minute on); None once every moment shown has passed."""
+        waits = [m.seconds_left % 60 for m in (self.deadline, self.silence) if m and not m.passed]
+        return now + timedelta(seconds=min(waits)) if waits else None
+
 
 def current_round_banner(request: Request) -> Banner | None:
     """The current round for the top of every page, read through the request's own session
@@ -71,12 +78,14 @@ def current_round_banner(request: Request) -> Banner | None:
     if round_ is None:
         return None
     now: datetime = request.app.state.clock()
-    return Banner(
+    banner = Banner(
         round_,
         round_url(round_),
         Moment.of(round_.deadline, round_.time_zone, now),
         Moment.of(round_.silence_until, round_.time_zone, now),
     )
+    note_fresh_until(request, banner.fresh_until(now))
+    return banner
 
 
 # base.html includes the banner; a template without it (or an app without this module) shows none.

@@ -19,20 +19,19 @@ header, the notification count and the round banner are rendered outside the fra
 
 import secrets
 import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.accounts.service import Principal
-from app.models import AuditEvent
 from app.web.deps import SAFE_METHODS
+from app.web.lru import BoundedCache
+from app.web.page_cache import content_version, fresh_until, remember, shown_unread
 from app.web.templating import templates
 
 # Unguessable, so that no text a user writes can turn into someone's token.
@@ -40,14 +39,6 @@ CSRF_PLACEHOLDER = "zdcsrf" + secrets.token_hex(16)
 MAIN_MARKER = "zdmain" + secrets.token_hex(16)
 MAX_ENTRIES = 2_000
 MAX_BYTES = 64 * 1024 * 1024
-
-
-def content_version(db: Session) -> tuple[int, str]:
-    """The newest audit event: read first in a request, before the data it renders."""
-    row = db.execute(
-        select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
-    ).first()
-    return (0, "") if row is None else (row[0], row[1])
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,52 +52,8 @@ class Fragment:
         return len(self.title) + len(self.main)
 
 
-class FragmentCache:
-    """A bounded LRU of rendered fragments (entries and characters), safe across threads."""
-
-    def __init__(self, max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES) -> None:
-        self.max_entries = max_entries
-        self.max_bytes = max_bytes
-        self._entries: OrderedDict[Hashable, Fragment] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key: Hashable) -> Fragment | None:
-        with self._lock:
-            found = self._entries.get(key)
-            if found is None:
-                self.misses += 1
-                return None
-            self._entries.move_to_end(key)
-            self.hits += 1
-            return found
-
-    def put(self, key: Hashable, fragment: Fragment) -> None:
-        if fragment.size > self.max_bytes:
-            return
-        with self._lock:
-            old = self._entries.pop(key, None)
-            if old is not None:
-                self._bytes -= old.size
-            self._entries[key] = fragment
-            self._bytes += fragment.size
-            while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
-                _, evicted = self._entries.popitem(last=False)
-                self._bytes -= evicted.size
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    @property
-    def bytes(self) -> int:
-        return self._bytes
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-            self._bytes = 0
+class FragmentCache(BoundedCache[Fragment]):
+    pass
 
 
 _CREATING = threading.Lock()
@@ -120,7 +67,7 @@ def fragments(request: Request) -> FragmentCache:
         with _CREATING:
             cache = getattr(state, "fragments", None)
             if cache is None:
-                cache = state.fragments = FragmentCache()
+                cache = state.fragments = FragmentCache(MAX_ENTRIES, MAX_BYTES)
     return cache
 
 
@@ -187,7 +134,10 @@ def cached_page(
         # DbRoute does not go back to the thread pool for it.
         db.commit()
     head, _, tail = around.partition(MAIN_MARKER)
-    return HTMLResponse(b"".join((head.encode(), fill(fragment, principal), tail.encode())))
+    body = b"".join((head.encode(), fill(fragment, principal), tail.encode()))
+    if request.method == "GET":
+        remember(request, principal, full_key[1], shown_unread(request), fresh_until(request), body)
+    return HTMLResponse(body)
 
 
 def fill(fragment: Fragment, principal: Principal) -> bytes:

@@ -1,0 +1,223 @@
+"""Whole pages replayed to the session they were rendered for (app/web/page_cache.py): only while
+the database shows that nothing the page depends on changed, never to anyone else, and never in
+place of an error the ordinary path would give."""
+
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import event, select
+from sqlalchemy.exc import OperationalError
+
+from app.accounts import service as accounts
+from app.audit.service import Actor
+from app.db import Database
+from app.models import AuthSession
+from app.notifications import service as notifications
+from app.web import page_cache
+from app.web.deps import SESSION_COOKIE
+from tests.conftest import Clock, csrf_of, log_in
+from tests.factories import World, bearer, token_for
+
+PAGE = "/indicators/FC-CD-01"
+
+
+def replayed(app: FastAPI) -> int:
+    return page_cache.store_of(app.state).replayed
+
+
+@pytest.fixture
+def member(app: FastAPI, world: World) -> Iterator[TestClient]:
+    with TestClient(app) as c:
+        log_in(c, world.member)
+        yield c
+
+
+def twice(app: FastAPI, client: TestClient, path: str = PAGE) -> tuple[Any, Any]:
+    """Asks for a page twice: the second answer must be a replay of the first."""
+    first = client.get(path)
+    before = replayed(app)
+    second = client.get(path)
+    assert first.status_code == second.status_code == 200, second.text
+    assert replayed(app) == before + 1
+    assert second.content == first.content
+    return first, second
+
+
+def not_replayed(app: FastAPI, client: TestClient, path: str = PAGE) -> Any:
+    before = replayed(app)
+    response = client.get(path, follow_redirects=False)
+    assert replayed(app) == before
+    return response
+
+
+@pytest.mark.parametrize("path", [PAGE, "/register", "/register?status=active&q=phone"])
+def test_a_repeated_page_is_replayed_with_fresh_headers(
+    app: FastAPI, member: TestClient, path: str
+) -> None:
+    first, second = twice(app, member, path)
+    for name in ("content-type", "content-security-policy", "x-content-type-options"):
+        assert second.headers[name] == first.headers[name]
+    assert second.headers["cache-control"] == "no-store"
+    assert second.headers["content-length"] == str(len(second.content))
+    assert second.headers["x-request-id"] != first.headers["x-request-id"]
+    # Each query string is a page of its own.
+    if "?" in path:
+        assert not_replayed(app, member, path.split("?")[0]).status_code == 200
+
+
+def test_a_page_is_replayed_only_to_the_session_it_was_rendered_for(
+    app: FastAPI, world: World, member: TestClient
+) -> None:
+    twice(app, member)
+    mine = csrf_of(member.get(PAGE).text)
+    with TestClient(app) as same_person, TestClient(app) as someone_else:
+        token = log_in(same_person, world.member)
+        html = not_replayed(app, same_person).text
+        assert csrf_of(html) == token != mine
+        log_in(someone_else, world.member3)
+        assert "Somchai Wong" in not_replayed(app, someone_else).text
+    # No cookie, or a cookie no session has: never a replay.
+    with TestClient(app) as stranger:
+        assert not_replayed(app, stranger).status_code in (303, 401)
+        stranger.cookies.set(SESSION_COOKIE, "forged-" + mine)
+        assert not_replayed(app, stranger).status_code in (303, 401)
+
+
+def test_a_new_notification_or_one_read_shows_at_once(
+    app: FastAPI, world: World, database: Database, member: TestClient, clock: Clock
+) -> None:
+    _, page = twice(app, member)
+    assert "unread</span>" not in page.text
+    with database.transaction() as s:  # notifications are written without an audit event
+        user = accounts.get_user_by_email(s, world.member)
+        notifications.notify(
+            s, [user.id], kind="comment", message="A reply", link=PAGE, now=clock.now
+        )
+    html = not_replayed(app, member).text
+    assert re.search(r'class="badge">\(1<span class="visually-hidden"> unread</span>', html)
+    twice(app, member)
+    read = member.post(
+        "/notifications/read-all", data={"csrf_token": csrf_of(html)}, follow_redirects=False
+    )
+    assert read.status_code == 303, read.text
+    assert "unread</span>" not in not_replayed(app, member).text
+
+
+def test_switching_the_acting_delegation_shows_at_once(app: FastAPI, member: TestClient) -> None:
+    _, page = twice(app, member)
+    assert "for Philippines - ACWC" in page.text
+    switched = member.post(
+        "/account/delegation", data={"delegation": "PH-SOMTC", "csrf_token": csrf_of(page.text)}
+    )
+    assert switched.status_code == 200, switched.text
+    assert "for Philippines - SOMTC" in not_replayed(app, member).text
+
+
+def test_after_logging_out_or_being_disabled_the_cookie_gets_no_page(
+    app: FastAPI, world: World, database: Database, member: TestClient, clock: Clock
+) -> None:
+    _, page = twice(app, member)
+    cookie = member.cookies[SESSION_COOKIE]
+    out = member.post("/logout", data={"csrf_token": csrf_of(page.text)}, follow_redirects=False)
+    assert out.status_code == 303
+    member.cookies.set(SESSION_COOKIE, cookie)
+    assert not_replayed(app, member).status_code in (303, 401)
+
+    with TestClient(app) as again:
+        log_in(again, world.member)
+        twice(app, again)
+        with database.transaction() as s:
+            accounts.disable_user(s, Actor.system("test"), email=world.member, now=clock.now)
+        assert not_replayed(app, again).status_code in (303, 401)
+
+
+def test_a_session_due_for_its_touch_or_idle_too_long_takes_the_ordinary_path(
+    app: FastAPI, database: Database, member: TestClient, clock: Clock
+) -> None:
+    twice(app, member)
+    clock.advance(minutes=2)
+    assert not_replayed(app, member).status_code == 200
+    with database.transaction(write=False) as s:
+        seen = s.scalars(select(AuthSession.last_seen_at)).all()
+    assert clock.now in seen  # the ordinary path touched the session
+    twice(app, member)
+    clock.advance(minutes=app.state.settings.session_idle_minutes + 1)
+    assert not_replayed(app, member).status_code in (303, 401)
+
+
+def test_the_round_banners_time_left_is_never_stale(
+    app: FastAPI, member: TestClient, clock: Clock, world: World, database: Database
+) -> None:
+    sec = bearer(token_for(database, world.secretariat, clock.now))
+    deadline = clock.now + timedelta(hours=2, seconds=30)
+    created = member.post(
+        "/api/v1/rounds",
+        json={"symbol": "DWG-FC/ZD", "title": "Zero Draft", "deadline": deadline.isoformat()},
+        headers=sec,
+    )
+    assert created.status_code == 201, created.text
+    assert member.post("/api/v1/rounds/DWG-FC/ZD/open", headers=sec).status_code == 200
+    _, page = twice(app, member)
+    assert "2 hours left" in page.text
+    clock.advance(seconds=20)
+    assert "2 hours left" in member.get(PAGE).text
+    clock.advance(seconds=15)  # 1 hour 59 minutes 55 seconds before the deadline
+    assert "1 hour 59 minutes left" in not_replayed(app, member).text
+    for _ in range(2):  # an hour at a time: the session stays live
+        clock.advance(hours=1)
+        assert not_replayed(app, member).status_code == 200
+    assert "passed" in member.get(PAGE).text
+    clock.advance(seconds=50)
+    twice(app, member)  # "passed" does not change with time: kept again
+
+
+def test_a_replayed_page_costs_one_statement(
+    app: FastAPI, database: Database, member: TestClient
+) -> None:
+    member.get(PAGE)
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append(statement)
+
+    event.listen(database.engine, "before_cursor_execute", count)
+    try:
+        before = replayed(app)
+        assert member.get(PAGE).status_code == 200
+        assert replayed(app) == before + 1
+    finally:
+        event.remove(database.engine, "before_cursor_execute", count)
+    assert len(statements) == 1, statements
+
+
+def test_a_database_error_while_checking_leaves_the_answer_to_the_ordinary_path(
+    app: FastAPI, member: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, _ = twice(app, member)
+
+    def failing(*_: Any) -> None:
+        raise OperationalError("SELECT", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(page_cache, "current", failing)
+    answer = not_replayed(app, member)
+    assert answer.status_code == 200 and answer.content == first.content
+
+
+def test_pages_of_api_tokens_and_other_methods_are_not_replayed(
+    app: FastAPI, member: TestClient, world: World, database: Database, clock: Clock
+) -> None:
+    twice(app, member)
+    assert member.head(PAGE).status_code in (200, 405)
+    token = bearer(token_for(database, world.member, clock.now))
+    kept = len(page_cache.store_of(app.state))
+    with TestClient(app) as script:
+        for _ in range(2):
+            assert not_replayed(app, script).status_code in (303, 401)
+            script.get(PAGE, headers=token)
+    assert len(page_cache.store_of(app.state)) == kept  # pages asked for with a token: not kept
