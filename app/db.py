@@ -26,6 +26,7 @@ NAMING_CONVENTION = {
 }
 
 WRITE = "zerodraft_write"
+ONE_STATEMENT = "zerodraft_one_statement"
 CONNECT_TIMEOUT_SECONDS = 5
 
 
@@ -76,8 +77,10 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        immediate = conn.get_execution_options().get(WRITE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        options = conn.get_execution_options()
+        if options.get(ONE_STATEMENT, False):
+            return  # a single statement is atomic by itself: no transaction around it
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE, False) else "BEGIN")
 
 
 def make_engine(url: str) -> Engine:
@@ -116,6 +119,7 @@ class Database:
         self._write = sessionmaker(
             self.engine.execution_options(**{WRITE: True}), expire_on_commit=False
         )
+        self._one = self.engine.execution_options(**{ONE_STATEMENT: True})
 
     @property
     def is_sqlite(self) -> bool:
@@ -136,6 +140,14 @@ class Database:
             raise
         finally:
             session.close()
+
+    @contextmanager
+    def one_read(self) -> Iterator[Connection]:
+        """A connection for a single read statement, the cheapest way to ask one question
+        (app/web/page_cache.py): on SQLite no BEGIN is sent, since one statement is atomic by
+        itself; the connection goes back to the pool rolled back either way."""
+        with self._one.connect() as conn:
+            yield conn
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -143,7 +143,7 @@ _CURRENT = accounts.session_statement_with(
 def current(state: State, cookie: str, now: datetime) -> tuple[Any, ...] | None:
     """The validators as the database has them now; None where the ordinary path must answer
     (no live session, or one due for its periodic touch)."""
-    with state.database.engine.connect() as conn:  # rolled back and returned on the way out
+    with state.database.one_read() as conn:
         principal, more = accounts.session_principal_with(
             conn, _CURRENT, cookie, now, state.settings
         )
