@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     import_max_bytes: int = Field(
         20 * 1024 * 1024, ge=1, description="largest Word file accepted for import, in bytes"
     )
+    page_cache: bool = Field(
+        True,
+        description="keep rendered pages, checked against the database on every request; "
+        "off: every page is rendered afresh (to measure or rule out the cache)",
+    )
 
     @field_validator("time_zone")
     @classmethod

@@ -43,6 +43,7 @@ from app.rounds import api as rounds_api
 from app.rounds import pages as rounds_pages
 from app.web import page_cache
 from app.web.api_common import ERRORS
+from app.web.cache import new_fragments
 from app.web.middleware import BodyLimit, RequestContext
 from app.web.templating import render
 
@@ -174,9 +175,11 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.state.settings = settings
     app.state.database = database
     app.state.clock = clock
-    app.state.pages = page_cache.new_store()
-    # Innermost: a replayed page still gets the request id and security headers (RequestContext).
-    app.add_middleware(page_cache.PageCache)
+    app.state.fragments = new_fragments(settings.page_cache)
+    app.state.pages = page_cache.new_store(settings.page_cache)
+    if settings.page_cache:
+        # Innermost: a replayed page still gets the request id and security headers.
+        app.add_middleware(page_cache.PageCache)
     app.add_middleware(
         BodyLimit,
         upload_limit=settings.import_max_bytes,

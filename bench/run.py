@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 from bench.generate import MEMBER, PASSWORD, ROUND  # noqa: E402
 
 TARGET = 25.0  # % of bare: the register list and the indicator page must reach this
+COLD = "no page cache: "  # operations measured on a second zerodraft with the page cache off
 UVICORN = ["--host", "127.0.0.1", "--workers", "1", "--no-access-log", "--log-level", "warning"]
 
 
@@ -341,6 +342,10 @@ def operations(
         "indicator page": indicator_page,
         "indicator page (JSON)": indicator_json,
         "compilation view": page(f"/rounds/{rnd}"),
+        # The same two pages from a server with ZERODRAFT_PAGE_CACHE=false: every view rendered
+        # afresh, as the first view of each page after a change is.
+        COLD + "register list": page("/register"),
+        COLD + "indicator page": indicator_page,
         # Last: every submission adds a proposal to the pages measured above.
         "proposal submission": submit,
     }
@@ -399,11 +404,13 @@ def main() -> None:
         "ZERODRAFT_LOGIN_MAX_FAILURES": "1000",
     }
     app = Server(["app.main:create_app", "--factory"], env)
+    cold = Server(["app.main:create_app", "--factory"], env | {"ZERODRAFT_PAGE_CACHE": "false"})
     bare = Server(["bench.bare:app"], {})
     results: list[tuple[Result, Result]] = []
     try:
         cookie = asyncio.run(log_in(app.port))
         ops = operations(cookie, token, indicators)
+        cold_ops = operations(asyncio.run(log_in(cold.port)), token, indicators)
         print(
             f"{args.concurrency} concurrent clients, {args.seconds:g} s per operation and "
             f"server, uvicorn {' '.join(UVICORN)}\n"
@@ -417,9 +424,14 @@ def main() -> None:
         for name, operation in ops.items():
             if args.only and name not in args.only:
                 continue
-            shares = asyncio.run(probe_shares(app.port, operation))
+            server = cold if name.startswith(COLD) else app
+            if name.startswith(COLD):
+                operation = cold_ops[name]
+            shares = asyncio.run(probe_shares(server.port, operation))
             ours = asyncio.run(
-                load(name, app.port, operation, seconds=args.seconds, concurrency=args.concurrency)
+                load(
+                    name, server.port, operation, seconds=args.seconds, concurrency=args.concurrency
+                )
             )
             ours.shares = shares
             theirs = asyncio.run(
@@ -444,6 +456,7 @@ def main() -> None:
             )
     finally:
         app.stop()
+        cold.stop()
         bare.stop()
     below = [
         ours.name

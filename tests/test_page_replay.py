@@ -15,7 +15,9 @@ from sqlalchemy.exc import OperationalError
 
 from app.accounts import service as accounts
 from app.audit.service import Actor
+from app.config import Settings
 from app.db import Database
+from app.main import create_app
 from app.models import AuthSession
 from app.notifications import service as notifications
 from app.web import page_cache
@@ -221,3 +223,18 @@ def test_pages_of_api_tokens_and_other_methods_are_not_replayed(
             assert not_replayed(app, script).status_code in (303, 401)
             script.get(PAGE, headers=token)
     assert len(page_cache.store_of(app.state)) == kept  # pages asked for with a token: not kept
+
+
+def test_with_the_page_cache_off_every_view_is_rendered(
+    settings: Settings, clock: Clock, world: World
+) -> None:
+    off = create_app(settings.model_copy(update={"page_cache": False}), clock=clock)
+    try:
+        with TestClient(off) as c:
+            log_in(c, world.member)
+            pages = [c.get(PAGE) for _ in range(3)]
+        assert {p.status_code for p in pages} == {200}
+        assert replayed(off) == 0 and off.state.fragments.hits == 0
+        assert len(off.state.fragments) == len(page_cache.store_of(off.state)) == 0
+    finally:
+        off.state.database.dispose()

@@ -18,7 +18,6 @@ header, the notification count and the round banner are rendered outside the fra
 """
 
 import secrets
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -56,18 +55,14 @@ class FragmentCache(BoundedCache[Fragment]):
     pass
 
 
-_CREATING = threading.Lock()
+def new_fragments(enabled: bool) -> FragmentCache:
+    # Disabled: a store that keeps nothing (every entry is larger than its byte bound).
+    return FragmentCache(MAX_ENTRIES, MAX_BYTES) if enabled else FragmentCache(0, 0)
 
 
 def fragments(request: Request) -> FragmentCache:
-    """The app instance's cache (one per create_app(), made on first use)."""
-    state = request.app.state
-    cache: FragmentCache | None = getattr(state, "fragments", None)
-    if cache is None:
-        with _CREATING:
-            cache = getattr(state, "fragments", None)
-            if cache is None:
-                cache = state.fragments = FragmentCache(MAX_ENTRIES, MAX_BYTES)
+    """The app instance's cache (one per create_app())."""
+    cache: FragmentCache = request.app.state.fragments
     return cache
 
 

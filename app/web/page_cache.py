@@ -100,8 +100,9 @@ def store_of(state: State) -> PageStore:
     return store
 
 
-def new_store() -> PageStore:
-    return PageStore(max_entries=MAX_ENTRIES, max_bytes=MAX_BYTES)
+def new_store(enabled: bool) -> PageStore:
+    # Disabled: a store that keeps nothing (every entry is larger than its byte bound).
+    return PageStore(MAX_ENTRIES, MAX_BYTES) if enabled else PageStore(0, 0)
 
 
 def key_of(path: str, query: bytes, session_id: str) -> Hashable:
