@@ -9,7 +9,9 @@ in a database of its own: SQLite files under a temporary folder by default, or, 
 this process, the best of --repeat runs of:
 - the Word export of the round, clean variant, through app.rounds.export.export_round (loading
   from the database and writing the .docx);
-- the register list: the /register page, through the app (TestClient, logged in as a member).
+- the register list: the /register page, through the app (TestClient, logged in as a member),
+  with the page cache off (ZERODRAFT_PAGE_CACHE=false): each request renders the whole list,
+  as the first view after a change does; a cached view costs about the same at every size.
 The growth exponent is the slope of log(time) against log(indicators): 1 is linear.
 """
 
@@ -78,7 +80,13 @@ def measure(url: str, repeat: int, tmp: Path) -> tuple[float, float, int]:
     finally:
         database.dispose()
     app = create_app(
-        Settings(mode="development", database_url=url, data_dir=tmp, login_max_failures=1000)
+        Settings(
+            mode="development",
+            database_url=url,
+            data_dir=tmp,
+            login_max_failures=1000,
+            page_cache=False,
+        )
     )
     try:
         with TestClient(app, base_url="http://testserver") as client:
@@ -115,7 +123,8 @@ def main() -> None:
         tmp = Path(folder)
         engine = "PostgreSQL" if args.postgresql else "SQLite"
         print(
-            f"Scaling on {engine}: Word export (clean) and register list, best of {args.repeat}\n"
+            f"Scaling on {engine}: Word export (clean) and register list (rendered, no page "
+            f"cache), best of {args.repeat}\n"
         )
         header = (
             f"{'indicators':>10}{'proposals':>10}{'comments':>10}{'export s':>10}"
