@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     import_max_bytes: int = Field(
         20 * 1024 * 1024, ge=1, description="largest Word file accepted for import, in bytes"
     )
+    database_pool_size: int = Field(
+        16, ge=1, le=40, description="database connections each process keeps open (at most 40)"
+    )
     page_cache: bool = Field(
         True,
         description="keep rendered pages, checked against the database on every request; "
