@@ -83,8 +83,11 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE, False) else "BEGIN")
 
 
-POOL_SIZE = 16  # connections kept open per process; up to MAX_CONNECTIONS under load
-MAX_CONNECTIONS = 40  # the thread pool's size: one connection per request being served
+POOL_SIZE = 16  # connections kept open per process; more under load, up to:
+# SQLite: the thread pool's 40 and room for the requests that briefly hold two (a read that
+# opens a short write transaction: the session touch, a round's due state change).
+# PostgreSQL: 40, so that two workers stay well within the server's default 100.
+MAX_CONNECTIONS = {"sqlite": 50, "postgresql": 40}
 
 
 def make_engine(url: str, pool_size: int = POOL_SIZE) -> Engine:
@@ -96,7 +99,7 @@ def make_engine(url: str, pool_size: int = POOL_SIZE) -> Engine:
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
             pool_size=pool_size,
-            max_overflow=max(MAX_CONNECTIONS - pool_size, 0),
+            max_overflow=max(MAX_CONNECTIONS["sqlite"] - pool_size, 0),
         )
         _configure_sqlite(engine)
         return engine
@@ -110,7 +113,7 @@ def make_engine(url: str, pool_size: int = POOL_SIZE) -> Engine:
         url,
         pool_pre_ping=True,
         pool_size=pool_size,
-        max_overflow=max(MAX_CONNECTIONS - pool_size, 0),
+        max_overflow=max(MAX_CONNECTIONS["postgresql"] - pool_size, 0),
         connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
     )
 

@@ -4,7 +4,7 @@ place of an error the ordinary path would give."""
 
 import re
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,8 +18,10 @@ from app.audit.service import Actor
 from app.config import Settings
 from app.db import Database
 from app.main import create_app
-from app.models import AuthSession
+from app.models import AuthSession, Round
 from app.notifications import service as notifications
+from app.rounds.pages import Banner
+from app.rounds.service import Moment
 from app.web import page_cache
 from app.web.deps import SESSION_COOKIE
 from tests.conftest import Clock, csrf_of, log_in
@@ -203,12 +205,14 @@ def test_a_database_error_while_checking_leaves_the_answer_to_the_ordinary_path(
 ) -> None:
     first, _ = twice(app, member)
 
-    def failing(*_: Any) -> None:
-        raise OperationalError("SELECT", {}, Exception("connection refused"))
+    for error in (OperationalError("SELECT", {}, Exception("refused")), RuntimeError("driver")):
 
-    monkeypatch.setattr(page_cache, "current", failing)
-    answer = not_replayed(app, member)
-    assert answer.status_code == 200 and answer.content == first.content
+        def failing(*_: Any, error: Exception = error) -> None:
+            raise error
+
+        monkeypatch.setattr(page_cache, "current", failing)
+        answer = not_replayed(app, member)
+        assert answer.status_code == 200 and answer.content == first.content
 
 
 def test_pages_of_api_tokens_and_other_methods_are_not_replayed(
@@ -238,3 +242,64 @@ def test_with_the_page_cache_off_every_view_is_rendered(
         assert len(off.state.fragments) == len(page_cache.store_of(off.state)) == 0
     finally:
         off.state.database.dispose()
+
+
+def test_the_replay_reads_credentials_as_the_ordinary_path_does(
+    app: FastAPI, member: TestClient
+) -> None:
+    twice(app, member)
+    cookie = f"{SESSION_COOKIE}={member.cookies[SESSION_COOKIE]}"
+    with TestClient(app) as raw:
+        # An Authorization header: the ordinary path goes by the token alone.
+        for authorization in ("Bearer zd_unknown", "Basic dXNlcjpwYXNz"):
+            before = replayed(app)
+            answer = raw.get(
+                PAGE,
+                headers={"cookie": cookie, "authorization": authorization},
+                follow_redirects=False,
+            )
+            assert answer.status_code in (303, 401) and replayed(app) == before
+        # Several Cookie headers: merged, the last value winning, as Request.cookies reads them.
+        before = replayed(app)
+        emptied = raw.get(
+            PAGE,
+            headers=[("cookie", cookie), ("cookie", f"{SESSION_COOKIE}=")],
+            follow_redirects=False,
+        )
+        assert emptied.status_code in (303, 401) and replayed(app) == before
+        again = raw.get(PAGE, headers=[("cookie", "theme=dark"), ("cookie", cookie)])
+        assert again.status_code == 200 and replayed(app) == before + 1
+
+
+@pytest.mark.parametrize("left", [0.4, 1.0, 1.5, 30.9, 59.99, 60.0, 61.2, 3600.5, 86400 + 7.3])
+def test_the_banner_is_fresh_exactly_while_its_time_left_reads_the_same(left: float) -> None:
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    deadline = now + timedelta(seconds=left)
+
+    def text(at: datetime) -> str:
+        moment = Moment.of(deadline, "Asia/Jakarta", at)
+        assert moment is not None
+        return moment.remaining
+
+    banner = Banner(
+        Round(symbol="R", title="R", time_zone="Asia/Jakarta"),
+        "/rounds/R",
+        Moment.of(deadline, "Asia/Jakarta", now),
+        None,
+    )
+    until = banner.fresh_until(now)
+    if left < 1:  # already "passed": nothing left to change
+        assert until is None
+        return
+    # The same text from now up to and including `until`, another just after it.
+    assert until is not None and until >= now
+    step = timedelta(milliseconds=50)
+    at = now
+    while at < until:
+        assert text(at) == text(now), (at, until)
+        at += step
+    assert text(until) == text(now)
+    assert text(until + timedelta(microseconds=1)) != text(now)
+    later = deadline + timedelta(seconds=1)
+    passed = Banner(banner.round, banner.url, Moment.of(deadline, "Asia/Jakarta", later), None)
+    assert passed.fresh_until(later) is None

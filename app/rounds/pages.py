@@ -61,10 +61,16 @@ class Banner:
     silence: Moment | None
 
     def fresh_until(self, now: datetime) -> datetime | None:
-        """The earliest moment the banner's "time left" may read otherwise (it counts whole
-        minutes, so at most a minute on); None once every moment shown has passed."""
-        waits = [m.seconds_left % 60 for m in (self.deadline, self.silence) if m and not m.passed]
-        return now + timedelta(seconds=min(waits)) if waits else None
+        """The moment the banner's "time left" next reads otherwise; None once every moment
+        shown has passed. It counts whole minutes of whole seconds left (Moment.of truncates):
+        with s seconds left it changes when fewer than 60 * (s // 60) remain, and "less than a
+        minute" turns to "passed" when less than one second remains."""
+        changes = [
+            m.utc - timedelta(seconds=60 * (m.seconds_left // 60) or 1)
+            for m in (self.deadline, self.silence)
+            if m and not m.passed
+        ]
+        return min(changes) if changes else None
 
 
 def current_round_banner(request: Request) -> Banner | None:

@@ -20,6 +20,7 @@ every value it was rendered with: nothing that matters lives in process memory, 
 instance behind a load balancer keeps its own copies and asks the same database.
 """
 
+import logging
 from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,7 +28,6 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import State
@@ -40,6 +40,8 @@ from app.accounts.service import Principal
 from app.models import AuditEvent, Notification, User
 from app.web.deps import SESSION_COOKIE
 from app.web.lru import BoundedCache
+
+log = logging.getLogger("zerodraft")
 
 # Each session's last answer for each page: the register list is the largest (~400 KB with 500
 # indicators), so 64 MB holds it for well over a hundred sessions besides the indicator pages.
@@ -175,12 +177,16 @@ def remember(
 
 
 def _session_cookie(scope: Scope) -> str | None:
+    """The session cookie as the ordinary path reads it (every Cookie header merged, the last
+    value winning); None where that path would not go by the cookie: an Authorization header
+    makes it authenticate by the token alone."""
+    cookies: dict[str, str] = {}
     for name, value in scope["headers"]:
+        if name == b"authorization":
+            return None
         if name == b"cookie":
-            found = cookie_parser(value.decode("latin-1")).get(SESSION_COOKIE)
-            if found:
-                return found
-    return None
+            cookies.update(cookie_parser(value.decode("latin-1")))
+    return cookies.get(SESSION_COOKIE) or None
 
 
 class PageCache:
@@ -223,8 +229,10 @@ class PageCache:
             return None
         try:
             found = await run_in_threadpool(current, state, cookie, now)
-        except SQLAlchemyError:
-            # The ordinary path answers, with the error handlers' 503 if the database is gone.
+        except Exception:
+            # Never fatal here (this runs outside the app's error handlers): the ordinary path
+            # answers, with its 503 if the database is gone.
+            log.warning("page replay check failed; answering the ordinary way", exc_info=True)
             return None
         if found != page.validators:
             return None
