@@ -215,18 +215,73 @@ def test_a_database_error_while_checking_leaves_the_answer_to_the_ordinary_path(
         assert answer.status_code == 200 and answer.content == first.content
 
 
-def test_pages_of_api_tokens_and_other_methods_are_not_replayed(
-    app: FastAPI, member: TestClient, world: World, database: Database, clock: Clock
+def test_other_methods_and_conditional_requests_are_never_replayed(
+    app: FastAPI, member: TestClient
 ) -> None:
     twice(app, member)
+    before = replayed(app)
     assert member.head(PAGE).status_code in (200, 405)
-    token = bearer(token_for(database, world.member, clock.now))
-    kept = len(page_cache.store_of(app.state))
+    assert member.get(PAGE, headers={"If-None-Match": '"x"'}).status_code == 200
+    assert replayed(app) == before
+
+
+def test_api_answers_are_replayed_to_the_same_token_only(
+    app: FastAPI, world: World, database: Database, clock: Clock
+) -> None:
+    ph = bearer(token_for(database, world.member, clock.now))
+    th = bearer(token_for(database, world.member3, clock.now))
+    paths = ["/api/v1/indicators", "/api/v1/indicators/FC-CD-01"]
+    paths += ["/api/v1/proposals?item=FC-CD-01", "/api/v1/comments?item=FC-CD-01"]
     with TestClient(app) as script:
-        for _ in range(2):
-            assert not_replayed(app, script).status_code in (303, 401)
-            script.get(PAGE, headers=token)
-    assert len(page_cache.store_of(app.state)) == kept  # pages asked for with a token: not kept
+        for path in paths:
+            first = script.get(path, headers=ph)
+            before = replayed(app)
+            second = script.get(path, headers=ph)
+            assert first.status_code == second.status_code == 200, second.text
+            assert replayed(app) == before + 1, path
+            assert second.content == first.content
+            assert second.headers["content-type"] == "application/json"
+            assert second.headers.get("etag") == first.headers.get("etag")
+        assert script.get(paths[1], headers=ph).headers["etag"] == '"FC-CD-01.r1"'
+        # A conditional request gets the ordinary path's 304.
+        before = replayed(app)
+        unchanged = script.get(paths[1], headers=ph | {"If-None-Match": '"FC-CD-01.r1"'})
+        assert unchanged.status_code == 304 and replayed(app) == before
+
+        # Thailand's private draft: never in Philippines' answers, replayed or not; shown to
+        # both once submitted.
+        draft = script.post(
+            "/api/v1/proposals",
+            json={
+                "kind": "amend",
+                "targets": ["FC-CD-01"],
+                "content": {"text": "Wording only Thailand has seen"},
+                "rationale": "Private to TH-SOMTC",
+                "submit": False,
+            },
+            headers=th,
+        )
+        assert draft.status_code == 201, draft.text
+        for who, sees in ((th, True), (ph, False), (th, True), (ph, False)):
+            listed = script.get(paths[2], headers=who).text
+            assert ("Wording only Thailand" in listed) is sees
+        submitted = script.post(f"/api/v1/proposals/{draft.json()['id']}/submit", headers=th)
+        assert submitted.status_code == 200, submitted.text
+        assert "Wording only Thailand" in script.get(paths[2], headers=ph).text
+
+        # A revoked token gets the ordinary path's 401.
+        kept = script.get(paths[0], headers=ph)
+        assert kept.status_code == 200 and script.get(paths[0], headers=ph).status_code == 200
+        me = script.get("/api/v1/me/tokens", headers=ph).json()
+        raw = ph["Authorization"].removeprefix("Bearer ")
+        mine = next(t for t in me if raw.startswith(t["prefix"]))
+        revoked = script.post(f"/api/v1/me/tokens/{mine['id']}/revoke", headers=th)
+        assert revoked.status_code in (403, 404)  # not Thailand's to revoke
+        revoked = script.post(f"/api/v1/me/tokens/{mine['id']}/revoke", headers=ph)
+        assert revoked.status_code == 200, revoked.text
+        before = replayed(app)
+        assert script.get(paths[0], headers=ph).status_code == 401
+        assert replayed(app) == before
 
 
 def test_with_the_page_cache_off_every_view_is_rendered(

@@ -311,6 +311,7 @@ _SESSION_PRINCIPAL = _person_and_delegations(
     .where(AuthSession.id == bindparam("digest"))
 )
 _SESSION_COLUMNS = 6 + 9  # the session's, the person's and one delegation's
+_TOKEN_COLUMNS = 3 + 9
 _TOKEN_PRINCIPAL = _person_and_delegations(
     select(ApiToken.id, ApiToken.revoked_at, ApiToken.last_used_at)
     .join(User, User.id == ApiToken.user_id)
@@ -458,14 +459,30 @@ def revoke_token(
 
 
 def principal_for_token(session: Session, raw: str, *, now: datetime) -> Principal | None:
-    rows = session.execute(_TOKEN_PRINCIPAL, {"digest": digest(raw)}).all()
+    return token_principal_with(session, _TOKEN_PRINCIPAL, raw, now)[0]
+
+
+def token_statement_with(*extra: Any) -> Any:
+    """The token log-in check with `extra` columns at the end of its rows, as
+    session_statement_with."""
+    return _TOKEN_PRINCIPAL.add_columns(*extra)
+
+
+def token_principal_with(
+    session: Session | Connection, statement: Any, raw: str, now: datetime
+) -> tuple[Principal | None, tuple[Any, ...]]:
+    """The principal of a live API token and the values of the statement's extra columns
+    (from token_statement_with); (None, ()) for an unknown or revoked token or a disabled
+    person."""
+    rows = session.execute(statement, {"digest": digest(raw)}).all()
     if not rows:
-        return None
+        return None, ()
     token_id, revoked_at, last_used_at = rows[0][:3]
     if revoked_at is not None:
-        return None
+        return None, ()
     principal = _principal_from_rows(rows, 3, via_token=True)
-    if principal is not None:
-        principal.token_id = token_id
-        principal.needs_touch = last_used_at is None or now - last_used_at >= TOUCH_EVERY
-    return principal
+    if principal is None:
+        return None, ()
+    principal.token_id = token_id
+    principal.needs_touch = last_used_at is None or now - last_used_at >= TOUCH_EVERY
+    return principal, tuple(rows[0][_TOKEN_COLUMNS:])

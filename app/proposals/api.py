@@ -31,6 +31,7 @@ from app.register import service as register
 from app.register.schemas import DiffOp
 from app.web.api_common import api_router, errors, expected_version
 from app.web.deps import Allow, DbSession, Now, request_id
+from app.web.page_cache import replayable
 
 router = api_router("", "proposals")
 
@@ -110,6 +111,7 @@ IfMatch = Annotated[str | None, Header(description="The ETag you read")]
 
 @router.get("/proposals", responses=errors(404))
 def list_proposals(
+    request: Request,
     db: DbSession,
     principal: Annotated[Principal, Allow(Action.READ_REGISTER)],
     item: Annotated[str | None, Query(max_length=32, description="Item code")] = None,
@@ -117,6 +119,7 @@ def list_proposals(
     delegation: Annotated[str | None, Query(max_length=32)] = None,
 ) -> ProposalList:
     """Proposals you may see (all submitted ones, and your delegation's drafts)."""
+    replayable(request, db, principal)
     views = service.listing(db, principal, item_code=item, state=state, delegation=delegation)
     return ProposalList(count=len(views), items=_outs(db, views))
 

@@ -28,6 +28,7 @@ from app.register.schemas import (
 from app.register.service import RevisionView
 from app.web.api_common import api_router, errors, etag, expected_version
 from app.web.deps import Allow, DbSession, Now, actor_for
+from app.web.page_cache import replayable
 
 router = api_router("", "register")
 NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
@@ -156,13 +157,15 @@ def list_dimensions(
 
 @router.get("/indicators", responses=errors())
 def list_indicators(
+    request: Request,
     db: DbSession,
-    _: Annotated[Principal, Allow(Action.READ_REGISTER)],
+    principal: Annotated[Principal, Allow(Action.READ_REGISTER)],
     dimension: Annotated[str | None, Query(max_length=8, description="Dimension code")] = None,
     status: ItemStatus | None = None,
     q: Annotated[str | None, Query(max_length=200, description="Words in the text or code")] = None,
 ) -> RegisterList:
     """List indicators in reading order, with filters by dimension, status and text."""
+    replayable(request, db, principal)
     return _entries(
         service.list_items(db, ItemKind.INDICATOR, dimension=dimension, status=status, q=q)
     )
@@ -202,11 +205,13 @@ def create_indicator(
 @router.get("/indicators/{code}", responses=errors(404) | NOT_MODIFIED, response_model=IndicatorOut)
 def get_indicator(
     code: str,
+    request: Request,
     db: DbSession,
-    _: Annotated[Principal, Allow(Action.READ_REGISTER)],
+    principal: Annotated[Principal, Allow(Action.READ_REGISTER)],
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Read an indicator's current revision. The ETag names the revision for If-Match."""
+    replayable(request, db, principal)
     item = service.get_item(db, code, ItemKind.INDICATOR)
     cached = _not_modified(if_none_match, item.code, item.version)
     if cached:

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from app.accounts.service import Principal
 from app.web.deps import SAFE_METHODS
 from app.web.lru import BoundedCache
-from app.web.page_cache import content_version, fresh_until, remember, shown_unread
+from app.web.page_cache import content_version, mark
 from app.web.templating import templates
 
 # Unguessable, so that no text a user writes can turn into someone's token.
@@ -89,7 +89,10 @@ def cached_page(
     must hold every parameter and viewer property the blocks depend on) match. `build` loads the
     page's context from `db`; it is called only on a miss, after the version was read."""
     cache = fragments(request)
-    full_key = (template, content_version(db), *key)
+    version = content_version(db)
+    if request.method == "GET":
+        mark(request, principal, version)  # the whole page may be replayed (page_cache.py)
+    full_key = (template, version, *key)
     fragment = cache.get(full_key)
     if fragment is None:
         # Rendered with a placeholder for the token, so that the entry is the same for every
@@ -129,10 +132,7 @@ def cached_page(
         # DbRoute does not go back to the thread pool for it.
         db.commit()
     head, _, tail = around.partition(MAIN_MARKER)
-    body = b"".join((head.encode(), fill(fragment, principal), tail.encode()))
-    if request.method == "GET":
-        remember(request, principal, full_key[1], shown_unread(request), fresh_until(request), body)
-    return HTMLResponse(body)
+    return HTMLResponse(b"".join((head.encode(), fill(fragment, principal), tail.encode())))
 
 
 def fill(fragment: Fragment, principal: Principal) -> bytes:

@@ -1,23 +1,26 @@
-"""Whole signed-in pages, answered again without the framework while nothing they show changed.
+"""Whole answers to signed-in GETs, given again without the framework while nothing they show
+changed: the register list and indicator pages, and the API's register list, indicator,
+proposals and comments (the handlers `mark` them).
 
-Forty delegates who open the register and the indicators at the start of a meeting ask for the
-same pages again and again while nothing changes. app/web/cache.py keeps the expensive middle of
-those pages; this keeps, for each session, its last answer for each such page (path and query),
-and gives it again after one trip to the database that shows nothing the page depends on
-changed since:
+Forty delegates who open the register and the indicators at the start of a meeting, and the
+scripts that poll the API, ask for the same things again and again while nothing changes.
+app/web/cache.py keeps the expensive middle of the pages; this keeps, for each session or API
+token, its last answer for each such address (path and query string), and gives it again after
+one trip to the database that shows nothing the answer depends on changed since:
 
-- the session is live, not due for its periodic touch, and belongs to the same principal (user,
-  name, role, delegations, acting delegation, CSRF token), read with the statement every
-  request's log-in check uses (app/accounts/service.py);
+- the session or token is live, not due for its periodic touch, and belongs to the same
+  principal (user, name, role, delegations, acting delegation, CSRF token), read with the
+  statement every request's log-in check uses (app/accounts/service.py);
 - the content version (newest audit event id and chain hash; see app/web/cache.py) is the same;
-- the person's unread notification count, shown in the top bar, is the same;
+- the unread notification count, where the answer shows it (the pages' top bar), is the same;
 - the clock has not reached the moment when the round banner's "time left" would read otherwise.
 
-Any difference, or no entry, and the request goes down the ordinary path (routing, permission
-check, handler), which renders the page and stores it again. An entry is only ever a copy of
-what that path answered the same session, and it is given only after the database confirmed
-every value it was rendered with: nothing that matters lives in process memory, and each app
-instance behind a load balancer keeps its own copies and asks the same database.
+Any difference, no entry, or a request the ordinary path would treat differently (another
+method, a conditional request) goes down the ordinary path (routing, permission check, handler),
+whose answer is kept again on its way out. An entry is only ever a copy of what that path
+answered the same session or token, and it is given only after the database confirmed every
+value it was rendered from: nothing that matters lives in process memory, and each app instance
+behind a load balancer keeps its own copies and asks the same database.
 """
 
 import logging
@@ -32,7 +35,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import State
 from starlette.requests import Request, cookie_parser
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.accounts import service as accounts
 from app.accounts.passwords import digest
@@ -67,30 +70,38 @@ def note_unread(request: Request, count: int) -> None:
     request.state.unread_shown = count
 
 
-def shown_unread(request: Request) -> int | None:
-    count: int | None = getattr(request.state, "unread_shown", None)
-    return count
-
-
 def note_fresh_until(request: Request, moment: datetime | None) -> None:
     request.state.fresh_until = moment
 
 
-def fresh_until(request: Request) -> datetime | None:
-    moment: datetime | None = getattr(request.state, "fresh_until", None)
-    return moment
-
-
 @dataclass(frozen=True, slots=True)
 class Page:
-    validators: tuple[Any, ...]  # what `current` must give again for the page to be the same
-    fresh_until: datetime | None  # when the page's clock-dependent text changes
-    content_type: bytes
+    principal: tuple[Any, ...]  # fingerprint() of who it was answered to
+    version: tuple[int, str]  # the content version it was rendered from
+    unread: int | None  # the unread count it shows (None: it shows none)
+    fresh_until: datetime | None  # when its clock-dependent text changes
+    headers: tuple[tuple[bytes, bytes], ...]  # as the ordinary path sent them
     body: bytes
 
     @property
     def size(self) -> int:
-        return len(self.body)
+        return len(self.body) + sum(len(k) + len(v) for k, v in self.headers)
+
+
+@dataclass(frozen=True, slots=True)
+class Current:
+    """What the database says now, for the credentials of a request."""
+
+    principal: tuple[Any, ...]
+    version: tuple[int, str]
+    unread: int
+
+    def confirms(self, page: Page) -> bool:
+        return (
+            self.principal == page.principal
+            and self.version == page.version
+            and (page.unread is None or page.unread == self.unread)
+        )
 
 
 class PageStore(BoundedCache[Page]):
@@ -107,12 +118,9 @@ def new_store(enabled: bool) -> PageStore:
     return PageStore(MAX_ENTRIES, MAX_BYTES) if enabled else PageStore(0, 0)
 
 
-def key_of(path: str, query: bytes, session_id: str) -> Hashable:
-    return (path, query, session_id)
-
-
 def fingerprint(principal: Principal) -> tuple[Any, ...]:
-    """Everything about the signed-in person that any part of a page may show or depend on."""
+    """Everything about the signed-in person that any part of an answer may show or depend on,
+    with the session or token it came through."""
     return (
         principal.user_id,
         principal.email,
@@ -122,18 +130,39 @@ def fingerprint(principal: Principal) -> tuple[Any, ...]:
         principal.acting_delegation_id,
         principal.session_id,
         principal.csrf_token,
+        principal.token_id,
     )
 
 
-def validators(
-    principal: Principal, version: tuple[int, str], unread: int | None
-) -> tuple[Any, ...]:
-    return (fingerprint(principal), version, unread)
+# --- Marking an answer as one that may be replayed --------------------------------------------
+
+_MARK = "replayable"
 
 
-# The session log-in check, with what the page shows beyond its person: the content version
-# and the unread count. One statement: consistent on both engines, and one trip to the database.
-_CURRENT = accounts.session_statement_with(
+@dataclass(frozen=True, slots=True)
+class _Mark:
+    principal: tuple[Any, ...]
+    version: tuple[int, str]
+
+
+def mark(request: Request, principal: Principal, version: tuple[int, str]) -> None:
+    """This request's answer depends only on `principal` and the content `version` (read before
+    any of the data it shows), and on what base.html around a page notes (unread count, banner):
+    if it is a 200, keep it for this session or token."""
+    request.state.replayable = _Mark(fingerprint(principal), version)
+
+
+def replayable(request: Request, db: Session, principal: Principal) -> None:
+    """For a read handler whose answer is a function of the database's content and of who
+    asks: reads the content version (first, before the data) and marks the answer."""
+    mark(request, principal, content_version(db))
+
+
+# --- The check: one statement --------------------------------------------------------------
+
+# The log-in check of a session or a token, with the content version and the unread count as
+# scalar subqueries: one statement, consistent on both engines, one trip to the database.
+_MORE = (
     _NEWEST.with_only_columns(AuditEvent.id).scalar_subquery(),
     _NEWEST.with_only_columns(AuditEvent.hash).scalar_subquery(),
     select(func.count())
@@ -141,86 +170,87 @@ _CURRENT = accounts.session_statement_with(
     .where(Notification.user_id == User.id, Notification.read_at.is_(None))
     .scalar_subquery(),
 )
+_SESSION_CHECK = accounts.session_statement_with(*_MORE)
+_TOKEN_CHECK = accounts.token_statement_with(*_MORE)
+
+SESSION, TOKEN = "session", "token"
+Credentials = tuple[str, str]  # (SESSION or TOKEN, the cookie's or the token's value)
 
 
-def current(state: State, cookie: str, now: datetime) -> tuple[Any, ...] | None:
-    """The validators as the database has them now; None where the ordinary path must answer
-    (no live session, or one due for its periodic touch)."""
+def current(state: State, credentials: Credentials, now: datetime) -> Current | None:
+    """What the database has now for these credentials; None where the ordinary path must
+    answer (no live session or token, or one due for its periodic touch)."""
+    kind, secret = credentials
     with state.database.one_read() as conn:
-        principal, more = accounts.session_principal_with(
-            conn, _CURRENT, cookie, now, state.settings
-        )
+        if kind == SESSION:
+            principal, more = accounts.session_principal_with(
+                conn, _SESSION_CHECK, secret, now, state.settings
+            )
+        else:
+            principal, more = accounts.token_principal_with(conn, _TOKEN_CHECK, secret, now)
     if principal is None or principal.needs_touch:
         return None
     newest_id, newest_hash, unread = more
     version = (0, "") if newest_id is None else (newest_id, newest_hash)
-    return validators(principal, version, unread)
+    return Current(fingerprint(principal), version, unread)
 
 
-def remember(
-    request: Request,
-    principal: Principal,
-    version: tuple[int, str],
-    unread: int | None,
-    fresh_until: datetime | None,
-    body: bytes,
-    content_type: bytes = b"text/html; charset=utf-8",
-) -> None:
-    """Keep a page this session was just answered, with the values it was rendered from."""
-    if principal.session_id is None or principal.via_token:
-        return
-    if fresh_until is not None and fresh_until <= request.app.state.clock():
-        return
-    key = key_of(request.scope["path"], request.scope["query_string"], principal.session_id)
-    entry = Page(validators(principal, version, unread), fresh_until, content_type, body)
-    store_of(request.app.state).put(key, entry)
-
-
-def _session_cookie(scope: Scope) -> str | None:
-    """The session cookie as the ordinary path reads it (every Cookie header merged, the last
-    value winning); None where that path would not go by the cookie: an Authorization header
-    makes it authenticate by the token alone."""
+def credentials_of(scope: Scope) -> Credentials | None:
+    """The credentials as the ordinary path reads them (app/web/deps.py authenticate): a
+    non-empty Authorization header alone if there is one (a bearer token), else the session
+    cookie (every Cookie header merged, the last value winning). None for anything else, and
+    for conditional requests (If-None-Match: the ordinary path may answer 304)."""
     cookies: dict[str, str] = {}
+    authorization: str | None = None
     for name, value in scope["headers"]:
         if name == b"authorization":
-            return None
-        if name == b"cookie":
+            if authorization is None:
+                authorization = value.decode("latin-1")
+        elif name == b"cookie":
             cookies.update(cookie_parser(value.decode("latin-1")))
-    return cookies.get(SESSION_COOKIE) or None
+        elif name in (b"if-none-match", b"if-modified-since"):
+            return None
+    if authorization:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None
+        return (TOKEN, token.strip())
+    cookie = cookies.get(SESSION_COOKIE)
+    return (SESSION, cookie) if cookie else None
+
+
+def key_of(scope: Scope, credentials: Credentials) -> Hashable:
+    kind, secret = credentials
+    return (scope["path"], scope["query_string"], kind, digest(secret))
 
 
 class PageCache:
-    """Pure ASGI middleware: a GET for a page this session was answered before, answered again
-    from the store when `current` confirms it; everything else passes through untouched."""
+    """Pure ASGI middleware: a GET answered before to the same session or token is answered
+    again from the store when `current` confirms it; the ordinary path's answers that a handler
+    marked (`mark`) are kept on their way out. Everything else passes through untouched."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        credentials = None
         if scope["type"] == "http" and scope["method"] == "GET":
-            page = await self._replay(scope)
-            if page is not None:
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 200,
-                        "headers": [
-                            (b"content-type", page.content_type),
-                            (b"content-length", str(len(page.body)).encode()),
-                        ],
-                    }
-                )
-                await send({"type": "http.response.body", "body": page.body})
-                return
-        await self.app(scope, receive, send)
-
-    async def _replay(self, scope: Scope) -> Page | None:
-        cookie = _session_cookie(scope)
-        if cookie is None:
-            return None
+            credentials = credentials_of(scope)
+        if credentials is None:
+            await self.app(scope, receive, send)
+            return
         state: State = scope["app"].state
+        key = key_of(scope, credentials)
+        page = await self._replay(state, key, credentials)
+        if page is not None:
+            headers = [*page.headers, (b"content-length", str(len(page.body)).encode())]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": page.body})
+            return
+        await self.app(scope, receive, _Keeper(scope, state, key, send))
+
+    async def _replay(self, state: State, key: Hashable, credentials: Credentials) -> Page | None:
         store = store_of(state)
-        key = key_of(scope["path"], scope["query_string"], digest(cookie))
         page = store.get(key)
         if page is None:
             return None
@@ -228,13 +258,57 @@ class PageCache:
         if page.fresh_until is not None and now >= page.fresh_until:
             return None
         try:
-            found = await run_in_threadpool(current, state, cookie, now)
+            found = await run_in_threadpool(current, state, credentials, now)
         except Exception:
             # Never fatal here (this runs outside the app's error handlers): the ordinary path
             # answers, with its 503 if the database is gone.
             log.warning("page replay check failed; answering the ordinary way", exc_info=True)
             return None
-        if found != page.validators:
+        if found is None or not found.confirms(page):
             return None
         store.replayed += 1
         return page
+
+
+class _Keeper:
+    """The ordinary path's send, keeping a marked 200 answer in the store as it goes out."""
+
+    def __init__(self, scope: Scope, state: State, key: Hashable, send: Send) -> None:
+        self.scope, self.state, self.key, self.send = scope, state, key, send
+        self.kept: tuple[_Mark, list[tuple[bytes, bytes]], list[bytes]] | None = None
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self._start(message)
+        elif message["type"] == "http.response.body" and self.kept is not None:
+            self.kept[2].append(message.get("body", b""))
+            if not message.get("more_body", False):
+                self._keep()
+        await self.send(message)
+
+    def _start(self, message: Message) -> None:
+        found = self.scope.get("state", {}).get(_MARK)
+        headers = [(k.lower(), v) for k, v in message.get("headers", [])]
+        if not isinstance(found, _Mark) or message["status"] != 200:
+            return
+        if any(k == b"set-cookie" for k, _ in headers):
+            return
+        self.kept = (found, [(k, v) for k, v in headers if k != b"content-length"], [])
+
+    def _keep(self) -> None:
+        assert self.kept is not None
+        found, headers, chunks = self.kept
+        self.kept = None
+        state = self.scope.get("state", {})
+        fresh_until: datetime | None = state.get("fresh_until")
+        if fresh_until is not None and fresh_until <= self.state.clock():
+            return
+        page = Page(
+            found.principal,
+            found.version,
+            state.get("unread_shown"),
+            fresh_until,
+            tuple(headers),
+            b"".join(chunks),
+        )
+        store_of(self.state).put(self.key, page)
