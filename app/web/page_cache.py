@@ -270,6 +270,12 @@ class PageCache:
         return page
 
 
+# The headers a kept answer is given again with (content-length is counted afresh; the request id
+# and the security headers are added around this layer on every answer, replayed or not). Only
+# these: a header added per request inside this layer would otherwise be replayed stale.
+KEPT_HEADERS = frozenset({b"content-type", b"etag", b"x-revision"})
+
+
 class _Keeper:
     """The ordinary path's send, keeping a marked 200 answer in the store as it goes out."""
 
@@ -293,7 +299,7 @@ class _Keeper:
             return
         if any(k == b"set-cookie" for k, _ in headers):
             return
-        self.kept = (found, [(k, v) for k, v in headers if k != b"content-length"], [])
+        self.kept = (found, [(k, v) for k, v in headers if k in KEPT_HEADERS], [])
 
     def _keep(self) -> None:
         assert self.kept is not None
