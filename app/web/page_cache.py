@@ -31,6 +31,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import State
@@ -259,10 +260,13 @@ class PageCache:
             return None
         try:
             found = await run_in_threadpool(current, state, credentials, now)
+        except DBAPIError as error:
+            # The ordinary path answers, with its 503 (and its log line) if the database is gone.
+            log.warning("page replay check: database error: %s", str(error.orig).strip())
+            return None
         except Exception:
-            # Never fatal here (this runs outside the app's error handlers): the ordinary path
-            # answers, with its 503 if the database is gone.
-            log.warning("page replay check failed; answering the ordinary way", exc_info=True)
+            # Never fatal here: this runs outside the app's error handlers.
+            log.exception("page replay check failed; answering the ordinary way")
             return None
         if found is None or not found.confirms(page):
             return None
