@@ -47,8 +47,9 @@ from app.web.lru import BoundedCache
 
 log = logging.getLogger("zerodraft")
 
-# Each session's last answer for each page: the register list is the largest (~400 KB with 500
-# indicators), so 64 MB holds it for well over a hundred sessions besides the indicator pages.
+# Each session's or token's last answer for each address: the register list page is the largest
+# (~400 KB with 500 indicators), so 64 MB holds it for well over a hundred sessions besides the
+# indicator pages and the API's answers.
 MAX_ENTRIES = 5_000
 MAX_BYTES = 64 * 1024 * 1024
 
