@@ -31,7 +31,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import State
@@ -261,9 +261,10 @@ class PageCache:
             return None
         try:
             found = await run_in_threadpool(current, state, credentials, now)
-        except DBAPIError as error:
+        except SQLAlchemyError as error:
             # The ordinary path answers, with its 503 (and its log line) if the database is gone.
-            log.warning("page replay check: database error: %s", str(error.orig).strip())
+            reason = error.orig if isinstance(error, DBAPIError) else error
+            log.warning("page replay check: database error: %s", str(reason).strip())
             return None
         except Exception:
             # Never fatal here: this runs outside the app's error handlers.
