@@ -334,7 +334,7 @@ def _principal_from_rows(rows: Sequence[Any], first: int, **kwargs: Any) -> Prin
 
 
 def principal_for_session(
-    session: Session | Connection, cookie_value: str, *, now: datetime, settings: Settings
+    session: Session, cookie_value: str, *, now: datetime, settings: Settings
 ) -> Principal | None:
     return session_principal_with(session, _SESSION_PRINCIPAL, cookie_value, now, settings)[0]
 

@@ -4,7 +4,6 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select, update
-from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound
@@ -47,7 +46,7 @@ def for_user(
     return session.scalars(query.order_by(Notification.id.desc()).limit(200)).all()
 
 
-def unread_count(session: Session | Connection, user_id: int) -> int:
+def unread_count(session: Session, user_id: int) -> int:
     return (
         session.scalar(
             select(func.count())

@@ -30,7 +30,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -57,7 +56,7 @@ MAX_BYTES = 64 * 1024 * 1024
 _NEWEST = select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
 
 
-def content_version(db: Session | Connection) -> tuple[int, str]:
+def content_version(db: Session) -> tuple[int, str]:
     """The newest audit event (app/web/cache.py): read first in a request, before the data it
     renders."""
     row = db.execute(_NEWEST).first()
@@ -156,8 +155,10 @@ def mark(request: Request, principal: Principal, version: tuple[int, str]) -> No
 
 def replayable(request: Request, db: Session, principal: Principal) -> None:
     """For a read handler whose answer is a function of the database's content and of who
-    asks: reads the content version (first, before the data) and marks the answer."""
-    mark(request, principal, content_version(db))
+    asks: reads the content version (first, before the data) and marks the answer. Nothing to
+    read with the page cache off: no answer is kept."""
+    if request.app.state.settings.page_cache:
+        mark(request, principal, content_version(db))
 
 
 # --- The check: one statement --------------------------------------------------------------
