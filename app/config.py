@@ -46,6 +46,25 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(
         16, ge=1, le=40, description="database connections each process keeps open (at most 40)"
     )
+    base_url: str = Field(
+        "http://127.0.0.1:8000",
+        description="the address people open zerodraft at; links in mails start with it",
+    )
+    smtp_host: str = Field(
+        "", description="SMTP server for outgoing mail; empty: mail stays in the outbox"
+    )
+    smtp_port: int = Field(587, ge=1, le=65535, description="SMTP server port")
+    smtp_username: str = Field("", description="SMTP user name; empty: no authentication")
+    smtp_password: str = Field("", description="SMTP password")
+    smtp_starttls: bool = Field(True, description="upgrade the SMTP connection with STARTTLS")
+    smtp_timeout_seconds: float = Field(30, gt=0, description="give up on an SMTP exchange")
+    mail_from: str = Field(
+        "zerodraft <zerodraft@localhost>", description="the From address of every mail"
+    )
+    mfa_required_roles: str = Field(
+        "admin,secretariat,chair",
+        description="roles that must set up a second factor (comma-separated; empty: none)",
+    )
     page_cache: bool = Field(
         True,
         description="keep rendered pages, checked against the database on every request; "
@@ -60,6 +79,34 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
+
+    @field_validator("mfa_required_roles")
+    @classmethod
+    def _known_roles(cls, value: str) -> str:
+        known = {"member", "secretariat", "chair", "observer", "admin"}
+        roles = [r.strip().lower() for r in value.split(",") if r.strip()]
+        unknown = [r for r in roles if r not in known]
+        if unknown:
+            raise ValueError(
+                f"unknown role(s) {', '.join(unknown)}; use {', '.join(sorted(known))}"
+            )
+        return ",".join(roles)
+
+    @field_validator("base_url")
+    @classmethod
+    def _absolute_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @property
+    def mfa_roles(self) -> frozenset[str]:
+        return frozenset(r for r in self.mfa_required_roles.split(",") if r)
+
+    @property
+    def mail_enabled(self) -> bool:
+        return bool(self.smtp_host.strip())
 
     @model_validator(mode="after")
     def _production_needs_a_secret(self) -> "Settings":

@@ -52,6 +52,7 @@ from app.models import (  # noqa: E402
     Item,
     ItemKind,
     ItemStatus,
+    MemberState,
     Notification,
     Position,
     Proposal,
@@ -169,8 +170,10 @@ def _insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> list[in
 
 def set_up_group(session: Session, now: datetime) -> Group:
     system = Actor.system(request_id="bench")
+    present = set(session.scalars(select(MemberState.code)))  # reference data (0007)
     for code, name in STATES:
-        add_member_state(session, system, code=code, name=name, now=now)
+        if code not in present:
+            add_member_state(session, system, code=code, name=name, now=now)
     for code, name in BODIES:
         add_body(session, system, code=code, name=name, now=now)
     delegations = []

@@ -132,6 +132,10 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
         database_url=db_url,
         data_dir=tmp_path,
         secret_key="test-secret-key-that-is-long-enough-0123456789",
+        # Tests of the second factor turn it on (tests/test_mfa*.py); the rest log in with a
+        # password alone, as the roles' second factor is not what they test.
+        mfa_required_roles="",
+        base_url="http://testserver",
     )
 
 

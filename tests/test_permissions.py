@@ -65,6 +65,9 @@ MAY = {
     Action.APPROVE: {"chair"},
     Action.READ_AUDIT: {"secretariat", "chair", "admin"},
     Action.IMPORT_WORD: {"secretariat", "member"},
+    Action.MANAGE_GROUP: {"admin", "secretariat"},
+    Action.MANAGE_PEOPLE: {"admin", "secretariat"},
+    Action.READ_OUTBOX: {"admin"},
 }
 
 # The hash of DWG-FC/ZD as settled by _settle_for_approval, which fills it in.

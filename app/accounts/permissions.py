@@ -30,6 +30,9 @@ class Action(StrEnum):
     APPROVE = "round.approve"
     READ_AUDIT = "audit.read"
     IMPORT_WORD = "word.import"
+    MANAGE_GROUP = "group.manage"
+    MANAGE_PEOPLE = "people.manage"
+    READ_OUTBOX = "mail.outbox"
 
 
 EVERYONE = frozenset(Role)
@@ -63,6 +66,12 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     # delegation, a member only for their own (checked by app/imports); a draft written in Word
     # fills the register, so only the secretariat imports one. Chairs decide, they do not propose.
     Action.IMPORT_WORD: frozenset({Role.SECRETARIAT, Role.MEMBER}),
+    # Bodies and delegations; people, invitations and rosters. Only an admin grants or takes
+    # away the admin role and resets a second factor (checked by the services).
+    Action.MANAGE_GROUP: frozenset({Role.ADMIN, Role.SECRETARIAT}),
+    Action.MANAGE_PEOPLE: frozenset({Role.ADMIN, Role.SECRETARIAT}),
+    # Mail that could not go out (or, without SMTP settings, all mail) can be read here.
+    Action.READ_OUTBOX: frozenset({Role.ADMIN}),
 }
 
 

@@ -19,7 +19,7 @@ from app.audit.service import Actor
 from app.demo import content, story
 from app.errors import Conflict
 from app.groups.service import add_body, add_delegation, add_dimension, add_member_state
-from app.models import Element, ItemKind, ItemStatus, Role, Strength, User
+from app.models import Element, ItemKind, ItemStatus, MemberState, Role, Strength, User
 from app.register.service import create_item, revise_item
 
 # Shared by every demo account. The demo is for trying zerodraft out, never for real drafting.
@@ -133,8 +133,11 @@ def load_demo(session: Session, *, now: datetime) -> list[DemoLogin]:
         tick += 1
         return start + tick * minute
 
+    # The eleven states are reference data (migration 0007); add only what a database lacks.
+    present = set(session.scalars(select(MemberState.code)))
     for code, name in content.MEMBER_STATES:
-        add_member_state(session, system, code=code, name=name, now=setup_time())
+        if code not in present:
+            add_member_state(session, system, code=code, name=name, now=setup_time())
     for code, name in content.BODIES:
         add_body(session, system, code=code, name=name, now=setup_time())
     delegation_ids: dict[str, int] = {}

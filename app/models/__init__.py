@@ -1,18 +1,25 @@
 """All ORM models, imported here so that Alembic and the app see one metadata."""
 
 from app.models.accounts import (
+    AccountLink,
     ApiToken,
     AuthSession,
     Body,
     Delegation,
+    LinkPurpose,
     LoginAttempt,
+    LoginChallenge,
+    MailFrequency,
     Membership,
     MemberState,
+    Passkey,
+    RecoveryCode,
     Role,
     User,
 )
 from app.models.audit import AuditEvent
 from app.models.imports import ImportKind, ImportState, WordImport
+from app.models.mail import OutboxMessage, OutboxState, SentReminder
 from app.models.register import (
     Dimension,
     Element,
@@ -49,6 +56,7 @@ from app.models.workflow import (
 )
 
 __all__ = [
+    "AccountLink",
     "ApiToken",
     "Approval",
     "AuditEvent",
@@ -66,16 +74,23 @@ __all__ = [
     "ItemKind",
     "ItemStatus",
     "LateAcceptance",
+    "LinkPurpose",
     "LoginAttempt",
+    "LoginChallenge",
+    "MailFrequency",
     "MemberState",
     "Membership",
     "Notification",
+    "OutboxMessage",
+    "OutboxState",
     "Outcome",
+    "Passkey",
     "Position",
     "Proposal",
     "ProposalKind",
     "ProposalState",
     "ProposalTarget",
+    "RecoveryCode",
     "Revision",
     "Role",
     "Round",
@@ -83,6 +98,7 @@ __all__ = [
     "RoundItem",
     "RoundKind",
     "RoundState",
+    "SentReminder",
     "SilenceBreak",
     "Sponsorship",
     "Stance",

@@ -331,3 +331,6 @@ class Notification(Base):
     link: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the notification went out by mail, alone or in a digest (or was settled as not to
+    # be mailed, for a person who chose no mail): the worker mails those where this is None.
+    mailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,1 @@
+"""Outgoing mail: the transactional outbox, its delivery over SMTP, and digests."""
