@@ -3,13 +3,18 @@
 import hmac
 import secrets
 from typing import Annotated
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.accounts import service
-from app.accounts.passwords import digest
+from app.accounts.login_flow import (
+    LOGIN_CSRF_COOKIE,
+    client_ip,
+    continue_log_in,
+    safe_next,
+    secure_cookies,
+)
 from app.accounts.permissions import Action
 from app.accounts.service import Principal
 from app.models import User
@@ -17,21 +22,6 @@ from app.web.deps import SESSION_COOKIE, Allow, DbRoute, DbSession, Now, Setting
 from app.web.templating import render
 
 router = APIRouter(route_class=DbRoute, include_in_schema=False)
-LOGIN_CSRF_COOKIE = "zd_login_csrf"
-
-
-def _safe_next(target: str | None) -> str:
-    """Only same-site paths; anything else (//evil, https://...) goes to the register."""
-    if not target or not target.startswith("/") or target.startswith("//"):
-        return "/register"
-    parts = urlsplit(target)
-    return target if not parts.scheme and not parts.netloc else "/register"
-
-
-def _secure(request: Request, settings: SettingsDep) -> bool:
-    if settings.secure_cookies is not None:
-        return settings.secure_cookies
-    return request.url.scheme == "https"
 
 
 def _login_page(
@@ -47,7 +37,7 @@ def _login_page(
     response = render(
         request,
         "login.html",
-        {"csrf_token": token, "next": _safe_next(next_), "email": email, "error": error},
+        {"csrf_token": token, "next": safe_next(next_), "email": email, "error": error},
         status_code,
     )
     response.set_cookie(
@@ -55,7 +45,7 @@ def _login_page(
         token,
         httponly=True,
         samesite="strict",
-        secure=_secure(request, settings),
+        secure=secure_cookies(request, settings),
     )
     return response
 
@@ -91,37 +81,24 @@ def login(
             error="The log-in form had expired. Please try again.",
             status_code=403,
         )
-    ip = request.client.host if request.client else "unknown"
-    outcome = service.log_in(db, email=email, password=password, ip=ip, now=now, settings=settings)
-    if outcome.principal is None or outcome.cookie_value is None:
+    user, refused = service.check_password(
+        db, email=email, password=password, ip=client_ip(request), now=now, settings=settings
+    )
+    if user is None:
+        assert refused is not None
         # Returned, not raised: the failed attempt must be committed for throttling to work.
         page = _login_page(
             request,
             settings,
             next_=next,
             email=email,
-            error=outcome.error,
-            status_code=429 if outcome.throttled else 401,
+            error=refused.error,
+            status_code=429 if refused.throttled else 401,
         )
-        if outcome.retry_after is not None:
-            page.headers["Retry-After"] = str(outcome.retry_after)
+        if refused.retry_after is not None:
+            page.headers["Retry-After"] = str(refused.retry_after)
         return page
-    # Whatever session id the browser came with (one planted by someone else, or an earlier
-    # log-in) ends here: only the new one, issued now, is valid.
-    previous = request.cookies.get(SESSION_COOKIE)
-    if previous:
-        service.log_out(db, digest(previous), now=now)
-    response = RedirectResponse(_safe_next(next), status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        outcome.cookie_value,
-        httponly=True,
-        samesite="lax",
-        secure=_secure(request, settings),
-        max_age=settings.session_absolute_hours * 3600,
-    )
-    response.delete_cookie(LOGIN_CSRF_COOKIE)
-    return response
+    return continue_log_in(request, db, settings, now, user, next)
 
 
 @router.post("/logout")

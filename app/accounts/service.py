@@ -241,20 +241,35 @@ def _throttle(
     return None
 
 
-def log_in(
+def check_password(
     session: Session, *, email: str, password: str, ip: str, now: datetime, settings: Settings
-) -> LoginOutcome:
-    """Check a password and open a session. Unknown e-mail and wrong password look the same."""
+) -> tuple[User | None, LoginOutcome | None]:
+    """The person whose password this is, or the refusal to show (throttled, or wrong e-mail or
+    password: both look the same). A failure is recorded for throttling; the caller commits it."""
     email = normalise_email(email)[:254]
     ip = ip[:64]
     throttled = _throttle(session, email=email, ip=ip, now=now, settings=settings)
     if throttled is not None:
-        return throttled
+        return None, throttled
     user = session.scalar(select(User).where(User.email == email))
     ok = verify_password(user.password_hash if user else None, password)
     if user is None or not ok or not user.is_active:
         session.add(LoginAttempt(email=email, ip=ip, at=now))
-        return LoginOutcome(None, None, "The e-mail address or password is not correct.")
+        return None, LoginOutcome(None, None, "The e-mail address or password is not correct.")
+    return user, None
+
+
+def open_session(
+    session: Session,
+    user: User,
+    *,
+    now: datetime,
+    settings: Settings,
+    ip: str | None = None,
+    user_agent: str | None = None,
+    second_factor: str | None = None,
+) -> LoginOutcome:
+    """A new browser session for a person who has proved who they are."""
     cookie_value = new_token()
     principal = _principal(session, user)
     auth = AuthSession(
@@ -265,13 +280,38 @@ def log_in(
         created_at=now,
         last_seen_at=now,
         expires_at=now + timedelta(hours=settings.session_absolute_hours),
+        ip=ip[:64] if ip else None,
+        user_agent=user_agent[:300] if user_agent else None,
+        second_factor=second_factor,
     )
     session.add(auth)
-    record(session, Actor(user.id), action="session.login", object_type="user", object_id=user.id)
+    record(
+        session,
+        Actor(user.id),
+        action="session.login",
+        object_type="user",
+        object_id=user.id,
+        details={"second_factor": second_factor} if second_factor else None,
+        at=now,
+    )
     principal.session_id = auth.id
     principal.csrf_token = auth.csrf_token
     principal.acting_delegation_id = auth.delegation_id
     return LoginOutcome(principal, cookie_value, None)
+
+
+def log_in(
+    session: Session, *, email: str, password: str, ip: str, now: datetime, settings: Settings
+) -> LoginOutcome:
+    """Check a password and open a session, for a person who needs no second factor (scripts,
+    tests). Unknown e-mail and wrong password look the same."""
+    user, refused = check_password(
+        session, email=email, password=password, ip=ip, now=now, settings=settings
+    )
+    if user is None:
+        assert refused is not None
+        return refused
+    return open_session(session, user, now=now, settings=settings, ip=ip)
 
 
 def _person_and_delegations(stmt: Any) -> Any:

@@ -1,0 +1,91 @@
+"""The end of every way into a browser session: the log-in form, an accepted invitation, and
+(app/accounts/mfa_pages.py) a second factor given or set up.
+
+`continue_log_in` is called once the password is known to be right. Where the person's role
+requires a second factor, or they have set one up, it is the place that sends them to give it
+(or set it up) before any session exists; otherwise it opens the session and sets its cookie.
+"""
+
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from app.accounts import service
+from app.accounts.passwords import digest
+from app.config import Settings
+from app.models import User
+from app.web.deps import SESSION_COOKIE
+
+LOGIN_CSRF_COOKIE = "zd_login_csrf"
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site paths; anything else (//evil, https://...) goes to the register."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return "/register"
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else "/register"
+
+
+def secure_cookies(request: Request, settings: Settings) -> bool:
+    if settings.secure_cookies is not None:
+        return settings.secure_cookies
+    return request.url.scheme == "https"
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def continue_log_in(
+    request: Request,
+    db: Session,
+    settings: Settings,
+    now: datetime,
+    user: User,
+    next_path: str,
+) -> Response:
+    """The answer once `user`'s password has been checked."""
+    return open_session_response(request, db, settings, now, user, next_path)
+
+
+def open_session_response(
+    request: Request,
+    db: Session,
+    settings: Settings,
+    now: datetime,
+    user: User,
+    next_path: str,
+    *,
+    second_factor: str | None = None,
+) -> Response:
+    """Open the session, set its cookie, and go on to `next_path`."""
+    outcome = service.open_session(
+        db,
+        user,
+        now=now,
+        settings=settings,
+        ip=client_ip(request),
+        user_agent=request.headers.get("user-agent"),
+        second_factor=second_factor,
+    )
+    assert outcome.cookie_value is not None
+    # Whatever session id the browser came with (one planted by someone else, or an earlier
+    # log-in) ends here: only the new one, issued now, is valid.
+    previous = request.cookies.get(SESSION_COOKIE)
+    if previous:
+        service.log_out(db, digest(previous), now=now)
+    response = RedirectResponse(safe_next(next_path), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        outcome.cookie_value,
+        httponly=True,
+        samesite="lax",
+        secure=secure_cookies(request, settings),
+        max_age=settings.session_absolute_hours * 3600,
+    )
+    response.delete_cookie(LOGIN_CSRF_COOKIE)
+    return response
