@@ -17,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError, StatementError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette_compress import CompressMiddleware
 
 from app.accounts import api as accounts_api
 from app.accounts import pages as accounts_pages
@@ -186,6 +187,10 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
         upload_prefixes=("/api/v1/imports", "/imports"),
     )
     app.add_middleware(RequestContext)
+    # Outermost: every text answer over 1 KB is compressed (brotli where the client accepts it,
+    # else gzip), so delegates on slow connections get the 101 KB consensus page as ~5 KB with
+    # or without a proxy in front. zstd stays off: not every proxy or client handles it.
+    app.add_middleware(CompressMiddleware, minimum_size=1024, zstd=False)
     _install_error_handlers(app)
 
     @app.get("/healthz", tags=["health"], responses={503: ERRORS[503]})
