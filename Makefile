@@ -1,21 +1,38 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# What running needs, and what testing adds; each reinstalled only when its lock file changes.
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 # Two worker processes, one test file each at a time (module fixtures such as one LibreOffice
 # run per file stay shared); every worker has its own databases. PYTEST_ARGS=-n0 runs serially.
 PYTEST_ARGS ?= -n 2 --dist loadfile
 
-.PHONY: venv run test test-pg lint fmt clean bench
+.PHONY: venv venv-dev run test test-pg lint fmt clean bench lock
 
-venv: $(STAMP)
+venv: $(RUN_STAMP)
+venv-dev: $(DEV_STAMP)
 
-# Reinstall only when pyproject.toml changes.
-$(STAMP): pyproject.toml
+# Exact versions from the lock files (requirements/*.txt, made by `make lock`), then zerodraft
+# itself without resolving anything again.
+$(RUN_STAMP): pyproject.toml requirements/run.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q -e '.[dev,fast]'
-	touch $(STAMP)
+	$(BIN)/python -m pip install -q -r requirements/run.txt
+	$(BIN)/python -m pip install -q --no-deps -e .
+	touch $@
+
+$(DEV_STAMP): $(RUN_STAMP) requirements/dev.txt
+	$(BIN)/python -m pip install -q -r requirements/dev.txt
+	touch $@
+
+# Re-pin after changing dependencies in pyproject.toml (needs the package index).
+lock: venv-dev
+	$(BIN)/python -m pip install -q uv
+	$(BIN)/uv pip compile -q pyproject.toml --universal --python-version 3.11 --extra fast \
+		-o requirements/run.txt
+	$(BIN)/uv pip compile -q pyproject.toml --universal --python-version 3.11 --extra fast \
+		--extra dev -o requirements/dev.txt
 
 run: export ZERODRAFT_MODE = demo
 run: venv
@@ -23,7 +40,7 @@ run: venv
 	$(BIN)/zerodraft demo
 	$(BIN)/zerodraft serve
 
-lint: venv
+lint: venv-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -31,7 +48,7 @@ lint: venv
 test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-test-pg: venv
+test-pg: venv-dev
 	ZERODRAFT_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
 # Performance figures (README, "Performance"): a fresh working set of 500 indicators, HTTP
@@ -40,13 +57,13 @@ test-pg: venv
 BENCH_DB := $(or $(TMPDIR),/tmp)/zerodraft-bench.sqlite3
 BENCH_DATABASE_URL ?= sqlite:///$(BENCH_DB)
 
-bench: venv
+bench: venv-dev
 	rm -f $(BENCH_DB)
 	$(BIN)/python bench/generate.py --database-url $(BENCH_DATABASE_URL)
 	$(BIN)/python bench/run.py --database-url $(BENCH_DATABASE_URL)
 	$(BIN)/python bench/scaling.py
 
-fmt: venv
+fmt: venv-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
