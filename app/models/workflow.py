@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, JSONType, UTCDateTime
@@ -322,12 +322,25 @@ class Comment(Base):
 
 class Notification(Base):
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_user_unread", "user_id", "read_at"),)
+    __table_args__ = (
+        Index("ix_notifications_user_unread", "user_id", "read_at"),
+        # The worker's question every few seconds, "what is still to be mailed?", reads only
+        # the few rows not yet mailed, not the whole history.
+        Index(
+            "ix_notifications_unmailed",
+            "user_id",
+            postgresql_where=text("mailed_at IS NULL"),
+            sqlite_where=text("mailed_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     kind: Mapped[str] = mapped_column(String(32))
+    # What happened, naming the item by code and quoting its first words.
     message: Mapped[str] = mapped_column(Text)
+    # What the person should do about it (None on notifications older than this column).
+    next_step: Mapped[str | None] = mapped_column(Text)
     link: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -183,6 +183,15 @@ def upgrade() -> None:
 
     with op.batch_alter_table("notifications", schema=None) as batch_op:
         batch_op.add_column(sa.Column("mailed_at", UTC_DATETIME, nullable=True))
+        batch_op.add_column(sa.Column("next_step", sa.Text(), nullable=True))
+    op.create_index(
+        "ix_notifications_unmailed",
+        "notifications",
+        ["user_id"],
+        unique=False,
+        postgresql_where=sa.text("mailed_at IS NULL"),
+        sqlite_where=sa.text("mailed_at IS NULL"),
+    )
 
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.add_column(sa.Column("time_zone", sa.String(length=64), nullable=True))
@@ -237,7 +246,9 @@ def downgrade() -> None:
         batch_op.drop_column("mail_frequency")
         batch_op.drop_column("time_zone")
 
+    op.drop_index("ix_notifications_unmailed", table_name="notifications")
     with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.drop_column("next_step")
         batch_op.drop_column("mailed_at")
 
     with op.batch_alter_table("delegations", schema=None) as batch_op:
