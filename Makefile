@@ -61,6 +61,7 @@ bench: venv-dev
 	rm -f $(BENCH_DB)
 	$(BIN)/python bench/generate.py --database-url $(BENCH_DATABASE_URL)
 	$(BIN)/python bench/run.py --database-url $(BENCH_DATABASE_URL)
+	$(BIN)/python bench/meeting.py --database-url $(BENCH_DATABASE_URL)
 	$(BIN)/python bench/scaling.py
 
 fmt: venv-dev

@@ -241,12 +241,12 @@ def _csrf(html: str) -> str:
     return found.group(1)
 
 
-async def log_in(port: int) -> dict[str, str]:
-    """Log the bench member in through the form; returns the session cookie header."""
+async def log_in(port: int, email: str = MEMBER) -> dict[str, str]:
+    """Log a bench person in through the form; returns the session cookie header."""
     conn = Connection(port)
     _, headers, body = await conn.send(Request("GET", "/login", {}).encode())
     pre = headers.get("set-cookie", "").split(";", 1)[0]
-    form = f"email={quote(MEMBER)}&password={quote(PASSWORD)}&csrf_token={_csrf(body.decode())}"
+    form = f"email={quote(email)}&password={quote(PASSWORD)}&csrf_token={_csrf(body.decode())}"
     status, headers, body = await conn.send(
         Request(
             "POST",
@@ -262,8 +262,8 @@ async def log_in(port: int) -> dict[str, str]:
     return {"Cookie": headers["set-cookie"].split(";", 1)[0]}
 
 
-def api_token(url: str) -> str:
-    """A personal API token for the bench member, made as `zerodraft` would make one."""
+def api_token(url: str, email: str = MEMBER) -> str:
+    """A personal API token for a bench person, made as `zerodraft` would make one."""
     from datetime import UTC, datetime
 
     from app.accounts import service as accounts
@@ -273,7 +273,7 @@ def api_token(url: str) -> str:
     database = Database(url)
     try:
         with database.transaction() as s:
-            user = accounts.get_user_by_email(s, MEMBER)
+            user = accounts.get_user_by_email(s, email)
             _, raw = accounts.create_token(
                 s, Actor.system("bench"), user=user, name="bench", now=datetime.now(UTC)
             )
@@ -360,6 +360,7 @@ def operations(
         # afresh, as the first view of each page after a change is.
         COLD + "register list": page("/register"),
         COLD + "indicator page": indicator_page,
+        COLD + "compilation view": page(f"/rounds/{rnd}"),
         # Last: every submission adds a proposal to the pages measured above.
         "proposal submission": submit,
     }
@@ -476,6 +477,13 @@ def main() -> None:
                 f"{share:5.1f} % of bare{errors}",
                 flush=True,
             )
+            if name.startswith(COLD):
+                # Every view rendered afresh: what each participant meets after a change.
+                print(
+                    f"first view: {name.removeprefix(COLD)}: {ours.rate:.1f} req/s, "
+                    f"p50 {ours.percentile(50):.0f} ms, {share:.1f} % of bare{errors}",
+                    flush=True,
+                )
     finally:
         app.stop()
         cold.stop()
