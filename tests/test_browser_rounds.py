@@ -62,7 +62,8 @@ def test_secretariat_issues_rounds_and_compares_them(
     expect(page.locator("table.snapshot").first).to_be_visible()
     shoot(page, "round")
 
-    # The banner on any page shows the deadline in UTC and in Manila time, with the time left.
+    # The banner on any page shows the deadline in UTC, in Manila time and in the reader's own
+    # (the group's, Jakarta), with the time left.
     page.get_by_role("link", name="Register", exact=True).click()
     banner = page.get_by_role("region", name="Current round")
     expect(banner).to_contain_text("DWG-FC/ZD")
@@ -70,7 +71,8 @@ def test_secretariat_issues_rounds_and_compares_them(
     expect(banner.locator("#round-banner-deadline")).to_have_text(
         re.compile(
             r"Deadline for input: 09 March 2026, 10:00 UTC\s+"
-            r"\(09 March 2026, 18:00 Asia/Manila, UTC\+8\)\s+7 days 1 hour left"
+            r"\(09 March 2026, 18:00 Asia/Manila, UTC\+8\)\s+"
+            r"· your time: 09 Mar 2026 17:00 WIB \(UTC\+7\)\s+7 days 1 hour left"
         )
     )
     shoot(page, "banner")

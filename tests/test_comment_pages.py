@@ -338,7 +338,7 @@ def test_only_the_author_or_the_secretariat_resolve_and_reopen(
     assert response.status_code == 303
     assert response.headers["location"] == f"{ITEM}#comment-{cid}"
     html = member.get(ITEM).text
-    assert "Resolved by Maria Santos on 02 Mar 2026 16:00 WIB." in thread_html(html, cid)
+    assert "Resolved by Maria Santos on 02 Mar 2026 16:00 WIB (UTC+7)." in thread_html(html, cid)
     assert marks(html) == []  # a resolved thread no longer marks the words
     again = post(member, f"/comments/{cid}/resolve", fields)
     assert again.status_code == 409 and "already resolved" in again.text
@@ -402,7 +402,7 @@ def test_author_withdraws_a_comment_which_stays_in_the_record(member: TestClient
     assert response.status_code == 303
     html = member.get(ITEM).text
     thread = thread_html(html, cid)
-    assert "Withdrawn by its author on 02 Mar 2026 16:00 WIB." in thread
+    assert "Withdrawn by its author on 02 Mar 2026 16:00 WIB (UTC+7)." in thread
     assert "Second thoughts" not in thread
     assert '<span class="tag tag-grey">Withdrawn</span>' in thread
     assert 'class="reply-form"' not in thread and "/edit" not in thread

@@ -59,6 +59,8 @@ class Principal:
     via_token: bool = False
     token_id: int | None = None
     needs_touch: bool = False
+    # The person's own time zone (an IANA name); None: the group's (ZERODRAFT_TIME_ZONE).
+    time_zone: str | None = None
 
     @property
     def acting_delegation(self) -> DelegationRef | None:
@@ -111,7 +113,15 @@ def delegation_refs(session: Session, user_ids: Sequence[int]) -> dict[int, list
 
 def _principal(session: Session, user: User, **kwargs: object) -> Principal:
     refs = delegation_refs(session, [user.id])[user.id]
-    return Principal(user.id, user.email, user.name, user.role, refs, **kwargs)  # type: ignore[arg-type]
+    return Principal(
+        user.id,
+        user.email,
+        user.name,
+        user.role,
+        refs,
+        time_zone=user.time_zone,
+        **kwargs,  # type: ignore[arg-type]
+    )
 
 
 def principal_for_user(session: Session, user: User) -> Principal:
@@ -324,6 +334,7 @@ def _person_and_delegations(stmt: Any) -> Any:
             User.name,
             User.role,
             User.is_active,
+            User.time_zone,
             Delegation.id,
             Delegation.code,
             MemberState.name,
@@ -350,8 +361,11 @@ _SESSION_PRINCIPAL = _person_and_delegations(
     .join(User, User.id == AuthSession.user_id)
     .where(AuthSession.id == bindparam("digest"))
 )
-_SESSION_COLUMNS = 6 + 9  # the session's, the person's and one delegation's
-_TOKEN_COLUMNS = 3 + 9
+# The person's columns, then one delegation's (as _person_and_delegations adds them).
+_PERSON_COLUMNS = 6
+_DELEGATION_COLUMNS = 4
+_SESSION_COLUMNS = 6 + _PERSON_COLUMNS + _DELEGATION_COLUMNS
+_TOKEN_COLUMNS = 3 + _PERSON_COLUMNS + _DELEGATION_COLUMNS
 _TOKEN_PRINCIPAL = _person_and_delegations(
     select(ApiToken.id, ApiToken.revoked_at, ApiToken.last_used_at)
     .join(User, User.id == ApiToken.user_id)
@@ -362,15 +376,16 @@ _TOKEN_PRINCIPAL = _person_and_delegations(
 def _principal_from_rows(rows: Sequence[Any], first: int, **kwargs: Any) -> Principal | None:
     """The principal from the rows of _person_and_delegations, whose columns start at `first`;
     None for a disabled person."""
-    user_id, email, name, role, is_active = rows[0][first : first + 5]
+    user_id, email, name, role, is_active, time_zone = rows[0][first : first + _PERSON_COLUMNS]
     if not is_active:
         return None
+    start = first + _PERSON_COLUMNS
     refs = [
         DelegationRef(d_id, d_code, f"{state} - {body}")
-        for d_id, d_code, state, body in (row[first + 5 : first + 9] for row in rows)
+        for d_id, d_code, state, body in (row[start : start + _DELEGATION_COLUMNS] for row in rows)
         if d_id is not None
     ]
-    return Principal(user_id, email, name, role, refs, **kwargs)
+    return Principal(user_id, email, name, role, refs, time_zone=time_zone, **kwargs)
 
 
 def principal_for_session(

@@ -15,7 +15,7 @@ from app.audit import trail
 from app.audit.trail import TrailFilter
 from app.comments.forms import Form
 from app.web.deps import Allow, DbRoute, DbSession, SettingsDep
-from app.web.templating import render
+from app.web.templating import render, viewer_zone
 
 router = APIRouter(route_class=DbRoute, include_in_schema=False)
 
@@ -25,7 +25,7 @@ FILTERS = ("action", "object_type", "object_id", "actor", "from", "to")
 
 
 def _local_time(value: str, zone: ZoneInfo) -> datetime:
-    """A browser's datetime-local value (no offset), in the working group's time zone."""
+    """A browser's datetime-local value (no offset), in the reader's time zone."""
     return datetime.fromisoformat(value).replace(tzinfo=zone)
 
 
@@ -34,7 +34,7 @@ def audit_trail(
     request: Request,
     db: DbSession,
     settings: SettingsDep,
-    _: Auditor,
+    principal: Auditor,
     action: Annotated[str, Query(max_length=64)] = "",
     object_type: Annotated[str, Query(max_length=32)] = "",
     object_id: Annotated[str, Query(max_length=64)] = "",
@@ -44,7 +44,8 @@ def audit_trail(
     before: Annotated[int | None, Query(ge=1)] = None,
     verify: Annotated[bool, Query()] = False,
 ) -> HTMLResponse:
-    zone = settings.zone
+    # The reader's zone, as the page says (base context `zone`, app/web/templating.py).
+    zone = ZoneInfo(viewer_zone(principal, settings))
     form = Form(
         {
             "action": action.strip(),

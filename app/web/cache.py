@@ -12,8 +12,9 @@ balancer, reads a new version and renders afresh. The chain hash in the key also
 histories that reach the same id (a database restored from a backup).
 
 Fragments hold nothing personal that is not in their key: the viewer's visibility context
-(user, role, delegations, acting delegation) is in the key, and the session's CSRF token is
-rendered as a per-process placeholder that `fill` replaces on the way out. The name in the page
+(user, role, delegations, acting delegation) and time zone (the dates in them) are in the key,
+and the session's CSRF token is rendered as a per-process placeholder that `fill` replaces on
+the way out. The name in the page
 header, the notification count and the round banner are rendered outside the fragment.
 """
 
@@ -31,7 +32,7 @@ from app.accounts.service import Principal
 from app.web.deps import SAFE_METHODS
 from app.web.lru import BoundedCache
 from app.web.page_cache import content_version, mark
-from app.web.templating import templates
+from app.web.templating import templates, viewer_zone
 
 # Unguessable, so that no text a user writes can turn into someone's token.
 CSRF_PLACEHOLDER = "zdcsrf" + secrets.token_hex(16)
@@ -92,7 +93,9 @@ def cached_page(
     version = content_version(db)
     if request.method == "GET":
         mark(request, principal, version)  # the whole page may be replayed (page_cache.py)
-    full_key = (template, version, *key)
+    # Dates in the fragment are written in the viewer's time zone.
+    zone = viewer_zone(principal, request.app.state.settings)
+    full_key = (template, version, zone, *key)
     fragment = cache.get(full_key)
     if fragment is None:
         # Rendered with a placeholder for the token, so that the entry is the same for every
@@ -105,7 +108,7 @@ def cached_page(
             "request": request,
             "settings": settings,
             "principal": placeholder,
-            "zone": settings.time_zone,
+            "zone": zone,
         } | context
         jinja = page.new_context(variables)
         main = "".join(page.blocks["main"](jinja))
@@ -121,7 +124,7 @@ def cached_page(
             "request": request,
             "settings": settings,
             "principal": principal,
-            "zone": settings.time_zone,
+            "zone": zone,
             # Output of the autoescaping template engine: already safe HTML.
             "cached_title": Markup(fragment.title),  # noqa: S704
             "cached_main": MAIN_MARKER,

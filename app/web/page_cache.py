@@ -132,6 +132,7 @@ def fingerprint(principal: Principal) -> tuple[Any, ...]:
         principal.session_id,
         principal.csrf_token,
         principal.token_id,
+        principal.time_zone,
     )
 
 
