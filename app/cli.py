@@ -28,6 +28,7 @@ from app.config import Settings
 from app.db import Database, utcnow
 from app.demo.loader import DEMO_PASSWORD, DemoLogin, demo_logins, is_empty, load_demo
 from app.errors import DomainError
+from app.groups import service as groups
 from app.models import Role
 from app.rounds import service as rounds
 
@@ -52,6 +53,12 @@ audit_app = typer.Typer(help="Check the audit trail.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 rounds_app = typer.Typer(help="Draft rounds and their deadlines.", no_args_is_help=True)
 app.add_typer(rounds_app, name="rounds")
+body_app = typer.Typer(help="The group's sectoral bodies (AICHR, SOMTC ...).", no_args_is_help=True)
+app.add_typer(body_app, name="body")
+delegation_app = typer.Typer(
+    help="Delegations: a member state speaking through a body (PH-SOMTC).", no_args_is_help=True
+)
+app.add_typer(delegation_app, name="delegation")
 
 DatabaseOption = Annotated[
     str | None,
@@ -255,6 +262,149 @@ def user_disable(email: EmailOption, database: DatabaseOption = None) -> None:
         user = accounts.disable_user(session, CLI_ACTOR, email=email, now=utcnow())
         disabled = user.email
     typer.echo(f"disabled {disabled}")
+
+
+BodyCodeOption = Annotated[str, typer.Option("--code", metavar="CODE", help="e.g. SOMTC.")]
+DelegationCodeOption = Annotated[
+    str, typer.Option("--code", metavar="CODE", help="The delegation's code, e.g. PH-SOMTC.")
+]
+
+
+@body_app.command("add")
+def body_add(
+    code: BodyCodeOption,
+    name: Annotated[str, typer.Option("--name", help="The body's full name.")],
+    database: DatabaseOption = None,
+) -> None:
+    """Add a sectoral body."""
+    with _errors(), _unit_of_work(_settings(database)) as session:
+        body = groups.add_body(session, CLI_ACTOR, code=code, name=name, now=utcnow())
+        line = f"added body {body.code} ({body.name})"
+    typer.echo(line)
+
+
+@body_app.command("rename")
+def body_rename(
+    code: BodyCodeOption,
+    name: Annotated[str, typer.Option("--name", help="The new name; the code stays.")],
+    database: DatabaseOption = None,
+) -> None:
+    """Rename a body; its code never changes."""
+    with _errors(), _unit_of_work(_settings(database)) as session:
+        body = groups.rename_body(session, CLI_ACTOR, code=code, name=name, now=utcnow())
+        line = f"body {body.code} is now named {body.name}"
+    typer.echo(line)
+
+
+@body_app.command("retire")
+def body_retire(code: BodyCodeOption, database: DatabaseOption = None) -> None:
+    """Retire a body: it takes no new delegations. Nothing is deleted."""
+    with _errors(), _unit_of_work(_settings(database)) as session:
+        body = groups.retire_body(session, CLI_ACTOR, code=code, now=utcnow())
+        line = f"retired body {body.code}"
+    typer.echo(line)
+
+
+@body_app.command("reinstate")
+def body_reinstate(code: BodyCodeOption, database: DatabaseOption = None) -> None:
+    """Undo a body's retirement."""
+    with _errors(), _unit_of_work(_settings(database)) as session:
+        body = groups.reinstate_body(session, CLI_ACTOR, code=code, now=utcnow())
+        line = f"reinstated body {body.code}"
+    typer.echo(line)
+
+
+@body_app.command("list")
+def body_list(database: DatabaseOption = None) -> None:
+    """Print the bodies, active ones first."""
+    with _errors(), _unit_of_work(_settings(database)) as session:
+        rows = groups.bodies(session)
+    if not rows:
+        typer.echo("no body yet; add one with `zerodraft body add --code CODE --name NAME`")
+        return
+    width = max(len(r.code) for r in rows)
+    typer.echo(f"{'CODE':<{width}}  {'STATUS':<20}  DELEGATIONS  NAME")
+    for r in rows:
+        status = f"retired {r.retired_at:%Y-%m-%d}" if r.retired_at else "active"
+        typer.echo(f"{r.code:<{width}}  {status:<20}  {r.delegations:>11}  {r.name}")
+
+
+@delegation_app.command("add")
+def delegation_add(
+    state: Annotated[str, typer.Option("--state", metavar="XX", help="Member state, e.g. PH.")],
+    body: Annotated[str, typer.Option("--body", metavar="CODE", help="Body, e.g. SOMTC.")],
+    title: Annotated[
+        str | None,
+        typer.Option("--title", help="A name; default: '<member state> - <body code>'."),
+    ] = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Add a delegation: a member state speaking through a body; its code is XX-CODE."""
+    with _errors(), _unit_of_work(_settings(database)) as session:
+        added = groups.add_delegation(
+            session, CLI_ACTOR, state_code=state, body_code=body, title=title, now=utcnow()
+        )
+        line = f"added delegation {added.code}"
+    typer.echo(line)
+
+
+@delegation_app.command("rename")
+def delegation_rename(
+    code: DelegationCodeOption,
+    title: Annotated[
+        str, typer.Option("--title", help="The new name; empty: '<member state> - <body code>'.")
+    ],
+    database: DatabaseOption = None,
+) -> None:
+    """Give a delegation a name; its code never changes."""
+    with _errors(), _unit_of_work(_settings(database)) as session:
+        d = groups.rename_delegation(session, CLI_ACTOR, code=code, title=title, now=utcnow())
+        line = (
+            f"delegation {d.code} is now named {d.title}"
+            if d.title
+            else f"delegation {d.code} has its default name again"
+        )
+    typer.echo(line)
+
+
+@delegation_app.command("retire")
+def delegation_retire(code: DelegationCodeOption, database: DatabaseOption = None) -> None:
+    """Retire a delegation: nobody can act for it or join it; everything it said stays."""
+    with _errors(), _unit_of_work(_settings(database)) as session:
+        d = groups.retire_delegation(session, CLI_ACTOR, code=code, now=utcnow())
+        line = f"retired delegation {d.code}"
+    typer.echo(line)
+
+
+@delegation_app.command("reinstate")
+def delegation_reinstate(code: DelegationCodeOption, database: DatabaseOption = None) -> None:
+    """Undo a delegation's retirement."""
+    with _errors(), _unit_of_work(_settings(database)) as session:
+        d = groups.reinstate_delegation(session, CLI_ACTOR, code=code, now=utcnow())
+        line = f"reinstated delegation {d.code}"
+    typer.echo(line)
+
+
+@delegation_app.command("list")
+def delegation_list(
+    include_retired: Annotated[
+        bool, typer.Option("--all", help="Include retired delegations.")
+    ] = False,
+    database: DatabaseOption = None,
+) -> None:
+    """Print the delegations with how many active people belong to each."""
+    with _errors(), _unit_of_work(_settings(database)) as session:
+        rows = groups.delegations(session, include_retired=include_retired)
+    if not rows:
+        typer.echo(
+            "no delegation yet; add one with `zerodraft delegation add --state XX --body CODE`"
+        )
+        return
+    width = max(len(r.code) for r in rows)
+    typer.echo(f"{'CODE':<{width}}  {'STATUS':<20}  PEOPLE  NAME")
+    for r in rows:
+        status = f"retired {r.retired_at:%Y-%m-%d}" if r.retired_at else "active"
+        typer.echo(f"{r.code:<{width}}  {status:<20}  {r.members:>6}  {r.name}")
 
 
 @token_app.command("create")

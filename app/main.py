@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette_compress import CompressMiddleware
 
 from app.accounts import api as accounts_api
+from app.accounts import mfa_pages as accounts_mfa_pages
 from app.accounts import pages as accounts_pages
 from app.approvals import api as approvals_api
 from app.approvals import pages as approvals_pages
@@ -30,6 +31,8 @@ from app.comments import pages as comments_pages
 from app.config import Settings, get_settings
 from app.db import Database, utcnow
 from app.errors import DomainError, NotAuthenticated
+from app.groups import api as groups_api
+from app.groups import pages as groups_pages
 from app.imports import api as imports_api
 from app.imports import pages as imports_pages
 from app.notifications import api as notifications_api
@@ -201,6 +204,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
         return {"status": "ok"}
 
     app.include_router(accounts_api.router)
+    app.include_router(groups_api.router)
     # Before the rounds routers: their /rounds/{ref:path} would swallow /approval, /hash ...
     app.include_router(approvals_api.router)
     app.include_router(audit_api.router)
@@ -212,6 +216,8 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.include_router(notifications_api.router)
     app.include_router(imports_api.router)
     app.include_router(accounts_pages.router)
+    app.include_router(accounts_mfa_pages.router)
+    app.include_router(groups_pages.router)
     app.include_router(approvals_pages.router)
     app.include_router(audit_pages.router)
     app.include_router(register_pages.router)

@@ -1,22 +1,20 @@
-"""JSON API: who am I, the working group's delegations, and personal API tokens."""
+"""JSON API: who am I, and personal API tokens. (The working group's delegations: app/groups.)"""
 
 from typing import Annotated
 
 from fastapi import Request
-from sqlalchemy import select
 
 from app.accounts import service
 from app.accounts.permissions import Action
 from app.accounts.schemas import (
     DelegationOut,
-    GroupDelegation,
     MeOut,
     NewTokenOut,
     TokenCreate,
     TokenOut,
 )
 from app.accounts.service import Principal
-from app.models import ApiToken, Body, Delegation, MemberState, User
+from app.models import ApiToken, User
 from app.web.api_common import api_router, errors
 from app.web.deps import Allow, DbSession, Now, actor_for
 
@@ -34,23 +32,6 @@ def me(principal: Annotated[Principal, Allow(Action.READ_OWN_ACCOUNT)]) -> MeOut
         delegations=[DelegationOut(code=d.code, name=d.name) for d in principal.delegations],
         acting_delegation=DelegationOut(code=acting.code, name=acting.name) if acting else None,
     )
-
-
-@router.get("/delegations", responses=errors())
-def delegations(
-    db: DbSession, _: Annotated[Principal, Allow(Action.READ_GROUP)]
-) -> list[GroupDelegation]:
-    """The delegations of the working group (member state + body)."""
-    rows = db.execute(
-        select(Delegation.code, MemberState.name, Body.code)
-        .join(MemberState, MemberState.id == Delegation.state_id)
-        .join(Body, Body.id == Delegation.body_id)
-        .order_by(Delegation.code)
-    ).all()
-    return [
-        GroupDelegation(code=code, name=f"{state} - {body}", state=state, body=body)
-        for code, state, body in rows
-    ]
 
 
 def _token_out(token: ApiToken) -> TokenOut:

@@ -19,13 +19,6 @@ class MeOut(BaseModel):
     acting_delegation: DelegationOut | None
 
 
-class GroupDelegation(BaseModel):
-    code: str
-    name: str
-    state: str
-    body: str
-
-
 class TokenCreate(Strict):
     name: str = Field("API token", min_length=1, max_length=100)
 

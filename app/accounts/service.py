@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -96,18 +96,31 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+def _delegation_name(title: str | None, state: str, body: str) -> str:
+    return title or f"{state} - {body}"
+
+
 def delegation_refs(session: Session, user_ids: Sequence[int]) -> dict[int, list[DelegationRef]]:
+    """The delegations each person may act for: their memberships, without retired delegations
+    (nobody acts for one; the memberships stay as history)."""
     rows = session.execute(
-        select(Membership.user_id, Delegation.id, Delegation.code, MemberState.name, Body.code)
+        select(
+            Membership.user_id,
+            Delegation.id,
+            Delegation.code,
+            Delegation.title,
+            MemberState.name,
+            Body.code,
+        )
         .join(Delegation, Delegation.id == Membership.delegation_id)
         .join(MemberState, MemberState.id == Delegation.state_id)
         .join(Body, Body.id == Delegation.body_id)
-        .where(Membership.user_id.in_(user_ids))
+        .where(Membership.user_id.in_(user_ids), Delegation.retired_at.is_(None))
         .order_by(Delegation.code)
     ).all()
     refs: dict[int, list[DelegationRef]] = {uid: [] for uid in user_ids}
-    for user_id, d_id, d_code, state, body in rows:
-        refs[user_id].append(DelegationRef(d_id, d_code, f"{state} - {body}"))
+    for user_id, d_id, d_code, title, state, body in rows:
+        refs[user_id].append(DelegationRef(d_id, d_code, _delegation_name(title, state, body)))
     return refs
 
 
@@ -130,9 +143,15 @@ def principal_for_user(session: Session, user: User) -> Principal:
 
 
 def find_delegation(session: Session, code: str) -> Delegation:
+    """A delegation someone may join or act for: it exists and is not retired."""
     delegation = session.scalar(select(Delegation).where(Delegation.code == code.upper()))
     if delegation is None:
         raise NotFound(f"no delegation with code {code}", field="delegation")
+    if delegation.retired_at is not None:
+        raise Conflict(
+            f"delegation {delegation.code} is retired; nobody can join it or act for it",
+            field="delegation",
+        )
     return delegation
 
 
@@ -337,11 +356,16 @@ def _person_and_delegations(stmt: Any) -> Any:
             User.time_zone,
             Delegation.id,
             Delegation.code,
+            Delegation.title,
             MemberState.name,
             Body.code,
         )
         .outerjoin(Membership, Membership.user_id == User.id)
-        .outerjoin(Delegation, Delegation.id == Membership.delegation_id)
+        # A retired delegation joins as NULLs: nobody acts for it (see delegation_refs).
+        .outerjoin(
+            Delegation,
+            and_(Delegation.id == Membership.delegation_id, Delegation.retired_at.is_(None)),
+        )
         .outerjoin(MemberState, MemberState.id == Delegation.state_id)
         .outerjoin(Body, Body.id == Delegation.body_id)
         .order_by(Delegation.code)
@@ -363,7 +387,7 @@ _SESSION_PRINCIPAL = _person_and_delegations(
 )
 # The person's columns, then one delegation's (as _person_and_delegations adds them).
 _PERSON_COLUMNS = 6
-_DELEGATION_COLUMNS = 4
+_DELEGATION_COLUMNS = 5
 _SESSION_COLUMNS = 6 + _PERSON_COLUMNS + _DELEGATION_COLUMNS
 _TOKEN_COLUMNS = 3 + _PERSON_COLUMNS + _DELEGATION_COLUMNS
 _TOKEN_PRINCIPAL = _person_and_delegations(
@@ -381,8 +405,10 @@ def _principal_from_rows(rows: Sequence[Any], first: int, **kwargs: Any) -> Prin
         return None
     start = first + _PERSON_COLUMNS
     refs = [
-        DelegationRef(d_id, d_code, f"{state} - {body}")
-        for d_id, d_code, state, body in (row[start : start + _DELEGATION_COLUMNS] for row in rows)
+        DelegationRef(d_id, d_code, _delegation_name(title, state, body))
+        for d_id, d_code, title, state, body in (
+            row[start : start + _DELEGATION_COLUMNS] for row in rows
+        )
         if d_id is not None
     ]
     return Principal(user_id, email, name, role, refs, time_zone=time_zone, **kwargs)
