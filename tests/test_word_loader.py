@@ -24,8 +24,8 @@ from app.models import Outcome, ProposalKind, Round, RoundKind, Stance, Visibili
 from app.proposals import service as proposals
 from app.register import service as register
 from app.rounds import service as rounds
+from app.rounds.export_loader import load
 from app.word import revisions as rv
-from app.word.loader import load
 from app.word.model import SECRETARIAT, ExportDocument, Run, new_text, old_text
 from app.word.writer import TEXT_BOOKMARK, export
 from tests.conftest import Clock

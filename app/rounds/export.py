@@ -1,8 +1,8 @@
 """Export a round to Word for the API, the round page and the CLI: one use case, three edges.
 
-The loader (app/word/loader.py) reads the round in a bounded number of queries, the writer
-(app/word/writer.py) makes the bytes; this module resolves the round references and the template,
-and returns what a download needs: the bytes, their SHA-256 and the file name.
+The loader (app/rounds/export_loader.py) reads the round in a bounded number of queries, the
+writer (app/word/writer.py) makes the bytes; this module resolves the round references and the
+template, and returns what a download needs: the bytes, their SHA-256 and the file name.
 """
 
 import hashlib
@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 from app.errors import Conflict, InvalidInput, NotFound
 from app.models import Round, RoundState
 from app.rounds import service
+from app.rounds.export_loader import load
 from app.word import template as tpl
 from app.word.filename import download_filename
-from app.word.loader import load
 from app.word.model import VARIANTS, Variant
 from app.word.writer import Progress, TemplateSource, export
 

@@ -1,6 +1,6 @@
 """What a Word export contains: plain frozen values, no database types.
 
-The loader (app/word/loader.py) builds an ExportDocument from the database; the writer
+The loader (app/rounds/export_loader.py) builds an ExportDocument from the database; the writer
 (app/word/writer.py) turns it into bytes. Every displayed field of an item is a sequence of Runs,
 so one shape serves every variant: a clean text has only "equal" runs; a redline has "insert" and
 "delete" runs carrying the author and date of the revision that made them, and the writer needs

@@ -1,4 +1,5 @@
-"""Load what a Word export of a round shows: the one part of app/word that reads the database.
+"""Load what a Word export of a round shows: a round, read from the database, as the plain
+ExportDocument of app/word/model.py (app/word itself reads no database and calls no service).
 
 Every variant is built from the round's frozen snapshot (app/rounds/snapshot.py). A redline is
 the clean text of an earlier round and of this one merged by app/word/changes.py, each changed
