@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from app.config import Settings, get_settings
+from app.config import Settings
 from app.errors import DomainError
 from app.word import reader
 from app.word.reader import FileTooLarge, Limits, RefusedFile, WordPackage, open_docx
@@ -122,12 +122,11 @@ def test_an_upload_over_the_size_cap_is_413_before_anything_is_read() -> None:
 
 
 def test_the_size_cap_comes_from_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert Settings().import_max_bytes == 20 * MB
+    assert Settings().import_max_bytes == 20 * MB == Limits().max_bytes  # the same default
     monkeypatch.setenv("ZERODRAFT_IMPORT_MAX_BYTES", str(5 * MB))
     settings = Settings()
     assert settings.import_max_bytes == 5 * MB
     assert Limits.from_settings(settings).max_bytes == 5 * MB
-    assert Limits().max_bytes == get_settings().import_max_bytes
     error = refusal(os.urandom(6 * MB), max_bytes=Limits.from_settings(settings).max_bytes)
     assert error.status_code == 413
     assert "files up to 5 MB can be imported" in error.detail

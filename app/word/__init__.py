@@ -1,3 +1,6 @@
-"""Word exports of draft rounds: model.py says what an export holds, loader.py reads it from the
-database, changes.py turns two rounds into a redline, writer.py makes the .docx (pure), with
-revisions.py (tracked changes and comments), template.py and package.py beneath it."""
+"""Word files of draft rounds, pure: nothing here reads the database or calls a service
+(tests/test_layering.py holds it to that). model.py says what an export holds (the use case,
+app/rounds/export_loader.py, reads it from the database), changes.py turns two rounds into a
+redline, writer.py makes the .docx, with revisions.py (tracked changes and comments),
+template.py and package.py beneath it; reader.py, returned.py and authored.py read a Word file
+that comes back."""

@@ -20,10 +20,10 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Protocol
 
-from app.config import Settings, get_settings
 from app.errors import InvalidInput
 from app.word.xmlsafe import Element, UnsafeXml, parse_xml
 
@@ -98,13 +98,19 @@ class FileTooLarge(RefusedFile):
     error = "file_too_large"
 
 
-def _default_max_bytes() -> int:
-    return get_settings().import_max_bytes
+class SizeSettings(Protocol):
+    """Settings that say how large an upload may be (app.config.Settings is one)."""
+
+    @property
+    def import_max_bytes(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    max_bytes: int = field(default_factory=_default_max_bytes)  # the upload itself
+    """What an upload may be. The edges pass Limits.from_settings(settings); the default cap
+    is the setting's own default (ZERODRAFT_IMPORT_MAX_BYTES)."""
+
+    max_bytes: int = 20 * MB  # the upload itself
     max_entries: int = 2000
     max_part_bytes: int = 50 * MB  # one member, unpacked
     max_total_bytes: int = 200 * MB  # all members, unpacked
@@ -112,7 +118,7 @@ class Limits:
     ratio_from: int = 1 * MB
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "Limits":
+    def from_settings(cls, settings: SizeSettings) -> "Limits":
         return cls(max_bytes=settings.import_max_bytes)
 
 
