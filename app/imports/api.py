@@ -10,6 +10,7 @@ from starlette.datastructures import UploadFile as Upload
 from app.accounts.permissions import Action
 from app.accounts.service import Principal
 from app.imports import service
+from app.imports.plans import ReturnedPlan, plan_of
 from app.imports.schemas import ImportList, ImportOut
 from app.models.imports import ImportKind, ImportState, WordImport
 from app.web.api_common import api_router, errors, expected_version
@@ -39,7 +40,8 @@ def message(word_import: WordImport, *, already: bool = False) -> str:
 
 
 def import_out(db: Session, word_import: WordImport, *, already: bool = False) -> ImportOut:
-    round_symbol = word_import.preview.get("round") if word_import.round_id else None
+    plan = plan_of(word_import)
+    round_symbol = plan.round if isinstance(plan, ReturnedPlan) and word_import.round_id else None
     return ImportOut(
         id=word_import.id,
         reference=word_import.reference,
@@ -56,8 +58,8 @@ def import_out(db: Session, word_import: WordImport, *, already: bool = False) -
         version=word_import.version,
         already_imported=already,
         message=message(word_import, already=already),
-        counts=service.counts(word_import),
-        preview=word_import.preview,
+        counts=plan.counts(),
+        preview=plan.to_json(),
         created=word_import.created,
     )
 

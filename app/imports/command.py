@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,8 +20,9 @@ from app.config import Settings
 from app.db import Database
 from app.errors import InvalidInput
 from app.imports import service
+from app.imports.plans import Diff, ReturnedPlan, ReturnedResult, plan_of, result_of
 from app.models import Role, User
-from app.models.imports import ImportKind, WordImport
+from app.models.imports import WordImport
 from app.word.reader import FileTooLarge, Limits
 
 CLI_EMAIL = "import@zerodraft.invalid"
@@ -121,7 +121,7 @@ def run(
         database.dispose()
 
 
-def _diff(ops: list[list[str]]) -> str:
+def _diff(ops: Diff) -> str:
     out = []
     for op, text in ops:
         out.append(f"[-{text}-]" if op == "delete" else f"{{+{text}+}}" if op == "insert" else text)
@@ -141,59 +141,64 @@ def printable(line: str) -> str:
 
 
 def preview_lines(word_import: WordImport) -> Iterator[str]:
-    plan: dict[str, Any] = word_import.preview
-    counts = ", ".join(f"{n} {what}" for what, n in service.counts(word_import).items())
-    if word_import.kind is ImportKind.RETURNED:
+    plan = plan_of(word_import)
+    counts = ", ".join(f"{n} {what}" for what, n in plan.counts().items())
+    if isinstance(plan, ReturnedPlan):
         yield (
-            f"{word_import.reference}: returned copy of {plan['round']} for "
-            f"{plan['delegation']}, sha256 {word_import.sha256}: {counts}"
+            f"{word_import.reference}: returned copy of {plan.round} for "
+            f"{plan.delegation}, sha256 {word_import.sha256}: {counts}"
         )
-        if plan.get("older_round"):
+        if plan.older_round:
             yield (
-                f"note: {plan['round']} is not the current round ({plan['current_round']}); "
+                f"note: {plan.round} is not the current round ({plan.current_round}); "
                 "items changed since get outdated proposals"
             )
-        if plan.get("gate"):
-            yield f"note: confirming is refused now: {plan['gate']}"
-        for p in plan["proposals"]:
-            flags = "".join(f" [{flag}]" for flag in ("untracked", "outdated") if p.get(flag))
-            target = p["item"] or f"new indicator in {p['dimension']}"
-            by = f" by {', '.join(p['authors'])}" if p["authors"] else ""
-            yield f"  {p['kind']} {target}{flags}{by}"
-            for name, ops in p["diffs"].items():
+        if plan.gate:
+            yield f"note: confirming is refused now: {plan.gate}"
+        for p in plan.proposals:
+            flags = (" [untracked]" if p.untracked else "") + (" [outdated]" if p.outdated else "")
+            target = p.item or f"new indicator in {p.dimension}"
+            by = f" by {', '.join(p.authors)}" if p.authors else ""
+            yield f"  {p.kind.value} {target}{flags}{by}"
+            for name, ops in p.diffs.items():
                 yield f"    {name}: {_diff(ops)}"
-        for c in plan["comments"]:
-            quote = f" on {c['quote']!r}" if c["quote"] else ""
-            if not c["existing"]:
-                yield f"  comment on {c['item']}{quote}: {c['body']}"
-            for r in c["replies"]:
-                yield f"    reply: {r['body']}"
+        for c in plan.comments:
+            quote = f" on {c.quote!r}" if c.quote else ""
+            if not c.existing:
+                yield f"  comment on {c.item}{quote}: {c.body}"
+            for r in c.replies:
+                yield f"    reply: {r.body}"
     else:
         yield f"{word_import.reference}: Word draft, sha256 {word_import.sha256}: {counts} new"
-        for s in plan["sections"]:
-            state = f"exists as {s['exists']}" if s["exists"] else "new"
-            yield f"  section {s['title']!r} ({state})"
-        for d in plan["dimensions"]:
-            state = f"exists as {d['exists']}" if d["exists"] else "new"
-            yield f"  dimension {d['title']!r} ({state})"
-            for ind in d["indicators"]:
-                state = f"exists as {ind['exists']}" if ind["exists"] else "new"
-                yield f"    {ind['code'] or '(next code)'} {ind['text']!r} ({state})"
-    for problem in plan.get("problems", []):
+        for s in plan.sections:
+            state = f"exists as {s.exists}" if s.exists else "new"
+            yield f"  section {s.title!r} ({state})"
+        for d in plan.dimensions:
+            state = f"exists as {d.exists}" if d.exists else "new"
+            yield f"  dimension {d.title!r} ({state})"
+            for ind in d.indicators:
+                state = f"exists as {ind.exists}" if ind.exists else "new"
+                yield f"    {ind.code or '(next code)'} {ind.text!r} ({state})"
+    for problem in plan.problems:
         yield f"  could not place: {problem}"
-    for text in plan.get("unplaced", []):
+    for text in plan.unplaced:
         yield f"  could not place: {text}"
 
 
 def created_lines(word_import: WordImport) -> Iterator[str]:
-    created = word_import.created
-    if word_import.kind is ImportKind.RETURNED:
-        for p in created.get("proposals", []):
-            yield f"created {p['reference']} ({p['kind']} {p['item'] or p['dimension']}), submitted"
-        for c in created.get("comments", []):
-            yield f"created comment {c['reference']}"
+    created = result_of(word_import)
+    if isinstance(created, ReturnedResult):
+        for p in created.proposals:
+            what = f"{p.kind.value} {p.item or p.dimension}"
+            yield f"created {p.reference} ({what}), submitted"
+        for c in created.comments:
+            yield f"created comment {c.reference}"
     else:
-        for what in ("dimensions", "indicators", "sections"):
-            for code in created.get(what, []):
-                yield f"created {what[:-1]} {code}"
+        for what, codes in (
+            ("dimension", created.dimensions),
+            ("indicator", created.indicators),
+            ("section", created.sections),
+        ):
+            for code in codes:
+                yield f"created {what} {code}"
     yield f"imported {word_import.filename} as {word_import.reference}"

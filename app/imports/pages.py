@@ -15,6 +15,7 @@ from app.accounts.service import Principal
 from app.errors import DomainError, InvalidInput
 from app.imports import service
 from app.imports.api import limits, message, read_upload
+from app.imports.plans import plan_of, result_of
 from app.models import Delegation, MemberState, Role
 from app.models.imports import ImportState, WordImport
 from app.register.service import FIELD_LABELS
@@ -146,14 +147,15 @@ def _preview_page(
     already = (
         request.query_params.get("already") == "1" and word_import.state is ImportState.CONFIRMED
     )
+    plan = plan_of(word_import)
     return render(
         request,
         "import_preview.html",
         {
             "i": word_import,
-            "plan": word_import.preview,
-            "created": word_import.created,
-            "counts": service.counts(word_import),
+            "plan": plan,
+            "created": result_of(word_import),
+            "counts": plan.counts(),
             "delegation": service.delegation_code(db, word_import),
             "uploader": service.uploader_name(db, word_import),
             "message": message(word_import, already=already),

@@ -1,0 +1,422 @@
+"""Confirming an import: creating what its plan lists, in the caller's transaction, with an
+audit event per created object naming the file's SHA-256.
+
+A returned copy's proposals are submitted on behalf of its delegation by the person who
+confirmed, and its comments are anchored to the words they quote; a Word draft's dimensions,
+indicators and sections are added to the register, skipping what it already holds.
+"""
+
+import re
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.accounts.service import DelegationRef, Principal
+from app.audit.service import Actor, record
+from app.groups import service as groups
+from app.imports.authored_plan import RegisterIndex
+from app.imports.plans import (
+    AuthoredPlan,
+    AuthoredResult,
+    CommentPlan,
+    CreatedComment,
+    CreatedProposal,
+    DimensionPlan,
+    ReturnedPlan,
+    ReturnedResult,
+)
+from app.imports.reading import FileFacts
+from app.models import (
+    Comment,
+    CommentKind,
+    Delegation,
+    Dimension,
+    Item,
+    ItemKind,
+    Proposal,
+    ProposalKind,
+    Revision,
+    Visibility,
+)
+from app.models.imports import WordImport
+from app.proposals import service as proposals
+from app.register import service as register
+from app.rounds.service import input_gate
+from app.text.anchor import Anchor, find_quote, follow
+
+
+def _note_created(
+    session: Session,
+    actor: Actor,
+    facts: FileFacts,
+    import_id: int,
+    object_type: str,
+    object_id: str | int,
+    now: datetime,
+    **details: Any,
+) -> None:
+    record(
+        session,
+        actor,
+        action="word_import.created",
+        object_type=object_type,
+        object_id=object_id,
+        details={"import": f"I-{import_id}", "sha256": facts.sha256, "filename": facts.filename}
+        | details,
+        at=now,
+    )
+
+
+# --- A returned copy ------------------------------------------------------------------------
+
+
+def confirm_returned(
+    session: Session,
+    principal: Principal,
+    word_import: WordImport,
+    plan: ReturnedPlan,
+    facts: FileFacts,
+    now: datetime,
+    request_id: str | None,
+) -> ReturnedResult:
+    assert word_import.delegation_id is not None
+    delegation = session.get(Delegation, word_import.delegation_id)
+    assert delegation is not None
+    # The same refusal a web form gets (closed round, passed deadline), before anything is made.
+    round_, late = input_gate(session, now, delegation_id=delegation.id)
+    ref = DelegationRef(delegation.id, delegation.code, plan.delegation_name)
+    # Everything is made on behalf of the delegation, by the person who confirmed.
+    acting = Principal(
+        user_id=principal.user_id,
+        email=principal.email,
+        name=principal.name,
+        role=principal.role,
+        delegations=[ref],
+        acting_delegation_id=delegation.id,
+    )
+    actor = Actor(principal.user_id, delegation.id, request_id)
+    made: list[CreatedProposal] = []
+    proposal_of: dict[str, int] = {}
+    for p in plan.proposals:
+        proposal = proposals.create(
+            session,
+            acting,
+            kind=p.kind,
+            targets=[p.item] if p.item else [],
+            base_revisions=[p.base_revision] if p.base_revision is not None else None,
+            content=dict(p.fields),
+            rationale=p.rationale,
+            item_kind=p.item_kind,
+            dimension=p.dimension,
+            delegation_code=delegation.code,
+            submit=True,
+            now=now,
+            request_id=request_id,
+        )
+        if p.kind is ProposalKind.AMEND and p.item:
+            proposal_of[p.item] = proposal.id
+        made.append(
+            CreatedProposal(
+                id=proposal.id,
+                reference=proposal.reference,
+                kind=p.kind,
+                item=p.item,
+                dimension=p.dimension,
+                untracked=p.untracked,
+                outdated=p.outdated,
+            )
+        )
+        _note_created(
+            session,
+            actor,
+            facts,
+            word_import.id,
+            "proposal",
+            proposal.id,
+            now,
+            authors=p.authors,
+            untracked=p.untracked,
+        )
+    comments: list[CreatedComment] = []
+    for c in plan.comments:
+        comments += _make_comments(
+            session,
+            principal.user_id,
+            delegation.id,
+            c,
+            proposal_of,
+            round_.id if round_ else None,
+            late,
+            now,
+        )
+    for made_comment in comments:
+        _note_created(
+            session,
+            actor,
+            facts,
+            word_import.id,
+            "comment",
+            made_comment.id,
+            now,
+            author=made_comment.author,
+        )
+    return ReturnedResult(proposals=made, comments=comments)
+
+
+def _revision_text(session: Session, item_id: int, number: int, name: str) -> str:
+    value = session.scalar(
+        select(getattr(Revision, name)).where(
+            Revision.item_id == item_id, Revision.number == number
+        )
+    )
+    return str(value or "")
+
+
+def _make_comments(
+    session: Session,
+    user_id: int,
+    delegation_id: int,
+    plan: CommentPlan,
+    proposal_of: dict[str, int],
+    round_id: int | None,
+    late: bool,
+    now: datetime,
+) -> list[CreatedComment]:
+    item = register.get_item(session, plan.item)
+    made: list[CreatedComment] = []
+    parent_id = plan.existing
+    if parent_id is None:
+        comment = Comment(
+            round_id=round_id,
+            item_id=item.id,
+            author_id=user_id,
+            delegation_id=delegation_id,
+            kind=CommentKind.GENERAL,
+            visibility=Visibility.GROUP,
+            body=plan.body,
+            late=late,
+            created_at=now,
+        )
+        _anchor(session, comment, item, plan, proposal_of)
+        if plan.resolved:
+            comment.resolved_at, comment.resolved_by_id = now, user_id
+        session.add(comment)
+        session.flush()
+        parent_id = comment.id
+        made.append(_created(comment, plan.author))
+    for reply in plan.replies:
+        parent = session.get(Comment, parent_id)
+        assert parent is not None
+        answer = Comment(
+            round_id=round_id,
+            item_id=parent.item_id,
+            proposal_id=parent.proposal_id,
+            parent_id=parent_id,
+            author_id=user_id,
+            delegation_id=delegation_id,
+            kind=parent.kind,
+            visibility=parent.visibility,
+            body=reply.body,
+            late=late,
+            created_at=now,
+        )
+        session.add(answer)
+        session.flush()
+        made.append(_created(answer, reply.author))
+    return made
+
+
+def _created(comment: Comment, author: str | None) -> CreatedComment:
+    return CreatedComment(
+        id=comment.id,
+        reference=comment.reference,
+        parent=comment.parent_id,
+        proposal=comment.proposal_id,
+        quote=comment.quote,
+        author=author,
+    )
+
+
+def _anchor(
+    session: Session,
+    comment: Comment,
+    item: Item,
+    plan: CommentPlan,
+    proposal_of: dict[str, int],
+) -> None:
+    """Anchor the comment to its quoted words: in the round's text (moved to the current text
+    when the item changed since), or in the delegation's own proposal when only that says
+    them; a comment whose words are in neither stays on the whole item."""
+    name, quote = plan.field, plan.quote
+    if plan.anchor == "proposal" and plan.item in proposal_of:
+        comment.item_id = None
+        comment.proposal_id = proposal_of[plan.item]
+        proposal = session.get(Proposal, comment.proposal_id)
+        content = proposal.content if proposal is not None else {}
+        found = find_quote(str(content.get(name) or "") if name else "", quote)
+        if found is not None:
+            _set_anchor(comment, name, found, None)
+        return
+    if plan.anchor != "text" or name is None:
+        return
+    base_revision = plan.base_revision or item.version
+    base_text = _revision_text(session, item.id, base_revision, name)
+    found = find_quote(base_text, quote)
+    if found is None:
+        return
+    _set_anchor(comment, name, found, base_revision)
+    if item.version != base_revision:
+        moved = follow(found, base_text, _revision_text(session, item.id, item.version, name))
+        comment.anchor_revision = item.version
+        if moved is None:
+            comment.outdated = True
+        else:
+            comment.anchor_start, comment.anchor_end = moved.start, moved.end
+
+
+def _set_anchor(comment: Comment, name: str | None, anchor: Anchor, revision: int | None) -> None:
+    comment.field = name
+    comment.revision = revision
+    comment.anchor_revision = revision
+    comment.quote, comment.prefix, comment.suffix = anchor.quote, anchor.prefix, anchor.suffix
+    comment.anchor_start, comment.anchor_end = anchor.start, anchor.end
+
+
+# --- A draft written in Word ----------------------------------------------------------------
+
+_SECTION_CODE = re.compile(r"^[A-Z]{2,6}(-[A-Z0-9]{1,16}){1,3}$")
+_STOP = {"OF", "AND", "THE", "AT", "IN", "ON", "TO", "FOR", "A", "AN", "BY", "WITH"}
+
+
+def confirm_authored(
+    session: Session,
+    principal: Principal,
+    word_import: WordImport,
+    plan: AuthoredPlan,
+    facts: FileFacts,
+    now: datetime,
+    request_id: str | None,
+) -> AuthoredResult:
+    actor = Actor(principal.user_id, None, request_id)
+    reason = f"Imported from the Word draft {facts.filename} (SHA-256 {facts.sha256[:12]})"
+    index = RegisterIndex.load(session)
+    made_sections: list[str] = []
+    made_dimensions: list[str] = []
+    made_indicators: list[str] = []
+    for section in plan.sections:
+        if index.section(section.code, section.title) is not None or not section.text:
+            continue
+        code = _section_code(session, section.code, section.title)
+        register.create_item(
+            session,
+            actor,
+            kind=ItemKind.SECTION,
+            content={"title": section.title, "text": section.text},
+            reason=reason,
+            now=now,
+            code=code,
+        )
+        index.add_section(code, section.title)
+        made_sections.append(code)
+        _note_created(session, actor, facts, word_import.id, "section", code, now)
+    for dim in plan.dimensions:
+        matched = index.dimension(dim.code, dim.title)
+        if matched is None:
+            code = _add_dimension(session, actor, dim, now).code
+            index.add_dimension(code, dim.title)
+            made_dimensions.append(code)
+            _note_created(session, actor, facts, word_import.id, "dimension", code, now)
+        else:
+            code = matched
+        dimension = register.get_dimension(session, code)
+        for ind in dim.indicators:
+            if not ind.text or index.indicator(ind.code, ind.text) is not None:
+                continue
+            wanted = ind.code
+            usable = (
+                wanted
+                if wanted
+                and wanted.startswith(dimension.prefix + "-")
+                and _SECTION_CODE.match(wanted)
+                and wanted not in index.indicators
+                else None
+            )
+            item = register.create_item(
+                session,
+                actor,
+                kind=ItemKind.INDICATOR,
+                content={
+                    "text": ind.text,
+                    "strength_adult": ind.strength_adult,
+                    "strength_child": ind.strength_child,
+                    "guidance": ind.guidance,
+                    "information_sources": ind.information_sources,
+                    "references": ind.references,
+                },
+                reason=reason,
+                now=now,
+                code=usable,
+                dimension_code=code,
+            )
+            index.add_indicator(item.code, ind.text)
+            made_indicators.append(item.code)
+            _note_created(
+                session,
+                actor,
+                facts,
+                word_import.id,
+                "indicator",
+                item.code,
+                now,
+                source=ind.source,
+            )
+    return AuthoredResult(
+        dimensions=made_dimensions, indicators=made_indicators, sections=made_sections
+    )
+
+
+def _section_code(session: Session, wanted: str | None, title: str) -> str:
+    taken = set(session.scalars(select(Item.code)))
+    if wanted and _SECTION_CODE.match(wanted) and wanted not in taken:
+        return wanted
+    word = "".join(ch for ch in title.upper() if "A" <= ch <= "Z" or ch == " ").split()
+    stem = next((w for w in word if w not in _STOP), "TEXT")[:14]
+    code, n = f"SEC-{stem}", 1
+    while code in taken:
+        n += 1
+        code = f"SEC-{stem}{n}"
+    return code
+
+
+def _add_dimension(session: Session, actor: Actor, dim: DimensionPlan, now: datetime) -> Dimension:
+    existing = list(register.list_dimensions(session))
+    codes = {d.code for d in existing}
+    prefixes = {d.prefix for d in existing}
+    root = "FC-"
+    for d in existing:
+        if d.prefix.endswith(d.code):
+            root = d.prefix[: -len(d.code)]
+            break
+    words = [w for w in re.findall(r"[A-Za-z]+", dim.title.upper()) if w not in _STOP]
+    candidates = [dim.code] if dim.code and dim.code.isalpha() else []
+    initials = "".join(w[0] for w in words)[:4]
+    if len(initials) >= 2:
+        candidates.append(initials)
+    if words:
+        candidates += [words[0][:n] for n in range(2, min(len(words[0]), 8) + 1)]
+    candidates += [(initials or "DM")[:2] + chr(ord("A") + i) for i in range(26)]
+    code = next(
+        c for c in candidates if 2 <= len(c) <= 8 and c not in codes and root + c not in prefixes
+    )
+    return groups.add_dimension(
+        session,
+        actor,
+        code=code,
+        prefix=root + code,
+        title=dim.title[:200],
+        description=dim.description,
+        position=max((d.position for d in existing), default=0) + 1,
+        now=now,
+    )

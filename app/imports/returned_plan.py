@@ -1,0 +1,394 @@
+"""Planning a returned copy of a round: what the delegation's tracked changes, struck items, new
+paragraphs and Word comments become (proposals submitted for the delegation, comments and
+replies), and what is left out and why.
+
+A returned copy is compared with the text of the round it was exported from (the round's frozen
+snapshot), never with whatever the register says now: a proposal keeps that revision as its
+base, so a change to an item that moved on since is outdated (to be rebased), never applied onto
+the wrong text.
+"""
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.accounts.service import DelegationRef
+from app.errors import Conflict, InvalidInput
+from app.imports.fields import (
+    ENUM_FIELDS,
+    INDICATOR_FIELDS,
+    LIST_FIELDS,
+    SECTION_FIELDS,
+    STRENGTH_WORDS,
+    clip,
+    norm,
+)
+from app.imports.plans import Anchor, CommentPlan, Diff, ProposalPlan, ReplyPlan, ReturnedPlan
+from app.imports.reading import FileFacts
+from app.models import Comment, Dimension, Item, ItemKind, ProposalKind, Round
+from app.models.register import TEXT_FIELDS
+from app.register.schemas import IndicatorUpdate, SectionUpdate
+from app.rounds import snapshot
+from app.rounds.service import current_round, input_gate
+from app.text.anchor import find_quote
+from app.text.diff import word_diff
+from app.word.incoming import (
+    FoundComment,
+    ReturnedDocument,
+    ReturnedField,
+    ReturnedItem,
+    TrackedChange,
+)
+
+
+def round_of(session: Session, document: ReturnedDocument) -> Round:
+    """The round the copy was exported from, which must have a frozen text to compare with."""
+    round_ = session.scalar(select(Round).where(Round.symbol == document.round_symbol))
+    if round_ is None:
+        raise InvalidInput(
+            f"the file is a copy of round {document.round_symbol!r}, which this platform does "
+            "not know; was it exported from another installation?",
+            field="file",
+        )
+    if round_.content_hash is None:
+        raise InvalidInput(
+            f"round {round_.symbol} has no frozen text yet, so a copy of it cannot be compared",
+            field="file",
+        )
+    return round_
+
+
+def plan_returned(
+    session: Session,
+    document: ReturnedDocument,
+    round_: Round,
+    facts: FileFacts,
+    now: datetime,
+    delegation: DelegationRef,
+) -> ReturnedPlan:
+    entries = {e.code: e for e in snapshot.load(session, round_.id)}
+    versions: dict[str, int] = dict(session.execute(select(Item.code, Item.version)).all())
+    dimension_codes = set(session.scalars(select(Dimension.code)))
+    current = current_round(session)
+    planned: list[ProposalPlan] = []
+    comments: list[CommentPlan] = []
+    problems: list[str] = []
+    for found in document.items:
+        entry = entries.get(found.code)
+        if entry is None:
+            problems.append(
+                f"{found.code}: not an item of {round_.symbol}; its changes and comments are "
+                "left out"
+            )
+            continue
+        planned += _plan_item(found, entry, versions, facts, round_.symbol, problems)
+        for comment in found.comments:
+            planned_comment = _plan_comment(
+                session, found.code, entry, comment, planned, delegation.id
+            )
+            if planned_comment.existing is None or planned_comment.replies:
+                comments.append(planned_comment)
+    for paragraph in document.new_paragraphs:
+        text = paragraph.text.strip()
+        if not text:
+            continue
+        after = entries.get(paragraph.after or "")
+        dimension = paragraph.dimension or (
+            after.content.get("dimension") if after and after.kind is ItemKind.INDICATOR else None
+        )
+        if not dimension or dimension.upper() not in dimension_codes:
+            where = f" after {paragraph.after}" if paragraph.after else ""
+            problems.append(
+                f"a new paragraph{where} ({clip(text)!r}) is not inside a dimension of "
+                "indicators, so it could not be placed as a new indicator"
+            )
+            continue
+        authors = [paragraph.author] if paragraph.author else []
+        planned.append(
+            ProposalPlan(
+                kind=ProposalKind.ADD,
+                item=None,
+                item_kind=ItemKind.INDICATOR,
+                dimension=dimension.upper(),
+                after=paragraph.after,
+                fields={"text": text},
+                diffs={"text": _ops("", text)},
+                authors=authors,
+                untracked=not paragraph.tracked,
+                base_revision=None,
+                current_revision=None,
+                outdated=False,
+                rationale=_rationale(
+                    facts,
+                    round_.symbol,
+                    authors,
+                    not paragraph.tracked,
+                    "A new indicator added"
+                    + (f" after {paragraph.after}" if paragraph.after else ""),
+                ),
+            )
+        )
+    for loose in document.comments:
+        problems.append(
+            f"a comment by {loose.author or 'an unknown author'} on no item of the text "
+            f"({clip(loose.text.strip())!r}) is left out"
+        )
+    return ReturnedPlan(
+        round=round_.symbol,
+        round_state=round_.state.value,
+        current_round=current.symbol if current else None,
+        older_round=current is not None and current.id != round_.id,
+        variant=document.variant,
+        exported_at=document.exported_at.isoformat() if document.exported_at else None,
+        delegation=delegation.code,
+        delegation_name=delegation.name,
+        authors=list(document.authors),
+        proposals=planned,
+        comments=comments,
+        problems=problems,
+        unplaced=list(document.unplaced),
+        gate=_gate_text(session, now, delegation.id),
+    )
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(str(v).replace("_", " ") for v in value)
+    return str(value)
+
+
+def _field_value(kind: ItemKind, name: str, accepted: str) -> tuple[Any, str | None]:
+    """The content value a field's accepted text stands for, or the problem with it."""
+    allowed = SECTION_FIELDS if kind is ItemKind.SECTION else INDICATOR_FIELDS
+    if name not in allowed:
+        return None, f"its {name.replace('_', ' ')} is not something a proposal can change"
+    if name in TEXT_FIELDS:
+        return accepted.strip(), None
+    if name in ENUM_FIELDS:
+        value = accepted.strip().lower()
+        value = STRENGTH_WORDS.get(value, value) if name.startswith("strength") else value
+        if not value:
+            return None, None
+        if value not in ENUM_FIELDS[name]:
+            choices = ", ".join(sorted(ENUM_FIELDS[name]))
+            return None, f"{name.replace('_', ' ')} {accepted.strip()!r} is not one of {choices}"
+        return value, None
+    values = [v.strip().lower().replace(" ", "_") for v in accepted.split(",") if v.strip()]
+    return sorted(dict.fromkeys(values)), None
+
+
+def _differs(name: str, value: Any, base: Any) -> bool:
+    if name in TEXT_FIELDS:
+        return norm(str(value or "")) != norm(str(base or ""))
+    if name in LIST_FIELDS:
+        return sorted(value or []) != sorted(base or [])
+    return (value or None) != (base or None)
+
+
+def _validate(kind: ItemKind, name: str, value: Any) -> str | None:
+    """The same checks a proposal made in a form gets, one field at a time."""
+    if name == "text" and not str(value or "").strip():
+        return "its text was emptied without deleting the item"
+    model = SectionUpdate if kind is ItemKind.SECTION else IndicatorUpdate
+    try:
+        model.model_validate({name: value, "reason": "-"})
+    except ValidationError as exc:
+        return f"{name.replace('_', ' ')}: {exc.errors()[0]['msg']}"
+    return None
+
+
+def _authors(changes: Iterable[TrackedChange | None]) -> list[str]:
+    return list(dict.fromkeys(c.author for c in changes if c and c.author))
+
+
+def _rationale(
+    facts: FileFacts, round_symbol: str, authors: list[str], untracked: bool, what: str
+) -> str:
+    text = (
+        f"{what} in the Word file {facts.filename} (SHA-256 {facts.sha256[:12]}), a returned "
+        f"copy of {round_symbol}"
+    )
+    if authors:
+        text += f"; tracked changes by {', '.join(authors)}"
+    if untracked:
+        text += "; some of the text was changed without Track Changes (untracked edit)"
+    return text + "."
+
+
+def _ops(old: str, new: str) -> Diff:
+    return [(c.op, c.text) for c in word_diff(old, new)]
+
+
+def _gate_text(session: Session, now: datetime, delegation_id: int) -> str | None:
+    """Why confirming would be refused now (the round's input gate), or None."""
+    try:
+        input_gate(session, now, delegation_id=delegation_id)
+    except Conflict as exc:
+        return exc.detail
+    return None
+
+
+def _plan_item(
+    found: ReturnedItem,
+    entry: snapshot.Entry,
+    versions: dict[str, int],
+    facts: FileFacts,
+    symbol: str,
+    problems: list[str],
+) -> list[ProposalPlan]:
+    current_revision = versions.get(found.code, entry.revision)
+    common: dict[str, Any] = {
+        "item": found.code,
+        "item_kind": entry.kind,
+        "dimension": None,
+        "after": None,
+        "base_revision": entry.revision,
+        "current_revision": current_revision,
+        "outdated": current_revision != entry.revision,
+    }
+    if found.struck:
+        if entry.item_state == snapshot.DELETED:
+            problems.append(f"{found.code} was struck out, but it is already deleted")
+            return []
+        struck_by = _authors([found.struck_by])
+        untracked = found.struck_by is None
+        return [
+            ProposalPlan(
+                **common,
+                kind=ProposalKind.DELETE,
+                fields={},
+                diffs={"text": _ops(_shown(entry.content.get("text")), "")},
+                authors=struck_by,
+                untracked=untracked,
+                rationale=_rationale(
+                    facts, symbol, struck_by, untracked, f"{found.code} struck out"
+                ),
+            )
+        ]
+    fields: dict[str, Any] = {}
+    diffs: dict[str, Diff] = {}
+    authors: list[str] = []
+    untracked = False
+    for returned in found.fields:
+        value, problem = _field_value(entry.kind, returned.name, returned.accepted)
+        base = entry.content.get(returned.name)
+        if problem is None and not _differs(returned.name, value, base):
+            continue
+        problem = problem or _validate(entry.kind, returned.name, value)
+        if problem is not None:
+            problems.append(f"{found.code}: {problem}; that change is left out")
+            continue
+        fields[returned.name] = value
+        diffs[returned.name] = _ops(_shown(base), _shown(value))
+        authors += _authors(returned.changes)
+        untracked = untracked or _untracked(returned)
+    if not fields:
+        return []
+    authors = list(dict.fromkeys(authors))
+    return [
+        ProposalPlan(
+            **common,
+            kind=ProposalKind.AMEND,
+            fields=fields,
+            diffs=diffs,
+            authors=authors,
+            untracked=untracked,
+            rationale=_rationale(facts, symbol, authors, untracked, f"Changes to {found.code}"),
+        )
+    ]
+
+
+def _untracked(returned: ReturnedField) -> bool:
+    """Changed without Track Changes: the reader says so, or the text differs from the exported
+    text and no tracked change explains it."""
+    return returned.untracked or not returned.changes
+
+
+def _plan_comment(
+    session: Session,
+    code: str,
+    entry: snapshot.Entry,
+    found: FoundComment,
+    planned: list[ProposalPlan],
+    delegation_id: int,
+) -> CommentPlan:
+    name = found.field if found.field in TEXT_FIELDS else None
+    quote = found.quote.strip()
+    anchor: Anchor = "item"
+    if name and quote:
+        if find_quote(str(entry.content.get(name) or ""), quote) is not None:
+            anchor = "text"
+        elif any(p.item == code and quote in str(p.fields.get(name) or "") for p in planned):
+            anchor = "proposal"  # the words are in what the delegation proposes, not the text
+    existing = _exported_thread(session, code, found, delegation_id)
+    replies = [
+        ReplyPlan(
+            body=r.text.strip(),
+            author=r.author,
+            date=r.date.isoformat() if r.date else None,
+        )
+        for r in found.replies
+        if r.text.strip() and not r.exported
+    ]
+    if existing is not None:
+        # Replies this delegation already made there (a copy read before); another
+        # delegation's reply in the same words does not stand for this one's.
+        known = set(
+            session.scalars(
+                select(Comment.body).where(
+                    Comment.parent_id == existing, Comment.delegation_id == delegation_id
+                )
+            )
+        )
+        replies = [r for r in replies if r.body not in known]
+    return CommentPlan(
+        item=code,
+        base_revision=entry.revision,
+        field=name,
+        quote=quote,
+        anchor=anchor,
+        body=found.text.strip(),
+        author=found.author,
+        date=found.date.isoformat() if found.date else None,
+        resolved=found.resolved,
+        existing=existing,
+        replies=replies,
+    )
+
+
+def _exported_thread(
+    session: Session, code: str, found: FoundComment, delegation_id: int
+) -> int | None:
+    """The thread a comment the export itself carried stands for (by its reference, else by its
+    words): replies to it go into that thread, and it is not made a second time. A new comment
+    stands for one only when this delegation already made it (a copy read before): another
+    delegation's "Agreed." on the same item is not this delegation's."""
+    number = (found.reference or "").removeprefix("C-")
+    if found.exported and number.isdigit():
+        known = session.scalar(
+            select(Comment.id)
+            .join(Item, Item.id == Comment.item_id)
+            .where(Comment.id == int(number), Item.code == code, Comment.parent_id.is_(None))
+        )
+        if known is not None:
+            return known
+    body = found.text.strip()
+    query = (
+        select(Comment.id)
+        .join(Item, Item.id == Comment.item_id)
+        .where(
+            Item.code == code,
+            Comment.parent_id.is_(None),
+            Comment.withdrawn_at.is_(None),
+            Comment.body == body,
+        )
+    )
+    if not found.exported:
+        query = query.where(Comment.delegation_id == delegation_id)
+    return session.scalar(query.order_by(Comment.id).limit(1))
