@@ -538,9 +538,11 @@ def reject_all(root: Element) -> Element:
     return _resolve(root, "del", "ins")
 
 
-def paragraph_text(p: Element) -> str:
+def paragraph_text(p: Element, *, deleted: bool = True) -> str:
+    """A paragraph's text, tabs and breaks as characters; with deleted=False, without the
+    text of its tracked deletions (its text once they are accepted)."""
     out = []
-    for el in p.iter(T, DEL_TEXT, TAB, BR):
+    for el in p.iter(*((T, DEL_TEXT, TAB, BR) if deleted else (T, TAB, BR))):
         if el.tag == TAB:
             out.append("\t")
         elif el.tag == BR:

@@ -1,0 +1,84 @@
+"""The compilation's proposals: each pending proposal under the item it concerns (a new
+indicator under its dimension), its words to add underlined and to remove struck through,
+shown in character styles rather than tracked, so that accepting all changes leaves the text
+of the round; and the proposals on nothing the text shows, in a part of their own."""
+
+from collections.abc import Sequence
+
+from app.word.build import Build
+from app.word.model import ExportProposal, Op, Run
+from app.word.revisions import make_runs, paragraph
+from app.word.runs import Segment, joined, shown
+
+SHOW_PROPOSED: dict[Op, str | None] = {
+    "equal": None,
+    "insert": "ZDProposalInsert",
+    "delete": "ZDProposalDelete",
+}
+
+
+def proposals_under(b: Build, target: str, *, new_items: bool = False) -> None:
+    """The proposals on `target`, where the variant shows proposals (b.proposals is empty
+    where it does not)."""
+    _proposal_list(b, b.proposals.get(target, []), new_items=new_items)
+
+
+def other_proposals(b: Build) -> None:
+    data = b.data
+    shown_here = (
+        {s.code for s in data.sections}
+        | {i.code for i in data.indicators}
+        | {i.dimension.code for i in data.indicators}
+    )
+    rest = [p for t, ps in b.proposals.items() if t not in shown_here for p in ps]
+    if not rest:
+        return
+    b.out.append(b.heading("ZDPartHeading", [((Run("Other proposals"),), None)], level=1))
+    _proposal_list(b, rest)
+
+
+def _proposal_list(b: Build, proposals: Sequence[ExportProposal], new_items: bool = False) -> None:
+    for proposal in proposals:
+        _proposal(b, proposal, new_item=new_items)
+
+
+def _proposal(b: Build, proposal: ExportProposal, *, new_item: bool) -> None:
+    fields = {f.name: shown(f.runs) for f in proposal.fields}
+    head: list[Segment] = []
+    if proposal.alternative is not None:
+        head.append(((Run(f"Alt {proposal.alternative}"),), "ZDAlternative"))
+    title = f"{proposal.reference}: {proposal.kind}"
+    if new_item:
+        title = f"{proposal.reference}: new indicator proposed"
+    head.append(((Run(title),), None))
+    by = proposal.delegation
+    if proposal.co_sponsors:
+        by += ", co-sponsored by " + ", ".join(proposal.co_sponsors)
+    head.append(((Run(by),), None))
+    head.append(((Run(proposal.state),), "ZDStateTag"))
+    heading, marks = b.item_heading(
+        "ZDProposalHeading",
+        joined(head, "  \u00b7  "),
+        proposal.reference,
+        fields,
+        level=None,
+    )
+    b.out.append(heading)
+    for f in proposal.fields:
+        p = paragraph("ZDProposalText")
+        p.extend(make_runs(f"{f.label}: ", style="ZDFieldLabel"))
+        p.extend(make_runs("[", style="ZDBracket"))
+        b.rev.append_runs(p, f.runs, marks=marks.get(f.name), show=SHOW_PROPOSED)
+        p.extend(make_runs("]", style="ZDBracket"))
+        b.out.append(p)
+    if proposal.rationale:
+        p = paragraph("ZDProposalMeta")
+        p.extend(make_runs("Rationale: ", style="ZDFieldLabel"))
+        p.extend(make_runs(proposal.rationale))
+        b.out.append(p)
+    for position in proposal.positions:
+        p = paragraph("ZDListBullet")
+        p.extend(make_runs(f"{position.delegation}: ", style="ZDFieldLabel"))
+        statement = f" \u2013 {position.statement}" if position.statement else ""
+        p.extend(make_runs(position.stance + statement))
+        b.out.append(p)

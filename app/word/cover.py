@@ -1,0 +1,141 @@
+"""Steps that prepare the template and fill its cover: the styles, header and footer the export
+needs, the {{PLACEHOLDERS}} of the template's own text (never the draft's), the instructions and
+approval blocks, and a cover built from the styles for a template that has no {{BODY}}."""
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+
+from app.word import template as tpl
+from app.word.build import Build
+from app.word.model import ExportRound
+from app.word.revisions import Element, clean, make_runs, paragraph
+
+
+def styles(b: Build) -> None:
+    """The ZD styles, header and footer, copied from the reference where the template lacks
+    them."""
+    tpl.ensure_styles(b.doc)
+    tpl.ensure_header_footer(b.doc)
+
+
+def cover(b: Build) -> None:
+    """The placeholders filled, the {{INSTRUCTIONS}} and {{APPROVAL}} blocks built, and where
+    {{BODY}} stands noted (without it, a cover of our own goes before the text)."""
+    values = cover_values(b)
+    for rel in b.doc.part.rels.values():
+        if rel.reltype in (RT.HEADER, RT.FOOTER):
+            tpl.fill_placeholders(rel.target_part.element, values)
+    b.body_marker = tpl.block_placeholder(b.body, "BODY")
+    blocks = [
+        (marker, build)
+        for name, build in (("INSTRUCTIONS", _instructions), ("APPROVAL", _approval))
+        if (marker := tpl.block_placeholder(b.body, name)) is not None
+    ]
+    # Placeholders are filled in the template's own text only, never in the draft's.
+    tpl.fill_placeholders(b.body, values)
+    for marker, build in blocks:
+        tpl.replace_block(marker, build(b.data.round, marker))
+    if b.body_marker is None:
+        b.front.extend(_default_cover(b.data.round, values))
+
+
+def cover_values(b: Build) -> dict[str, str]:
+    r: ExportRound = b.data.round
+    variant = b.recipe.label
+    if b.recipe.label_since and b.data.base_label:
+        variant = b.recipe.label_since.format(base=b.data.base_label)
+    if b.threads:
+        variant += ", with open comments"
+    values = {
+        "WORKING_GROUP": r.working_group,
+        "SYMBOL": r.symbol,
+        "TITLE": r.title,
+        "VARIANT": variant,
+        "ROUND": r.round_label,
+        "DATE": day(r.date, r.time_zone),
+        "STATUS": r.status,
+        "MARKING": r.marking,
+        "DEADLINE": deadline_text(r.deadline, r.time_zone),
+    }
+    return {k: clean(v).replace("\n", " ") for k, v in values.items()}
+
+
+def _instructions(r: ExportRound, marker: Element) -> list[Element]:
+    text = clean(r.instructions).strip()
+    return [tpl.styled_copy(marker, line) for line in text.split("\n") if line.strip()]
+
+
+def _approval(r: ExportRound, marker: Element) -> list[Element]:
+    if not r.approvals:
+        return []
+    out = [tpl.styled_copy(marker, "Approved text")]
+    for a in r.approvals:
+        p = paragraph("ZDListBullet")
+        p.extend(make_runs(f"Approved by {a.chair} on {day(a.date, r.time_zone)}, reference "))
+        p.extend(make_runs(a.reference, style="ZDFieldLabel"))
+        out.append(p)
+    if r.content_hash:
+        p = paragraph("ZDField")
+        p.extend(make_runs("Content hash (SHA-256) of the approved text:"))
+        out.append(p)
+        h = paragraph("ZDHash")
+        h.extend(make_runs(r.content_hash))
+        out.append(h)
+    return out
+
+
+def _default_cover(r: ExportRound, values: dict[str, str]) -> list[Element]:
+    """A cover built from the styles, for a template without a {{BODY}} placeholder."""
+    out = []
+    for style, key in (
+        ("ZDCoverGroup", "WORKING_GROUP"),
+        ("ZDCoverSymbol", "SYMBOL"),
+        ("Title", "TITLE"),
+        ("ZDCoverVariant", "VARIANT"),
+        ("ZDMarking", "MARKING"),
+    ):
+        p = paragraph(style)
+        p.extend(make_runs(values[key]))
+        out.append(p)
+    for label, key in (
+        ("Round: ", "ROUND"),
+        ("Date: ", "DATE"),
+        ("Status: ", "STATUS"),
+        ("Deadline for input: ", "DEADLINE"),
+    ):
+        p = paragraph("ZDField")
+        p.extend(make_runs(label, style="ZDFieldLabel"))
+        p.extend(make_runs(values[key]))
+        out.append(p)
+    out.extend(_instructions(r, paragraph("ZDInstructions")))
+    out.extend(_approval(r, paragraph("ZDApproval")))
+    return out
+
+
+# Dates
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def day(moment: datetime, zone: str = "UTC") -> str:
+    local = moment.astimezone(_zone(zone)) if moment.tzinfo else moment
+    return f"{local.day} {local:%B %Y}"
+
+
+def deadline_text(deadline: datetime | None, zone: str) -> str:
+    if deadline is None:
+        return "None set"
+    utc = deadline.astimezone(UTC) if deadline.tzinfo else deadline.replace(tzinfo=UTC)
+    local = utc.astimezone(_zone(zone))
+    offset = local.strftime("%z") or "+0000"
+    return (
+        f"{local.day} {local:%B %Y, %H:%M} {zone} time (UTC{offset[:3]}:{offset[3:]}), "
+        f"that is {utc.day} {utc:%B %Y, %H:%M} UTC"
+    )
