@@ -19,6 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette_compress import CompressMiddleware
 
+from app.accounts import account_api, account_pages, password_pages
 from app.accounts import api as accounts_api
 from app.accounts import mfa_pages as accounts_mfa_pages
 from app.accounts import pages as accounts_pages
@@ -204,6 +205,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
         return {"status": "ok"}
 
     app.include_router(accounts_api.router)
+    app.include_router(account_api.router)
     app.include_router(groups_api.router)
     # Before the rounds routers: their /rounds/{ref:path} would swallow /approval, /hash ...
     app.include_router(approvals_api.router)
@@ -216,6 +218,8 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.include_router(notifications_api.router)
     app.include_router(imports_api.router)
     app.include_router(accounts_pages.router)
+    app.include_router(account_pages.router)
+    app.include_router(password_pages.router)
     app.include_router(accounts_mfa_pages.router)
     app.include_router(groups_pages.router)
     app.include_router(approvals_pages.router)

@@ -21,6 +21,14 @@ PUBLIC = {
     ("GET", "/login"),
     ("POST", "/login"),
     ("GET", "/healthz"),
+    # Logged-out account pages: an invitation's and a reset's one-time link, the forgotten
+    # password form (app/accounts/password_pages.py).
+    ("GET", "/invitation/{token}"),
+    ("POST", "/invitation/{token}"),
+    ("GET", "/password/forgot"),
+    ("POST", "/password/forgot"),
+    ("GET", "/password/reset/{token}"),
+    ("POST", "/password/reset/{token}"),
 }
 FRAMEWORK = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/static"}
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.accounts import links
+from app.accounts.password_service import check_new_password, set_password
 from app.accounts.service import MIN_PASSWORD_LENGTH, normalise_email
 from app.audit.service import Actor, record
 from app.config import Settings
@@ -82,6 +83,16 @@ def _delegation_names(
     return [
         InvitedDelegation(code, title or f"{state} - {body}") for code, title, state, body in rows
     ]
+
+
+def delegations_of(session: Session, user_id: int) -> list[InvitedDelegation]:
+    """The person's delegations, by code, as a mail or page names them."""
+    delegations = session.scalars(
+        select(Delegation)
+        .join(Membership, Membership.delegation_id == Delegation.id)
+        .where(Membership.user_id == user_id)
+    ).all()
+    return _delegation_names(session, delegations)
 
 
 def _inviter_name(session: Session, actor: Actor) -> str | None:
@@ -226,19 +237,12 @@ def resend(session: Session, actor: Actor, *, user: User, now: datetime, setting
             f"{user.email} has already accepted the invitation; they can reset a forgotten "
             "password from the log-in page"
         )
-    delegations = list(
-        session.scalars(
-            select(Delegation)
-            .join(Membership, Membership.delegation_id == Delegation.id)
-            .where(Membership.user_id == user.id)
-        ).all()
-    )
     token = links.issue(session, user, LinkPurpose.INVITATION, now=now, created_by=actor.user_id)
     _send(
         session,
         actor,
         user=user,
-        delegations=_delegation_names(session, delegations),
+        delegations=delegations_of(session, user.id),
         token=token,
         now=now,
         settings=settings,
@@ -270,3 +274,47 @@ def invitation_expiry(session: Session, user_id: int, *, now: datetime) -> datet
         .limit(1)
     )
     return link.expires_at if link is not None and link.is_usable(now=now) else None
+
+
+def usable_invitation(session: Session, token: str, *, now: datetime) -> tuple[AccountLink, User]:
+    """The invitation link for `token` and its person, or InvalidInput saying why it cannot be
+    used."""
+    link = links.find(session, token, LinkPurpose.INVITATION, now=now)
+    user = session.get(User, link.user_id)
+    if user is None or not user.is_active:
+        raise InvalidInput(
+            "this account has been disabled, so the invitation cannot be accepted; ask the "
+            "secretariat",
+            field="token",
+        )
+    if user.password_hash is not None:
+        raise InvalidInput(
+            "this invitation has already been accepted; log in with your password",
+            field="token",
+        )
+    return link, user
+
+
+def accept(
+    session: Session,
+    *,
+    token: str,
+    password: str,
+    repeat: str,
+    now: datetime,
+) -> User:
+    """The invited person chooses their password: the link is used up and the account is
+    theirs. The caller then logs them in (app/accounts/login_flow.py)."""
+    link, user = usable_invitation(session, token, now=now)
+    check_new_password(password, repeat, user=user)
+    links.consume(session, link, now=now)
+    set_password(user, password, now=now)
+    record(
+        session,
+        Actor(user.id),
+        action="user.invitation_accepted",
+        object_type="user",
+        object_id=user.id,
+        at=now,
+    )
+    return user

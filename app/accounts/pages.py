@@ -1,4 +1,4 @@
-"""Web pages: log in, log out, and the person's own account (delegation, API tokens)."""
+"""Web pages: log in and log out. (The account page: app/accounts/account_pages.py.)"""
 
 import hmac
 import secrets
@@ -17,8 +17,7 @@ from app.accounts.login_flow import (
 )
 from app.accounts.permissions import Action
 from app.accounts.service import Principal
-from app.models import User
-from app.web.deps import SESSION_COOKIE, Allow, DbRoute, DbSession, Now, SettingsDep, actor_for
+from app.web.deps import SESSION_COOKIE, Allow, DbRoute, DbSession, Now, SettingsDep
 from app.web.templating import render
 
 router = APIRouter(route_class=DbRoute, include_in_schema=False)
@@ -112,70 +111,3 @@ def logout(
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
-
-
-def _account_page(
-    request: Request,
-    db: DbSession,
-    principal: Principal,
-    *,
-    new_token: str | None = None,
-    message: str | None = None,
-) -> HTMLResponse:
-    return render(
-        request,
-        "account.html",
-        {
-            "tokens": service.list_tokens(db, principal.user_id),
-            "new_token": new_token,
-            "message": message,
-        },
-    )
-
-
-@router.get("/account")
-def account(
-    request: Request,
-    db: DbSession,
-    principal: Annotated[Principal, Allow(Action.READ_OWN_ACCOUNT)],
-) -> HTMLResponse:
-    return _account_page(request, db, principal)
-
-
-@router.post("/account/delegation")
-def switch_delegation(
-    request: Request,
-    db: DbSession,
-    principal: Annotated[Principal, Allow(Action.READ_OWN_ACCOUNT)],
-    delegation: Annotated[str, Form(max_length=32)],
-) -> HTMLResponse:
-    chosen = service.switch_delegation(db, principal, delegation)
-    return _account_page(request, db, principal, message=f"You now act for {chosen.name}.")
-
-
-@router.post("/account/tokens")
-def create_token(
-    request: Request,
-    db: DbSession,
-    now: Now,
-    principal: Annotated[Principal, Allow(Action.MANAGE_OWN_TOKENS)],
-    name: Annotated[str, Form(max_length=100)] = "API token",
-) -> HTMLResponse:
-    user = db.get(User, principal.user_id)
-    assert user is not None
-    _, raw = service.create_token(db, actor_for(principal, request), user=user, name=name, now=now)
-    return _account_page(request, db, principal, new_token=raw)
-
-
-@router.post("/account/tokens/{token_id}/revoke")
-def revoke_token(
-    token_id: int,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    principal: Annotated[Principal, Allow(Action.MANAGE_OWN_TOKENS)],
-) -> HTMLResponse:
-    service.revoke_token(
-        db, actor_for(principal, request), user_id=principal.user_id, token_id=token_id, now=now
-    )
-    return _account_page(request, db, principal, message="The token was revoked.")

@@ -1,0 +1,106 @@
+"""JSON API: invite a person, and read or change one's own account."""
+
+from typing import Annotated
+
+from fastapi import Request
+from sqlalchemy.orm import Session
+
+from app.accounts import invitations, profile
+from app.accounts.account_schemas import AccountOut, AccountUpdate, InvitationCreate, InvitationOut
+from app.accounts.permissions import Action
+from app.accounts.schemas import DelegationOut
+from app.accounts.service import Principal, delegation_refs
+from app.config import Settings
+from app.models import User
+from app.web.api_common import api_router, errors
+from app.web.deps import Allow, DbSession, Now, SettingsDep, actor_for
+
+router = api_router("", "accounts")
+
+
+@router.post("/invitations", status_code=201, responses=errors(409))
+def invite(
+    body: InvitationCreate,
+    request: Request,
+    db: DbSession,
+    now: Now,
+    settings: SettingsDep,
+    principal: Annotated[Principal, Allow(Action.MANAGE_PEOPLE)],
+) -> InvitationOut:
+    """Invite a person: their account is created without a password and a one-time link
+    (valid 7 days) is mailed to them. The link's token is never in this answer."""
+    user, _ = invitations.invite(
+        db,
+        actor_for(principal, request),
+        email=body.email,
+        name=body.name,
+        role=body.role,
+        delegation_codes=body.delegations,
+        now=now,
+        settings=settings,
+        inviter_role=principal.role,
+    )
+    db.flush()
+    return InvitationOut(
+        id=user.id,
+        email=user.email,
+        name=user.name,
+        role=user.role,
+        delegations=[
+            DelegationOut(code=d.code, name=d.name) for d in invitations.delegations_of(db, user.id)
+        ],
+        invitation_expires_at=invitations.invitation_expiry(db, user.id, now=now),
+    )
+
+
+def _account_out(db: Session, user: User, settings: Settings) -> AccountOut:
+    return AccountOut(
+        email=user.email,
+        name=user.name,
+        role=user.role,
+        delegations=[
+            DelegationOut(code=d.code, name=d.name) for d in delegation_refs(db, [user.id])[user.id]
+        ],
+        time_zone=user.time_zone,
+        effective_time_zone=user.time_zone or settings.time_zone,
+        mail_frequency=user.mail_frequency,
+        password_changed_at=user.password_changed_at,
+    )
+
+
+@router.get("/account", responses=errors())
+def account(
+    db: DbSession,
+    settings: SettingsDep,
+    principal: Annotated[Principal, Allow(Action.READ_OWN_ACCOUNT)],
+) -> AccountOut:
+    """Your account: name, time zone and mail preference."""
+    user = db.get(User, principal.user_id)
+    assert user is not None
+    return _account_out(db, user, settings)
+
+
+@router.patch("/account", responses=errors())
+def update_account(
+    body: AccountUpdate,
+    request: Request,
+    db: DbSession,
+    now: Now,
+    settings: SettingsDep,
+    principal: Annotated[Principal, Allow(Action.READ_OWN_ACCOUNT)],
+) -> AccountOut:
+    """Change your name, time zone (null or "": the group's) or mail preference; fields left
+    out stay as they are."""
+    user = db.get(User, principal.user_id)
+    assert user is not None
+    given = body.model_fields_set
+    profile.update_profile(
+        db,
+        actor_for(principal, request),
+        user=user,
+        name=body.name if "name" in given else None,
+        **({"time_zone": body.time_zone} if "time_zone" in given else {}),
+        mail_frequency=body.mail_frequency if "mail_frequency" in given else None,
+        now=now,
+    )
+    return _account_out(db, user, settings)

@@ -1,0 +1,327 @@
+"""Pages for people who are not logged in: accepting an invitation, asking for a forgotten
+password to be reset, and choosing the new one from the mailed link.
+
+Their forms are protected against cross-site posting as the log-in form is: a random value in a
+SameSite=Strict cookie, repeated in a hidden field (app/accounts/pages.py). A problem with a link
+(unknown, used, replaced, expired, for a disabled account) is a page that says so and what to do,
+never an error trace.
+"""
+
+import hmac
+import secrets
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.accounts import invitations, password_service
+from app.accounts.login_flow import client_ip, continue_log_in, secure_cookies
+from app.accounts.passwords import digest
+from app.accounts.service import MIN_PASSWORD_LENGTH
+from app.config import Settings
+from app.errors import InvalidInput
+from app.models import AccountLink, User
+from app.web.deps import DbRoute, DbSession, Now, SettingsDep
+from app.web.templating import render
+
+router = APIRouter(route_class=DbRoute, include_in_schema=False)
+
+FORM_CSRF_COOKIE = "zd_form_csrf"
+EXPIRED_FORM = "The form had expired. Please try again."
+Password = Annotated[str, Form(max_length=password_service.MAX_PASSWORD_LENGTH)]
+CsrfField = Annotated[str, Form(max_length=200)]
+
+
+def _page(
+    request: Request,
+    settings: Settings,
+    template: str,
+    context: dict[str, Any],
+    status_code: int = 200,
+) -> HTMLResponse:
+    """A logged-out form page, with a fresh anti-forgery value in its cookie and hidden field."""
+    token = secrets.token_urlsafe(24)
+    response = render(request, template, {"csrf_token": token} | context, status_code)
+    response.set_cookie(
+        FORM_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=secure_cookies(request, settings),
+    )
+    return response
+
+
+def _forged(request: Request, submitted: str) -> bool:
+    cookie = request.cookies.get(FORM_CSRF_COOKIE, "")
+    return not cookie or not hmac.compare_digest(cookie, submitted)
+
+
+def _problems(errors: dict[str, str]) -> list[tuple[str | None, str]]:
+    return [(field if field != "form" else None, message) for field, message in errors.items()]
+
+
+def _link_problem(
+    request: Request, db: Session, token: str, problem: InvalidInput, *, invitation: bool
+) -> HTMLResponse:
+    """The page for a link that cannot be used: 404 for a token nobody issued, 410 for one that
+    was used, replaced or has expired, 403 for a disabled account's."""
+    db.rollback()
+    known = 20 <= len(token) <= 200 and (
+        db.scalar(select(AccountLink.id).where(AccountLink.token_hash == digest(token))) is not None
+    )
+    status = 404 if not known else 403 if "disabled" in problem.detail else 410
+    what = "invitation" if invitation else "password reset link"
+    return render(
+        request,
+        "link_problem.html",
+        {
+            "heading": f"This {what} cannot be used",
+            "detail": problem.detail,
+            "invitation": invitation,
+        },
+        status,
+    )
+
+
+# --- Accepting an invitation --------------------------------------------------------------
+
+
+def _invitation_page(
+    request: Request,
+    db: Session,
+    settings: Settings,
+    *,
+    token: str,
+    link: AccountLink,
+    person: User,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    errors = errors or {}
+    return _page(
+        request,
+        settings,
+        "invitation.html",
+        {
+            "token": token,
+            "person": person,
+            "delegations": invitations.delegations_of(db, person.id),
+            "expires": link.expires_at,
+            "needs_second_factor": person.role.value in settings.mfa_roles,
+            "min_length": MIN_PASSWORD_LENGTH,
+            "errors": errors,
+            "problems": _problems(errors),
+        },
+        status_code,
+    )
+
+
+@router.get("/invitation/{token}")
+def invitation_form(
+    token: str, request: Request, db: DbSession, now: Now, settings: SettingsDep
+) -> HTMLResponse:
+    try:
+        link, person = invitations.usable_invitation(db, token, now=now)
+    except InvalidInput as problem:
+        return _link_problem(request, db, token, problem, invitation=True)
+    return _invitation_page(request, db, settings, token=token, link=link, person=person)
+
+
+@router.post("/invitation/{token}")
+def accept_invitation(
+    token: str,
+    request: Request,
+    db: DbSession,
+    now: Now,
+    settings: SettingsDep,
+    password: Password = "",
+    repeat: Password = "",
+    csrf_token: CsrfField = "",
+) -> Response:
+    try:
+        link, person = invitations.usable_invitation(db, token, now=now)
+    except InvalidInput as problem:
+        return _link_problem(request, db, token, problem, invitation=True)
+    if _forged(request, csrf_token):
+        return _invitation_page(
+            request,
+            db,
+            settings,
+            token=token,
+            link=link,
+            person=person,
+            errors={"form": EXPIRED_FORM},
+            status_code=403,
+        )
+    try:
+        user = invitations.accept(db, token=token, password=password, repeat=repeat, now=now)
+    except InvalidInput as problem:
+        if problem.extra.get("field") == "token":  # used at this very moment in another tab
+            return _link_problem(request, db, token, problem, invitation=True)
+        db.rollback()
+        return _invitation_page(
+            request,
+            db,
+            settings,
+            token=token,
+            link=link,
+            person=person,
+            errors={str(problem.extra.get("field")): problem.detail.capitalize() + "."},
+            status_code=422,
+        )
+    response = continue_log_in(request, db, settings, now, user, "/register")
+    response.delete_cookie(FORM_CSRF_COOKIE)
+    return response
+
+
+# --- Forgotten password -------------------------------------------------------------------
+
+
+def _forgot_page(
+    request: Request,
+    settings: Settings,
+    *,
+    email: str = "",
+    sent: bool = False,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    errors = errors or {}
+    return _page(
+        request,
+        settings,
+        "password_forgot.html",
+        {"email": email, "sent": sent, "errors": errors, "problems": _problems(errors)},
+        status_code,
+    )
+
+
+@router.get("/password/forgot")
+def forgot_form(request: Request, settings: SettingsDep) -> HTMLResponse:
+    return _forgot_page(request, settings)
+
+
+@router.post("/password/forgot")
+def forgot(
+    request: Request,
+    db: DbSession,
+    now: Now,
+    settings: SettingsDep,
+    email: Annotated[str, Form(max_length=254)] = "",
+    csrf_token: CsrfField = "",
+) -> HTMLResponse:
+    if _forged(request, csrf_token):
+        return _forgot_page(
+            request, settings, email=email, errors={"form": EXPIRED_FORM}, status_code=403
+        )
+    try:
+        password_service.request_reset(
+            db, email=email, ip=client_ip(request), now=now, settings=settings
+        )
+    except InvalidInput as problem:
+        return _forgot_page(
+            request,
+            settings,
+            email=email,
+            errors={"email": problem.detail.capitalize() + "."},
+            status_code=422,
+        )
+    # The same answer whether or not the address has an account, and whether or not a mail
+    # went (the hourly limit).
+    return _forgot_page(request, settings, email=email.strip(), sent=True)
+
+
+# --- Choosing the new password from the mailed link ----------------------------------------
+
+
+def _reset_page(
+    request: Request,
+    settings: Settings,
+    *,
+    token: str,
+    person: User,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    errors = errors or {}
+    return _page(
+        request,
+        settings,
+        "password_reset.html",
+        {
+            "token": token,
+            "person": person,
+            "min_length": MIN_PASSWORD_LENGTH,
+            "errors": errors,
+            "problems": _problems(errors),
+        },
+        status_code,
+    )
+
+
+@router.get("/password/reset/{token}")
+def reset_form(
+    token: str, request: Request, db: DbSession, now: Now, settings: SettingsDep
+) -> HTMLResponse:
+    try:
+        _, person = password_service.usable_reset_link(db, token, now=now)
+    except InvalidInput as problem:
+        return _link_problem(request, db, token, problem, invitation=False)
+    return _reset_page(request, settings, token=token, person=person)
+
+
+@router.post("/password/reset/{token}")
+def reset(
+    token: str,
+    request: Request,
+    db: DbSession,
+    now: Now,
+    settings: SettingsDep,
+    password: Password = "",
+    repeat: Password = "",
+    csrf_token: CsrfField = "",
+) -> Response:
+    try:
+        _, person = password_service.usable_reset_link(db, token, now=now)
+    except InvalidInput as problem:
+        return _link_problem(request, db, token, problem, invitation=False)
+    if _forged(request, csrf_token):
+        return _reset_page(
+            request,
+            settings,
+            token=token,
+            person=person,
+            errors={"form": EXPIRED_FORM},
+            status_code=403,
+        )
+    try:
+        password_service.reset_password(
+            db,
+            token=token,
+            new=password,
+            repeat=repeat,
+            ip=client_ip(request),
+            now=now,
+            settings=settings,
+        )
+    except InvalidInput as problem:
+        if problem.extra.get("field") == "token":
+            return _link_problem(request, db, token, problem, invitation=False)
+        db.rollback()
+        return _reset_page(
+            request,
+            settings,
+            token=token,
+            person=person,
+            errors={str(problem.extra.get("field")): problem.detail.capitalize() + "."},
+            status_code=422,
+        )
+    # To the log-in form rather than straight in: every session has just ended, and logging in
+    # with the new password is the same path (second factor included) as every other day, and
+    # shows the person at once that the new password works.
+    response = RedirectResponse("/login?done=reset", status_code=303)
+    response.delete_cookie(FORM_CSRF_COOKIE)
+    return response
