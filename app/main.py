@@ -38,6 +38,8 @@ from app.imports import api as imports_api
 from app.imports import pages as imports_pages
 from app.notifications import api as notifications_api
 from app.notifications import pages as notifications_pages
+from app.people import api as people_api
+from app.people import pages as people_pages
 from app.proposals import api as proposals_api
 from app.proposals import pages as proposals_pages
 from app.register import api as register_api
@@ -207,6 +209,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.include_router(accounts_api.router)
     app.include_router(account_api.router)
     app.include_router(groups_api.router)
+    app.include_router(people_api.router)
     # Before the rounds routers: their /rounds/{ref:path} would swallow /approval, /hash ...
     app.include_router(approvals_api.router)
     app.include_router(audit_api.router)
@@ -222,6 +225,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.include_router(password_pages.router)
     app.include_router(accounts_mfa_pages.router)
     app.include_router(groups_pages.router)
+    app.include_router(people_pages.router)
     app.include_router(approvals_pages.router)
     app.include_router(audit_pages.router)
     app.include_router(register_pages.router)

@@ -132,6 +132,13 @@ REQUESTS: dict[Action, tuple[str, str, dict[str, object] | None, dict[str, str]]
     Action.READ_AUDIT: ("GET", "/api/v1/audit", None, {}),
     # Uploading takes a file (tests/test_imports_api.py); the list is guarded the same way.
     Action.IMPORT_WORD: ("GET", "/api/v1/imports", None, {}),
+    Action.MANAGE_GROUP: (
+        "POST",
+        "/api/v1/bodies",
+        {"code": "SLOM", "name": "Senior Labour Officials Meeting"},
+        {},
+    ),
+    Action.MANAGE_PEOPLE: ("GET", "/api/v1/people?state=pending", None, {}),
 }
 
 
