@@ -298,7 +298,12 @@ def test_reply_is_shown_in_order_and_notifies_the_author(
     top = member.get(ITEM).text
     assert re.search(r"Notifications <span class=\"badge\">\(2<", top)
     page = member.get("/notifications").text
-    assert f'href="/comments/{cid}">Budi Hartono replied to your comment C-{cid}</a>' in page
+    opens = re.search(
+        r'href="(/notifications/\d+/open)">Budi Hartono replied to your comment '
+        rf"C-{cid} on FC-CD-01 &#34;Passport or personal phone taken...&#34;</a>",
+        page,
+    )
+    assert opens
     assert page.count('class="notification is-unread"') == 2
     one = form_in(page, class_="notification-read")
     note_id = re.search(r"/notifications/(\d+)/read", page)
@@ -314,6 +319,9 @@ def test_reply_is_shown_in_order_and_notifies_the_author(
     assert "is-unread" not in page and "Mark all as read" not in page
     assert 'class="badge"' not in page
     # The link in the notification opens the thread's own page.
+    opened = member.get(opens.group(1), follow_redirects=False)
+    assert opened.status_code == 303
+    assert opened.headers["location"].startswith(f"/comments/{cid}#comment-")
     thread_page = member.get(f"/comments/{cid}")
     assert thread_page.status_code == 200
     assert f"<h1>Comment C-{cid}</h1>" in thread_page.text

@@ -20,6 +20,7 @@ from app.db import Database
 from app.main import create_app
 from app.models import ApiToken, AuthSession, Round, User
 from app.notifications import service as notifications
+from app.notifications.messages import Notice
 from app.rounds.pages import Banner
 from app.rounds.service import Moment
 from app.web import page_cache
@@ -108,7 +109,7 @@ def test_a_new_notification_or_one_read_shows_at_once(
     with database.transaction() as s:  # notifications are written without an audit event
         user = accounts.get_user_by_email(s, world.member)
         notifications.notify(
-            s, [user.id], kind="comment", message="A reply", link=PAGE, now=clock.now
+            s, [user.id], Notice("comment.reply", "A reply", "Read it", PAGE), now=clock.now
         )
     html = not_replayed(app, member).text
     assert re.search(r'class="badge">\(1<span class="visually-hidden"> unread</span>', html)

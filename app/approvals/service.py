@@ -36,6 +36,8 @@ from app.models import (
     RoundState,
     User,
 )
+from app.notifications import messages
+from app.notifications.service import group, notify
 from app.rounds import snapshot
 from app.rounds.service import get_round, tick
 
@@ -360,6 +362,9 @@ def approve(
             },
             at=now,
         )
+        notify(
+            session, group(session), messages.round_approved(round_), now=now, skip=actor.user_id
+        )
         result = _status(session, round_)
     return result
 
@@ -392,6 +397,7 @@ def set_co_chairs(
                 f"{signed} has already approved this text of {round_.symbol}; "
                 "its co-chairs can no longer change"
             )
+    before = {c.user_id for c in co_chairs(session, round_)[0]}
     session.execute(delete(RoundChair).where(RoundChair.round_id == round_.id))
     for email in wanted:
         session.add(RoundChair(round_id=round_.id, user_id=users[email].id))
@@ -405,4 +411,10 @@ def set_co_chairs(
         details={"co_chairs": wanted},
         at=now,
     )
-    return _status(session, round_)
+    result = _status(session, round_)
+    if _refusal(round_, now) is None:
+        # A co-chair named for a text that can be approved now is told so (those already
+        # listed were told when it was settled).
+        added = [s.co_chair.user_id for s in result.signatures if s.co_chair.user_id not in before]
+        notify(session, added, messages.awaiting_approval(round_), now=now, skip=actor.user_id)
+    return result

@@ -23,6 +23,7 @@ from app.models import (
     Visibility,
 )
 from app.models.register import TEXT_FIELDS
+from app.notifications import messages
 from app.notifications.service import notify
 from app.rounds.service import current_round, input_gate
 from app.text.anchor import find_quote, make_anchor
@@ -201,19 +202,11 @@ def add(
         notify(
             session,
             [parent.author_id],
-            kind="comment.reply",
-            message=f"{principal.name} replied to your comment {parent.reference}",
-            link=_link(parent),
+            messages.comment_reply(session, parent, comment, principal.name),
             now=now,
             skip=principal.user_id,
         )
     return comment
-
-
-def _link(comment: Comment) -> str:
-    if comment.proposal_id is not None:
-        return f"/proposals/{comment.proposal_id}#comment-{comment.id}"
-    return f"/comments/{comment.id}"
 
 
 def get(session: Session, principal: Principal, comment_id: int) -> Comment:
@@ -351,14 +344,7 @@ def answer(
         object_id=comment.id,
         at=now,
     )
-    notify(
-        session,
-        [comment.author_id],
-        kind="comment.answer",
-        message=f"The secretariat answered your comment {comment.reference}",
-        link=_link(comment),
-        now=now,
-    )
+    notify(session, [comment.author_id], messages.comment_answer(session, comment), now=now)
     return comment
 
 

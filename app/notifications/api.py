@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from app.accounts.permissions import Action
 from app.accounts.service import Principal
@@ -18,7 +18,8 @@ router = api_router("/notifications", "notifications")
 class NotificationOut(BaseModel):
     id: int
     kind: str
-    message: str
+    message: str = Field(description="What happened, naming the item by code")
+    next_step: str | None = Field(description="What to do about it")
     link: str
     created_at: datetime
     read: bool
@@ -29,6 +30,7 @@ def _out(n: Notification) -> NotificationOut:
         id=n.id,
         kind=n.kind,
         message=n.message,
+        next_step=n.next_step,
         link=n.link,
         created_at=n.created_at,
         read=n.read_at is not None,

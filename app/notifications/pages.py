@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from app.accounts.permissions import Action
 from app.accounts.service import Principal
 from app.notifications import service
-from app.web.deps import Allow, DbRoute, DbSession, Now
+from app.web.deps import Allow, DbRoute, DbSession, Now, get_database
 from app.web.page_cache import note_unread
 from app.web.templating import render, templates
 
@@ -42,6 +42,26 @@ def notifications(request: Request, db: DbSession, principal: Reader) -> HTMLRes
     ordered = sorted(notes, key=lambda n: n.read_at is not None)
     unread = sum(1 for n in notes if n.read_at is None)
     return render(request, "notifications.html", {"notes": ordered, "unread": unread})
+
+
+@router.get("/notifications/{notification_id}/open")
+def open_one(
+    notification_id: int, request: Request, db: DbSession, now: Now, principal: Reader
+) -> RedirectResponse:
+    """Opening a notification marks it read, then shows what it is about.
+
+    A GET that writes, deliberately: the same link is in the notification mail, and a mail
+    cannot carry a form. It is safe as a GET: it only ever sets the person's own notification's
+    read_at, once (opening it again changes nothing), and it needs their log-in, so a mail
+    scanner that follows the link meets the log-in page and changes nothing."""
+    note = service.own(db, principal.user_id, notification_id)
+    link = service.local_link(note.link)
+    if note.read_at is None:
+        # The request's read transaction ends first; the write is a short one of its own.
+        db.commit()
+        with get_database(request).transaction(write=True) as side:
+            service.mark_read(side, principal.user_id, notification_id, now=now)
+    return RedirectResponse(link, status_code=303)
 
 
 @router.post("/notifications/read-all")

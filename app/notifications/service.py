@@ -1,4 +1,10 @@
-"""In-app notifications: what needs a person's attention."""
+"""In-app notifications: what needs a person's attention.
+
+`notify` is the one way to tell people something: the services where things happen decide who
+is told, in the same transaction as the change, and app/notifications/messages.py words it.
+The worker (app/mail/digest.py) then mails each notification according to its person's mail
+preference: at once, in a daily or weekly digest, or not at all.
+"""
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -7,23 +13,56 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound
-from app.models import Membership, Notification
+from app.models import Membership, Notification, Role, Round, User
+from app.notifications.messages import Notice
+
+# Who "the group" is: everyone taking part in the drafting. Admins run the platform.
+GROUP_ROLES = (Role.MEMBER, Role.SECRETARIAT, Role.CHAIR, Role.OBSERVER)
 
 
 def notify(
     session: Session,
     user_ids: Iterable[int],
+    notice: Notice,
     *,
-    kind: str,
-    message: str,
-    link: str,
     now: datetime,
     skip: int | None = None,
-) -> None:
-    for user_id in sorted(set(user_ids) - {skip}):
+) -> int:
+    """Tell each active person among `user_ids` (except `skip`, who did it); returns how many."""
+    wanted = set(user_ids) - {skip}
+    if not wanted:
+        return 0
+    active = session.scalars(
+        select(User.id).where(User.id.in_(sorted(wanted)), User.is_active.is_(True))
+    ).all()
+    for user_id in sorted(active):
         session.add(
-            Notification(user_id=user_id, kind=kind, message=message, link=link, created_at=now)
+            Notification(
+                user_id=user_id,
+                kind=notice.kind,
+                message=notice.message,
+                next_step=notice.next_step,
+                link=notice.link,
+                created_at=now,
+            )
         )
+    return len(active)
+
+
+def group(session: Session) -> list[int]:
+    """Everyone active who takes part in the drafting: members, secretariat, chairs, observers."""
+    return list(
+        session.scalars(select(User.id).where(User.is_active.is_(True), User.role.in_(GROUP_ROLES)))
+    )
+
+
+def input_givers(session: Session, round_: Round) -> list[int]:
+    """Those who give input on a round: the members, and observers where the round invites
+    their comments."""
+    roles = [Role.MEMBER] + ([Role.OBSERVER] if round_.observers_may_comment else [])
+    return list(
+        session.scalars(select(User.id).where(User.is_active.is_(True), User.role.in_(roles)))
+    )
 
 
 def delegation_members(session: Session, delegation_ids: Iterable[int]) -> list[int]:
@@ -57,12 +96,23 @@ def unread_count(session: Session, user_id: int) -> int:
     )
 
 
-def mark_read(
-    session: Session, user_id: int, notification_id: int, *, now: datetime
-) -> Notification:
+def own(session: Session, user_id: int, notification_id: int) -> Notification:
+    """One of the person's notifications; another's is as good as missing."""
     note = session.get(Notification, notification_id)
     if note is None or note.user_id != user_id:
         raise NotFound(f"no notification {notification_id}")
+    return note
+
+
+def local_link(link: str) -> str:
+    """A notification's link as a path on this site (never another site's address)."""
+    return link if link.startswith("/") and not link.startswith("//") else "/notifications"
+
+
+def mark_read(
+    session: Session, user_id: int, notification_id: int, *, now: datetime
+) -> Notification:
+    note = own(session, user_id, notification_id)
     if note.read_at is None:
         note.read_at = now
     return note

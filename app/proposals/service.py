@@ -37,6 +37,7 @@ from app.models import (
     User,
 )
 from app.models.register import CONTENT_FIELDS, TEXT_FIELDS
+from app.notifications import messages
 from app.notifications.service import delegation_members, notify
 from app.register import service as register
 from app.register.schemas import IndicatorUpdate, SectionUpdate
@@ -312,12 +313,13 @@ def _notify_sponsors_of_targets(session: Session, proposal: Proposal, now: datet
         )
     )
     delegations.discard(proposal.delegation_id)
+    if not delegations:
+        return
+    code = session.scalar(select(Delegation.code).where(Delegation.id == proposal.delegation_id))
     notify(
         session,
         delegation_members(session, delegations),
-        kind="proposal.new",
-        message=f"New proposal {proposal.reference} on an item your delegation has proposed on",
-        link=f"/proposals/{proposal.id}",
+        messages.proposal_new(session, proposal, code or ""),
         now=now,
     )
 
@@ -693,9 +695,7 @@ def decide(
     notify(
         session,
         delegation_members(session, [proposal.delegation_id]),
-        kind="proposal.decided",
-        message=f"Proposal {proposal.reference} of your delegation: {proposal.state.label}",
-        link=f"/proposals/{proposal.id}",
+        messages.proposal_decided(session, proposal),
         now=now,
         skip=principal.user_id,
     )

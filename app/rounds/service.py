@@ -3,11 +3,12 @@ preparation to approval.
 
 Until the first round exists the register itself is open for input, with no deadline.
 
-Deadlines are evaluated whenever a round is read or changed, never by a scheduler: every
+Deadlines are evaluated whenever a round is read or changed, never only by a scheduler: every
 transition here first runs `tick`, reads run it in a short write transaction of their own when
-`due` finds something (app/rounds/api.py, pages.py), and `zerodraft rounds tick` runs it from the
-command line. So an input deadline closes its round, and a silence procedure nobody broke adopts
-its text, whether or not anything was running at that moment.
+`due` finds something (app/rounds/api.py, pages.py), and `zerodraft rounds tick` and `zerodraft
+worker` run it from the command line. So an input deadline closes its round, and a silence
+procedure nobody broke adopts its text, whether or not anything was running at that moment.
+Whoever applies a change tells the group in the same transaction (app/notifications).
 """
 
 from collections.abc import Callable, Sequence
@@ -34,6 +35,8 @@ from app.models import (
     SilenceBreak,
     User,
 )
+from app.notifications import messages
+from app.notifications.service import group, notify
 from app.rounds import snapshot
 from app.web.ids import is_id
 
@@ -303,6 +306,9 @@ def tick(session: Session, now: datetime, *, request_id: str | None = None) -> l
                 details={"automatic": True, "deadline": round_.deadline.isoformat()},
                 at=now,
             )
+            notify(
+                session, group(session), messages.round_closed(round_, at_deadline=True), now=now
+            )
             changed.append(
                 f"{round_.symbol}: closed for input; its deadline passed ({deadline_text(round_)})"
             )
@@ -319,6 +325,7 @@ def tick(session: Session, now: datetime, *, request_id: str | None = None) -> l
                 details={"silence_until": until.isoformat(), "content_hash": round_.content_hash},
                 at=now,
             )
+            notify(session, group(session), messages.adopted_by_silence(round_), now=now)
             changed.append(
                 f"{round_.symbol}: adopted by silence; no delegation broke silence by "
                 f"{moment_text(until, round_.time_zone)}"
@@ -464,7 +471,9 @@ def issue_round(session: Session, actor: Actor, ref: str | int, *, now: datetime
         superseded = _supersede_previous(session, actor, r, now)
         return {"content_hash": content_hash, "superseded": superseded}
 
-    return _transition(session, actor, ref, now=now, action="issue", change=change)
+    round_ = _transition(session, actor, ref, now=now, action="issue", change=change)
+    notify(session, group(session), messages.round_issued(round_), now=now, skip=actor.user_id)
+    return round_
 
 
 def reopen_round(session: Session, actor: Actor, ref: str | int, *, now: datetime) -> Round:
@@ -474,7 +483,9 @@ def reopen_round(session: Session, actor: Actor, ref: str | int, *, now: datetim
         r.open()
         return {}
 
-    return _transition(session, actor, ref, now=now, action="reopen", change=change)
+    round_ = _transition(session, actor, ref, now=now, action="reopen", change=change)
+    notify(session, group(session), messages.round_reopened(round_), now=now, skip=actor.user_id)
+    return round_
 
 
 def open_round(session: Session, actor: Actor, ref: str | int, *, now: datetime) -> Round:
@@ -490,7 +501,15 @@ def close_round(session: Session, actor: Actor, ref: str | int, *, now: datetime
         r.close()
         return {}
 
-    return _transition(session, actor, ref, now=now, action="close", change=change)
+    round_ = _transition(session, actor, ref, now=now, action="close", change=change)
+    notify(
+        session,
+        group(session),
+        messages.round_closed(round_, at_deadline=False),
+        now=now,
+        skip=actor.user_id,
+    )
+    return round_
 
 
 def consult_round(session: Session, actor: Actor, ref: str | int, *, now: datetime) -> Round:
@@ -512,7 +531,20 @@ def settle_round(session: Session, actor: Actor, ref: str | int, *, now: datetim
         r.settle(now=now)
         return {"content_hash": freeze(session, r, now=now)}
 
-    return _transition(session, actor, ref, now=now, action="settle", change=change)
+    round_ = _transition(session, actor, ref, now=now, action="settle", change=change)
+    # The settled text awaits the co-chairs' approval (app/approvals names them; imported here
+    # because it builds on this module).
+    from app.approvals.service import co_chairs
+
+    chairs, _, _ = co_chairs(session, round_)
+    notify(
+        session,
+        [c.user_id for c in chairs],
+        messages.awaiting_approval(round_),
+        now=now,
+        skip=actor.user_id,
+    )
+    return round_
 
 
 def place_under_silence(
@@ -524,7 +556,9 @@ def place_under_silence(
         r.place_under_silence(until=until, now=now)
         return {"until": until.isoformat(), "content_hash": r.content_hash}
 
-    return _transition(session, actor, ref, now=now, action="silence", change=change)
+    round_ = _transition(session, actor, ref, now=now, action="silence", change=change)
+    notify(session, group(session), messages.silence_started(round_), now=now, skip=actor.user_id)
+    return round_
 
 
 def break_silence(
@@ -575,6 +609,13 @@ def break_silence(
         object_id=round_.symbol,
         details={"delegation": delegation.code, "statement": statement.strip()},
         at=now,
+    )
+    notify(
+        session,
+        group(session),
+        messages.silence_broken(round_, delegation.code),
+        now=now,
+        skip=principal.user_id,
     )
     return broken
 
