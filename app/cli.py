@@ -6,7 +6,9 @@ Expected failures print one line, "error: ...", on stderr and exit with status 1
 """
 
 import os
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +22,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from app import migrate
+from app import worker as background
 from app.accounts import service as accounts
 from app.approvals.service import approved_rounds_checked
 from app.audit.service import Actor, verify_chain
@@ -442,6 +445,54 @@ def rounds_tick(database: DatabaseOption = None) -> None:
         typer.echo(line)
     if not changed:
         typer.echo("no round had a deadline to apply", err=True)
+
+
+@app.command("worker")
+def worker_command(
+    once: Annotated[
+        bool, typer.Option("--once", help="Do one pass of everything that is due, then exit.")
+    ] = False,
+    interval: Annotated[
+        float,
+        typer.Option("--interval", metavar="SECONDS", min=0.5, help="Seconds between passes."),
+    ] = 5.0,
+    database: DatabaseOption = None,
+) -> None:
+    """Run the background work: round deadlines (as `rounds tick`), reminders 48 and 24 hours
+    before a deadline, notification mail and digests, and delivery of the outbox over SMTP.
+    Several workers may run at once. Stops after the current message on SIGTERM or Ctrl-C."""
+    with _errors():
+        settings = _settings(database)
+        db = Database(settings.effective_database_url, pool_size=2)
+        try:
+            if once:
+                done = background.run_once(db, settings, utcnow)
+                lines = done.lines() + [line for line in [done.delivery.held_line] if line]
+                for line in lines:
+                    typer.echo(line)
+                if not lines:
+                    typer.echo("nothing was due", err=True)
+                return
+            mail = (
+                f"SMTP {settings.smtp_host}:{settings.smtp_port}"
+                if settings.mail_enabled
+                else "kept in the outbox (no ZERODRAFT_SMTP_HOST)"
+            )
+            typer.echo(
+                f"zerodraft worker on {_shown_url(settings.effective_database_url)}, a pass "
+                f"every {interval:g} s; mail: {mail}"
+            )
+            stop = threading.Event()
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(signum, lambda *_: stop.set())
+
+            def report(line: str) -> None:
+                typer.echo(f"{utcnow():%Y-%m-%d %H:%M:%S}Z {line}")
+
+            background.run(db, settings, utcnow, stop=stop, interval=interval, report=report)
+            typer.echo("worker stopped")
+        finally:
+            db.dispose()
 
 
 BackupFile = Annotated[Path, typer.Argument(metavar="FILE", help="The backup file (a zip).")]

@@ -32,6 +32,9 @@ from app.db import Base, Database
 from app.main import create_app
 from tests.factories import PASSWORD, World, build_world
 
+# Fixtures shared by the tests of several features: a real SMTP server (mail_server).
+pytest_plugins = ["tests.mailserver"]
+
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("ZERODRAFT_TEST_DATABASE_URL", "")
 ENGINE = "postgresql" if PG_URL else "sqlite"

@@ -1,0 +1,101 @@
+"""All background work, in passes: `zerodraft worker` runs a pass every few seconds,
+`zerodraft worker --once` runs one and exits.
+
+A pass, in this order, so that what one step writes the next sends at once:
+
+1. round deadlines: close rounds past their input deadline, adopt texts whose silence procedure
+   ended unbroken (what `zerodraft rounds tick` does), telling the group;
+2. deadline reminders, 48 and 24 hours before an open round's deadline;
+3. notification mail: one mail per notification, or the daily and weekly digests that are due;
+4. delivery of the outbox over SMTP.
+
+Every step is safe to run in several workers at once, and twice: each writes in transactions
+that take what they work on (`FOR UPDATE SKIP LOCKED` on PostgreSQL, the write lock on SQLite)
+or insert a key that can only be inserted once (app/notifications/reminders.py).
+"""
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.exc import DBAPIError
+
+from app.config import Settings
+from app.db import Database
+from app.mail import digest, worker
+from app.notifications import reminders
+from app.rounds import service as rounds
+
+log = logging.getLogger("zerodraft.worker")
+
+REQUEST_ID = "worker"
+Clock = Callable[[], datetime]
+
+
+@dataclass(slots=True)
+class Pass:
+    """What one pass did."""
+
+    rounds: list[str] = field(default_factory=list)
+    reminders: list[str] = field(default_factory=list)
+    mailing: digest.Mailing = field(default_factory=digest.Mailing)
+    delivery: worker.Delivery = field(default_factory=worker.Delivery)
+
+    def lines(self) -> list[str]:
+        """What the pass did (not the mail it keeps for want of SMTP settings)."""
+        return [
+            *self.rounds,
+            *(f"reminder: {line}" for line in self.reminders),
+            *self.mailing.lines(),
+            *self.delivery.lines(),
+        ]
+
+
+def run_once(
+    database: Database,
+    settings: Settings,
+    clock: Clock,
+    *,
+    stop: threading.Event | None = None,
+) -> Pass:
+    """One pass of everything that is due now."""
+    done = Pass()
+    with database.transaction(write=True) as session:
+        done.rounds = rounds.tick(session, clock(), request_id=REQUEST_ID)
+    with database.transaction(write=True) as session:
+        done.reminders = reminders.send_deadline_reminders(session, clock())
+    done.mailing = digest.mail_notifications(database, settings, clock())
+    done.delivery = worker.deliver_due(database, settings, clock, stop=stop)
+    return done
+
+
+def run(
+    database: Database,
+    settings: Settings,
+    clock: Clock,
+    *,
+    stop: threading.Event,
+    interval: float,
+    report: Callable[[str], None],
+) -> None:
+    """Passes every `interval` seconds until `stop` is set. A pass that fails (the database
+    away, say) is reported and the next one tries again: the worker keeps running."""
+    held = None
+    while not stop.is_set():
+        try:
+            done = run_once(database, settings, clock, stop=stop)
+        except DBAPIError as exc:
+            report(f"error: database: {str(exc.orig or exc).strip().splitlines()[0]}; retrying")
+        except Exception:  # any other fault of one pass must not end the worker
+            log.exception("worker pass failed")
+            report("error: the pass failed (see the log); retrying")
+        else:
+            for line in done.lines():
+                report(line)
+            # Mail kept for want of SMTP settings is said once, and again when the count changes.
+            if done.delivery.held_line and done.delivery.held != held:
+                report(done.delivery.held_line)
+            held = done.delivery.held
+        stop.wait(interval)
