@@ -13,13 +13,24 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from app.accounts import service
+from app.accounts import second_factor, service
 from app.accounts.passwords import digest
 from app.config import Settings
 from app.models import User
 from app.web.deps import SESSION_COOKIE
 
 LOGIN_CSRF_COOKIE = "zd_login_csrf"
+# The half-done log-in (second_factor.start_challenge): sent only to the /login pages.
+CHALLENGE_COOKIE = "zd_login_challenge"
+CHALLENGE_COOKIE_PATH = "/login"
+# Why a half-done log-in sent the person back to the log-in page (/login?restart=<key>).
+RESTART_MESSAGES = {
+    "expired": "Your log-in was not finished in time, or was started again elsewhere. "
+    "Please log in again.",
+    "failed": "Too many wrong codes were entered. Please log in again.",
+    "disabled": "This account has been disabled. If you think this is a mistake, contact the "
+    "ASEAN Secretariat.",
+}
 
 
 def safe_next(target: str | None) -> str:
@@ -48,8 +59,31 @@ def continue_log_in(
     user: User,
     next_path: str,
 ) -> Response:
-    """The answer once `user`'s password has been checked."""
-    return open_session_response(request, db, settings, now, user, next_path)
+    """The answer once `user`'s password has been checked: on to the second factor (or its
+    set-up, where the role requires one), or straight into a new session."""
+    step = second_factor.next_step(db, settings, user)
+    if step is None:
+        return open_session_response(request, db, settings, now, user, next_path)
+    cookie_value = second_factor.start_challenge(
+        db,
+        user,
+        purpose=step,
+        next_path=safe_next(next_path),
+        ip=client_ip(request),
+        user_agent=request.headers.get("user-agent"),
+        now=now,
+    )
+    response = RedirectResponse(f"/login/{step}", status_code=303)
+    response.set_cookie(
+        CHALLENGE_COOKIE,
+        cookie_value,
+        max_age=int(second_factor.CHALLENGE_LIFETIME.total_seconds()),
+        path=CHALLENGE_COOKIE_PATH,
+        httponly=True,
+        samesite="strict",
+        secure=secure_cookies(request, settings),
+    )
+    return response
 
 
 def open_session_response(
@@ -88,4 +122,5 @@ def open_session_response(
         max_age=settings.session_absolute_hours * 3600,
     )
     response.delete_cookie(LOGIN_CSRF_COOKIE)
+    response.delete_cookie(CHALLENGE_COOKIE, path=CHALLENGE_COOKIE_PATH)
     return response

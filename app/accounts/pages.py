@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.accounts import service
 from app.accounts.login_flow import (
     LOGIN_CSRF_COOKIE,
+    RESTART_MESSAGES,
     client_ip,
     continue_log_in,
     safe_next,
@@ -55,8 +56,11 @@ def home() -> RedirectResponse:
 
 
 @router.get("/login")
-def login_form(request: Request, settings: SettingsDep, next: str = "/register") -> HTMLResponse:
-    return _login_page(request, settings, next_=next)
+def login_form(
+    request: Request, settings: SettingsDep, next: str = "/register", restart: str = ""
+) -> HTMLResponse:
+    # `restart`: why a half-done log-in (app/accounts/mfa_pages.py) sent the person back here.
+    return _login_page(request, settings, next_=next, error=RESTART_MESSAGES.get(restart))
 
 
 @router.post("/login")
