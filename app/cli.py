@@ -267,6 +267,50 @@ def user_disable(email: EmailOption, database: DatabaseOption = None) -> None:
     typer.echo(f"disabled {disabled}")
 
 
+@user_app.command("import")
+def user_import(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="FILE", help="The roster: CSV with e-mail, name, role and delegation codes."
+        ),
+    ],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check and print every row; invite nobody.")
+    ] = False,
+    database: DatabaseOption = None,
+) -> None:
+    """Invite everyone on a roster at once, or nobody: prints one line per row, and exits 1
+    naming every row with a problem. Columns (a header row names them, in any order): email,
+    name, role (empty: member), delegations (codes separated by spaces, ; or |)."""
+    from app.people import roster
+
+    try:
+        with file.open("rb") as opened:
+            data = opened.read(roster.MAX_BYTES + 1)
+    except OSError as exc:
+        _fail(f"cannot read {file}: {exc.strerror or _first_line(exc)}")
+    with _errors():
+        settings = _settings(database)
+        with _unit_of_work(settings) as session:
+            found = roster.read(session, data, inviter_role=None)
+            if found.ok and not dry_run:
+                roster.confirm(
+                    session, CLI_ACTOR, data, inviter_role=None, now=utcnow(), settings=settings
+                )
+    for line in found.report():
+        typer.echo(line)
+    count = len(found.rows)
+    people = f"{count} {'person' if count == 1 else 'people'}"
+    if not found.ok:
+        bad = sum(1 for r in found.rows if not r.ok)
+        _fail(f"{bad} of {count} rows have problems (above); nobody was invited")
+    if dry_run:
+        typer.echo(f"dry run: {people} would be invited; nobody was")
+    else:
+        typer.echo(f"invited {people}; each has an invitation mail in the outbox")
+
+
 BodyCodeOption = Annotated[str, typer.Option("--code", metavar="CODE", help="e.g. SOMTC.")]
 DelegationCodeOption = Annotated[
     str, typer.Option("--code", metavar="CODE", help="The delegation's code, e.g. PH-SOMTC.")

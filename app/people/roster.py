@@ -184,7 +184,7 @@ def parse(text: str) -> tuple[list[RosterRow], list[str]]:
     else:
         delimiter = _delimiter(first)
         skipped = 0
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     columns: dict[str, int] | None = None
     ignored: list[str] = []
     rows: list[RosterRow] = []
