@@ -29,6 +29,16 @@ PUBLIC = {
     ("POST", "/password/forgot"),
     ("GET", "/password/reset/{token}"),
     ("POST", "/password/reset/{token}"),
+    # A half-done log-in (second factor): guarded by its own cookie (app/accounts/mfa_pages.py).
+    ("GET", "/login/verify"),
+    ("POST", "/login/verify"),
+    ("POST", "/login/verify/passkey/options"),
+    ("POST", "/login/verify/passkey"),
+    ("GET", "/login/enrol"),
+    ("POST", "/login/enrol/totp"),
+    ("POST", "/login/enrol/passkey/options"),
+    ("POST", "/login/enrol/passkey"),
+    ("POST", "/login/enrol/done"),
 }
 FRAMEWORK = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/static"}
 
