@@ -65,7 +65,9 @@ def test_invite_creates_a_person_without_password_and_mails_the_link(
         assert f"http://testserver/invitation/{token}" in mail.text_body
         assert f"http://testserver/invitation/{token}" in (mail.html_body or "")
         assert "PH-SOMTC" in mail.text_body and "Member" in mail.text_body
-        assert "expires in 7 days" in mail.text_body
+        assert "expires in 7 days, on 09 March 2026, 16:00 Asia/Jakarta time (UTC+7)" in (
+            mail.text_body
+        )
         assert "Choose a password" in mail.text_body
         event = s.scalars(select(AuditEvent).where(AuditEvent.action == "user.invite")).one()
         assert event.object_id == str(user.id)

@@ -31,6 +31,7 @@ from app.models import (
     Role,
     User,
 )
+from app.timezones import utc_offset
 
 MAX_NAME_LENGTH = 200
 
@@ -112,7 +113,8 @@ def _send(
     settings: Settings,
     resent: bool,
 ) -> None:
-    expires = now + links.LIFETIME[LinkPurpose.INVITATION]
+    # The invitee has no time zone of their own yet: the group's.
+    local = (now + links.LIFETIME[LinkPurpose.INVITATION]).astimezone(settings.zone)
     mail = compose(
         "invitation",
         person=user.name,
@@ -124,8 +126,7 @@ def _send(
         url=links.url(settings.base_url, LinkPurpose.INVITATION, token),
         login_url=f"{settings.base_url.rstrip('/')}/login",
         days=links.LIFETIME[LinkPurpose.INVITATION].days,
-        expires=expires.astimezone(settings.zone).strftime("%d %B %Y, %H:%M")
-        + f" ({settings.time_zone})",
+        expires=f"{local:%d %B %Y, %H:%M} {settings.time_zone} time ({utc_offset(local)})",
         needs_second_factor=user.role.value in settings.mfa_roles,
         resent=resent,
         min_length=MIN_PASSWORD_LENGTH,
