@@ -36,6 +36,8 @@ from app.groups import api as groups_api
 from app.groups import pages as groups_pages
 from app.imports import api as imports_api
 from app.imports import pages as imports_pages
+from app.mail import api as mail_api
+from app.mail import pages as mail_pages
 from app.notifications import api as notifications_api
 from app.notifications import pages as notifications_pages
 from app.people import api as people_api
@@ -220,6 +222,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.include_router(responses_api.router)
     app.include_router(notifications_api.router)
     app.include_router(imports_api.router)
+    app.include_router(mail_api.router)
     app.include_router(accounts_pages.router)
     app.include_router(account_pages.router)
     app.include_router(password_pages.router)
@@ -234,6 +237,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.include_router(notifications_pages.router)
     app.include_router(responses_pages.router)
     app.include_router(imports_pages.router)
+    app.include_router(mail_pages.router)
     # Last: its /rounds/{ref:path} routes would swallow the approvals pages' /rounds/.../approve.
     app.include_router(rounds_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -274,31 +274,63 @@ def test_two_workers_at_once_remind_once(
     assert len(notes(database, "round.deadline")) == 3
 
 
-def test_the_co_chairs_are_asked_to_approve_a_settled_text(
-    database: Database, world: World, clock: Clock
-) -> None:
-    with database.transaction() as s:  # a chair who is not a co-chair by default
+def add_chair(database: Database, clock: Clock, email: str, delegation: str) -> None:
+    with database.transaction() as s:
         accounts.add_user(
             s,
             Actor.system("test"),
-            email="chair.ph@asean.test",
-            name="Other Chair",
+            email=email,
+            name=f"Chair of {delegation}",
             role=Role.CHAIR,
             password=None,
-            delegation_codes=["PH-ACWC"],
+            delegation_codes=[delegation],
             now=clock.now,
         )
+
+
+def test_the_co_chairs_are_asked_to_approve_a_settled_text(
+    database: Database, world: World, clock: Clock
+) -> None:
+    add_chair(database, clock, "chair.th@asean.test", "TH-SOMTC")
+    add_chair(database, clock, "chair.ph@asean.test", "PH-ACWC")
     make_round(database, clock)
     move(database, clock, "close", "consult", "settle")
-    # By default one chair of an AICHR delegation co-chairs (and one of SOMTC: none here).
-    assert told(database, "round.awaiting_approval") == {World.chair}
+    # By default one chair of an AICHR delegation and one of a SOMTC delegation co-chair.
+    assert told(database, "round.awaiting_approval") == {World.chair, "chair.th@asean.test"}
     asked = the_notice(database, "round.awaiting_approval")
     assert asked.message == f"Round {ROUND_WORDS} awaits your approval as co-chair"
     assert asked.link == "/rounds/DWG-FC/Rev.1/approve"
     assert "approve it with the meeting's or decision's reference" in (asked.next_step or "")
 
-    # A co-chair named afterwards for the settled text is asked too; the one already listed is
-    # not asked twice.
+    # A co-chair named afterwards is asked too; those asked already are not asked twice.
+    with database.transaction() as s:
+        approvals.set_co_chairs(
+            s,
+            actor(database, World.secretariat),
+            SYMBOL,
+            emails=[World.chair, "chair.th@asean.test", "chair.ph@asean.test"],
+            now=clock.now,
+        )
+    assert sorted(e for e, _ in notes(database, "round.awaiting_approval")) == sorted(
+        [World.chair, "chair.th@asean.test", "chair.ph@asean.test"]
+    )
+
+
+def test_without_a_co_chair_for_each_body_the_secretariat_is_asked_to_name_them(
+    database: Database, world: World, clock: Clock
+) -> None:
+    add_chair(database, clock, "chair.ph@asean.test", "PH-ACWC")
+    make_round(database, clock)
+    move(database, clock, "close", "consult", "settle")
+    # No SOMTC chair: nobody can approve yet, so no chair is asked; the secretariat (but the
+    # officer who settled it) is asked to name the co-chairs.
+    assert told(database, "round.awaiting_approval") == set()
+    assert told(database, "round.co_chairs_needed") == {World.secretariat2}
+    needed = the_notice(database, "round.co_chairs_needed")
+    assert needed.message == (
+        f"Round {ROUND_WORDS} is settled but has no SOMTC chair to co-chair it"
+    )
+    assert needed.link == "/rounds/DWG-FC/Rev.1/approve"
     with database.transaction() as s:
         approvals.set_co_chairs(
             s,
@@ -307,10 +339,7 @@ def test_the_co_chairs_are_asked_to_approve_a_settled_text(
             emails=[World.chair, "chair.ph@asean.test"],
             now=clock.now,
         )
-    assert [e for e, _ in notes(database, "round.awaiting_approval")] == [
-        World.chair,
-        "chair.ph@asean.test",
-    ]
+    assert told(database, "round.awaiting_approval") == {World.chair, "chair.ph@asean.test"}
 
 
 def test_the_round_approved_tells_the_group(database: Database, world: World, clock: Clock) -> None:

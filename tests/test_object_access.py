@@ -234,6 +234,8 @@ def _values(path: str, s: Secrets) -> dict[str, str]:
         "token_id": "1",
         "notification_id": "1",
         "import_id": "1",  # Word imports: a delegation's own, see tests/test_word_*.py
+        "message_id": "1",  # the outbox: the admin's alone
+        "token": "1.not-a-signature",  # links in mails (unsubscribe, invitation, reset)
         "draft": str(s.draft),
         "public": str(s.public),
     }

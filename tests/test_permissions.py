@@ -29,6 +29,10 @@ PUBLIC = {
     ("POST", "/password/forgot"),
     ("GET", "/password/reset/{token}"),
     ("POST", "/password/reset/{token}"),
+    # The unsubscribe link of a notification mail: the signed token is the credential, and a
+    # mail program's RFC 8058 one-click POST comes without a log-in (app/mail/pages.py).
+    ("GET", "/mail/unsubscribe/{token}"),
+    ("POST", "/mail/unsubscribe/{token}"),
     # A half-done log-in (second factor): guarded by its own cookie (app/accounts/mfa_pages.py).
     ("GET", "/login/verify"),
     ("POST", "/login/verify"),
@@ -149,6 +153,7 @@ REQUESTS: dict[Action, tuple[str, str, dict[str, object] | None, dict[str, str]]
         {},
     ),
     Action.MANAGE_PEOPLE: ("GET", "/api/v1/people?state=pending", None, {}),
+    Action.READ_OUTBOX: ("GET", "/api/v1/outbox?state=failed", None, {}),
 }
 
 

@@ -37,7 +37,7 @@ from app.models import (
     User,
 )
 from app.notifications import messages
-from app.notifications.service import group, notify
+from app.notifications.service import group, notify, secretariat
 from app.rounds import snapshot
 from app.rounds.service import get_round, tick
 
@@ -397,7 +397,10 @@ def set_co_chairs(
                 f"{signed} has already approved this text of {round_.symbol}; "
                 "its co-chairs can no longer change"
             )
-    before = {c.user_id for c in co_chairs(session, round_)[0]}
+    listed, _, missing = co_chairs(session, round_)
+    # Those already asked to approve this text: the co-chairs listed when it was settled, if
+    # they were all there.
+    asked = set() if missing else {c.user_id for c in listed}
     session.execute(delete(RoundChair).where(RoundChair.round_id == round_.id))
     for email in wanted:
         session.add(RoundChair(round_id=round_.id, user_id=users[email].id))
@@ -413,8 +416,35 @@ def set_co_chairs(
     )
     result = _status(session, round_)
     if _refusal(round_, now) is None:
-        # A co-chair named for a text that can be approved now is told so (those already
-        # listed were told when it was settled).
-        added = [s.co_chair.user_id for s in result.signatures if s.co_chair.user_id not in before]
-        notify(session, added, messages.awaiting_approval(round_), now=now, skip=actor.user_id)
+        ask_co_chairs(session, actor, round_, now=now, already=asked)
     return result
+
+
+def ask_co_chairs(
+    session: Session,
+    actor: Actor,
+    round_: Round,
+    *,
+    now: datetime,
+    already: set[int] | frozenset[int] = frozenset(),
+) -> None:
+    """A settled text awaits approval: its co-chairs (but those in `already`) are asked to
+    approve it; or, while a default body has no chair to co-chair for it, the secretariat is
+    asked to name the co-chairs, since nobody can approve it before that."""
+    chairs, _, missing = co_chairs(session, round_)
+    if missing:
+        notify(
+            session,
+            secretariat(session),
+            messages.co_chairs_needed(round_, missing),
+            now=now,
+            skip=actor.user_id,
+        )
+        return
+    notify(
+        session,
+        [c.user_id for c in chairs if c.user_id not in already],
+        messages.awaiting_approval(round_),
+        now=now,
+        skip=actor.user_id,
+    )

@@ -222,6 +222,16 @@ def awaiting_approval(round_: Round) -> Notice:
     )
 
 
+def co_chairs_needed(round_: Round, bodies: Sequence[str]) -> Notice:
+    missing = " or ".join(bodies)
+    return Notice(
+        "round.co_chairs_needed",
+        f"Round {round_words(round_)} is settled but has no {missing} chair to co-chair it",
+        "Name the round's co-chairs on its approval page; they are then asked to approve the text.",
+        round_link(round_, "/approve"),
+    )
+
+
 def round_approved(round_: Round) -> Notice:
     return Notice(
         "round.approved",

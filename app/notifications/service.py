@@ -56,6 +56,15 @@ def group(session: Session) -> list[int]:
     )
 
 
+def secretariat(session: Session) -> list[int]:
+    """The active secretariat officers."""
+    return list(
+        session.scalars(
+            select(User.id).where(User.is_active.is_(True), User.role == Role.SECRETARIAT)
+        )
+    )
+
+
 def input_givers(session: Session, round_: Round) -> list[int]:
     """Those who give input on a round: the members, and observers where the round invites
     their comments."""

@@ -532,18 +532,11 @@ def settle_round(session: Session, actor: Actor, ref: str | int, *, now: datetim
         return {"content_hash": freeze(session, r, now=now)}
 
     round_ = _transition(session, actor, ref, now=now, action="settle", change=change)
-    # The settled text awaits the co-chairs' approval (app/approvals names them; imported here
-    # because it builds on this module).
-    from app.approvals.service import co_chairs
+    # The settled text awaits the co-chairs' approval (app/approvals says who they are; imported
+    # here because it builds on this module).
+    from app.approvals.service import ask_co_chairs
 
-    chairs, _, _ = co_chairs(session, round_)
-    notify(
-        session,
-        [c.user_id for c in chairs],
-        messages.awaiting_approval(round_),
-        now=now,
-        skip=actor.user_id,
-    )
+    ask_co_chairs(session, actor, round_, now=now)
     return round_
 
 
