@@ -48,7 +48,7 @@ def test_the_admin_sets_up_a_body_a_delegation_and_imports_a_roster(
     page.get_by_label("Name", exact=True).fill("Senior Officials Meeting on Social Welfare")
     page.get_by_role("button", name="Add the body").click()
     expect(page.locator("#confirmation")).to_contain_text("Body SOMSWD added")
-    page.get_by_label("Member state").select_option("TH")
+    page.get_by_label("Member state", exact=True).select_option("TH")
     page.get_by_label("Body", exact=True).select_option("SOMSWD")
     page.get_by_role("button", name="Add the delegation").click()
     expect(page.locator("#confirmation")).to_contain_text("Delegation TH-SOMSWD added")
