@@ -41,15 +41,24 @@ def known_zone(name: str | None) -> ZoneInfo | None:
         return None
 
 
+_REGIONS = (
+    "Africa/",
+    "America/",
+    "Antarctica/",
+    "Asia/",
+    "Atlantic/",
+    "Australia/",
+    "Europe/",
+    "Indian/",
+    "Pacific/",
+)
+
+
 @cache
 def choosable_zones() -> frozenset[str]:
     """Every zone a person may choose: the IANA regions (Asia/Jakarta), not the legacy aliases
     (US/Eastern, Etc/GMT+7) whose names mislead, and UTC."""
-    regions = tuple(
-        f"{r}/"
-        for r in "Africa America Antarctica Asia Atlantic Australia Europe Indian Pacific".split()
-    )
-    return frozenset(z for z in available_timezones() if z.startswith(regions)) | {"UTC"}
+    return frozenset(z for z in available_timezones() if z.startswith(_REGIONS)) | {"UTC"}
 
 
 def utc_offset(moment: datetime) -> str:
