@@ -18,6 +18,7 @@ from app.rounds import service as rounds
 from tests.conftest import Clock
 from tests.factories import PASSWORD, World
 from tests.mailserver import MailServer
+from tests.test_accessibility import assert_no_serious_violations
 from tests.test_approvals import add_somtc_chair
 
 pytestmark = pytest.mark.browser
@@ -96,6 +97,7 @@ def test_a_co_chair_is_asked_to_approve_by_mail_and_in_the_app(
     expect(asked).to_have_count(1)
     expect(asked.get_by_text("Review the settled text")).to_be_visible()
     expect(asked.locator(".tag-new")).to_have_count(0)
+    assert_no_serious_violations(page)
     unread = page.locator(".notification.is-unread")
     expect(unread).to_have_count(2)  # the round's issue and its closing, not opened yet
     # Opening another from the list marks it read too.

@@ -18,6 +18,7 @@ from app.main import create_app
 from app.models import AuditEvent, OutboxMessage, OutboxState
 from tests.conftest import Clock, browser_log_in, csrf_of, log_in
 from tests.factories import World, bearer, token_for
+from tests.test_accessibility import assert_no_serious_violations
 
 INVITATION = "http://testserver/invitation/" + "t" * 43
 
@@ -214,11 +215,13 @@ def test_the_admin_finds_a_failed_mail_and_sends_it_again(
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Outbox").click()
     page.get_by_role("heading", name="Outbox", exact=True).wait_for()
     assert page.get_by_role("heading", name="Mail is not being sent").is_visible()
+    assert_no_serious_violations(page)
     page.get_by_role("link", name="Failed (1)").click()
     page.wait_for_url(re.compile(r".*/admin/outbox\?state=failed$"))
     assert page.get_by_text("maria@asean.test refused: 550 5.1.1 user unknown").is_visible()
     page.get_by_role("link", name="You are invited to zerodraft").click()
     page.get_by_role("heading", name="You are invited to zerodraft").wait_for()
+    assert_no_serious_violations(page)
     invitation = page.get_by_role("link", name=INVITATION)
     assert invitation.get_attribute("href") == INVITATION
     page.get_by_role("button", name="Send it again").click()

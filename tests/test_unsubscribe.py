@@ -22,6 +22,7 @@ from app.signing import sign
 from tests.conftest import Clock
 from tests.factories import World
 from tests.mailserver import MailServer
+from tests.test_accessibility import assert_no_serious_violations
 
 
 def member(database: Database) -> User:
@@ -190,9 +191,11 @@ def test_a_member_unsubscribes_from_the_link_in_a_mail(
     page.goto(link)
     page.get_by_role("heading", name="Stop notification mail").wait_for()
     assert page.get_by_text("Its current preference: Every message at once").is_visible()
+    assert_no_serious_violations(page)
     page.get_by_role("button", name="Stop notification mail").click()
     page.get_by_role("heading", name="Notification mail stopped").wait_for()
     assert page.locator("#confirmation").get_attribute("role") == "status"
+    assert_no_serious_violations(page)
     assert member(database).mail_frequency is MailFrequency.NONE
     page.get_by_role("link", name="your account page").click()
     page.wait_for_url(re.compile(r".*/login\?next=(%2F|/)account$"))

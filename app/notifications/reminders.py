@@ -23,12 +23,13 @@ HOURS_BEFORE = (24, 48)  # nearest first: a late worker sends only the most pres
 def claim_once(session: Session, key: str, now: datetime) -> bool:
     """Record that `key` was sent; False if it already was (by this or another worker)."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    result = session.execute(
+    inserted = session.scalar(
         insert(SentReminder)
         .values(key=key, sent_at=now)
         .on_conflict_do_nothing(index_elements=["key"])
+        .returning(SentReminder.key)
     )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    return inserted is not None
 
 
 def _key(round_: Round, hours: int) -> str:
