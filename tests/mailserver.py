@@ -123,6 +123,7 @@ class MailServer:
 
     tls_dir: Path | None = None  # set: STARTTLS with a self-signed certificate made there
     login: tuple[str, str] | None = None  # set: AUTH required, with this user and password
+    smtputf8: bool = True  # False: no internationalised (non-ASCII) addresses taken
     port: int = field(default_factory=free_port)
     messages: list[Received] = field(default_factory=list)
     refusals: dict[str, str] = field(default_factory=dict)
@@ -141,7 +142,7 @@ class MailServer:
     def start(self) -> None:
         """Listen (again) on the server's port."""
         assert self._controller is None, "already running"
-        kwargs: dict[str, Any] = {}
+        kwargs: dict[str, Any] = {"enable_SMTPUTF8": self.smtputf8}
         if self.cert_file is not None:
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             assert self._key_file is not None

@@ -170,6 +170,22 @@ def test_a_refused_recipient_fails_at_once_and_the_rest_still_goes(
     assert mail_server.to("gone@asean.test") == []
 
 
+def test_an_address_the_server_cannot_take_fails_and_the_rest_still_goes(
+    database: Database, settings: Settings, clock: Clock, mail_server: MailServer
+) -> None:
+    mail_server.stop()
+    mail_server.smtputf8 = False  # an older server: ASCII addresses only
+    mail_server.start()
+    international = write(database, clock, to="maría@asean.test")
+    fine = write(database, clock)
+    report = deliver(database, mail_server.settings_for(settings), clock)
+    assert (report.sent, report.failed) == (1, 1)
+    message = stored(database, international)
+    assert message.state is OutboxState.FAILED
+    assert message.last_error is not None and "SMTPUTF8" in message.last_error
+    assert stored(database, fine).state is OutboxState.SENT
+
+
 def test_a_message_refused_at_data_for_good_fails(
     database: Database, settings: Settings, clock: Clock, mail_server: MailServer
 ) -> None:

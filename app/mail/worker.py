@@ -287,6 +287,10 @@ class Connection:
             ) from exc
         except smtplib.SMTPResponseException as exc:
             raise RetryLater(f"SMTP server answered {_said(exc)}") from exc
+        except smtplib.SMTPNotSupportedError as exc:
+            # Refused before anything is sent (an address with non-ASCII letters, and a server
+            # without SMTPUTF8): this message cannot go this way, the connection is fine.
+            raise Permanent(str(exc)) from exc
         except (OSError, smtplib.SMTPException) as exc:
             self.close()
             raise Unreachable(f"SMTP server {self.settings.smtp_host}: {exc}") from exc
