@@ -236,6 +236,9 @@ def _values(path: str, s: Secrets) -> dict[str, str]:
         "import_id": "1",  # Word imports: a delegation's own, see tests/test_word_*.py
         "message_id": "1",  # the outbox: the admin's alone
         "token": "1.not-a-signature",  # links in mails (unsubscribe, invitation, reset)
+        "user_id": "1",  # people administration: the secretariat's and the admin's
+        "kind": "bodies",  # /admin/group/{kind}/{code}: bodies or delegations
+        "passkey_id": "1",  # one's own passkeys only (tests/test_mfa.py)
         "draft": str(s.draft),
         "public": str(s.public),
     }
