@@ -73,6 +73,11 @@ def test_filters(
     earlier = _all(client, auditor, to="2026-03-02T10:00:00Z")
     assert "indicator.revise" not in {e["action"] for e in earlier} and earlier
 
+    # A bare number is not a date (pydantic would read it as seconds since 1970).
+    refused = client.get("/api/v1/audit", params={"to": "-1"}, headers=auditor)
+    assert refused.status_code == 422 and refused.json()["field"] == "to"
+    assert "ISO 8601" in refused.json()["detail"]
+
 
 def test_pages_follow_each_other_without_gaps_or_repeats(
     client: TestClient, auditor: dict[str, str]

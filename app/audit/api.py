@@ -1,10 +1,11 @@
 """JSON API of the audit trail: filtered pages of events, and the check of the hash chain."""
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from app.accounts.permissions import Action
 from app.accounts.service import Principal
@@ -49,6 +50,16 @@ class VerifyOut(BaseModel):
     problem: str | None
 
 
+def _iso_only(value: object) -> object:
+    """pydantic reads a bare number as seconds since 1970; the API documents ISO 8601 only."""
+    if isinstance(value, str) and re.fullmatch(r"\s*[-+]?\d+(\.\d*)?\s*", value):
+        raise ValueError("give a date and time in ISO 8601, e.g. 2026-03-02T09:00:00Z")
+    return value
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_only)]
+
+
 def _utc(value: datetime | None) -> datetime | None:
     """Times without an offset are taken as UTC."""
     if value is None:
@@ -64,8 +75,8 @@ def events(
     object_type: Annotated[str | None, Query(max_length=32)] = None,
     object_id: Annotated[str | None, Query(max_length=64)] = None,
     actor: Annotated[str | None, Query(max_length=254, description="E-mail address")] = None,
-    since: Annotated[datetime | None, Query(alias="from", description="Inclusive")] = None,
-    until: Annotated[datetime | None, Query(alias="to", description="Inclusive")] = None,
+    since: Annotated[IsoDateTime | None, Query(alias="from", description="Inclusive")] = None,
+    until: Annotated[IsoDateTime | None, Query(alias="to", description="Inclusive")] = None,
     limit: Annotated[int, Query(ge=1, le=trail.MAX_LIMIT)] = trail.DEFAULT_LIMIT,
     before: Annotated[int | None, Query(ge=1, description="Events before this seq")] = None,
 ) -> TrailOut:
