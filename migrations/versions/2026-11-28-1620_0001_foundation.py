@@ -11,7 +11,10 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import app.db
+# Self-contained: UTC timestamps as the models declare them (app.db.UTCDateTime stores them
+# in a timezone-aware DateTime); migrations never import the application.
+UTC_DATETIME = sa.DateTime(timezone=True)
+
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -54,7 +57,7 @@ def upgrade() -> None:
         sa.Column("code", sa.String(length=32), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", UTC_DATETIME, nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_items")),
         sa.UniqueConstraint("code", name=op.f("uq_items_code")),
     )
@@ -63,7 +66,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("email", sa.String(length=254), nullable=False),
         sa.Column("ip", sa.String(length=64), nullable=False),
-        sa.Column("at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", UTC_DATETIME, nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_login_attempts")),
     )
     with op.batch_alter_table("login_attempts", schema=None) as batch_op:
@@ -99,8 +102,8 @@ def upgrade() -> None:
         ),
         sa.Column("password_hash", sa.String(length=200), nullable=True),
         sa.Column("is_active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("disabled_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", UTC_DATETIME, nullable=False),
+        sa.Column("disabled_at", UTC_DATETIME, nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("email", name=op.f("uq_users_email")),
     )
@@ -111,9 +114,9 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("prefix", sa.String(length=12), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_used_at", app.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("revoked_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", UTC_DATETIME, nullable=False),
+        sa.Column("last_used_at", UTC_DATETIME, nullable=True),
+        sa.Column("revoked_at", UTC_DATETIME, nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_api_tokens_user_id_users")
         ),
@@ -142,7 +145,7 @@ def upgrade() -> None:
     op.create_table(
         "audit_events",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("occurred_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("occurred_at", UTC_DATETIME, nullable=False),
         sa.Column("actor_id", sa.Integer(), nullable=True),
         sa.Column("delegation_id", sa.Integer(), nullable=True),
         sa.Column("action", sa.String(length=64), nullable=False),
@@ -180,10 +183,10 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("delegation_id", sa.Integer(), nullable=True),
         sa.Column("csrf_token", sa.String(length=64), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_seen_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("ended_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", UTC_DATETIME, nullable=False),
+        sa.Column("last_seen_at", UTC_DATETIME, nullable=False),
+        sa.Column("expires_at", UTC_DATETIME, nullable=False),
+        sa.Column("ended_at", UTC_DATETIME, nullable=True),
         sa.ForeignKeyConstraint(
             ["delegation_id"],
             ["delegations.id"],
@@ -219,7 +222,7 @@ def upgrade() -> None:
         sa.Column("author_id", sa.Integer(), nullable=True),
         sa.Column("delegation_id", sa.Integer(), nullable=True),
         sa.Column("reason", sa.Text(), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", UTC_DATETIME, nullable=False),
         sa.Column("title", sa.String(length=300), nullable=True),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("dimension_id", sa.Integer(), nullable=True),

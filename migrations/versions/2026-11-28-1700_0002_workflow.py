@@ -11,7 +11,10 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import app.db
+# Self-contained: UTC timestamps as the models declare them (app.db.UTCDateTime stores them
+# in a timezone-aware DateTime); migrations never import the application.
+UTC_DATETIME = sa.DateTime(timezone=True)
+
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -55,11 +58,11 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("time_zone", sa.String(length=64), nullable=False),
-        sa.Column("opens_at", app.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("deadline", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("opens_at", UTC_DATETIME, nullable=True),
+        sa.Column("deadline", UTC_DATETIME, nullable=True),
         sa.Column("observers_may_comment", sa.Boolean(), nullable=False),
         sa.Column("instructions", sa.Text(), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", UTC_DATETIME, nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_rounds")),
         sa.UniqueConstraint("symbol", name=op.f("uq_rounds_symbol")),
@@ -71,8 +74,8 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("message", sa.Text(), nullable=False),
         sa.Column("link", sa.String(length=300), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("read_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", UTC_DATETIME, nullable=False),
+        sa.Column("read_at", UTC_DATETIME, nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_notifications_user_id_users")
         ),
@@ -86,10 +89,10 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("round_id", sa.Integer(), nullable=False),
         sa.Column("delegation_id", sa.Integer(), nullable=False),
-        sa.Column("until", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("until", UTC_DATETIME, nullable=False),
         sa.Column("granted_by_id", sa.Integer(), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", UTC_DATETIME, nullable=False),
         sa.ForeignKeyConstraint(
             ["delegation_id"],
             ["delegations.id"],
@@ -153,9 +156,9 @@ def upgrade() -> None:
         ),
         sa.Column("rationale", sa.Text(), nullable=False),
         sa.Column("late", sa.Boolean(), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("submitted_at", app.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("decided_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", UTC_DATETIME, nullable=False),
+        sa.Column("submitted_at", UTC_DATETIME, nullable=True),
+        sa.Column("decided_at", UTC_DATETIME, nullable=True),
         sa.Column("decided_by_id", sa.Integer(), nullable=True),
         sa.Column("decision_reason", sa.Text(), nullable=False),
         sa.Column("override_reason", sa.Text(), nullable=False),
@@ -167,7 +170,7 @@ def upgrade() -> None:
         ),
         sa.Column("answer", sa.Text(), nullable=False),
         sa.Column("answered_by_id", sa.Integer(), nullable=True),
-        sa.Column("answered_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("answered_at", UTC_DATETIME, nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["answered_by_id"], ["users.id"], name=op.f("fk_proposals_answered_by_id_users")
@@ -241,15 +244,15 @@ def upgrade() -> None:
         sa.Column("anchor_start", sa.Integer(), nullable=True),
         sa.Column("anchor_end", sa.Integer(), nullable=True),
         sa.Column("outdated", sa.Boolean(), nullable=False),
-        sa.Column("resolved_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("resolved_at", UTC_DATETIME, nullable=True),
         sa.Column("resolved_by_id", sa.Integer(), nullable=True),
         sa.Column("late", sa.Boolean(), nullable=False),
-        sa.Column("withdrawn_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("withdrawn_at", UTC_DATETIME, nullable=True),
         sa.Column("answer", sa.Text(), nullable=False),
         sa.Column("answered_by_id", sa.Integer(), nullable=True),
-        sa.Column("answered_at", app.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("edited_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("answered_at", UTC_DATETIME, nullable=True),
+        sa.Column("created_at", UTC_DATETIME, nullable=False),
+        sa.Column("edited_at", UTC_DATETIME, nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["answered_by_id"], ["users.id"], name=op.f("fk_comments_answered_by_id_users")
@@ -304,8 +307,8 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("statement", sa.Text(), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("superseded_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", UTC_DATETIME, nullable=False),
+        sa.Column("superseded_at", UTC_DATETIME, nullable=True),
         sa.ForeignKeyConstraint(
             ["delegation_id"],
             ["delegations.id"],
@@ -351,7 +354,7 @@ def upgrade() -> None:
         sa.Column("proposal_id", sa.Integer(), nullable=False),
         sa.Column("delegation_id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", UTC_DATETIME, nullable=False),
         sa.ForeignKeyConstraint(
             ["delegation_id"],
             ["delegations.id"],

@@ -5,10 +5,13 @@ Revises: 0002
 Create Date: 2026-11-28 17:10
 """
 
+import hashlib
+import json
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
-import sqlalchemy.orm
 from alembic import op
 
 revision: str = "0003"
@@ -16,6 +19,7 @@ down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+GENESIS = "0" * 64
 TRIGGER_FUNCTION = """
 CREATE FUNCTION audit_events_are_append_only() RETURNS trigger AS $$
 BEGIN
@@ -30,19 +34,66 @@ FOR EACH ROW EXECUTE FUNCTION audit_events_are_append_only()
 """
 
 
+def _canonical(row: dict[str, Any]) -> bytes:
+    """An event's content as the chain hashed it when this migration was written (a frozen copy
+    of app/audit/chain.py of that day: migrations never import the application)."""
+    occurred = row["occurred_at"]
+    if isinstance(occurred, str):  # SQLite without type information
+        occurred = datetime.fromisoformat(occurred)
+    if occurred.tzinfo is None:
+        occurred = occurred.replace(tzinfo=UTC)
+    details = row["details"]
+    if isinstance(details, str):
+        details = json.loads(details)
+    content = {
+        "seq": row["id"],
+        "occurred_at": occurred.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "actor_id": row["actor_id"],
+        "delegation_id": row["delegation_id"],
+        "action": row["action"],
+        "object_type": row["object_type"],
+        "object_id": row["object_id"],
+        "revision_before": row["revision_before"],
+        "revision_after": row["revision_after"],
+        "request_id": row["request_id"],
+        "details": details or {},
+        "prev_hash": row["prev_hash"],
+    }
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
 def _backfill() -> None:
     """Chain the events written before the chain existed, in sequence order."""
-    from app.audit.chain import GENESIS, event_hash
-    from app.models import AuditEvent
-
+    events = sa.table(
+        "audit_events",
+        *(
+            sa.column(name)
+            for name in (
+                "id",
+                "occurred_at",
+                "actor_id",
+                "delegation_id",
+                "action",
+                "object_type",
+                "object_id",
+                "revision_before",
+                "revision_after",
+                "request_id",
+                "details",
+                "prev_hash",
+                "hash",
+            )
+        ),
+    )
     bind = op.get_bind()
-    session = sa.orm.Session(bind=bind)
     prev = GENESIS
-    for event in session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id)):
-        event.prev_hash = prev
-        event.hash = event_hash(event)
-        prev = event.hash
-    session.flush()
+    for found in bind.execute(sa.select(events).order_by(events.c.id)).mappings().all():
+        row = dict(found) | {"prev_hash": prev}
+        digest = hashlib.sha256(_canonical(row)).hexdigest()
+        bind.execute(
+            events.update().where(events.c.id == row["id"]).values(prev_hash=prev, hash=digest)
+        )
+        prev = digest
 
 
 def upgrade() -> None:

@@ -10,7 +10,10 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import app.db
+# Self-contained: UTC timestamps as the models declare them (app.db.UTCDateTime stores them
+# in a timezone-aware DateTime); migrations never import the application.
+UTC_DATETIME = sa.DateTime(timezone=True)
+
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -27,7 +30,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("content_hash", sa.String(length=64), nullable=False),
         sa.Column("reference", sa.Text(), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", UTC_DATETIME, nullable=False),
         sa.ForeignKeyConstraint(
             ["round_id"], ["rounds.id"], name=op.f("fk_approvals_round_id_rounds")
         ),
@@ -78,7 +81,7 @@ def upgrade() -> None:
         sa.Column("delegation_id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("statement", sa.Text(), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", UTC_DATETIME, nullable=False),
         sa.ForeignKeyConstraint(
             ["delegation_id"],
             ["delegations.id"],
@@ -104,19 +107,11 @@ def upgrade() -> None:
             sa.Column("marking", sa.String(length=64), server_default="RESTRICTED", nullable=False)
         )
         batch_op.add_column(sa.Column("previous_round_id", sa.Integer(), nullable=True))
-        batch_op.add_column(
-            sa.Column("issued_at", app.db.UTCDateTime(timezone=True), nullable=True)
-        )
+        batch_op.add_column(sa.Column("issued_at", UTC_DATETIME, nullable=True))
         batch_op.add_column(sa.Column("content_hash", sa.String(length=64), nullable=True))
-        batch_op.add_column(
-            sa.Column("settled_at", app.db.UTCDateTime(timezone=True), nullable=True)
-        )
-        batch_op.add_column(
-            sa.Column("approved_at", app.db.UTCDateTime(timezone=True), nullable=True)
-        )
-        batch_op.add_column(
-            sa.Column("silence_until", app.db.UTCDateTime(timezone=True), nullable=True)
-        )
+        batch_op.add_column(sa.Column("settled_at", UTC_DATETIME, nullable=True))
+        batch_op.add_column(sa.Column("approved_at", UTC_DATETIME, nullable=True))
+        batch_op.add_column(sa.Column("silence_until", UTC_DATETIME, nullable=True))
         batch_op.create_foreign_key(
             batch_op.f("fk_rounds_previous_round_id_rounds"),
             "rounds",

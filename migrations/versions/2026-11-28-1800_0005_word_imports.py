@@ -11,7 +11,10 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import app.db
+# Self-contained: UTC timestamps as the models declare them (app.db.UTCDateTime stores them
+# in a timezone-aware DateTime); migrations never import the application.
+UTC_DATETIME = sa.DateTime(timezone=True)
+
 
 revision: str = "0005"
 down_revision: str | None = "0004"
@@ -41,7 +44,7 @@ def upgrade() -> None:
         sa.Column("round_id", sa.Integer(), nullable=True),
         sa.Column("delegation_id", sa.Integer(), nullable=True),
         sa.Column("uploaded_by_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", UTC_DATETIME, nullable=False),
         sa.Column(
             "state",
             sa.Enum(
@@ -64,9 +67,9 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
-        sa.Column("confirmed_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("confirmed_at", UTC_DATETIME, nullable=True),
         sa.Column("confirmed_by_id", sa.Integer(), nullable=True),
-        sa.Column("discarded_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("discarded_at", UTC_DATETIME, nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["confirmed_by_id"], ["users.id"], name=op.f("fk_word_imports_confirmed_by_id_users")
