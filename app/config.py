@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(
         16, ge=1, le=40, description="database connections each process keeps open (at most 40)"
     )
+    password_hashing: Literal["argon2id", "minimal"] = Field(
+        "argon2id",
+        description="argon2id at its recommended cost; minimal: lowest cost, for the test suite "
+        "only (refused in production)",
+    )
     base_url: str = Field(
         "http://127.0.0.1:8000",
         description="the address people open zerodraft at; links in mails start with it",
@@ -117,6 +122,8 @@ class Settings(BaseSettings):
                 "ZERODRAFT_SECRET_KEY must be set to a random value of at least 32 characters "
                 "in production mode"
             )
+        if self.mode == "production" and self.password_hashing != "argon2id":  # noqa: S105
+            raise ValueError("ZERODRAFT_PASSWORD_HASHING=minimal is for tests, not production")
         return self
 
     @property

@@ -19,7 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette_compress import CompressMiddleware
 
-from app.accounts import account_api, account_pages, password_pages
+from app.accounts import account_api, account_pages, password_pages, passwords
 from app.accounts import api as accounts_api
 from app.accounts import mfa_pages as accounts_mfa_pages
 from app.accounts import pages as accounts_pages
@@ -166,6 +166,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 def create_app(settings: Settings | None = None, clock: Callable[[], datetime] = utcnow) -> FastAPI:
     settings = settings or get_settings()
+    passwords.use(settings.password_hashing)
     database = Database(settings.effective_database_url, settings.database_pool_size)
 
     @asynccontextmanager

@@ -149,6 +149,7 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
         # Tests of the second factor turn it on (tests/test_mfa*.py); the rest log in with a
         # password alone, as the roles' second factor is not what they test.
         mfa_required_roles="",
+        password_hashing="minimal",
         base_url="http://testserver",
     )
 

@@ -43,7 +43,7 @@ def make_dimension(session: Session, code: str, title: str, position: int) -> Di
 
 @cache
 def password_hash() -> str:
-    # argon2id costs ~0.25 s a hash by design; tests hash the one shared password once.
+    # Hashed once, at the cost the test settings choose (password_hashing="minimal").
     return hash_password(PASSWORD)
 
 

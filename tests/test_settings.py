@@ -1,6 +1,7 @@
 import pytest
 from pydantic import ValidationError
 
+from app.accounts import passwords
 from app.config import Settings
 
 
@@ -31,3 +32,23 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
 def test_unknown_time_zone_is_refused() -> None:
     with pytest.raises(ValidationError, match="unknown time zone"):
         Settings(time_zone="Mars/Olympus")
+
+
+def test_production_refuses_the_test_suites_password_hashing() -> None:
+    with pytest.raises(ValidationError, match="PASSWORD_HASHING=minimal is for tests"):
+        Settings(mode="production", secret_key="k" * 40, password_hashing="minimal")
+
+
+def test_each_hash_records_its_cost_so_either_profile_verifies_the_other() -> None:
+    try:
+        passwords.use("minimal")
+        cheap = passwords.hash_password("correct horse battery")
+        passwords.use("argon2id")
+        full = passwords.hash_password("correct horse battery")
+        assert "m=8,t=1,p=1" in cheap and "m=8,t=1,p=1" not in full
+        assert passwords.verify_password(cheap, "correct horse battery")
+        passwords.use("minimal")
+        assert passwords.verify_password(full, "correct horse battery")
+        assert not passwords.verify_password(full, "wrong horse battery")
+    finally:
+        passwords.use("minimal")  # what the suite's settings choose (tests/conftest.py)
