@@ -148,6 +148,12 @@ def _fill(path: str, h: Hostile) -> str:
         "comment_id": str(h.comment),
         "ref": ROUND,
         "import_id": "1",
+        "user_id": "1",  # people administration: the hostile names are in the list too
+        "message_id": "1",  # the outbox
+        "kind": "bodies",  # /admin/group/{kind}/{code}
+        "passkey_id": "1",
+        "token": "1.not-a-signature",  # links in mails
+        "notification_id": "1",  # opening a notification (it redirects to its link)
     }
     return re.sub(r"\{(\w+)[^}]*\}", lambda m: values[m.group(1)], path)
 

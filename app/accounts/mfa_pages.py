@@ -32,7 +32,7 @@ from app.audit.service import Actor
 from app.config import Settings
 from app.errors import DomainError, InvalidInput
 from app.models import AuthSession, LoginChallenge, User
-from app.signing import sign, unsign
+from app.signing import equal, sign, unsign
 from app.web.deps import Allow, DbRoute, DbSession, Now, SettingsDep, actor_for, request_id
 from app.web.templating import render
 
@@ -106,7 +106,7 @@ def _half_done(
 
 
 def _forged(found: HalfDone, submitted: str | None) -> bool:
-    return not submitted or not hmac.compare_digest(submitted, found.csrf_token)
+    return not submitted or not equal(submitted, found.csrf_token)
 
 
 def _verify_page(
@@ -293,7 +293,7 @@ def _enrol_page(
 
 
 def _totp_setup(secret: str, email: str) -> dict[str, str]:
-    return {"qr": mfa.qr_svg(mfa.provisioning_uri(secret, email)), "secret": mfa.grouped(secret)}
+    return {"qr": mfa.qr_image(mfa.provisioning_uri(secret, email)), "secret": mfa.grouped(secret)}
 
 
 def _codes_page(

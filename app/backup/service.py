@@ -235,12 +235,17 @@ def head_revision(url: str) -> str:
     return head
 
 
+# Reference data the migrations load into every database (the ASEAN Member States): it does
+# not make a database "used", and a restore replaces it with the backup's own rows.
+REFERENCE_TABLES = frozenset({"member_states"})
+
+
 def _rows_in_use(engine: Engine) -> tuple[str, int] | None:
-    """The first table of ours that has rows, with its count."""
+    """The first table of ours, reference data aside, that has rows, with its count."""
     existing = set(sa_inspect(engine).get_table_names())
     with engine.connect() as conn:
         for table in tables():
-            if table.name in existing:
+            if table.name in existing and table.name not in REFERENCE_TABLES:
                 count = conn.execute(select(func.count()).select_from(table)).scalar() or 0
                 if count:
                     return table.name, count
@@ -400,11 +405,16 @@ def restore(url: str, path: Path) -> RestoreSummary:
                     conn.execute(text(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE"))
                 # Checked again inside the transaction that fills the tables.
                 for table in tables():
+                    if table.name in REFERENCE_TABLES:
+                        continue
                     if conn.execute(select(func.count()).select_from(table)).scalar():
                         raise Conflict(
                             f"the database is not empty (table {table.name} has rows); "
                             "restore only into an empty database"
                         )
+                for table in tables():
+                    if table.name in REFERENCE_TABLES:
+                        conn.execute(table.delete())
                 for table in tables():
                     rows += _load_table(conn, archive, table, listed[table.name])
                 if conn.dialect.name == "postgresql":
