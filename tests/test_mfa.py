@@ -602,7 +602,16 @@ def test_a_passkey_answer_for_another_site_is_refused(
 
 
 @pytest.mark.parametrize(
-    "credential", ["", "not json", "{}", '{"id": "x", "rawId": "!!", "response": {}}', "[1]"]
+    "credential",
+    [
+        "",
+        "not json",
+        "{}",
+        '{"id": "x", "rawId": "!!", "response": {}}',
+        "[1]",
+        # Nested deeper than the JSON parser's stack (was a 500: RecursionError).
+        pytest.param('{"a":' * 3000 + "1" + "}" * 3000, id="nested-3000-deep"),
+    ],
 )
 def test_a_broken_passkey_answer_is_a_clear_error(
     client: TestClient, world: World, credential: str

@@ -82,7 +82,9 @@ TOTP = "totp"
 RECOVERY = "recovery"
 PASSKEY = "passkey"
 
-_WEBAUTHN_ERRORS = (WebAuthnException, ValueError, TypeError, KeyError)
+# RecursionError: JSON nested thousands deep (the field takes 64,000 characters) overflows the
+# parser's stack; it is a broken answer like any other, not a fault of the app.
+_WEBAUTHN_ERRORS = (WebAuthnException, ValueError, TypeError, KeyError, RecursionError)
 
 
 # --- Who needs what ---------------------------------------------------------------------------
