@@ -12,6 +12,13 @@ def _mac(secret_key: str, purpose: str, value: str) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
+def equal(given: str, expected: str) -> bool:
+    """Whether a secret someone sent (a signature, a form's token) is the expected one, compared
+    in constant time. Compared as UTF-8 bytes: hmac.compare_digest refuses str with non-ASCII
+    letters (TypeError), and what arrives in a link or a form may hold any letters."""
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
 def sign(secret_key: str, purpose: str, value: str) -> str:
     """`value.signature`, safe in a URL path or query."""
     return f"{value}.{_mac(secret_key, purpose, value)}"
@@ -23,4 +30,4 @@ def unsign(secret_key: str, purpose: str, signed: str) -> str | None:
     if not dot or not value:
         return None
     expected = _mac(secret_key, purpose, value)
-    return value if hmac.compare_digest(signature, expected) else None
+    return value if equal(signature, expected) else None

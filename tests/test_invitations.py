@@ -319,6 +319,22 @@ def test_a_password_posted_without_the_form_cookie_is_refused(
         assert user.password_hash is None
 
 
+def test_a_forged_form_value_of_any_letters_is_refused_not_a_500(
+    client: TestClient, database: Database, invited: str
+) -> None:
+    client.get(_path(invited))  # the form's cookie is set
+    response = client.post(
+        _path(invited),
+        data={"password": NEW_PASSWORD, "repeat": NEW_PASSWORD, "csrf_token": "forgé"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 403
+    assert "The form had expired" in response.text
+    with database.transaction() as s:
+        user = s.scalars(select(User).where(User.email == "new.person@asean.test")).one()
+        assert user.password_hash is None
+
+
 def test_a_used_link_cannot_be_used_again(client: TestClient, app: FastAPI, invited: str) -> None:
     assert _fill(client, invited, NEW_PASSWORD).status_code == 303
     with TestClient(app) as again:

@@ -1,6 +1,5 @@
 """Web pages: log in and log out. (The account page: app/accounts/account_pages.py.)"""
 
-import hmac
 import secrets
 from typing import Annotated
 
@@ -18,6 +17,7 @@ from app.accounts.login_flow import (
 )
 from app.accounts.permissions import Action
 from app.accounts.service import Principal
+from app.signing import equal
 from app.web.deps import SESSION_COOKIE, Allow, DbRoute, DbSession, Now, SettingsDep
 from app.web.templating import render
 
@@ -75,7 +75,7 @@ def login(
     next: Annotated[str, Form(max_length=2000)] = "/register",
 ) -> Response:
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    if not cookie or not hmac.compare_digest(cookie, csrf_token):
+    if not cookie or not equal(csrf_token, cookie):
         return _login_page(
             request,
             settings,

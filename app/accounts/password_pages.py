@@ -7,7 +7,6 @@ SameSite=Strict cookie, repeated in a hidden field (app/accounts/pages.py). A pr
 never an error trace.
 """
 
-import hmac
 import secrets
 from typing import Annotated, Any
 
@@ -23,6 +22,7 @@ from app.accounts.service import MIN_PASSWORD_LENGTH
 from app.config import Settings
 from app.errors import InvalidInput
 from app.models import AccountLink, User
+from app.signing import equal
 from app.web.deps import DbRoute, DbSession, Now, SettingsDep
 from app.web.templating import render
 
@@ -56,7 +56,7 @@ def _page(
 
 def _forged(request: Request, submitted: str) -> bool:
     cookie = request.cookies.get(FORM_CSRF_COOKIE, "")
-    return not cookie or not hmac.compare_digest(cookie, submitted)
+    return not cookie or not equal(submitted, cookie)
 
 
 def _problems(errors: dict[str, str]) -> list[tuple[str | None, str]]:
