@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.accounts.password_service import MAX_RESET_MAILS, weakness
 from app.db import Database
@@ -317,6 +317,52 @@ def test_a_disabled_account_cannot_reset(
     response = _ask(client, world.member)
     assert SAME_ANSWER in response.text
     assert len(_outbox(database, "password_reset")) == 1
+
+
+def test_a_password_is_changed_even_where_no_mail_can_go(
+    client: TestClient, database: Database, world: World
+) -> None:
+    """An account made on the command line may have an address no mail can go to
+    (root@localhost): the change is made; only its notice is left out."""
+    with database.transaction() as s:
+        s.execute(update(User).where(User.email == world.admin).values(email="root@localhost"))
+    log_in(client, "root@localhost")
+    response = _change(client, current=PASSWORD, password=NEW_PASSWORD, repeat=NEW_PASSWORD)
+    assert response.status_code == 303, text_of(response.text)
+    assert _audit(database, "user.password_change") == 1
+    assert _outbox(database, "security_notice") == []
+
+
+@pytest.mark.parametrize("path", ["/login", "/password/forgot"])
+def test_a_forged_form_value_of_any_letters_is_refused_not_a_500(
+    client: TestClient, database: Database, world: World, path: str
+) -> None:
+    client.get(path)  # the form's cookie is set
+    response = client.post(
+        path,
+        data={"email": world.member, "password": PASSWORD, "csrf_token": "forgé"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 403
+    assert "form had expired" in response.text
+    assert _outbox(database, "password_reset") == []
+    assert _live_sessions(database, world.member) == 0
+
+
+def test_a_forged_reset_form_value_of_any_letters_is_refused_not_a_500(
+    client: TestClient, database: Database, world: World
+) -> None:
+    _ask(client, world.member)
+    link = _path(_mailed_link(database, world.member, "password_reset"))
+    client.get(link)  # the form's cookie is set
+    response = client.post(
+        link,
+        data={"password": NEW_PASSWORD, "repeat": NEW_PASSWORD, "csrf_token": "forgé"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 403
+    assert "The form had expired" in response.text
+    assert _audit(database, "user.password_reset") == 0
 
 
 def test_a_reset_frees_an_account_locked_by_failed_log_ins(

@@ -37,13 +37,12 @@ from sqlalchemy.orm import Session
 
 from app.accounts import invitations
 from app.accounts import service as accounts
+from app.accounts.notices import account_notice, local_time
 from app.accounts.service import Principal
 from app.audit.service import Actor, record
 from app.config import Settings
 from app.db import UTCDateTime
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied, PreconditionFailed
-from app.mail.compose import compose
-from app.mail.outbox import enqueue
 from app.models import (
     ApiToken,
     AuditEvent,
@@ -58,7 +57,6 @@ from app.models import (
     Role,
     User,
 )
-from app.timezones import known_zone, zone_label
 from app.web.ids import MAX_ID
 
 PER_PAGE = 50
@@ -678,26 +676,17 @@ def reset_second_factor(
 def _reset_notice(
     session: Session, user: User, *, reason: str, now: datetime, settings: Settings
 ) -> None:
-    zone = known_zone(user.time_zone) or settings.zone
-    local = now.astimezone(zone)
     base = settings.base_url.rstrip("/")
-    mail = compose(
+    account_notice(
+        session,
+        user,
         "second_factor_reset",
+        now=now,
         person=user.name,
-        when=f"{local:%d %B %Y, %H:%M} {zone_label(local)}",
+        when=local_time(user, now, settings),
         reason=reason,
         required=user.role.value in settings.mfa_roles,
         group=settings.working_group_name,
         login_url=f"{base}/login",
         forgot_url=f"{base}/password/forgot",
-    )
-    enqueue(
-        session,
-        to=user.email,
-        subject=mail.subject,
-        text=mail.text,
-        html=mail.html,
-        kind="security_notice",
-        user_id=user.id,
-        now=now,
     )
