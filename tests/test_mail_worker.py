@@ -5,6 +5,7 @@ two workers at once; and not at all without SMTP settings."""
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -122,6 +123,32 @@ def test_server_down_then_back_delivers_exactly_once(
     message = stored(database, mid)
     assert message.state is OutboxState.SENT and message.attempts == 2
     assert message.last_error is None
+
+
+def test_a_server_that_does_not_answer_holds_up_a_pass_once_not_per_batch(
+    database: Database, settings: Settings, clock: Clock
+) -> None:
+    """A server that takes the connection but never greets (a firewall, a hung server) costs the
+    timeout once per pass: the pass stops there, the rest waits for the next pass, and the round
+    deadlines, reminders and digests of the next pass are not held up batch after batch."""
+    ids = [write(database, clock, to=f"p{i}@asean.test") for i in range(3 * worker.BATCH)]
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # listens, never answers
+        smtp = settings.model_copy(
+            update={
+                "smtp_host": "127.0.0.1",
+                "smtp_port": silent.getsockname()[1],
+                "smtp_starttls": False,
+                "smtp_timeout_seconds": 0.5,
+            }
+        )
+        started = time.monotonic()
+        report = deliver(database, smtp, clock)
+        took = time.monotonic() - started
+    assert (report.sent, report.retrying, report.failed) == (0, worker.BATCH, 0)
+    assert took < 1.5, f"the pass waited {took:.1f} s"
+    attempts = [stored(database, i).attempts for i in ids]
+    assert attempts == [1] * worker.BATCH + [0] * (2 * worker.BATCH)
+    assert all(stored(database, i).state is OutboxState.PENDING for i in ids)
 
 
 def test_an_hour_without_smtp_loses_nothing(

@@ -388,7 +388,10 @@ def deliver_due(
         batch = claim(database, settings, clock())
         if not batch:
             break
-        _send_batch(database, settings, clock, batch, report, stop)
+        if not _send_batch(database, settings, clock, batch, report, stop):
+            # The server cannot be used now: the rest waits for the next pass, instead of each
+            # further batch waiting out the connection timeout while the pass's other work does.
+            break
     return report
 
 
@@ -399,13 +402,14 @@ def _send_batch(
     batch: list[Claimed],
     report: Delivery,
     stop: threading.Event | None,
-) -> None:
+) -> bool:
+    """Try each message of the batch; False when the server could not be used."""
     connection = Connection(settings)
     try:
         for position, message in enumerate(batch):
             if stop is not None and stop.is_set():
                 _release(database, batch[position:], clock())
-                return
+                return True
             try:
                 connection.send(message)
             except Permanent as exc:
@@ -417,13 +421,14 @@ def _send_batch(
                 report.errors.append(str(exc))
                 for rest in batch[position:]:
                     _failed(database, rest, str(exc), False, clock(), report)
-                return
+                return False
             else:
                 _record_sent(database, message, clock())
                 report.sent += 1
                 log.info("mail %s sent to %s", message.id, message.to)
     finally:
         connection.close()
+    return True
 
 
 def _failed(
