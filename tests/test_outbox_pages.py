@@ -132,6 +132,36 @@ def test_with_smtp_configured_one_time_links_are_not_shown(
         app.state.database.dispose()
 
 
+def test_one_time_links_stay_hidden_after_the_base_url_changed(
+    settings: Settings, clock: Clock, world: World, database: Database
+) -> None:
+    """Mail written while zerodraft was at another address (set up at http://127.0.0.1:8000,
+    then moved to its real name) keeps its links hidden once mail goes out."""
+    token = "k" * 43
+    (mid,) = write(
+        database,
+        clock,
+        text=f"Accept: http://127.0.0.1:8000/invitation/{token}\n"
+        f"Reset: https://old.example.org/zd/password/reset/{token}.\n"
+        "Read: http://127.0.0.1:8000/rounds/DWG-FC/Rev.1\n",
+    )
+    moved = settings.model_copy(
+        update={"smtp_host": "smtp.example.org", "base_url": "https://zerodraft.example.org"}
+    )
+    app: FastAPI = create_app(moved, clock=clock)
+    try:
+        with TestClient(app, base_url="http://testserver") as admin:
+            log_in(admin, World.admin)
+            page = admin.get(f"/admin/outbox/{mid}").text
+            assert token not in page
+            assert "http://127.0.0.1:8000/invitation/<span" in page
+            assert "https://old.example.org/zd/password/reset/<span" in page
+            assert page.count("one-time link hidden") == 2
+            assert '<a href="http://127.0.0.1:8000/rounds/DWG-FC/Rev.1"' in page
+    finally:
+        app.state.database.dispose()
+
+
 def test_a_failed_message_is_sent_again_and_it_is_audited(
     admin: TestClient, database: Database, clock: Clock
 ) -> None:

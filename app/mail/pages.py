@@ -28,6 +28,11 @@ router = APIRouter(route_class=DbRoute, include_in_schema=False)
 Admin = Annotated[Principal, Allow(Action.READ_OUTBOX)]
 ONE_TIME_PATHS = tuple(PATH.values())
 _URL = re.compile(r"https?://[^\s<>\"']+")
+# A one-time link on any host and under any path prefix (the base URL may have changed since the
+# mail was written): group 1 is all of it but the token.
+_ONE_TIME = re.compile(
+    r"(https?://[^/?#]+[^?#]*?(?:" + "|".join(re.escape(p) for p in ONE_TIME_PATHS) + r"))[^/?#]"
+)
 
 
 # --- Unsubscribe ----------------------------------------------------------------------------
@@ -84,12 +89,11 @@ def readable(message: OutboxMessage, settings: Settings) -> Markup:
         url = match.group(0).rstrip(".,;:)]")
         end = match.start() + len(url)
         out.append(str(escape(text[at : match.start()])))
-        path = url.removeprefix(settings.base_url)
-        if settings.mail_enabled and path != url and path.startswith(ONE_TIME_PATHS):
-            shown = settings.base_url + next(p for p in ONE_TIME_PATHS if path.startswith(p))
+        one_time = _ONE_TIME.match(url)
+        if settings.mail_enabled and one_time:
             out.append(
-                f'{escape(shown)}<span class="muted">[one-time link hidden: it is meant for '
-                "the recipient alone]</span>"
+                f'{escape(one_time.group(1))}<span class="muted">[one-time link hidden: it is '
+                "meant for the recipient alone]</span>"
             )
         else:
             out.append(f'<a href="{escape(url)}" rel="noreferrer">{escape(url)}</a>')
