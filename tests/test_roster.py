@@ -295,6 +295,14 @@ def test_a_tampered_or_foreign_preview_is_refused(
         files={"file": ("r.csv", "José,j@x.org".encode("cp1252"), "text/csv")},
     )
     assert latin.status_code == 422 and "CSV UTF-8" in latin.text
+    # A file over the limit is read no further than the limit: its size is not claimed.
+    large = client.post(
+        "/admin/people/import",
+        data={"csrf_token": csrf},
+        files={"file": ("r.csv", b"x" * (600 * 1024), "text/csv")},
+    )
+    assert large.status_code == 422
+    assert "The file is more than 512 KB; a roster may be at most 512 KB" in large.text
 
 
 def _id(database: Database, email: str) -> int:

@@ -125,8 +125,9 @@ class RosterRefused(InvalidInput):
 def decode(data: bytes) -> str:
     """The roster's text; InvalidInput (field "file") for a file that is no roster at all."""
     if len(data) > MAX_BYTES:
+        # "More than": the page reads no further than one byte past the limit.
         raise InvalidInput(
-            f"the file is {len(data) / 1024:.0f} KB; a roster may be at most "
+            f"the file is more than {MAX_BYTES // 1024} KB; a roster may be at most "
             f"{MAX_BYTES // 1024} KB (about {MAX_ROWS:,} people): split it",
             field="file",
         )
