@@ -718,12 +718,13 @@ def test_two_workers_at_once_mail_each_notification_once(
         move(database, clock, "reopen")
     clock.advance(days=1)  # the daily digests are due too
     go = threading.Barrier(2)
+    finished: list[digest.Mailing] = []
 
     def one() -> None:
         db = Database(smtp.effective_database_url)
         try:
             go.wait()
-            digest.mail_notifications(db, smtp, clock.now)
+            finished.append(digest.mail_notifications(db, smtp, clock.now))
         finally:
             db.dispose()
 
@@ -732,6 +733,9 @@ def test_two_workers_at_once_mail_each_notification_once(
         t.start()
     for t in threads:
         t.join(60)
+    # Both workers finished their pass (one that failed, say on a deadlock, would leave the
+    # other to do everything, and the counts below would not show it).
+    assert len(finished) == 2
     with database.transaction(write=False) as s:
         written = s.execute(select(OutboxMessage.to_address, OutboxMessage.kind)).all()
         assert s.scalar(select(Notification.id).where(Notification.mailed_at.is_(None))) is None
