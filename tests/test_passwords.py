@@ -1,6 +1,7 @@
 """Passwords: the rules, changing one on the account page, and the forgotten-password reset by
 a mailed link (same answer for any address, single use, 1 hour, every session ended)."""
 
+import time
 from typing import Any
 
 import pytest
@@ -8,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
+from app.accounts import password_pages
 from app.accounts.password_service import MAX_RESET_MAILS, weakness
 from app.db import Database
 from app.models import AccountLink, AuditEvent, AuthSession, LinkPurpose, OutboxMessage, User
@@ -19,6 +21,13 @@ from tests.test_round_pages import summary, text_of
 
 NEW_PASSWORD = "quiet-harbour-paper-kite"
 SAME_ANSWER = "If an account exists for"
+
+
+@pytest.fixture(autouse=True)
+def _answer_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The forgotten-password form's answer waits out a fixed time (timing must not tell which
+    # addresses have an account); tests that are not about that need not wait.
+    monkeypatch.setattr(password_pages, "FORGOT_ANSWER_SECONDS", 0.0)
 
 
 def _outbox(database: Database, kind: str) -> list[OutboxMessage]:
@@ -204,6 +213,25 @@ def test_the_answer_is_the_same_whether_or_not_the_address_has_an_account(
     assert mail.to_address == world.member
     assert "expires in 60 minutes" in mail.text_body
     assert _audit(database, "user.password_reset_requested") == 1
+
+
+def test_the_answer_takes_as_long_whether_or_not_the_address_has_an_account(
+    client: TestClient, database: Database, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Mailing a link (written and committed) takes longer than finding no account: measured
+    from outside, that told which addresses have one. Every answer waits out the same time."""
+    monkeypatch.setattr(password_pages, "FORGOT_ANSWER_SECONDS", 0.3)
+    for email in (world.member, "nobody@asean.test", world.secretariat):
+        form = form_in(client.get("/password/forgot").text, action="/password/forgot")
+        started = time.monotonic()
+        response = client.post("/password/forgot", data=form | {"email": email})
+        took = time.monotonic() - started
+        assert response.status_code == 200 and SAME_ANSWER in response.text
+        assert took >= 0.3, f"{email}: answered after {took:.3f} s"
+    assert [m.to_address for m in _outbox(database, "password_reset")] == [
+        world.member,
+        world.secretariat,
+    ]
 
 
 def test_reset_mails_are_limited_per_address_and_hour_with_the_same_answer(

@@ -7,13 +7,17 @@ SameSite=Strict cookie, repeated in a hidden field (app/accounts/pages.py). A pr
 never an error trace.
 """
 
+import asyncio
 import secrets
+import time
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.accounts import invitations, password_service
 from app.accounts.login_flow import client_ip, continue_log_in, secure_cookies
@@ -204,8 +208,16 @@ def forgot_form(request: Request, settings: SettingsDep) -> HTMLResponse:
     return _forgot_page(request, settings)
 
 
+# The least time the forgotten-password form takes to answer once it has looked the address up.
+# Mailing a link (a link, a mail and an audit event written and committed) takes several
+# milliseconds more than finding no account; measured from outside, that would tell which
+# addresses have an account. Every answer waits until this much time has passed (on the event
+# loop: no thread is held meanwhile).
+FORGOT_ANSWER_SECONDS = 0.25
+
+
 @router.post("/password/forgot")
-def forgot(
+async def forgot(
     request: Request,
     db: DbSession,
     now: Now,
@@ -217,6 +229,15 @@ def forgot(
         return _forgot_page(
             request, settings, email=email, errors={"form": EXPIRED_FORM}, status_code=403
         )
+    started = time.monotonic()
+    answer = await run_in_threadpool(_forgot, request, db, now, settings, email)
+    await asyncio.sleep(max(0.0, FORGOT_ANSWER_SECONDS - (time.monotonic() - started)))
+    return answer
+
+
+def _forgot(
+    request: Request, db: Session, now: datetime, settings: Settings, email: str
+) -> HTMLResponse:
     try:
         password_service.request_reset(
             db, email=email, ip=client_ip(request), now=now, settings=settings
@@ -229,6 +250,9 @@ def forgot(
             errors={"email": problem.detail.capitalize() + "."},
             status_code=422,
         )
+    # Committed here, not after the answer (DbRoute), so that the time it takes is inside the
+    # wait above.
+    db.commit()
     # The same answer whether or not the address has an account, and whether or not a mail
     # went (the hourly limit).
     return _forgot_page(request, settings, email=email.strip(), sent=True)
