@@ -4,6 +4,7 @@ A use case that must tell someone by mail calls `enqueue` in the same transactio
 both commit or neither does. The worker (app/mail/worker.py) delivers what is due.
 """
 
+import unicodedata
 from datetime import datetime
 from email.utils import parseaddr
 from typing import Any
@@ -15,9 +16,15 @@ from app.models import OutboxMessage, OutboxState
 
 
 def valid_address(address: str) -> bool:
-    """A plausible single mailbox: local@domain.tld, no spaces, display names or line breaks."""
+    """A plausible single mailbox: local@domain.tld, no spaces, display names or line breaks.
+    No invisible characters either (Unicode separators, controls and format characters such as
+    U+2028, NEL, a zero-width space or a right-to-left override): no mail can go to such an
+    address, and on a page it would look like another (an admin's address with a zero-width
+    space in it) or read backwards."""
     address = address.strip()
     if not address or len(address) > 254 or any(c in address for c in " \t\r\n<>,;\"'\\"):
+        return False
+    if any(unicodedata.category(c)[0] in "CZ" for c in address):
         return False
     _, parsed = parseaddr(address)
     if parsed != address or address.count("@") != 1:
