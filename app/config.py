@@ -72,8 +72,9 @@ class Settings(BaseSettings):
     )
     page_cache: bool = Field(
         True,
-        description="keep rendered pages, checked against the database on every request; "
-        "off: every page is rendered afresh (to measure or rule out the cache)",
+        description="keep rendered page fragments, checked against the database's content "
+        "version on every request; off: every page is rendered afresh (to measure or rule out "
+        "the cache)",
     )
 
     @field_validator("time_zone")

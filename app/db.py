@@ -26,7 +26,6 @@ NAMING_CONVENTION = {
 }
 
 WRITE = "zerodraft_write"
-ONE_STATEMENT = "zerodraft_one_statement"
 CONNECT_TIMEOUT_SECONDS = 5
 
 
@@ -78,8 +77,6 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         options = conn.get_execution_options()
-        if options.get(ONE_STATEMENT, False):
-            return  # a single statement is atomic by itself: no transaction around it
         conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE, False) else "BEGIN")
 
 
@@ -128,12 +125,6 @@ class Database:
         self._write = sessionmaker(
             self.engine.execution_options(**{WRITE: True}), expire_on_commit=False
         )
-        # PostgreSQL: autocommit, so that one statement is one round trip (no BEGIN, no ROLLBACK).
-        # Not on SQLite, where the dialect would reset pysqlite's own transaction handling.
-        one: dict[str, Any] = {ONE_STATEMENT: True}
-        if not self.is_sqlite:
-            one["isolation_level"] = "AUTOCOMMIT"
-        self._one = self.engine.execution_options(**one)
 
     @property
     def is_sqlite(self) -> bool:
@@ -154,14 +145,6 @@ class Database:
             raise
         finally:
             session.close()
-
-    @contextmanager
-    def one_read(self) -> Iterator[Connection]:
-        """A connection for a single read statement, the cheapest way to ask one question
-        (app/web/page_cache.py): one statement is atomic by itself, so no transaction is opened
-        around it (no BEGIN on SQLite, autocommit on PostgreSQL)."""
-        with self._one.connect() as conn:
-            yield conn
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -27,10 +27,11 @@ from app.approvals import api as approvals_api
 from app.approvals import pages as approvals_pages
 from app.audit import api as audit_api
 from app.audit import pages as audit_pages
+from app.audit.guard import open_database
 from app.comments import api as comments_api
 from app.comments import pages as comments_pages
 from app.config import Settings, get_settings
-from app.db import Database, utcnow
+from app.db import utcnow
 from app.errors import DomainError, NotAuthenticated
 from app.groups import api as groups_api
 from app.groups import pages as groups_pages
@@ -50,7 +51,6 @@ from app.responses import api as responses_api
 from app.responses import pages as responses_pages
 from app.rounds import api as rounds_api
 from app.rounds import pages as rounds_pages
-from app.web import page_cache
 from app.web.api_common import ERRORS
 from app.web.cache import new_fragments
 from app.web.middleware import BodyLimit, RequestContext
@@ -167,7 +167,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 def create_app(settings: Settings | None = None, clock: Callable[[], datetime] = utcnow) -> FastAPI:
     settings = settings or get_settings()
     passwords.use(settings.password_hashing)
-    database = Database(settings.effective_database_url, settings.database_pool_size)
+    database = open_database(settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -186,10 +186,6 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.state.database = database
     app.state.clock = clock
     app.state.fragments = new_fragments(settings.page_cache)
-    app.state.pages = page_cache.new_store(settings.page_cache)
-    if settings.page_cache:
-        # Innermost: a replayed page still gets the request id and security headers.
-        app.add_middleware(page_cache.PageCache)
     app.add_middleware(
         BodyLimit,
         upload_limit=settings.import_max_bytes,

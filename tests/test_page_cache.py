@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
+from app.audit import guard
 from app.config import Settings
 from app.db import Database
 from app.main import create_app
@@ -21,10 +22,9 @@ PAGE = "/indicators/FC-CD-01"
 
 
 def hits(app: FastAPI) -> int:
-    """Answers that came from a cache: a whole page replayed (app/web/page_cache.py), or a page
-    rendered around a cached fragment."""
-    cache: FragmentCache | None = getattr(app.state, "fragments", None)
-    return (cache.hits if cache is not None else 0) + app.state.pages.replayed
+    """Pages rendered around a cached fragment."""
+    cache: FragmentCache = app.state.fragments
+    return cache.hits
 
 
 def csrf_tokens(html: str) -> set[str]:
@@ -38,27 +38,21 @@ def tokens(world: World, database: Database, clock: Clock) -> dict[str, dict[str
     return {k: bearer(token_for(database, email, clock.now)) for k, email in people.items()}
 
 
-# Tables whose rows no cached fragment shows: written without an audit event.
-UNAUDITED = {"auth_sessions", "api_tokens", "login_attempts", "notifications", "audit_events"}
-_WRITE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)', re.IGNORECASE)
-
-
 @pytest.fixture
 def audited(database: Database) -> Iterator[list[set[str]]]:
-    """The cache's premise, checked on every transaction the test commits: one that writes to a
-    table a page shows also appends to the audit trail. Yields the committed write sets."""
+    """The tables each committed transaction wrote (the commit guard, app/audit/guard.py,
+    refuses any that wrote content without an audit event before this sees it)."""
     pending: dict[int, set[str]] = {}
     committed: list[set[str]] = []
 
     def on_execute(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        found = _WRITE.match(statement)
-        if found:
-            pending.setdefault(id(conn), set()).add(found.group(1).lower())
+        table = guard._content_table(statement)
+        if table is not None:
+            pending.setdefault(id(conn), set()).add(table)
 
     def on_commit(conn: Any) -> None:
         tables = pending.pop(id(conn), set())
-        if tables - UNAUDITED:
-            assert "audit_events" in tables, f"written without an audit event: {tables}"
+        if tables - {guard.AUDIT_TABLE}:
             committed.append(tables)
 
     def on_rollback(conn: Any) -> None:

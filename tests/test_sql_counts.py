@@ -99,8 +99,8 @@ def _working_set(url: str, tmp_path: Path, indicators: int) -> Iterator[Any]:
         database_url=url,
         data_dir=tmp_path,
         secret_key="test-secret-key-that-is-long-enough-0123456789",
-        # Every request renders in full: a page served from the cache (one statement, see
-        # tests/test_page_replay.py) would hide what its rendering costs.
+        # Every request renders in full: a fragment served from the cache (app/web/cache.py)
+        # would hide what its rendering costs.
         page_cache=False,
     )
     app = create_app(settings, clock=lambda: NOW)

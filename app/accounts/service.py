@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, select, update
-from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from app.accounts.passwords import digest, hash_password, new_token, verify_password
@@ -345,20 +344,21 @@ def log_in(
 
 def _person_and_delegations(stmt: Any) -> Any:
     """`stmt` (selecting from a table joined to users) extended with the person and, one row
-    each, their delegations: the whole log-in check in one statement."""
+    each, their delegations: the whole log-in check in one statement. Columns are read back by
+    their labels (_principal_from_rows)."""
     return (
         stmt.add_columns(
-            User.id,
-            User.email,
-            User.name,
-            User.role,
-            User.is_active,
-            User.time_zone,
-            Delegation.id,
-            Delegation.code,
-            Delegation.title,
-            MemberState.name,
-            Body.code,
+            User.id.label("user_id"),
+            User.email.label("email"),
+            User.name.label("name"),
+            User.role.label("role"),
+            User.is_active.label("is_active"),
+            User.time_zone.label("time_zone"),
+            Delegation.id.label("delegation_id"),
+            Delegation.code.label("delegation_code"),
+            Delegation.title.label("delegation_title"),
+            MemberState.name.label("state_name"),
+            Body.code.label("body_code"),
         )
         .outerjoin(Membership, Membership.user_id == User.id)
         # A retired delegation joins as NULLs: nobody acts for it (see delegation_refs).
@@ -375,85 +375,74 @@ def _person_and_delegations(stmt: Any) -> Any:
 # Built once: every request runs one of these.
 _SESSION_PRINCIPAL = _person_and_delegations(
     select(
-        AuthSession.id,
-        AuthSession.delegation_id,
-        AuthSession.csrf_token,
-        AuthSession.last_seen_at,
-        AuthSession.expires_at,
-        AuthSession.ended_at,
+        AuthSession.id.label("session_id"),
+        AuthSession.delegation_id.label("acting_delegation_id"),
+        AuthSession.csrf_token.label("csrf_token"),
+        AuthSession.last_seen_at.label("last_seen_at"),
+        AuthSession.expires_at.label("expires_at"),
+        AuthSession.ended_at.label("ended_at"),
     )
     .join(User, User.id == AuthSession.user_id)
     .where(AuthSession.id == bindparam("digest"))
 )
-# The person's columns, then one delegation's (as _person_and_delegations adds them).
-_PERSON_COLUMNS = 6
-_DELEGATION_COLUMNS = 5
-_SESSION_COLUMNS = 6 + _PERSON_COLUMNS + _DELEGATION_COLUMNS
-_TOKEN_COLUMNS = 3 + _PERSON_COLUMNS + _DELEGATION_COLUMNS
 _TOKEN_PRINCIPAL = _person_and_delegations(
-    select(ApiToken.id, ApiToken.revoked_at, ApiToken.last_used_at)
+    select(
+        ApiToken.id.label("token_id"),
+        ApiToken.revoked_at.label("revoked_at"),
+        ApiToken.last_used_at.label("last_used_at"),
+    )
     .join(User, User.id == ApiToken.user_id)
     .where(ApiToken.token_hash == bindparam("digest"))
 )
 
 
-def _principal_from_rows(rows: Sequence[Any], first: int, **kwargs: Any) -> Principal | None:
-    """The principal from the rows of _person_and_delegations, whose columns start at `first`;
-    None for a disabled person."""
-    user_id, email, name, role, is_active, time_zone = rows[0][first : first + _PERSON_COLUMNS]
-    if not is_active:
+def _principal_from_rows(rows: Sequence[Any], **kwargs: Any) -> Principal | None:
+    """The principal from the rows of _person_and_delegations (one per delegation); None for a
+    disabled person."""
+    person = rows[0]
+    if not person.is_active:
         return None
-    start = first + _PERSON_COLUMNS
     refs = [
-        DelegationRef(d_id, d_code, _delegation_name(title, state, body))
-        for d_id, d_code, title, state, body in (
-            row[start : start + _DELEGATION_COLUMNS] for row in rows
+        DelegationRef(
+            row.delegation_id,
+            row.delegation_code,
+            _delegation_name(row.delegation_title, row.state_name, row.body_code),
         )
-        if d_id is not None
+        for row in rows
+        if row.delegation_id is not None
     ]
-    return Principal(user_id, email, name, role, refs, time_zone=time_zone, **kwargs)
+    return Principal(
+        person.user_id,
+        person.email,
+        person.name,
+        person.role,
+        refs,
+        time_zone=person.time_zone,
+        **kwargs,
+    )
 
 
 def principal_for_session(
     session: Session, cookie_value: str, *, now: datetime, settings: Settings
 ) -> Principal | None:
-    return session_principal_with(session, _SESSION_PRINCIPAL, cookie_value, now, settings)[0]
-
-
-def session_statement_with(*extra: Any) -> Any:
-    """The session log-in check with `extra` columns (scalar subqueries, which may refer to the
-    person as User.id) at the end of its rows: for session_principal_with."""
-    return _SESSION_PRINCIPAL.add_columns(*extra)
-
-
-def session_principal_with(
-    session: Session | Connection,
-    statement: Any,
-    cookie_value: str,
-    now: datetime,
-    settings: Settings,
-) -> tuple[Principal | None, tuple[Any, ...]]:
-    """The principal of a live session cookie and the values of the statement's extra columns
-    (from session_statement_with), in one statement; (None, ()) for no live session."""
-    rows = session.execute(statement, {"digest": digest(cookie_value)}).all()
+    """The principal of a live session cookie, in one statement; None for no live session."""
+    rows = session.execute(_SESSION_PRINCIPAL, {"digest": digest(cookie_value)}).all()
     if not rows:
-        return None, ()
-    auth_id, delegation_id, csrf_token, last_seen_at, expires_at, ended_at = rows[0][:6]
+        return None
+    auth = rows[0]
     idle = timedelta(minutes=settings.session_idle_minutes)
     # As AuthSession.is_live: not logged out, not past its absolute end, not idle too long.
-    if ended_at is not None or now >= expires_at or now - last_seen_at >= idle:
-        return None, ()
+    if auth.ended_at is not None or now >= auth.expires_at or now - auth.last_seen_at >= idle:
+        return None
     principal = _principal_from_rows(
         rows,
-        6,
-        acting_delegation_id=delegation_id,
-        session_id=auth_id,
-        csrf_token=csrf_token,
+        acting_delegation_id=auth.acting_delegation_id,
+        session_id=auth.session_id,
+        csrf_token=auth.csrf_token,
     )
-    if principal is None:
-        return None, ()
-    principal.needs_touch = now - last_seen_at >= TOUCH_EVERY
-    return principal, tuple(rows[0][_SESSION_COLUMNS:])
+    if principal is not None:
+        principal.needs_touch = now - auth.last_seen_at >= TOUCH_EVERY
+    return principal
 
 
 def touch(session: Session, principal: Principal, *, now: datetime) -> None:
@@ -540,30 +529,16 @@ def revoke_token(
 
 
 def principal_for_token(session: Session, raw: str, *, now: datetime) -> Principal | None:
-    return token_principal_with(session, _TOKEN_PRINCIPAL, raw, now)[0]
-
-
-def token_statement_with(*extra: Any) -> Any:
-    """The token log-in check with `extra` columns at the end of its rows, as
-    session_statement_with."""
-    return _TOKEN_PRINCIPAL.add_columns(*extra)
-
-
-def token_principal_with(
-    session: Session | Connection, statement: Any, raw: str, now: datetime
-) -> tuple[Principal | None, tuple[Any, ...]]:
-    """The principal of a live API token and the values of the statement's extra columns
-    (from token_statement_with); (None, ()) for an unknown or revoked token or a disabled
-    person."""
-    rows = session.execute(statement, {"digest": digest(raw)}).all()
-    if not rows:
-        return None, ()
-    token_id, revoked_at, last_used_at = rows[0][:3]
-    if revoked_at is not None:
-        return None, ()
-    principal = _principal_from_rows(rows, 3, via_token=True)
-    if principal is None:
-        return None, ()
-    principal.token_id = token_id
-    principal.needs_touch = last_used_at is None or now - last_used_at >= TOUCH_EVERY
-    return principal, tuple(rows[0][_TOKEN_COLUMNS:])
+    """The principal of a live API token, in one statement; None for an unknown or revoked token
+    or a disabled person."""
+    rows = session.execute(_TOKEN_PRINCIPAL, {"digest": digest(raw)}).all()
+    if not rows or rows[0].revoked_at is not None:
+        return None
+    token = rows[0]
+    principal = _principal_from_rows(rows, via_token=True)
+    if principal is not None:
+        principal.token_id = token.token_id
+        principal.needs_touch = (
+            token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY
+        )
+    return principal

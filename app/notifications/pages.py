@@ -10,7 +10,6 @@ from app.accounts.permissions import Action
 from app.accounts.service import Principal
 from app.notifications import service
 from app.web.deps import Allow, DbRoute, DbSession, Now, get_database
-from app.web.page_cache import note_unread
 from app.web.templating import render, templates
 
 router = APIRouter(route_class=DbRoute, include_in_schema=False)
@@ -27,7 +26,6 @@ def unread_notifications(request: Request) -> int | None:
     if principal is None or session is None:
         return None
     count = service.unread_count(session, principal.user_id)
-    note_unread(request, count)
     return count
 
 

@@ -31,7 +31,6 @@ from app.register import service as register
 from app.register.schemas import DiffOp
 from app.web.api_common import api_router, errors, expected_version
 from app.web.deps import Allow, DbSession, Now, request_id
-from app.web.page_cache import replayable
 
 router = api_router("", "proposals")
 
@@ -119,7 +118,6 @@ def list_proposals(
     delegation: Annotated[str | None, Query(max_length=32)] = None,
 ) -> ProposalList:
     """Proposals you may see (all submitted ones, and your delegation's drafts)."""
-    replayable(request, db, principal)
     views = service.listing(db, principal, item_code=item, state=state, delegation=delegation)
     return ProposalList(count=len(views), items=_outs(db, views))
 

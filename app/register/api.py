@@ -28,7 +28,6 @@ from app.register.schemas import (
 from app.register.service import RevisionView
 from app.web.api_common import api_router, errors, etag, expected_version
 from app.web.deps import Allow, DbSession, Now, actor_for
-from app.web.page_cache import replayable
 
 router = api_router("", "register")
 NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
@@ -165,7 +164,6 @@ def list_indicators(
     q: Annotated[str | None, Query(max_length=200, description="Words in the text or code")] = None,
 ) -> RegisterList:
     """List indicators in reading order, with filters by dimension, status and text."""
-    replayable(request, db, principal)
     return _entries(
         service.list_items(db, ItemKind.INDICATOR, dimension=dimension, status=status, q=q)
     )
@@ -211,7 +209,6 @@ def get_indicator(
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Read an indicator's current revision. The ETag names the revision for If-Match."""
-    replayable(request, db, principal)
     item = service.get_item(db, code, ItemKind.INDICATOR)
     cached = _not_modified(if_none_match, item.code, item.version)
     if cached:

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from app.accounts.permissions import Action, allowed
@@ -22,10 +21,8 @@ from app.register.service import RevisionView
 from app.web.cache import cached_page, viewer_key
 from app.web.deps import (
     Allow,
-    AllowDeferred,
     DbRoute,
     DbSession,
-    Deferred,
     Now,
     actor_for,
 )
@@ -35,7 +32,6 @@ from app.web.templating import render
 router = APIRouter(route_class=DbRoute, include_in_schema=False)
 
 Reader = Annotated[Principal, Allow(Action.READ_REGISTER)]
-LazyReader = Annotated[Deferred, AllowDeferred(Action.READ_REGISTER)]
 Editor = Annotated[Principal, Allow(Action.EDIT_ITEM)]
 Creator = Annotated[Principal, Allow(Action.CREATE_ITEM)]
 PATHS = {ItemKind.INDICATOR: "/indicators", ItemKind.SECTION: "/sections"}
@@ -76,22 +72,14 @@ def _url(kind: ItemKind, code: str, suffix: str = "") -> str:
 
 
 @router.get("/register")
-async def register(
+def register(
     request: Request,
     db: DbSession,
-    reader: LazyReader,
+    principal: Reader,
     dimension: Annotated[str, Query(max_length=8)] = "",
     status: Annotated[str, Query(max_length=16)] = "",
     q: Annotated[str, Query(max_length=200)] = "",
 ) -> HTMLResponse:
-    # The check, the database and the page in one trip to the thread pool.
-    return await run_in_threadpool(_register, request, db, reader, dimension, status, q)
-
-
-def _register(
-    request: Request, db: Session, reader: Deferred, dimension: str, status: str, q: str
-) -> HTMLResponse:
-    principal = reader()
     chosen = dimension.strip().upper() or None
     if status and status not in forms.CHOICES["status"]:
         raise InvalidInput("choose a status from the list", field="status")
@@ -349,14 +337,10 @@ def create_indicator(
 
 
 @router.get("/indicators/{code}")
-async def indicator(
-    code: str, request: Request, db: DbSession, reader: LazyReader, saved: str | None = None
+def indicator(
+    code: str, request: Request, db: DbSession, principal: Reader, saved: str | None = None
 ) -> HTMLResponse:
-    # The check, the database and the page in one trip to the thread pool.
-    def page() -> HTMLResponse:
-        return _item_page(request, db, reader(), ItemKind.INDICATOR, code, saved)
-
-    return await run_in_threadpool(page)
+    return _item_page(request, db, principal, ItemKind.INDICATOR, code, saved)
 
 
 @router.get("/indicators/{code}/diff")

@@ -26,7 +26,6 @@ from app.rounds.forms import Form, Problem
 from app.rounds.service import Moment
 from app.rounds.web import keep_current
 from app.web.deps import Allow, DbRoute, DbSession, Now, SettingsDep, actor_for, request_id
-from app.web.page_cache import note_fresh_until
 from app.web.templating import render, templates
 
 router = APIRouter(route_class=DbRoute, include_in_schema=False)
@@ -60,18 +59,6 @@ class Banner:
     deadline: Moment | None
     silence: Moment | None
 
-    def fresh_until(self, now: datetime) -> datetime | None:
-        """The moment the banner's "time left" next reads otherwise; None once every moment
-        shown has passed. It counts whole minutes of whole seconds left (Moment.of truncates):
-        with s seconds left it changes when fewer than 60 * (s // 60) remain, and "less than a
-        minute" turns to "passed" when less than one second remains."""
-        changes = [
-            m.utc - timedelta(seconds=60 * (m.seconds_left // 60) or 1)
-            for m in (self.deadline, self.silence)
-            if m and not m.passed
-        ]
-        return min(changes) if changes else None
-
 
 def current_round_banner(request: Request) -> Banner | None:
     """The current round for the top of every page, read through the request's own session
@@ -90,7 +77,6 @@ def current_round_banner(request: Request) -> Banner | None:
         Moment.of(round_.deadline, round_.time_zone, now),
         Moment.of(round_.silence_until, round_.time_zone, now),
     )
-    note_fresh_until(request, banner.fresh_until(now))
     return banner
 
 

@@ -1,38 +1,50 @@
-"""Rendered page fragments, kept per process and keyed on the database's content version.
+"""The one cache: rendered page fragments, kept per process and keyed on the database's content
+version. A page declares what its fragment depends on in one call, `cached_page(request, db,
+principal, template, key=(...), build=...)`; nothing else in the code knows this module exists.
 
 Nothing that matters lives here: an entry is only ever a copy of what rendering the fragment
 from the database would give, and it is found again only by a request that read the same content
 version from the database first. The content version is the newest audit event (its id and its
-chain hash). Every use case that changes what a page shows records an audit event in the same
-transaction (app/audit/service.py), and appends to the chain are serialised until commit (the
-PostgreSQL advisory lock, SQLite's write lock taken at BEGIN IMMEDIATE), so events become visible
-in id order and atomically with the change they record: a request that reads version V sees
-every change up to V, and the first request after any change, on any app instance behind a load
-balancer, reads a new version and renders afresh. The chain hash in the key also tells apart two
-histories that reach the same id (a database restored from a backup).
+chain hash). Every transaction that changes what a page shows records an audit event (checked at
+commit by app/audit/guard.py, not left to memory), and appends to the chain are serialised until
+commit (the PostgreSQL advisory lock, SQLite's write lock taken at BEGIN IMMEDIATE), so events
+become visible in id order and atomically with the change they record: a request that reads
+version V sees every change up to V, and the first request after any change, on any app instance
+behind a load balancer, reads a new version and renders afresh. The chain hash in the key also
+tells apart two histories that reach the same id (a database restored from a backup).
 
 Fragments hold nothing personal that is not in their key: the viewer's visibility context
 (user, role, delegations, acting delegation) and time zone (the dates in them) are in the key,
 and the session's CSRF token is rendered as a per-process placeholder that `fill` replaces on
-the way out. The name in the page
-header, the notification count and the round banner are rendered outside the fragment.
+the way out. The name in the page header, the notification count and the round banner are
+rendered outside the fragment.
 """
 
 import secrets
-from collections.abc import Callable
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, replace
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.accounts.service import Principal
-from app.web.deps import SAFE_METHODS
-from app.web.lru import BoundedCache
-from app.web.page_cache import content_version, mark
+from app.models import AuditEvent
 from app.web.templating import templates, viewer_zone
+
+_NEWEST = select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+
+
+def content_version(db: Session) -> tuple[int, str]:
+    """The newest audit event: read first in a request, before the data it renders."""
+    row = db.execute(_NEWEST).first()
+    return (0, "") if row is None else (row[0], row[1])
+
 
 # Unguessable, so that no text a user writes can turn into someone's token.
 CSRF_PLACEHOLDER = "zdcsrf" + secrets.token_hex(16)
@@ -52,8 +64,53 @@ class Fragment:
         return len(self.title) + len(self.main)
 
 
-class FragmentCache(BoundedCache[Fragment]):
-    pass
+class FragmentCache:
+    """A bounded least-recently-used store of fragments (entries and bytes), safe across
+    threads."""
+
+    def __init__(self, max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES) -> None:
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[Hashable, Fragment] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: Hashable) -> Fragment | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None:
+                self.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return found
+
+    def put(self, key: Hashable, value: Fragment) -> None:
+        if value.size > self.max_bytes:
+            return
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._bytes -= old.size
+            self._entries[key] = value
+            self._bytes += value.size
+            while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
+                _, evicted = self._entries.popitem(last=False)
+                self._bytes -= evicted.size
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @property
+    def bytes(self) -> int:
+        return self._bytes
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0
 
 
 def new_fragments(enabled: bool) -> FragmentCache:
@@ -91,8 +148,6 @@ def cached_page(
     page's context from `db`; it is called only on a miss, after the version was read."""
     cache = fragments(request)
     version = content_version(db)
-    if request.method == "GET":
-        mark(request, principal, version)  # the whole page may be replayed (page_cache.py)
     # Dates in the fragment are written in the viewer's time zone.
     zone = viewer_zone(principal, request.app.state.settings)
     full_key = (template, version, zone, *key)
@@ -130,10 +185,6 @@ def cached_page(
             "cached_main": MAIN_MARKER,
         }
     )
-    if request.method in SAFE_METHODS:
-        # The page is rendered: end the read transaction here, in the handler's thread, so that
-        # DbRoute does not go back to the thread pool for it.
-        db.commit()
     head, _, tail = around.partition(MAIN_MARKER)
     return HTMLResponse(b"".join((head.encode(), fill(fragment, principal), tail.encode())))
 

@@ -1,6 +1,5 @@
 """Request plumbing: one database session per request, the clock, and the permission check."""
 
-import hmac
 from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Annotated, Any
@@ -10,6 +9,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from app import signing
 from app.accounts import service as accounts
 from app.accounts.permissions import Action, allowed
 from app.accounts.service import Principal
@@ -42,12 +42,7 @@ class DbRoute(APIRoute):
                 raise
             session = _detach(request)
             if session is not None:
-                if request.method in SAFE_METHODS and not session.in_transaction():
-                    # A read whose handler already ended its transaction (app/web/cache.py):
-                    # no connection is held, closing does no I/O.
-                    session.close()
-                else:
-                    await run_in_threadpool(_end, session, True)
+                await run_in_threadpool(_end, session, True)
             return response
 
         return handle
@@ -190,7 +185,7 @@ class Permission:
         principal = identify(request, db, now, settings)
         if not principal.via_token and request.method not in SAFE_METHODS:
             expected = principal.csrf_token or ""
-            if not csrf or not hmac.compare_digest(csrf, expected):
+            if not csrf or not signing.equal(csrf, expected):
                 raise PermissionDenied(
                     "the form's security token is missing or out of date; reload the page and "
                     "try again",
@@ -215,44 +210,6 @@ def Allow(action: Action) -> Any:
     return Depends(Permission(action))
 
 
-class Deferred:
-    """A permission check to run in the handler's own thread: calling it is Permission."""
-
-    def __init__(
-        self,
-        permission: Permission,
-        request: Request,
-        db: Session,
-        now: datetime,
-        settings: Settings,
-    ) -> None:
-        self._permission = permission
-        self._args = (request, db, now, settings)
-
-    def __call__(self) -> Principal:
-        return self._permission.check(*self._args, None)
-
-
-class DeferredPermission:
-    """Dependency for read pages whose handler is async and does all its work, the permission
-    check first, in one trip to the thread pool (each trip costs a thread hand-over under load):
-    `reader: Annotated[Deferred, AllowDeferred(Action.X)]`, then `principal = reader()` there."""
-
-    def __init__(self, action: Action) -> None:
-        self.permission = Permission(action)
-
-    async def __call__(
-        self, request: Request, db: DbSession, now: Now, settings: SettingsDep
-    ) -> Deferred:
-        if request.method not in SAFE_METHODS:
-            raise TypeError("DeferredPermission guards reads only (no CSRF check here)")
-        return Deferred(self.permission, request, db, now, settings)
-
-
-def AllowDeferred(action: Action) -> Any:
-    return Depends(DeferredPermission(action))
-
-
 def actor_for(principal: Principal, request: Request, delegation_code: str | None = None) -> Actor:
     delegation = principal.delegation_for(delegation_code) if delegation_code else None
     return principal.actor(request_id(request), delegation)
@@ -270,8 +227,6 @@ def route_permission(route: APIRoute) -> Action | None:
         call = getattr(dependant, "call", None)
         if isinstance(call, Permission):
             return call.action
-        if isinstance(call, DeferredPermission):
-            return call.permission.action
         for sub in dependant.dependencies:
             found = walk(sub)
             if found is not None:
