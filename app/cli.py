@@ -25,10 +25,11 @@ from app import migrate
 from app import worker as background
 from app.accounts import service as accounts
 from app.approvals.service import approved_rounds_checked
+from app.audit.guard import open_database
 from app.audit.service import Actor, verify_chain
 from app.backup import service as backups
 from app.config import Settings
-from app.db import Database, utcnow
+from app.db import utcnow
 from app.demo.loader import DEMO_PASSWORD, DemoLogin, demo_logins, is_empty, load_demo
 from app.errors import DomainError
 from app.groups import service as groups
@@ -132,7 +133,7 @@ def _shown_url(url: str) -> str:
 
 @contextmanager
 def _unit_of_work(settings: Settings) -> Iterator[Session]:
-    database = Database(settings.effective_database_url)
+    database = open_database(settings)
     try:
         with database.transaction(write=True) as session:
             yield session
@@ -507,15 +508,17 @@ def worker_command(
     Several workers may run at once. Stops after the current message on SIGTERM or Ctrl-C."""
     with _errors():
         settings = _settings(database)
-        db = Database(settings.effective_database_url, pool_size=2)
+        db = open_database(settings, pool_size=2)
         try:
             if once:
                 done = background.run_once(db, settings, utcnow)
                 lines = done.lines() + [line for line in [done.delivery.held_line] if line]
                 for line in lines:
-                    typer.echo(line)
+                    typer.echo(line, err=line.startswith("error: "))
                 if not lines:
                     typer.echo("nothing was due", err=True)
+                if done.failures:
+                    raise typer.Exit(1)
                 return
             mail = (
                 f"SMTP {settings.smtp_host}:{settings.smtp_port}"

@@ -1,6 +1,8 @@
 """Test data from small plain functions. Everything goes through the services where one exists,
 so the data is what real use would have written (revisions, audit events)."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -10,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.accounts import service as accounts
 from app.accounts.passwords import hash_password
-from app.audit.service import Actor
+from app.audit.service import Actor, record
 from app.db import Database
 from app.models import Body, Delegation, Dimension, ItemKind, MemberState, Role
 from app.register import service as register
@@ -147,3 +149,19 @@ def token_for(database: Database, email: str, now: datetime) -> str:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+@contextmanager
+def arranged(database: Database) -> Iterator[Session]:
+    """A transaction that puts the database in the state a test needs by writing rows directly,
+    not through a use case: recorded as such in the audit trail, as the commit guard
+    (app/audit/guard.py) requires of every change to what pages show."""
+    with database.transaction() as session:
+        yield session
+        record(
+            session,
+            Actor.system("test"),
+            action="test.arrange",
+            object_type="test",
+            object_id="-",
+        )

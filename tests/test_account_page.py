@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from app.accounts.profile import browser_name
+from app.audit.service import Actor, record
 from app.db import Database
 from app.models import AuditEvent, AuthSession, MailFrequency, User
 from tests.conftest import Clock, log_in
@@ -120,14 +121,17 @@ def test_refused_details_say_why_and_keep_the_input(
 def test_cached_pages_follow_the_readers_zone(
     client: TestClient, database: Database, world: World
 ) -> None:
-    """The indicator page's middle is kept between requests (app/web/cache.py) and whole
-    answers are replayed (app/web/page_cache.py): a change of zone, even one written without
-    an audit event, is never answered from either with the old zone's dates."""
+    """The indicator page's middle is kept between requests (app/web/cache.py), keyed on the
+    reader's zone: a change of zone is never answered with the old zone's dates, even when the
+    person's change is the only one since (the zone is in the key, not only the content
+    version)."""
     log_in(client, world.member)
     assert "16:00 WIB" in client.get("/indicators/FC-CD-01").text
     assert "16:00 WIB" in client.get("/indicators/FC-CD-01").text
     with database.transaction() as s:
-        s.scalars(select(User).where(User.email == world.member)).one().time_zone = "Asia/Yangon"
+        user = s.scalars(select(User).where(User.email == world.member)).one()
+        user.time_zone = "Asia/Yangon"
+        record(s, Actor(user.id), action="account.update", object_type="user", object_id=user.id)
     page = client.get("/indicators/FC-CD-01").text
     assert "02 Mar 2026 15:30 UTC+6:30" in page and "WIB" not in page
 
@@ -136,7 +140,9 @@ def test_another_person_of_the_same_role_keeps_their_own_zone(
     app: FastAPI, database: Database, world: World
 ) -> None:
     with database.transaction() as s:
-        s.scalars(select(User).where(User.email == world.member2)).one().time_zone = "UTC"
+        budi = s.scalars(select(User).where(User.email == world.member2)).one()
+        budi.time_zone = "UTC"
+        record(s, Actor(budi.id), action="account.update", object_type="user", object_id=budi.id)
     with TestClient(app) as maria, TestClient(app) as budi:
         log_in(maria, world.member)
         log_in(budi, world.member2)

@@ -18,7 +18,7 @@ from app.register import service as register
 from app.rounds import service as rounds
 from app.rounds import snapshot
 from tests.conftest import Clock, log_in
-from tests.factories import World, bearer, make_indicator, make_user, token_for
+from tests.factories import World, arranged, bearer, make_indicator, make_user, token_for
 
 SYSTEM = Actor.system("test")
 ZD = "DWG-FC/ZD"
@@ -57,7 +57,7 @@ def settle(database: Database, clock: Clock, symbol: str) -> str:
 
 def resettle(database: Database, clock: Clock, symbol: str) -> str:
     """Back to consultation and settled again: the snapshot is frozen anew."""
-    with database.transaction() as s:
+    with arranged(database) as s:
         r = rounds.get_round(s, symbol)
         r.consult()
         r.settle(now=clock.now)
@@ -200,7 +200,7 @@ def test_approving_twice_is_409(
 def test_only_a_settled_round_can_be_approved(
     client: TestClient, world: World, database: Database, clock: Clock, settled: str
 ) -> None:
-    with database.transaction() as s:
+    with arranged(database) as s:
         rounds.get_round(s, REV1).consult()
     r = approve(client, database, clock, world.chair, settled)
     assert r.status_code == 409 and "only a settled round" in r.json()["detail"]
@@ -209,7 +209,7 @@ def test_only_a_settled_round_can_be_approved(
 def test_no_approval_while_the_text_is_under_silence(
     client: TestClient, world: World, database: Database, clock: Clock, settled: str
 ) -> None:
-    with database.transaction() as s:
+    with arranged(database) as s:
         rounds.get_round(s, REV1).place_under_silence(
             until=clock.now + timedelta(days=3), now=clock.now
         )

@@ -26,7 +26,7 @@ from app.models import (
 )
 from app.models.imports import ImportKind, ImportState, scope_for
 from tests.conftest import Clock
-from tests.factories import World, bearer, token_for
+from tests.factories import World, arranged, bearer, token_for
 from tests.test_imports_service import FACTS, confirm, count, open_round
 
 # What the untyped planner stored for a returned copy of DWG-FC/ZD edited by PH-SOMTC: an
@@ -193,7 +193,7 @@ STORED_AT = datetime(2026, 3, 1, 8, 45, tzinfo=UTC)
 
 def stored(database: Database, kind: ImportKind, plan: dict[str, Any]) -> int:
     """An import row as an earlier version left it: previewed, with this plan."""
-    with database.transaction() as s:
+    with arranged(database) as s:
         user_id = s.scalar(select(User.id).where(User.email == World.secretariat))
         delegation_id = None
         round_id = None

@@ -24,7 +24,7 @@ from app.models import (
     User,
 )
 from tests.conftest import Clock, log_in
-from tests.factories import World, bearer, token_for
+from tests.factories import World, arranged, bearer, token_for
 from tests.test_comment_pages import form_in
 from tests.test_round_pages import summary, text_of
 
@@ -122,7 +122,7 @@ def test_retired_delegation_cannot_take_new_people(
 ) -> None:
     from app.models import Delegation
 
-    with database.transaction() as s:
+    with arranged(database) as s:
         s.scalars(
             select(Delegation).where(Delegation.code == "TH-SOMTC")
         ).one().retired_at = clock.now
@@ -171,7 +171,7 @@ def test_resend_refuses_an_accepted_or_disabled_account(
                 s, Actor.system("test"), user=member, now=clock.now, settings=settings
             )
     _invite(database, settings, clock)
-    with database.transaction() as s:
+    with arranged(database) as s:
         user = s.scalars(select(User).where(User.email == "new.person@asean.test")).one()
         user.disable(now=clock.now)
         with pytest.raises(Conflict, match="disabled"):
@@ -381,7 +381,7 @@ def test_an_unknown_or_mangled_link_is_not_found(client: TestClient, invited: st
 def test_a_disabled_person_cannot_accept(
     client: TestClient, database: Database, clock: Clock, invited: str
 ) -> None:
-    with database.transaction() as s:
+    with arranged(database) as s:
         s.scalars(select(User).where(User.email == "new.person@asean.test")).one().disable(
             now=clock.now
         )

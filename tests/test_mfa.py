@@ -30,7 +30,7 @@ from app.models import (
     User,
 )
 from tests.conftest import Clock, csrf_of
-from tests.factories import PASSWORD, World, bearer, token_for
+from tests.factories import PASSWORD, World, arranged, bearer, token_for
 from tests.soft_authenticator import SoftPasskey
 
 
@@ -211,7 +211,8 @@ def test_a_required_role_sets_up_an_authenticator_app_before_any_session(
     assert set(stored).isdisjoint(codes)  # only digests are kept
     assert mail.to_address == world.secretariat
     assert mail.subject.startswith("A second factor was set up on your account")
-    assert "An authenticator app." in mail.text_body
+    # One sentence that says what the new factor is, not a fragment on a line of its own.
+    assert ". The new second factor is an authenticator app.\n\nIf this was you" in mail.text_body
 
 
 def test_an_address_no_mail_can_go_to_does_not_lock_the_person_out(
@@ -219,9 +220,9 @@ def test_an_address_no_mail_can_go_to_does_not_lock_the_person_out(
 ) -> None:
     """`zerodraft user add` takes any address with an @ (root@localhost, say): the security
     notice cannot be mailed there, and setting up the second factor must still work."""
-    with database.transaction() as s:
+    with arranged(database) as s:
         s.execute(update(User).where(User.email == world.admin).values(email="root@localhost"))
-    secret, codes = enrol_totp(client, clock, "root@localhost")
+    _secret, codes = enrol_totp(client, clock, "root@localhost")
     assert len(codes) == 10 and logged_in(client)
     assert actions(database) == ["mfa.enrol"]
     with database.transaction() as s:
@@ -468,7 +469,7 @@ def test_a_person_disabled_meanwhile_goes_back_to_the_log_in_page(
     clock.advance(minutes=1)
     password_step(client, world.secretariat)
     page = client.get("/login/verify")
-    with database.transaction() as s:
+    with arranged(database) as s:
         user = s.scalar(select(User).where(User.email == world.secretariat))
         assert user is not None
         user.disable(now=clock.now)
@@ -488,7 +489,7 @@ def test_a_reset_second_factor_sends_the_person_to_set_one_up_again(
     enrol_totp(client, clock, world.secretariat)
     log_out(client)
     # What an admin's reset does (app/groups, people admin): the factors are cleared.
-    with database.transaction() as s:
+    with arranged(database) as s:
         user = s.scalar(select(User).where(User.email == world.secretariat))
         assert user is not None
         user.totp_secret = user.totp_enabled_at = user.totp_last_step = None
@@ -712,8 +713,8 @@ def test_passkeys_are_added_renamed_and_removed_from_the_security_page(
         "mfa.passkey_renamed",
         "mfa.passkey_removed",
     ]
-    assert any('A passkey, "YubiKey".' in n for n in notices)
-    assert any('The passkey "Blue key".' in n for n in notices)
+    assert any('. The new second factor is a passkey named "YubiKey".\n' in n for n in notices)
+    assert any('. It was the passkey named "Blue key".\n' in n for n in notices)
 
 
 def test_someone_else_s_passkey_is_not_found(

@@ -39,7 +39,7 @@ from app.proposals import service as proposals
 from app.rounds import service as rounds
 from app.signing import unsign
 from tests.conftest import Clock, log_in
-from tests.factories import World, bearer, token_for
+from tests.factories import World, arranged, bearer, token_for
 from tests.mailserver import MailServer
 
 SYMBOL = "DWG-FC/Rev.1"
@@ -102,7 +102,7 @@ def the_notice(database: Database, kind: str) -> Notification:
 def set_mail(
     database: Database, email: str, frequency: MailFrequency, zone: str | None = None
 ) -> None:
-    with database.transaction() as s:
+    with arranged(database) as s:
         s.execute(
             update(User).where(User.email == email).values(mail_frequency=frequency, time_zone=zone)
         )
@@ -618,7 +618,7 @@ def test_a_notification_read_before_its_mail_is_not_mailed(
 ) -> None:
     set_mail(database, World.member, MailFrequency.IMMEDIATE)
     make_round(database, clock)
-    with database.transaction() as s:
+    with arranged(database) as s:
         s.execute(update(Notification).values(read_at=clock.now))
     run_worker(database, smtp, clock)
     assert mail_server.messages == []

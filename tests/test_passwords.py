@@ -14,7 +14,7 @@ from app.accounts.password_service import MAX_RESET_MAILS, weakness
 from app.db import Database
 from app.models import AccountLink, AuditEvent, AuthSession, LinkPurpose, OutboxMessage, User
 from tests.conftest import Clock, csrf_of, log_in
-from tests.factories import PASSWORD, World
+from tests.factories import PASSWORD, World, arranged
 from tests.test_comment_pages import form_in
 from tests.test_invitations import _mailed_link, _path
 from tests.test_round_pages import summary, text_of
@@ -335,7 +335,7 @@ def test_a_disabled_account_cannot_reset(
 ) -> None:
     _ask(client, world.member)
     link = _mailed_link(database, world.member, "password_reset")
-    with database.transaction() as s:
+    with arranged(database) as s:
         s.scalars(select(User).where(User.email == world.member)).one().disable(now=clock.now)
     page = client.get(_path(link))
     assert page.status_code == 403 and "disabled" in page.text
@@ -352,7 +352,7 @@ def test_a_password_is_changed_even_where_no_mail_can_go(
 ) -> None:
     """An account made on the command line may have an address no mail can go to
     (root@localhost): the change is made; only its notice is left out."""
-    with database.transaction() as s:
+    with arranged(database) as s:
         s.execute(update(User).where(User.email == world.admin).values(email="root@localhost"))
     log_in(client, "root@localhost")
     response = _change(client, current=PASSWORD, password=NEW_PASSWORD, repeat=NEW_PASSWORD)

@@ -28,7 +28,7 @@ from app.models import (
     User,
 )
 from tests.conftest import Clock, csrf_of, log_in
-from tests.factories import World, bearer, make_user, token_for
+from tests.factories import World, arranged, bearer, make_user, token_for
 from tests.mailserver import MailServer
 
 SYSTEM = Actor.system("test")
@@ -61,7 +61,7 @@ def actions(database: Database, user_id: int) -> list[str]:
 
 
 def give_second_factor(database: Database, email: str, clock: Clock) -> int:
-    with database.transaction() as s:
+    with arranged(database) as s:
         user = accounts.get_user_by_email(s, email)
         user.totp_secret = "JBSWY3DPEHPK3PXP"
         user.totp_enabled_at = clock.now
@@ -343,7 +343,7 @@ def test_an_admin_resets_a_second_factor_with_a_reason_and_the_person_is_told(
 ) -> None:
     chair = give_second_factor(database, world.chair, clock)
     log_in(client, world.chair)
-    with database.transaction() as s:
+    with arranged(database) as s:
         s.add(
             LoginChallenge(
                 id="c" * 64,

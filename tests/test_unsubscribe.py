@@ -20,7 +20,7 @@ from app.models import AuditEvent, MailFrequency, RoundKind, User
 from app.rounds import service as rounds
 from app.signing import sign
 from tests.conftest import Clock
-from tests.factories import World
+from tests.factories import World, arranged
 from tests.mailserver import MailServer
 from tests.test_accessibility import assert_no_serious_violations
 
@@ -172,7 +172,7 @@ def test_a_member_unsubscribes_from_the_link_in_a_mail(
     clock: Clock,
     mail_server: MailServer,
 ) -> None:
-    with database.transaction() as s:
+    with arranged(database) as s:
         s.execute(
             update(User)
             .where(User.email.in_([World.member, World.member2]))

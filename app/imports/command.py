@@ -15,9 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.accounts.service import Principal, add_user
+from app.audit.guard import open_database
 from app.audit.service import Actor
 from app.config import Settings
-from app.db import Database
 from app.errors import InvalidInput
 from app.imports import service
 from app.imports.plans import Diff, ReturnedPlan, ReturnedResult, plan_of, result_of
@@ -73,7 +73,7 @@ def run(
 ) -> Outcome:
     """Preview the file, and unless `dry_run` confirm it; a dry run writes nothing at all."""
     data = read_bytes(path, settings.import_max_bytes)
-    database = Database(settings.effective_database_url)
+    database = open_database(settings)
     try:
         session = database.session(write=True)
         try:
