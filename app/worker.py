@@ -42,6 +42,8 @@ class Pass:
     reminders: list[str] = field(default_factory=list)
     mailing: digest.Mailing = field(default_factory=digest.Mailing)
     delivery: worker.Delivery = field(default_factory=worker.Delivery)
+    # Steps that failed, one line each: the other steps ran all the same.
+    failures: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         """What the pass did (not the mail it keeps for want of SMTP settings)."""
@@ -50,7 +52,13 @@ class Pass:
             *(f"reminder: {line}" for line in self.reminders),
             *self.mailing.lines(),
             *self.delivery.lines(),
+            *(f"error: {line}" for line in self.failures),
         ]
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def run_once(
@@ -62,12 +70,36 @@ def run_once(
 ) -> Pass:
     """One pass of everything that is due now."""
     done = Pass()
-    with database.transaction(write=True) as session:
-        done.rounds = rounds.tick(session, clock(), request_id=REQUEST_ID)
-    with database.transaction(write=True) as session:
-        done.reminders = reminders.send_deadline_reminders(session, clock())
-    done.mailing = digest.mail_notifications(database, settings, clock())
-    done.delivery = worker.deliver_due(database, settings, clock, stop=stop)
+
+    def tick() -> None:
+        with database.transaction(write=True) as session:
+            done.rounds = rounds.tick(session, clock(), request_id=REQUEST_ID)
+
+    def remind() -> None:
+        with database.transaction(write=True) as session:
+            done.reminders = reminders.send_deadline_reminders(session, clock())
+
+    def mail() -> None:
+        done.mailing = digest.mail_notifications(database, settings, clock())
+
+    def deliver() -> None:
+        done.delivery = worker.deliver_due(database, settings, clock, stop=stop)
+
+    # Each step on its own: one that fails (a fault in a round's data, say) must not hold up
+    # the others, least of all the delivery of a password reset.
+    for name, step in (
+        ("round deadlines", tick),
+        ("reminders", remind),
+        ("notification mail", mail),
+        ("delivery", deliver),
+    ):
+        try:
+            step()
+        except DBAPIError:
+            raise  # the database itself: every step would fail; the pass ends, and says why
+        except Exception as exc:
+            log.exception("worker step %s failed", name)
+            done.failures.append(f"{name}: {_first_line(exc)}")
     return done
 
 

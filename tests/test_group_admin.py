@@ -410,3 +410,22 @@ def test_cli_renames_retires_lists_and_reinstates(db_url: str, world: World) -> 
 def test_every_group_command_has_help(command: list[str]) -> None:
     code, out, _ = zerodraft(*command, "--help")
     assert code == 0 and "Usage" in out
+
+
+def test_a_renamed_delegation_is_called_by_its_new_name_wherever_it_is_named(
+    database: Database, world: World, clock: Clock
+) -> None:
+    """The consensus grid, co-chairs' delegations, silence breaks and Word exports name
+    delegations in SQL (Delegation.name_column): the title the group gave wins there too."""
+    from app.consensus.service import delegations
+    from app.rounds.export_loader import Names
+
+    with database.transaction() as s:
+        groups.rename_delegation(
+            s, Actor.system("test"), code="PH-SOMTC", title="Philippines (IACAT)", now=clock.now
+        )
+    with database.transaction(write=False) as s:
+        named = dict(delegations(s))
+        assert named["PH-SOMTC"] == "Philippines (IACAT)"
+        assert named["ID-AICHR"] == "Indonesia - AICHR"
+        assert Names.load(s).by_code["PH-SOMTC"] == "Philippines (IACAT)"

@@ -24,6 +24,7 @@ from app.db import Database
 from app.mail import worker
 from app.mail.outbox import enqueue
 from app.models import OutboxMessage, OutboxState
+from app.notifications import reminders
 from tests.conftest import ENGINE, Clock
 from tests.mailserver import MailServer
 
@@ -490,3 +491,32 @@ def test_the_worker_runs_until_sigterm_and_stops_cleanly(
     assert sum(int(m.group(1)) for m in sent if m) == 2
     assert lines[-1] == "worker stopped"
     assert len(mail_server.messages) == 2
+
+
+def test_a_step_that_fails_does_not_hold_up_the_others(
+    database: Database,
+    settings: Settings,
+    clock: Clock,
+    mail_server: MailServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A fault in one step (here the reminders) is reported, and the mail still goes out:
+    a password reset must not wait for a bug in the round reminders."""
+
+    def broken(*_: object, **__: object) -> list[str]:
+        raise ValueError("a round whose deadline cannot be read")
+
+    monkeypatch.setattr(reminders, "send_deadline_reminders", broken)
+    with database.transaction() as s:
+        enqueue(
+            s,
+            to="someone@asean.test",
+            subject="Reset",
+            text="link",
+            kind="password_reset",
+            now=clock.now,
+        )
+    done = background.run_once(database, mail_server.settings_for(settings), clock)
+    assert done.failures == ["reminders: a round whose deadline cannot be read"]
+    assert "error: reminders: a round whose deadline cannot be read" in done.lines()
+    assert [m.subject for m in mail_server.to("someone@asean.test")] == ["Reset"]

@@ -111,6 +111,12 @@ def test_a_message_reads_in_full_with_its_links(
     assert "read &lt;b&gt;this&lt;/b&gt; &amp; that" in page.text  # the text, escaped
     assert "Pass its link on to person0@asean.test yourself" in page.text
     assert admin.get("/admin/outbox/999999").status_code == 404
+    # Whoever reads a live one-time link could use it: the reading is in the audit trail.
+    with database.transaction(write=False) as s:
+        read = s.scalars(
+            select(AuditEvent).where(AuditEvent.action == "mail.one_time_link_read")
+        ).all()
+    assert [(e.object_id, e.details["to"]) for e in read] == [(str(mid), "person0@asean.test")]
 
 
 def test_with_smtp_configured_one_time_links_are_not_shown(

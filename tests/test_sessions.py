@@ -359,3 +359,16 @@ def test_two_app_instances_on_one_database_share_the_throttle(
     finally:
         first.state.database.dispose()
         second.state.database.dispose()
+
+
+def test_a_form_token_in_any_letters_is_refused_not_a_server_error(
+    client: TestClient, world: World
+) -> None:
+    """hmac.compare_digest raises on non-ASCII text: a token with any letters is just wrong."""
+    log_in(client, world.member)
+    posted = client.post("/account/mail", data={"csrf_token": "é", "frequency": "none"})
+    assert posted.status_code == 403 and "security token" in posted.text
+    header = client.post(
+        "/account/mail", data={"frequency": "none"}, headers={"X-CSRF-Token": b"\xe9"}
+    )
+    assert header.status_code == 403

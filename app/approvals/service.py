@@ -128,10 +128,10 @@ _ChairRow = tuple[int, str, str, str | None, str | None, str | None]
 def _chairs_with_delegations(
     session: Session, *, user_ids: Sequence[int] | None = None
 ) -> list[_ChairRow]:
-    """(user id, name, e-mail, delegation code, delegation name, body code) of active chairs,
+    """(user id, name, e-mail, delegation code, delegation's name, body code) of active chairs,
     one row per delegation (a chair without a delegation has one row of Nones), by user id."""
     query = (
-        select(User.id, User.name, User.email, Delegation.code, MemberState.name, Body.code)
+        select(User.id, User.name, User.email, Delegation.code, Delegation.name_column(), Body.code)
         .outerjoin(Membership, Membership.user_id == User.id)
         .outerjoin(Delegation, Delegation.id == Membership.delegation_id)
         .outerjoin(Body, Body.id == Delegation.body_id)
@@ -146,8 +146,8 @@ def _chairs_with_delegations(
 
 
 def _co_chair(row: _ChairRow) -> CoChair:
-    user_id, name, email, code, state, body = row
-    return CoChair(user_id, name, email, code, f"{state} - {body}" if code else None)
+    user_id, name, email, code, delegation_name, _ = row
+    return CoChair(user_id, name, email, code, delegation_name if code else None)
 
 
 def co_chairs(session: Session, round_: Round) -> tuple[list[CoChair], bool, list[str]]:

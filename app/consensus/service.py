@@ -39,12 +39,12 @@ class PositionView:
 
 def _delegations(session: Session) -> list[tuple[int, str, str]]:
     rows = session.execute(
-        select(Delegation.id, Delegation.code, MemberState.name, Body.code)
+        select(Delegation.id, Delegation.code, Delegation.name_column())
         .join(MemberState, MemberState.id == Delegation.state_id)
         .join(Body, Body.id == Delegation.body_id)
         .order_by(Delegation.code)
     ).all()
-    return [(i, code, f"{state} - {body}") for i, code, state, body in rows]
+    return [(i, code, name) for i, code, name in rows]
 
 
 def delegations(session: Session) -> list[tuple[str, str]]:

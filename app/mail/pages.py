@@ -19,7 +19,16 @@ from app.accounts.service import Principal
 from app.config import Settings
 from app.mail import service
 from app.models import MailFrequency, OutboxMessage, OutboxState
-from app.web.deps import Allow, DbRoute, DbSession, Now, RequestId, SettingsDep, actor_for
+from app.web.deps import (
+    Allow,
+    DbRoute,
+    DbSession,
+    Now,
+    RequestId,
+    SettingsDep,
+    actor_for,
+    get_database,
+)
 from app.web.ids import is_id
 from app.web.templating import render
 
@@ -132,16 +141,33 @@ def outbox(
     )
 
 
+def shows_one_time_link(message: OutboxMessage, settings: Settings) -> bool:
+    """Whether `readable` shows a one-time link (invitation, password reset) in full."""
+    if settings.mail_enabled:
+        return False
+    return any(
+        _ONE_TIME.match(m.group(0).rstrip(".,;:)]")) for m in _URL.finditer(message.text_body)
+    )
+
+
 @router.get("/admin/outbox/{message_id}")
 def outbox_message(
     message_id: int,
     request: Request,
     db: DbSession,
     settings: SettingsDep,
-    _: Admin,
+    now: Now,
+    principal: Admin,
     retried: bool = False,
 ) -> HTMLResponse:
     message = service.get_message(db, message_id)
+    if shows_one_time_link(message, settings):
+        # Whoever reads a live invitation or reset link can act as its recipient: the reading
+        # is in the audit trail (in a short write transaction of its own, as reads run in a
+        # read transaction).
+        db.commit()
+        with get_database(request).transaction(write=True) as side:
+            service.note_one_time_link_read(side, actor_for(principal, request), message, now=now)
     return render(
         request,
         "admin_outbox_message.html",

@@ -135,3 +135,19 @@ def unsubscribe(
             at=now,
         )
     return user
+
+
+def note_one_time_link_read(
+    session: Session, actor: Actor, message: OutboxMessage, *, now: datetime
+) -> None:
+    """An admin read a mail whose one-time link (invitation, password reset) is still shown in
+    full: the trail says who could have used it."""
+    record(
+        session,
+        actor,
+        action="mail.one_time_link_read",
+        object_type="outbox",
+        object_id=message.id,
+        details={"kind": message.kind, "to": message.to_address},
+        at=now,
+    )

@@ -3,12 +3,14 @@ from enum import StrEnum
 
 from sqlalchemy import (
     Boolean,
+    ColumnElement,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
     String,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -95,6 +97,11 @@ class Delegation(Base):
     @property
     def name(self) -> str:
         return self.title or f"{self.state.name} - {self.body.code}"
+
+    @classmethod
+    def name_column(cls) -> ColumnElement[str]:
+        """The same name in SQL, for a query joined to member_states and bodies."""
+        return func.coalesce(cls.title, MemberState.name + " - " + Body.code)
 
 
 class User(Base):

@@ -127,14 +127,11 @@ class Names:
     @classmethod
     def load(cls, session: Session) -> "Names":
         rows = session.execute(
-            select(Delegation.id, Delegation.code, MemberState.name, Body.code)
+            select(Delegation.id, Delegation.code, Delegation.name_column())
             .join(MemberState, MemberState.id == Delegation.state_id)
             .join(Body, Body.id == Delegation.body_id)
         ).all()
-        return cls(
-            {did: f"{state} - {body}" for did, _, state, body in rows},
-            {code: f"{state} - {body}" for _, code, state, body in rows},
-        )
+        return cls({did: name for did, _, name in rows}, {code: name for _, code, name in rows})
 
 
 def previous_round(session: Session, round_: Round) -> Round | None:

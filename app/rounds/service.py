@@ -171,7 +171,7 @@ class SilenceBreakView:
 
 def silence_breaks(session: Session, round_id: int) -> list[SilenceBreakView]:
     rows = session.execute(
-        select(SilenceBreak, Delegation.code, MemberState.name, Body.code, User.name)
+        select(SilenceBreak, Delegation.code, Delegation.name_column(), User.name)
         .join(Delegation, Delegation.id == SilenceBreak.delegation_id)
         .join(MemberState, MemberState.id == Delegation.state_id)
         .join(Body, Body.id == Delegation.body_id)
@@ -180,8 +180,7 @@ def silence_breaks(session: Session, round_id: int) -> list[SilenceBreakView]:
         .order_by(SilenceBreak.id)
     ).all()
     return [
-        SilenceBreakView(code, f"{state} - {body}", by, b.statement, b.created_at)
-        for b, code, state, body, by in rows
+        SilenceBreakView(code, name, by, b.statement, b.created_at) for b, code, name, by in rows
     ]
 
 
