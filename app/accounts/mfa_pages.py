@@ -89,6 +89,8 @@ def _half_done(
     cookie_value = request.cookies.get(CHALLENGE_COOKIE)
     try:
         challenge, user = mfa.live_challenge(db, cookie_value, now=now)
+        if _set_up_elsewhere(db, challenge, user):
+            raise ChallengeGone("expired", challenge.next_path)
     except ChallengeGone as gone:
         if as_json:
             query = urlencode({"restart": gone.reason, "next": gone.next_path})
@@ -103,6 +105,19 @@ def _half_done(
         return RedirectResponse(f"/login/{challenge.purpose}", status_code=303)
     assert cookie_value is not None
     return HalfDone(challenge, user, _form_token(settings, cookie_value))
+
+
+def _set_up_elsewhere(db: Session, challenge: LoginChallenge, user: User) -> bool:
+    """An enrolment whose person has meanwhile got a second factor another way (a script with
+    their API token, another session): the factor must be given, not skipped by "finishing"
+    this enrolment. An enrolment drops its pending app secret once it sets a factor up
+    (enrol_totp, enrol_passkey below), so a factor while the secret is pending came from
+    elsewhere."""
+    return (
+        challenge.purpose == mfa.ENROL
+        and challenge.pending_totp_secret is not None
+        and mfa.has_factor(db, user)
+    )
 
 
 def _forged(found: HalfDone, submitted: str | None) -> bool:
@@ -425,6 +440,8 @@ def enrol_passkey(
             values={"name": name},
             status_code=exc.status_code,
         )
+    # Set up here: the app secret offered beside the passkey is no longer pending.
+    found.challenge.pending_totp_secret = None
     return _codes_page(
         request, codes, continue_action="/login/enrol/done", csrf_token=found.csrf_token
     )
