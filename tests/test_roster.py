@@ -22,7 +22,7 @@ from app.groups import service as groups
 from app.mail import worker
 from app.models import OutboxMessage, Role, User
 from app.people import roster
-from tests.conftest import Clock, log_in
+from tests.helpers import Clock, log_in
 from tests.factories import World
 from tests.mailserver import MailServer
 
@@ -114,7 +114,7 @@ def test_every_problem_is_named_on_its_row(
     assert found.problems == [
         (3, "“not-an-address” is not an e-mail address"),
         (4, "the same e-mail address as row 2"),
-        (5, f"{world.member} already has an account"),
+        (5, f"an account already exists for {world.member}"),
         (6, "the name is missing"),
         (7, "“king” is not a role (use member, secretariat, chair, observer, admin)"),
         (8, "a member needs at least one delegation"),
@@ -167,7 +167,9 @@ def test_a_roster_that_went_wrong_since_the_preview_creates_nobody(
         roster.confirm(
             s, SYSTEM, GOOD.encode(), inviter_role=Role.ADMIN, now=clock.now, settings=settings
         )
-    assert refused.value.roster.problems == [(3, "lisa.tan@asean.test already has an account")]
+    assert refused.value.roster.problems == [
+        (3, "an account already exists for lisa.tan@asean.test")
+    ]
     assert "1 of 2 rows" in refused.value.detail
     assert people(database) == before + 1
 
@@ -262,7 +264,7 @@ def test_upload_preview_correct_and_confirm_on_the_page(
         "/admin/people/import/confirm", data={"csrf_token": csrf, "roster": sealed.group(1)}
     )
     assert again.status_code == 409 and "nothing was created" in again.text
-    assert "Row 2: an.nguyen@mps.gov.vn already has an account" in again.text
+    assert "Row 2: an account already exists for an.nguyen@mps.gov.vn" in again.text
     assert people(database) == 11
     # The invitations go out over SMTP, each with its own link.
     worker.deliver_due(database, mail_server.settings_for(settings), clock)
@@ -344,7 +346,7 @@ def test_user_import_dry_run_then_for_real(db_url: str, world: World, tmp_path: 
         database.dispose()
     assert code == 1
     assert "row 2: an.nguyen@mps.gov.vn, Nguyễn Văn An, member for PH-SOMTC TH-SOMTC: " \
-        "an.nguyen@mps.gov.vn already has an account" in out  # fmt: skip
+        "an account already exists for an.nguyen@mps.gov.vn" in out  # fmt: skip
     assert err == "error: 2 of 2 rows have problems (above); nobody was invited\n"
 
 

@@ -159,6 +159,8 @@ def invite(
     link's token. `inviter_role` is the role of whoever invites (None: the command line, which
     may invite anyone); only an admin may invite an admin."""
     email = normalise_email(email)
+    if not email:
+        raise InvalidInput("enter the e-mail address", field="email")
     if not valid_address(email):
         raise InvalidInput(f"{email!r} is not an e-mail address", field="email")
     name = " ".join(name.split())

@@ -280,7 +280,9 @@ def check(session: Session, rows: list[RosterRow], *, inviter_role: Role | None)
         elif r.email in first_row:
             r.problems.append(f"the same e-mail address as row {first_row[r.email]}")
         elif r.email in registered:
-            r.problems.append(f"{r.email} already has an account")
+            # Worded so that the capital a page gives a problem's first letter never falls on
+            # the address.
+            r.problems.append(f"an account already exists for {r.email}")
         if r.email and r.email not in first_row:
             first_row[r.email] = r.row
         if not r.name:
