@@ -807,7 +807,11 @@ def _enrolled(
         details=details,
         at=now,
     )
-    detail = "An authenticator app." if passkey is None else f'A passkey, "{passkey.name}".'
+    detail = (
+        "The new second factor is an authenticator app."
+        if passkey is None
+        else f'The new second factor is a passkey named "{passkey.name}".'
+    )
     security_notice(
         session, user, what="second_factor_added", detail=detail, ip=ip, now=now, settings=settings
     )
@@ -889,9 +893,10 @@ def set_up_totp(
         at=now,
     )
     detail = (
-        "A new authenticator app; codes from the one used before no longer work."
+        "The new second factor is an authenticator app; codes from the one used before no "
+        "longer work."
         if replacing
-        else "An authenticator app."
+        else "The new second factor is an authenticator app."
     )
     security_notice(
         session, user, what="second_factor_added", detail=detail, ip=ip, now=now, settings=settings
@@ -927,7 +932,7 @@ def turn_off_totp(
         session,
         user,
         what="second_factor_removed",
-        detail="The authenticator app: its codes are no longer asked for or accepted.",
+        detail="It was the authenticator app: its codes are no longer asked for or accepted.",
         ip=ip,
         now=now,
         settings=settings,
@@ -995,7 +1000,7 @@ def add_passkey(
         session,
         user,
         what="second_factor_added",
-        detail=f'A passkey, "{passkey.name}".',
+        detail=f'The new second factor is a passkey named "{passkey.name}".',
         ip=ip,
         now=now,
         settings=settings,
@@ -1061,7 +1066,7 @@ def remove_passkey(
         session,
         user,
         what="second_factor_removed",
-        detail=f'The passkey "{passkey.name}".',
+        detail=f'It was the passkey named "{passkey.name}".',
         ip=ip,
         now=now,
         settings=settings,
