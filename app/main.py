@@ -51,6 +51,7 @@ from app.responses import api as responses_api
 from app.responses import pages as responses_pages
 from app.rounds import api as rounds_api
 from app.rounds import pages as rounds_pages
+from app.web import access_log
 from app.web.api_common import ERRORS
 from app.web.cache import new_fragments
 from app.web.middleware import BodyLimit, RequestContext
@@ -168,6 +169,9 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     settings = settings or get_settings()
     passwords.use(settings.password_hashing)
     database = open_database(settings)
+    # Whatever serves the app (zerodraft serve, uvicorn --factory) has configured its logging
+    # by now: its access log never shows the one-time links in paths.
+    access_log.install()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
