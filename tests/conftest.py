@@ -3,43 +3,42 @@ a headless Chromium.
 
 The suite runs on SQLite by default and on PostgreSQL when ZERODRAFT_TEST_DATABASE_URL is set
 (.ci/run does both). Each test gets a clean database: a copy of the migrated SQLite file, or the
-migrated PostgreSQL schema with every table emptied.
+migrated PostgreSQL schema with every table emptied. Plain names the tests share (Clock, log_in,
+ENGINE...) are in tests/helpers.py: tests import them from there, never from this file.
 """
 
-import os
-import re
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import uvicorn
 from alembic import command
-from alembic.config import Config
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import bindparam, create_engine, text
-from sqlalchemy.engine import make_url
 
 from app.config import Settings
-from app.db import Base, Database
+from app.db import Database
 from app.main import create_app
-from tests.factories import PASSWORD, World, build_world
+from tests.factories import World, bearer, build_world, token_for
+from tests.helpers import (
+    ASEAN_STATES,
+    CHROMIUM,
+    ENGINE,
+    IN_CI,
+    TABLES,
+    Clock,
+    alembic_config,
+    free_port,
+    scratch_database,
+)
 
 # Fixtures shared by the tests of several features: a real SMTP server (mail_server).
 pytest_plugins = ["tests.mailserver"]
-
-ROOT = Path(__file__).resolve().parent.parent
-PG_URL = os.environ.get("ZERODRAFT_TEST_DATABASE_URL", "")
-ENGINE = "postgresql" if PG_URL else "sqlite"
-CHROMIUM = "/usr/bin/chromium"
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -56,30 +55,6 @@ def pytest_report_header() -> str:
     return f"zerodraft database engine: {ENGINE}"
 
 
-def alembic_config(url: str) -> Config:
-    cfg = Config(str(ROOT / "alembic.ini"))
-    cfg.attributes["url"] = url
-    cfg.attributes["configure_logger"] = False
-    return cfg
-
-
-def scratch_database(suffix: str) -> Iterator[str]:
-    """A PostgreSQL database of this test process's own, beside the configured one, so that
-    several test runs on one server never truncate each other's tables."""
-    url = make_url(PG_URL)
-    name = f"{url.database}_{suffix}_{os.getpid()}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 @pytest.fixture(scope="session")
 def template_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if ENGINE == "postgresql":
@@ -93,20 +68,12 @@ def template_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield url
 
 
-# The eleven Member States are reference data that the migrations load: kept, as on SQLite
-# (where every test starts from a copy of the migrated file); any other state a test added goes.
-ASEAN_STATES = ("BN", "KH", "ID", "LA", "MY", "MM", "PH", "SG", "TH", "TL", "VN")
-_TABLES = ", ".join(
-    t.name for t in reversed(Base.metadata.sorted_tables) if t.name != "member_states"
-)
-
-
 @pytest.fixture
 def db_url(template_url: str, tmp_path: Path) -> str:
     if ENGINE == "postgresql":
         engine = create_engine(template_url)
         with engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {_TABLES} RESTART IDENTITY CASCADE"))
+            conn.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
             conn.execute(
                 text("DELETE FROM member_states WHERE code NOT IN :codes").bindparams(
                     bindparam("codes", expanding=True)
@@ -119,19 +86,6 @@ def db_url(template_url: str, tmp_path: Path) -> str:
     target = tmp_path / "zerodraft.sqlite3"
     shutil.copyfile(source, target)
     return f"sqlite:///{target}"
-
-
-@dataclass
-class Clock:
-    """An injected clock: tests move time instead of sleeping."""
-
-    now: datetime = field(default_factory=lambda: datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @pytest.fixture
@@ -178,38 +132,10 @@ def client(app: FastAPI) -> Iterator[TestClient]:
         yield c
 
 
-_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def csrf_of(html: str) -> str:
-    match = _CSRF.search(html)
-    assert match, "page has no CSRF token"
-    return match.group(1)
-
-
-def log_in(client: TestClient, email: str, password: str = PASSWORD) -> str:
-    """Log in through the form as a person would; returns the session's CSRF token."""
-    page = client.get("/login")
-    response = client.post(
-        "/login",
-        data={"email": email, "password": password, "csrf_token": csrf_of(page.text)},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
-    return csrf_of(client.get("/account").text)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def live_server(app: FastAPI) -> Iterator[str]:
     """The app under a real uvicorn on 127.0.0.1, in a thread."""
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )
@@ -260,9 +186,13 @@ def page(browser: Any) -> Iterator[Any]:
     context.close()
 
 
-def browser_log_in(page: Any, base_url: str, email: str, password: str = PASSWORD) -> None:
-    page.goto(f"{base_url}/login")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(r".*/register.*"))
+@pytest.fixture
+def sec(database: Database, world: World, clock: Clock) -> dict[str, str]:
+    """API headers of the demo secretariat officer's personal token."""
+    return bearer(token_for(database, world.secretariat, clock.now))
+
+
+@pytest.fixture
+def member(database: Database, world: World, clock: Clock) -> dict[str, str]:
+    """API headers of the demo member's personal token."""
+    return bearer(token_for(database, world.member, clock.now))

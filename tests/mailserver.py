@@ -18,7 +18,6 @@ The `mail_server` fixture is registered for every test by tests/conftest.py.
 import datetime as dt
 import ipaddress
 import re
-import socket
 import ssl
 import threading
 import time
@@ -34,16 +33,10 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from app.config import Settings
+from tests.helpers import free_port
 
 HOST = "127.0.0.1"
 _LINK = re.compile(r"https?://[^\s<>\"']+")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @dataclass(frozen=True)

@@ -40,18 +40,11 @@ from app.models import (
     RoundKind,
 )
 from app.rounds import service as rounds
-from tests.conftest import ENGINE, alembic_config, scratch_database
 from tests.factories import World, build_world, make_indicator, token_for
+from tests.helpers import ENGINE, alembic_config, free_port, scratch_database
 
 SECRET = "load-and-fault-tests-secret-key-0123456789"
 ROUND = "DWG-FC/LD"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @contextmanager

@@ -21,8 +21,8 @@ from app.audit.service import Actor
 from app.db import Database
 from app.models import RoundKind
 from app.rounds import service as rounds
-from tests.conftest import Clock, browser_log_in
 from tests.factories import PASSWORD, World, bearer, token_for
+from tests.helpers import Clock, browser_log_in
 from tests.test_approvals import REV1, add_somtc_chair, settle
 from tests.test_browser_comments import FIND
 

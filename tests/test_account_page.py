@@ -12,10 +12,8 @@ from app.accounts.profile import browser_name
 from app.audit.service import Actor, record
 from app.db import Database
 from app.models import AuditEvent, AuthSession, MailFrequency, User
-from tests.conftest import Clock, log_in
 from tests.factories import World, bearer, token_for
-from tests.test_comment_pages import form_in
-from tests.test_round_pages import summary, text_of
+from tests.helpers import Clock, form_in, log_in, summary, text_of
 
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
 SAFARI = (

@@ -4,18 +4,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.db import Database
-from tests.conftest import Clock
-from tests.factories import World, bearer, token_for
-
-
-@pytest.fixture
-def sec(world: World, database: Database, clock: Clock) -> dict[str, str]:
-    return bearer(token_for(database, world.secretariat, clock.now))
-
-
-@pytest.fixture
-def member(world: World, database: Database, clock: Clock) -> dict[str, str]:
-    return bearer(token_for(database, world.member, clock.now))
+from tests.factories import World
 
 
 def test_list_is_in_reading_order_with_display_numbers(

@@ -17,8 +17,8 @@ from app.models import AuditEvent, Role, RoundKind
 from app.register import service as register
 from app.rounds import service as rounds
 from app.rounds import snapshot
-from tests.conftest import Clock, log_in
 from tests.factories import World, arranged, bearer, make_indicator, make_user, token_for
+from tests.helpers import Clock, log_in
 
 SYSTEM = Actor.system("test")
 ZD = "DWG-FC/ZD"

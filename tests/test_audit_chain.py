@@ -12,8 +12,8 @@ from sqlalchemy.exc import DBAPIError
 
 from app.audit.service import verify_chain
 from app.db import Database
-from tests.conftest import Clock
 from tests.factories import World, bearer, token_for
+from tests.helpers import Clock
 from tests.test_cli import zerodraft
 
 

@@ -12,8 +12,8 @@ from app.audit.service import Actor, record
 from app.config import Settings
 from app.db import Database
 from app.models import Body, Item, User
-from tests.conftest import Clock
 from tests.factories import World
+from tests.helpers import Clock
 
 
 def _body_named(database: Database, code: str) -> str:

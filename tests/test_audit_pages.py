@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, event, text
 
 from app.db import Database
-from tests.conftest import Clock, log_in
 from tests.factories import World, bearer, token_for
+from tests.helpers import Clock, log_in
 
 
 def _revise(client: TestClient, database: Database, clock: Clock, email: str) -> None:

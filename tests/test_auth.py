@@ -8,8 +8,8 @@ from app.config import Settings
 from app.db import Database
 from app.models import AuthSession
 from app.web.deps import SESSION_COOKIE
-from tests.conftest import Clock, csrf_of, log_in
 from tests.factories import PASSWORD, World, bearer, token_for
+from tests.helpers import Clock, csrf_of, log_in
 
 
 def _attempt(client: TestClient, email: str, password: str) -> int:

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from fastapi.testclient import TestClient
 
 from app.web.middleware import MAX_BODY, UPLOAD_ENVELOPE
-from tests.conftest import log_in
 from tests.factories import World
+from tests.helpers import log_in
 
 
 def _chunks(total: int, size: int = 64 * 1024) -> Iterator[bytes]:

@@ -16,8 +16,8 @@ from app.config import Settings
 from app.db import Database
 from app.groups import service as groups
 from app.models import Role, User
-from tests.helpers import Clock, browser_log_in
 from tests.factories import PASSWORD, World
+from tests.helpers import Clock, browser_log_in
 
 pytestmark = pytest.mark.browser
 

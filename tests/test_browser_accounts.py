@@ -15,8 +15,8 @@ from app.audit.service import Actor
 from app.config import Settings
 from app.db import Database
 from app.models import MailFrequency, OutboxMessage, Role, User
-from tests.conftest import Clock, browser_log_in
 from tests.factories import World
+from tests.helpers import Clock, browser_log_in
 from tests.test_accessibility import assert_no_serious_violations
 
 pytestmark = pytest.mark.browser

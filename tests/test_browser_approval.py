@@ -17,8 +17,8 @@ from app.accounts import service as accounts
 from app.approvals import service as approvals
 from app.audit.service import Actor
 from app.db import Database
-from tests.conftest import Clock, browser_log_in
 from tests.factories import World
+from tests.helpers import Clock, browser_log_in
 from tests.test_approvals import REV1, SOMTC_CHAIR, ZD, add_somtc_chair, revise, settle
 
 pytestmark = pytest.mark.browser

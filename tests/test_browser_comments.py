@@ -10,8 +10,8 @@ import pytest
 from playwright.sync_api import expect
 
 from app.db import Database
-from tests.conftest import Clock, browser_log_in
 from tests.factories import World, bearer, token_for
+from tests.helpers import Clock, browser_log_in
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import expect
 
 from app.db import Database
-from tests.conftest import Clock, browser_log_in, log_in
 from tests.factories import World
+from tests.helpers import Clock, browser_log_in, log_in
 from tests.test_accessibility import axe
 from tests.test_imports_api import EDITS, ZD, issue
 from tests.test_imports_pages import exported

@@ -17,8 +17,8 @@ from sqlalchemy import select
 from app.config import Settings
 from app.db import Database
 from app.models import AuthSession, Passkey, User
-from tests.conftest import Clock
 from tests.factories import PASSWORD, World
+from tests.helpers import Clock
 from tests.test_accessibility import assert_no_serious_violations
 
 pytestmark = pytest.mark.browser

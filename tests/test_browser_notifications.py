@@ -15,8 +15,8 @@ from app.config import Settings
 from app.db import Database
 from app.models import RoundKind
 from app.rounds import service as rounds
-from tests.conftest import Clock
 from tests.factories import PASSWORD, World
+from tests.helpers import Clock
 from tests.mailserver import MailServer
 from tests.test_accessibility import assert_no_serious_violations
 from tests.test_approvals import add_somtc_chair

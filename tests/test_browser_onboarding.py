@@ -14,8 +14,8 @@ from playwright.sync_api import expect
 from app import worker as background
 from app.config import Settings
 from app.db import Database
-from tests.conftest import Clock, browser_log_in
 from tests.factories import World
+from tests.helpers import Clock, browser_log_in
 from tests.mailserver import HOST, MailServer
 
 pytestmark = pytest.mark.browser

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from app.db import Database
 from app.models import OutboxMessage, User
-from tests.conftest import browser_log_in
 from tests.factories import World
+from tests.helpers import browser_log_in
 from tests.test_accessibility import axe
 
 pytestmark = pytest.mark.browser

@@ -14,8 +14,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from playwright.sync_api import expect
 
-from tests.conftest import browser_log_in, log_in
 from tests.factories import World
+from tests.helpers import browser_log_in, log_in
 from tests.test_proposal_pages import decide, propose
 
 pytestmark = pytest.mark.browser

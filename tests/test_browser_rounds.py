@@ -18,8 +18,8 @@ from app.db import Database
 from app.models import RoundKind
 from app.register import service as register
 from app.rounds import service as rounds
-from tests.conftest import Clock, browser_log_in
 from tests.factories import World
+from tests.helpers import Clock, browser_log_in
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"

@@ -12,8 +12,8 @@ from app.models import AuditEvent, Proposal, User, WordImport
 from app.rounds import service as rounds
 from app.rounds.export import export_round
 from tests import hostile_docx as hostile
-from tests.conftest import Clock
 from tests.factories import World
+from tests.helpers import Clock
 from tests.test_imports_api import EDITS, ZD, issue
 from tests.word_edits import edit_with_word_xml
 

@@ -13,82 +13,17 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app.accounts.service import principal_for_token
-from app.comments.pages import comments_on_proposal
+from app.comments.panels import comments_on_proposal
 from app.db import Database
 from app.text.highlight import Span, segments
 from app.web.templating import templates
-from tests.conftest import Clock, log_in
 from tests.factories import World, bearer, token_for
+from tests.helpers import Clock, form_in, log_in, logged_in, post
 from tests.test_register_pages import edit as register_edit
 from tests.test_register_pages import submit as register_submit
 
 ITEM = "/indicators/FC-CD-01"
 TEXT = "Passport or personal phone taken by the operators"
-Fields = dict[str, str]
-
-
-class _FormReader(HTMLParser):
-    """What a browser would submit from the first form that `wanted` picks by its attributes."""
-
-    def __init__(self, wanted: dict[str, str]) -> None:
-        super().__init__()
-        self.wanted = wanted
-        self.inside = self.done = False
-        self.fields: dict[str, str] = {}
-        self._textarea: str | None = None
-        self._select: str | None = None
-        self._text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        if tag == "form" and not self.done:
-            self.inside = all(a.get(k) == v for k, v in self.wanted.items())
-        if not self.inside:
-            return
-        name = a.get("name")
-        if tag == "input" and name:
-            if a.get("type") in ("radio", "checkbox"):
-                if "checked" in a:
-                    self.fields[name] = a.get("value", "on")
-            else:
-                self.fields[name] = a.get("value", "")
-        elif tag == "textarea" and name:
-            self._textarea, self._text = name, []
-        elif tag == "select" and name:
-            self._select = name
-        elif (
-            tag == "option"
-            and self._select is not None
-            and ("selected" in a or self._select not in self.fields)
-        ):
-            self.fields[self._select] = a.get("value", "")
-
-    def handle_data(self, data: str) -> None:
-        if self._textarea is not None:
-            self._text.append(data)
-
-    def handle_endtag(self, tag: str) -> None:
-        if not self.inside:
-            return
-        if tag == "textarea" and self._textarea is not None:
-            # A browser drops the one line break that may follow <textarea>.
-            self.fields[self._textarea] = "".join(self._text).removeprefix("\n")
-            self._textarea = None
-        elif tag == "select":
-            self._select = None
-        elif tag == "form":
-            self.inside, self.done = False, True
-
-
-def form_in(html: str, **wanted: str) -> Fields:
-    reader = _FormReader({k.rstrip("_"): v for k, v in wanted.items()})
-    reader.feed(html)
-    assert reader.done, f"no form with {wanted}"
-    return reader.fields
-
-
-def post(client: TestClient, path: str, fields: Fields) -> Any:
-    return client.post(path, data=fields, follow_redirects=False)
 
 
 def comment(
@@ -131,12 +66,6 @@ def thread_html(html: str, comment_id: int) -> str:
 def member(client: TestClient, world: World) -> TestClient:
     log_in(client, world.member)
     return client
-
-
-def other(app: FastAPI, email: str) -> TestClient:
-    c = TestClient(app)
-    log_in(c, email)
-    return c
 
 
 # --- Cutting the text where comments mark words ------------------------------------------------
@@ -219,7 +148,7 @@ def test_overlapping_comments_split_the_highlight(
     member: TestClient, app: FastAPI, world: World
 ) -> None:
     first = new_id(comment(member, "One", quote="or personal phone"))
-    budi = other(app, world.member2)
+    budi = logged_in(app, world.member2)
     second = new_id(comment(budi, "Two", quote="personal phone taken"))
     html = member.get(ITEM).text
     assert marks(html) == [
@@ -274,7 +203,7 @@ def test_reply_is_shown_in_order_and_notifies_the_author(
     member: TestClient, app: FastAPI, world: World
 ) -> None:
     cid = new_id(comment(member, "Too narrow", quote="personal phone"))
-    budi = other(app, world.member2)
+    budi = logged_in(app, world.member2)
     fields = form_in(budi.get(ITEM).text, action="/comments", class_="reply-form")
     assert fields["parent_id"] == str(cid) and fields["next"] == ITEM
     response = post(budi, "/comments", fields | {"body": "Agree: any device."})
@@ -332,7 +261,7 @@ def test_only_the_author_or_the_secretariat_resolve_and_reopen(
     member: TestClient, app: FastAPI, world: World
 ) -> None:
     cid = new_id(comment(member, "Too narrow", quote="personal phone"))
-    budi = other(app, world.member2)
+    budi = logged_in(app, world.member2)
     html = budi.get(ITEM).text
     assert f'action="/comments/{cid}/resolve"' not in html
     csrf = form_in(html, id="new-comment")["csrf_token"]
@@ -351,7 +280,7 @@ def test_only_the_author_or_the_secretariat_resolve_and_reopen(
     again = post(member, f"/comments/{cid}/resolve", fields)
     assert again.status_code == 409 and "already resolved" in again.text
 
-    sec = other(app, world.secretariat)
+    sec = logged_in(app, world.secretariat)
     fields = form_in(sec.get(ITEM).text, action=f"/comments/{cid}/reopen")
     assert post(sec, f"/comments/{cid}/reopen", fields).status_code == 303
     sec.close()
@@ -391,7 +320,7 @@ def test_another_member_cannot_edit_or_withdraw(
     member: TestClient, app: FastAPI, world: World
 ) -> None:
     cid = new_id(comment(member, "Mine", quote="personal phone"))
-    budi = other(app, world.member2)
+    budi = logged_in(app, world.member2)
     assert budi.get(f"/comments/{cid}/edit").status_code == 403
     html = budi.get(ITEM).text
     assert f"/comments/{cid}/edit" not in html and f"/comments/{cid}/withdraw" not in html
@@ -421,7 +350,7 @@ def test_secretariat_answers_and_the_author_is_told(
     member: TestClient, app: FastAPI, world: World
 ) -> None:
     cid = new_id(comment(member, "Too narrow", quote="personal phone"))
-    sec = other(app, world.secretariat)
+    sec = logged_in(app, world.secretariat)
     html = sec.get(ITEM).text
     fields = form_in(html, action=f"/comments/{cid}/answer")
     empty = post(sec, f"/comments/{cid}/answer", fields | {"answer": ""})
@@ -450,20 +379,20 @@ def test_visibility_of_comments_on_the_page(member: TestClient, app: FastAPI, wo
     chairs = new_id(comment(member, "For the chairs", visibility="chairs_secretariat"))
     assert "My delegation only" in member.get(ITEM).text
 
-    budi = other(app, world.member2)  # Indonesia: neither
+    budi = logged_in(app, world.member2)  # Indonesia: neither
     html = budi.get(ITEM).text
     assert "PH internal note" not in html and "For the chairs" not in html
     assert budi.get(f"/comments/{own}").status_code == 404
     assert budi.get(f"/comments/{chairs}").status_code == 404
     budi.close()
 
-    chair = other(app, world.chair)
+    chair = logged_in(app, world.chair)
     html = chair.get(ITEM).text
     assert "For the chairs" in html and "PH internal note" not in html
     assert "Chairs and secretariat only" in thread_html(html, chairs)
     chair.close()
 
-    sec = other(app, world.secretariat)
+    sec = logged_in(app, world.secretariat)
     html = sec.get(ITEM).text
     # The secretariat speaks for no delegation: no "my delegation only" for it.
     assert 'value="delegation"' not in form_in_html(html, "new-comment")
@@ -513,7 +442,7 @@ def test_comment_whose_words_were_edited_away_keeps_its_quote(
 ) -> None:
     cid = new_id(comment(member, "Seized?", quote="taken"))
     kept = new_id(comment(member, "Which ones?", quote="operators"))
-    sec = other(app, world.secretariat)
+    sec = logged_in(app, world.secretariat)
     fields = register_edit(
         sec, "FC-CD-01", text="Passport or phone seized by the operators", reason="Agreed wording"
     )
@@ -566,7 +495,7 @@ def test_responses_table_lists_inputs_answers_them_and_escapes(
     assert 'action="/responses/answer"' not in html  # members do not answer
     assert 'href="/api/v1/responses.csv"' in html
 
-    sec = other(app, world.secretariat)
+    sec = logged_in(app, world.secretariat)
     page = sec.get("/responses").text
     for reference in (f"C-{evil}", f"P-{pid}"):
         fields = form_in(page, action="/responses/answer", id_=f"answer-form-{reference}")
@@ -664,24 +593,6 @@ def test_comments_on_a_proposal_and_its_partial(
 # --- Security and structure -----------------------------------------------------------------------
 
 
-def test_forms_without_the_security_token_are_refused(member: TestClient) -> None:
-    cid = new_id(comment(member, "Fine"))
-    fields = form_in(member.get(ITEM).text, id="new-comment") | {"body": "No token"}
-    del fields["csrf_token"]
-    for path, data in [
-        ("/comments", fields),
-        (f"/comments/{cid}/resolve", {}),
-        (f"/comments/{cid}/withdraw", {}),
-        (f"/comments/{cid}/edit", {"body": "x", "version": "1"}),
-        ("/notifications/read-all", {}),
-        ("/responses/answer", {"reference": f"C-{cid}", "answer": "x"}),
-    ]:
-        response = post(member, path, data)
-        assert response.status_code == 403, path
-        assert "security token" in response.text, path
-    assert "No token" not in member.get(ITEM).text
-
-
 class _Structure(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
@@ -709,7 +620,7 @@ def test_comment_pages_have_one_heading_unique_ids_labels_and_live_links(
 ) -> None:
     cid = new_id(comment(member, "Too narrow", quote="personal phone"))
     new_id(comment(member, "Overlap", quote="phone taken"))
-    sec = other(app, world.secretariat)
+    sec = logged_in(app, world.secretariat)
     new_id(comment(sec, "Whole", page="/sections/SEC-PURPOSE"))
     for client, path in [
         (member, ITEM),

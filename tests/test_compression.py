@@ -7,8 +7,8 @@ import brotli
 from fastapi.testclient import TestClient
 
 from app.db import Database
-from tests.conftest import Clock, log_in
 from tests.factories import World, bearer, token_for
+from tests.helpers import Clock, log_in
 
 
 def _raw(

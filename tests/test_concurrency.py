@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from app.db import Database
 from app.models import AuditEvent, Item, Revision
-from tests.conftest import Clock
 from tests.factories import World, bearer, token_for
+from tests.helpers import Clock
 
 EDITORS = 16
 

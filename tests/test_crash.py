@@ -13,7 +13,7 @@ import httpx
 from alembic.script import ScriptDirectory
 
 from app import migrate
-from tests.conftest import ENGINE, alembic_config
+from tests.helpers import ENGINE, alembic_config
 from tests.servers import (
     Ledger,
     Lost,

@@ -33,8 +33,8 @@ from app.models import (
 )
 from app.register import service as register
 from app.word.model import VARIANTS
-from tests.conftest import Clock
 from tests.factories import bearer, token_for
+from tests.helpers import Clock
 
 ZD = "DWG-FC/ZD"
 

@@ -17,8 +17,8 @@ from app.db import Database, utcnow
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.groups import service as groups
 from app.models import AuditEvent, Body, Delegation, Role
-from tests.conftest import ASEAN_STATES, Clock, log_in
 from tests.factories import World, bearer, token_for
+from tests.helpers import ASEAN_STATES, Clock, log_in
 
 SYSTEM = Actor.system("test")
 

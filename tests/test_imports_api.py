@@ -21,8 +21,8 @@ from app.register import service as register
 from app.rounds import service as rounds
 from app.rounds.export import MEDIA_TYPE
 from tests import hostile_docx as hostile
-from tests.conftest import Clock
 from tests.factories import World, bearer, token_for
+from tests.helpers import Clock
 from tests.word_edits import (
     AddParagraph,
     Delete,
@@ -60,11 +60,6 @@ def issue(database: Database, clock: Clock, symbol: str = ZD) -> None:
             now=clock.now,
         )
         rounds.open_round(s, Actor.system(), symbol, now=clock.now)
-
-
-@pytest.fixture
-def sec(client: TestClient, database: Database, world: World, clock: Clock) -> dict[str, str]:
-    return bearer(token_for(database, world.secretariat, clock.now))
 
 
 def export(client: TestClient, headers: dict[str, str], symbol: str = ZD) -> bytes:

@@ -14,8 +14,8 @@ from app.db import Database
 from app.models import AuditEvent, Dimension, Item, Role
 from app.register import service as register
 from app.rounds.export import MEDIA_TYPE
-from tests.conftest import Clock
 from tests.factories import bearer, make_user, token_for
+from tests.helpers import Clock
 
 SECRETARIAT = "asec@asean.test"
 

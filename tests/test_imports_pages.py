@@ -10,8 +10,8 @@ from app.db import Database
 from app.models import Proposal
 from app.rounds.export import MEDIA_TYPE
 from tests import hostile_docx as hostile
-from tests.conftest import Clock, log_in
 from tests.factories import World
+from tests.helpers import Clock, log_in
 from tests.test_imports_api import EDITS, ZD, issue
 from tests.word_edits import edit_with_word_xml
 

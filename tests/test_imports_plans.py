@@ -25,8 +25,8 @@ from app.models import (
     WordImport,
 )
 from app.models.imports import ImportKind, ImportState, scope_for
-from tests.conftest import Clock
 from tests.factories import World, arranged, bearer, token_for
+from tests.helpers import Clock
 from tests.test_imports_service import FACTS, confirm, count, open_round
 
 # What the untyped planner stored for a returned copy of DWG-FC/ZD edited by PH-SOMTC: an

@@ -23,10 +23,8 @@ from app.models import (
     Role,
     User,
 )
-from tests.conftest import Clock, log_in
 from tests.factories import World, arranged, bearer, token_for
-from tests.test_comment_pages import form_in
-from tests.test_round_pages import summary, text_of
+from tests.helpers import Clock, form_in, log_in, summary, text_of
 
 
 def _invite(database: Database, settings: Settings, clock: Clock, **overrides: object) -> str:

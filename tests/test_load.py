@@ -19,8 +19,8 @@ from sqlalchemy import select
 
 from app.db import Database
 from app.models import Item, Position, Role
-from tests.conftest import ENGINE, Clock
 from tests.factories import World, bearer, make_delegation, make_user, token_for
+from tests.helpers import ENGINE, Clock
 from tests.servers import (
     READS,
     Ledger,

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from app.db import Database
 from app.mail.outbox import valid_address
 from app.models import OutboxMessage, User
-from tests.conftest import Clock
 from tests.factories import World, bearer, token_for
+from tests.helpers import Clock
 
 INVISIBLE = [
     "line\u2028sep@asean.test",  # line separator

@@ -8,7 +8,7 @@ from app.db import Database
 from app.mail import worker
 from app.mail.digest import list_headers
 from app.mail.outbox import enqueue
-from tests.conftest import Clock
+from tests.helpers import Clock
 from tests.mailserver import MailServer
 
 # A production address: the unsubscribe URL is then longer than a 78-character header line.

@@ -25,7 +25,7 @@ from app.mail import worker
 from app.mail.outbox import enqueue
 from app.models import OutboxMessage, OutboxState
 from app.notifications import reminders
-from tests.conftest import ENGINE, Clock
+from tests.helpers import ENGINE, Clock
 from tests.mailserver import MailServer
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -29,8 +29,8 @@ from app.models import (
     RecoveryCode,
     User,
 )
-from tests.conftest import Clock, csrf_of
 from tests.factories import PASSWORD, World, arranged, bearer, token_for
+from tests.helpers import Clock, csrf_of
 from tests.soft_authenticator import SoftPasskey
 
 

@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 from app.config import Settings
 from app.db import Database
 from app.models import AuthSession, User
-from tests.conftest import Clock, csrf_of
 from tests.factories import PASSWORD, World, bearer, token_for
+from tests.helpers import Clock, csrf_of
 
 
 @pytest.fixture

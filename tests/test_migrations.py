@@ -14,7 +14,7 @@ from sqlalchemy import MetaData, Table, inspect, select
 from app.audit.chain import GENESIS, event_hash, verify
 from app.db import Base, Database, make_engine
 from app.models import AuditEvent
-from tests.conftest import ENGINE, ROOT, alembic_config, scratch_database
+from tests.helpers import ENGINE, ROOT, alembic_config, scratch_database
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from app.config import Settings
 from app.db import Database
 from app.models import Role
 from app.people import roster
-from tests.helpers import Clock, csrf_of, log_in
 from tests.factories import World, bearer, token_for
+from tests.helpers import Clock, csrf_of, log_in
 
 
 def test_an_invitation_without_an_address_asks_for_one(

@@ -15,8 +15,8 @@ from app.config import Settings
 from app.db import Database
 from app.main import create_app
 from app.web.cache import CSRF_PLACEHOLDER, Fragment, FragmentCache
-from tests.conftest import Clock, csrf_of, log_in
 from tests.factories import World, bearer, token_for
+from tests.helpers import Clock, csrf_of, log_in
 
 PAGE = "/indicators/FC-CD-01"
 

@@ -13,11 +13,9 @@ from app.accounts import password_pages
 from app.accounts.password_service import MAX_RESET_MAILS, weakness
 from app.db import Database
 from app.models import AccountLink, AuditEvent, AuthSession, LinkPurpose, OutboxMessage, User
-from tests.conftest import Clock, csrf_of, log_in
 from tests.factories import PASSWORD, World, arranged
-from tests.test_comment_pages import form_in
+from tests.helpers import Clock, csrf_of, form_in, log_in, summary, text_of
 from tests.test_invitations import _mailed_link, _path
-from tests.test_round_pages import summary, text_of
 
 NEW_PASSWORD = "quiet-harbour-paper-kite"
 SAME_ANSWER = "If an account exists for"

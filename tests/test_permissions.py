@@ -12,8 +12,8 @@ from app.accounts.permissions import PERMISSIONS, Action
 from app.db import Database
 from app.models import Role
 from app.web.deps import all_routes, route_permission
-from tests.conftest import Clock
 from tests.factories import World, bearer, token_for
+from tests.helpers import Clock
 
 # Routes anyone may reach without logging in.
 PUBLIC = {

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from app.audit.service import Actor, record
 from app.db import Database
 from app.models import User
-from tests.helpers import Clock, log_in
 from tests.factories import World
+from tests.helpers import Clock, log_in
 
 APP = Path(__file__).resolve().parent.parent / "app"
 CODE = re.compile(r"\b(?:user|session|mfa|account)\.[a-z_]+\b")

@@ -5,11 +5,10 @@ outdated proposals are rebased. Each form sends back every field the page holds.
 import re
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import log_in
 from tests.factories import World
+from tests.helpers import log_in, post
 from tests.test_register_pages import FormFields, form_fields
 
 NEW = "/proposals/new"
@@ -26,10 +25,6 @@ def open_new(client: TestClient, query: str) -> FormFields:
     page = client.get(f"{NEW}?{query}")
     assert page.status_code == 200, page.text
     return form_fields(page.text, NEW)
-
-
-def post(client: TestClient, path: str, fields: FormFields) -> Any:
-    return client.post(path, data=fields, follow_redirects=False)
 
 
 def propose(
@@ -491,38 +486,6 @@ def test_a_stale_edit_is_a_412_that_keeps_the_persons_text(
     again = form_fields(response.text, f"/proposals/{pid}/edit") | {"action": "save"}
     assert again["version"] == "3"
     assert post(client, f"/proposals/{pid}/edit", again).status_code == 303
-
-
-POST_ROUTES = [
-    (NEW, {"kind": "amend", "item": "FC-CD-01", "text": "x", "action": "submit"}),
-    ("/proposals/preview", {"kind": "amend", "item": "FC-CD-01", "text": "x"}),
-    ("/proposals/1/edit", {"text": "x", "action": "save", "version": "2"}),
-    ("/proposals/1/submit", {"version": "2"}),
-    ("/proposals/1/withdraw", {}),
-    ("/proposals/1/sponsor", {}),
-    ("/proposals/1/position", {"stance": "support"}),
-    ("/proposals/1/decision", {"outcome": "agreed", "version": "2"}),
-    ("/proposals/1/answer", {"answer": "Thanks"}),
-    ("/proposals/1/rebase", {"version": "2"}),
-    ("/items/FC-CD-01/position", {"stance": "support"}),
-    ("/items/FC-CD-01/drafting-state", {"state": "bracketed"}),
-]
-
-
-@pytest.mark.parametrize(("path", "fields"), POST_ROUTES)
-def test_every_form_without_its_security_token_is_refused(
-    client: TestClient, world: World, path: str, fields: dict[str, str]
-) -> None:
-    log_in(client, world.member)
-    propose(client, "Passport taken away")
-    for email in (world.member, world.secretariat):
-        log_in(client, email)
-        response = client.post(path, data=fields, follow_redirects=False)
-        assert response.status_code == 403, (email, path)
-        assert "security token" in response.text
-        forged = client.post(path, data=fields | {"csrf_token": "forged"}, follow_redirects=False)
-        assert forged.status_code == 403
-    assert "Passport taken away" in client.get("/proposals/1").text
 
 
 def test_rationale_and_statements_are_escaped(client: TestClient, world: World) -> None:

@@ -22,8 +22,8 @@ from app.groups import service as groups
 from app.mail import worker
 from app.models import OutboxMessage, Role, User
 from app.people import roster
-from tests.helpers import Clock, log_in
 from tests.factories import World
+from tests.helpers import Clock, log_in
 from tests.mailserver import MailServer
 
 SYSTEM = Actor.system("test")

@@ -2,7 +2,6 @@
 the secretariat creates, issues and moves a round; members break silence; everyone sees the
 current round, its deadline in UTC and in the round's zone, and the comparison of two rounds."""
 
-import html as html_module
 import re
 from typing import Any
 
@@ -11,27 +10,14 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app.db import Database
-from tests.conftest import Clock, log_in
 from tests.factories import World, bearer, token_for
-from tests.test_comment_pages import form_in
-
-Fields = dict[str, str]
+from tests.helpers import Clock, form_in, log_in, logged_in, post, summary, text_of
 
 
 @pytest.fixture
 def sec(client: TestClient, world: World) -> TestClient:
     log_in(client, world.secretariat)
     return client
-
-
-def other(app: FastAPI, email: str) -> TestClient:
-    c = TestClient(app)
-    log_in(c, email)
-    return c
-
-
-def post(client: TestClient, path: str, fields: Fields) -> Any:
-    return client.post(path, data=fields, follow_redirects=False)
 
 
 def create_round(sec: TestClient, **values: str) -> Any:
@@ -44,19 +30,6 @@ def move(client: TestClient, symbol: str, step: str) -> Any:
     return post(
         client, f"/rounds/{symbol}/{step}", form_in(page, action=f"/rounds/{symbol}/{step}")
     )
-
-
-def summary(html: str) -> list[tuple[str, str]]:
-    """(link target, message) of each line of the error summary."""
-    block = html.split('id="error-summary"')[1].split("</div>")[0]
-    return [
-        (target, html_module.unescape(message))
-        for target, message in re.findall(r'<a href="#([^"]+)">([^<]+)</a>', block)
-    ]
-
-
-def text_of(html: str) -> str:
-    return html_module.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)))
 
 
 def later(client: TestClient, clock: Clock, email: str, **delta: float) -> None:
@@ -115,7 +88,7 @@ def test_secretariat_creates_and_issues_a_round(
     ) in register
 
     # A member reads the round but has no buttons, and cannot post them.
-    member = other(app, world.member)
+    member = logged_in(app, world.member)
     seen = member.get("/rounds/DWG-FC/ZD").text
     assert "Next step" not in seen and 'action="/rounds/DWG-FC/ZD/close"' not in seen
     token = form_in(seen, action="/logout")["csrf_token"]
@@ -181,7 +154,7 @@ def test_the_silence_procedure_on_the_pages(
         "· your time: 05 Mar 2026 16:00 WIB (UTC+7) 3 days left"
     ) in words
 
-    member = other(app, world.member)
+    member = logged_in(app, world.member)
     page = member.get("/rounds/SP").text
     fields = form_in(page, action="/rounds/SP/break-silence")
     assert fields["delegation"] == "PH-ACWC"  # the one they act for by default
@@ -218,7 +191,7 @@ def test_an_adopted_text_has_no_controls_left(
     assert "Adopted by silence" in page
     assert "Next step" not in page
     assert re.findall(r'<form method="post" action="([^"]+)"', page) == ["/logout"]
-    member = other(app, world.member)
+    member = logged_in(app, world.member)
     late = member.get("/rounds/SP").text
     assert "Break silence" not in late
     assert re.findall(r'<form method="post" action="([^"]+)"', late) == ["/logout"]

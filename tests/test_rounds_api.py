@@ -17,8 +17,8 @@ from app.db import Database
 from app.errors import InvalidTransition
 from app.models import AuditEvent, Role
 from app.rounds import service as rounds
-from tests.conftest import Clock
 from tests.factories import World, bearer, make_indicator, make_user, token_for
+from tests.helpers import Clock
 
 CHAIR2 = "chair.somtc@asean.test"
 

@@ -42,8 +42,8 @@ from app.accounts.permissions import Action, allowed
 from app.db import Database
 from app.models import ApiToken, Notification, Role, Round
 from app.web.deps import all_routes, route_permission
-from tests.conftest import ENGINE, Clock
 from tests.factories import World, bearer, token_for
+from tests.helpers import ENGINE, Clock
 
 CHECKS = [
     not_a_server_error,

@@ -22,8 +22,8 @@ from app.db import Database
 from app.models import Comment, Item, Revision, RoundKind
 from app.rounds import service as rounds
 from app.text.diff import apply_new, apply_old, word_diff
-from tests.conftest import Clock, log_in
 from tests.factories import World, bearer, token_for
+from tests.helpers import Clock, log_in
 from tests.payloads import scan
 
 VIETNAMESE = "Nạn nhân bị ép buộc phạm tội trực tuyến"
@@ -62,11 +62,6 @@ def _make(client: TestClient, headers: dict[str, str], name: str, text: str) -> 
     assert response.status_code == 201, (name, response.text)
     code: str = response.json()["code"]
     return code
-
-
-@pytest.fixture
-def sec(client: TestClient, world: World, database: Database, clock: Clock) -> dict[str, str]:
-    return bearer(token_for(database, world.secretariat, clock.now))
 
 
 @pytest.fixture

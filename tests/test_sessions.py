@@ -3,7 +3,6 @@ timeout boundaries with the injected clock, CSRF on every state-changing route (
 app's own routes), and log-in throttling per account and per address, shared through the
 database by several app instances."""
 
-import re
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -20,8 +19,8 @@ from app.db import Base, Database
 from app.main import create_app
 from app.models import AuthSession, Notification
 from app.web.deps import SAFE_METHODS, SESSION_COOKIE, all_routes
-from tests.conftest import Clock, csrf_of, log_in
 from tests.factories import PASSWORD, World, bearer, token_for
+from tests.helpers import Clock, csrf_of, fill_path, log_in
 
 HOST = "testserver.local"
 
@@ -240,15 +239,6 @@ def _state_changing_routes(app: FastAPI) -> Iterator[tuple[str, str]]:
             yield method, route.path
 
 
-def _fill(path: str, values: dict[str, str]) -> str:
-    def sub(match: re.Match[str]) -> str:
-        name = match.group(1).split(":")[0]
-        # The token is checked before anything is looked up: any value will do for the rest.
-        return values.get(name, "1")
-
-    return re.sub(r"\{([^}]+)\}", sub, path)
-
-
 def test_every_state_changing_route_refuses_a_cookie_session_without_the_csrf_token(
     client: TestClient, app: FastAPI, database: Database, member_with_things: dict[str, str]
 ) -> None:
@@ -257,7 +247,8 @@ def test_every_state_changing_route_refuses_a_cookie_session_without_the_csrf_to
     before = _fingerprint(database)
     wrong = "x" * len(member_with_things["csrf"])
     for method, path in routes:
-        url = _fill(path, member_with_things)
+        # The token is checked before anything is looked up: any value will do for the rest.
+        url = fill_path(path, member_with_things, default="1")
         is_api = path.startswith("/api/")
         for token in (None, wrong):
             if is_api:

@@ -19,8 +19,8 @@ from app.mail.outbox import enqueue
 from app.models import AuditEvent, MailFrequency, RoundKind, User
 from app.rounds import service as rounds
 from app.signing import sign
-from tests.conftest import Clock
 from tests.factories import World, arranged
+from tests.helpers import Clock
 from tests.mailserver import MailServer
 from tests.test_accessibility import assert_no_serious_violations
 

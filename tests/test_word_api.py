@@ -27,8 +27,8 @@ from app.models import RoundKind
 from app.rounds import service as rounds
 from app.rounds.export import MEDIA_TYPE
 from app.word import revisions as rv
-from tests.conftest import Clock, browser_log_in, log_in
-from tests.factories import World, bearer, make_indicator, token_for
+from tests.factories import World, make_indicator
+from tests.helpers import Clock, browser_log_in, log_in
 from tests.test_word_loader import PH, Story, story  # noqa: F401
 
 R1, R2 = "ADWG/FC/2026/R1", "ADWG/FC/2026/R2"
@@ -38,11 +38,6 @@ VARIANTS = ("clean", "redline", "compilation", "responses")
 def url(ref: str, **params: str) -> str:
     query = "&".join(f"{k}={quote(v)}" for k, v in params.items())
     return f"/api/v1/rounds/{ref}/export.docx" + (f"?{query}" if query else "")
-
-
-@pytest.fixture
-def member(client: TestClient, database: Database, world: World, clock: Clock) -> dict[str, str]:
-    return bearer(token_for(database, world.member, clock.now))
 
 
 def tracked_authors(data: bytes) -> set[str]:

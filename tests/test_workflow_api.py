@@ -7,8 +7,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.db import Database
-from tests.conftest import Clock
 from tests.factories import World, bearer, token_for
+from tests.helpers import Clock
 
 
 class Api:

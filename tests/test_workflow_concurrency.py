@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from app.db import Database
 from app.models import AuditEvent, Position, Proposal, Revision, Role
-from tests.conftest import Clock
 from tests.factories import World, bearer, make_delegation, make_user, token_for
+from tests.helpers import Clock
 
 DELEGATIONS = 16
 
