@@ -1,9 +1,9 @@
 """No N+1: the number of SQL statements a page or an API list makes does not grow with the data.
 
-The working set of bench/generate.py is built twice, small and five times larger (more
-indicators, and with them more proposals, positions and comments), every page and API list is
-requested on each (with the page cache off), and the statements each request sent to the
-database are counted.
+The working set of app/demo/working_set.py (what `make bench` measures) is built twice, small
+and five times larger (more indicators, and with them more proposals, positions and comments),
+every page and API list is requested on each (with the page cache off), and the statements each
+request sent to the database are counted.
 Also: an item's number, now counted in SQL, is the one the register list gives it.
 """
 
@@ -20,12 +20,12 @@ from sqlalchemy import create_engine, event, select, text
 
 from app.audit.service import Actor
 from app.config import Settings
+from app.demo.working_set import MEMBER, PASSWORD, ROUND, SECRETARIAT, populate
 from app.main import create_app
 from app.models import Comment, ItemKind, ItemStatus, Proposal
 from app.register import service as register
-from bench.generate import MEMBER, PASSWORD, ROUND, SECRETARIAT, populate
-from tests.conftest import _TABLES, ENGINE, log_in
 from tests.factories import bearer, token_for
+from tests.helpers import ENGINE, TABLES, log_in
 
 SMALL, LARGE = 6, 30
 # Statements a request may add on the larger set: none, but a little room for a count that
@@ -84,7 +84,7 @@ def _fresh_url(template_url: str, tmp_path: Path, name: str) -> str:
     if ENGINE == "postgresql":
         engine = create_engine(template_url)
         with engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {_TABLES} RESTART IDENTITY CASCADE"))
+            conn.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
         engine.dispose()
         return template_url
     target = tmp_path / f"{name}.sqlite3"
