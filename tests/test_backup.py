@@ -17,7 +17,7 @@ from alembic import command
 from sqlalchemy import JSON, select, text
 
 from app.accounts import service as accounts
-from app.accounts.service import Principal
+from app.principal import Principal
 from app.approvals import service as approvals
 from app.audit.service import Actor
 from app.backup import service as backups

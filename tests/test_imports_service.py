@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.accounts.service import Principal, get_user_by_email, principal_for_user
+from app.accounts.service import get_user_by_email, principal_for_user
+from app.principal import Principal
 from app.audit.service import Actor
 from app.db import Database
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied, PreconditionFailed

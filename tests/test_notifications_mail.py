@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app import worker as background
 from app.accounts import service as accounts
-from app.accounts.service import Principal
+from app.principal import Principal
 from app.approvals import service as approvals
 from app.audit.service import Actor
 from app.comments import service as comments

@@ -14,7 +14,7 @@ from lxml import etree
 from sqlalchemy import event
 
 from app.accounts import service as accounts
-from app.accounts.service import Principal
+from app.principal import Principal
 from app.audit.service import Actor
 from app.comments import service as comments
 from app.consensus import service as consensus

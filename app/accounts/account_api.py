@@ -9,9 +9,10 @@ from app.accounts import invitations, profile
 from app.accounts.account_schemas import AccountOut, AccountUpdate, InvitationCreate, InvitationOut
 from app.accounts.permissions import Action
 from app.accounts.schemas import DelegationOut
-from app.accounts.service import Principal, delegation_refs
+from app.accounts.service import delegation_refs
 from app.config import Settings
 from app.models import User
+from app.principal import Principal
 from app.web.api_common import api_router, errors
 from app.web.deps import Allow, DbSession, Now, SettingsDep, actor_for
 

@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 from app.accounts import password_service, profile, service
 from app.accounts.login_flow import client_ip
 from app.accounts.permissions import Action
-from app.accounts.service import MIN_PASSWORD_LENGTH, Principal
+from app.accounts.service import MIN_PASSWORD_LENGTH
 from app.config import Settings
 from app.errors import InvalidInput, NotFound
 from app.models import MailFrequency, User
+from app.principal import Principal
 from app.timezones import zone_choices
 from app.web.deps import Allow, DbRoute, DbSession, Now, SettingsDep, actor_for
 from app.web.templating import render

@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field
 
 from app.accounts.schemas import DelegationOut
 from app.models import MailFrequency, Role
-from app.register.schemas import Strict
+from app.schemas import Strict
 
 
 class InvitationCreate(Strict):

@@ -13,8 +13,8 @@ from app.accounts.schemas import (
     TokenCreate,
     TokenOut,
 )
-from app.accounts.service import Principal
 from app.models import ApiToken, User
+from app.principal import Principal
 from app.web.api_common import api_router, errors
 from app.web.deps import Allow, DbSession, Now, actor_for
 

@@ -27,11 +27,11 @@ from app.accounts.login_flow import (
 )
 from app.accounts.permissions import Action
 from app.accounts.second_factor import ChallengeGone, Refusal
-from app.accounts.service import Principal
 from app.audit.service import Actor
 from app.config import Settings
 from app.errors import DomainError, InvalidInput
 from app.models import AuthSession, LoginChallenge, User
+from app.principal import Principal
 from app.signing import equal, sign, unsign
 from app.web.deps import Allow, DbRoute, DbSession, Now, SettingsDep, actor_for, request_id
 from app.web.templating import render

@@ -16,7 +16,7 @@ from app.accounts.login_flow import (
     secure_cookies,
 )
 from app.accounts.permissions import Action
-from app.accounts.service import Principal
+from app.principal import Principal
 from app.signing import equal
 from app.web.deps import SESSION_COOKIE, Allow, DbRoute, DbSession, Now, SettingsDep
 from app.web.templating import render

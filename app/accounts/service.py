@@ -7,7 +7,7 @@ database; nothing here keeps state in process memory.
 import math
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app.accounts.passwords import digest, hash_password, new_token, verify_password
 from app.audit.service import Actor, record
 from app.config import Settings
-from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from app.errors import Conflict, InvalidInput, NotFound
 from app.models import (
     ApiToken,
     AuthSession,
@@ -29,57 +29,12 @@ from app.models import (
     Role,
     User,
 )
+from app.principal import DelegationRef, Principal
 
 TOKEN_PREFIX = "zd_"  # noqa: S105 - a visible prefix, not a secret
 # last_seen_at is written at most this often, so that reading pages is not a stream of writes.
 TOUCH_EVERY = timedelta(minutes=1)
 MIN_PASSWORD_LENGTH = 10
-
-
-@dataclass(frozen=True, slots=True)
-class DelegationRef:
-    id: int
-    code: str
-    name: str
-
-
-@dataclass(slots=True)
-class Principal:
-    """The person making a request, with the delegations they may speak for."""
-
-    user_id: int
-    email: str
-    name: str
-    role: Role
-    delegations: list[DelegationRef] = field(default_factory=list)
-    acting_delegation_id: int | None = None
-    session_id: str | None = None
-    csrf_token: str | None = None
-    via_token: bool = False
-    token_id: int | None = None
-    needs_touch: bool = False
-    # The person's own time zone (an IANA name); None: the group's (ZERODRAFT_TIME_ZONE).
-    time_zone: str | None = None
-
-    @property
-    def acting_delegation(self) -> DelegationRef | None:
-        for d in self.delegations:
-            if d.id == self.acting_delegation_id:
-                return d
-        return self.delegations[0] if self.delegations else None
-
-    def delegation_for(self, code: str | None) -> DelegationRef | None:
-        """The delegation an action is taken for: the named one, which must be the person's own."""
-        if code is None:
-            return self.acting_delegation
-        for d in self.delegations:
-            if d.code == code:
-                return d
-        raise PermissionDenied(f"you do not speak for delegation {code}", field="delegation")
-
-    def actor(self, request_id: str | None, delegation: DelegationRef | None = None) -> Actor:
-        chosen = delegation or self.acting_delegation
-        return Actor(self.user_id, chosen.id if chosen else None, request_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,13 +7,14 @@ from fastapi import Request
 from pydantic import BaseModel, Field
 
 from app.accounts.permissions import Action
-from app.accounts.service import Principal
 from app.approvals import service
 from app.approvals.changes import ItemChange
 from app.approvals.service import ApprovalStatus
-from app.register.schemas import DiffOp, FieldDiffOut, Strict
+from app.principal import Principal
+from app.register.schemas import DiffOp, FieldDiffOut
 from app.rounds.service import get_round
 from app.rounds.web import keep_current
+from app.schemas import Strict
 from app.web.api_common import api_router, errors
 from app.web.deps import Allow, DbSession, Now, actor_for
 

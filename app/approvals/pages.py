@@ -12,12 +12,12 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from app.accounts.permissions import Action
-from app.accounts.service import Principal
 from app.approvals import service
 from app.approvals.service import ApprovalStatus
 from app.comments.forms import Form
 from app.errors import InvalidInput, PreconditionFailed
 from app.models import Role, RoundState
+from app.principal import Principal
 from app.rounds.web import keep_current
 from app.web.deps import Allow, DbRoute, DbSession, Now, actor_for, all_routes
 from app.web.templating import render

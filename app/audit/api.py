@@ -8,9 +8,9 @@ from fastapi import Query
 from pydantic import BaseModel, BeforeValidator, Field
 
 from app.accounts.permissions import Action
-from app.accounts.service import Principal
 from app.audit import trail
 from app.audit.trail import TrailFilter
+from app.principal import Principal
 from app.web.api_common import api_router, errors
 from app.web.deps import Allow, DbSession
 

@@ -10,10 +10,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from app.accounts.permissions import Action
-from app.accounts.service import Principal
 from app.audit import trail
 from app.audit.trail import TrailFilter
 from app.comments.forms import Form
+from app.principal import Principal
 from app.web.deps import Allow, DbRoute, DbSession, SettingsDep
 from app.web.templating import render, viewer_zone
 

@@ -7,12 +7,12 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from app.accounts.permissions import Action
-from app.accounts.service import Principal
 from app.comments import service
 from app.comments.schemas import AnchorOut, CommentCreate, CommentOut, CommentUpdate
 from app.comments.service import CommentView
 from app.errors import InvalidInput
 from app.models import Item
+from app.principal import Principal
 from app.proposals.schemas import AnswerIn
 from app.register import service as register
 from app.web.api_common import api_router, errors, expected_version

@@ -12,8 +12,8 @@ from starlette.datastructures import FormData
 
 from app.comments.service import MAX_BODY
 from app.errors import DomainError
+from app.ids import is_id
 from app.models import CommentKind, Visibility
-from app.web.ids import is_id
 
 MAX_QUOTE = 5000  # as the JSON API's schema
 

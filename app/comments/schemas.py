@@ -3,7 +3,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from app.models import CommentKind, Visibility
-from app.register.schemas import Strict
+from app.schemas import Strict
 
 
 class CommentCreate(Strict):

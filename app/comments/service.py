@@ -8,7 +8,6 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.accounts.service import Principal
 from app.audit.service import Actor, record
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.models import (
@@ -25,6 +24,7 @@ from app.models import (
 from app.models.register import TEXT_FIELDS
 from app.notifications import messages
 from app.notifications.service import notify
+from app.principal import Principal
 from app.rounds.service import current_round, input_gate
 from app.text.anchor import find_quote, make_anchor
 

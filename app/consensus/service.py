@@ -8,7 +8,6 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.accounts.service import Principal
 from app.audit.service import Actor, record
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.models import (
@@ -23,6 +22,7 @@ from app.models import (
     Stance,
     User,
 )
+from app.principal import Principal
 from app.rounds import service as rounds
 
 

@@ -18,11 +18,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from app.accounts.service import Principal, get_user_by_email, principal_for_user
+from app.accounts.service import get_user_by_email, principal_for_user
 from app.audit.service import Actor
 from app.comments import service as comments
 from app.consensus import service as consensus
 from app.models import Outcome, Proposal, ProposalKind, RoundKind, Stance
+from app.principal import Principal
 from app.proposals import service as proposals
 from app.rounds import service as rounds
 

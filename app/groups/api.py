@@ -6,7 +6,6 @@ from fastapi import Request
 from sqlalchemy.orm import Session
 
 from app.accounts.permissions import Action
-from app.accounts.service import Principal
 from app.errors import NotFound
 from app.groups import service
 from app.groups.schemas import (
@@ -18,6 +17,7 @@ from app.groups.schemas import (
     DelegationUpdate,
     MemberStateOut,
 )
+from app.principal import Principal
 from app.web.api_common import api_router, errors
 from app.web.deps import Allow, DbSession, Now, actor_for
 

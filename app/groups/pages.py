@@ -9,10 +9,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from app.accounts.permissions import Action
-from app.accounts.service import Principal
 from app.errors import DomainError, InvalidInput
 from app.groups import service
 from app.groups.forms import Form, PostedForm, text
+from app.principal import Principal
 from app.web.deps import Allow, DbRoute, DbSession, Now, actor_for
 from app.web.templating import render
 

@@ -2,7 +2,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from app.register.schemas import Strict
+from app.schemas import Strict
 
 
 class MemberStateOut(BaseModel):

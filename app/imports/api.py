@@ -8,11 +8,11 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile as Upload
 
 from app.accounts.permissions import Action
-from app.accounts.service import Principal
 from app.imports import service
 from app.imports.plans import ReturnedPlan, plan_of
 from app.imports.schemas import ImportList, ImportOut
 from app.models.imports import ImportKind, ImportState, WordImport
+from app.principal import Principal
 from app.web.api_common import api_router, errors, expected_version
 from app.web.deps import Allow, DbSession, Now, SettingsDep, request_id
 from app.word.reader import FileTooLarge, Limits

@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.accounts.service import Principal, add_user
+from app.accounts.service import add_user
 from app.audit.guard import open_database
 from app.audit.service import Actor
 from app.config import Settings
@@ -23,6 +23,7 @@ from app.imports import service
 from app.imports.plans import Diff, ReturnedPlan, ReturnedResult, plan_of, result_of
 from app.models import Role, User
 from app.models.imports import WordImport
+from app.principal import Principal
 from app.word.reader import FileTooLarge, Limits
 
 CLI_EMAIL = "import@zerodraft.invalid"

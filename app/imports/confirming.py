@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.accounts.service import DelegationRef, Principal
 from app.audit.service import Actor, record
 from app.groups import service as groups
 from app.imports.authored_plan import RegisterIndex
@@ -41,6 +40,7 @@ from app.models import (
     Visibility,
 )
 from app.models.imports import WordImport
+from app.principal import DelegationRef, Principal
 from app.proposals import service as proposals
 from app.register import service as register
 from app.rounds.service import input_gate

@@ -11,16 +11,16 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
 from app.accounts.permissions import Action
-from app.accounts.service import Principal
 from app.errors import DomainError, InvalidInput
+from app.ids import is_id
 from app.imports import service
 from app.imports.api import limits, message, read_upload
 from app.imports.plans import plan_of, result_of
 from app.models import Delegation, MemberState, Role
 from app.models.imports import ImportState, WordImport
+from app.principal import Principal
 from app.register.service import FIELD_LABELS
 from app.web.deps import Allow, DbRoute, DbSession, Now, SettingsDep, request_id
-from app.web.ids import is_id
 from app.web.templating import render
 
 router = APIRouter(route_class=DbRoute, include_in_schema=False)

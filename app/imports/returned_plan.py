@@ -16,7 +16,6 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.accounts.service import DelegationRef
 from app.errors import Conflict, InvalidInput
 from app.imports.fields import (
     ENUM_FIELDS,
@@ -31,6 +30,7 @@ from app.imports.plans import Anchor, CommentPlan, Diff, ProposalPlan, ReplyPlan
 from app.imports.reading import FileFacts
 from app.models import Comment, Dimension, Item, ItemKind, ProposalKind, Round
 from app.models.register import TEXT_FIELDS
+from app.principal import DelegationRef
 from app.register.schemas import IndicatorUpdate, SectionUpdate
 from app.rounds import snapshot
 from app.rounds.service import current_round, input_gate

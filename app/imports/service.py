@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.accounts.service import DelegationRef, Principal, find_delegation
+from app.accounts.service import find_delegation
 from app.audit.service import Actor, record
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.imports.authored_plan import plan_authored
@@ -28,6 +28,7 @@ from app.imports.reading import FileFacts, read_file
 from app.imports.returned_plan import plan_returned, round_of
 from app.models import Delegation, MemberState, Role, User
 from app.models.imports import ImportKind, ImportState, WordImport, scope_for
+from app.principal import DelegationRef, Principal
 from app.word.incoming import AuthoredDocument, ReturnedDocument
 from app.word.reader import Limits
 

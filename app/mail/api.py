@@ -8,9 +8,9 @@ from fastapi import Query
 from pydantic import BaseModel, Field
 
 from app.accounts.permissions import Action
-from app.accounts.service import Principal
 from app.mail import service
 from app.models import OutboxMessage, OutboxState
+from app.principal import Principal
 from app.web.api_common import api_router, errors
 from app.web.deps import Allow, DbSession
 

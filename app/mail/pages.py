@@ -15,10 +15,11 @@ from markupsafe import Markup, escape
 
 from app.accounts.links import PATH
 from app.accounts.permissions import Action
-from app.accounts.service import Principal
 from app.config import Settings
+from app.ids import is_id
 from app.mail import service
 from app.models import MailFrequency, OutboxMessage, OutboxState
+from app.principal import Principal
 from app.web.deps import (
     Allow,
     DbRoute,
@@ -29,7 +30,6 @@ from app.web.deps import (
     actor_for,
     get_database,
 )
-from app.web.ids import is_id
 from app.web.templating import render
 
 router = APIRouter(route_class=DbRoute, include_in_schema=False)

@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 from app.audit.service import Actor, record
 from app.config import Settings
 from app.errors import InvalidTransition, NotFound
+from app.ids import is_id
 from app.mail.digest import UNSUBSCRIBE
 from app.models import MailFrequency, OutboxMessage, OutboxState, User
 from app.signing import unsign
-from app.web.ids import is_id
 
 PAGE_SIZE = 50
 

@@ -6,9 +6,9 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from app.accounts.permissions import Action
-from app.accounts.service import Principal
 from app.models import Notification
 from app.notifications import service
+from app.principal import Principal
 from app.web.api_common import api_router, errors
 from app.web.deps import Allow, DbSession, Now
 

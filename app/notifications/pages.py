@@ -7,8 +7,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from app.accounts.permissions import Action
-from app.accounts.service import Principal
 from app.notifications import service
+from app.principal import Principal
 from app.web.deps import Allow, DbRoute, DbSession, Now, get_database
 from app.web.templating import render, templates
 

@@ -9,7 +9,6 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from app.accounts.permissions import Action
-from app.accounts.service import Principal
 from app.config import Settings
 from app.errors import PreconditionFailed, PreconditionRequired
 from app.models import Role
@@ -24,6 +23,7 @@ from app.people.schemas import (
     SecondFactorReset,
 )
 from app.people.service import LastSeen, PeopleFilter, PersonState
+from app.principal import Principal
 from app.web.api_common import api_router, errors
 from app.web.deps import Allow, DbSession, Now, SettingsDep, request_id
 

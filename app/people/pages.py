@@ -12,16 +12,16 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from app.accounts.permissions import Action
-from app.accounts.service import Principal
 from app.config import Settings
 from app.errors import DomainError, InvalidInput, NotFound
 from app.groups import service as groups
 from app.groups.forms import Form, PostedForm, text, texts
+from app.ids import is_id
 from app.models import Role
 from app.people import roster, service
 from app.people.service import LastSeen, PeopleFilter, PersonState
+from app.principal import Principal
 from app.web.deps import Allow, DbRoute, DbSession, Now, SettingsDep, request_id
-from app.web.ids import is_id
 from app.web.templating import render
 
 router = APIRouter(route_class=DbRoute, include_in_schema=False)

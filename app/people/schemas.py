@@ -5,7 +5,7 @@ from pydantic import BaseModel, Field
 
 from app.models import Role
 from app.people.service import PersonState
-from app.register.schemas import Strict
+from app.schemas import Strict
 
 
 class MembershipOut(BaseModel):

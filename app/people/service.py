@@ -38,11 +38,11 @@ from sqlalchemy.orm import Session
 from app.accounts import invitations
 from app.accounts import service as accounts
 from app.accounts.notices import account_notice, local_time
-from app.accounts.service import Principal
 from app.audit.service import Actor, record
 from app.config import Settings
 from app.db import UTCDateTime
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied, PreconditionFailed
+from app.ids import MAX_ID
 from app.models import (
     ApiToken,
     AuditEvent,
@@ -57,7 +57,7 @@ from app.models import (
     Role,
     User,
 )
-from app.web.ids import MAX_ID
+from app.principal import Principal
 
 PER_PAGE = 50
 MAX_REASON = 500

@@ -6,9 +6,9 @@ from fastapi import Header, Query, Request
 from fastapi.responses import JSONResponse
 
 from app.accounts.permissions import Action
-from app.accounts.service import Principal
 from app.consensus import service as consensus
 from app.models import DraftingState, ItemKind, ProposalState
+from app.principal import Principal
 from app.proposals import service
 from app.proposals.schemas import (
     AnswerIn,

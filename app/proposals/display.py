@@ -12,7 +12,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.accounts.permissions import Action, allowed
-from app.accounts.service import DelegationRef, Principal
 from app.consensus import service as consensus
 from app.consensus.service import PositionView
 from app.errors import NotFound
@@ -26,6 +25,7 @@ from app.models import (
     Role,
     Stance,
 )
+from app.principal import DelegationRef, Principal
 from app.proposals import forms, service
 from app.proposals.service import ProposalView
 from app.register import service as register
@@ -340,3 +340,14 @@ def kind_of(pv: ProposalView) -> str:
     if pv.proposal.kind is ProposalKind.ADD:
         return f"new {pv.proposal.item_kind}"
     return forms.KIND_LABELS[pv.proposal.kind]
+
+
+def proposals_panel(db: Session, principal: Principal, item: Item) -> dict[str, Any]:
+    """The workflow on an indicator or section page: its drafting state, the alternatives on it
+    side by side, decided proposals, and where each delegation stands."""
+    return {
+        "workflow": panel(db, principal, item),
+        "stances": forms.STANCES,
+        "drafting_states": forms.DRAFTING_STATES,
+        "kind_of": kind_of,
+    }

@@ -17,12 +17,12 @@ from typing import Any
 from starlette.datastructures import FormData
 
 from app.errors import DomainError
+from app.ids import is_id
 from app.models import ItemKind, Outcome, ProposalKind, Stance
 from app.models.register import TEXT_FIELDS
 from app.register.forms import CHECKBOXES, CHOICES, LABELS, LIMITS, SELECTS, TEXT_LIMIT, Problem
 from app.register.service import FIELD_LABELS, FieldDiff
 from app.text.diff import word_diff
-from app.web.ids import is_id
 
 INDICATOR_FIELDS = (
     "text",

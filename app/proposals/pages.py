@@ -18,8 +18,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from app.accounts.permissions import Action, allowed
-from app.accounts.service import Principal
-from app.comments.pages import comments_on_proposal
+from app.comments.panels import comments_on_proposal
 from app.consensus import service as consensus
 from app.errors import (
     Conflict,
@@ -29,9 +28,9 @@ from app.errors import (
     PermissionDenied,
     PreconditionFailed,
 )
+from app.ids import is_id
 from app.models import (
     DraftingState,
-    Item,
     ItemKind,
     ItemStatus,
     Outcome,
@@ -39,6 +38,7 @@ from app.models import (
     ProposalState,
     Stance,
 )
+from app.principal import Principal
 from app.proposals import display, forms, service
 from app.proposals.forms import Form, ProposalForm
 from app.proposals.service import ProposalView
@@ -46,7 +46,6 @@ from app.register import service as register
 from app.register.forms import CHOICES
 from app.register.service import RevisionView
 from app.web.deps import Allow, DbRoute, DbSession, Now, request_id
-from app.web.ids import is_id
 from app.web.templating import render
 
 router = APIRouter(route_class=DbRoute, include_in_schema=False)
@@ -102,20 +101,6 @@ def _done(proposal_id: int, event: str) -> RedirectResponse:
 def _version(form: FormData) -> int:
     value = forms.one(form, "version")
     return int(value) if is_id(value) else 0
-
-
-# --- The proposals panel of an item page ----------------------------------------------------
-
-
-def proposals_panel(db: Session, principal: Principal, item: Item) -> dict[str, Any]:
-    """The workflow on an indicator or section page: its drafting state, the alternatives on it
-    side by side, decided proposals, and where each delegation stands."""
-    return {
-        "workflow": display.panel(db, principal, item),
-        "stances": forms.STANCES,
-        "drafting_states": forms.DRAFTING_STATES,
-        "kind_of": display.kind_of,
-    }
 
 
 # --- Proposing and revising -----------------------------------------------------------------
@@ -471,7 +456,7 @@ def _proposal_page(
         principal,
         "proposal.html",
         display.proposal_page(db, principal, pv)
-        # The comment threads on the proposal's words (app.comments.pages).
+        # The comment threads on the proposal's words (app.comments.panels).
         | comments_on_proposal(db, principal, proposal_id)
         | {
             "done": done,

@@ -4,7 +4,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from app.models import ItemKind, Outcome, ProposalKind, ProposalState, Stance
-from app.register.schemas import DiffOp, Strict
+from app.register.schemas import DiffOp
+from app.schemas import Strict
 
 
 class ProposalCreate(Strict):

@@ -16,7 +16,6 @@ from pydantic import ValidationError
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
-from app.accounts.service import Principal
 from app.audit.service import Actor, record
 from app.consensus import service as consensus
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -39,6 +38,7 @@ from app.models import (
 from app.models.register import CONTENT_FIELDS, TEXT_FIELDS
 from app.notifications import messages
 from app.notifications.service import delegation_members, notify
+from app.principal import Principal
 from app.register import service as register
 from app.register.schemas import IndicatorUpdate, SectionUpdate
 from app.rounds.service import current_round, input_gate

@@ -6,8 +6,8 @@ from fastapi import Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from app.accounts.permissions import Action
-from app.accounts.service import Principal
 from app.models import ItemKind, ItemStatus
+from app.principal import Principal
 from app.register import service
 from app.register.schemas import (
     DiffOp,

@@ -13,11 +13,11 @@ from typing import Any
 from starlette.datastructures import FormData
 
 from app.errors import DomainError
+from app.ids import is_id
 from app.models import Element, ItemKind, ItemStatus, Strength
 from app.models.register import CRIME_TYPES, INTENDED_USERS, PROFILES
 from app.register.service import FIELD_LABELS, FieldDiff, RevisionView
 from app.text.diff import word_diff
-from app.web.ids import is_id
 
 # What a person reads for each stored value; also the options of the form's selects and checkboxes.
 CHOICES: dict[str, dict[str, str]] = {

@@ -10,11 +10,12 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from app.accounts.permissions import Action, allowed
-from app.accounts.service import Principal
-from app.comments.pages import comments_panel
+from app.comments.panels import comments_panel
 from app.errors import InvalidInput, NotFound, PreconditionFailed
+from app.ids import is_id
 from app.models import ItemKind, ItemStatus
-from app.proposals.pages import proposals_panel
+from app.principal import Principal
+from app.proposals.display import proposals_panel
 from app.register import forms, service
 from app.register.forms import ItemForm
 from app.register.service import RevisionView
@@ -26,7 +27,6 @@ from app.web.deps import (
     Now,
     actor_for,
 )
-from app.web.ids import is_id
 from app.web.templating import render
 
 router = APIRouter(route_class=DbRoute, include_in_schema=False)

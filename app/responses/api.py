@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from app.accounts.permissions import Action
-from app.accounts.service import Principal
+from app.principal import Principal
 from app.responses import service
 from app.rounds.service import current_round, get_round
 from app.web.api_common import api_router, errors

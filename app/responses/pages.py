@@ -11,12 +11,12 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from app.accounts.permissions import Action
-from app.accounts.service import Principal
 from app.comments import forms
 from app.comments import service as comments
 from app.comments.forms import Form
 from app.errors import InvalidInput
 from app.models import Role, Round
+from app.principal import Principal
 from app.proposals import service as proposals
 from app.responses import service
 from app.rounds.service import current_round, get_round, list_rounds

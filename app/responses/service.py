@@ -9,9 +9,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.accounts.service import Principal
 from app.comments.service import can_see
 from app.models import Comment, Delegation, Item, Proposal, ProposalState, ProposalTarget, User
+from app.principal import Principal
 
 SUMMARY_CHARS = 240
 

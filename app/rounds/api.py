@@ -10,8 +10,8 @@ from typing import Annotated
 from fastapi import Query, Request, Response
 
 from app.accounts.permissions import Action
-from app.accounts.service import Principal
 from app.models import Round
+from app.principal import Principal
 from app.register.schemas import DiffOp
 from app.register.service import FieldDiff
 from app.rounds import compare, service, snapshot

@@ -24,7 +24,6 @@ from typing import Any, Literal
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from app.accounts.service import Principal
 from app.errors import Conflict
 from app.models import (
     Approval,
@@ -47,6 +46,7 @@ from app.models import (
     User,
     Visibility,
 )
+from app.principal import Principal
 from app.proposals import service as proposals_service
 from app.register.service import FIELD_LABELS
 from app.responses import service as responses_service

@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from app.accounts.permissions import Action, allowed
-from app.accounts.service import Principal
 from app.errors import DomainError, NotFound
 from app.models import ItemKind, Round, RoundState
+from app.principal import Principal
 from app.register import service as register
 from app.rounds import compare, forms, service, snapshot
 from app.rounds.export import MEDIA_TYPE, download_headers, export_round

@@ -5,7 +5,8 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from app.models import ItemKind, RoundKind, RoundState
-from app.register.schemas import DiffOp, Strict
+from app.register.schemas import DiffOp
+from app.schemas import Strict
 
 
 class RoundCreate(Strict):

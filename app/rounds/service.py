@@ -20,9 +20,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from app.accounts.service import Principal
 from app.audit.service import Actor, record
 from app.errors import Conflict, InvalidInput, InvalidTransition, NotFound, PermissionDenied
+from app.ids import is_id
 from app.models import (
     Body,
     Delegation,
@@ -37,8 +37,8 @@ from app.models import (
 )
 from app.notifications import messages
 from app.notifications.service import group, notify
+from app.principal import Principal
 from app.rounds import snapshot
-from app.web.ids import is_id
 
 DEFAULT_MARKING = "RESTRICTED"
 # Where an item of a round stands, in the order a chair reads them: furthest from clean first.

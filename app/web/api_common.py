@@ -5,9 +5,9 @@ from typing import Any
 from fastapi import APIRouter
 
 from app.errors import PreconditionFailed, PreconditionRequired
-from app.register.schemas import ErrorOut
+from app.ids import is_id
+from app.schemas import ErrorOut
 from app.web.deps import DbRoute
-from app.web.ids import is_id
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "Not logged in, or the API token is not valid"},

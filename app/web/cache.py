@@ -33,8 +33,8 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.accounts.service import Principal
 from app.models import AuditEvent
+from app.principal import Principal
 from app.web.templating import templates, viewer_zone
 
 _NEWEST = select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)

@@ -12,11 +12,11 @@ from starlette.concurrency import run_in_threadpool
 from app import signing
 from app.accounts import service as accounts
 from app.accounts.permissions import Action, allowed
-from app.accounts.service import Principal
 from app.audit.service import Actor
 from app.config import Settings
 from app.db import Database
 from app.errors import InvalidInput, NotAuthenticated, PermissionDenied
+from app.principal import Principal
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SESSION_COOKIE = "zd_session"
