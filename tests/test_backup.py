@@ -17,18 +17,18 @@ from alembic import command
 from sqlalchemy import JSON, select, text
 
 from app.accounts import service as accounts
-from app.principal import Principal
 from app.approvals import service as approvals
 from app.audit.service import Actor
 from app.backup import service as backups
 from app.comments import service as comments
 from app.db import Base, Database, make_engine
 from app.models import ProposalKind, Role, RoundKind
+from app.principal import Principal
 from app.proposals import service as proposals
 from app.rounds import service as rounds
 from app.rounds import snapshot
-from tests.conftest import Clock, alembic_config, scratch_database
 from tests.factories import World, bearer, build_world, make_user, token_for
+from tests.helpers import Clock, alembic_config, scratch_database
 from tests.test_cli import zerodraft
 
 SYSTEM = Actor.system("test")

@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.accounts.service import get_user_by_email, principal_for_user
-from app.principal import Principal
 from app.audit.service import Actor
 from app.db import Database
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied, PreconditionFailed
@@ -28,6 +27,7 @@ from app.models import (
     RoundKind,
     WordImport,
 )
+from app.principal import Principal
 from app.register import service as register
 from app.rounds import service as rounds
 from app.word.incoming import (
@@ -39,8 +39,8 @@ from app.word.incoming import (
     ReturnedItem,
     TrackedChange,
 )
-from tests.conftest import Clock
 from tests.factories import World
+from tests.helpers import Clock
 
 WHEN = datetime(2026, 3, 1, 8, 30, tzinfo=UTC)
 FACTS = FileFacts("ab" * 32, "rev-ph.docx", 12345)

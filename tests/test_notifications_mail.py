@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from app import worker as background
 from app.accounts import service as accounts
-from app.principal import Principal
 from app.approvals import service as approvals
 from app.audit.service import Actor
 from app.comments import service as comments
@@ -35,11 +34,12 @@ from app.models import (
 )
 from app.notifications.messages import first_words
 from app.notifications.reminders import send_deadline_reminders
+from app.principal import Principal
 from app.proposals import service as proposals
 from app.rounds import service as rounds
 from app.signing import unsign
-from tests.conftest import Clock, log_in
 from tests.factories import World, arranged, bearer, token_for
+from tests.helpers import Clock, log_in
 from tests.mailserver import MailServer
 
 SYMBOL = "DWG-FC/Rev.1"

@@ -14,13 +14,13 @@ from lxml import etree
 from sqlalchemy import event
 
 from app.accounts import service as accounts
-from app.principal import Principal
 from app.audit.service import Actor
 from app.comments import service as comments
 from app.consensus import service as consensus
 from app.db import Database
 from app.errors import Conflict
 from app.models import Outcome, ProposalKind, Round, RoundKind, Stance, Visibility
+from app.principal import Principal
 from app.proposals import service as proposals
 from app.register import service as register
 from app.rounds import service as rounds
@@ -28,8 +28,8 @@ from app.rounds.export_loader import load
 from app.word import revisions as rv
 from app.word.model import SECRETARIAT, ExportDocument, Run, new_text, old_text
 from app.word.writer import TEXT_BOOKMARK, export
-from tests.conftest import Clock
 from tests.factories import World, make_indicator, token_for
+from tests.helpers import Clock
 
 GROUP = "ASEAN Drafting Working Group on Forced Criminality"
 PH, TH, ID = "Philippines - SOMTC", "Thailand - SOMTC", "Indonesia - AICHR"
