@@ -80,9 +80,19 @@ def _on_execute(conn: Connection, _cursor: Any, statement: str, *_: Any) -> None
         conn.info.setdefault(_KEY, set()).add(table)
 
 
+def _take(conn: Connection) -> set[str]:
+    """The tables this transaction wrote, forgotten as it ends. A connection the database
+    dropped (invalidated) has nothing to give: asking it would raise, and its transaction is
+    gone with it."""
+    if conn.invalidated:
+        return set()
+    written: set[str] = conn.info.pop(_KEY, set())
+    return written
+
+
 def _checker(strict: bool) -> Any:
     def on_commit(conn: Connection) -> None:
-        written: set[str] = conn.info.pop(_KEY, set())
+        written = _take(conn)
         content = written - {AUDIT_TABLE}
         if content and AUDIT_TABLE not in written:
             problem = (
@@ -97,7 +107,7 @@ def _checker(strict: bool) -> Any:
 
 
 def _on_rollback(conn: Connection) -> None:
-    conn.info.pop(_KEY, None)
+    _take(conn)
 
 
 def install(engine: Engine, *, strict: bool) -> None:
