@@ -107,7 +107,7 @@ async def read_mix(
                 n = counter
                 page = PAGES[n % len(PAGES)]
                 started = time.perf_counter()
-                status, _, body = await conn.send(request_for(page, n).encode())
+                status, headers, body = await conn.send(request_for(page, n).encode())
                 stats = run.pages[page]
                 if status == 200:
                     stats.latencies.append(time.perf_counter() - started)
@@ -115,7 +115,8 @@ async def read_mix(
                 else:
                     stats.errors += 1
                     if stats.errors <= 3:
-                        print(f"  {page}: {status} {body[:200]!r}", file=sys.stderr)
+                        where = headers.get("location", "")
+                        print(f"  {page}: {status} {where} {body[:200]!r}", file=sys.stderr)
         finally:
             await conn.close()
 
@@ -331,6 +332,8 @@ def main() -> None:
         "ZERODRAFT_LOGIN_MAX_FAILURES": "1000",
         "ZERODRAFT_LOGIN_MAX_FAILURES_PER_ADDRESS": "1000",
         "ZERODRAFT_PAGE_CACHE": args.page_cache,
+        # The co-chairs among the participants log in with a password alone here.
+        "ZERODRAFT_MFA_REQUIRED_ROLES": "",
     }
     app = Server(["app.main:create_app", "--factory"], env)
     bare = Server(["bench.bare:app"], {})

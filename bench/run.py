@@ -257,8 +257,10 @@ async def log_in(port: int, email: str = MEMBER) -> dict[str, str]:
         ).encode()
     )
     await conn.close()
-    if status != 303:
-        raise SystemExit(f"log-in failed: {status} {body[:300]!r}")
+    if status != 303 or headers.get("location", "").startswith("/login"):
+        # A second factor asked (ZERODRAFT_MFA_REQUIRED_ROLES) is a failed log-in here too.
+        where = headers.get("location", "")
+        raise SystemExit(f"log-in of {email} failed: {status} {where} {body[:300]!r}")
     return {"Cookie": headers["set-cookie"].split(";", 1)[0]}
 
 
