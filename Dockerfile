@@ -2,11 +2,11 @@
 # PostgreSQL, ZERODRAFT_DATABASE_URL; without it the SQLite file lives in the /data volume.
 
 # Stage 1: the dependencies, pinned by the lock file, in a virtual environment. This layer is
-# rebuilt only when requirements/run.txt changes, not on every change to the code.
+# rebuilt only when requirements.txt changes, not on every change to the code.
 FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/zerodraft
-COPY requirements/run.txt /tmp/run.txt
+COPY requirements.txt /tmp/run.txt
 RUN /opt/zerodraft/bin/pip install -r /tmp/run.txt
 # Then zerodraft itself, without resolving anything again.
 WORKDIR /src

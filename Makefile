@@ -14,25 +14,25 @@ PYTEST_ARGS ?= -n 2 --dist loadfile
 venv: $(RUN_STAMP)
 venv-dev: $(DEV_STAMP)
 
-# Exact versions from the lock files (requirements/*.txt, made by `make lock`), then zerodraft
-# itself without resolving anything again.
-$(RUN_STAMP): pyproject.toml requirements/run.txt
+# Exact versions from the lock files (requirements.txt, requirements-dev.txt; `make lock`),
+# then zerodraft itself without resolving anything again.
+$(RUN_STAMP): pyproject.toml requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q -r requirements/run.txt
+	$(BIN)/python -m pip install -q -r requirements.txt
 	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $@
 
-$(DEV_STAMP): $(RUN_STAMP) requirements/dev.txt
-	$(BIN)/python -m pip install -q -r requirements/dev.txt
+$(DEV_STAMP): $(RUN_STAMP) requirements-dev.txt
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
 	touch $@
 
 # Re-pin after changing dependencies in pyproject.toml (needs the package index).
 lock: venv-dev
 	$(BIN)/python -m pip install -q uv
 	$(BIN)/uv pip compile -q pyproject.toml --universal --python-version 3.11 --extra fast \
-		-o requirements/run.txt
+		-o requirements.txt
 	$(BIN)/uv pip compile -q pyproject.toml --universal --python-version 3.11 --extra fast \
-		--extra dev -o requirements/dev.txt
+		--extra dev -o requirements-dev.txt
 
 run: export ZERODRAFT_MODE = demo
 # The demo's printed log-ins work with their password alone: no role must set up a second factor
