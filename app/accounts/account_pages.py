@@ -19,7 +19,7 @@ from app.accounts.permissions import Action
 from app.accounts.service import MIN_PASSWORD_LENGTH
 from app.config import Settings
 from app.errors import InvalidInput, NotFound
-from app.models import MailFrequency, User
+from app.models import MailFrequency
 from app.principal import Principal
 from app.timezones import zone_choices
 from app.web.deps import Allow, DbRoute, DbSession, Now, SettingsDep, actor_for
@@ -42,12 +42,6 @@ DONE_MESSAGES = {
 }
 
 
-def _me(db: Session, principal: Principal) -> User:
-    user = db.get(User, principal.user_id)
-    assert user is not None  # the principal's session was checked a moment ago
-    return user
-
-
 def _account_page(
     request: Request,
     db: Session,
@@ -61,7 +55,7 @@ def _account_page(
     values: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    user = _me(db, principal)
+    user = service.user_of(db, principal)
     errors = errors or {}
     asean, other = zone_choices(now)
     shown = {"name": user.name, "time_zone": user.time_zone or ""} | (values or {})
@@ -122,7 +116,7 @@ def save_details(
         changed = profile.update_profile(
             db,
             actor_for(principal, request),
-            user=_me(db, principal),
+            user=service.user_of(db, principal),
             name=name,
             time_zone=time_zone,
             now=now,
@@ -158,7 +152,7 @@ def save_mail_preference(
         profile.update_profile(
             db,
             actor_for(principal, request),
-            user=_me(db, principal),
+            user=service.user_of(db, principal),
             mail_frequency=mail_frequency,
             now=now,
         )
@@ -301,7 +295,7 @@ def create_token(
     name: Annotated[str, Form(max_length=100)] = "API token",
 ) -> HTMLResponse:
     _, raw = service.create_token(
-        db, actor_for(principal, request), user=_me(db, principal), name=name, now=now
+        db, actor_for(principal, request), user=service.user_of(db, principal), name=name, now=now
     )
     return _account_page(request, db, principal, now, settings, new_token=raw)
 

@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlalchemy.orm import Session
 
 from app.accounts import second_factor as mfa
+from app.accounts import service
 from app.accounts.login_flow import (
     CHALLENGE_COOKIE,
     CHALLENGE_COOKIE_PATH,
@@ -480,12 +481,6 @@ DONE_MESSAGES = {
 }
 
 
-def _me(db: Session, principal: Principal) -> User:
-    user = db.get(User, principal.user_id)
-    assert user is not None  # the principal's session was checked a moment ago
-    return user
-
-
 def _security_page(
     request: Request,
     db: Session,
@@ -497,7 +492,7 @@ def _security_page(
     values: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    user = _me(db, principal)
+    user = service.user_of(db, principal)
     return render(
         request,
         "account_security.html",
@@ -542,7 +537,7 @@ def _totp_page(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    user = _me(db, principal)
+    user = service.user_of(db, principal)
     return render(
         request,
         "account_totp.html",
@@ -578,7 +573,7 @@ def set_up_totp(
     owner, _, secret = (value or "").partition(":")
     if owner != str(principal.user_id) or not secret:
         return RedirectResponse("/account/security/totp", status_code=303)
-    user = _me(db, principal)
+    user = service.user_of(db, principal)
     ip = client_ip(request)
     try:
         step = mfa.check_new_totp(secret, code, now=now)
@@ -643,7 +638,7 @@ def _totp_off_blocked(db: Session, settings: Settings, user: User) -> str | None
 def totp_off_form(
     request: Request, db: DbSession, settings: SettingsDep, principal: Owner
 ) -> HTMLResponse:
-    blocked = _totp_off_blocked(db, settings, _me(db, principal))
+    blocked = _totp_off_blocked(db, settings, service.user_of(db, principal))
     return _confirm_page(request, "totp_off", action="/account/security/totp/off", blocked=blocked)
 
 
@@ -656,7 +651,7 @@ def totp_off(
     principal: Owner,
     proof: Proof = "",
 ) -> Response:
-    user = _me(db, principal)
+    user = service.user_of(db, principal)
     ip = client_ip(request)
     action = "/account/security/totp/off"
     blocked = _totp_off_blocked(db, settings, user)
@@ -676,7 +671,7 @@ def totp_off(
 def recovery_codes_form(
     request: Request, db: DbSession, settings: SettingsDep, principal: Owner
 ) -> HTMLResponse:
-    user = _me(db, principal)
+    user = service.user_of(db, principal)
     blocked = None if mfa.has_factor(db, user) else _NO_FACTOR_FOR_CODES
     return _confirm_page(
         request, "recovery_codes", action="/account/security/recovery-codes", blocked=blocked
@@ -698,7 +693,7 @@ def regenerate_recovery_codes(
     principal: Owner,
     proof: Proof = "",
 ) -> Response:
-    user = _me(db, principal)
+    user = service.user_of(db, principal)
     ip = client_ip(request)
     action = "/account/security/recovery-codes"
     if not mfa.has_factor(db, user):
@@ -736,7 +731,7 @@ def add_passkey_options(
         auth = _browser_session(db, principal)
     except DomainError as exc:
         return _json_refusal(exc)
-    options, challenge = mfa.registration_options(db, settings, _me(db, principal))
+    options, challenge = mfa.registration_options(db, settings, service.user_of(db, principal))
     auth.webauthn_challenge = challenge
     return _options_answer(options)
 
@@ -752,7 +747,7 @@ def add_passkey(
     credential: Credential = "",
     proof: Proof = "",
 ) -> Response:
-    user = _me(db, principal)
+    user = service.user_of(db, principal)
     ip = client_ip(request)
     auth = _browser_session(db, principal)
     # Spent whatever happens next: a new attempt starts a new ceremony.
@@ -812,7 +807,12 @@ def rename_passkey(
 ) -> Response:
     try:
         mfa.rename_passkey(
-            db, actor_for(principal, request), _me(db, principal), passkey_id, name=name, now=now
+            db,
+            actor_for(principal, request),
+            service.user_of(db, principal),
+            passkey_id,
+            name=name,
+            now=now,
         )
     except DomainError as exc:
         db.rollback()
@@ -867,7 +867,7 @@ def _remove_page(
 def remove_passkey_form(
     passkey_id: int, request: Request, db: DbSession, settings: SettingsDep, principal: Owner
 ) -> HTMLResponse:
-    return _remove_page(request, db, settings, _me(db, principal), passkey_id)
+    return _remove_page(request, db, settings, service.user_of(db, principal), passkey_id)
 
 
 @router.post("/account/security/passkeys/{passkey_id}/remove")
@@ -880,7 +880,7 @@ def remove_passkey(
     principal: Owner,
     proof: Proof = "",
 ) -> Response:
-    user = _me(db, principal)
+    user = service.user_of(db, principal)
     ip = client_ip(request)
     factors = mfa.factors(db, settings, user)
     if not any(p.id == passkey_id for p in factors.passkeys):

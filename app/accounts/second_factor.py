@@ -609,7 +609,7 @@ def _throttled(
 ) -> Refusal | None:
     # The password's own throttle: a wrong code is recorded as a failed log-in, so one count
     # bounds guessing a password and a code alike, across challenges and app instances.
-    outcome = accounts._throttle(session, email=user.email, ip=ip[:64], now=now, settings=settings)
+    outcome = accounts.throttle(session, email=user.email, ip=ip[:64], now=now, settings=settings)
     if outcome is None:
         return None
     return Refusal(outcome.error or "Too many failed log-ins.", retry_after=outcome.retry_after)

@@ -158,6 +158,13 @@ def add_user(
     return user
 
 
+def user_of(session: Session, principal: Principal) -> User:
+    """The signed-in person's own row (their session or token was checked this request)."""
+    user = session.get(User, principal.user_id)
+    assert user is not None
+    return user
+
+
 def get_user_by_email(session: Session, email: str) -> User:
     user = session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None:
@@ -196,7 +203,7 @@ def _latest_failures(
     )
 
 
-def _throttle(
+def throttle(
     session: Session, *, email: str, ip: str, now: datetime, settings: Settings
 ) -> LoginOutcome | None:
     """Refuse a log-in while the account, or the address it comes from, has too many recent
@@ -231,7 +238,7 @@ def check_password(
     password: both look the same). A failure is recorded for throttling; the caller commits it."""
     email = normalise_email(email)[:254]
     ip = ip[:64]
-    throttled = _throttle(session, email=email, ip=ip, now=now, settings=settings)
+    throttled = throttle(session, email=email, ip=ip, now=now, settings=settings)
     if throttled is not None:
         return None, throttled
     user = session.scalar(select(User).where(User.email == email))
