@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from alembic.util.exc import CommandError
@@ -159,7 +159,17 @@ def serve(
         f"zerodraft ({settings.mode} mode, {_shown_url(settings.effective_database_url)}) "
         f"at http://{host}:{port}"
     )
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=port)
+    uvicorn.run(
+        "app.main:create_app", factory=True, host=host, port=port, **proxy_options(settings)
+    )
+
+
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's handling of forwarded headers: believed only from the configured proxies.
+    (uvicorn's own default believes any X-Forwarded-For from 127.0.0.1, so a local process or
+    a proxy that passes the header through could choose the address throttling counts.)"""
+    trusted = settings.forwarded_allow_ips.strip()
+    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or None}
 
 
 @db_app.command("upgrade")

@@ -31,11 +31,19 @@ class Settings(BaseSettings):
     time_zone: str = Field("Asia/Jakarta", description="default time zone for dates and deadlines")
     session_idle_minutes: int = Field(120, ge=1, description="log out after this much inactivity")
     session_absolute_hours: int = Field(12, ge=1, description="log out this long after log-in")
-    login_max_failures: int = Field(5, ge=1, description="failures per e-mail before 429")
+    login_max_failures: int = Field(
+        5, ge=1, description="failures per e-mail and client address before log-ins are slowed"
+    )
     login_window_minutes: int = Field(15, ge=1, description="window for counting log-in failures")
     # Higher than per account: a ministry's whole delegation may share one address (NAT).
     login_max_failures_per_address: int = Field(
-        20, ge=1, description="failures from one client address before 429"
+        20, ge=1, description="failures from one client address before its log-ins are slowed"
+    )
+    forwarded_allow_ips: str = Field(
+        "",
+        description="addresses of the reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto `zerodraft serve` believes (comma-separated, e.g. 127.0.0.1); empty: "
+        "none, the address that connects is the client's",
     )
     secure_cookies: bool | None = Field(
         None, description="force the Secure cookie flag; default: on when the request is https"

@@ -203,31 +203,55 @@ def _latest_failures(
     )
 
 
+# The wait after the limit is reached; it doubles with each further failure, up to the window.
+FIRST_DELAY = timedelta(minutes=1)
+_MAX_DOUBLINGS = 8
+
+
+def login_delay(failures: int, limit: int, window: timedelta) -> timedelta:
+    """How long after the latest failure the next attempt waits: nothing below `limit`, then
+    FIRST_DELAY, doubled for each further failure, never more than the window."""
+    if failures < limit:
+        return timedelta(0)
+    return min(window, FIRST_DELAY * 2 ** min(failures - limit, _MAX_DOUBLINGS))
+
+
 def throttle(
     session: Session, *, email: str, ip: str, now: datetime, settings: Settings
 ) -> LoginOutcome | None:
-    """Refuse a log-in while the account, or the address it comes from, has too many recent
-    failures. Counted in the database, so every app instance sees the same count."""
+    """Slow down guessing without letting a guesser lock the owner out.
+
+    Failures are counted per account *and* client address, and per client address; never per
+    account alone, since anyone may type anyone's address: wrong passwords for an account from
+    one address leave the account open from every other. Past the limit each further failure
+    doubles the wait (no hard lock). Against guessing from many addresses the second factor is
+    the guard. Counted in the database, so every app instance sees the same count."""
     window = timedelta(minutes=settings.login_window_minutes)
     checks = (
-        (LoginAttempt.email == email, settings.login_max_failures, "this account"),
-        (LoginAttempt.ip == ip, settings.login_max_failures_per_address, "your address"),
+        (
+            and_(LoginAttempt.email == email, LoginAttempt.ip == ip),
+            settings.login_max_failures,
+            "for this account from your address",
+        ),
+        (LoginAttempt.ip == ip, settings.login_max_failures_per_address, "from your address"),
     )
     for condition, limit, whose in checks:
-        failures = _latest_failures(session, condition, now - window, limit)
-        if len(failures) >= limit:
-            # Free again when the oldest of the last `limit` failures leaves the window.
-            freed_at = failures[-1] + window
-            wait = max(1, math.ceil((freed_at - now).total_seconds()))
-            minutes = math.ceil(wait / 60)
-            return LoginOutcome(
-                None,
-                None,
-                f"Too many failed log-ins from {whose}. Try again in {minutes} "
-                f"minute{'s' if minutes != 1 else ''}.",
-                throttled=True,
-                retry_after=wait,
-            )
+        failures = _latest_failures(session, condition, now - window, limit + _MAX_DOUBLINGS)
+        delay = login_delay(len(failures), limit, window)
+        if not delay:
+            continue
+        wait = math.ceil((failures[0] + delay - now).total_seconds())
+        if wait <= 0:
+            continue
+        minutes = math.ceil(wait / 60)
+        return LoginOutcome(
+            None,
+            None,
+            f"Too many failed log-ins {whose}. Try again in {minutes} "
+            f"minute{'s' if minutes != 1 else ''}.",
+            throttled=True,
+            retry_after=wait,
+        )
     return None
 
 
