@@ -120,9 +120,10 @@ def add(
     item: Item | None = None
     proposal: Proposal | None = None
     if parent_id is not None:
-        parent = session.get(Comment, parent_id)
-        if parent is None or not can_see(parent, principal):
-            raise NotFound(f"no comment C-{parent_id}")
+        # The thread as `get` sees it: its first comment's visibility and its proposal's (a
+        # private draft of another delegation takes no replies from outside it). The refusal
+        # is the same, word for word, as for a comment that does not exist.
+        parent = get(session, principal, parent_id)
         if parent.parent_id is not None:
             raise InvalidInput("reply to the thread's first comment", field="parent_id")
         if parent.withdrawn_at is not None:
@@ -139,10 +140,7 @@ def add(
                 raise NotFound(f"no item with code {item_code!r}")
         else:
             proposal = session.get(Proposal, proposal_id)
-            if proposal is None or (
-                proposal.submitted_at is None
-                and not any(d.id == proposal.delegation_id for d in principal.delegations)
-            ):
+            if proposal is None or not _proposal_visible(session, proposal.id, principal):
                 raise NotFound(f"no proposal P-{proposal_id}")
         item_id = item.id if item else None
         proposal_id_ = proposal.id if proposal else None
