@@ -218,3 +218,65 @@ def test_the_owner_still_replies_in_the_thread_on_its_own_draft(
     )
     assert response.status_code == 303, response.text
     assert csrf_of(page.text)
+
+
+# --- Item 6: the audit trail shows what its reader may see of the objects ------------------
+
+
+def _trail(client: TestClient, **query: str) -> list[dict[str, Any]]:
+    response = client.get("/api/v1/audit", params={"limit": "500", **query})
+    assert response.status_code == 200, response.text
+    events: list[dict[str, Any]] = response.json()["events"]
+    return events
+
+
+def _about(events: list[dict[str, Any]], object_type: str, object_id: int) -> list[str]:
+    return [
+        e["action"]
+        for e in events
+        if e["object_type"] == object_type and e["object_id"] == str(object_id)
+    ]
+
+
+@pytest.mark.parametrize("who", ["secretariat", "chair", "admin"])
+def test_the_audit_trail_keeps_another_delegations_draft_out_of_sight(
+    app: Any, world: World, private: Private, who: str
+) -> None:
+    with TestClient(app) as reader:
+        log_in(reader, getattr(world, who))
+        assert reader.get(f"/api/v1/proposals/{private.draft}").status_code == 404
+        events = _trail(reader)
+        assert events, "the reader sees the rest of the trail"
+        assert _about(events, "proposal", private.draft) == []
+        assert _about(events, "comment", private.draft_note) == []
+        assert _about(events, "comment", private.delegation_note) == []
+        assert _about(events, "proposal", private.public) != []  # submitted: seen by all
+        # Asking for the draft by its number answers as for a number nobody has.
+        for object_type, object_id in (
+            ("proposal", private.draft),
+            ("comment", private.draft_note),
+        ):
+            hidden = _trail(reader, object_type=object_type, object_id=str(object_id))
+            missing = _trail(reader, object_type=object_type, object_id=str(MISSING))
+            assert hidden == missing == []
+        page = reader.get("/audit", params={"object_type": "proposal"})
+        assert page.status_code == 200
+        shown = text_of(page.text)
+        assert re.search(rf"\bproposal {private.public}\b", shown)
+        assert not re.search(rf"\bproposal {private.draft}\b", shown)
+        assert "ZZPRIVATE" not in page.text
+
+
+def test_a_draft_once_submitted_shows_its_whole_history_in_the_trail(
+    client: TestClient, app: Any, world: World, database: Database, clock: Clock, private: Private
+) -> None:
+    ph = bearer(token_for(database, world.member, clock.now))
+    submitted = client.post(f"/api/v1/proposals/{private.draft}/submit", headers=ph)
+    assert submitted.status_code == 200, submitted.text
+    with TestClient(app) as reader:
+        log_in(reader, world.secretariat)
+        actions = _about(_trail(reader), "proposal", private.draft)
+        assert "proposal.create" in actions and "proposal.submit" in actions, actions
+        assert _about(_trail(reader), "comment", private.draft_note) != []
+        # The delegation's own note stays its own.
+        assert _about(_trail(reader), "comment", private.delegation_note) == []

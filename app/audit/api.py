@@ -70,7 +70,7 @@ def _utc(value: datetime | None) -> datetime | None:
 @router.get("", responses=errors())
 def events(
     db: DbSession,
-    _: Auditor,
+    principal: Auditor,
     action: Annotated[str | None, Query(max_length=64, description="Prefix, e.g. round.")] = None,
     object_type: Annotated[str | None, Query(max_length=32)] = None,
     object_id: Annotated[str | None, Query(max_length=64)] = None,
@@ -80,9 +80,10 @@ def events(
     limit: Annotated[int, Query(ge=1, le=trail.MAX_LIMIT)] = trail.DEFAULT_LIMIT,
     before: Annotated[int | None, Query(ge=1, description="Events before this seq")] = None,
 ) -> TrailOut:
-    """Audit events, newest first, with their place in the hash chain."""
+    """Audit events, newest first, with their place in the hash chain; events about objects the
+    reader may not see (another delegation's private drafts and comments) are left out."""
     filters = TrailFilter(action, object_type, object_id, actor, _utc(since), _utc(until))
-    result = trail.page(db, filters, limit=limit, before=before, with_chain=True)
+    result = trail.page(db, filters, principal, limit=limit, before=before, with_chain=True)
     return TrailOut(
         events=[
             EventOut(

@@ -71,7 +71,7 @@ def audit_trail(
         since=times["from"],
         until=times["to"],
     )
-    result = trail.page(db, filters, limit=PAGE_SIZE, before=before) if form.ok else None
+    result = trail.page(db, filters, principal, limit=PAGE_SIZE, before=before) if form.ok else None
     kept = {k: v for k, v in form.values.items() if v}
     return render(
         request,

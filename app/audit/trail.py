@@ -2,18 +2,26 @@
 
 A page is one query over the columns it shows, bounded by a limit and keyed on the sequence number
 (`before`), so reading never loads the whole trail and deep pages cost what the first one costs.
+
+The trail shows what its reader may see of the objects themselves: an event about a proposal, a
+comment or an import the reader would get 404 on (another delegation's private draft, a comment
+kept to a delegation, an import still that delegation's own) is left out, as if it were not
+there. One rule (`_about_hidden`) serves the page and the API alike.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, String, cast, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.accounts.service import normalise_email
 from app.audit.service import verify_chain
-from app.models import AuditEvent, Delegation, User
+from app.comments.service import hidden_comments, hidden_proposals
+from app.models import AuditEvent, Delegation, Role, User
+from app.models.imports import WordImport
+from app.principal import Principal
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -86,20 +94,55 @@ _SHOWN = (
 _CHAIN = (AuditEvent.details, AuditEvent.prev_hash, AuditEvent.hash)
 
 
+def _ids(query: Any) -> Any:
+    """An id subquery as the text the trail keeps its object ids in."""
+    subquery = query.subquery()
+    return select(cast(subquery.c.id, String))
+
+
+def _hidden_imports(viewer: Principal) -> Any:
+    """The imports `viewer` may not see, in SQL (app/imports/service.py, _may_see): all of them
+    but the secretariat's and a member's own delegation's."""
+    query = select(WordImport.id)
+    if viewer.role is Role.SECRETARIAT:
+        return query.where(false())
+    if viewer.role is not Role.MEMBER:
+        return query
+    own = [d.id for d in viewer.delegations]
+    return query.where(
+        or_(WordImport.delegation_id.is_(None), WordImport.delegation_id.not_in(own))
+    )
+
+
+def _about_hidden(viewer: Principal) -> ColumnElement[bool]:
+    """Whether an event is about an object `viewer` may not see."""
+    return or_(
+        (AuditEvent.object_type == "proposal")
+        & AuditEvent.object_id.in_(_ids(hidden_proposals(viewer))),
+        (AuditEvent.object_type == "comment")
+        & AuditEvent.object_id.in_(_ids(hidden_comments(viewer))),
+        (AuditEvent.object_type == "word_import")
+        & AuditEvent.object_id.in_(_ids(_hidden_imports(viewer))),
+    )
+
+
 def page(
     session: Session,
     filters: TrailFilter,
+    viewer: Principal,
     *,
     limit: int = DEFAULT_LIMIT,
     before: int | None = None,
     with_chain: bool = False,
 ) -> TrailPage:
-    """Events matching every given filter, newest first; `before` a sequence number."""
+    """Events matching every given filter that `viewer` may see, newest first; `before` a
+    sequence number."""
     limit = max(1, min(limit, MAX_LIMIT))
     query = (
         select(*_SHOWN, *(_CHAIN if with_chain else ()))
         .outerjoin(User, User.id == AuditEvent.actor_id)
         .outerjoin(Delegation, Delegation.id == AuditEvent.delegation_id)
+        .where(~_about_hidden(viewer))
         .order_by(AuditEvent.id.desc())
         .limit(limit + 1)
     )

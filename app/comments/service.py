@@ -5,8 +5,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, and_, func, literal, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from app.audit.service import Actor, record
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -51,6 +51,40 @@ def can_see(comment: Comment, principal: Principal) -> bool:
     if comment.visibility is Visibility.CHAIRS:
         return principal.role in (Role.CHAIR, Role.SECRETARIAT)
     return any(d.id == comment.delegation_id for d in principal.delegations)
+
+
+def hidden_proposals(principal: Principal) -> Select[int]:
+    """The ids of the proposals `principal` may not see, in SQL: Proposal.visible_to's twin
+    (another delegation's private draft)."""
+    own = [d.id for d in principal.delegations]
+    return select(Proposal.id).where(
+        Proposal.submitted_at.is_(None), Proposal.delegation_id.not_in(own)
+    )
+
+
+def hidden_comments(principal: Principal) -> Select[int]:
+    """The ids of the comments `principal` may not see, in SQL: `get`'s twin. A comment is
+    seen as its thread is (the first comment's `can_see`), and only where its proposal is."""
+    root = aliased(Comment)
+    chairs = principal.role in (Role.CHAIR, Role.SECRETARIAT)
+    own = [d.id for d in principal.delegations]
+    # Written without NOT over nullable columns, so that a NULL never turns "hidden" unknown.
+    kept_apart = and_(
+        root.author_id != principal.user_id,
+        root.visibility != Visibility.GROUP,
+        or_(
+            and_(root.visibility == Visibility.CHAIRS, literal(not chairs)),
+            and_(
+                root.visibility != Visibility.CHAIRS,
+                or_(root.delegation_id.is_(None), root.delegation_id.not_in(own)),
+            ),
+        ),
+    )
+    return (
+        select(Comment.id)
+        .join(root, root.id == func.coalesce(Comment.parent_id, Comment.id))
+        .where(or_(kept_apart, root.proposal_id.in_(hidden_proposals(principal))))
+    )
 
 
 def _may_comment(session: Session, principal: Principal, now: datetime) -> tuple[int | None, bool]:
