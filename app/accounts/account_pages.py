@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 from app.accounts import password_service, profile, service
 from app.accounts.login_flow import client_ip
 from app.accounts.permissions import Action
-from app.accounts.service import MIN_PASSWORD_LENGTH
 from app.config import Settings
 from app.errors import InvalidInput, NotFound
 from app.models import MailFrequency
@@ -76,7 +75,7 @@ def _account_page(
             "sessions": profile.live_sessions(
                 db, user.id, current=principal.session_id, now=now, settings=settings
             ),
-            "min_length": MIN_PASSWORD_LENGTH,
+            "min_length": password_service.min_length_for(db, settings, user),
         },
         status_code,
     )

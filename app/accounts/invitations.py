@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.accounts import links
-from app.accounts.password_service import check_new_password, set_password
-from app.accounts.service import MIN_PASSWORD_LENGTH, normalise_email
+from app.accounts.password_service import check_new_password, min_length_for, set_password
+from app.accounts.service import normalise_email
 from app.audit.service import Actor, record
 from app.config import Settings
 from app.errors import Conflict, InvalidInput, PermissionDenied
@@ -129,7 +129,7 @@ def _send(
         expires=f"{local:%d %B %Y, %H:%M} {settings.time_zone} time ({utc_offset(local)})",
         needs_second_factor=user.role.value in settings.mfa_roles,
         resent=resent,
-        min_length=MIN_PASSWORD_LENGTH,
+        min_length=min_length_for(session, settings, user),
     )
     enqueue(
         session,
@@ -305,11 +305,12 @@ def accept(
     password: str,
     repeat: str,
     now: datetime,
+    settings: Settings,
 ) -> User:
     """The invited person chooses their password: the link is used up and the account is
     theirs. The caller then logs them in (app/accounts/login_flow.py)."""
     link, user = usable_invitation(session, token, now=now)
-    check_new_password(password, repeat, user=user)
+    check_new_password(session, settings, password, repeat, user=user)
     links.consume(session, link, now=now)
     set_password(user, password, now=now)
     record(

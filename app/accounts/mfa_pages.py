@@ -18,8 +18,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from app.accounts import password_policy, service
 from app.accounts import second_factor as mfa
-from app.accounts import service
 from app.accounts.login_flow import (
     CHALLENGE_COOKIE,
     CHALLENGE_COOKIE_PATH,
@@ -44,7 +44,7 @@ Code = Annotated[str, Form(max_length=100)]
 Csrf = Annotated[str, Form(max_length=200)]
 # A WebAuthn answer is a few hundred bytes of JSON; attestation certificates make it larger.
 Credential = Annotated[str, Form(max_length=64_000)]
-Proof = Annotated[str, Form(max_length=1000)]
+Proof = Annotated[str, Form(max_length=password_policy.MAX_LENGTH)]
 Name = Annotated[str, Form(max_length=400)]
 
 EXPIRED_FORM = "The form had expired. Please try again."

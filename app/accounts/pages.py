@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.accounts import service
+from app.accounts import password_policy, service
 from app.accounts.login_flow import (
     LOGIN_CSRF_COOKIE,
     RESTART_MESSAGES,
@@ -70,7 +70,7 @@ def login(
     now: Now,
     settings: SettingsDep,
     email: Annotated[str, Form(max_length=254)] = "",
-    password: Annotated[str, Form(max_length=1000)] = "",
+    password: Annotated[str, Form(max_length=password_policy.MAX_LENGTH)] = "",
     csrf_token: Annotated[str, Form(max_length=200)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/register",
 ) -> Response:

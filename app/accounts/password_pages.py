@@ -22,7 +22,6 @@ from starlette.concurrency import run_in_threadpool
 from app.accounts import invitations, password_service
 from app.accounts.login_flow import client_ip, continue_log_in, secure_cookies
 from app.accounts.passwords import digest
-from app.accounts.service import MIN_PASSWORD_LENGTH
 from app.config import Settings
 from app.errors import InvalidInput
 from app.models import AccountLink, User
@@ -115,7 +114,7 @@ def _invitation_page(
             "delegations": invitations.delegations_of(db, person.id),
             "expires": link.expires_at,
             "needs_second_factor": person.role.value in settings.mfa_roles,
-            "min_length": MIN_PASSWORD_LENGTH,
+            "min_length": password_service.min_length_for(db, settings, person),
             "errors": errors,
             "problems": _problems(errors),
         },
@@ -161,7 +160,9 @@ def accept_invitation(
             status_code=403,
         )
     try:
-        user = invitations.accept(db, token=token, password=password, repeat=repeat, now=now)
+        user = invitations.accept(
+            db, token=token, password=password, repeat=repeat, now=now, settings=settings
+        )
     except InvalidInput as problem:
         if problem.extra.get("field") == "token":  # used at this very moment in another tab
             return _link_problem(request, db, token, problem, invitation=True)
@@ -263,6 +264,7 @@ def _forgot(
 
 def _reset_page(
     request: Request,
+    db: Session,
     settings: Settings,
     *,
     token: str,
@@ -278,7 +280,7 @@ def _reset_page(
         {
             "token": token,
             "person": person,
-            "min_length": MIN_PASSWORD_LENGTH,
+            "min_length": password_service.min_length_for(db, settings, person),
             "errors": errors,
             "problems": _problems(errors),
         },
@@ -294,7 +296,7 @@ def reset_form(
         _, person = password_service.usable_reset_link(db, token, now=now)
     except InvalidInput as problem:
         return _link_problem(request, db, token, problem, invitation=False)
-    return _reset_page(request, settings, token=token, person=person)
+    return _reset_page(request, db, settings, token=token, person=person)
 
 
 @router.post("/password/reset/{token}")
@@ -315,6 +317,7 @@ def reset(
     if _forged(request, csrf_token):
         return _reset_page(
             request,
+            db,
             settings,
             token=token,
             person=person,
@@ -337,6 +340,7 @@ def reset(
         db.rollback()
         return _reset_page(
             request,
+            db,
             settings,
             token=token,
             person=person,

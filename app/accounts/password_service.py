@@ -7,16 +7,15 @@ across app instances. A change or a reset tells the person by mail at once (a se
 and ends their other sessions (a reset: all of them).
 """
 
-import re
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from app.accounts import links
+from app.accounts import links, password_policy, second_factor
 from app.accounts.notices import security_notice
 from app.accounts.passwords import hash_password, verify_password
-from app.accounts.service import MIN_PASSWORD_LENGTH, normalise_email
+from app.accounts.service import normalise_email
 from app.audit.service import Actor, record
 from app.config import Settings
 from app.errors import InvalidInput
@@ -24,69 +23,33 @@ from app.mail.compose import compose
 from app.mail.outbox import enqueue, valid_address
 from app.models import AccountLink, AuthSession, LinkPurpose, LoginAttempt, User
 
-MAX_PASSWORD_LENGTH = 1000
+MAX_PASSWORD_LENGTH = password_policy.MAX_LENGTH
 # Reset mails per account within RESET_WINDOW; further requests get the same answer, no mail.
 MAX_RESET_MAILS = 3
 RESET_WINDOW = timedelta(hours=1)
 
-# Passwords that a guesser tries first, compared without case, digits or punctuation at the ends.
-_COMMON = frozenset(
-    {
-        "password",
-        "passw0rd",
-        "letmein",
-        "welcome",
-        "qwerty",
-        "qwertyuiop",
-        "asdfghjkl",
-        "iloveyou",
-        "admin",
-        "administrator",
-        "changeme",
-        "secret",
-        "zerodraft",
-        "asean",
-        "aseansecretariat",
-        "secretariat",
-        "abcdefghij",
-        "abcdefghijkl",
-    }
-)
-# Keyboard and alphabet runs (digits twice over, so that 1234567890 is one).
-_RUNS = ("01234567890123456789", "abcdefghijklmnopqrstuvwxyz", "qwertyuiopasdfghjklzxcvbnm")
-_EDGES = re.compile(r"^[\W\d_]+|[\W\d_]+$")
+
+def guarded_by_second_factor(session: Session, settings: Settings, user: User) -> bool:
+    """A second factor is set up, or the role requires one (it is set up before any session)."""
+    return second_factor.has_factor(session, user) or second_factor.required_for(settings, user)
 
 
-def _simple(text: str) -> str:
-    return "".join(text.lower().split())
+def min_length_for(session: Session, settings: Settings, user: User) -> int:
+    return password_policy.min_length(
+        second_factor=guarded_by_second_factor(session, settings, user)
+    )
 
 
-def weakness(password: str, *, email: str, name: str) -> str | None:
-    """Why `password` may not be used, or None. Length first; then what a guesser tries before
-    anything else: the person's own address or name, one repeated character or a few, a run of
-    keys, a common password with digits around it."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        return f"the password must be at least {MIN_PASSWORD_LENGTH} characters long"
-    if len(password) > MAX_PASSWORD_LENGTH:
-        return f"the password must be at most {MAX_PASSWORD_LENGTH} characters long"
-    simple = _simple(password)
-    local = normalise_email(email).split("@")[0]
-    if simple in {normalise_email(email), local, _simple(name)} or (
-        len(local) >= 4 and simple.startswith(local) and len(simple) - len(local) <= 4
-    ):
-        return "the password must not be your e-mail address or your name"
-    if len(set(simple)) < 4:
-        return "the password needs more different characters"
-    if any(simple in run or simple in run[::-1] for run in _RUNS):
-        return "the password must not be a run of keys such as 1234567890 or qwertyuiop"
-    if _EDGES.sub("", simple) in _COMMON:
-        return "this password is among the first that anyone would guess; choose another"
-    return None
-
-
-def check_new_password(password: str, repeat: str, *, user: User) -> None:
+def check_new_password(
+    session: Session, settings: Settings, password: str, repeat: str, *, user: User
+) -> None:
     """InvalidInput naming the field when the new password may not be used."""
-    problem = weakness(password, email=user.email, name=user.name)
+    problem = password_policy.weakness(
+        password,
+        email=user.email,
+        name=user.name,
+        second_factor=guarded_by_second_factor(session, settings, user),
+    )
     if problem is not None:
         raise InvalidInput(problem, field="password")
     if password != repeat:
@@ -124,7 +87,7 @@ def change_password(
     """Set a new password for a person who has just given the current one (checked by the
     caller, with the log-in throttle); ends their other sessions and tells them by mail. Returns
     how many other sessions ended."""
-    check_new_password(new, repeat, user=user)
+    check_new_password(session, settings, new, repeat, user=user)
     if verify_password(user.password_hash, new):
         raise InvalidInput("the new password is the same as the current one", field="password")
     set_password(user, new, now=now)
@@ -227,7 +190,7 @@ def reset_password(
     """Set the password from a reset link: the link is used up, every session of the person
     ends (whoever knew the old password is out), and they are told by mail."""
     link, user = usable_reset_link(session, token, now=now)
-    check_new_password(new, repeat, user=user)
+    check_new_password(session, settings, new, repeat, user=user)
     links.consume(session, link, now=now)
     set_password(user, new, now=now)
     ended = end_other_sessions(session, user.id, keep=None, now=now)

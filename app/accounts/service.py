@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.orm import Session
 
+from app.accounts import password_policy
 from app.accounts.passwords import digest, hash_password, new_token, verify_password
 from app.audit.service import Actor, record
 from app.config import Settings
@@ -34,7 +35,6 @@ from app.principal import DelegationRef, Principal
 TOKEN_PREFIX = "zd_"  # noqa: S105 - a visible prefix, not a secret
 # last_seen_at is written at most this often, so that reading pages is not a stream of writes.
 TOUCH_EVERY = timedelta(minutes=1)
-MIN_PASSWORD_LENGTH = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,10 +125,11 @@ def add_user(
         raise InvalidInput(f"{email!r} is not an e-mail address", field="email")
     if not name.strip():
         raise InvalidInput("name must not be empty", field="name")
-    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(
-            f"password must be at least {MIN_PASSWORD_LENGTH} characters", field="password"
-        )
+    if password is not None:
+        # Nobody has a second factor yet: the password must hold alone.
+        problem = password_policy.weakness(password, email=email, name=name, second_factor=False)
+        if problem is not None:
+            raise InvalidInput(problem, field="password")
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict(f"a user with e-mail {email} already exists", field="email")
     if role is Role.MEMBER and not delegation_codes:
@@ -213,7 +214,8 @@ def login_delay(failures: int, limit: int, window: timedelta) -> timedelta:
     FIRST_DELAY, doubled for each further failure, never more than the window."""
     if failures < limit:
         return timedelta(0)
-    return min(window, FIRST_DELAY * 2 ** min(failures - limit, _MAX_DOUBLINGS))
+    doublings: int = min(failures - limit, _MAX_DOUBLINGS)
+    return min(window, FIRST_DELAY * (1 << doublings))
 
 
 def throttle(
