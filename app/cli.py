@@ -26,7 +26,7 @@ from app import worker as background
 from app.accounts import service as accounts
 from app.approvals.service import approved_rounds_checked
 from app.audit.guard import open_database
-from app.audit.service import Actor, verify_chain
+from app.audit.service import Actor, check_trail, verify_chain
 from app.backup import service as backups
 from app.config import Settings
 from app.db import utcnow
@@ -480,14 +480,41 @@ def token_create(
     typer.echo(raw)
 
 
+AnchorOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--anchor",
+        metavar="FILE",
+        help="An anchor file to check (repeat for several app instances); default: "
+        "ZERODRAFT_AUDIT_ANCHOR, else audit-anchor.log in the data folder.",
+        show_default=False,
+    ),
+]
+
+
 @audit_app.command("verify")
-def audit_verify(database: DatabaseOption = None) -> None:
-    """Re-compute the audit trail's hash chain; exit 1 naming the first bad event."""
-    with _errors(), _unit_of_work(_settings(database)) as session:
-        count, broken = verify_chain(session)
-    if broken is not None:
-        _fail(f"audit chain broken at event {broken.seq}: {broken.problem} ({count} events good)")
-    typer.echo(f"audit chain verified: {count} events, unbroken")
+def audit_verify(database: DatabaseOption = None, anchor: AnchorOption = None) -> None:
+    """Re-compute the audit trail's keyed hash chain, compare its end with the anchor file and
+    every content row with what the trail last recorded for it; exit 1 naming each problem."""
+    with _errors():
+        settings = _settings(database)
+        with _unit_of_work(settings) as session:
+            check = check_trail(
+                session,
+                anchor or [settings.audit_anchor_path],
+                require_anchor=settings.mode == "production",
+            )
+    for problem in check.problems:
+        typer.echo(f"error: {problem}", err=True)
+    for note in check.notes:
+        typer.echo(f"note: {note}", err=True)
+    if check.problems:
+        raise typer.Exit(1)
+    found = check.walk
+    typer.echo(f"audit chain verified: {found.count} events, unbroken")
+    if found.unkeyed:
+        typer.echo(f"events 1-{found.unkeyed} were written before the audit key (plain SHA-256)")
+    typer.echo(f"content rows: every one the trail recorded matches ({len(found.rows)} recorded)")
 
 
 @rounds_app.command("tick")
@@ -687,6 +714,7 @@ def export_command(
                     r,
                     chosen,
                     working_group=settings.working_group_name,
+                    signing_key=settings.secret_key,
                     base=base,
                     include_comments=comments,
                     template=template_data,

@@ -6,7 +6,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "dev-insecure-key"}
+PLACEHOLDER_SECRETS = {
+    "",
+    "changeme",
+    "change-me",
+    "secret",
+    "dev-insecure-key",
+    "dev-insecure-audit-key",
+}
 DEFAULT_DATA_DIR = Path("data")
 
 
@@ -23,6 +30,16 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(DEFAULT_DATA_DIR, description="where the SQLite file and exports live")
     secret_key: str = Field("dev-insecure-key", description="signs CSRF tokens; set in production")
+    audit_key: str = Field(
+        "dev-insecure-audit-key",
+        description="keys the audit trail's hash chain (HMAC); kept outside the database, set "
+        "in production, never changed once events are written with it",
+    )
+    audit_anchor: Path | None = Field(
+        None,
+        description="append-only file where each commit's newest audit event is written; "
+        "default: audit-anchor.log in the data folder",
+    )
     classification: str = Field("RESTRICTED", description="marking shown on every page and export")
     working_group_name: str = Field(
         "ASEAN Drafting Working Group on Forced Criminality",
@@ -133,7 +150,20 @@ class Settings(BaseSettings):
             )
         if self.mode == "production" and self.password_hashing != "argon2id":  # noqa: S105
             raise ValueError("ZERODRAFT_PASSWORD_HASHING=minimal is for tests, not production")
+        if self.mode == "production" and (
+            self.audit_key.strip().lower() in PLACEHOLDER_SECRETS
+            or len(self.audit_key) < 32
+            or self.audit_key == self.secret_key
+        ):
+            raise ValueError(
+                "ZERODRAFT_AUDIT_KEY must be set to a random value of at least 32 characters, "
+                "other than the secret key, in production mode"
+            )
         return self
+
+    @property
+    def audit_anchor_path(self) -> Path:
+        return self.audit_anchor or self.data_dir / "audit-anchor.log"
 
     @property
     def effective_database_url(self) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from app.audit.service import verify_chain
+from app.config import Settings
 from app.db import Database
 from tests.factories import World, bearer, token_for
 from tests.helpers import Clock
@@ -41,12 +42,16 @@ def _triggers(conn: Connection, *, enabled: bool) -> None:
         )
 
 
-def _verify(db_url: str) -> tuple[int, str, str]:
-    return zerodraft("audit", "verify", "--database", db_url)
+def _verify(db_url: str, settings: Settings) -> tuple[int, str, str]:
+    # The app's anchor file, not the one in the working directory's data folder.
+    anchor = str(settings.audit_anchor_path)
+    return zerodraft("audit", "verify", "--database", db_url, "--anchor", anchor)
 
 
-def test_an_untouched_chain_verifies(trail: object, db_url: str, database: Database) -> None:
-    code, out, _ = _verify(db_url)
+def test_an_untouched_chain_verifies(
+    trail: object, db_url: str, database: Database, settings: Settings
+) -> None:
+    code, out, _ = _verify(db_url, settings)
     assert code == 0
     with database.transaction(write=False) as s:
         count, broken = verify_chain(s)
@@ -81,10 +86,15 @@ def test_an_untouched_chain_verifies(trail: object, db_url: str, database: Datab
     ],
 )
 def test_tampering_is_found_and_named(
-    trail: Callable[[str], None], db_url: str, sql: str, seq: int, problem: str
+    trail: Callable[[str], None],
+    db_url: str,
+    settings: Settings,
+    sql: str,
+    seq: int,
+    problem: str,
 ) -> None:
     trail(sql)
-    code, _, err = _verify(db_url)
+    code, _, err = _verify(db_url, settings)
     assert code == 1
     assert err.startswith(f"error: audit chain broken at event {seq}: ")
     assert problem in err

@@ -40,6 +40,7 @@ def test_demo_loads_once_and_prints_the_log_ins(db_url: str) -> None:
 def test_demo_is_refused_in_production_mode(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ZERODRAFT_MODE", "production")
     monkeypatch.setenv("ZERODRAFT_SECRET_KEY", "k" * 40)
+    monkeypatch.setenv("ZERODRAFT_AUDIT_KEY", "a" * 40)
     code, _, err = zerodraft("demo", "--database", db_url)
     assert code == 1
     assert err == "error: the demo is not loaded in production mode\n"

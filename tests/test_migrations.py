@@ -101,6 +101,7 @@ def test_the_chain_backfill_hashes_events_as_the_application_does(empty_url: str
             )
     engine.dispose()
     command.upgrade(config, "0003")
+    command.upgrade(config, "head")  # the model reads columns added since (0008: row_digests)
     database = Database(empty_url)
     with database.transaction(write=False) as s:
         stored = list(s.scalars(select(AuditEvent).order_by(AuditEvent.id)))

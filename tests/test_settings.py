@@ -12,9 +12,15 @@ def test_production_refuses_a_missing_or_placeholder_secret(key: str) -> None:
 
 
 def test_production_accepts_a_real_secret() -> None:
-    settings = Settings(mode="production", secret_key="k" * 40)
+    settings = Settings(mode="production", secret_key="k" * 40, audit_key="a" * 40)
     assert settings.classification == "RESTRICTED"
     assert settings.time_zone == "Asia/Jakarta"
+
+
+@pytest.mark.parametrize("key", ["", "dev-insecure-audit-key", "short", "k" * 40])
+def test_production_refuses_a_missing_placeholder_or_shared_audit_key(key: str) -> None:
+    with pytest.raises(ValidationError, match="ZERODRAFT_AUDIT_KEY"):
+        Settings(mode="production", secret_key="k" * 40, audit_key=key)
 
 
 def test_default_database_is_a_sqlite_file_in_the_data_folder(tmp_path: object) -> None:
@@ -36,7 +42,9 @@ def test_unknown_time_zone_is_refused() -> None:
 
 def test_production_refuses_the_test_suites_password_hashing() -> None:
     with pytest.raises(ValidationError, match="PASSWORD_HASHING=minimal is for tests"):
-        Settings(mode="production", secret_key="k" * 40, password_hashing="minimal")
+        Settings(
+            mode="production", secret_key="k" * 40, audit_key="a" * 40, password_hashing="minimal"
+        )
 
 
 def test_each_hash_records_its_cost_so_either_profile_verifies_the_other() -> None:

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import Connection
 
+from app.audit.service import use_chain
 from app.config import Settings
 from app.db import Database
 
@@ -120,8 +121,10 @@ def install(engine: Engine, *, strict: bool) -> None:
 
 
 def open_database(settings: Settings, pool_size: int | None = None) -> Database:
-    """The database of `settings`, with the rule above checked on every commit: the one way the
-    app, the command line and the worker open it."""
+    """The database of `settings`, with the rule above checked on every commit and its audit
+    events keyed and anchored as the settings say: the one way the app, the command line and
+    the worker open it."""
     database = Database(settings.effective_database_url, pool_size or settings.database_pool_size)
     install(database.engine, strict=settings.mode != "production")
+    use_chain(database.engine, key=settings.audit_key.encode(), anchor=settings.audit_anchor_path)
     return database

@@ -11,7 +11,9 @@ class AuditEvent(Base):
     """One change to anything, written in the same transaction as the change.
 
     The id is the sequence number; prev_hash and hash are there for the hash chain that makes the
-    trail tamper-evident.
+    trail tamper-evident (app/audit/chain.py). row_digests holds, for each content row the
+    event's transaction wrote, the digest of that row as committed ("comments/32": hex, or None
+    for a deleted row), so that `zerodraft audit verify` can compare the live rows with it.
     """
 
     __tablename__ = "audit_events"
@@ -30,3 +32,4 @@ class AuditEvent(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    row_digests: Mapped[dict[str, str | None] | None] = mapped_column(JSONType)

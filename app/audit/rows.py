@@ -1,0 +1,114 @@
+"""Digests of the content rows the audit trail vouches for.
+
+When a transaction that records audit events commits, the last of its events carries the digest
+of every covered row the transaction wrote (`row_digests`, "comments/32" -> digest, None for a
+deleted row), read back from the database after the final flush. `zerodraft audit verify` reads
+every live row the same way and compares: a comment's body, a revision's text or a proposal's
+state edited in the database, a row deleted or slipped in, is named.
+
+The columns are listed, not taken from the tables: a later migration that adds a column does not
+change the digest of every row. Adding a column here does, so a new column is covered under a
+new table key ("comments.2") or left out; never edit a list in place.
+"""
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import Table, select
+from sqlalchemy.orm import Session
+
+from app.db import Base
+
+COVERED: dict[str, tuple[str, ...]] = {
+    "comments": (
+        "id", "round_id", "item_id", "proposal_id", "parent_id", "author_id", "delegation_id",
+        "kind", "visibility", "body", "field", "revision", "quote", "prefix", "suffix",
+        "anchor_revision", "anchor_start", "anchor_end", "outdated", "resolved_at",
+        "resolved_by_id", "late", "withdrawn_at", "answer", "answered_by_id", "answered_at",
+        "created_at", "edited_at", "version",
+    ),
+    "revisions": (
+        "id", "item_id", "number", "author_id", "delegation_id", "reason", "created_at",
+        "proposal_id", "title", "text", "dimension_id", "element", "strength_adult",
+        "strength_child", "profiles", "crime_types", "intended_users", "guidance",
+        "information_sources", "references", "rationale", "status",
+    ),
+    "proposals": (
+        "id", "round_id", "kind", "state", "delegation_id", "author_id", "item_kind",
+        "dimension_code", "content", "rationale", "late", "created_at", "submitted_at",
+        "decided_at", "decided_by_id", "decision_reason", "override_reason", "merged_into_id",
+        "applied_content", "answer", "answered_by_id", "answered_at", "version",
+    ),
+    "items": (
+        "id", "kind", "code", "position", "version", "created_at", "drafting_state",
+        "drafting_note",
+    ),
+    "positions": (
+        "id", "proposal_id", "item_id", "delegation_id", "user_id", "stance", "statement",
+        "created_at", "superseded_at",
+    ),
+    "sponsorships": ("id", "proposal_id", "delegation_id", "user_id", "created_at"),
+    "rounds": (
+        "id", "symbol", "title", "kind", "state", "time_zone", "opens_at", "deadline",
+        "observers_may_comment", "instructions", "created_at", "version", "marking",
+        "previous_round_id", "issued_at", "content_hash", "settled_at", "approved_at",
+        "silence_until",
+    ),
+    "approvals": ("id", "round_id", "user_id", "content_hash", "reference", "created_at"),
+    "silence_breaks": ("id", "round_id", "delegation_id", "user_id", "statement", "created_at"),
+}  # fmt: skip
+
+
+def row_key(table: str, row_id: int) -> str:
+    return f"{table}/{row_id}"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value
+
+
+def digest(values: Iterable[Any]) -> str:
+    """128 bits of SHA-256 over the row's listed columns, in their order."""
+    text = json.dumps(
+        [_plain(v) for v in values], sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _table(name: str) -> Table:
+    return Base.metadata.tables[name]
+
+
+def digests_of(session: Session, written: Mapping[str, set[int]]) -> dict[str, str | None]:
+    """The digest of each written row as it stands in this transaction; None if it is gone."""
+    found: dict[str, str | None] = {}
+    for name, ids in written.items():
+        if not ids:
+            continue
+        table = _table(name)
+        columns = [table.c[c] for c in COVERED[name]]
+        for start in range(0, len(ids), 500):
+            chunk = sorted(ids)[start : start + 500]
+            for row in session.execute(select(*columns).where(table.c.id.in_(chunk))):
+                found[row_key(name, row[0])] = digest(row)
+        for row_id in ids:
+            found.setdefault(row_key(name, row_id), None)
+    return dict(sorted(found.items()))
+
+
+def live_digests(session: Session) -> Iterator[tuple[str, str]]:
+    """Every covered row in the database with its digest, table by table."""
+    for name, listed in COVERED.items():
+        table = _table(name)
+        columns = [table.c[c] for c in listed]
+        query = select(*columns).order_by(table.c.id).execution_options(yield_per=2000)
+        for row in session.execute(query):
+            yield row_key(name, row[0]), digest(row)
