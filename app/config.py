@@ -68,6 +68,22 @@ class Settings(BaseSettings):
     import_max_bytes: int = Field(
         20 * 1024 * 1024, ge=1, description="largest Word file accepted for import, in bytes"
     )
+    # What reading one upload may cost (app/word/reader.py Limits says why these sizes).
+    import_read_part_bytes: int = Field(
+        16 * 1024 * 1024, ge=1, description="largest part of a Word file read, unpacked, bytes"
+    )
+    import_read_bytes: int = Field(
+        32 * 1024 * 1024, ge=1, description="all parts of a Word file read, unpacked, bytes"
+    )
+    import_read_markup: int = Field(
+        2_000_000, ge=1, description="tags and attributes in the parts of a Word file read"
+    )
+    import_concurrency: int = Field(
+        2, ge=1, le=64, description="Word files read at once per process; more wait their turn"
+    )
+    import_wait_seconds: float = Field(
+        4.0, ge=0, le=60, description="how long an upload waits for its turn before a 503"
+    )
     database_pool_size: int = Field(
         16, ge=1, le=40, description="database connections each process keeps open (at most 40)"
     )
