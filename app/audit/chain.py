@@ -129,6 +129,12 @@ def _break(
             f"event {seq} was edited after it was written: its hash was re-computed without "
             f"the audit key (the events from {first_keyed} on are keyed)",
         )
+    if first_keyed is None and key is not None:
+        return Break(
+            seq,
+            f"event {seq} was edited after it was written, or ZERODRAFT_AUDIT_KEY is not the "
+            "key the trail was written with",
+        )
     return Break(seq, f"event {seq} was edited after it was written")
 
 

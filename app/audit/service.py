@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Engine, event, select, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
+from sqlalchemy.sql.util import find_tables
 
 from app.audit import anchor, rows
 from app.audit.chain import GENESIS, Break, Walk, keyed_hash, walk
@@ -106,6 +107,7 @@ def record(
 # Any number: the key of the PostgreSQL advisory lock that serialises appends to the chain.
 _CHAIN_LOCK = 727_001
 _UNIT = "zerodraft_audit_unit"
+_AUDIT_TABLE = AuditEvent.__table__
 
 
 @dataclass(slots=True)
@@ -124,6 +126,9 @@ class _Unit:
 
 def _unit(session: Session) -> _Unit:
     transaction = session.get_transaction()
+    if transaction is None:
+        session.connection()  # begin the transaction this unit belongs to
+        transaction = session.get_transaction()
     unit: _Unit | None = session.info.get(_UNIT)
     if unit is None or unit.transaction is not transaction:
         unit = _Unit(transaction, chain_of(session))
@@ -195,7 +200,7 @@ def _seal_before_reading_the_trail(state: ORMExecuteState) -> None:
         return
     if unit.transaction is not state.session.get_transaction():
         return
-    if any(m.class_ is AuditEvent for m in state.all_mappers):
+    if _AUDIT_TABLE in find_tables(state.statement, include_joins=True):
         _seal(state.session, unit)
 
 
