@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Engine, event, select, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
+from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.util import find_tables
 
 from app.audit import anchor, rows
@@ -200,7 +201,10 @@ def _seal_before_reading_the_trail(state: ORMExecuteState) -> None:
         return
     if unit.transaction is not state.session.get_transaction():
         return
-    if _AUDIT_TABLE in find_tables(state.statement, include_joins=True):
+    statement = state.statement
+    if isinstance(statement, ClauseElement) and _AUDIT_TABLE in find_tables(
+        statement, include_joins=True
+    ):
         _seal(state.session, unit)
 
 
