@@ -17,7 +17,7 @@ from app.accounts import password_service, profile, service
 from app.accounts.login_flow import client_ip
 from app.accounts.permissions import Action
 from app.config import Settings
-from app.errors import InvalidInput, NotFound
+from app.errors import InvalidInput, NotFound, PermissionDenied
 from app.models import MailFrequency
 from app.principal import Principal
 from app.timezones import zone_choices
@@ -28,6 +28,8 @@ router = APIRouter(route_class=DbRoute, include_in_schema=False)
 
 Owner = Annotated[Principal, Allow(Action.READ_OWN_ACCOUNT)]
 Password = Annotated[str, Form(max_length=password_service.MAX_PASSWORD_LENGTH)]
+
+TOKEN_LIFETIMES = [(30, "30 days"), (90, "90 days"), (180, "180 days"), (365, "A year")]
 
 DONE_MESSAGES = {
     "details": "Your details were saved.",
@@ -76,6 +78,10 @@ def _account_page(
                 db, user.id, current=principal.session_id, now=now, settings=settings
             ),
             "min_length": password_service.min_length_for(db, settings, user),
+            "now": now,
+            "token_lifetimes": TOKEN_LIFETIMES,
+            "default_token_days": service.TOKEN_DAYS,
+            "recent_minutes": int(service.RECENT_LOG_IN.total_seconds() // 60),
         },
         status_code,
     )
@@ -292,9 +298,36 @@ def create_token(
     settings: SettingsDep,
     principal: Annotated[Principal, Allow(Action.MANAGE_OWN_TOKENS)],
     name: Annotated[str, Form(max_length=100)] = "API token",
+    expires_in_days: Annotated[int, Form(ge=1, le=service.MAX_TOKEN_DAYS)] = service.TOKEN_DAYS,
+    password: Password = "",
 ) -> HTMLResponse:
+    if principal.via_token:
+        raise PermissionDenied("an API token cannot create API tokens; log in to create one")
+    refused = service.reauthenticate(
+        db, principal, password=password, ip=client_ip(request), now=now, settings=settings
+    )
+    if refused is not None:
+        # Returned, not raised: a wrong password is kept, for the throttle.
+        page = _account_page(
+            request,
+            db,
+            principal,
+            now,
+            settings,
+            errors={"token-password": refused.error or "Enter your password."},
+            status_code=429 if refused.throttled else 422,
+        )
+        if refused.retry_after is not None:
+            page.headers["Retry-After"] = str(refused.retry_after)
+        return page
     _, raw = service.create_token(
-        db, actor_for(principal, request), user=service.user_of(db, principal), name=name, now=now
+        db,
+        actor_for(principal, request),
+        user=service.user_of(db, principal),
+        name=name,
+        now=now,
+        days=expires_in_days,
+        by=principal,
     )
     return _account_page(request, db, principal, now, settings, new_token=raw)
 

@@ -3,8 +3,10 @@
 from typing import Annotated
 
 from fastapi import Request
+from fastapi.responses import JSONResponse, Response
 
 from app.accounts import service
+from app.accounts.login_flow import client_ip
 from app.accounts.permissions import Action
 from app.accounts.schemas import (
     DelegationOut,
@@ -13,10 +15,11 @@ from app.accounts.schemas import (
     TokenCreate,
     TokenOut,
 )
-from app.models import ApiToken, User
+from app.errors import PermissionDenied
+from app.models import ApiToken
 from app.principal import Principal
 from app.web.api_common import api_router, errors
-from app.web.deps import Allow, DbSession, Now, actor_for
+from app.web.deps import Allow, DbSession, Now, SettingsDep, actor_for
 
 router = api_router("", "accounts")
 
@@ -40,6 +43,7 @@ def _token_out(token: ApiToken) -> TokenOut:
         name=token.name,
         prefix=token.prefix,
         created_at=token.created_at,
+        expires_at=token.expires_at,
         last_used_at=token.last_used_at,
         revoked_at=token.revoked_at,
     )
@@ -53,21 +57,47 @@ def list_tokens(
     return [_token_out(t) for t in service.list_tokens(db, principal.user_id)]
 
 
-@router.post("/me/tokens", status_code=201, responses=errors(409))
+@router.post("/me/tokens", status_code=201, response_model=NewTokenOut, responses=errors(409, 429))
 def create_token(
     body: TokenCreate,
     request: Request,
     db: DbSession,
     now: Now,
+    settings: SettingsDep,
     principal: Annotated[Principal, Allow(Action.MANAGE_OWN_TOKENS)],
-) -> NewTokenOut:
-    """Create a personal API token. The token is in this response only."""
-    user = db.get(User, principal.user_id)
-    assert user is not None
-    token, raw = service.create_token(
-        db, actor_for(principal, request), user=user, name=body.name, now=now
+) -> Response:
+    """Create a personal API token, from a browser session (not with a token: 403), giving
+    your password unless you logged in within 10 minutes. The token is in this response only."""
+    if principal.via_token:
+        raise PermissionDenied("an API token cannot create API tokens; log in to create one")
+    refused = service.reauthenticate(
+        db, principal, password=body.password, ip=client_ip(request), now=now, settings=settings
     )
-    return NewTokenOut(**_token_out(token).model_dump(), token=raw)
+    if refused is not None:
+        # Returned, not raised: a wrong password is kept, for the throttle.
+        status = 429 if refused.throttled else 422
+        answer = JSONResponse(
+            {
+                "error": "too_many_requests" if refused.throttled else "invalid",
+                "detail": refused.error,
+            }
+            | {"field": "password"},
+            status_code=status,
+        )
+        if refused.retry_after is not None:
+            answer.headers["Retry-After"] = str(refused.retry_after)
+        return answer
+    token, raw = service.create_token(
+        db,
+        actor_for(principal, request),
+        user=service.user_of(db, principal),
+        name=body.name,
+        now=now,
+        days=body.expires_in_days,
+        by=principal,
+    )
+    out = NewTokenOut(**_token_out(token).model_dump(), token=raw)
+    return JSONResponse(out.model_dump(mode="json"), status_code=201)
 
 
 @router.post("/me/tokens/{token_id}/revoke", responses=errors(404, 409))

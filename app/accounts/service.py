@@ -18,13 +18,14 @@ from app.accounts import password_policy
 from app.accounts.passwords import digest, hash_password, new_token, verify_password
 from app.audit.service import Actor, record
 from app.config import Settings
-from app.errors import Conflict, InvalidInput, NotFound
+from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.models import (
     ApiToken,
     AuthSession,
     Body,
     Delegation,
     LoginAttempt,
+    LoginChallenge,
     Membership,
     MemberState,
     Role,
@@ -35,6 +36,9 @@ from app.principal import DelegationRef, Principal
 TOKEN_PREFIX = "zd_"  # noqa: S105 - a visible prefix, not a secret
 # last_seen_at is written at most this often, so that reading pages is not a stream of writes.
 TOUCH_EVERY = timedelta(minutes=1)
+# How long a personal API token works: chosen when it is made, 90 days unless said otherwise.
+TOKEN_DAYS = 90
+MAX_TOKEN_DAYS = 365
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,13 +185,45 @@ def end_sessions(session: Session, user_id: int, now: datetime) -> None:
     )
 
 
+def end_everything(session: Session, user_id: int, now: datetime) -> dict[str, int]:
+    """End all a person's ways in: sessions, API tokens (revoked for good: enabling the account
+    again does not bring them back) and log-ins half done. How many of each ended."""
+    sessions = session.execute(
+        update(AuthSession)
+        .where(AuthSession.user_id == user_id, AuthSession.ended_at.is_(None))
+        .values(ended_at=now)
+    )
+    tokens = session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    session.execute(
+        update(LoginChallenge)
+        .where(LoginChallenge.user_id == user_id, LoginChallenge.used_at.is_(None))
+        .values(used_at=now)
+    )
+    return {
+        "sessions_ended": int(sessions.rowcount or 0),  # type: ignore[attr-defined]
+        "tokens_revoked": int(tokens.rowcount or 0),  # type: ignore[attr-defined]
+    }
+
+
 def disable_user(session: Session, actor: Actor, *, email: str, now: datetime) -> User:
     user = get_user_by_email(session, email)
     if not user.is_active:
         raise Conflict(f"{user.email} is already disabled")
     user.disable(now=now)
-    end_sessions(session, user.id, now)
-    record(session, actor, action="user.disable", object_type="user", object_id=user.id, at=now)
+    ended = end_everything(session, user.id, now)
+    record(
+        session,
+        actor,
+        action="user.disable",
+        object_type="user",
+        object_id=user.id,
+        details=ended,
+        at=now,
+    )
     return user
 
 
@@ -273,6 +309,44 @@ def check_password(
         session.add(LoginAttempt(email=email, ip=ip, at=now))
         return None, LoginOutcome(None, None, "The e-mail address or password is not correct.")
     return user, None
+
+
+# A sensitive change (an API token, a password, a second factor) from a session older than this
+# asks for the password again.
+RECENT_LOG_IN = timedelta(minutes=10)
+
+
+def logged_in_recently(session: Session, principal: Principal, *, now: datetime) -> bool:
+    auth = session.get(AuthSession, principal.session_id) if principal.session_id else None
+    return auth is not None and now - auth.created_at < RECENT_LOG_IN
+
+
+def reauthenticate(
+    session: Session,
+    principal: Principal,
+    *,
+    password: str,
+    ip: str,
+    now: datetime,
+    settings: Settings,
+) -> LoginOutcome | None:
+    """Before a sensitive change from a browser: None when the person logged in within
+    RECENT_LOG_IN or gives their password now; otherwise the refusal to show. The password is
+    checked as at log-in, throttle included (the caller keeps a failure: return, not raise),
+    so a stolen session cannot be used to guess it."""
+    if not password and logged_in_recently(session, principal, now=now):
+        return None
+    if not password:
+        return LoginOutcome(None, None, "Enter your password to confirm that it is you.")
+    user, refused = check_password(
+        session, email=principal.email, password=password, ip=ip, now=now, settings=settings
+    )
+    if user is None:
+        assert refused is not None
+        return (
+            refused if refused.throttled else LoginOutcome(None, None, "That is not your password.")
+        )
+    return None
 
 
 def open_session(
@@ -377,6 +451,7 @@ _TOKEN_PRINCIPAL = _person_and_delegations(
     select(
         ApiToken.id.label("token_id"),
         ApiToken.revoked_at.label("revoked_at"),
+        ApiToken.expires_at.label("expires_at"),
         ApiToken.last_used_at.label("last_used_at"),
     )
     .join(User, User.id == ApiToken.user_id)
@@ -471,16 +546,37 @@ def switch_delegation(session: Session, principal: Principal, code: str) -> Dele
 
 
 def create_token(
-    session: Session, actor: Actor, *, user: User, name: str, now: datetime
+    session: Session,
+    actor: Actor,
+    *,
+    user: User,
+    name: str,
+    now: datetime,
+    days: int = TOKEN_DAYS,
+    by: Principal | None = None,
 ) -> tuple[ApiToken, str]:
+    """A personal API token for `user`, working for `days` (at most a year). `by`: who asks,
+    when not the command line; a token may not make another (a stolen one would outlive its
+    revocation through its children)."""
+    if by is not None and by.via_token:
+        raise PermissionDenied(
+            "an API token cannot create API tokens; create one from your account page"
+        )
     if not user.is_active:
         raise Conflict(f"{user.email} is disabled; enable the account before issuing a token")
     name = name.strip() or "API token"
     if len(name) > 100:
         raise InvalidInput("token name must be at most 100 characters", field="name")
+    if not 1 <= days <= MAX_TOKEN_DAYS:
+        raise InvalidInput(f"a token works for 1 to {MAX_TOKEN_DAYS} days", field="expires_in_days")
     raw = new_token(TOKEN_PREFIX)
     token = ApiToken(
-        user_id=user.id, name=name, token_hash=digest(raw), prefix=raw[:10], created_at=now
+        user_id=user.id,
+        name=name,
+        token_hash=digest(raw),
+        prefix=raw[:10],
+        created_at=now,
+        expires_at=now + timedelta(days=days),
     )
     session.add(token)
     session.flush()
@@ -490,7 +586,7 @@ def create_token(
         action="token.create",
         object_type="api_token",
         object_id=token.id,
-        details={"user_id": user.id, "name": name},
+        details={"user_id": user.id, "name": name, "days": days},
         at=now,
     )
     return token, raw
@@ -517,10 +613,10 @@ def revoke_token(
 
 
 def principal_for_token(session: Session, raw: str, *, now: datetime) -> Principal | None:
-    """The principal of a live API token, in one statement; None for an unknown or revoked token
-    or a disabled person."""
+    """The principal of a live API token, in one statement; None for an unknown, revoked or
+    expired token or a disabled person."""
     rows = session.execute(_TOKEN_PRINCIPAL, {"digest": digest(raw)}).all()
-    if not rows or rows[0].revoked_at is not None:
+    if not rows or rows[0].revoked_at is not None or now >= rows[0].expires_at:
         return None
     token = rows[0]
     principal = _principal_from_rows(rows, via_token=True)
