@@ -76,7 +76,7 @@ class Settings(BaseSettings):
         32 * 1024 * 1024, ge=1, description="all parts of a Word file read, unpacked, bytes"
     )
     import_read_markup: int = Field(
-        2_000_000, ge=1, description="tags and attributes in the parts of a Word file read"
+        1_200_000, ge=1, description="markup units (a tag 1, an attribute 2) in the parts read"
     )
     import_concurrency: int = Field(
         2, ge=1, le=64, description="Word files read at once per process; more wait their turn"

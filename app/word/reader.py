@@ -3,10 +3,22 @@
 Everything a hostile or wrong file could do is checked before any XML is parsed, cheapest
 first: the upload's size; an OLE compound file (a password-protected .docx or a legacy .doc);
 not a zip at all; a damaged zip; then the zip's own directory (entry count, declared sizes,
-compression ratio, path names). Members are then read in chunks with a hard bound, whatever
-their headers declare, and the main part's content type decides whether this is a Word
-document (.docx), a macro-enabled one, a template, or not a Word file at all. The file name
-is only a hint: the content decides.
+compression ratio, path names). The main part's content type then decides whether this is a
+Word document (.docx), a macro-enabled one, a template, or not a Word file at all. The file
+name is only a hint: the content decides.
+
+Only the parts the readers use are ever inflated (never images or other media), and they are
+read against a budget far below the directory's limits, since what a part costs is its parsed
+tree, not its bytes: a part's declared size is checked before it is inflated, and while it is
+inflated (in chunks, whatever its header declares) the bytes of each part and of all parts
+together, and their markup (tags and attributes, which is what a parsed tree is made of), are
+counted and the read stops as soon as one runs over. A 500-indicator compilation with every
+comment thread is about 9 MB in these parts and 0.79 million units of markup; the budgets
+are 1.5 to 3.5 times that (see Limits).
+
+The small package parts (content types, document properties, custom XML) are read first, and
+a caller may look at them (`before_body`) and refuse the file before the document's body is
+read at all: who may import which kind of file is decided there.
 
 Every XML part kept is parsed once here (through app.word.xmlsafe) so that a part declaring a
 DOCTYPE or entities, or one that is not well-formed, is refused at the door.
@@ -104,22 +116,49 @@ class SizeSettings(Protocol):
     @property
     def import_max_bytes(self) -> int: ...
 
+    @property
+    def import_read_part_bytes(self) -> int: ...
+
+    @property
+    def import_read_bytes(self) -> int: ...
+
+    @property
+    def import_read_markup(self) -> int: ...
+
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """What an upload may be. The edges pass Limits.from_settings(settings); the default cap
-    is the setting's own default (ZERODRAFT_IMPORT_MAX_BYTES)."""
+    """What an upload may be. The edges pass Limits.from_settings(settings); the defaults are
+    the settings' own defaults (ZERODRAFT_IMPORT_MAX_BYTES ...).
+
+    The directory's limits apply to every entry's declared sizes (most entries, such as
+    images, are never inflated); the read budgets apply to the parts the readers use, which
+    are inflated and parsed. A 500-indicator compilation exported with all its 5,000 comments
+    reads 9.1 MB (its largest part, word/document.xml, 5.7 MB) holding 0.79 million units of
+    markup (475,000 tags, 156,000 attributes counted twice): the budgets are 2.8x, 3.5x and
+    1.5x that. A unit of markup costs 120-250 bytes parsed (lxml's nodes and the readers'
+    objects), so the markup budget, not the bytes, is what bounds an import's memory:
+    about 200 MB at most.
+    """
 
     max_bytes: int = 20 * MB  # the upload itself
     max_entries: int = 2000
-    max_part_bytes: int = 50 * MB  # one member, unpacked
-    max_total_bytes: int = 200 * MB  # all members, unpacked
-    max_ratio: int = 100  # unpacked : packed, checked for members over `ratio_from`
+    max_part_bytes: int = 50 * MB  # one entry of the directory, declared unpacked size
+    max_total_bytes: int = 200 * MB  # all entries, declared
+    max_ratio: int = 100  # unpacked : packed, checked for entries over `ratio_from`
     ratio_from: int = 1 * MB
+    read_part_bytes: int = 16 * MB  # one part the readers use, inflated
+    read_bytes: int = 32 * MB  # all parts the readers use, inflated
+    read_markup: int = 1_200_000  # `<` and twice `=` in those parts together
 
     @classmethod
     def from_settings(cls, settings: SizeSettings) -> "Limits":
-        return cls(max_bytes=settings.import_max_bytes)
+        return cls(
+            max_bytes=settings.import_max_bytes,
+            read_part_bytes=settings.import_read_part_bytes,
+            read_bytes=settings.import_read_bytes,
+            read_markup=settings.import_read_markup,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,10 +178,21 @@ class WordPackage:
         return _parse(data, name)
 
 
+# Sees the package parts read before the document's body (by canonical name) and may raise.
+BeforeBody = Callable[[Mapping[str, bytes]], None]
+
+
 def open_docx(
-    data: bytes, filename: str | None = None, *, limits: Limits | None = None
+    data: bytes,
+    filename: str | None = None,
+    *,
+    limits: Limits | None = None,
+    before_body: BeforeBody | None = None,
 ) -> WordPackage:
-    """The Word package in `data`, or RefusedFile (422) / FileTooLarge (413) saying why."""
+    """The Word package in `data`, or RefusedFile (422) / FileTooLarge (413) saying why.
+
+    `before_body` is called with the small parts (content types, document properties, custom
+    XML) once they are read and before the main part is: what it raises is raised as is."""
     limits = limits or Limits()
     size = len(data)
     if size > limits.max_bytes:
@@ -167,7 +217,7 @@ def open_docx(
     with archive:
         infos = _prechecked(archive, limits)
         try:
-            parts = _read_parts(archive, infos, limits)
+            parts = _read_parts(archive, infos, limits, before_body)
         except UnsafeXml as exc:  # one kind of refusal for everything refused here
             raise RefusedFile(exc.detail) from exc
     return WordPackage(
@@ -285,9 +335,34 @@ def _prechecked(archive: zipfile.ZipFile, limits: Limits) -> dict[str, zipfile.Z
     return by_name
 
 
-def _read(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) -> bytes:
-    """One member, decompressed in chunks and stopped as soon as it exceeds `budget` (the
-    declared size is not trusted)."""
+class _Markup:
+    """Markup left to read: a parsed tree costs a node per tag (and per text between tags)
+    and two per attribute (the attribute and its value's text), whatever the bytes. Every `<`
+    counts one and every `=` two (an upper bound: text holds `=` too), so that no tree is built
+    past the budget."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.spent = 0
+
+    def take(self, name: str, chunk: bytes) -> None:
+        self.spent += chunk.count(b"<") + 2 * chunk.count(b"=")
+        if self.spent > self.budget:
+            raise FileTooLarge(
+                f"{name[:80]} holds more markup than a Word document needs (the parts read "
+                f"hold over {self.budget:,} tags and attributes, an attribute counted twice): "
+                "refused"
+            )
+
+
+def _read(
+    archive: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    budget: int,
+    markup: _Markup | None = None,
+) -> bytes:
+    """One member, decompressed in chunks and stopped as soon as it exceeds `budget` bytes or
+    `markup` (the declared size is not trusted)."""
     out = bytearray()
     bound = min(budget, info.file_size) + 1
     try:
@@ -299,6 +374,8 @@ def _read(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) -> bytes
                         f"{info.filename[:80]} unpacks to more than its header declares "
                         "or the limits allow: refused"
                     )
+                if markup is not None:
+                    markup.take(info.filename, chunk)
     except (zipfile.BadZipFile, *_ZIP_ERRORS) as exc:
         raise RefusedFile(
             f"the file is damaged or incomplete ({info.filename[:80]} cannot be read): "
@@ -308,16 +385,31 @@ def _read(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) -> bytes
 
 
 def _read_parts(
-    archive: zipfile.ZipFile, infos: Mapping[str, zipfile.ZipInfo], limits: Limits
+    archive: zipfile.ZipFile,
+    infos: Mapping[str, zipfile.ZipInfo],
+    limits: Limits,
+    before_body: BeforeBody | None = None,
 ) -> dict[str, bytes]:
     spent = 0
+    markup = _Markup(limits.read_markup)
 
     def take(name: str) -> bytes | None:
         nonlocal spent
         info = infos.get(name)
         if info is None:
             return None
-        data = _read(archive, info, min(limits.max_part_bytes, limits.max_total_bytes - spent))
+        # The declared size first: a part over the budget is refused before it is inflated.
+        if info.file_size > limits.read_part_bytes:
+            raise FileTooLarge(
+                f"{name[:80]} unpacks to {_mb(info.file_size)}; the parts of a Word document "
+                f"that are read may be at most {_mb(limits.read_part_bytes)} each"
+            )
+        if spent + info.file_size > limits.read_bytes:
+            raise FileTooLarge(
+                f"the parts of the file that are read unpack to more than "
+                f"{_mb(limits.read_bytes)} (at {name[:80]}), more than any Word document needs"
+            )
+        data = _read(archive, info, min(limits.read_part_bytes, limits.read_bytes - spent), markup)
         spent += len(data)
         return data
 
@@ -330,6 +422,10 @@ def _read_parts(
         found = take(name)
         if found is not None:
             parts[name] = found
+    for name in sorted(n for n in infos if _CUSTOM_XML.fullmatch(n))[:_MAX_CUSTOM_XML]:
+        parts[name] = take(name) or b""
+    if before_body is not None:
+        before_body(MappingProxyType(parts))
     document = take(main)
     if document is None:
         raise RefusedFile(f"the file is damaged: its main part {main} is missing")
@@ -344,8 +440,6 @@ def _read_parts(
         found = take(targets.get(kind, canonical))
         if found is not None:
             parts[canonical] = found
-    for name in sorted(n for n in infos if _CUSTOM_XML.fullmatch(n))[:_MAX_CUSTOM_XML]:
-        parts[name] = take(name) or b""
     for name, data in parts.items():
         if name != CONTENT_TYPES:
             _parse(data, name)
