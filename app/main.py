@@ -51,7 +51,7 @@ from app.responses import api as responses_api
 from app.responses import pages as responses_pages
 from app.rounds import api as rounds_api
 from app.rounds import pages as rounds_pages
-from app.web import access_log
+from app.web import access_log, api_docs
 from app.web.api_common import ERRORS
 from app.web.cache import new_fragments
 from app.web.middleware import BodyLimit, RequestContext
@@ -185,17 +185,23 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
         summary="Drafting platform of the ASEAN Drafting Working Group on forced criminality",
         version="0.1.0",
         lifespan=lifespan,
+        # /docs is served from this server alone (app/web/api_docs.py); no ReDoc (it loads from
+        # a CDN).
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.database = database
     app.state.clock = clock
     app.state.fragments = new_fragments(settings.page_cache)
+    # What every page's frame shows (app/web/frame.py): the unread count, the round's banner.
+    app.state.frame_providers = [notifications_pages.frame, rounds_pages.frame]
     app.add_middleware(
         BodyLimit,
         upload_limit=settings.import_max_bytes,
         upload_prefixes=("/api/v1/imports", "/imports"),
     )
-    app.add_middleware(RequestContext)
+    app.add_middleware(RequestContext, hsts=settings.mode == "production")
     # Outermost: every text answer over 1 KB is compressed (brotli where the client accepts it,
     # else gzip), so delegates on slow connections get the 101 KB consensus page as ~5 KB with
     # or without a proxy in front. zstd stays off: not every proxy or client handles it.
@@ -241,5 +247,11 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.include_router(mail_pages.router)
     # Last: its /rounds/{ref:path} routes would swallow the approvals pages' /rounds/.../approve.
     app.include_router(rounds_pages.router)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    api_docs.install(app)
+    # The app's own files, then Swagger UI's for /docs (the app's win a clash of names).
+    app.mount(
+        "/static",
+        StaticFiles(directory=STATIC_DIR, packages=[("fastapi_offline", "static")]),
+        name="static",
+    )
     return app

@@ -232,6 +232,21 @@ def objecting_delegations(
     return [code for p, code, _ in _current(session, condition) if p.stance is Stance.OBJECTION]
 
 
+def proposals_objected_to(session: Session) -> list[int]:
+    """Ids of the proposals with at least one standing objection (one query)."""
+    return list(
+        session.scalars(
+            select(Position.proposal_id)
+            .where(
+                Position.proposal_id.is_not(None),
+                Position.stance == Stance.OBJECTION,
+                Position.superseded_at.is_(None),
+            )
+            .distinct()
+        )
+    )
+
+
 def mark_item(
     session: Session,
     principal: Principal,

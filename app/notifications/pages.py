@@ -1,6 +1,7 @@
 """Web pages of a person's notifications, and the unread count in the top bar of every page."""
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -10,27 +11,16 @@ from app.accounts.permissions import Action
 from app.notifications import service
 from app.principal import Principal
 from app.web.deps import Allow, DbRoute, DbSession, Now, get_database
-from app.web.templating import render, templates
+from app.web.templating import render
 
 router = APIRouter(route_class=DbRoute, include_in_schema=False)
 
 Reader = Annotated[Principal, Allow(Action.READ_NOTIFICATIONS)]
 
 
-def unread_notifications(request: Request) -> int | None:
-    """The person's unread count for the top bar, read through the request's own session (one
-    indexed COUNT); None where there is none to ask: the log-in page, and error pages, which are
-    rendered after the request's session is closed."""
-    principal: Principal | None = getattr(request.state, "principal", None)
-    session: Session | None = getattr(request.state, "db", None)
-    if principal is None or session is None:
-        return None
-    count = service.unread_count(session, principal.user_id)
-    return count
-
-
-# base.html calls it; a template without it (or a test app without this module) shows no count.
-templates.env.globals["unread_notifications"] = unread_notifications
+def frame(session: Session, principal: Principal, now: datetime) -> dict[str, Any]:
+    """The person's unread count for the top bar of every page (one indexed COUNT)."""
+    return {"unread": service.unread_count(session, principal.user_id)}
 
 
 @router.get("/notifications")

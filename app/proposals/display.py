@@ -19,12 +19,12 @@ from app.models import (
     DraftingState,
     Item,
     ItemKind,
-    ItemStatus,
     ProposalKind,
     ProposalState,
     Role,
     Stance,
 )
+from app.paging import PER_PAGE, Page, clamp
 from app.principal import DelegationRef, Principal
 from app.proposals import forms, service
 from app.proposals.service import ProposalView
@@ -215,7 +215,7 @@ def rebase_view(pv: ProposalView) -> dict[str, Any]:
 
 def panel(db: Session, principal: Principal, item: Item) -> dict[str, Any]:
     # One listing of the item's proposals, split here (service.alternatives would list again).
-    everything = service.listing(db, principal, item_code=item.code)
+    everything = service.listing(db, principal, item_id=item.id)
     alternatives = _submission_order(v for v in everything if service.is_alternative(v))
     shown = {v.proposal.id for v in alternatives}
     open_others = [v for v in everything if v.proposal.id not in shown and v.proposal.state.is_open]
@@ -297,20 +297,67 @@ class ConsensusRow:
 
 
 def consensus_rows(db: Session, kind: ItemKind) -> list[ConsensusRow]:
-    active = [r for r in register.list_items(db, kind) if r.status is ItemStatus.ACTIVE]
-    items = {i.code: i for i in register.items_by_codes(db, [r.code for r in active])}
-    pictures = consensus.pictures_of_items(db, [i.id for i in items.values()])
+    """Every active item of `kind` with where each delegation stands (the sections' grid)."""
+    order = [(i, n) for i, n, _ in register.reading_order(db, kind) if n is not None]
+    return _consensus_rows(db, kind, [i for i, _ in order], dict(order))
+
+
+@dataclass(frozen=True, slots=True)
+class ConsensusPage:
+    rows: Page[ConsensusRow]
+    state_counts: dict[str, int]  # every active item of the kind, by drafting state
+
+
+def consensus_page(
+    db: Session,
+    kind: ItemKind,
+    number: int,
+    *,
+    dimension: str | None = None,
+    state: DraftingState | None = None,
+) -> ConsensusPage:
+    """One page of the consensus grid (app/paging.py): the order, numbers and drafting states
+    of every active item are read as small rows; text and positions only for the page."""
+    order = [(i, n, d) for i, n, d in register.reading_order(db, kind) if n is not None]
+    states = register.drafting_states(db, kind)
+
+    def state_of(item_id: int) -> DraftingState:
+        try:
+            return DraftingState(states.get(item_id, ""))
+        except ValueError:
+            return DraftingState.OPEN
+
+    counts: dict[str, int] = {}
+    for item_id, _, _ in order:
+        counts[state_of(item_id).value] = counts.get(state_of(item_id).value, 0) + 1
+    chosen = [
+        item_id
+        for item_id, _, code in order
+        if (dimension is None or code == dimension)
+        and (state is None or state_of(item_id) is state)
+    ]
+    number = clamp(number, len(chosen))
+    ids = chosen[(number - 1) * PER_PAGE : number * PER_PAGE]
+    rows = _consensus_rows(db, kind, ids, {i: n for i, n, _ in order})
+    return ConsensusPage(Page(rows, number, len(chosen)), counts)
+
+
+def _consensus_rows(
+    db: Session, kind: ItemKind, ids: list[int], numbers: dict[int, int | None]
+) -> list[ConsensusRow]:
+    found = register.rows_of(db, ids, numbers)
+    items = register.items_by_ids(db, ids)
+    pictures = consensus.pictures_of_items(db, ids)
     out = []
-    for r in active:
-        item = items[r.code]
-        picture = pictures[item.id]
+    for item_id, r in zip(ids, found, strict=True):
+        picture = pictures[item_id]
         out.append(
             ConsensusRow(
                 r.code,
                 r.number,
                 item_url(kind, r.code),
                 r.title or r.text,
-                drafting_state(item),
+                drafting_state(items[item_id]),
                 picture,
                 stance_counts(picture),
             )
@@ -318,18 +365,24 @@ def consensus_rows(db: Session, kind: ItemKind) -> list[ConsensusRow]:
     return out
 
 
-def objected(db: Session, principal: Principal) -> list[tuple[ProposalView, list[str]]]:
-    """Open proposals with a standing objection, and who objects."""
-    views = [v for v in service.listing(db, principal) if v.proposal.state in QUEUE_STATES]
+OBJECTED_SHOWN = 25
+
+
+def objected(
+    db: Session, principal: Principal, limit: int = OBJECTED_SHOWN
+) -> tuple[int, list[tuple[ProposalView, list[str]]]]:
+    """How many open proposals have a standing objection, and the first `limit` of them with
+    who objects (only those are read in full)."""
+    ids = service.visible_ids(db, principal, consensus.proposals_objected_to(db), QUEUE_STATES)
+    views = service.listing(db, principal, ids=ids[:limit]) if ids else []
     positions = consensus.positions_on_proposals(db, [v.proposal.id for v in views])
     out = []
     for v in views:
         objecting = [
             p.delegation_code for p in positions[v.proposal.id] if p.stance is Stance.OBJECTION
         ]
-        if objecting:
-            out.append((v, objecting))
-    return out
+        out.append((v, objecting))
+    return len(ids), out
 
 
 def delegation_choices(delegations: Sequence[DelegationRef]) -> list[tuple[str, str]]:

@@ -38,6 +38,7 @@ from app.models import (
     ProposalState,
     Stance,
 )
+from app.paging import page_number
 from app.principal import Principal
 from app.proposals import display, forms, service
 from app.proposals.forms import Form, ProposalForm
@@ -865,21 +866,46 @@ def queue(
 
 
 @router.get("/consensus")
-def consensus_overview(request: Request, db: DbSession, principal: Reader) -> HTMLResponse:
-    """Where each delegation stands on each item, and the proposals held up by objections."""
-    indicators = display.consensus_rows(db, ItemKind.INDICATOR)
+def consensus_overview(
+    request: Request,
+    db: DbSession,
+    principal: Reader,
+    dimension: Annotated[str, Query(max_length=8)] = "",
+    state: Annotated[str, Query(max_length=24)] = "",
+    page: Annotated[str, Query(max_length=8)] = "",
+) -> HTMLResponse:
+    """Where each delegation stands on each item, fifty indicators a page (by dimension or
+    drafting state if asked), and the proposals held up by objections."""
+    number = page_number(page)
+    dimensions = register.list_dimensions(db)
+    chosen = dimension.strip().upper() or None
+    if chosen is not None and chosen not in {d.code for d in dimensions}:
+        raise InvalidInput("choose a dimension from the list", field="dimension")
+    if state and state not in {s.value for s in DraftingState}:
+        raise InvalidInput("choose a drafting state from the list", field="state")
+    found = display.consensus_page(
+        db,
+        ItemKind.INDICATOR,
+        number,
+        dimension=chosen,
+        state=DraftingState(state) if state else None,
+    )
+    objected_count, objected = display.objected(db, principal)
     return _page(
         request,
         principal,
         "consensus.html",
         {
-            "indicators": indicators,
-            "sections": display.consensus_rows(db, ItemKind.SECTION),
+            "indicators": found.rows.rows,
+            "shown": found.rows,
+            "dimensions": dimensions,
+            "filters": {"dimension": chosen or "", "state": state},
+            "filtering": bool(chosen or state),
+            "sections": display.consensus_rows(db, ItemKind.SECTION) if number == 1 else [],
             "delegations": display.group_delegations(db),
-            "objected": display.objected(db, principal),
-            "state_counts": {
-                s.value: sum(1 for r in indicators if r.state is s) for s in DraftingState
-            },
+            "objected_count": objected_count,
+            "objected": objected,
+            "state_counts": found.state_counts,
         },
     )
 

@@ -508,20 +508,14 @@ def views(session: Session, proposals: Sequence[Proposal]) -> list[ProposalView]
         return []
     ids = [p.id for p in proposals]
     targets = _target_rows(session, ids)
-    names = dict(
-        session.execute(
-            select(Delegation.id, Delegation.code).where(
-                Delegation.id.in_({p.delegation_id for p in proposals})
-            )
-        ).all()
-    )
-    states = dict(
-        session.execute(
-            select(Delegation.id, MemberState.name)
-            .join(MemberState, MemberState.id == Delegation.state_id)
-            .where(Delegation.id.in_({p.delegation_id for p in proposals}))
-        ).all()
-    )
+    names: dict[int, str] = {}
+    states: dict[int, str] = {}
+    for d_id, d_code, state_name in session.execute(
+        select(Delegation.id, Delegation.code, MemberState.name)
+        .join(MemberState, MemberState.id == Delegation.state_id)
+        .where(Delegation.id.in_({p.delegation_id for p in proposals}))
+    ):
+        names[d_id], states[d_id] = d_code, state_name
     authors = dict(
         session.execute(
             select(User.id, User.name).where(User.id.in_({p.author_id for p in proposals}))
@@ -560,20 +554,25 @@ def listing(
     principal: Principal,
     *,
     item_code: str | None = None,
+    item_id: int | None = None,
     state: ProposalState | None = None,
     delegation: str | None = None,
     round_id: int | None = None,
+    ids: Sequence[int] | None = None,
     limit: int = 500,
 ) -> list[ProposalView]:
+    """Proposals the principal may see, by item (its code, or its id when the caller holds the
+    item already), state, delegation or round."""
     own = [d.id for d in principal.delegations]
     query = select(Proposal).where(
         (Proposal.submitted_at.is_not(None)) | (Proposal.delegation_id.in_(own))
     )
-    if item_code:
-        item = register.get_item(session, item_code)
+    if item_code and item_id is None:
+        item_id = register.get_item(session, item_code).id
+    if item_id is not None:
         query = query.where(
             Proposal.id.in_(
-                select(ProposalTarget.proposal_id).where(ProposalTarget.item_id == item.id)
+                select(ProposalTarget.proposal_id).where(ProposalTarget.item_id == item_id)
             )
         )
     if state is not None:
@@ -584,7 +583,32 @@ def listing(
         )
     if round_id is not None:
         query = query.where(Proposal.round_id == round_id)
+    if ids is not None:
+        query = query.where(Proposal.id.in_(ids))
     return views(session, session.scalars(query.order_by(Proposal.id).limit(limit)).all())
+
+
+def visible_ids(
+    session: Session,
+    principal: Principal,
+    ids: Sequence[int],
+    states: Sequence[ProposalState],
+) -> list[int]:
+    """Which of the proposals `ids` the principal may see and are in one of `states`, by id."""
+    if not ids:
+        return []
+    own = [d.id for d in principal.delegations]
+    return list(
+        session.scalars(
+            select(Proposal.id)
+            .where(
+                Proposal.id.in_(ids),
+                Proposal.state.in_(states),
+                (Proposal.submitted_at.is_not(None)) | (Proposal.delegation_id.in_(own)),
+            )
+            .order_by(Proposal.id)
+        )
+    )
 
 
 def is_alternative(v: ProposalView) -> bool:

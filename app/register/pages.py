@@ -14,6 +14,7 @@ from app.comments.panels import comments_panel
 from app.errors import InvalidInput, NotFound, PreconditionFailed
 from app.ids import is_id
 from app.models import ItemKind, ItemStatus
+from app.paging import page_number
 from app.principal import Principal
 from app.proposals.display import proposals_panel
 from app.register import forms, service
@@ -79,29 +80,35 @@ def register(
     dimension: Annotated[str, Query(max_length=8)] = "",
     status: Annotated[str, Query(max_length=16)] = "",
     q: Annotated[str, Query(max_length=200)] = "",
+    page: Annotated[str, Query(max_length=8)] = "",
 ) -> HTMLResponse:
     chosen = dimension.strip().upper() or None
     if status and status not in forms.CHOICES["status"]:
         raise InvalidInput("choose a status from the list", field="status")
+    number = page_number(page)
 
     def build(viewer: Principal) -> dict[str, Any]:
         dimensions = service.list_dimensions(db)
         if chosen is not None and chosen not in {d.code for d in dimensions}:
             raise InvalidInput("choose a dimension from the list", field="dimension")
-        rows = service.list_items(
+        shown = service.register_page(
             db,
             ItemKind.INDICATOR,
+            number,
             dimension=chosen,
             status=ItemStatus(status) if status else None,
             q=q,
         )
         filtering = bool(chosen or status or q.strip())
-        groups = [(d, [r for r in rows if r.dimension_code == d.code]) for d in dimensions]
-        if filtering:
+        # Fifty rows a page, grouped by dimension: the dimensions with rows on this page, and on
+        # an unfiltered register of one page, also the empty ones.
+        groups = [(d, [r for r in shown.rows if r.dimension_code == d.code]) for d in dimensions]
+        if filtering or shown.pages > 1:
             groups = [(d, found) for d, found in groups if found]
         return _common(viewer) | {
             "groups": groups,
-            "count": len(rows),
+            "shown": shown,
+            "count": shown.total,
             "dimensions": dimensions,
             "sections": service.list_items(db, ItemKind.SECTION),
             "filters": {"dimension": chosen or "", "status": status, "q": q},
@@ -109,7 +116,7 @@ def register(
         }
 
     # The same for every viewer of a role: the list holds nothing private.
-    key = ("register", principal.role.value, chosen, status, q)
+    key = ("register", principal.role.value, chosen, status, q, number)
     return cached_page(request, db, principal, "register.html", key, build)
 
 
@@ -131,8 +138,8 @@ def _item_page(
     saved: str | None,
 ) -> HTMLResponse:
     def build(viewer: Principal) -> dict[str, Any]:
-        view = service.current(db, code, kind)
-        item = view.item
+        record = service.item_record(db, code, kind)
+        view, item = record.current, record.item
         dimension = service.get_dimension(db, view.dimension_code) if view.dimension_code else None
         return (
             _common(viewer)
@@ -142,9 +149,9 @@ def _item_page(
                 "rev": view.revision,
                 "item": item,
                 "url": _url(kind, item.code),
-                "number": service.display_number(db, item),
+                "number": record.number,
                 "dimension": dimension,
-                "history": service.history(db, item.code, kind),
+                "history": record.history,
                 "saved": _saved_revision(saved, item.version),
             }
             # The drafting workflow's panels: proposals and positions, and comment threads.

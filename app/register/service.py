@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from app.audit.service import Actor, record
@@ -28,6 +28,7 @@ from app.models import (
     User,
 )
 from app.models.register import CONTENT_FIELDS
+from app.paging import PER_PAGE, Page, clamp, slice_of
 from app.text.diff import Chunk, word_diff
 
 FIELD_LABELS = {
@@ -90,6 +91,61 @@ def current_revision_join() -> Any:
     return and_(Revision.item_id == Item.id, Revision.number == Item.version)
 
 
+def _numbered(kind: ItemKind) -> Any:
+    """The items of `kind` in reading order, each with the running count of active items up to
+    it (its display number when active): numbered as the whole draft is, whatever is filtered
+    or paged afterwards."""
+    active = case((Revision.status == ItemStatus.ACTIVE, 1), else_=0)
+    order = (Dimension.position, Item.position, Item.id)
+    return (
+        select(
+            Item.code,
+            Item.kind,
+            Item.version,
+            Revision.title,
+            Revision.text,
+            Dimension.code.label("dimension_code"),
+            Dimension.title.label("dimension_title"),
+            Revision.strength_adult,
+            Revision.strength_child,
+            Revision.status,
+            Revision.created_at,
+            func.sum(active).over(order_by=order).label("running"),
+            Dimension.position.label("dimension_position"),
+            Item.position.label("item_position"),
+            Item.id.label("item_id"),
+        )
+        .join(Revision, current_revision_join())
+        .outerjoin(Dimension, Dimension.id == Revision.dimension_id)
+        .where(Item.kind == kind)
+        .subquery()
+    )
+
+
+def _rows(found: Any) -> list[RegisterRow]:
+    return [
+        RegisterRow(
+            code=row.code,
+            kind=row.kind,
+            number=int(row.running) if row.status is ItemStatus.ACTIVE else None,
+            revision=row.version,
+            title=row.title,
+            text=row.text,
+            dimension_code=row.dimension_code,
+            dimension_title=row.dimension_title,
+            strength_adult=row.strength_adult,
+            strength_child=row.strength_child,
+            status=row.status,
+            updated_at=row.created_at,
+        )
+        for row in found
+    ]
+
+
+def _in_order(numbered: Any) -> tuple[Any, ...]:
+    return (numbered.c.dimension_position, numbered.c.item_position, numbered.c.item_id)
+
+
 def list_items(
     session: Session,
     kind: ItemKind,
@@ -99,61 +155,115 @@ def list_items(
     q: str | None = None,
 ) -> list[RegisterRow]:
     """The register in reading order, numbered as the whole active draft is numbered."""
-    rows = session.execute(
-        select(
-            Item.code,
-            Item.kind,
-            Item.version,
-            Revision.title,
-            Revision.text,
-            Dimension.code,
-            Dimension.title,
-            Revision.strength_adult,
-            Revision.strength_child,
-            Revision.status,
-            Revision.created_at,
-        )
-        .join(Revision, current_revision_join())
-        .outerjoin(Dimension, Dimension.id == Revision.dimension_id)
-        .where(Item.kind == kind)
-        .order_by(Dimension.position, Item.position, Item.id)
-    ).all()
-    numbered: list[RegisterRow] = []
-    number = 0
-    for row in rows:
-        active = row[9] is ItemStatus.ACTIVE
-        if active:
-            number += 1
-        numbered.append(
-            RegisterRow(
-                code=row[0],
-                kind=row[1],
-                number=number if active else None,
-                revision=row[2],
-                title=row[3],
-                text=row[4],
-                dimension_code=row[5],
-                dimension_title=row[6],
-                strength_adult=row[7],
-                strength_child=row[8],
-                status=row[9],
-                updated_at=row[10],
-            )
-        )
-    # Filtering after numbering keeps display numbers stable whatever the filter.
+    numbered = _numbered(kind)
+    query = select(numbered).order_by(*_in_order(numbered))
+    if dimension is not None:
+        query = query.where(numbered.c.dimension_code == dimension.upper())
+    if status is not None:
+        query = query.where(numbered.c.status == status)
+    rows = _rows(session.execute(query))
     needle = (q or "").strip().casefold()
+    if not needle:
+        return rows
     return [
         r
-        for r in numbered
-        if (dimension is None or r.dimension_code == dimension.upper())
-        and (status is None or r.status is status)
-        and (
-            not needle
-            or needle in r.text.casefold()
-            or needle in r.code.casefold()
-            or needle in (r.title or "").casefold()
-        )
+        for r in rows
+        if needle in r.text.casefold()
+        or needle in r.code.casefold()
+        or needle in (r.title or "").casefold()
     ]
+
+
+def register_page(
+    session: Session,
+    kind: ItemKind,
+    number: int,
+    *,
+    dimension: str | None = None,
+    status: ItemStatus | None = None,
+    q: str | None = None,
+) -> Page[RegisterRow]:
+    """One page of the register (app/paging.py). The order and each item's status are read for
+    all (small rows: the display numbers count every active item before), the text and the
+    rest only for the page's rows. Words searched for are matched in Python, as list_items
+    does, then paged."""
+    if (q or "").strip():
+        return slice_of(list_items(session, kind, dimension=dimension, status=status, q=q), number)
+    order = reading_order(session, kind)
+    numbers = {item_id: shown for item_id, shown, _ in order}
+    wanted = dimension.upper() if dimension is not None else None
+    chosen = [
+        item_id
+        for item_id, shown, dimension_code in order
+        if (wanted is None or dimension_code == wanted)
+        and (status is None or (shown is not None) == (status is ItemStatus.ACTIVE))
+    ]
+    number = clamp(number, len(chosen))
+    ids = chosen[(number - 1) * PER_PAGE : number * PER_PAGE]
+    return Page(rows_of(session, ids, numbers), number, len(chosen))
+
+
+def rows_of(
+    session: Session, ids: Sequence[int], numbers: dict[int, int | None]
+) -> list[RegisterRow]:
+    """The register rows of the items `ids`, in that order, numbered by `numbers` (from
+    reading_order): one query, whatever the number."""
+    found = {
+        row.id: row
+        for row in session.execute(
+            select(
+                Item.id,
+                Item.code,
+                Item.kind,
+                Item.version,
+                Revision.title,
+                Revision.text,
+                Dimension.code.label("dimension_code"),
+                Dimension.title.label("dimension_title"),
+                Revision.strength_adult,
+                Revision.strength_child,
+                Revision.status,
+                Revision.created_at,
+            )
+            .join(Revision, current_revision_join())
+            .outerjoin(Dimension, Dimension.id == Revision.dimension_id)
+            .where(Item.id.in_(ids))
+        )
+    }
+    return [
+        RegisterRow(
+            code=row.code,
+            kind=row.kind,
+            number=numbers.get(item_id),
+            revision=row.version,
+            title=row.title,
+            text=row.text,
+            dimension_code=row.dimension_code,
+            dimension_title=row.dimension_title,
+            strength_adult=row.strength_adult,
+            strength_child=row.strength_child,
+            status=row.status,
+            updated_at=row.created_at,
+        )
+        for item_id in ids
+        if (row := found.get(item_id)) is not None
+    ]
+
+
+def drafting_states(session: Session, kind: ItemKind) -> dict[int, str]:
+    """Each item's drafting state (open, bracketed, agreed...), by id: small rows, one query."""
+    found: dict[int, str] = {}
+    for item_id, state in session.execute(
+        select(Item.id, Item.drafting_state).where(Item.kind == kind)
+    ):
+        found[item_id] = state
+    return found
+
+
+def items_by_ids(session: Session, ids: Sequence[int]) -> dict[int, Item]:
+    if not ids:
+        return {}
+    return {i.id: i for i in session.scalars(select(Item).where(Item.id.in_(ids)))}
 
 
 def list_dimensions(session: Session) -> Sequence[Dimension]:
@@ -224,39 +334,53 @@ def items_by_codes(session: Session, codes: Sequence[str]) -> Sequence[Item]:
     return session.scalars(select(Item).where(Item.code.in_(codes))).all()
 
 
-def display_number(session: Session, item: Item) -> int | None:
-    """The item's number in the draft, as list_items numbers it, counted in SQL: active items of
-    its kind before it in reading order (dimension, position, id), plus one."""
-    mine = session.execute(
-        select(Revision.status, Dimension.position)
-        .join(Item, current_revision_join())
-        .outerjoin(Dimension, Dimension.id == Revision.dimension_id)
-        .where(Item.id == item.id)
-    ).one()
-    if mine[0] is not ItemStatus.ACTIVE:
-        return None
-    own_dim = mine[1]
-    # list_items orders by Dimension.position with NULLs as the database sorts them: first on
-    # SQLite, last on PostgreSQL. Items of the same kind are all with or all without one.
-    if own_dim is None:
-        before = and_(Dimension.position.is_(None), _before_in_dimension(item))
-    else:
-        before = (Dimension.position < own_dim) | (
-            (Dimension.position == own_dim) & _before_in_dimension(item)
-        )
-    count = session.scalar(
-        select(func.count())
-        .select_from(Item)
+def reading_order(session: Session, kind: ItemKind) -> list[tuple[int, int | None, str | None]]:
+    """Every item of `kind` in reading order (dimension, position, id) as (id, display number,
+    dimension code): the one definition of the draft's numbering. Small rows, one query."""
+    rows = session.execute(
+        select(Item.id, Revision.status, Dimension.code)
         .join(Revision, current_revision_join())
         .outerjoin(Dimension, Dimension.id == Revision.dimension_id)
-        .where(Item.kind == item.kind, Revision.status == ItemStatus.ACTIVE, before)
-    )
-    return (count or 0) + 1
+        .where(Item.kind == kind)
+        .order_by(Dimension.position, Item.position, Item.id)
+    ).all()
+    out: list[tuple[int, int | None, str | None]] = []
+    running = 0
+    for item_id, item_status, dimension_code in rows:
+        if item_status is ItemStatus.ACTIVE:
+            running += 1
+            out.append((item_id, running, dimension_code))
+        else:
+            out.append((item_id, None, dimension_code))
+    return out
 
 
-def _before_in_dimension(item: Item) -> Any:
-    return (Item.position < item.position) | (
-        (Item.position == item.position) & (Item.id < item.id)
+def display_number(session: Session, item: Item) -> int | None:
+    """The item's number in the draft, as the register numbers it (None when withdrawn)."""
+    for item_id, number, _ in reading_order(session, item.kind):
+        if item_id == item.id:
+            return number
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRecord:
+    """What an item's page shows of the register, read once: the item, every revision with its
+    names (oldest first; the last is the current one) and its display number."""
+
+    item: Item
+    history: list[RevisionView]
+    number: int | None
+
+    @property
+    def current(self) -> RevisionView:
+        return self.history[-1]
+
+
+def item_record(session: Session, code: str, kind: ItemKind | None = None) -> ItemRecord:
+    item = get_item(session, code, kind)
+    return ItemRecord(
+        item, _revision_views(session, Revision.item_id == item.id), display_number(session, item)
     )
 
 

@@ -7,7 +7,7 @@ Reads first apply passed deadlines (app/rounds/web.py); every transition does so
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -18,6 +18,7 @@ from starlette.datastructures import FormData
 from app.accounts.permissions import Action, allowed
 from app.errors import DomainError, NotFound
 from app.models import ItemKind, Round, RoundState
+from app.paging import page_number
 from app.principal import Principal
 from app.register import service as register
 from app.rounds import compare, forms, service, snapshot
@@ -26,7 +27,7 @@ from app.rounds.forms import Form, Problem
 from app.rounds.service import Moment
 from app.rounds.web import keep_current
 from app.web.deps import Allow, DbRoute, DbSession, Now, SettingsDep, actor_for, request_id
-from app.web.templating import render, templates
+from app.web.templating import render
 
 router = APIRouter(route_class=DbRoute, include_in_schema=False)
 
@@ -60,28 +61,19 @@ class Banner:
     silence: Moment | None
 
 
-def current_round_banner(request: Request) -> Banner | None:
-    """The current round for the top of every page, read through the request's own session
-    (one query); None on the log-in page and on error pages, which have no session."""
-    principal: Principal | None = getattr(request.state, "principal", None)
-    session: Session | None = getattr(request.state, "db", None)
-    if principal is None or session is None:
-        return None
+def frame(session: Session, principal: Principal, now: datetime) -> dict[str, Any]:
+    """The current round for the banner at the top of every page (one query)."""
     round_ = service.current_round(session)
     if round_ is None:
-        return None
-    now: datetime = request.app.state.clock()
-    banner = Banner(
-        round_,
-        round_url(round_),
-        Moment.of(round_.deadline, round_.time_zone, now),
-        Moment.of(round_.silence_until, round_.time_zone, now),
-    )
-    return banner
-
-
-# base.html includes the banner; a template without it (or an app without this module) shows none.
-templates.env.globals["current_round_banner"] = current_round_banner
+        return {"banner": None}
+    return {
+        "banner": Banner(
+            round_,
+            round_url(round_),
+            Moment.of(round_.deadline, round_.time_zone, now),
+            Moment.of(round_.silence_until, round_.time_zone, now),
+        )
+    }
 
 
 # --- The list of rounds ---------------------------------------------------------------------
@@ -280,8 +272,10 @@ def _round_page(
     break_form: Form | None = None,
     refusal: str | None = None,
     status_code: int = 200,
+    page: int = 1,
 ) -> HTMLResponse:
     r = service.get_round(db, ref)
+    frozen = snapshot.load_page(db, r.id, page)
     d = service.details(db, r, now)
     problems: list[Problem] = []
     if refusal:
@@ -304,7 +298,8 @@ def _round_page(
             "d": d,
             "r": r,
             "url": round_url(r),
-            "groups": _grouped(snapshot.load(db, r.id)),
+            "groups": _grouped(list(frozen.rows)),
+            "shown": frozen,
             "dimensions": {x.code: x.title for x in register.list_dimensions(db)},
             "labels": service.ITEM_STATE_LABELS,
             "moves": _moves(r) if can_manage else [],
@@ -411,6 +406,7 @@ def export_download(
         r,
         variant,
         working_group=settings.working_group_name,
+        signing_key=settings.secret_key,
         base=base or None,
         include_comments=comments.lower() in ("1", "true", "on", "yes"),
     )
@@ -419,7 +415,13 @@ def export_download(
 
 @router.get("/rounds/{ref:path}")
 def round_page(
-    ref: str, request: Request, db: DbSession, now: Now, principal: Reader
+    ref: str,
+    request: Request,
+    db: DbSession,
+    now: Now,
+    principal: Reader,
+    page: Annotated[str, Query(max_length=8)] = "",
 ) -> HTMLResponse:
+    number = page_number(page)
     keep_current(request, db, now)
-    return _round_page(request, db, principal, ref, now)
+    return _round_page(request, db, principal, ref, now, page=number)

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from app.models import Dimension, Item, ItemKind, ItemStatus, Revision, Round, RoundItem
 from app.models.register import CONTENT_FIELDS
+from app.paging import PER_PAGE, Page, clamp
 from app.register import service as register
 
 DELETED = "deleted"
@@ -57,9 +58,8 @@ def _plain(revision: Revision, dimension_code: str | None) -> dict[str, Any]:
     return content
 
 
-def load(session: Session, round_id: int) -> list[Entry]:
-    """The snapshot in reading order, in one query."""
-    rows = session.execute(
+def _entries(round_id: int) -> Any:
+    return (
         select(RoundItem, Item.code, Item.kind, Revision, Dimension.code)
         .join(Item, Item.id == RoundItem.item_id)
         .join(
@@ -69,7 +69,29 @@ def load(session: Session, round_id: int) -> list[Entry]:
         .outerjoin(Dimension, Dimension.id == Revision.dimension_id)
         .where(RoundItem.round_id == round_id)
         .order_by(RoundItem.position)
-    ).all()
+    )
+
+
+def load(session: Session, round_id: int) -> list[Entry]:
+    """The snapshot in reading order, in one query."""
+    return _as_entries(session.execute(_entries(round_id)).all())
+
+
+def load_page(session: Session, round_id: int, number: int) -> Page[Entry]:
+    """One page of the snapshot in reading order (app/paging.py): a count and that page's
+    rows, whatever the round's size."""
+    total = (
+        session.scalar(
+            select(func.count()).select_from(RoundItem).where(RoundItem.round_id == round_id)
+        )
+        or 0
+    )
+    number = clamp(number, total)
+    rows = session.execute(_entries(round_id).offset((number - 1) * PER_PAGE).limit(PER_PAGE)).all()
+    return Page(_as_entries(rows), number, total)
+
+
+def _as_entries(rows: Any) -> list[Entry]:
     return [
         Entry(
             ri.item_id,

@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from app.models import AuditEvent
 from app.principal import Principal
+from app.web.frame import frame
 from app.web.templating import templates, viewer_zone
 
 _NEWEST = select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
@@ -180,6 +181,7 @@ def cached_page(
             "settings": settings,
             "principal": principal,
             "zone": zone,
+            "frame": frame(request),
             # Output of the autoescaping template engine: already safe HTML.
             "cached_title": Markup(fragment.title),  # noqa: S704
             "cached_main": MAIN_MARKER,

@@ -8,6 +8,7 @@ from fastapi.templating import Jinja2Templates
 
 from app.config import Settings
 from app.timezones import in_zone, known_zone, local_text
+from app.web.frame import frame
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
@@ -51,6 +52,7 @@ def render(
         "settings": settings,
         "principal": principal,
         "zone": viewer_zone(principal, settings),
+        "frame": frame(request),
     }
     return templates.TemplateResponse(
         request, name, base | (context or {}), status_code=status_code

@@ -1,0 +1,162 @@
+"""Long lists are read fifty rows a page (app/paging.py): the register, the consensus grid and a
+round's compilation. Driven over HTTP as a delegate does, on a working set of 120 indicators:
+the rows of each page, their display numbers (those of the whole draft, whatever the page or
+filter), the links that keep the filters, the last page for a page past the end, and a clear
+error for a page that is not a number."""
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from urllib.parse import quote
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from app.db import Database
+from app.demo.working_set import MEMBER, PASSWORD, ROUND, populate
+from app.models import ItemKind, ItemStatus
+from app.register import service as register
+from tests.helpers import log_in, text_of
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+INDICATORS = 120
+
+
+@pytest.fixture
+def member(app: FastAPI, database: Database) -> Iterator[TestClient]:
+    with database.transaction() as s:
+        populate(s, INDICATORS, now=NOW)
+    with TestClient(app, base_url="http://testserver") as client:
+        log_in(client, MEMBER, PASSWORD)
+        yield client
+
+
+def _codes(html: str, pattern: str) -> list[str]:
+    return re.findall(pattern, html)
+
+
+def _pager(html: str) -> str:
+    found = re.search(r'<nav class="pager".*?</nav>', html, re.S)
+    assert found, "no pager on the page"
+    return found.group(0)
+
+
+def test_the_register_is_read_fifty_indicators_a_page_numbered_as_the_draft(
+    member: TestClient, database: Database
+) -> None:
+    with database.transaction(write=False) as s:
+        everything = register.list_items(s, ItemKind.INDICATOR)
+    assert len(everything) == INDICATORS
+
+    seen: list[str] = []
+    for number in (1, 2, 3):
+        html = member.get(f"/register?page={number}").text
+        rows = re.findall(
+            r'<td class="col-number">(\d+)</td>\s*<th scope="row" class="col-code">'
+            r'<a href="/indicators/([A-Z0-9-]+)">',
+            html,
+        )
+        expected = everything[(number - 1) * 50 : number * 50]
+        assert [code for _, code in rows] == [r.code for r in expected if r.number]
+        assert [int(n) for n, _ in rows] == [r.number for r in expected if r.number]
+        seen += [code for _, code in rows]
+        place = text_of(_pager(html))
+        first, last = (number - 1) * 50 + 1, min(number * 50, INDICATORS)
+        assert f"Indicators {first}–{last} of {INDICATORS}" in place
+        assert f"page {number} of 3" in place
+    assert len(seen) == len(set(seen)) == sum(1 for r in everything if r.number)
+
+    first = member.get("/register").text
+    assert 'href="/register?page=2" rel="next"' in _pager(first)
+    assert 'rel="prev"' not in _pager(first)
+    # Past the end: the last page, not an empty one.
+    assert "page 3 of 3" in text_of(_pager(member.get("/register?page=999").text))
+
+
+def test_a_filtered_register_pages_keep_the_filter_and_the_draft_numbers(
+    member: TestClient, database: Database
+) -> None:
+    with database.transaction(write=False) as s:
+        everything = register.list_items(s, ItemKind.INDICATOR)
+    dimension = everything[0].dimension_code
+    assert dimension
+    wanted = [r for r in everything if r.dimension_code == dimension]
+    html = member.get(f"/register?dimension={dimension}").text
+    numbers = [int(n) for n in re.findall(r'<td class="col-number">(\d+)</td>', html)]
+    assert numbers == [r.number for r in wanted[:50] if r.number]
+    if len(wanted) > 50:
+        assert f"dimension={dimension}&amp;page=2" in _pager(html)
+
+    withdrawn = member.get(f"/register?status={ItemStatus.WITHDRAWN.value}").text
+    assert 'col-number">1<' not in withdrawn
+
+
+@pytest.mark.parametrize("page", ["x", "0", "-1", "1.5", "9999999"])
+@pytest.mark.parametrize("path", ["/register", "/consensus", f"/rounds/{quote(ROUND, safe='/')}"])
+def test_a_page_that_is_not_a_page_number_is_refused_by_name(
+    member: TestClient, path: str, page: str
+) -> None:
+    response = member.get(f"{path}?page={page}")
+    assert response.status_code == 422
+    assert "page" in text_of(response.text).lower()
+
+
+def test_the_consensus_grid_shows_fifty_indicators_a_page_and_filters_by_state(
+    member: TestClient, database: Database
+) -> None:
+    with database.transaction(write=False) as s:
+        active = [r for r in register.list_items(s, ItemKind.INDICATOR) if r.number]
+    html = member.get("/consensus").text
+    rows = _codes(html, r'<a href="/indicators/([A-Z0-9-]+)#consensus">')
+    assert rows == [r.code for r in active[:50]]
+    # Every delegation's cell on each row, with its stance in words.
+    first_row = html[html.index(f"/indicators/{rows[0]}#consensus") :]
+    first_row = first_row[: first_row.index("</tr>")]
+    assert first_row.count('<td class="sc stance-') == 30
+    assert re.search(
+        r'title="[A-Z]{2}-[A-Z]+: (support|pending|objection|reservation|ad referendum)', first_row
+    )
+    last = member.get("/consensus?page=3").text
+    assert _codes(last, r'<a href="/indicators/([A-Z0-9-]+)#consensus">') == [
+        r.code for r in active[100:]
+    ]
+    summary = text_of(html[html.index('class="state-summary"') :][:600])
+    assert f"({len(active)} indicators in the draft)" in summary
+
+    opened = member.get("/consensus?state=open").text
+    for code in _codes(opened, r'<a href="/indicators/([A-Z0-9-]+)#consensus">'):
+        page = member.get(f"/indicators/{code}").text
+        assert "tag-d-open" in page
+    assert member.get("/consensus?state=nonsense").status_code == 422
+    refused = member.get("/consensus?dimension=NOPE")
+    assert refused.status_code == 422 and "dimension" in text_of(refused.text).lower()
+
+
+def test_the_consensus_page_lists_the_first_proposals_under_objection_and_how_many(
+    member: TestClient,
+) -> None:
+    html = member.get("/consensus").text
+    section = html[html.index('id="objected-title"') :]
+    listed = re.findall(r'<li><a href="/proposals/(\d+)">', section)
+    assert 0 < len(listed) <= 25
+    assert listed == sorted(listed, key=int)
+    told = re.search(r"The first (\d+) of (\d+), oldest first", text_of(section))
+    if told:
+        assert int(told.group(1)) == len(listed) < int(told.group(2))
+
+
+def test_a_rounds_compilation_is_read_fifty_items_a_page(member: TestClient) -> None:
+    path = f"/rounds/{quote(ROUND, safe='/')}"
+    first = member.get(path).text
+    codes = _codes(
+        first, r'<th scope="row" class="col-code"><a href="/(?:indicators|sections)/([A-Z0-9-]+)">'
+    )
+    assert len(codes) == 50
+    place = text_of(_pager(first))
+    assert "Items 1–50 of" in place
+    second = member.get(f"{path}?page=2").text
+    more = _codes(
+        second, r'<th scope="row" class="col-code"><a href="/(?:indicators|sections)/([A-Z0-9-]+)">'
+    )
+    assert more and not set(more) & set(codes)
