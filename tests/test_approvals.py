@@ -141,6 +141,12 @@ def test_both_co_chairs_approve_the_same_hash_and_the_round_is_approved(
         ).all()
         assert rounds.get_round(s, REV1).approved_at == clock.now
     assert actions[-3:] == ["round.approval", "round.approval", "round.approve"]
+    # The approval keeps the audit trail's head as it stood: the event before its own.
+    with database.transaction(write=False) as s:
+        approval = s.scalars(select(AuditEvent).where(AuditEvent.action == "round.approve")).one()
+        before = s.get(AuditEvent, approval.id - 1)  # the approval, same transaction
+    assert before is not None and before.action == "round.approval"
+    assert approval.details["audit_head"] == {"event": before.id - 1, "hash": before.prev_hash}
 
 
 def test_a_stale_hash_is_refused_with_412_and_nothing_is_recorded(

@@ -17,6 +17,7 @@ from app.accounts.service import normalise_email
 from app.approvals import changes as changes_since
 from app.approvals.changes import ItemChange
 from app.audit.service import Actor, record
+from app.audit.service import head as audit_head
 from app.errors import (
     Conflict,
     InvalidInput,
@@ -359,6 +360,9 @@ def approve(
             details={
                 "content_hash": round_.content_hash,
                 "co_chairs": [s.co_chair.email for s in result.signatures],
+                # The trail's head as the round was approved: a cut or rewritten trail no
+                # longer has it (kept with the approval, in the log and the anchor file too).
+                "audit_head": audit_head(session),
             },
             at=now,
         )

@@ -241,12 +241,16 @@ def _forget(session: Session) -> None:
     session.info.pop(_UNIT, None)
 
 
-def head(session: Session) -> tuple[int, str] | None:
-    """The newest committed event: its sequence number and hash."""
-    last = session.execute(
-        select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
-    ).first()
-    return None if last is None else (last[0], last[1])
+def head(session: Session) -> dict[str, Any] | None:
+    """The newest event written before this transaction's: its sequence number and hash, for a
+    record kept elsewhere (an approval). Read on the connection, so that asking does not seal
+    the events this transaction has recorded so far."""
+    last = (
+        session.connection()
+        .execute(select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
+        .first()
+    )
+    return None if last is None else {"event": last[0], "hash": last[1]}
 
 
 def events_for(session: Session, object_type: str, object_id: str | int) -> Sequence[AuditEvent]:
