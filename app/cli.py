@@ -715,6 +715,7 @@ def export_command(
                     chosen,
                     working_group=settings.working_group_name,
                     signing_key=settings.secret_key,
+                    signing_key=settings.secret_key,
                     base=base,
                     include_comments=comments,
                     template=template_data,

@@ -12,6 +12,11 @@ def _mac(secret_key: str, purpose: str, value: str) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
+def mac(secret_key: str, purpose: str, value: str) -> str:
+    """The signature alone, for a value carried elsewhere (a Word export's marks)."""
+    return _mac(secret_key, purpose, value)
+
+
 def equal(given: str, expected: str) -> bool:
     """Whether a secret someone sent (a signature, a form's token) is the expected one, compared
     in constant time. Compared as UTF-8 bytes: hmac.compare_digest refuses str with non-ASCII

@@ -73,7 +73,9 @@ def measure(url: str, repeat: int, tmp: Path) -> tuple[float, float, int]:
             round_ = get_round(s, ROUND)
 
             def export() -> bytes:
-                return export_round(s, round_, "clean", working_group=WORKING_GROUP).data
+                return export_round(
+                    s, round_, "clean", working_group=WORKING_GROUP, signing_key="bench"
+                ).data
 
             size = len(export())  # warm: imports, template
             export_s = best(repeat, export)

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from app.cli import app
+from app.config import Settings
 from app.db import Database
 from app.imports.command import CLI_EMAIL, printable
 from app.models import AuditEvent, Proposal, User, WordImport
@@ -28,7 +29,14 @@ def zerodraft(*args: str) -> tuple[int, str, str]:
 def returned_copy(database: Database, clock: Clock, folder: Path) -> Path:
     issue(database, clock)
     with database.transaction() as s:
-        data = export_round(s, rounds.get_round(s, ZD), "clean", working_group="DWG").data
+        data = export_round(
+            s,
+            rounds.get_round(s, ZD),
+            "clean",
+            working_group="DWG",
+            # The key the command's own settings read (the environment's), as on one server.
+            signing_key=Settings().secret_key,
+        ).data
     path = folder / "returned by PH-SOMTC.docx"
     path.write_bytes(edit_with_word_xml(data, EDITS))
     return path

@@ -16,7 +16,7 @@ from app.db import Database
 from app.rounds.export import MEDIA_TYPE
 from tests.factories import World
 from tests.helpers import Clock, log_in
-from tests.test_imports_api import ZD, confirm, count, export, issue, upload
+from tests.test_imports_api import confirm, count, export, issue, upload
 from tests.word_edits import Comment as WordComment
 from tests.word_edits import Insert, Reply, edit_with_word_xml, w
 
@@ -125,18 +125,20 @@ def test_a_second_copy_of_an_item_is_shown_not_run_into_the_first(
     assert preview["unplaced"][0].startswith("FC-CD-01 appears a second time in the file")
 
 
-def test_a_tampered_round_id_is_ignored_not_a_500(
+def test_a_tampered_round_id_is_refused_not_a_500(
     client: TestClient, database: Database, world: World, clock: Clock, sec: dict[str, str]
 ) -> None:
     issue(database, clock)
     edited = edit_with_word_xml(export(client, sec), [PHONE])
+    assert upload(client, sec, edited).status_code == 201
     for value in ("²", "9" * 5000, "-3", "<script>"):
         response = upload(client, sec, set_property(edited, "zerodraft.round_id", value))
-        assert response.status_code == 201, (value, response.text)
-        assert response.json()["round"] == ZD
+        # The export's signature covers its properties (issue 14): a changed one is refused.
+        assert response.status_code == 422, (value, response.text)
+        assert response.json()["field"] == "file"
 
 
-def test_a_manifest_naming_another_item_than_the_bookmark_is_not_believed(
+def test_a_manifest_naming_another_item_than_the_bookmark_is_refused(
     client: TestClient, database: Database, world: World, clock: Clock, sec: dict[str, str]
 ) -> None:
     issue(database, clock)
@@ -151,10 +153,9 @@ def test_a_manifest_naming_another_item_than_the_bookmark_is_not_believed(
         edited, manifest, lambda xml: xml.replace(b'code="FC-CD-01"', b'code="FC-CD-02"', 1)
     )
     response = upload(client, sec, tampered)
-    assert response.status_code == 201, response.text
-    assert [(p["kind"], p["item"]) for p in response.json()["preview"]["proposals"]] == [
-        ("amend", "FC-CD-01")
-    ]
+    # The manifest is signed (issue 14): one changed after the export is not believed at all.
+    assert response.status_code == 422, response.text
+    assert "not signed by this platform" in response.json()["detail"]
 
 
 def test_a_table_of_indicators_under_no_heading_is_a_problem_not_a_failed_confirm(

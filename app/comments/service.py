@@ -241,18 +241,22 @@ def add(
     return comment
 
 
+def visible(session: Session, principal: Principal, comment: Comment) -> bool:
+    """Whether the person may see the comment. Visibility is the thread's: a reply is readable
+    by whoever may read its first comment, and a comment on a proposal only where the proposal
+    is (not on another delegation's private draft)."""
+    root = session.get(Comment, comment.parent_id) if comment.parent_id else comment
+    return (
+        root is not None
+        and can_see(root, principal)
+        and _proposal_visible(session, root.proposal_id, principal)
+    )
+
+
 def get(session: Session, principal: Principal, comment_id: int) -> Comment:
     comment = session.get(Comment, comment_id)
-    # Visibility is the thread's: a reply is readable by whoever may read its first comment.
-    root = session.get(Comment, comment.parent_id) if comment and comment.parent_id else comment
-    # A comment the person may not see (or one on a draft proposal of another delegation) is
-    # indistinguishable from a missing one.
-    if (
-        comment is None
-        or root is None
-        or not can_see(root, principal)
-        or not _proposal_visible(session, root.proposal_id, principal)
-    ):
+    # A comment the person may not see is indistinguishable from a missing one.
+    if comment is None or not visible(session, principal, comment):
         raise NotFound(f"no comment C-{comment_id}")
     return comment
 

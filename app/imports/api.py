@@ -131,6 +131,7 @@ def upload(
         delegation_code=delegation,
         now=now,
         limits=limits(settings),
+        signing_key=settings.secret_key,
         request_id=request_id(request),
     )
     return _one(

@@ -87,6 +87,7 @@ def run(
                 delegation_code=delegation,
                 now=now,
                 limits=Limits.from_settings(settings),
+                signing_key=settings.secret_key,
                 request_id=REQUEST_ID,
             )
             word_import = done.word_import

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit.service import Actor, record
+from app.errors import Conflict
 from app.groups import service as groups
 from app.imports.authored_plan import RegisterIndex
 from app.imports.plans import (
@@ -27,6 +28,7 @@ from app.imports.plans import (
     ReturnedResult,
 )
 from app.imports.reading import FileFacts
+from app.imports.returned_plan import ThreadAccess
 from app.models import (
     Comment,
     CommentKind,
@@ -140,12 +142,14 @@ def confirm_returned(
             untracked=p.untracked,
         )
     comments: list[CreatedComment] = []
+    access = ThreadAccess(session, principal, ref)
     for c in plan.comments:
         comments += _make_comments(
             session,
             principal.user_id,
             delegation.id,
             c,
+            access,
             proposal_of,
             round_.id if round_ else None,
             late,
@@ -179,6 +183,7 @@ def _make_comments(
     user_id: int,
     delegation_id: int,
     plan: CommentPlan,
+    access: ThreadAccess,
     proposal_of: dict[str, int],
     round_id: int | None,
     late: bool,
@@ -187,6 +192,13 @@ def _make_comments(
     item = register.get_item(session, plan.item)
     made: list[CreatedComment] = []
     parent_id = plan.existing
+    # Looked at again: the preview is stored, and between it and now a thread may have been
+    # withdrawn (or the plan be older than the rule). Its number is not repeated here.
+    if parent_id is not None and not access.may_reply(session.get(Comment, parent_id)):
+        raise Conflict(
+            "a thread the file replies to takes no replies from you now; read the file again "
+            "for a new preview"
+        )
     if parent_id is None:
         comment = Comment(
             round_id=round_id,

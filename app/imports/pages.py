@@ -117,6 +117,7 @@ def upload(
             delegation_code=delegation or None,
             now=now,
             limits=limits(settings),
+            signing_key=settings.secret_key,
             request_id=request_id(request),
         )
     except DomainError as exc:

@@ -6,6 +6,11 @@ A returned copy is compared with the text of the round it was exported from (the
 snapshot), never with whatever the register says now: a proposal keeps that revision as its
 base, so a change to an item that moved on since is outdated (to be rebased), never applied onto
 the wrong text.
+
+What a file says is believed only as far as it can be: its marks (the round, the items, the
+export's own comments and the references of the threads it carried) only when their signature
+is this platform's (`check_signed`), and a thread it names only when both the person importing
+and the delegation the copy is imported for may see it, as on the web (`ThreadAccess`).
 """
 
 from collections.abc import Iterable
@@ -16,6 +21,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.comments import service as comments
 from app.errors import Conflict, InvalidInput
 from app.imports.fields import (
     ENUM_FIELDS,
@@ -28,11 +34,12 @@ from app.imports.fields import (
 )
 from app.imports.plans import Anchor, CommentPlan, Diff, ProposalPlan, ReplyPlan, ReturnedPlan
 from app.imports.reading import FileFacts
-from app.models import Comment, Dimension, Item, ItemKind, ProposalKind, Round
+from app.models import Comment, Dimension, Item, ItemKind, ProposalKind, Role, Round
 from app.models.register import TEXT_FIELDS
-from app.principal import DelegationRef
+from app.principal import DelegationRef, Principal
 from app.register.schemas import IndicatorUpdate, SectionUpdate
 from app.rounds import snapshot
+from app.rounds.export_loader import signed_by
 from app.rounds.service import current_round, input_gate
 from app.text.anchor import find_quote
 from app.text.diff import word_diff
@@ -43,6 +50,58 @@ from app.word.incoming import (
     ReturnedItem,
     TrackedChange,
 )
+
+# How many threads with the same words on one item a comment may stand for, at most: enough for
+# "Agreed." said several times, bounded against a file that repeats a word a thousand times.
+_SAME_WORDS = 20
+
+
+def check_signed(document: ReturnedDocument, secret_key: str) -> None:
+    """Refuse a copy whose zerodraft marks this platform did not sign, or that were changed
+    since: it could name any round, item or thread, and pass for an export. The manifest may be
+    missing (LibreOffice drops it); one that is there must be this export's, signed."""
+
+    def signed(text: str | None, signature: str | None) -> bool:
+        return text is not None and signature is not None and signed_by(secret_key, text, signature)
+
+    if not signed(document.signed_properties, document.signature) or (
+        document.signed_manifest is not None
+        and not signed(document.signed_manifest, document.manifest_signature)
+    ):
+        raise InvalidInput(
+            "the file's zerodraft marks are missing, or not signed by this platform, or were "
+            "changed after its export, so it cannot be read as a returned copy of a round; "
+            "download the round in Word again, make the changes in that copy and send it",
+            field="file",
+        )
+
+
+class ThreadAccess:
+    """Which threads a returned copy may reply to: those both the person importing and the
+    delegation it is imported for may see (comments.visible), as on the web; another
+    delegation's private thread, or one on its private draft, is as if it did not exist."""
+
+    def __init__(self, session: Session, uploader: Principal, delegation: DelegationRef) -> None:
+        self.session = session
+        self.viewers = (
+            uploader,
+            Principal(
+                user_id=uploader.user_id,
+                email=uploader.email,
+                name=uploader.name,
+                role=Role.MEMBER,
+                delegations=[delegation],
+                acting_delegation_id=delegation.id,
+            ),
+        )
+
+    def may_reply(self, comment: Comment | None) -> bool:
+        return (
+            comment is not None
+            and comment.parent_id is None
+            and comment.withdrawn_at is None
+            and all(comments.visible(self.session, v, comment) for v in self.viewers)
+        )
 
 
 def round_of(session: Session, document: ReturnedDocument) -> Round:
@@ -69,8 +128,10 @@ def plan_returned(
     facts: FileFacts,
     now: datetime,
     delegation: DelegationRef,
+    uploader: Principal,
 ) -> ReturnedPlan:
     entries = {e.code: e for e in snapshot.load(session, round_.id)}
+    access = ThreadAccess(session, uploader, delegation)
     versions: dict[str, int] = dict(session.execute(select(Item.code, Item.version)).all())
     dimension_codes = set(session.scalars(select(Dimension.code)))
     current = current_round(session)
@@ -88,7 +149,7 @@ def plan_returned(
         planned += _plan_item(found, entry, versions, facts, round_.symbol, problems)
         for comment in found.comments:
             planned_comment = _plan_comment(
-                session, found.code, entry, comment, planned, delegation.id
+                session, found.code, entry, comment, planned, delegation.id, access, document
             )
             if planned_comment.existing is None or planned_comment.replies:
                 comments.append(planned_comment)
@@ -317,6 +378,8 @@ def _plan_comment(
     found: FoundComment,
     planned: list[ProposalPlan],
     delegation_id: int,
+    access: ThreadAccess,
+    document: ReturnedDocument,
 ) -> CommentPlan:
     name = found.field if found.field in TEXT_FIELDS else None
     quote = found.quote.strip()
@@ -326,7 +389,7 @@ def _plan_comment(
             anchor = "text"
         elif any(p.item == code and quote in str(p.fields.get(name) or "") for p in planned):
             anchor = "proposal"  # the words are in what the delegation proposes, not the text
-    existing = _exported_thread(session, code, found, delegation_id)
+    existing = _exported_thread(session, code, found, delegation_id, access, document)
     replies = [
         ReplyPlan(
             body=r.text.strip(),
@@ -363,24 +426,34 @@ def _plan_comment(
 
 
 def _exported_thread(
-    session: Session, code: str, found: FoundComment, delegation_id: int
+    session: Session,
+    code: str,
+    found: FoundComment,
+    delegation_id: int,
+    access: ThreadAccess,
+    document: ReturnedDocument,
 ) -> int | None:
     """The thread a comment the export itself carried stands for (by its reference, else by its
     words): replies to it go into that thread, and it is not made a second time. A new comment
     stands for one only when this delegation already made it (a copy read before): another
-    delegation's "Agreed." on the same item is not this delegation's."""
+    delegation's "Agreed." on the same item is not this delegation's. A reference counts only
+    when the signed manifest lists it (a copy without its manifest, as LibreOffice returns it,
+    has only the comment's words to say it), and a thread only when `access` lets the importer
+    reply to it, as the web would: any other stands for nothing, and the comment is made anew."""
     number = (found.reference or "").removeprefix("C-")
-    if found.exported and number.isdigit():
+    listed = document.threads is None or found.reference in document.threads
+    if found.exported and listed and number.isdigit():
         known = session.scalar(
-            select(Comment.id)
+            select(Comment)
             .join(Item, Item.id == Comment.item_id)
             .where(Comment.id == int(number), Item.code == code, Comment.parent_id.is_(None))
         )
-        if known is not None:
-            return known
+        if access.may_reply(known):
+            assert known is not None
+            return known.id
     body = found.text.strip()
     query = (
-        select(Comment.id)
+        select(Comment)
         .join(Item, Item.id == Comment.item_id)
         .where(
             Item.code == code,
@@ -391,4 +464,7 @@ def _exported_thread(
     )
     if not found.exported:
         query = query.where(Comment.delegation_id == delegation_id)
-    return session.scalar(query.order_by(Comment.id).limit(1))
+    for candidate in session.scalars(query.order_by(Comment.id).limit(_SAME_WORDS)):
+        if access.may_reply(candidate):
+            return candidate.id
+    return None

@@ -25,7 +25,7 @@ from app.imports.authored_plan import plan_authored
 from app.imports.confirming import confirm_authored, confirm_returned
 from app.imports.plans import Plan, Result, ReturnedPlan, plan_of
 from app.imports.reading import FileFacts, read_file
-from app.imports.returned_plan import plan_returned, round_of
+from app.imports.returned_plan import check_signed, plan_returned, round_of
 from app.models import Delegation, MemberState, Role, User
 from app.models.imports import ImportKind, ImportState, WordImport, scope_for
 from app.principal import DelegationRef, Principal
@@ -106,10 +106,15 @@ def preview(
     filename: str | None,
     delegation_code: str | None,
     now: datetime,
+    signing_key: str,
     limits: Limits | None = None,
     request_id: str | None = None,
 ) -> Previewed:
+    """Read an uploaded file; a returned copy only when the export's signature on its marks
+    verifies with `signing_key` (the settings' secret key)."""
     facts, document = read_file(data, filename, limits=limits)
+    if isinstance(document, ReturnedDocument):
+        check_signed(document, signing_key)
     return preview_document(
         session,
         principal,
@@ -141,7 +146,7 @@ def preview_document(
         delegation_id = delegation.id
         round_ = round_of(session, document)
         round_id = round_.id
-        plan = plan_returned(session, document, round_, facts, now, delegation)
+        plan = plan_returned(session, document, round_, facts, now, delegation, principal)
     else:
         kind = ImportKind.AUTHORED
         if principal.role is not Role.SECRETARIAT:

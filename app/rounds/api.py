@@ -284,6 +284,7 @@ def export_docx(
         r,
         variant,
         working_group=settings.working_group_name,
+        signing_key=settings.secret_key,
         base=base,
         include_comments=comments,
         template=chosen,

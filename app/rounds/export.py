@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from app.errors import Conflict, InvalidInput, NotFound
 from app.models import Round, RoundState
 from app.rounds import service
-from app.rounds.export_loader import load
+from app.rounds.export_loader import load, signer
 from app.word import template as tpl
 from app.word.filename import download_filename
 from app.word.model import VARIANTS, Variant
@@ -103,13 +103,16 @@ def export_round(
     variant: str,
     *,
     working_group: str,
+    signing_key: str,
     base: str | None = None,
     include_comments: bool = False,
     template: TemplateSource = None,
     progress: Progress | None = None,
 ) -> Exported:
     """The .docx of one variant of a round; a redline is against `base` (default: the round
-    it follows). Raises Conflict for a round in preparation."""
+    it follows). Its marks are signed with `signing_key` (the settings' secret key), so that a
+    returned copy is believed only when it came from here. Raises Conflict for a round in
+    preparation."""
     chosen = check_variant(variant)
     check_exportable(round_)
     base_round = find_round(session, base) if base and chosen == "redline" else None
@@ -120,6 +123,7 @@ def export_round(
         working_group=working_group,
         base=base_round,
         include_comments=include_comments,
+        sign=signer(signing_key),
     )
     data = export(
         document, chosen, template=template, include_comments=include_comments, progress=progress

@@ -16,7 +16,7 @@ Queries are bounded whatever the size of the draft: a fixed number per variant.
 """
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -24,6 +24,7 @@ from typing import Any, Literal
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from app import signing
 from app.errors import Conflict
 from app.models import (
     Approval,
@@ -91,8 +92,25 @@ INDICATOR_FIELDS = (
     "references",
 )
 PENDING = (ProposalState.SUBMITTED, ProposalState.UNDER_CONSIDERATION)
+# What the HMAC of an export's marks is for (app/signing.py): a value signed for another use
+# (an unsubscribe link) never passes for one.
+EXPORT_MARKS = "word-export-marks"
 # Who reads a circulated document: the whole group, nobody in particular.
 _CIRCULATION = Principal(user_id=0, email="", name="circulation", role=Role.OBSERVER)
+
+
+def signer(secret_key: str) -> Callable[[str], str]:
+    """The function that signs an export's marks (app/word/marks.py, signed_text)."""
+
+    def sign(text: str) -> str:
+        return signing.mac(secret_key, EXPORT_MARKS, text)
+
+    return sign
+
+
+def signed_by(secret_key: str, text: str, signature: str) -> bool:
+    """Whether `signature` is this platform's over an export's marks."""
+    return signing.equal(signature, signing.mac(secret_key, EXPORT_MARKS, text))
 
 
 def shown(value: Any) -> str:
@@ -148,9 +166,10 @@ def load(
     working_group: str,
     base: Round | None = None,
     include_comments: bool = False,
+    sign: Callable[[str], str] | None = None,
 ) -> ExportDocument:
     """The ExportDocument of one variant of a round. A redline is against `base`, by default
-    the round this one follows."""
+    the round this one follows; `sign` signs its marks (app/rounds/export.py, signer)."""
     names = Names.load(session)
     dimensions = {
         d.code: ExportDimension(d.code, d.title, d.description, d.position)
@@ -184,6 +203,7 @@ def load(
         comments=comments,
         responses=responses,
         base_label=document.base_label,
+        sign=sign,
     )
 
 

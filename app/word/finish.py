@@ -80,6 +80,14 @@ def manifest(b: Build) -> None:
         values["zerodraft.round_id"] = str(r.round_id)
     if r.content_hash:
         values["zerodraft.content_hash"] = clean(r.content_hash)
+    # The threads the export carried (Build.threads is emptied as they are placed).
+    if found.comments:
+        found.threads = {t.reference for t in b.data.comments if t.reference}
+    if b.data.sign is not None:
+        # Signed by the caller's function: the key never enters app/word. The properties'
+        # signature covers the manifest's, so that no other export's manifest passes for this.
+        values[marks.MANIFEST_SIGNATURE] = b.data.sign(marks.signed_manifest(found))
+        values[marks.SIGNATURE] = b.data.sign(marks.signed_properties(values))
     _custom_properties(b, values)
     _manifest_part(b, found.to_xml())
 

@@ -96,6 +96,14 @@ class ReturnedDocument:
     comments: tuple[FoundComment, ...] = ()  # new comments on no item (cover, proposals ...)
     round_id: int | None = None  # the round's id, when the export recorded it
     text_hash: str | None = None  # zerodraft.text_hash: which exported text this copy holds
+    # What the export signed (app/word/marks.py), as read back, and the signatures found; the
+    # importer checks them. The manifest's are None when the copy has no manifest (LibreOffice
+    # drops it), and `threads` (the references of the threads it lists) is None then too.
+    signed_properties: str = ""
+    signature: str | None = None
+    signed_manifest: str | None = None
+    manifest_signature: str | None = None
+    threads: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,13 +13,21 @@ Three marks, none of which shows in the document:
   `zerodraft.round` (the symbol), `zerodraft.round_id` (when known), `zerodraft.variant`,
   `zerodraft.as_of` (the latest date the export's content carries: the round's date, or a
   later change or comment; ISO 8601 UTC), `zerodraft.content_hash` (an approved round's hash,
-  when there is one) and `zerodraft.text_hash` (SHA-256 over the manifest's item entries).
+  when there is one), `zerodraft.text_hash` (SHA-256 over the manifest's item entries) and
+  `zerodraft.signature`.
 - a manifest, a custom XML part (customXml/itemN.xml, namespace `urn:zerodraft:export:1`),
   which Word and LibreOffice both keep: per item its mark, code, kind, dimension and a hash of
   each field's exported text; the (author, date) of every tracked change and comment the export
-  wrote; hashes of the exported paragraphs of the draft text that belong to no item.
+  wrote; the references of the comment threads it carried (`C-5`); hashes of the exported
+  paragraphs of the draft text that belong to no item.
 
-The exports stay byte-deterministic: everything here is derived from the data, never the clock.
+Two signatures, HMACs by the platform's secret key (never in the database, never in app/word:
+the caller passes in the function that signs): `zerodraft.manifest_signature` over the manifest
+and `zerodraft.signature` over the other zerodraft properties (the first among them), each as
+read back (`signed_manifest`, `signed_properties`). LibreOffice drops custom XML parts and keeps
+the properties, so a copy may come back without its manifest; one that has a manifest must have
+it signed. A returned copy is believed only when they verify, so a file cannot name threads,
+items or a round of its own choosing and pass for an export.
 """
 
 import hashlib
@@ -36,6 +44,8 @@ MarkKind = Literal["indicator", "section", "dimension"]
 NS = "urn:zerodraft:export:1"
 FORMAT = "1"
 PREFIX = "zerodraft."
+SIGNATURE = PREFIX + "signature"
+MANIFEST_SIGNATURE = PREFIX + "manifest_signature"
 CUSTOM_NS = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
 VT_NS = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
 PROPERTY_FMTID = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"
@@ -101,6 +111,7 @@ class Manifest:
     changes: set[tuple[str, str]] = field(default_factory=set)  # (author, date stamp)
     comments: set[tuple[str, str]] = field(default_factory=set)
     other: set[str] = field(default_factory=set)  # hashes of paragraphs outside items
+    threads: set[str] = field(default_factory=set)  # references of the threads carried
 
     def text_hash(self) -> str:
         lines = [
@@ -132,6 +143,8 @@ class Manifest:
                 out.append(f"<zd:{tag} author={quoteattr(author)} date={quoteattr(date)}/>")
         for digest in sorted(self.other):
             out.append(f"<zd:other hash={quoteattr(digest)}/>")
+        for reference in sorted(self.threads):
+            out.append(f"<zd:thread ref={quoteattr(reference)}/>")
         out.append("</zd:export>")
         return "".join(out).encode("utf-8")
 
@@ -163,7 +176,26 @@ class Manifest:
                 pairs.add((el.get("author", ""), el.get("date", "")))
             elif tag == "other":
                 manifest.other.add(el.get("hash", ""))
+            elif tag == "thread":
+                manifest.threads.add(el.get("ref", ""))
         return manifest
+
+
+def signed_properties(properties: Mapping[str, str]) -> str:
+    """What `zerodraft.signature` covers: the zerodraft properties but itself, stripped as they
+    are read back, in name order (LibreOffice reorders them)."""
+    lines = [
+        f"{name}={value.strip()}"
+        for name, value in sorted(properties.items())
+        if name.startswith(PREFIX) and name != SIGNATURE
+    ]
+    return "\n".join(["properties", *lines])
+
+
+def signed_manifest(manifest: Manifest) -> str:
+    """What `zerodraft.manifest_signature` covers: the manifest written out again from what was
+    read, so that a program that rewrites its spacing or quoting leaves it unchanged."""
+    return "manifest\n" + manifest.to_xml().decode("utf-8")
 
 
 def custom_properties_xml(values: Mapping[str, str], keep: Iterable[Any] = ()) -> bytes:

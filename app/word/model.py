@@ -8,8 +8,8 @@ no diff knowledge. A paragraph whose runs are all insertions is a tracked insert
 whose runs are all deletions a tracked deleted paragraph.
 """
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
@@ -177,3 +177,6 @@ class ExportDocument:
     comments: tuple[ExportComment, ...] = ()  # open threads
     responses: tuple[ExportResponseRow, ...] = ()
     base_label: str | None = None  # the earlier round a redline is against, e.g. its symbol
+    # Signs the export's marks (app/word/marks.py, signed_text): made by the caller with a key
+    # that app/word never sees; None leaves the copy unsigned, and it cannot be imported back.
+    sign: Callable[[str], str] | None = field(default=None, compare=False, repr=False)

@@ -775,6 +775,11 @@ def read_returned(package: Package) -> ReturnedDocument | None:
         if round_id and round_id.isascii() and round_id.isdigit() and len(round_id) <= 10
         else None,
         text_hash=props.get("zerodraft.text_hash"),
+        signed_properties=marks.signed_properties(props),
+        signature=props.get(marks.SIGNATURE) or None,
+        signed_manifest=marks.signed_manifest(manifest) if manifest is not None else None,
+        manifest_signature=props.get(marks.MANIFEST_SIGNATURE) or None,
+        threads=frozenset(manifest.threads) if manifest is not None else None,
     )
 
 
