@@ -407,7 +407,6 @@ def export_download(
         variant,
         working_group=settings.working_group_name,
         signing_key=settings.secret_key,
-        signing_key=settings.secret_key,
         base=base or None,
         include_comments=comments.lower() in ("1", "true", "on", "yes"),
     )
