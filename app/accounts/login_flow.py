@@ -17,7 +17,7 @@ from app.accounts import second_factor, service
 from app.accounts.passwords import digest
 from app.config import Settings
 from app.models import User
-from app.web.deps import SESSION_COOKIE
+from app.web.deps import always_secure, cookie_name, session_cookie
 
 LOGIN_CSRF_COOKIE = "zd_login_csrf"
 # The half-done log-in (second_factor.start_challenge): sent only to the /login pages.
@@ -42,9 +42,19 @@ def safe_next(target: str | None) -> str:
 
 
 def secure_cookies(request: Request, settings: Settings) -> bool:
+    if always_secure(settings):
+        return True
     if settings.secure_cookies is not None:
         return settings.secure_cookies
     return request.url.scheme == "https"
+
+
+def login_csrf_cookie(settings: Settings) -> str:
+    return cookie_name(settings, LOGIN_CSRF_COOKIE)
+
+
+def challenge_cookie(settings: Settings) -> str:
+    return cookie_name(settings, CHALLENGE_COOKIE, path=CHALLENGE_COOKIE_PATH)
 
 
 def client_ip(request: Request) -> str:
@@ -75,7 +85,7 @@ def continue_log_in(
     )
     response = RedirectResponse(f"/login/{step}", status_code=303)
     response.set_cookie(
-        CHALLENGE_COOKIE,
+        challenge_cookie(settings),
         cookie_value,
         max_age=int(second_factor.CHALLENGE_LIFETIME.total_seconds()),
         path=CHALLENGE_COOKIE_PATH,
@@ -109,18 +119,19 @@ def open_session_response(
     assert outcome.cookie_value is not None
     # Whatever session id the browser came with (one planted by someone else, or an earlier
     # log-in) ends here: only the new one, issued now, is valid.
-    previous = request.cookies.get(SESSION_COOKIE)
+    previous = request.cookies.get(session_cookie(settings))
     if previous:
         service.log_out(db, digest(previous), now=now)
     response = RedirectResponse(safe_next(next_path), status_code=303)
     response.set_cookie(
-        SESSION_COOKIE,
+        session_cookie(settings),
         outcome.cookie_value,
         httponly=True,
         samesite="lax",
         secure=secure_cookies(request, settings),
         max_age=settings.session_absolute_hours * 3600,
     )
-    response.delete_cookie(LOGIN_CSRF_COOKIE)
-    response.delete_cookie(CHALLENGE_COOKIE, path=CHALLENGE_COOKIE_PATH)
+    secure = secure_cookies(request, settings)
+    response.delete_cookie(login_csrf_cookie(settings), secure=secure)
+    response.delete_cookie(challenge_cookie(settings), path=CHALLENGE_COOKIE_PATH, secure=secure)
     return response

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from app.accounts import password_policy, service
 from app.accounts import second_factor as mfa
 from app.accounts.login_flow import (
-    CHALLENGE_COOKIE,
     CHALLENGE_COOKIE_PATH,
+    challenge_cookie,
     client_ip,
     open_session_response,
 )
@@ -34,7 +34,16 @@ from app.errors import DomainError, InvalidInput
 from app.models import AuthSession, LoginChallenge, User
 from app.principal import Principal
 from app.signing import equal, sign, unsign
-from app.web.deps import Allow, DbRoute, DbSession, Now, SettingsDep, actor_for, request_id
+from app.web.deps import (
+    Allow,
+    DbRoute,
+    DbSession,
+    Now,
+    SettingsDep,
+    actor_for,
+    always_secure,
+    request_id,
+)
 from app.web.templating import render
 
 router = APIRouter(route_class=DbRoute, include_in_schema=False)
@@ -69,10 +78,12 @@ class HalfDone:
         return Actor(self.user.id, None, request_id(request))
 
 
-def _restart(reason: str, next_path: str) -> RedirectResponse:
+def _restart(reason: str, next_path: str, settings: Settings) -> RedirectResponse:
     query = urlencode({"restart": reason, "next": next_path})
     response = RedirectResponse(f"/login?{query}", status_code=303)
-    response.delete_cookie(CHALLENGE_COOKIE, path=CHALLENGE_COOKIE_PATH)
+    response.delete_cookie(
+        challenge_cookie(settings), path=CHALLENGE_COOKIE_PATH, secure=always_secure(settings)
+    )
     return response
 
 
@@ -87,7 +98,7 @@ def _half_done(
 ) -> HalfDone | Response:
     """The live challenge of this browser for `purpose`, or where to go instead: the log-in page
     (nothing to go on with) or the other /login page (the challenge is for the other purpose)."""
-    cookie_value = request.cookies.get(CHALLENGE_COOKIE)
+    cookie_value = request.cookies.get(challenge_cookie(settings))
     try:
         challenge, user = mfa.live_challenge(db, cookie_value, now=now)
         if _set_up_elsewhere(db, challenge, user):
@@ -99,7 +110,7 @@ def _half_done(
                 {"detail": "Your log-in has expired.", "restart": f"/login?{query}"},
                 status_code=401,
             )
-        return _restart(gone.reason, gone.next_path)
+        return _restart(gone.reason, gone.next_path, settings)
     if challenge.purpose != purpose:
         if as_json:
             return JSONResponse({"detail": "This page does not belong here."}, status_code=409)
@@ -170,7 +181,7 @@ def _after_verification(
     if isinstance(outcome, Refusal):
         # Returned, not raised: the failure must be committed for the count to hold.
         if outcome.gone:
-            return _restart("failed", found.challenge.next_path)
+            return _restart("failed", found.challenge.next_path, settings)
         status_code = 429 if outcome.retry_after is not None else 401
         page = _verify_page(
             request,

@@ -8,17 +8,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.accounts import password_policy, service
 from app.accounts.login_flow import (
-    LOGIN_CSRF_COOKIE,
     RESTART_MESSAGES,
     client_ip,
     continue_log_in,
+    login_csrf_cookie,
     safe_next,
     secure_cookies,
 )
 from app.accounts.permissions import Action
 from app.principal import Principal
 from app.signing import equal
-from app.web.deps import SESSION_COOKIE, Allow, DbRoute, DbSession, Now, SettingsDep
+from app.web.deps import Allow, DbRoute, DbSession, Now, SettingsDep, session_cookie
 from app.web.templating import render
 
 router = APIRouter(route_class=DbRoute, include_in_schema=False)
@@ -41,7 +41,7 @@ def _login_page(
         status_code,
     )
     response.set_cookie(
-        LOGIN_CSRF_COOKIE,
+        login_csrf_cookie(settings),
         token,
         httponly=True,
         samesite="strict",
@@ -74,7 +74,7 @@ def login(
     csrf_token: Annotated[str, Form(max_length=200)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/register",
 ) -> Response:
-    cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    cookie = request.cookies.get(login_csrf_cookie(settings), "")
     if not cookie or not equal(csrf_token, cookie):
         return _login_page(
             request,
@@ -106,12 +106,14 @@ def login(
 
 @router.post("/logout")
 def logout(
+    request: Request,
     db: DbSession,
     now: Now,
+    settings: SettingsDep,
     principal: Annotated[Principal, Allow(Action.READ_OWN_ACCOUNT)],
 ) -> RedirectResponse:
     if principal.session_id:
         service.log_out(db, principal.session_id, now=now)
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE)
+    response.delete_cookie(session_cookie(settings), secure=secure_cookies(request, settings))
     return response

@@ -26,7 +26,7 @@ from app.config import Settings
 from app.errors import InvalidInput
 from app.models import AccountLink, User
 from app.signing import equal
-from app.web.deps import DbRoute, DbSession, Now, SettingsDep
+from app.web.deps import DbRoute, DbSession, Now, SettingsDep, cookie_name
 from app.web.templating import render
 
 router = APIRouter(route_class=DbRoute, include_in_schema=False)
@@ -48,7 +48,7 @@ def _page(
     token = secrets.token_urlsafe(24)
     response = render(request, template, {"csrf_token": token} | context, status_code)
     response.set_cookie(
-        FORM_CSRF_COOKIE,
+        cookie_name(settings, FORM_CSRF_COOKIE),
         token,
         httponly=True,
         samesite="strict",
@@ -57,8 +57,8 @@ def _page(
     return response
 
 
-def _forged(request: Request, submitted: str) -> bool:
-    cookie = request.cookies.get(FORM_CSRF_COOKIE, "")
+def _forged(request: Request, settings: Settings, submitted: str) -> bool:
+    cookie = request.cookies.get(cookie_name(settings, FORM_CSRF_COOKIE), "")
     return not cookie or not equal(submitted, cookie)
 
 
@@ -148,7 +148,7 @@ def accept_invitation(
         link, person = invitations.usable_invitation(db, token, now=now)
     except InvalidInput as problem:
         return _link_problem(request, db, token, problem, invitation=True)
-    if _forged(request, csrf_token):
+    if _forged(request, settings, csrf_token):
         return _invitation_page(
             request,
             db,
@@ -178,7 +178,9 @@ def accept_invitation(
             status_code=422,
         )
     response = continue_log_in(request, db, settings, now, user, "/register")
-    response.delete_cookie(FORM_CSRF_COOKIE)
+    response.delete_cookie(
+        cookie_name(settings, FORM_CSRF_COOKIE), secure=secure_cookies(request, settings)
+    )
     return response
 
 
@@ -226,7 +228,7 @@ async def forgot(
     email: Annotated[str, Form(max_length=254)] = "",
     csrf_token: CsrfField = "",
 ) -> HTMLResponse:
-    if _forged(request, csrf_token):
+    if _forged(request, settings, csrf_token):
         return _forgot_page(
             request, settings, email=email, errors={"form": EXPIRED_FORM}, status_code=403
         )
@@ -314,7 +316,7 @@ def reset(
         _, person = password_service.usable_reset_link(db, token, now=now)
     except InvalidInput as problem:
         return _link_problem(request, db, token, problem, invitation=False)
-    if _forged(request, csrf_token):
+    if _forged(request, settings, csrf_token):
         return _reset_page(
             request,
             db,
@@ -351,5 +353,7 @@ def reset(
     # with the new password is the same path (second factor included) as every other day, and
     # shows the person at once that the new password works.
     response = RedirectResponse("/login?done=reset", status_code=303)
-    response.delete_cookie(FORM_CSRF_COOKIE)
+    response.delete_cookie(
+        cookie_name(settings, FORM_CSRF_COOKIE), secure=secure_cookies(request, settings)
+    )
     return response

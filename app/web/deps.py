@@ -22,6 +22,25 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SESSION_COOKIE = "zd_session"
 
 
+def always_secure(settings: Settings) -> bool:
+    """Cookies are Secure whatever the scheme the request came in by (a proxy in front may speak
+    plain HTTP to the app): in production, or where ZERODRAFT_SECURE_COOKIES=true says so."""
+    return settings.mode == "production" or settings.secure_cookies is True
+
+
+def cookie_name(settings: Settings, base: str, *, path: str = "/") -> str:
+    """Where cookies are always Secure, their names carry the prefix that makes a browser keep
+    them only so: __Host- (Secure, this host only, path /) or, for a narrower path, __Secure-.
+    A cookie planted over plain HTTP or from a sibling domain cannot then pass for ours."""
+    if not always_secure(settings):
+        return base
+    return ("__Host-" if path == "/" else "__Secure-") + base
+
+
+def session_cookie(settings: Settings) -> str:
+    return cookie_name(settings, SESSION_COOKIE)
+
+
 class DbRoute(APIRoute):
     """Commits the request's session once, after the handler and before the response is sent.
 
@@ -138,7 +157,7 @@ def authenticate(request: Request, db: Session, now: datetime, settings: Setting
         if principal is None:
             raise NotAuthenticated("the API token is unknown, revoked, or its user is disabled")
     else:
-        cookie = request.cookies.get(SESSION_COOKIE)
+        cookie = request.cookies.get(session_cookie(settings))
         if cookie:
             principal = accounts.principal_for_session(db, cookie, now=now, settings=settings)
         if principal is None:

@@ -12,11 +12,15 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
-# Swagger UI at /docs loads its own inline bootstrap; it gets a looser policy of its own.
+# Swagger UI at /docs (app/web/api_docs.py): scripts from this server only, as everywhere; its
+# components set style attributes, so styles alone may be inline.
 DOCS_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; frame-ancestors 'none'"
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'; object-src 'none'"
 )
+# In production the site is HTTPS only: browsers are told to use nothing else for a year.
+HSTS = b"max-age=31536000; includeSubDomains"
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 # Request ids: random per process, then counted (os.urandom on every request showed up in the
 # profile); unique across the instances behind a load balancer, and not a secret.
@@ -29,8 +33,9 @@ def new_request_id() -> str:
 
 
 class RequestContext:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, hsts: bool = False) -> None:
         self.app = app
+        self.hsts = hsts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -54,6 +59,8 @@ class RequestContext:
                         DOCS_CSP if path.startswith("/docs") else CSP
                     ).encode(),
                 }
+                if self.hsts:
+                    extra[b"strict-transport-security"] = HSTS
                 if not path.startswith("/static/"):
                     extra[b"cache-control"] = b"no-store"
                 headers += [(k, v) for k, v in extra.items() if k not in names]
