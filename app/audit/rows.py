@@ -95,9 +95,12 @@ def digests_of(session: Session, written: Mapping[str, set[int]]) -> dict[str, s
             continue
         table = _table(name)
         columns = [table.c[c] for c in COVERED[name]]
-        for start in range(0, len(ids), 500):
-            chunk = sorted(ids)[start : start + 500]
-            for row in session.execute(select(*columns).where(table.c.id.in_(chunk))):
+        ordered = sorted(ids)
+        for start in range(0, len(ordered), 500):
+            chunk = ordered[start : start + 500]
+            # On the connection: the rows as flushed, without the ORM's per-statement work.
+            query = select(*columns).where(table.c.id.in_(chunk))
+            for row in session.connection().execute(query):
                 found[row_key(name, row[0])] = digest(row)
         for row_id in ids:
             found.setdefault(row_key(name, row_id), None)
