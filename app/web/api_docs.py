@@ -2,8 +2,8 @@
 
 The Swagger UI files come from the fastapi-offline package (its static folder: swagger-ui-bundle.js
 and swagger-ui.css, Swagger UI 5.x), served under /static beside the app's own files; the page's
-one script of its own is /static/swagger-init.js. So the page's policy allows scripts from 'self'
-only (app/web/middleware.py DOCS_CSP).
+one script of its own is /static/swagger-init.js. So /docs has the policy every page has
+(app/web/middleware.py CSP): scripts and styles from this server only, nothing inline.
 """
 
 import html
