@@ -469,13 +469,24 @@ def delegation_list(
 def token_create(
     email: EmailOption,
     name: Annotated[str, typer.Option("--name", help="What the token is for.")] = "CLI token",
+    days: Annotated[
+        int,
+        typer.Option(
+            "--days", min=1, max=accounts.MAX_TOKEN_DAYS, help="How many days the token works."
+        ),
+    ] = accounts.TOKEN_DAYS,
     database: DatabaseOption = None,
 ) -> None:
     """Create a personal API token; it is printed once, as the last line."""
     with _errors(), _unit_of_work(_settings(database)) as session:
         user = accounts.get_user_by_email(session, email)
-        token, raw = accounts.create_token(session, CLI_ACTOR, user=user, name=name, now=utcnow())
-        heading = f"API token {token.name!r} for {user.email} (shown only now; use as Bearer):"
+        token, raw = accounts.create_token(
+            session, CLI_ACTOR, user=user, name=name, now=utcnow(), days=days
+        )
+        heading = (
+            f"API token {token.name!r} for {user.email}, working until "
+            f"{token.expires_at:%Y-%m-%d %H:%M} UTC (shown only now; use as Bearer):"
+        )
     typer.echo(heading)
     typer.echo(raw)
 

@@ -4,12 +4,14 @@
 sessions and revokes their tokens for good; creating a token from a session older than 10
 minutes asks for the password again."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from typer.testing import CliRunner
 
+from app.cli import app as cli
 from app.db import Database
 from app.models import LoginAttempt, User
 from tests.factories import PASSWORD, World, bearer, token_for
@@ -117,3 +119,12 @@ def test_disabling_a_person_revokes_their_tokens_for_good(
         # Enabled again: the person logs in anew and makes new tokens; the old ones stay dead.
         assert client.get("/api/v1/me", headers=bearer(token)).status_code == 401
         assert browser.get("/account", follow_redirects=False).status_code == 303
+
+
+def test_the_command_line_chooses_the_expiry_too(db_url: str, world: World) -> None:
+    args = ["token", "create", "--email", world.member, "--database", db_url]
+    made = CliRunner().invoke(cli, [*args, "--days", "7"])
+    assert made.exit_code == 0, made.stderr
+    until = (datetime.now(UTC) + timedelta(days=7)).strftime("%Y-%m-%d")
+    assert f"working until {until}" in made.stdout
+    assert CliRunner().invoke(cli, [*args, "--days", "366"]).exit_code == 2
