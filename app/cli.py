@@ -509,12 +509,17 @@ def audit_verify(database: DatabaseOption = None, anchor: AnchorOption = None) -
     every content row with what the trail last recorded for it; exit 1 naming each problem."""
     with _errors():
         settings = _settings(database)
-        with _unit_of_work(settings) as session:
-            check = check_trail(
-                session,
-                anchor or [settings.audit_anchor_path],
-                require_anchor=settings.mode == "production",
-            )
+        db = open_database(settings, pool_size=1)
+        try:
+            # A read transaction: a long trail is checked without holding SQLite's write lock.
+            with db.transaction(write=False) as session:
+                check = check_trail(
+                    session,
+                    anchor or [settings.audit_anchor_path],
+                    require_anchor=settings.mode == "production",
+                )
+        finally:
+            db.dispose()
     for problem in check.problems:
         typer.echo(f"error: {problem}", err=True)
     for note in check.notes:
@@ -725,7 +730,6 @@ def export_command(
                     r,
                     chosen,
                     working_group=settings.working_group_name,
-                    signing_key=settings.secret_key,
                     signing_key=settings.secret_key,
                     base=base,
                     include_comments=comments,

@@ -51,17 +51,12 @@ def append(path: Path, trail: str, seq: int, digest: str, at: datetime) -> None:
         log.error("audit anchor not written to %s (%s): event %d %s", path, exc, seq, digest)
 
 
-def read(path: Path, trail: str) -> tuple[list[Anchored], int]:
-    """This trail's anchored events, and how many lines belong to other trails."""
-    mine: list[Anchored] = []
-    others = 0
+def read(path: Path) -> list[tuple[str, Anchored]]:
+    """Every well-formed line of the file: its trail and what it anchors."""
+    found: list[tuple[str, Anchored]] = []
     with path.open(encoding="utf-8", errors="replace") as lines:
         for number, line in enumerate(lines, start=1):
             parts = line.split()
-            if len(parts) < 3 or not parts[1].isdigit():
-                continue
-            if parts[0] != trail:
-                others += 1
-                continue
-            mine.append(Anchored(number, int(parts[1]), parts[2]))
-    return mine, others
+            if len(parts) >= 3 and parts[1].isdigit():
+                found.append((parts[0], Anchored(number, int(parts[1]), parts[2])))
+    return found

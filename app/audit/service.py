@@ -287,6 +287,11 @@ def check_trail(
 ) -> TrailCheck:
     """The chain (keyed), the anchor files (a cut tail), and every covered content row against
     the digest the trail last recorded for it."""
+    # The files first, then the database as of one moment: a line is written after its commit,
+    # so every line read names an event the snapshot holds (unless the trail was cut).
+    files = {path: anchor.read(path) for path in anchors if path.is_file()}
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     first = session.scalar(select(AuditEvent.hash).where(AuditEvent.id == 1))
     trail = anchor.trail_of(first) if first else None
     anchored: dict[int, list[tuple[Path, anchor.Anchored]]] = {}
@@ -294,11 +299,12 @@ def check_trail(
     anchor_problems: list[str] = []
     foreign = 0  # lines of other trails
     for path in anchors:
-        if not path.is_file():
+        if path not in files:
             message = f"no anchor file at {path}: events removed from the end cannot be found"
             (anchor_problems if require_anchor and first else notes).append(message)
             continue
-        mine, others = anchor.read(path, trail or "-")
+        mine = [line for line_trail, line in files[path] if line_trail == trail]
+        others = len(files[path]) - len(mine)
         for line in mine:
             anchored.setdefault(line.seq, []).append((path, line))
         foreign += others
