@@ -17,17 +17,18 @@ Queries are bounded whatever the size of the draft: a fixed number per variant.
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import or_, select
+from sqlalchemy import String, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from app import signing
 from app.errors import Conflict
 from app.models import (
     Approval,
+    AuditEvent,
     Body,
     Comment,
     Delegation,
@@ -195,8 +196,14 @@ def load(
         proposals = _proposals(session, round_, names)
     comments = _comments(session, round_, entries, names) if include_comments else ()
     responses = _responses(session, round_, names) if variant == "responses" else ()
+    circulated = document.round
+    if variant in ("compilation", "responses") or include_comments:
+        # The approved text is frozen; what these copies add to it is not: they say from when.
+        circulated = replace(
+            circulated, changed_after_approval=changed_after_approval(session, round_)
+        )
     return ExportDocument(
-        round=document.round,
+        round=circulated,
         sections=document.sections,
         indicators=document.indicators,
         proposals=proposals,
@@ -204,6 +211,38 @@ def load(
         responses=responses,
         base_label=document.base_label,
         sign=sign,
+    )
+
+
+def changed_after_approval(session: Session, round_: Round) -> datetime | None:
+    """When the submitted proposals of an approved round (their decisions, answers, positions,
+    sponsors) or its comments seen by everyone last changed after the approval; None when
+    nothing changed since, or the round is not approved.
+
+    Read from the audit trail, which records every such change with its time, even those that
+    leave no time on the row (a proposal withdrawn, a comment reopened), so the same data
+    always gives the same date, and the same bytes."""
+    if round_.state is not RoundState.APPROVED or round_.approved_at is None:
+        return None
+    proposals = select(cast(Proposal.id, String)).where(
+        Proposal.round_id == round_.id, Proposal.submitted_at.is_not(None)
+    )
+    comments = select(cast(Comment.id, String)).where(
+        Comment.round_id == round_.id,
+        Comment.visibility == Visibility.GROUP,
+        or_(
+            Comment.proposal_id.is_(None),
+            Comment.proposal_id.in_(select(Proposal.id).where(Proposal.submitted_at.is_not(None))),
+        ),
+    )
+    return session.scalar(
+        select(func.max(AuditEvent.occurred_at)).where(
+            AuditEvent.occurred_at > round_.approved_at,
+            or_(
+                and_(AuditEvent.object_type == "proposal", AuditEvent.object_id.in_(proposals)),
+                and_(AuditEvent.object_type == "comment", AuditEvent.object_id.in_(comments)),
+            ),
+        )
     )
 
 
@@ -253,6 +292,7 @@ def _export_round(session: Session, round_: Round, working_group: str) -> Export
         content_hash=round_.content_hash if round_.state is RoundState.APPROVED else None,
         approvals=approvals,
         round_id=round_.id,
+        approved_at=round_.approved_at if round_.state is RoundState.APPROVED else None,
     )
 
 

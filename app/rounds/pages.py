@@ -23,6 +23,7 @@ from app.principal import Principal
 from app.register import service as register
 from app.rounds import compare, forms, service, snapshot
 from app.rounds.export import MEDIA_TYPE, download_headers, export_round
+from app.rounds.export_loader import changed_after_approval
 from app.rounds.forms import Form, Problem
 from app.rounds.service import Moment
 from app.rounds.web import keep_current
@@ -314,6 +315,7 @@ def _round_page(
             "done": request.query_params.get("done", ""),
             "export_bases": bases,
             "export_base": d.previous_symbol if d.previous_symbol in bases else "",
+            "changed_after_approval": changed_after_approval(db, r),
         },
         status_code,
     )

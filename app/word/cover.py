@@ -55,11 +55,26 @@ def cover_values(b: Build) -> dict[str, str]:
         "VARIANT": variant,
         "ROUND": r.round_label,
         "DATE": day(r.date, r.time_zone),
-        "STATUS": r.status,
+        "STATUS": status_text(r),
         "MARKING": r.marking,
         "DEADLINE": deadline_text(r.deadline, r.time_zone),
     }
     return {k: clean(v).replace("\n", " ") for k, v in values.items()}
+
+
+def status_text(r: ExportRound) -> str:
+    """The round's status; for an approved round whose proposals, answers or comments changed
+    after the approval, also that the approved text did not, and what moment this copy shows.
+    Short sentences: many readers read English as a second language."""
+    if r.approved_at is None or r.changed_after_approval is None:
+        return r.status
+    verb, event = ("Approved", "approval") if r.approvals else ("Adopted", "adoption")
+    return (
+        f"{verb} on {moment_text(r.approved_at, r.time_zone)}. "
+        f"The {verb.lower()} text has not changed. "
+        "The proposals, decisions, answers and comments in this copy show the state on "
+        f"{moment_text(r.changed_after_approval, r.time_zone)}, after the {event}."
+    )
 
 
 def _instructions(r: ExportRound, marker: Element) -> list[Element]:
@@ -127,6 +142,13 @@ def _zone(name: str) -> ZoneInfo:
 def day(moment: datetime, zone: str = "UTC") -> str:
     local = moment.astimezone(_zone(zone)) if moment.tzinfo else moment
     return f"{local.day} {local:%B %Y}"
+
+
+def moment_text(moment: datetime, zone: str) -> str:
+    """A moment in the round's time zone: "6 March 2026, 11:30 Asia/Jakarta time"."""
+    utc = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    local = utc.astimezone(_zone(zone))
+    return f"{local.day} {local:%B %Y, %H:%M} {zone} time"
 
 
 def deadline_text(deadline: datetime | None, zone: str) -> str:

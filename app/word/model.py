@@ -74,6 +74,10 @@ class ExportRound:
     content_hash: str | None = None  # shown with the approvals of an approved round
     approvals: tuple[ExportApproval, ...] = ()
     round_id: int | None = None  # recorded in the export's properties (app/word/marks.py)
+    approved_at: datetime | None = None  # an approved round's approval (or adoption by silence)
+    # An approved round whose proposals, answers or comments changed after its approval: when
+    # they last changed. A copy that shows them says it shows the state of that moment.
+    changed_after_approval: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
