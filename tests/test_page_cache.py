@@ -14,8 +14,9 @@ from app.audit import guard
 from app.config import Settings
 from app.db import Database
 from app.main import create_app
+from app.models import Role
 from app.web.cache import CSRF_PLACEHOLDER, Fragment, FragmentCache
-from tests.factories import World, bearer, token_for
+from tests.factories import World, arranged, bearer, make_user, token_for
 from tests.helpers import Clock, csrf_of, log_in
 
 PAGE = "/indicators/FC-CD-01"
@@ -222,6 +223,43 @@ def test_no_viewer_sees_another_delegations_private_draft_through_the_cache(
     with TestClient(app) as chair:
         log_in(chair, world.chair)
         assert chair.get(PAGE).status_code == 200
+
+
+def test_an_indicator_page_is_shared_by_its_audience_but_not_with_a_comments_author(
+    app: FastAPI,
+    world: World,
+    database: Database,
+    clock: Clock,
+    member: TestClient,
+    tokens: dict[str, dict[str, str]],
+) -> None:
+    """Two members speaking for the same delegations share one rendered body; the author of a
+    comment on the item gets their own (their buttons to edit or withdraw it), and nobody else
+    is offered those buttons."""
+    colleague = "colleague.ph@asean.test"
+    with arranged(database) as s:
+        make_user(s, colleague, Role.MEMBER, "PH-SOMTC", "PH-ACWC", now=clock.now)
+    with TestClient(app) as other:
+        log_in(other, colleague)
+        member.get(PAGE)  # rendered for the audience (PH-SOMTC and PH-ACWC members)
+        before = hits(app)
+        shared = other.get(PAGE).text
+        assert hits(app) == before + 1, "the colleague's first view is the audience's body"
+        assert "/edit?next=" not in shared
+
+        written = other.post(
+            "/api/v1/comments",
+            json={"item": "FC-CD-01", "body": "Only the author may change this", "kind": "general"},
+            headers=bearer(token_for(database, colleague, clock.now)),
+        )
+        assert written.status_code == 201, written.text
+        author_view = other.get(PAGE).text
+        member_view = member.get(PAGE).text
+    assert "Only the author may change this" in author_view
+    assert "Only the author may change this" in member_view
+    edit = f"/comments/{written.json()['id']}/edit"
+    assert edit in author_view
+    assert edit not in member_view
 
 
 def test_two_app_instances_on_one_database_see_each_others_writes(

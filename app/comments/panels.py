@@ -249,6 +249,18 @@ def target_of(db: Session, principal: Principal, comment: Comment) -> Target:
     return find_target(db, principal, item_code=item.code, proposal_id=None)
 
 
+def has_written_on(db: Session, user_id: int, item_code: str) -> bool:
+    """Whether the person wrote any comment on the item's threads (one indexed query): what
+    they see of those threads differs from what others with the same role see."""
+    found = db.scalar(
+        select(Comment.id)
+        .join(Item, Item.id == Comment.item_id)
+        .where(Item.code == item_code.upper(), Comment.author_id == user_id)
+        .limit(1)
+    )
+    return found is not None
+
+
 def comments_panel(
     db: Session, principal: Principal, item: Item, revision: Revision
 ) -> dict[str, Any]:

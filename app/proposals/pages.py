@@ -46,6 +46,7 @@ from app.proposals.service import ProposalView
 from app.register import service as register
 from app.register.forms import CHOICES
 from app.register.service import RevisionView
+from app.web.cache import audience_key, cached_page
 from app.web.deps import Allow, DbRoute, DbSession, Now, request_id
 from app.web.templating import render
 
@@ -76,7 +77,11 @@ def _page(
     context: dict[str, Any],
     status_code: int = 200,
 ) -> HTMLResponse:
-    common = {
+    return render(request, name, _common(principal) | context, status_code)
+
+
+def _common(principal: Principal) -> dict[str, Any]:
+    return {
         "choices": CHOICES,
         "labels": forms.PROPOSAL_LABELS,
         "stances": forms.STANCES,
@@ -86,7 +91,6 @@ def _page(
         "item_url": display.item_url,
         "may": {a.name.lower(): allowed(principal.role, a) for a in Action},
     }
-    return render(request, name, common | context, status_code)
 
 
 def _refused(db: Session, exc: DomainError) -> str:
@@ -883,19 +887,17 @@ def consensus_overview(
         raise InvalidInput("choose a dimension from the list", field="dimension")
     if state and state not in {s.value for s in DraftingState}:
         raise InvalidInput("choose a drafting state from the list", field="state")
-    found = display.consensus_page(
-        db,
-        ItemKind.INDICATOR,
-        number,
-        dimension=chosen,
-        state=DraftingState(state) if state else None,
-    )
-    objected_count, objected = display.objected(db, principal)
-    return _page(
-        request,
-        principal,
-        "consensus.html",
-        {
+
+    def build(viewer: Principal) -> dict[str, Any]:
+        found = display.consensus_page(
+            db,
+            ItemKind.INDICATOR,
+            number,
+            dimension=chosen,
+            state=DraftingState(state) if state else None,
+        )
+        objected_count, objected = display.objected(db, viewer)
+        return _common(viewer) | {
             "indicators": found.rows.rows,
             "shown": found.rows,
             "dimensions": dimensions,
@@ -906,8 +908,12 @@ def consensus_overview(
             "objected_count": objected_count,
             "objected": objected,
             "state_counts": found.state_counts,
-        },
-    )
+        }
+
+    # The grid holds nothing private; the list of objected proposals follows the viewer's
+    # delegations (a private draft is never objected to, but the rule is theirs to keep).
+    key = ("consensus", chosen, state, number, *audience_key(principal))
+    return cached_page(request, db, principal, "consensus.html", key, build)
 
 
 # --- Positions on an item and its drafting state ----------------------------------------------

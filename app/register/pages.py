@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from app.accounts.permissions import Action, allowed
-from app.comments.panels import comments_panel
+from app.comments.panels import comments_panel, has_written_on
 from app.errors import InvalidInput, NotFound, PreconditionFailed
 from app.ids import is_id
 from app.models import ItemKind, ItemStatus
@@ -20,7 +20,7 @@ from app.proposals.display import proposals_panel
 from app.register import forms, service
 from app.register.forms import ItemForm
 from app.register.service import RevisionView
-from app.web.cache import cached_page, viewer_key
+from app.web.cache import audience_key, cached_page
 from app.web.deps import (
     Allow,
     DbRoute,
@@ -160,9 +160,13 @@ def _item_page(
         )
 
     if kind is ItemKind.INDICATOR:
-        # Private drafts, own-delegation comments and the forms offered differ by viewer; the
-        # query string (saved=, done=) changes the confirmations shown.
-        key = ("item", kind.value, code, request.url.query, *viewer_key(principal))
+        # Shared by everyone who sees the same page: the same role, delegations and acting
+        # delegation (private drafts, delegation-only comments, the forms offered), unless the
+        # viewer wrote one of the item's comments (an author sees their own comments and the
+        # buttons to change them). The query string (saved=, done=) changes the confirmations.
+        key = ("item", kind.value, code, request.url.query, *audience_key(principal))
+        if has_written_on(db, principal.user_id, code):
+            key += (principal.user_id,)
         return cached_page(request, db, principal, "indicator.html", key, build)
     return render(request, f"{kind.value}.html", build(principal))
 

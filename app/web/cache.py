@@ -13,8 +13,9 @@ version V sees every change up to V, and the first request after any change, on 
 behind a load balancer, reads a new version and renders afresh. The chain hash in the key also
 tells apart two histories that reach the same id (a database restored from a backup).
 
-Fragments hold nothing personal that is not in their key: the viewer's visibility context
-(user, role, delegations, acting delegation) and time zone (the dates in them) are in the key,
+Fragments hold nothing personal that is not in their key: the viewer's audience (role,
+delegations, acting delegation; the person too where a page shows something to its author
+alone) and time zone (the dates in them) are in the key,
 and the session's CSRF token is rendered as a per-process placeholder that `fill` replaces on
 the way out. The name in the page header, the notification count and the round banner are
 rendered outside the fragment.
@@ -125,10 +126,11 @@ def fragments(request: Request) -> FragmentCache:
     return cache
 
 
-def viewer_key(principal: Principal) -> tuple[Any, ...]:
-    """Everything about the viewer a page may depend on, except the session's CSRF token."""
+def audience_key(principal: Principal) -> tuple[Any, ...]:
+    """What decides which objects a viewer sees and which forms they are offered: their role,
+    the delegations they speak for and the one they act for (not who they are: a page that
+    shows something only to its author adds the person to its key)."""
     return (
-        principal.user_id,
         principal.role.value,
         tuple(d.id for d in principal.delegations),
         principal.acting_delegation_id,
