@@ -183,6 +183,9 @@ def test_the_round_page_says_when_the_state_after_approval_is_from(
     start = page.index('id="changed-after-approval"')
     block = page[start : page.index("</div>", start)]
     assert clock.now.strftime("%d %B %Y, %H:%M UTC") in block
+    # and in the round's time zone, as the files' covers give it
+    at = clock.now.astimezone(ZoneInfo(ZONE))
+    assert f"({at:%d %B %Y, %H:%M} {ZONE}, UTC+7)" in block
     assert "The approved text has not changed." in block
     assert "compilation text, the comment-response table and any file with comments" in block
     assert page.index('id="export-form"') < start < page.index('id="export-clean"')

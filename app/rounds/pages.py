@@ -315,7 +315,7 @@ def _round_page(
             "done": request.query_params.get("done", ""),
             "export_bases": bases,
             "export_base": d.previous_symbol if d.previous_symbol in bases else "",
-            "changed_after_approval": changed_after_approval(db, r),
+            "changed_after_approval": Moment.of(changed_after_approval(db, r), r.time_zone, now),
         },
         status_code,
     )
