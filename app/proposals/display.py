@@ -372,8 +372,9 @@ def objected(
     db: Session, principal: Principal, limit: int = OBJECTED_SHOWN
 ) -> tuple[int, list[tuple[ProposalView, list[str]]]]:
     """How many open proposals have a standing objection, and the first `limit` of them with
-    who objects (only those are read in full)."""
-    ids = service.visible_ids(db, principal, consensus.proposals_objected_to(db), QUEUE_STATES)
+    who objects (only those are read in full). Positions are taken only on submitted proposals,
+    so the list is the same for every viewer."""
+    ids = service.submitted_ids(db, consensus.proposals_objected_to(db), QUEUE_STATES)
     views = service.listing(db, principal, ids=ids[:limit]) if ids else []
     positions = consensus.positions_on_proposals(db, [v.proposal.id for v in views])
     out = []

@@ -46,7 +46,7 @@ from app.proposals.service import ProposalView
 from app.register import service as register
 from app.register.forms import CHOICES
 from app.register.service import RevisionView
-from app.web.cache import audience_key, cached_page
+from app.web.cache import cached_page
 from app.web.deps import Allow, DbRoute, DbSession, Now, request_id
 from app.web.templating import render
 
@@ -910,9 +910,9 @@ def consensus_overview(
             "state_counts": found.state_counts,
         }
 
-    # The grid holds nothing private; the list of objected proposals follows the viewer's
-    # delegations (a private draft is never objected to, but the rule is theirs to keep).
-    key = ("consensus", chosen, state, number, *audience_key(principal))
+    # Nothing on it is private (positions are taken on submitted proposals only): one body for
+    # every viewer of a role (the role decides the links offered).
+    key = ("consensus", chosen, state, number, principal.role.value)
     return cached_page(request, db, principal, "consensus.html", key, build)
 
 

@@ -588,23 +588,19 @@ def listing(
     return views(session, session.scalars(query.order_by(Proposal.id).limit(limit)).all())
 
 
-def visible_ids(
-    session: Session,
-    principal: Principal,
-    ids: Sequence[int],
-    states: Sequence[ProposalState],
+def submitted_ids(
+    session: Session, ids: Sequence[int], states: Sequence[ProposalState]
 ) -> list[int]:
-    """Which of the proposals `ids` the principal may see and are in one of `states`, by id."""
+    """Which of the proposals `ids` are submitted (seen by everyone) and in one of `states`."""
     if not ids:
         return []
-    own = [d.id for d in principal.delegations]
     return list(
         session.scalars(
             select(Proposal.id)
             .where(
                 Proposal.id.in_(ids),
                 Proposal.state.in_(states),
-                (Proposal.submitted_at.is_not(None)) | (Proposal.delegation_id.in_(own)),
+                Proposal.submitted_at.is_not(None),
             )
             .order_by(Proposal.id)
         )
