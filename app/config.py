@@ -79,7 +79,7 @@ class Settings(BaseSettings):
         1_200_000, ge=1, description="markup units (a tag 1, an attribute 2) in the parts read"
     )
     import_concurrency: int = Field(
-        2, ge=1, le=64, description="Word files read at once per process; more wait their turn"
+        1, ge=1, le=64, description="Word files read at once per process; more wait their turn"
     )
     import_wait_seconds: float = Field(
         4.0, ge=0, le=60, description="how long an upload waits for its turn before a 503"

@@ -1,5 +1,6 @@
 """JSON API of Word imports: upload a file for a preview, read it, confirm or discard it."""
 
+from contextlib import AbstractContextManager
 from typing import Annotated, Any
 
 from fastapi import File, Form, Header, Request, UploadFile
@@ -10,6 +11,7 @@ from starlette.datastructures import UploadFile as Upload
 from app.accounts.permissions import Action
 from app.imports import service
 from app.imports.plans import ReturnedPlan, plan_of
+from app.imports.reading import ImportsBusy, import_slot
 from app.imports.schemas import ImportList, ImportOut
 from app.models.imports import ImportKind, ImportState, WordImport
 from app.principal import Principal
@@ -81,6 +83,24 @@ def limits(settings: Any) -> Limits:
     return Limits.from_settings(settings)
 
 
+def slot(settings: Any) -> AbstractContextManager[None]:
+    """One of the process's few import slots, held while an upload is read."""
+    return import_slot(settings.import_concurrency, wait=settings.import_wait_seconds)
+
+
+def busy_response(busy: ImportsBusy) -> JSONResponse:
+    return JSONResponse(
+        {
+            "error": busy.error,
+            "detail": busy.detail,
+            "field": "file",
+            "retry_after": busy.retry_after,
+        },
+        status_code=busy.status_code,
+        headers={"Retry-After": str(busy.retry_after)},
+    )
+
+
 def read_upload(request: Request, file: Upload, cap: int) -> bytes:
     """The uploaded bytes, never more than the cap plus one (so that the reader can say it is
     too large) whatever the request claims."""
@@ -104,7 +124,7 @@ def list_imports(db: DbSession, principal: Importer) -> ImportList:
 @router.post(
     "",
     status_code=201,
-    responses=errors(404, 409, 413),
+    responses=errors(403, 404, 409, 413, 503),
     response_model=ImportOut,
 )
 def upload(
@@ -120,20 +140,25 @@ def upload(
     ] = None,
 ) -> JSONResponse:
     """Read a Word file and store its preview: 201 for a new preview, 200 when this file was
-    already imported (nothing new is created)."""
-    cap = settings.import_max_bytes
-    data = read_upload(request, file, cap)
-    done = service.preview(
-        db,
-        principal,
-        data=data,
-        filename=file.filename,
-        delegation_code=delegation,
-        now=now,
-        limits=limits(settings),
-        signing_key=settings.secret_key,
-        request_id=request_id(request),
-    )
+    already imported (nothing new is created); 503 with Retry-After when the server is reading
+    as many files as it reads at once."""
+    # Who may import, before the file is read (what kind of file is checked before its body).
+    service.admit(principal, kind=None, delegation_code=delegation)
+    try:
+        with slot(settings):
+            done = service.preview(
+                db,
+                principal,
+                data=read_upload(request, file, settings.import_max_bytes),
+                filename=file.filename,
+                delegation_code=delegation,
+                now=now,
+                limits=limits(settings),
+                signing_key=settings.secret_key,
+                request_id=request_id(request),
+            )
+    except ImportsBusy as busy:
+        return busy_response(busy)
     return _one(
         db,
         done.word_import,

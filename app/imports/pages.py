@@ -14,8 +14,9 @@ from app.accounts.permissions import Action
 from app.errors import DomainError, InvalidInput
 from app.ids import is_id
 from app.imports import service
-from app.imports.api import limits, message, read_upload
+from app.imports.api import limits, message, read_upload, slot
 from app.imports.plans import plan_of, result_of
+from app.imports.reading import ImportsBusy
 from app.models import Delegation, MemberState, Role
 from app.models.imports import ImportState, WordImport
 from app.principal import Principal
@@ -108,22 +109,24 @@ def upload(
             raise InvalidInput("choose the delegation from the list", field="delegation")
         if not isinstance(file, UploadFile) or not (file.filename or "").strip():
             raise InvalidInput("choose the Word file (.docx) to import", field="file")
-        data = read_upload(request, file, settings.import_max_bytes)
-        done = service.preview(
-            db,
-            principal,
-            data=data,
-            filename=file.filename,
-            delegation_code=delegation or None,
-            now=now,
-            limits=limits(settings),
-            signing_key=settings.secret_key,
-            request_id=request_id(request),
-        )
+        # Who may import, before the file is read (its kind is checked before its body).
+        service.admit(principal, kind=None, delegation_code=delegation or None)
+        with slot(settings):
+            done = service.preview(
+                db,
+                principal,
+                data=read_upload(request, file, settings.import_max_bytes),
+                filename=file.filename,
+                delegation_code=delegation or None,
+                now=now,
+                limits=limits(settings),
+                signing_key=settings.secret_key,
+                request_id=request_id(request),
+            )
     except DomainError as exc:
         db.rollback()
         where = exc.extra.get("field") or "file"
-        return _upload_page(
+        page = _upload_page(
             request,
             db,
             principal,
@@ -131,6 +134,9 @@ def upload(
             problems=[Problem(where if where in ("file", "delegation") else "file", exc.detail)],
             status_code=exc.status_code,
         )
+        if isinstance(exc, ImportsBusy):
+            page.headers["Retry-After"] = str(exc.retry_after)
+        return page
     suffix = "?already=1" if done.already_imported else ""
     return RedirectResponse(f"/imports/{done.word_import.id}{suffix}", status_code=303)
 

@@ -24,7 +24,7 @@ from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.imports.authored_plan import plan_authored
 from app.imports.confirming import confirm_authored, confirm_returned
 from app.imports.plans import Plan, Result, ReturnedPlan, plan_of
-from app.imports.reading import FileFacts, read_file
+from app.imports.reading import FileFacts, FileKind, read_file
 from app.imports.returned_plan import check_signed, plan_returned, round_of
 from app.models import Delegation, MemberState, Role, User
 from app.models.imports import ImportKind, ImportState, WordImport, scope_for
@@ -71,6 +71,29 @@ def _delegation_for(session: Session, principal: Principal, code: str | None) ->
     return ref
 
 
+_AUTHORED_BY_MEMBER = (
+    "this file is not a returned copy of a round (it carries no zerodraft marks): "
+    "a draft written in Word fills the register, which only the secretariat imports"
+)
+
+
+def admit(principal: Principal, *, kind: FileKind | None, delegation_code: str | None) -> None:
+    """Who may import what, decided before a file is read (kind None: before it is opened):
+    the secretariat anything; a member a returned copy, for a delegation they speak for."""
+    if principal.role is Role.SECRETARIAT:
+        return
+    if principal.role is not Role.MEMBER:
+        raise PermissionDenied(f"your role ({principal.role.value}) may not import Word files")
+    if kind == "authored":
+        raise PermissionDenied(_AUTHORED_BY_MEMBER)
+    code = delegation_code.strip().upper() if delegation_code and delegation_code.strip() else None
+    if principal.delegation_for(code) is None:
+        raise PermissionDenied(
+            "a returned copy becomes a delegation's proposals, and you do not speak for one",
+            field="delegation",
+        )
+
+
 def _may_see(word_import: WordImport, principal: Principal) -> bool:
     if principal.role is Role.SECRETARIAT:
         return True
@@ -112,7 +135,12 @@ def preview(
 ) -> Previewed:
     """Read an uploaded file; a returned copy only when the export's signature on its marks
     verifies with `signing_key` (the settings' secret key)."""
-    facts, document = read_file(data, filename, limits=limits)
+    facts, document = read_file(
+        data,
+        filename,
+        limits=limits,
+        admit=lambda kind: admit(principal, kind=kind, delegation_code=delegation_code),
+    )
     if isinstance(document, ReturnedDocument):
         check_signed(document, signing_key)
     return preview_document(
@@ -150,10 +178,7 @@ def preview_document(
     else:
         kind = ImportKind.AUTHORED
         if principal.role is not Role.SECRETARIAT:
-            raise PermissionDenied(
-                "this file is not a returned copy of a round (it carries no zerodraft marks): "
-                "a draft written in Word fills the register, which only the secretariat imports"
-            )
+            raise PermissionDenied(_AUTHORED_BY_MEMBER)
         plan = plan_authored(session, document, facts)
     scope = scope_for(delegation_id)
     existing = session.scalar(
