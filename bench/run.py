@@ -35,8 +35,9 @@ sys.path.insert(0, str(ROOT))
 
 from bench.generate import MEMBER, PASSWORD, ROUND  # noqa: E402
 
-TARGET = 25.0  # % of bare: the register list and the indicator page must reach this
-TARGETED = ("register list", "register list (JSON)", "indicator page", "indicator page (JSON)")
+# % of bare that a first view (every page rendered afresh, as after a change) must reach.
+FIRST_VIEW_TARGET = 5.0
+TARGETED = ("register list", "indicator page", "compilation view")
 COLD = "no page cache: "  # operations measured on a second zerodraft with the page cache off
 UVICORN = ["--host", "127.0.0.1", "--workers", "1", "--no-access-log", "--log-level", "warning"]
 
@@ -491,14 +492,19 @@ def main() -> None:
         cold.stop()
         bare.stop()
     below = [
-        ours.name
+        ours.name.removeprefix(COLD)
         for ours, theirs in results
-        if ours.name in TARGETED and 100 * ours.rate / max(theirs.rate, 1e-9) < TARGET
+        if ours.name.startswith(COLD)
+        and ours.name.removeprefix(COLD) in TARGETED
+        and 100 * ours.rate / max(theirs.rate, 1e-9) < FIRST_VIEW_TARGET
     ]
-    print(
-        f"\ntarget: register list and indicator page (HTML and JSON) at >= {TARGET:g} % of bare: "
-        + (f"MISSED by {', '.join(below)}" if below else "met")
-    )
+    measured = {ours.name.removeprefix(COLD) for ours, _ in results if ours.name.startswith(COLD)}
+    if measured & set(TARGETED):
+        print(
+            f"\ntarget: first views of the register list, the indicator page and the compilation"
+            f" view at >= {FIRST_VIEW_TARGET:g} % of bare: "
+            + (f"MISSED by {', '.join(below)}" if below else "met")
+        )
 
 
 if __name__ == "__main__":
