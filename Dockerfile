@@ -1,5 +1,6 @@
-# zerodraft in production mode. Needs ZERODRAFT_SECRET_KEY (32+ random characters) and, for
-# PostgreSQL, ZERODRAFT_DATABASE_URL; without it the SQLite file lives in the /data volume.
+# zerodraft in production mode. Needs ZERODRAFT_SECRET_KEY and ZERODRAFT_AUDIT_KEY (each 32+
+# random characters, not the same) and, for PostgreSQL, ZERODRAFT_DATABASE_URL; without it the
+# SQLite file (and the audit anchor file) live in the /data volume.
 
 # Stage 1: the dependencies, pinned by the lock file, in a virtual environment. This layer is
 # rebuilt only when requirements.txt changes, not on every change to the code.
