@@ -122,12 +122,15 @@ def set_position(
     return position
 
 
-def _current(session: Session, condition: object) -> list[tuple[Position, str, str]]:
+def _current(session: Session, condition: object) -> list[tuple[Position, str, str, str]]:
+    """Standing positions: each with its delegation's code and name and who recorded it."""
     return [
-        (p, code, name)
-        for p, code, name in session.execute(
-            select(Position, Delegation.code, User.name)
+        (p, code, by, delegation_name)
+        for p, code, by, delegation_name in session.execute(
+            select(Position, Delegation.code, User.name, Delegation.name_column())
             .join(Delegation, Delegation.id == Position.delegation_id)
+            .join(MemberState, MemberState.id == Delegation.state_id)
+            .join(Body, Body.id == Delegation.body_id)
             .join(User, User.id == Position.user_id)
             .where(condition, Position.superseded_at.is_(None))  # type: ignore[arg-type]
             .order_by(Delegation.code)
@@ -142,7 +145,7 @@ def picture(
     condition = (
         Position.item_id == item_id if item_id is not None else Position.proposal_id == proposal_id
     )
-    current = {p.delegation_id: (p, by) for p, _, by in _current(session, condition)}
+    current = {p.delegation_id: (p, by) for p, _, by, _ in _current(session, condition)}
     out = []
     for d_id, code, name in _delegations(session):
         found = current.get(d_id)
@@ -160,7 +163,7 @@ def pictures_of_items(session: Session, item_ids: Sequence[int]) -> dict[int, li
     """picture() of many items, in two queries whatever their number."""
     current: dict[int, dict[int, tuple[Position, str]]] = {i: {} for i in item_ids}
     if item_ids:
-        for p, _, by in _current(session, Position.item_id.in_(item_ids)):
+        for p, _, by, _ in _current(session, Position.item_id.in_(item_ids)):
             assert p.item_id is not None
             current[p.item_id][p.delegation_id] = (p, by)
     group = _delegations(session)
@@ -184,13 +187,12 @@ def positions_on_proposals(
     out: dict[int, list[PositionView]] = {pid: [] for pid in proposal_ids}
     if not proposal_ids:
         return out
-    names = {d_id: name for d_id, _, name in _delegations(session)}
-    for p, code, by in _current(session, Position.proposal_id.in_(proposal_ids)):
+    for p, code, by, name in _current(session, Position.proposal_id.in_(proposal_ids)):
         assert p.proposal_id is not None
         out[p.proposal_id].append(
             PositionView(
                 code,
-                names.get(p.delegation_id, code),
+                name,
                 p.stance,
                 p.statement,
                 by,
@@ -229,7 +231,7 @@ def objecting_delegations(
     condition = (
         Position.item_id == item_id if item_id is not None else Position.proposal_id == proposal_id
     )
-    return [code for p, code, _ in _current(session, condition) if p.stance is Stance.OBJECTION]
+    return [code for p, code, _, _ in _current(session, condition) if p.stance is Stance.OBJECTION]
 
 
 def proposals_objected_to(session: Session) -> list[int]:
