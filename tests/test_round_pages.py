@@ -111,7 +111,7 @@ def test_the_create_form_says_what_is_wrong_beside_each_field(sec: TestClient) -
     create_round(sec, symbol="ZD", title="Zero Draft")
     again = create_round(sec, symbol="ZD", title="Zero Draft again")
     assert again.status_code == 422
-    assert summary(again.text) == [("symbol", "a round with symbol ZD already exists")]
+    assert summary(again.text) == [("symbol", "A round with symbol ZD already exists")]
     backwards = create_round(
         sec, symbol="R1", title="t", opens_at="2026-03-06T10:00", deadline="2026-03-05T10:00"
     )
@@ -143,7 +143,7 @@ def test_the_silence_procedure_on_the_pages(
     assert silence["until"] == "2026-03-05T15:30"
     wrong = post(sec, "/rounds/SP/silence", silence | {"until": "2026-03-01T09:00"})
     assert wrong.status_code == 422
-    assert summary(wrong.text) == [("until", "the silence deadline must be in the future")]
+    assert summary(wrong.text) == [("until", "The silence deadline must be in the future")]
     placed = post(sec, "/rounds/SP/silence", silence)
     assert placed.headers["location"] == "/rounds/SP?done=silence"
     words = text_of(sec.get("/rounds/SP").text)

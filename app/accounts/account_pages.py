@@ -21,7 +21,7 @@ from app.errors import InvalidInput, NotFound, PermissionDenied
 from app.models import MailFrequency
 from app.principal import Principal
 from app.timezones import zone_choices
-from app.web.deps import Allow, DbRoute, DbSession, Now, SettingsDep, actor_for
+from app.web.deps import Allow, DbRoute, DbSession, Now, SettingsDep, actor_for, keep_writes
 from app.web.templating import render
 
 router = APIRouter(route_class=DbRoute, include_in_schema=False)
@@ -127,7 +127,6 @@ def save_details(
             now=now,
         )
     except InvalidInput as problem:
-        db.rollback()
         field = str(problem.extra.get("field"))
         return _account_page(
             request,
@@ -162,7 +161,6 @@ def save_mail_preference(
             now=now,
         )
     except InvalidInput as problem:
-        db.rollback()
         return _account_page(
             request,
             db,
@@ -205,6 +203,7 @@ def change_password(
     )
     if user is None:
         assert refusal is not None
+        keep_writes(request)
         if refusal.throttled:
             page = refused("current", refusal.error or "Too many attempts.", 429)
             page.headers["Retry-After"] = str(refusal.retry_after or 60)
@@ -223,7 +222,6 @@ def change_password(
             settings=settings,
         )
     except InvalidInput as problem:
-        db.rollback()
         return refused(str(problem.extra.get("field")), _sentence(problem), 422)
     return _done("password")
 
@@ -247,7 +245,6 @@ def end_session(
             now=now,
         )
     except (InvalidInput, NotFound) as problem:
-        db.rollback()
         status = 404 if isinstance(problem, NotFound) else 422
         return _account_page(
             request,
@@ -308,6 +305,7 @@ def create_token(
     )
     if refused is not None:
         # Returned, not raised: a wrong password is kept, for the throttle.
+        keep_writes(request)
         page = _account_page(
             request,
             db,

@@ -19,7 +19,7 @@ from app.errors import PermissionDenied
 from app.models import ApiToken
 from app.principal import Principal
 from app.web.api_common import api_router, errors
-from app.web.deps import Allow, DbSession, Now, SettingsDep, actor_for
+from app.web.deps import Allow, DbSession, Now, SettingsDep, actor_for, keep_writes
 
 router = api_router("", "accounts")
 
@@ -75,6 +75,7 @@ def create_token(
     )
     if refused is not None:
         # Returned, not raised: a wrong password is kept, for the throttle.
+        keep_writes(request)
         status = 429 if refused.throttled else 422
         answer = JSONResponse(
             {

@@ -42,6 +42,7 @@ from app.web.deps import (
     SettingsDep,
     actor_for,
     always_secure,
+    keep_writes,
     request_id,
 )
 from app.web.templating import render
@@ -180,6 +181,7 @@ def _after_verification(
 ) -> Response:
     if isinstance(outcome, Refusal):
         # Returned, not raised: the failure must be committed for the count to hold.
+        keep_writes(request)
         if outcome.gone:
             return _restart("failed", found.challenge.next_path, settings)
         status_code = 429 if outcome.retry_after is not None else 401
@@ -379,7 +381,6 @@ def enrol_totp(
             now=now,
         )
     except DomainError as exc:
-        db.rollback()
         return _enrol_page(
             request,
             db,
@@ -439,9 +440,9 @@ def enrol_passkey(
             now=now,
         )
     except DomainError as exc:
-        db.rollback()
         # The WebAuthn challenge is spent whatever went wrong.
         found.challenge.webauthn_challenge = None
+        keep_writes(request)
         field = exc.extra.get("field") or "credential"
         return _enrol_page(
             request,
@@ -591,6 +592,7 @@ def set_up_totp(
         mfa.confirm_identity(db, settings, user, proof, ip=ip, now=now)
     except DomainError as exc:
         # Kept: a wrong password or code is a failed attempt, counted for throttling.
+        keep_writes(request)
         field = exc.extra.get("field") or "code"
         return _totp_page(
             request,
@@ -671,6 +673,7 @@ def totp_off(
     try:
         mfa.confirm_identity(db, settings, user, proof, ip=ip, now=now)
     except DomainError as exc:
+        keep_writes(request)  # a wrong password is a failed attempt, counted
         return _confirm_page(
             request, "totp_off", action=action, error=exc.detail, status_code=exc.status_code
         )
@@ -714,6 +717,7 @@ def regenerate_recovery_codes(
     try:
         mfa.confirm_identity(db, settings, user, proof, ip=ip, now=now)
     except DomainError as exc:
+        keep_writes(request)  # a wrong password is a failed attempt, counted
         return _confirm_page(
             request, "recovery_codes", action=action, error=exc.detail, status_code=exc.status_code
         )
@@ -767,6 +771,7 @@ def add_passkey(
     try:
         mfa.confirm_identity(db, settings, user, proof, ip=ip, now=now)
     except DomainError as exc:
+        keep_writes(request)  # a wrong password is a failed attempt, counted
         return _security_page(
             request,
             db,
@@ -789,8 +794,8 @@ def add_passkey(
             now=now,
         )
     except DomainError as exc:
-        db.rollback()
         _browser_session(db, principal).webauthn_challenge = None
+        keep_writes(request)
         field = exc.extra.get("field") or "credential"
         return _security_page(
             request,
@@ -826,7 +831,6 @@ def rename_passkey(
             now=now,
         )
     except DomainError as exc:
-        db.rollback()
         return _security_page(
             request,
             db,
@@ -901,6 +905,7 @@ def remove_passkey(
     try:
         mfa.confirm_identity(db, settings, user, proof, ip=ip, now=now)
     except DomainError as exc:
+        keep_writes(request)  # a wrong password is a failed attempt, counted
         return _remove_page(
             request, db, settings, user, passkey_id, error=exc.detail, status_code=exc.status_code
         )

@@ -18,7 +18,7 @@ from app.accounts.login_flow import (
 from app.accounts.permissions import Action
 from app.principal import Principal
 from app.signing import equal
-from app.web.deps import Allow, DbRoute, DbSession, Now, SettingsDep, session_cookie
+from app.web.deps import Allow, DbRoute, DbSession, Now, SettingsDep, keep_writes, session_cookie
 from app.web.templating import render
 
 router = APIRouter(route_class=DbRoute, include_in_schema=False)
@@ -90,6 +90,7 @@ def login(
     if user is None:
         assert refused is not None
         # Returned, not raised: the failed attempt must be committed for throttling to work.
+        keep_writes(request)
         page = _login_page(
             request,
             settings,

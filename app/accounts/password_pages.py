@@ -71,7 +71,6 @@ def _link_problem(
 ) -> HTMLResponse:
     """The page for a link that cannot be used: 404 for a token nobody issued, 410 for one that
     was used, replaced or has expired, 403 for a disabled account's."""
-    db.rollback()
     known = 20 <= len(token) <= 200 and (
         db.scalar(select(AccountLink.id).where(AccountLink.token_hash == digest(token))) is not None
     )
@@ -166,7 +165,6 @@ def accept_invitation(
     except InvalidInput as problem:
         if problem.extra.get("field") == "token":  # used at this very moment in another tab
             return _link_problem(request, db, token, problem, invitation=True)
-        db.rollback()
         return _invitation_page(
             request,
             db,
@@ -339,7 +337,6 @@ def reset(
     except InvalidInput as problem:
         if problem.extra.get("field") == "token":
             return _link_problem(request, db, token, problem, invitation=False)
-        db.rollback()
         return _reset_page(
             request,
             db,

@@ -6,20 +6,19 @@ from datetime import datetime
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData
 
 from app.accounts.permissions import Action
 from app.approvals import service
 from app.approvals.service import ApprovalStatus
-from app.comments.forms import Form
 from app.errors import InvalidInput, PreconditionFailed
 from app.models import Role, RoundState
 from app.principal import Principal
 from app.rounds.web import keep_current
 from app.web.deps import Allow, DbRoute, DbSession, Now, actor_for, all_routes
+from app.web.forms import Form, PostedForm
 from app.web.templating import render
 
 router = APIRouter(route_class=DbRoute, include_in_schema=False)
@@ -37,13 +36,6 @@ CHANGE_KINDS = {
     "state": ("changed state", "State changed"),
 }
 MAX_REFERENCE = 500
-
-
-async def _posted_form(request: Request) -> FormData:
-    return await request.form()
-
-
-PostedForm = Annotated[FormData, Depends(_posted_form)]
 
 
 def round_path(symbol: str) -> str:

@@ -12,9 +12,9 @@ from fastapi.responses import HTMLResponse
 from app.accounts.permissions import Action
 from app.audit import trail
 from app.audit.trail import TrailFilter
-from app.comments.forms import Form
 from app.principal import Principal
 from app.web.deps import Allow, DbRoute, DbSession, SettingsDep
+from app.web.forms import Form
 from app.web.templating import render, viewer_zone
 
 router = APIRouter(route_class=DbRoute, include_in_schema=False)

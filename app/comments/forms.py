@@ -5,15 +5,14 @@ Each problem names the id of the field on the page (the error summary links to i
 checks everything again; its refusals are placed beside the same fields.
 """
 
-from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from starlette.datastructures import FormData
 
 from app.comments.service import MAX_BODY
-from app.errors import DomainError
 from app.ids import is_id
 from app.models import CommentKind, Visibility
+from app.web.forms import Form
 
 MAX_QUOTE = 5000  # as the JSON API's schema
 
@@ -50,46 +49,6 @@ NEW_FIELD_IDS = {
     "kind": "comment-kind",
     "delegation": "comment-delegation",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    field: str | None  # the id of the field on the page
-    message: str
-
-
-@dataclass(slots=True)
-class Form:
-    values: dict[str, str]
-    problems: list[Problem] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    @property
-    def errors(self) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for p in self.problems:
-            if p.field is not None:
-                out.setdefault(p.field, p.message)
-        return out
-
-    def add(self, field_id: str | None, message: str) -> None:
-        self.problems.append(Problem(field_id, message))
-
-    def add_refusal(self, exc: DomainError, field_ids: dict[str, str], default: str) -> None:
-        """A refusal of the service; its messages are written in lower case."""
-        name = exc.extra.get("field")
-        where = field_ids.get(name, default) if isinstance(name, str) else default
-        self.add(where, exc.detail[:1].upper() + exc.detail[1:])
-
-    def text(self, name: str) -> str:
-        return self.values.get(name, "")
-
-    def number(self, name: str) -> int | None:
-        value = self.values.get(name, "")
-        return int(value) if is_id(value) else None
 
 
 def _one(posted: FormData, name: str) -> str:

@@ -9,14 +9,13 @@ which the item pages and the proposal page use too.
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from app.accounts.permissions import Action
 from app.comments import forms, service
-from app.comments.forms import Form
 from app.comments.panels import ITEM_PATHS, Panel, build_panel, find_target, target_of
 from app.errors import Conflict, InvalidInput, PermissionDenied, PreconditionFailed
 from app.ids import is_id
@@ -28,6 +27,7 @@ from app.models import (
 )
 from app.principal import Principal
 from app.web.deps import Allow, DbRoute, DbSession, Now, request_id
+from app.web.forms import Form, PostedForm
 from app.web.templating import render
 
 router = APIRouter(route_class=DbRoute, include_in_schema=False)
@@ -35,14 +35,6 @@ router = APIRouter(route_class=DbRoute, include_in_schema=False)
 Reader = Annotated[Principal, Allow(Action.READ_REGISTER)]
 Commenter = Annotated[Principal, Allow(Action.COMMENT)]
 Answerer = Annotated[Principal, Allow(Action.ANSWER)]
-
-
-async def _posted_form(request: Request) -> FormData:
-    # Starlette caches the parsed form on the request, so the CSRF check and this share one parse.
-    return await request.form()
-
-
-PostedForm = Annotated[FormData, Depends(_posted_form)]
 
 
 # --- Pages ------------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from app.accounts.permissions import Action, allowed
 from app.comments import forms, service
-from app.comments.forms import Form, Problem
 from app.comments.service import CommentView
 from app.errors import InvalidInput
 from app.models import (
@@ -31,6 +30,7 @@ from app.register import service as register
 from app.register.service import FIELD_LABELS
 from app.rounds.service import current_round, deadline_text
 from app.text.highlight import Segment, Span, segments
+from app.web.forms import Form, Problem
 
 ITEM_PATHS = {ItemKind.INDICATOR: "/indicators", ItemKind.SECTION: "/sections"}
 
@@ -90,7 +90,7 @@ class Panel:
 
     def posted(self, field_id: str, default: str = "") -> str:
         if self.action_form is not None and field_id in self.action_form.values:
-            return self.action_form.values[field_id]
+            return str(self.action_form.values[field_id])
         return default
 
     @property

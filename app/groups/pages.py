@@ -4,21 +4,19 @@ and the delegations, with forms to add, rename, retire and reinstate them. Nothi
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy.orm import Session
 
 from app.accounts.permissions import Action
 from app.errors import DomainError, InvalidInput
 from app.groups import service
-from app.groups.forms import Form, PostedForm, text
-from app.principal import Principal
-from app.web.deps import Allow, DbRoute, DbSession, Now, actor_for
+from app.web.deps import Context, DbRoute, RequestContext
+from app.web.forms import Form, PostedForm, text
 from app.web.templating import render
 
 router = APIRouter(route_class=DbRoute, include_in_schema=False)
 
-Manager = Annotated[Principal, Allow(Action.MANAGE_GROUP)]
+Manager = Annotated[RequestContext, Context(Action.MANAGE_GROUP)]
 
 # Where each service field is shown on the page.
 BODY_FIELDS = {"code": "body-code", "name": "body-name"}
@@ -40,20 +38,20 @@ DONE = {
 
 
 def _group_page(
-    request: Request,
-    db: Session,
+    ctx: RequestContext,
     *,
     body_form: Form | None = None,
     delegation_form: Form | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
+    request, db = ctx.request, ctx.db
     done = request.query_params.get("done", "")
     code = request.query_params.get("code", "")[:32]
     bodies = service.bodies(db)
     delegations = service.delegations(db)
     known = {b.code for b in bodies} | {d.code for d in delegations}
-    body_form = body_form or Form("body")
-    delegation_form = delegation_form or Form("delegation")
+    body_form = body_form or Form(name="body")
+    delegation_form = delegation_form or Form(name="delegation")
     return render(
         request,
         "admin_group.html",
@@ -71,63 +69,53 @@ def _group_page(
 
 
 @router.get("/admin/group")
-def group(request: Request, db: DbSession, _: Manager) -> HTMLResponse:
-    return _group_page(request, db)
+def group(ctx: Manager) -> HTMLResponse:
+    return _group_page(ctx)
 
 
 @router.post("/admin/group/bodies")
-def add_body(
-    request: Request, db: DbSession, now: Now, principal: Manager, posted: PostedForm
-) -> Response:
-    form = Form("body", {"code": text(posted, "code", 32), "name": text(posted, "name", 300)})
+def add_body(ctx: Manager, posted: PostedForm) -> Response:
+    form = Form({"code": text(posted, "code", 32), "name": text(posted, "name", 300)}, name="body")
     try:
         body = service.add_body(
-            db,
-            actor_for(principal, request),
-            code=form.values["code"],
-            name=form.values["name"],
-            now=now,
+            ctx.db, ctx.actor, code=form.values["code"], name=form.values["name"], now=ctx.now
         )
     except DomainError as exc:
-        db.rollback()
-        form.refuse(exc, BODY_FIELDS)
-        return _group_page(request, db, body_form=form, status_code=exc.status_code)
+        form.add_refusal(exc, BODY_FIELDS)
+        return _group_page(ctx, body_form=form, status_code=exc.status_code)
     return RedirectResponse(
         f"/admin/group?done=body-added&code={quote(body.code)}#bodies", status_code=303
     )
 
 
 @router.post("/admin/group/delegations")
-def add_delegation(
-    request: Request, db: DbSession, now: Now, principal: Manager, posted: PostedForm
-) -> Response:
+def add_delegation(ctx: Manager, posted: PostedForm) -> Response:
     form = Form(
-        "delegation",
         {
             "state": text(posted, "state", 8),
             "body": text(posted, "body", 32),
             "title": text(posted, "title", 300),
         },
+        name="delegation",
     )
     if not form.values["state"]:
         form.add("delegation-state", "Choose the member state")
     if not form.values["body"]:
         form.add("delegation-body", "Choose the body")
     if form.problems:
-        return _group_page(request, db, delegation_form=form, status_code=422)
+        return _group_page(ctx, delegation_form=form, status_code=422)
     try:
         delegation = service.add_delegation(
-            db,
-            actor_for(principal, request),
+            ctx.db,
+            ctx.actor,
             state_code=form.values["state"],
             body_code=form.values["body"],
             title=form.values["title"] or None,
-            now=now,
+            now=ctx.now,
         )
     except DomainError as exc:
-        db.rollback()
-        form.refuse(exc, DELEGATION_FIELDS)
-        return _group_page(request, db, delegation_form=form, status_code=exc.status_code)
+        form.add_refusal(exc, DELEGATION_FIELDS)
+        return _group_page(ctx, delegation_form=form, status_code=exc.status_code)
     return RedirectResponse(
         f"/admin/group?done=delegation-added&code={quote(delegation.code)}#delegations",
         status_code=303,
@@ -138,14 +126,14 @@ def add_delegation(
 
 
 def _item_page(
-    request: Request,
-    db: Session,
+    ctx: RequestContext,
     kind: str,
     code: str,
     *,
     form: Form | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
+    request, db = ctx.request, ctx.db
     row: service.BodyRow | service.DelegationRow
     if kind == "body":
         body = service.get_body(db, code)
@@ -158,7 +146,7 @@ def _item_page(
         members = []
         url = f"/admin/group/delegations/{quote(delegation.code)}"
     done = request.query_params.get("done", "")
-    form = form or Form(kind)
+    form = form or Form(name=kind)
     return render(
         request,
         "admin_group_item.html",
@@ -185,8 +173,8 @@ def _kind(kind: str) -> str:
 
 
 @router.get("/admin/group/{kind}/{code}")
-def group_item(kind: str, code: str, request: Request, db: DbSession, _: Manager) -> HTMLResponse:
-    return _item_page(request, db, _kind(kind), code)
+def group_item(kind: str, code: str, ctx: Manager) -> HTMLResponse:
+    return _item_page(ctx, _kind(kind), code)
 
 
 @router.post("/admin/group/{kind}/{code}/{action}")
@@ -194,15 +182,12 @@ def change_group_item(
     kind: str,
     code: str,
     action: str,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    principal: Manager,
+    ctx: Manager,
     posted: PostedForm,
 ) -> Response:
     which = _kind(kind)
-    actor = actor_for(principal, request)
-    form = Form(which)
+    db, actor, now = ctx.db, ctx.actor, ctx.now
+    form = Form(name=which)
     if action not in ("rename", "retire", "reinstate"):
         raise InvalidInput(f"{which} can be renamed, retired or reinstated, not {action!r}")
     try:
@@ -227,8 +212,7 @@ def change_group_item(
             else:
                 service.reinstate_delegation(db, actor, code=current, now=now)
     except DomainError as exc:
-        db.rollback()
-        form.refuse(exc, EDIT_FIELDS)
-        return _item_page(request, db, which, code, form=form, status_code=exc.status_code)
+        form.add_refusal(exc, EDIT_FIELDS)
+        return _item_page(ctx, which, code, form=form, status_code=exc.status_code)
     done = {"rename": "renamed", "retire": "retired", "reinstate": "reinstated"}[action]
     return RedirectResponse(f"/admin/group/{kind}/{quote(current)}?done={done}", status_code=303)

@@ -1,10 +1,9 @@
 """Web pages of Word imports: upload a file, review what it would create, confirm or discard,
 then see what was created."""
 
-from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,25 +21,12 @@ from app.models.imports import ImportState, WordImport
 from app.principal import Principal
 from app.register.service import FIELD_LABELS
 from app.web.deps import Allow, DbRoute, DbSession, Now, SettingsDep, request_id
+from app.web.forms import PostedForm, Problem
 from app.web.templating import render
 
 router = APIRouter(route_class=DbRoute, include_in_schema=False)
 
 Importer = Annotated[Principal, Allow(Action.IMPORT_WORD)]
-
-
-async def _posted_form(request: Request) -> FormData:
-    # Starlette caches the parsed form on the request, so the CSRF check and this share one parse.
-    return await request.form()
-
-
-PostedForm = Annotated[FormData, Depends(_posted_form)]
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    field: str | None
-    message: str
 
 
 def _delegations(db: Session, principal: Principal) -> list[tuple[str, str]]:
@@ -124,7 +110,6 @@ def upload(
                 request_id=request_id(request),
             )
     except DomainError as exc:
-        db.rollback()
         where = exc.extra.get("field") or "file"
         page = _upload_page(
             request,
@@ -220,7 +205,6 @@ def decide(
             request_id=request_id(request),
         )
     except DomainError as exc:
-        db.rollback()
         word_import = service.get(db, principal, number)
         return _preview_page(
             request,

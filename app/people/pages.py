@@ -2,7 +2,6 @@
 (preview, then confirm), and a person's page (role and delegations, disable or enable, a new
 invitation, a reset second factor, the history of the account)."""
 
-from dataclasses import dataclass
 from typing import Annotated, TypeVar
 from urllib.parse import urlencode
 
@@ -15,13 +14,13 @@ from app.accounts.permissions import Action
 from app.config import Settings
 from app.errors import DomainError, InvalidInput, NotFound
 from app.groups import service as groups
-from app.groups.forms import Form, PostedForm, text, texts
 from app.ids import is_id
 from app.models import Role
 from app.people import roster, service
 from app.people.service import LastSeen, PeopleFilter, PersonState
 from app.principal import Principal
 from app.web.deps import Allow, DbRoute, DbSession, Now, SettingsDep, request_id
+from app.web.forms import Form, PostedForm, Problem, sentence, text, texts
 from app.web.templating import render
 
 router = APIRouter(route_class=DbRoute, include_in_schema=False)
@@ -139,7 +138,7 @@ def _invite_page(request: Request, db: Session, form: Form, status_code: int = 2
 
 @router.get("/admin/people/new")
 def invite_form(request: Request, db: DbSession, _: Manager) -> HTMLResponse:
-    return _invite_page(request, db, Form("invite", {"role": Role.MEMBER.value}))
+    return _invite_page(request, db, Form({"role": Role.MEMBER.value}, name="invite"))
 
 
 @router.post("/admin/people/new")
@@ -153,13 +152,13 @@ def invite(
 ) -> Response:
     chosen = texts(posted, "delegations")
     form = Form(
-        "invite",
         {
             "email": text(posted, "email", 300),
             "name": text(posted, "name", 300),
             "role": text(posted, "role", 32),
             "delegations": " ".join(chosen),
         },
+        name="invite",
     )
     if not form.values["role"]:
         form.add("role", "Choose the person's role")
@@ -177,8 +176,7 @@ def invite(
             request_id=request_id(request),
         )
     except DomainError as exc:
-        db.rollback()
-        form.refuse(exc, INVITE_FIELDS)
+        form.add_refusal(exc, INVITE_FIELDS)
         return _invite_page(request, db, form, exc.status_code)
     return RedirectResponse(f"/admin/people/{user.id}?done=invited", status_code=303)
 
@@ -186,16 +184,10 @@ def invite(
 # --- A roster ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class RosterProblem:
-    field: str
-    message: str
-
-
 def _roster_page(
     request: Request,
     *,
-    problems: list[RosterProblem],
+    problems: list[Problem],
     status_code: int = 200,
     found: roster.Roster | None = None,
     sealed: str = "",
@@ -216,10 +208,8 @@ def _roster_page(
     )
 
 
-def _row_problems(found: roster.Roster) -> list[RosterProblem]:
-    return [
-        RosterProblem(f"row-{r.row}", f"Row {r.row}: {p}") for r in found.rows for p in r.problems
-    ]
+def _row_problems(found: roster.Roster) -> list[Problem]:
+    return [Problem(f"row-{r.row}", f"Row {r.row}: {p}") for r in found.rows for p in r.problems]
 
 
 @router.get("/admin/people/import")
@@ -227,8 +217,8 @@ def roster_form(request: Request, _: Manager) -> HTMLResponse:
     return _roster_page(request, problems=[])
 
 
-def _problem(exc: DomainError) -> RosterProblem:
-    return RosterProblem("file", exc.detail[:1].upper() + exc.detail[1:])
+def _problem(exc: DomainError) -> Problem:
+    return Problem("file", sentence(exc))
 
 
 @router.post("/admin/people/import")
@@ -252,7 +242,7 @@ def roster_upload(
     if not data:
         return _roster_page(
             request,
-            problems=[RosterProblem("file", "Choose the roster file (CSV), or type the rows")],
+            problems=[Problem("file", "Choose the roster file (CSV), or type the rows")],
             status_code=422,
         )
     try:
@@ -302,7 +292,6 @@ def roster_confirm(
             settings=settings,
         )
     except roster.RosterRefused as refused:
-        db.rollback()
         return _roster_page(
             request,
             problems=[_problem(refused), *_row_problems(refused.roster)],
@@ -336,7 +325,7 @@ def _person_page(
     person = service.get_person(db, user_id, now=now, settings=settings)
     held = {d.code for d in person.delegations}
     choices = [d for d in groups.delegations(db) if d.retired_at is None or d.code in held]
-    form = form or Form("person")
+    form = form or Form(name="person")
     done = request.query_params.get("done", "")
     return render(
         request,
@@ -387,7 +376,7 @@ def change_person(
     posted: PostedForm,
 ) -> Response:
     number = _user_id(user_id)
-    form = Form("person")
+    form = Form(name="person")
     version = text(posted, "version", 64)
     rid = request_id(request)
     try:
@@ -439,10 +428,9 @@ def change_person(
         else:
             raise NotFound(f"no such change to a person: {action!r}")
     except DomainError as exc:
-        db.rollback()
         if isinstance(exc, NotFound) and exc.extra.get("field") in (None, "person"):
             raise
-        form.refuse(exc, PERSON_FIELDS)
+        form.add_refusal(exc, PERSON_FIELDS)
         return _person_page(
             request,
             db,

@@ -16,13 +16,13 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
-from app.errors import DomainError
 from app.ids import is_id
 from app.models import ItemKind, Outcome, ProposalKind, Stance
 from app.models.register import TEXT_FIELDS
-from app.register.forms import CHECKBOXES, CHOICES, LABELS, LIMITS, SELECTS, TEXT_LIMIT, Problem
+from app.register.forms import CHECKBOXES, CHOICES, LABELS, LIMITS, SELECTS, TEXT_LIMIT
 from app.register.service import FIELD_LABELS, FieldDiff
 from app.text.diff import word_diff
+from app.web.forms import Form
 
 INDICATOR_FIELDS = (
     "text",
@@ -80,11 +80,6 @@ def one(posted: FormData, name: str) -> str:
 
 def many(posted: FormData, name: str) -> list[str]:
     return [v for v in posted.getlist(name) if isinstance(v, str)]
-
-
-def refusal_message(exc: DomainError) -> str:
-    """A service's message, written in lower case, as a sentence."""
-    return exc.detail[:1].upper() + exc.detail[1:]
 
 
 def content_fields(item_kind: ItemKind) -> tuple[str, ...]:
@@ -158,40 +153,6 @@ def diff_fields(
     return out
 
 
-@dataclass(slots=True)
-class Form:
-    """Values as typed (strings, lists for checkbox groups) and the problems found with them.
-    Problem fields are the ids of the inputs, so that the error summary links to them."""
-
-    values: dict[str, Any] = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    @property
-    def errors(self) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for p in self.problems:
-            if p.field is not None:
-                out.setdefault(p.field, p.message)
-        return out
-
-    def add(self, field_id: str | None, message: str) -> None:
-        self.problems.append(Problem(field_id, message))
-
-    def add_refusal(self, exc: DomainError, ids: Mapping[str, str] | None = None) -> None:
-        """A problem the service found, beside the input it names (`ids` maps its names)."""
-        name = exc.extra.get("field")
-        field_id = (ids or {}).get(name, name) if isinstance(name, str) else None
-        self.add(field_id, refusal_message(exc))
-
-    def limited(self, field_id: str, value: str, limit: int, label: str) -> None:
-        if len(value) > limit:
-            self.add(field_id, f"{label} must be {limit:,} characters or fewer")
-
-
 # --- Proposing and revising -----------------------------------------------------------------
 
 
@@ -250,7 +211,7 @@ class ProposalForm(Form):
 
 def blank(kind: ProposalKind, item_kind: ItemKind, delegation: str | None) -> ProposalForm:
     values: dict[str, Any] = {"rationale": "", "delegation": delegation or ""}
-    form = ProposalForm(values, [], kind, item_kind)
+    form = ProposalForm(values, kind=kind, item_kind=item_kind)
     for name in form.fields:
         values[name] = [] if name in CHECKBOXES else ""
     return form
@@ -333,7 +294,7 @@ def parse(
     editing: bool = False,
 ) -> ProposalForm:
     """Read and check a submitted proposal form."""
-    form = ProposalForm({}, [], kind, item_kind, list(targets), None, action)
+    form = ProposalForm(kind=kind, item_kind=item_kind, targets=list(targets), action=action)
     noun = "section" if item_kind is ItemKind.SECTION else "indicator"
     for name in form.fields:
         if name in CHECKBOXES:

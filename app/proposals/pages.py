@@ -12,7 +12,7 @@ the page is drawn, so nothing of it is kept.
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
@@ -41,13 +41,14 @@ from app.models import (
 from app.paging import page_number
 from app.principal import Principal
 from app.proposals import display, forms, service
-from app.proposals.forms import Form, ProposalForm
+from app.proposals.forms import ProposalForm
 from app.proposals.service import ProposalView
 from app.register import service as register
 from app.register.forms import CHOICES
 from app.register.service import RevisionView
 from app.web.cache import cached_page
 from app.web.deps import Allow, DbRoute, DbSession, Now, request_id
+from app.web.forms import Form, PostedForm, sentence
 from app.web.templating import render
 
 router = APIRouter(route_class=DbRoute, include_in_schema=False)
@@ -60,13 +61,6 @@ Decider = Annotated[Principal, Allow(Action.DECIDE)]
 Answerer = Annotated[Principal, Allow(Action.ANSWER)]
 Marker = Annotated[Principal, Allow(Action.MARK_ITEM)]
 
-
-async def _posted_form(request: Request) -> FormData:
-    # Starlette caches the parsed form on the request, so the CSRF check and this share one parse.
-    return await request.form()
-
-
-PostedForm = Annotated[FormData, Depends(_posted_form)]
 Refusal = (InvalidInput, Conflict, PreconditionFailed)
 
 
@@ -91,12 +85,6 @@ def _common(principal: Principal) -> dict[str, Any]:
         "item_url": display.item_url,
         "may": {a.name.lower(): allowed(principal.role, a) for a in Action},
     }
-
-
-def _refused(db: Session, exc: DomainError) -> str:
-    """Undo whatever the refused call wrote, and say why it was refused."""
-    db.rollback()
-    return forms.refusal_message(exc)
 
 
 def _done(proposal_id: int, event: str) -> RedirectResponse:
@@ -256,11 +244,10 @@ def create_proposal(
             request_id=request_id(request),
         )
     except InvalidInput as exc:
-        _refused(db, exc)
         form.add_refusal(exc)
         return _propose_page(request, db, principal, form, view=view, status_code=422)
     except Conflict as exc:
-        notice = _refused(db, exc)
+        notice = sentence(exc)
         return _propose_page(
             request, db, principal, form, view=view, notice=notice, status_code=409
         )
@@ -406,7 +393,7 @@ def revise_proposal(
             request_id=request_id(request),
         )
     except PreconditionFailed as exc:
-        notice = _refused(db, exc)
+        notice = sentence(exc)
         # Someone of the delegation saved first: show what they saved, keep this person's text.
         pv = service.view(db, principal, proposal_id)
         form.values["version"] = str(pv.proposal.version)
@@ -424,11 +411,10 @@ def revise_proposal(
             status_code=412,
         )
     except InvalidInput as exc:
-        _refused(db, exc)
         form.add_refusal(exc)
         return _propose_page(request, db, principal, form, view=view, editing=pv, status_code=422)
     except Conflict as exc:
-        notice = _refused(db, exc)
+        notice = sentence(exc)
         pv = service.view(db, principal, proposal_id)
         return _propose_page(
             request, db, principal, form, view=view, editing=pv, notice=notice, status_code=409
@@ -545,7 +531,7 @@ def _refusal_page(
     exc: DomainError,
     active: dict[str, Form] | None = None,
 ) -> HTMLResponse:
-    notice = _refused(db, exc)
+    notice = sentence(exc)
     if isinstance(exc, PreconditionFailed):
         return _proposal_page(
             request,
@@ -700,7 +686,6 @@ def decide_proposal(
             request_id=request_id(request),
         )
     except InvalidInput as exc:
-        _refused(db, exc)
         form.add_refusal(exc, forms.DECISION_IDS)
         return _proposal_page(
             request, db, principal, proposal_id, active={"decision": form}, status_code=422
@@ -803,7 +788,7 @@ def _rebase(
     except Conflict as exc:
         if not exc.extra.get("field") or not conflicts:
             return _refusal_page(request, db, principal, proposal_id, exc)
-        notice = _refused(db, exc)
+        notice = sentence(exc)
         pv = service.view(db, principal, proposal_id)
         if not resolving:
             # First visit: the resolution form starts from the proposed wording.
@@ -990,7 +975,7 @@ def take_position_on_item(
             request_id=request_id(request),
         )
     except Refusal as exc:
-        notice = _refused(db, exc)
+        notice = sentence(exc)
         return _item_action_page(
             request, db, principal, code, "position", form, notice=notice, status_code=409
         )
@@ -1030,7 +1015,7 @@ def mark_item(
             request_id=request_id(request),
         )
     except Refusal as exc:
-        notice = _refused(db, exc)
+        notice = sentence(exc)
         return _item_action_page(
             request, db, principal, code, "mark", form, notice=notice, status_code=409
         )

@@ -7,17 +7,17 @@ the fields they concern, instead of the first one as a bare error page.
 """
 
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.datastructures import FormData
 
-from app.errors import DomainError
 from app.ids import is_id
 from app.models import Element, ItemKind, ItemStatus, Strength
 from app.models.register import CRIME_TYPES, INTENDED_USERS, PROFILES
 from app.register.service import FIELD_LABELS, FieldDiff, RevisionView
 from app.text.diff import word_diff
+from app.web.forms import Form
 
 # What a person reads for each stored value; also the options of the form's selects and checkboxes.
 CHOICES: dict[str, dict[str, str]] = {
@@ -88,45 +88,16 @@ def fields_of(kind: ItemKind, *, creating: bool) -> tuple[str, ...]:
     return ("code", "title", "text") if creating else ("title", "text", "status")
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
-    field: str | None
-    message: str
-
-
 @dataclass(slots=True)
-class ItemForm:
+class ItemForm(Form):
     """A form's values as typed (strings, and lists for checkbox groups) and its problems."""
 
-    kind: ItemKind
-    creating: bool
-    values: dict[str, Any]
-    problems: list[Problem] = field(default_factory=list)
+    kind: ItemKind = ItemKind.INDICATOR
+    creating: bool = True
 
     @property
     def fields(self) -> tuple[str, ...]:
         return fields_of(self.kind, creating=self.creating)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    @property
-    def errors(self) -> dict[str, str]:
-        """The first problem of each field, to show beside it."""
-        out: dict[str, str] = {}
-        for p in self.problems:
-            if p.field is not None:
-                out.setdefault(p.field, p.message)
-        return out
-
-    def add(self, field_name: str | None, message: str) -> None:
-        self.problems.append(Problem(field_name, message))
-
-    def add_refusal(self, exc: DomainError) -> None:
-        """A problem the service found; its messages are written in lower case."""
-        name = exc.extra.get("field")
-        self.add(name if isinstance(name, str) else None, exc.detail[:1].upper() + exc.detail[1:])
 
     @property
     def reason(self) -> str:
@@ -165,7 +136,7 @@ def blank(kind: ItemKind) -> ItemForm:
     values: dict[str, Any] = dict.fromkeys(fields_of(kind, creating=True), "")
     values |= {name: [] for name in CHECKBOXES if kind is ItemKind.INDICATOR}
     values["reason"] = ""
-    return ItemForm(kind, True, values)
+    return ItemForm(values, kind=kind, creating=True)
 
 
 def from_revision(view: RevisionView) -> ItemForm:
@@ -185,7 +156,7 @@ def from_revision(view: RevisionView) -> ItemForm:
         for name in NOTES:
             values[name] = getattr(rev, name) or ""
     values |= {"reason": "", "base_revision": str(rev.number)}
-    return ItemForm(kind, False, values)
+    return ItemForm(values, kind=kind, creating=False)
 
 
 def _one(posted: FormData, name: str) -> str:
@@ -206,7 +177,7 @@ def parse(
     latest_revision: int | None = None,
 ) -> ItemForm:
     """Read and check a submitted form. `latest_revision` bounds the base revision of an edit."""
-    form = ItemForm(kind, creating, {})
+    form = ItemForm({}, kind=kind, creating=creating)
     noun = kind.value
     for name in form.fields:
         if name in CHECKBOXES:

@@ -4,7 +4,7 @@ diffs between revisions, and the Secretariat's forms to add and revise items."""
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
@@ -28,6 +28,7 @@ from app.web.deps import (
     Now,
     actor_for,
 )
+from app.web.forms import PostedForm
 from app.web.templating import render
 
 router = APIRouter(route_class=DbRoute, include_in_schema=False)
@@ -36,14 +37,6 @@ Reader = Annotated[Principal, Allow(Action.READ_REGISTER)]
 Editor = Annotated[Principal, Allow(Action.EDIT_ITEM)]
 Creator = Annotated[Principal, Allow(Action.CREATE_ITEM)]
 PATHS = {ItemKind.INDICATOR: "/indicators", ItemKind.SECTION: "/sections"}
-
-
-async def _posted_form(request: Request) -> FormData:
-    # Starlette caches the parsed form on the request, so the CSRF check and this share one parse.
-    return await request.form()
-
-
-PostedForm = Annotated[FormData, Depends(_posted_form)]
 
 
 def _page(

@@ -5,15 +5,13 @@ import re
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData
 
 from app.accounts.permissions import Action
 from app.comments import forms
 from app.comments import service as comments
-from app.comments.forms import Form
 from app.errors import InvalidInput
 from app.models import Role, Round
 from app.principal import Principal
@@ -21,6 +19,7 @@ from app.proposals import service as proposals
 from app.responses import service
 from app.rounds.service import current_round, get_round, list_rounds
 from app.web.deps import Allow, DbRoute, DbSession, Now, request_id
+from app.web.forms import Form, PostedForm
 from app.web.templating import render
 
 router = APIRouter(route_class=DbRoute, include_in_schema=False)
@@ -28,13 +27,6 @@ router = APIRouter(route_class=DbRoute, include_in_schema=False)
 Reader = Annotated[Principal, Allow(Action.READ_REGISTER)]
 Answerer = Annotated[Principal, Allow(Action.ANSWER)]
 REFERENCE = re.compile(r"^([PC])-([0-9]{1,12})$")
-
-
-async def _posted_form(request: Request) -> FormData:
-    return await request.form()
-
-
-PostedForm = Annotated[FormData, Depends(_posted_form)]
 
 
 def _round(db: Session, ref: str | None) -> Round | None:

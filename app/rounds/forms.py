@@ -6,14 +6,14 @@ zone, which is how a secretariat in Jakarta or a delegate in Yangon thinks of a 
 are stored in UTC. The service checks everything again; its refusals land beside the same fields.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from starlette.datastructures import FormData
 
-from app.errors import DomainError
 from app.models import RoundKind
+from app.web.forms import Form
 
 # The time zones of ASEAN capitals (UTC+6:30 to UTC+9), and UTC.
 TIME_ZONES: dict[str, str] = {
@@ -60,37 +60,6 @@ FIELD_IDS = {
     "statement": "statement",
     "delegation": "delegation",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    field: str | None  # the id of the field on the page
-    message: str
-
-
-@dataclass(slots=True)
-class Form:
-    values: dict[str, str]
-    problems: list[Problem] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    @property
-    def errors(self) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for p in self.problems:
-            if p.field is not None:
-                out.setdefault(p.field, p.message)
-        return out
-
-    def add(self, field_id: str | None, message: str) -> None:
-        self.problems.append(Problem(field_id, message))
-
-    def add_refusal(self, exc: DomainError) -> None:
-        where = exc.extra.get("field")
-        self.add(FIELD_IDS.get(where) if isinstance(where, str) else None, exc.detail)
 
 
 def _text(posted: FormData, name: str) -> str:

@@ -10,10 +10,9 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData
 
 from app.accounts.permissions import Action, allowed
 from app.errors import DomainError, NotFound
@@ -24,10 +23,10 @@ from app.register import service as register
 from app.rounds import compare, forms, service, snapshot
 from app.rounds.export import MEDIA_TYPE, download_headers, export_round
 from app.rounds.export_loader import changed_after_approval
-from app.rounds.forms import Form, Problem
 from app.rounds.service import Moment
 from app.rounds.web import keep_current
 from app.web.deps import Allow, DbRoute, DbSession, Now, SettingsDep, actor_for, request_id
+from app.web.forms import Form, PostedForm, Problem
 from app.web.templating import render
 
 router = APIRouter(route_class=DbRoute, include_in_schema=False)
@@ -36,14 +35,6 @@ Reader = Annotated[Principal, Allow(Action.READ_REGISTER)]
 Manager = Annotated[Principal, Allow(Action.MANAGE_ROUNDS)]
 Breaker = Annotated[Principal, Allow(Action.BREAK_SILENCE)]
 SILENCE_DAYS = 3  # the UN's 72 hours, offered as the default end of a silence procedure
-
-
-async def _posted_form(request: Request) -> FormData:
-    # Starlette caches the parsed form on the request, so the CSRF check and this share one parse.
-    return await request.form()
-
-
-PostedForm = Annotated[FormData, Depends(_posted_form)]
 
 
 def round_url(r: Round | str, suffix: str = "") -> str:
@@ -147,8 +138,7 @@ def create_round(
                 now=now,
             )
         except DomainError as exc:
-            db.rollback()
-            parsed.form.add_refusal(exc)
+            parsed.form.add_refusal(exc, forms.FIELD_IDS)
         else:
             return RedirectResponse(round_url(created, "?done=created"), status_code=303)
     return _form_page(request, parsed.form, status_code=422)
@@ -333,8 +323,7 @@ def place_under_silence(
                 db, actor_for(principal, request), ref, until=until, now=now
             )
         except DomainError as exc:
-            db.rollback()
-            form.add("until", exc.detail)
+            form.add_refusal(exc, {}, "until")
         else:
             return RedirectResponse(round_url(r, "?done=silence"), status_code=303)
     return _round_page(request, db, principal, ref, now, silence_form=form, status_code=422)
@@ -358,10 +347,7 @@ def break_silence(
                 request_id=request_id(request),
             )
         except DomainError as exc:
-            db.rollback()
-            form.add_refusal(exc)
-            if form.problems[-1].field is None:
-                form.problems[-1] = Problem("statement", exc.detail)
+            form.add_refusal(exc, forms.FIELD_IDS, "statement")
             status_code = exc.status_code
         else:
             return RedirectResponse(round_url(ref, "?done=broken"), status_code=303)
@@ -378,7 +364,6 @@ def move_round(
     try:
         moved = action(db, actor_for(principal, request), ref, now=now)
     except DomainError as exc:
-        db.rollback()
         return _round_page(
             request, db, principal, ref, now, refusal=exc.detail, status_code=exc.status_code
         )

@@ -7,7 +7,7 @@ from fastapi import Request
 from sqlalchemy.orm import Session
 
 from app.rounds import service
-from app.web.deps import get_database, request_id
+from app.web.deps import get_database, request_id, restart_read
 
 
 def keep_current(request: Request, db: Session, now: datetime) -> None:
@@ -15,6 +15,5 @@ def keep_current(request: Request, db: Session, now: datetime) -> None:
         return
     with get_database(request).transaction(write=True) as side:
         service.tick(side, now, request_id=request_id(request))
-    # End the read transaction that saw the rounds before the change, so what follows sees them
-    # after it (a SQLite reader keeps the snapshot it started with).
-    db.rollback()
+    # What follows reads the rounds after the change, not the snapshot that saw them before it.
+    restart_read(db)

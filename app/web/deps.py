@@ -1,6 +1,8 @@
-"""Request plumbing: one database session per request, the clock, and the permission check."""
+"""Request plumbing: one database session per request, the clock, the permission check, and
+the request context that carries them to a handler."""
 
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -42,9 +44,13 @@ def session_cookie(settings: Settings) -> str:
 
 
 class DbRoute(APIRoute):
-    """Commits the request's session once, after the handler and before the response is sent.
+    """Ends the request's session once, after the handler and before the response is sent: it
+    commits when the answer is a success or a redirect, and rolls back when it is a refusal
+    (4xx) or a failure (5xx), raised or returned. A handler that shows a form again with the
+    service's refusal therefore never keeps half a change, and never rolls back by hand.
 
-    Services never commit. If the handler raises, or the commit fails, nothing is kept.
+    Services never commit. A refusal whose own writes are the point (a failed log-in counted
+    for throttling, a spent challenge) says so with `keep_writes(request)`.
     """
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
@@ -61,10 +67,31 @@ class DbRoute(APIRoute):
                 raise
             session = _detach(request)
             if session is not None:
-                await run_in_threadpool(_end, session, True)
+                commit = response.status_code < 400 or _writes_kept(request)
+                await run_in_threadpool(_end, session, commit)
             return response
 
         return handle
+
+
+def keep_writes(request: Request) -> None:
+    """Commit this request's writes although its answer is a refusal: for bookkeeping that the
+    refusal itself makes (a failed attempt counted, a one-time challenge spent). The handler
+    must not have let a refused use case write anything else."""
+    request.state.keep_writes = True
+
+
+def _writes_kept(request: Request) -> bool:
+    return getattr(request.state, "keep_writes", False) is True
+
+
+def restart_read(db: Session) -> None:
+    """End the request's read transaction, so that its next statement starts a new one and sees
+    what other transactions committed meanwhile (a SQLite reader keeps the snapshot it began
+    with); what it loaded is read again. Only for a session that has written nothing."""
+    if db.new or db.dirty or db.deleted:
+        raise RuntimeError("restart_read on a session with pending writes would drop them")
+    db.rollback()
 
 
 def _detach(request: Request) -> Session | None:
@@ -222,6 +249,52 @@ class Permission:
             )
         request.state.principal = principal
         return principal
+
+
+@dataclass(frozen=True, slots=True)
+class RequestContext:
+    """What a handler needs besides its own input: the request's session, who asks, the time
+    it is, the settings and the request's id, and the audit actor built from them."""
+
+    request: Request
+    db: Session
+    principal: Principal
+    now: datetime
+    settings: Settings
+
+    @property
+    def request_id(self) -> str | None:
+        return request_id(self.request)
+
+    @property
+    def actor(self) -> Actor:
+        return self.principal.actor(self.request_id, None)
+
+    def acting_for(self, delegation_code: str | None) -> Actor:
+        """The actor speaking for one of the person's delegations (None: for none)."""
+        return actor_for(self.principal, self.request, delegation_code)
+
+
+class _Context(Permission):
+    """Dependency: the request's context, if the principal's role may perform `action`. A
+    Permission, so that route_permission finds the action of a route guarded by it."""
+
+    def __call__(  # type: ignore[override]
+        self,
+        request: Request,
+        db: DbSession,
+        now: Now,
+        settings: SettingsDep,
+        csrf: Annotated[str | None, Depends(submitted_csrf)],
+    ) -> RequestContext:
+        principal = self.check(request, db, now, settings, csrf)
+        return RequestContext(request, db, principal, now, settings)
+
+
+def Context(action: Action) -> Any:
+    """`ctx: Annotated[RequestContext, Context(Action.MANAGE_GROUP)]` guards a route and gives
+    it the request's context in one parameter."""
+    return Depends(_Context(action))
 
 
 def Allow(action: Action) -> Any:
