@@ -2,7 +2,6 @@
 
 from typing import Annotated
 
-from fastapi import Request
 from sqlalchemy.orm import Session
 
 from app.accounts.permissions import Action
@@ -17,14 +16,13 @@ from app.groups.schemas import (
     DelegationUpdate,
     MemberStateOut,
 )
-from app.principal import Principal
 from app.web.api_common import api_router, errors
-from app.web.deps import Allow, DbSession, Now, actor_for
+from app.web.deps import Context, RequestContext
 
 router = api_router("", "group")
 
-Reader = Annotated[Principal, Allow(Action.READ_GROUP)]
-Manager = Annotated[Principal, Allow(Action.MANAGE_GROUP)]
+Reader = Annotated[RequestContext, Context(Action.READ_GROUP)]
+Manager = Annotated[RequestContext, Context(Action.MANAGE_GROUP)]
 
 
 def _body_out(db: Session, code: str) -> BodyOut:
@@ -55,42 +53,36 @@ def _one_delegation(db: Session, code: str) -> DelegationOut:
 
 
 @router.get("/member-states", responses=errors())
-def member_states(db: DbSession, _: Reader) -> list[MemberStateOut]:
+def member_states(ctx: Reader) -> list[MemberStateOut]:
     """The ASEAN Member States: reference data, loaded by the database migrations."""
     return [
         MemberStateOut(code=s.code, name=s.name, delegations=s.delegations)
-        for s in service.member_states(db)
+        for s in service.member_states(ctx.db)
     ]
 
 
 @router.get("/bodies", responses=errors())
-def bodies(db: DbSession, _: Reader) -> list[BodyOut]:
+def bodies(ctx: Reader) -> list[BodyOut]:
     """The sectoral bodies, retired ones last."""
     return [
         BodyOut(code=b.code, name=b.name, retired_at=b.retired_at, delegations=b.delegations)
-        for b in service.bodies(db)
+        for b in service.bodies(ctx.db)
     ]
 
 
 @router.post("/bodies", status_code=201, responses=errors())
-def add_body(
-    body: BodyCreate, request: Request, db: DbSession, now: Now, principal: Manager
-) -> BodyOut:
+def add_body(body: BodyCreate, ctx: Manager) -> BodyOut:
     """Add a sectoral body (code and name)."""
-    added = service.add_body(
-        db, actor_for(principal, request), code=body.code, name=body.name, now=now
-    )
-    db.flush()
-    return _body_out(db, added.code)
+    added = service.add_body(ctx.db, ctx.actor, code=body.code, name=body.name, now=ctx.now)
+    ctx.db.flush()
+    return _body_out(ctx.db, added.code)
 
 
 @router.patch("/bodies/{code}", responses=errors(404))
-def update_body(
-    code: str, body: BodyUpdate, request: Request, db: DbSession, now: Now, principal: Manager
-) -> BodyOut:
+def update_body(code: str, body: BodyUpdate, ctx: Manager) -> BodyOut:
     """Rename a body, retire it (it takes no new delegations) or reinstate it. Its code never
     changes. Bodies are never deleted."""
-    actor = actor_for(principal, request)
+    db, actor, now = ctx.db, ctx.actor, ctx.now
     current = service.get_body(db, code)
     if body.name is not None:
         service.rename_body(db, actor, code=current.code, name=body.name, now=now)
@@ -103,43 +95,33 @@ def update_body(
 
 
 @router.get("/delegations", responses=errors())
-def delegations(db: DbSession, _: Reader, include_retired: bool = False) -> list[DelegationOut]:
+def delegations(ctx: Reader, include_retired: bool = False) -> list[DelegationOut]:
     """The delegations of the working group (member state + body); retired ones only with
     include_retired=true."""
     return [
-        _delegation_out(row) for row in service.delegations(db, include_retired=include_retired)
+        _delegation_out(row) for row in service.delegations(ctx.db, include_retired=include_retired)
     ]
 
 
 @router.post("/delegations", status_code=201, responses=errors(404))
-def add_delegation(
-    body: DelegationCreate, request: Request, db: DbSession, now: Now, principal: Manager
-) -> DelegationOut:
+def add_delegation(body: DelegationCreate, ctx: Manager) -> DelegationOut:
     """Add a delegation: a member state speaking through a body; its code is STATE-BODY."""
     added = service.add_delegation(
-        db,
-        actor_for(principal, request),
-        state_code=body.state,
-        body_code=body.body,
-        title=body.title,
-        now=now,
+        ctx.db, ctx.actor, state_code=body.state, body_code=body.body, title=body.title, now=ctx.now
     )
-    db.flush()
-    return _one_delegation(db, added.code)
+    ctx.db.flush()
+    return _one_delegation(ctx.db, added.code)
 
 
 @router.patch("/delegations/{code}", responses=errors(404))
 def update_delegation(
     code: str,
     body: DelegationUpdate,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    principal: Manager,
+    ctx: Manager,
 ) -> DelegationOut:
     """Rename a delegation (title; null for the default name), retire it (nobody can act for
     it or join it any more; everything it said stays) or reinstate it. Never deleted."""
-    actor = actor_for(principal, request)
+    db, actor, now = ctx.db, ctx.actor, ctx.now
     current = service.get_delegation(db, code)
     if "title" in body.model_fields_set:
         service.rename_delegation(db, actor, code=current.code, title=body.title, now=now)
