@@ -25,6 +25,7 @@ from app.rounds.export import MEDIA_TYPE, download_headers, export_round
 from app.rounds.export_loader import changed_after_approval
 from app.rounds.service import Moment
 from app.rounds.web import keep_current
+from app.web.cache import audience_key, cached_page
 from app.web.deps import Allow, DbRoute, DbSession, Now, SettingsDep, actor_for, request_id
 from app.web.forms import Form, PostedForm, Problem
 from app.web.templating import render
@@ -266,14 +267,46 @@ def _round_page(
     page: int = 1,
 ) -> HTMLResponse:
     r = service.get_round(db, ref)
-    frozen = snapshot.load_page(db, r.id, page)
-    d = service.details(db, r, now)
+    if silence_form is None and break_form is None and not refusal:
+        # The page as everyone of an audience sees it at this minute (its deadlines and time
+        # left are written to the minute): one render per audience and minute after a change.
+        done = request.query_params.get("done", "")
+        key = ("round", r.id, page, done, now.replace(second=0, microsecond=0))
+        return cached_page(
+            request,
+            db,
+            principal,
+            "round.html",
+            key + audience_key(principal),
+            lambda viewer: _round_context(request, db, viewer, r, now, page, [], None, None),
+        )
     problems: list[Problem] = []
     if refusal:
         problems.append(Problem("round-actions", refusal))
     for f in (silence_form, break_form):
         if f is not None:
             problems += f.problems
+    return render(
+        request,
+        "round.html",
+        _round_context(request, db, principal, r, now, page, problems, silence_form, break_form),
+        status_code,
+    )
+
+
+def _round_context(
+    request: Request,
+    db: Session,
+    principal: Principal,
+    r: Round,
+    now: datetime,
+    page: int,
+    problems: list[Problem],
+    silence_form: Form | None,
+    break_form: Form | None,
+) -> dict[str, Any]:
+    frozen = snapshot.load_page(db, r.id, page)
+    d = service.details(db, r, now)
     can_manage = allowed(principal.role, Action.MANAGE_ROUNDS)
     # Rounds a redline of this one can be compared with: the issued rounds before it.
     bases = [
@@ -282,33 +315,28 @@ def _round_page(
         if x.id != r.id and x.state is not RoundState.PREPARING and x.created_at <= r.created_at
     ]
     default_until = forms.local_input(now + timedelta(days=SILENCE_DAYS), r.time_zone)
-    return render(
-        request,
-        "round.html",
-        {
-            "d": d,
-            "r": r,
-            "url": round_url(r),
-            "groups": _grouped(list(frozen.rows)),
-            "shown": frozen,
-            "dimensions": {x.code: x.title for x in register.list_dimensions(db)},
-            "labels": service.ITEM_STATE_LABELS,
-            "moves": _moves(r) if can_manage else [],
-            "can_manage": can_manage,
-            "can_silence": can_manage and r.state is RoundState.SETTLED and not r.silence_until,
-            "can_break": allowed(principal.role, Action.BREAK_SILENCE)
-            and r.under_silence
-            and bool(principal.delegations),
-            "problems": problems,
-            "silence": silence_form or Form({"until": default_until}),
-            "breaking": break_form or Form({"statement": "", "delegation": ""}),
-            "done": request.query_params.get("done", ""),
-            "export_bases": bases,
-            "export_base": d.previous_symbol if d.previous_symbol in bases else "",
-            "changed_after_approval": Moment.of(changed_after_approval(db, r), r.time_zone, now),
-        },
-        status_code,
-    )
+    return {
+        "d": d,
+        "r": r,
+        "url": round_url(r),
+        "groups": _grouped(list(frozen.rows)),
+        "shown": frozen,
+        "dimensions": {x.code: x.title for x in register.list_dimensions(db)},
+        "labels": service.ITEM_STATE_LABELS,
+        "moves": _moves(r) if can_manage else [],
+        "can_manage": can_manage,
+        "can_silence": can_manage and r.state is RoundState.SETTLED and not r.silence_until,
+        "can_break": allowed(principal.role, Action.BREAK_SILENCE)
+        and r.under_silence
+        and bool(principal.delegations),
+        "problems": problems,
+        "silence": silence_form or Form({"until": default_until}),
+        "breaking": break_form or Form({"statement": "", "delegation": ""}),
+        "done": request.query_params.get("done", ""),
+        "export_bases": bases,
+        "export_base": d.previous_symbol if d.previous_symbol in bases else "",
+        "changed_after_approval": Moment.of(changed_after_approval(db, r), r.time_zone, now),
+    }
 
 
 @router.post("/rounds/{ref:path}/silence")
