@@ -4,12 +4,10 @@ POST /api/v1/invitations.)"""
 
 from typing import Annotated
 
-from fastapi import Header, Query, Request
+from fastapi import Header, Query
 from fastapi.responses import JSONResponse
-from sqlalchemy.orm import Session
 
 from app.accounts.permissions import Action
-from app.config import Settings
 from app.errors import PreconditionFailed, PreconditionRequired
 from app.models import Role
 from app.people import service
@@ -23,13 +21,12 @@ from app.people.schemas import (
     SecondFactorReset,
 )
 from app.people.service import LastSeen, PeopleFilter, PersonState
-from app.principal import Principal
 from app.web.api_common import api_router, errors
-from app.web.deps import Allow, DbSession, Now, SettingsDep, request_id
+from app.web.deps import Context, RequestContext
 
 router = api_router("/people", "people")
 
-Manager = Annotated[Principal, Allow(Action.MANAGE_PEOPLE)]
+Manager = Annotated[RequestContext, Context(Action.MANAGE_PEOPLE)]
 IfMatch = Annotated[
     str | None, Header(description="The ETag of the person you read (their version)")
 ]
@@ -83,17 +80,15 @@ def person_out(person: service.Person) -> PersonDetailOut:
     )
 
 
-def _answer(db: Session, user_id: int, now: Now, settings: Settings) -> JSONResponse:
-    db.flush()
-    person = service.get_person(db, user_id, now=now, settings=settings)
+def _answer(ctx: RequestContext, user_id: int) -> JSONResponse:
+    ctx.db.flush()
+    person = service.get_person(ctx.db, user_id, now=ctx.now, settings=ctx.settings)
     return JSONResponse(person_out(person).model_dump(mode="json"), headers={"ETag": etag(person)})
 
 
 @router.get("", responses=errors())
 def list_people(
-    db: DbSession,
-    now: Now,
-    _: Manager,
+    ctx: Manager,
     role: Role | None = None,
     delegation: Annotated[str | None, Query(max_length=32)] = None,
     state: PersonState | None = None,
@@ -107,9 +102,9 @@ def list_people(
 ) -> PeopleOut:
     """Everyone with an account, by name, filtered and one page at a time."""
     found = service.people(
-        db,
+        ctx.db,
         PeopleFilter(role=role, delegation=delegation, state=state, seen=seen, mfa=mfa, q=q),
-        now=now,
+        now=ctx.now,
         page=page,
         per_page=per_page,
     )
@@ -137,39 +132,33 @@ def list_people(
 
 
 @router.get("/{user_id}", responses=errors(404), response_model=PersonDetailOut)
-def one_person(
-    user_id: int, db: DbSession, now: Now, settings: SettingsDep, _: Manager
-) -> JSONResponse:
+def one_person(user_id: int, ctx: Manager) -> JSONResponse:
     """One person's account; the ETag is their version, for If-Match when changing them."""
-    return _answer(db, user_id, now, settings)
+    return _answer(ctx, user_id)
 
 
 @router.patch("/{user_id}", responses=errors(404, 412, 428), response_model=PersonDetailOut)
 def update_person(
     user_id: int,
     body: PersonUpdate,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    settings: SettingsDep,
-    principal: Manager,
+    ctx: Manager,
     if_match: IfMatch = None,
 ) -> JSONResponse:
     """Change a person's role, delegations (the full list) or whether the account is enabled
     (disabling ends their sessions and stops their tokens). Only an admin grants or removes
     the admin role; nobody changes their own role or disables themselves."""
     service.update_person(
-        db,
-        principal,
+        ctx.db,
+        ctx.principal,
         user_id=user_id,
         expected_version=version_from(if_match, user_id),
         role=body.role,
         delegation_codes=body.delegations,
         active=body.active,
-        now=now,
-        request_id=request_id(request),
+        now=ctx.now,
+        request_id=ctx.request_id,
     )
-    return _answer(db, user_id, now, settings)
+    return _answer(ctx, user_id)
 
 
 @router.post(
@@ -178,38 +167,32 @@ def update_person(
 def reset_second_factor(
     user_id: int,
     body: SecondFactorReset,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    settings: SettingsDep,
-    principal: Manager,
+    ctx: Manager,
 ) -> JSONResponse:
     """Admin only: remove the person's authenticator app, passkeys and recovery codes, end their
     sessions and mail them a notice; the reason is recorded in the audit trail."""
     service.reset_second_factor(
-        db,
-        principal,
+        ctx.db,
+        ctx.principal,
         user_id=user_id,
         reason=body.reason,
-        now=now,
-        settings=settings,
-        request_id=request_id(request),
+        now=ctx.now,
+        settings=ctx.settings,
+        request_id=ctx.request_id,
     )
-    return _answer(db, user_id, now, settings)
+    return _answer(ctx, user_id)
 
 
 @router.post("/{user_id}/invitation", responses=errors(404), response_model=PersonDetailOut)
-def resend_invitation(
-    user_id: int,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    settings: SettingsDep,
-    principal: Manager,
-) -> JSONResponse:
+def resend_invitation(user_id: int, ctx: Manager) -> JSONResponse:
     """Mail a fresh invitation link to a person who has not accepted theirs; earlier links stop
     working."""
     service.resend_invitation(
-        db, principal, user_id=user_id, now=now, settings=settings, request_id=request_id(request)
+        ctx.db,
+        ctx.principal,
+        user_id=user_id,
+        now=ctx.now,
+        settings=ctx.settings,
+        request_id=ctx.request_id,
     )
-    return _answer(db, user_id, now, settings)
+    return _answer(ctx, user_id)

@@ -7,25 +7,22 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from app.accounts.permissions import Action
-from app.config import Settings
 from app.errors import DomainError, InvalidInput, NotFound
 from app.groups import service as groups
 from app.ids import is_id
 from app.models import Role
 from app.people import roster, service
 from app.people.service import LastSeen, PeopleFilter, PersonState
-from app.principal import Principal
-from app.web.deps import Allow, DbRoute, DbSession, Now, SettingsDep, request_id
+from app.web.deps import Context, DbRoute, RequestContext
 from app.web.forms import Form, PostedForm, Problem, sentence, text, texts
 from app.web.templating import render
 
 router = APIRouter(route_class=DbRoute, include_in_schema=False)
 
-Manager = Annotated[Principal, Allow(Action.MANAGE_PEOPLE)]
+Manager = Annotated[RequestContext, Context(Action.MANAGE_PEOPLE)]
 
 # Where each service field is shown on the pages.
 INVITE_FIELDS = {
@@ -91,11 +88,12 @@ def _query(f: PeopleFilter, **extra: object) -> str:
 
 
 @router.get("/admin/people")
-def people_list(request: Request, db: DbSession, now: Now, principal: Manager) -> HTMLResponse:
+def people_list(ctx: Manager) -> HTMLResponse:
+    request, db = ctx.request, ctx.db
     f = _filters(request)
     page_value = request.query_params.get("page", "1")
     page = int(page_value) if is_id(page_value) else 1
-    found = service.people(db, f, now=now, page=page)
+    found = service.people(db, f, now=ctx.now, page=page)
     imported = request.query_params.get("imported", "")
     return render(
         request,
@@ -121,15 +119,15 @@ def people_list(request: Request, db: DbSession, now: Now, principal: Manager) -
 # --- Inviting one person ----------------------------------------------------------------------
 
 
-def _invite_page(request: Request, db: Session, form: Form, status_code: int = 200) -> HTMLResponse:
+def _invite_page(ctx: RequestContext, form: Form, status_code: int = 200) -> HTMLResponse:
     return render(
-        request,
+        ctx.request,
         "admin_invite.html",
         {
             "form": form,
             "problems": form.problems,
             "roles": list(Role),
-            "delegations": groups.delegations(db, include_retired=False),
+            "delegations": groups.delegations(ctx.db, include_retired=False),
             "chosen": form.values.get("delegations", "").split(),
         },
         status_code,
@@ -137,19 +135,12 @@ def _invite_page(request: Request, db: Session, form: Form, status_code: int = 2
 
 
 @router.get("/admin/people/new")
-def invite_form(request: Request, db: DbSession, _: Manager) -> HTMLResponse:
-    return _invite_page(request, db, Form({"role": Role.MEMBER.value}, name="invite"))
+def invite_form(ctx: Manager) -> HTMLResponse:
+    return _invite_page(ctx, Form({"role": Role.MEMBER.value}, name="invite"))
 
 
 @router.post("/admin/people/new")
-def invite(
-    request: Request,
-    db: DbSession,
-    now: Now,
-    settings: SettingsDep,
-    principal: Manager,
-    posted: PostedForm,
-) -> Response:
+def invite(ctx: Manager, posted: PostedForm) -> Response:
     chosen = texts(posted, "delegations")
     form = Form(
         {
@@ -162,22 +153,22 @@ def invite(
     )
     if not form.values["role"]:
         form.add("role", "Choose the person's role")
-        return _invite_page(request, db, form, 422)
+        return _invite_page(ctx, form, 422)
     try:
         user = service.invite_person(
-            db,
-            principal,
+            ctx.db,
+            ctx.principal,
             email=form.values["email"],
             name=form.values["name"],
             role=form.values["role"],
             delegation_codes=chosen,
-            now=now,
-            settings=settings,
-            request_id=request_id(request),
+            now=ctx.now,
+            settings=ctx.settings,
+            request_id=ctx.request_id,
         )
     except DomainError as exc:
         form.add_refusal(exc, INVITE_FIELDS)
-        return _invite_page(request, db, form, exc.status_code)
+        return _invite_page(ctx, form, exc.status_code)
     return RedirectResponse(f"/admin/people/{user.id}?done=invited", status_code=303)
 
 
@@ -213,8 +204,8 @@ def _row_problems(found: roster.Roster) -> list[Problem]:
 
 
 @router.get("/admin/people/import")
-def roster_form(request: Request, _: Manager) -> HTMLResponse:
-    return _roster_page(request, problems=[])
+def roster_form(ctx: Manager) -> HTMLResponse:
+    return _roster_page(ctx.request, problems=[])
 
 
 def _problem(exc: DomainError) -> Problem:
@@ -222,16 +213,10 @@ def _problem(exc: DomainError) -> Problem:
 
 
 @router.post("/admin/people/import")
-def roster_upload(
-    request: Request,
-    db: DbSession,
-    now: Now,
-    settings: SettingsDep,
-    principal: Manager,
-    posted: PostedForm,
-) -> Response:
+def roster_upload(ctx: Manager, posted: PostedForm) -> Response:
     """A file chosen, or the rows typed or corrected in the box: the preview. With problems, the
     rows come back in the box to correct; without, sealed in the page for confirming."""
+    request, principal = ctx.request, ctx.principal
     file = posted.get("file")
     pasted = posted.get("content")
     data = b""
@@ -250,7 +235,7 @@ def roster_upload(
     except DomainError as exc:
         return _roster_page(request, problems=[_problem(exc)], status_code=exc.status_code)
     try:
-        found = roster.read(db, data, inviter_role=principal.role)
+        found = roster.read(ctx.db, data, inviter_role=principal.role)
     except DomainError as exc:
         return _roster_page(
             request, problems=[_problem(exc)], status_code=exc.status_code, content=content
@@ -263,19 +248,13 @@ def roster_upload(
         request,
         problems=[],
         found=found,
-        sealed=roster.seal(settings.secret_key, principal.user_id, data, now=now),
+        sealed=roster.seal(ctx.settings.secret_key, principal.user_id, data, now=ctx.now),
     )
 
 
 @router.post("/admin/people/import/confirm")
-def roster_confirm(
-    request: Request,
-    db: DbSession,
-    now: Now,
-    settings: SettingsDep,
-    principal: Manager,
-    posted: PostedForm,
-) -> Response:
+def roster_confirm(ctx: Manager, posted: PostedForm) -> Response:
+    request, principal, now, settings = ctx.request, ctx.principal, ctx.now, ctx.settings
     try:
         data = roster.unseal(
             settings.secret_key, principal.user_id, text(posted, "roster", 2_000_000), now=now
@@ -284,8 +263,8 @@ def roster_confirm(
         return _roster_page(request, problems=[_problem(exc)], status_code=exc.status_code)
     try:
         invited = roster.confirm(
-            db,
-            service.admin_actor(principal, request_id(request)),
+            ctx.db,
+            service.admin_actor(principal, ctx.request_id),
             data,
             inviter_role=principal.role,
             now=now,
@@ -312,17 +291,14 @@ def _user_id(value: str) -> int:
 
 
 def _person_page(
-    request: Request,
-    db: Session,
-    principal: Principal,
+    ctx: RequestContext,
     user_id: int,
     *,
-    now: Now,
-    settings: Settings,
     form: Form | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    person = service.get_person(db, user_id, now=now, settings=settings)
+    request, db, principal, settings = ctx.request, ctx.db, ctx.principal, ctx.settings
+    person = service.get_person(db, user_id, now=ctx.now, settings=settings)
     held = {d.code for d in person.delegations}
     choices = [d for d in groups.delegations(db) if d.retired_at is None or d.code in held]
     form = form or Form(name="person")
@@ -353,32 +329,21 @@ def _person_page(
 
 
 @router.get("/admin/people/{user_id}")
-def person(
-    user_id: str,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    settings: SettingsDep,
-    principal: Manager,
-) -> HTMLResponse:
-    return _person_page(request, db, principal, _user_id(user_id), now=now, settings=settings)
+def person(user_id: str, ctx: Manager) -> HTMLResponse:
+    return _person_page(ctx, _user_id(user_id))
 
 
 @router.post("/admin/people/{user_id}/{action}")
 def change_person(
     user_id: str,
     action: str,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    settings: SettingsDep,
-    principal: Manager,
+    ctx: Manager,
     posted: PostedForm,
 ) -> Response:
+    db, principal, now, settings, rid = ctx.db, ctx.principal, ctx.now, ctx.settings, ctx.request_id
     number = _user_id(user_id)
     form = Form(name="person")
     version = text(posted, "version", 64)
-    rid = request_id(request)
     try:
         if action == "save":
             chosen = texts(posted, "delegations")
@@ -431,14 +396,5 @@ def change_person(
         if isinstance(exc, NotFound) and exc.extra.get("field") in (None, "person"):
             raise
         form.add_refusal(exc, PERSON_FIELDS)
-        return _person_page(
-            request,
-            db,
-            principal,
-            number,
-            now=now,
-            settings=settings,
-            form=form,
-            status_code=exc.status_code,
-        )
+        return _person_page(ctx, number, form=form, status_code=exc.status_code)
     return RedirectResponse(f"/admin/people/{number}?done={done}", status_code=303)
