@@ -3,22 +3,24 @@
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Request
 from pydantic import BaseModel, Field
 
 from app.accounts.permissions import Action
 from app.approvals import service
 from app.approvals.changes import ItemChange
 from app.approvals.service import ApprovalStatus
-from app.principal import Principal
 from app.register.schemas import DiffOp, FieldDiffOut
 from app.rounds.service import get_round
 from app.rounds.web import keep_current
 from app.schemas import Strict
 from app.web.api_common import api_router, errors
-from app.web.deps import Allow, DbSession, Now, actor_for
+from app.web.deps import Context, RequestContext
 
 router = api_router("/rounds", "approvals")
+
+Reader = Annotated[RequestContext, Context(Action.READ_REGISTER)]
+Approver = Annotated[RequestContext, Context(Action.APPROVE)]
+Manager = Annotated[RequestContext, Context(Action.MANAGE_ROUNDS)]
 
 
 class ApprovalIn(Strict):
@@ -132,33 +134,27 @@ def approval_out(s: ApprovalStatus) -> ApprovalOut:
 @router.get("/{ref:path}/approval", responses=errors(404))
 def approval(
     ref: str,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    _: Annotated[Principal, Allow(Action.READ_REGISTER)],
+    ctx: Reader,
 ) -> ApprovalOut:
     """The round's hash, what changed since the last approved text, and who has signed."""
-    keep_current(request, db, now)
-    return approval_out(service.status(db, ref))
+    keep_current(ctx.request, ctx.db, ctx.now)
+    return approval_out(service.status(ctx.db, ref))
 
 
 @router.post("/{ref:path}/approvals", status_code=201, responses=errors(404, 409, 412))
 def approve(
     ref: str,
     body: ApprovalIn,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    principal: Annotated[Principal, Allow(Action.APPROVE)],
+    ctx: Approver,
 ) -> ApprovalOut:
     """A listed co-chair approves the text named by `content_hash` (412 if it has changed)."""
     result = service.approve(
-        db,
-        actor_for(principal, request),
+        ctx.db,
+        ctx.actor,
         ref,
         content_hash=body.content_hash,
         reference=body.reference,
-        now=now,
+        now=ctx.now,
     )
     return approval_out(result)
 
@@ -167,22 +163,15 @@ def approve(
 def set_co_chairs(
     ref: str,
     body: CoChairsIn,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    principal: Annotated[Principal, Allow(Action.MANAGE_ROUNDS)],
+    ctx: Manager,
 ) -> ApprovalOut:
     """Name the co-chairs whose approval the round needs; [] goes back to the default."""
-    result = service.set_co_chairs(
-        db, actor_for(principal, request), ref, emails=body.emails, now=now
-    )
+    result = service.set_co_chairs(ctx.db, ctx.actor, ref, emails=body.emails, now=ctx.now)
     return approval_out(result)
 
 
 @router.get("/{ref:path}/hash", responses=errors(404))
-def check_hash(
-    ref: str, db: DbSession, _: Annotated[Principal, Allow(Action.READ_REGISTER)]
-) -> HashOut:
+def check_hash(ref: str, ctx: Reader) -> HashOut:
     """Re-compute the round's content hash from its snapshot and compare it with the stored one."""
-    check = service.check_hash(db, get_round(db, ref))
+    check = service.check_hash(ctx.db, get_round(ctx.db, ref))
     return HashOut(stored=check.stored, recomputed=check.recomputed, matches=check.matches)

@@ -2,30 +2,27 @@
 signed, and the form with which a listed co-chair approves exactly the text they read."""
 
 from collections import Counter
-from datetime import datetime
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy.orm import Session
 
 from app.accounts.permissions import Action
 from app.approvals import service
 from app.approvals.service import ApprovalStatus
 from app.errors import InvalidInput, PreconditionFailed
 from app.models import Role, RoundState
-from app.principal import Principal
 from app.rounds.web import keep_current
-from app.web.deps import Allow, DbRoute, DbSession, Now, actor_for, all_routes
+from app.web.deps import Context, DbRoute, RequestContext, all_routes
 from app.web.forms import Form, PostedForm
 from app.web.templating import render
 
 router = APIRouter(route_class=DbRoute, include_in_schema=False)
 
-Reader = Annotated[Principal, Allow(Action.READ_REGISTER)]
-Approver = Annotated[Principal, Allow(Action.APPROVE)]
-Manager = Annotated[Principal, Allow(Action.MANAGE_ROUNDS)]
+Reader = Annotated[RequestContext, Context(Action.READ_REGISTER)]
+Approver = Annotated[RequestContext, Context(Action.APPROVE)]
+Manager = Annotated[RequestContext, Context(Action.MANAGE_ROUNDS)]
 REFERENCE_FIELD = "reference"
 CHANGE_KINDS = {
     "added": ("added", "Added"),
@@ -54,17 +51,15 @@ def _has_round_page(request: Request) -> bool:
 
 
 def _page(
-    request: Request,
-    db: Session,
+    ctx: RequestContext,
     status: ApprovalStatus,
-    principal: Principal,
-    now: datetime,
     *,
     form: Form | None = None,
     done: str | None = None,
     stale: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
+    request, principal = ctx.request, ctx.principal
     round_ = status.round
     base = round_path(round_.symbol)
     may_manage = (
@@ -82,7 +77,7 @@ def _page(
             "round_url": base if _has_round_page(request) else None,
             "groups": hash_groups(round_.content_hash),
             "recomputed_groups": hash_groups(status.check.recomputed),
-            "may_sign": status.may_sign(principal.user_id, now),
+            "may_sign": status.may_sign(principal.user_id, ctx.now),
             "signed_by_me": any(
                 s.signed and s.co_chair.user_id == principal.user_id for s in status.signatures
             ),
@@ -90,7 +85,7 @@ def _page(
             "change_kinds": [(kind, words[0]) for kind, words in CHANGE_KINDS.items()],
             "change_titles": {kind: words[1] for kind, words in CHANGE_KINDS.items()},
             "counts": Counter(c.change for c in status.changes),
-            "options": service.chair_options(db, round_) if may_manage else [],
+            "options": service.chair_options(ctx.db, round_) if may_manage else [],
             "form": form or Form({}),
             "done": done,
             "stale": stale,
@@ -102,26 +97,21 @@ def _page(
 @router.get("/rounds/{ref:path}/approve")
 def approval_page(
     ref: str,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    principal: Reader,
+    ctx: Reader,
     done: Annotated[str | None, Query(max_length=16)] = None,
 ) -> HTMLResponse:
-    keep_current(request, db, now)
-    return _page(request, db, service.status(db, ref), principal, now, done=done)
+    keep_current(ctx.request, ctx.db, ctx.now)
+    return _page(ctx, service.status(ctx.db, ref), done=done)
 
 
 @router.post("/rounds/{ref:path}/approve")
 def approve(
     ref: str,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    principal: Approver,
+    ctx: Approver,
     posted: PostedForm,
 ) -> Response:
     """A co-chair approves the text shown on the page they submitted from."""
+    db = ctx.db
     reference = str(posted.get(REFERENCE_FIELD) or "").strip()
     content_hash = str(posted.get("content_hash") or "")
     form = Form({REFERENCE_FIELD: reference})
@@ -133,45 +123,33 @@ def approve(
         try:
             result = service.approve(
                 db,
-                actor_for(principal, request),
+                ctx.actor,
                 ref,
                 content_hash=content_hash,
                 reference=reference,
-                now=now,
+                now=ctx.now,
             )
         except PreconditionFailed as exc:
             # Show the text as it is now, with the new hash in the form, and keep the reference.
-            return _page(
-                request,
-                db,
-                service.status(db, ref),
-                principal,
-                now,
-                form=form,
-                stale=exc.detail,
-                status_code=412,
-            )
+            return _page(ctx, service.status(db, ref), form=form, stale=exc.detail, status_code=412)
         except InvalidInput as exc:
             form.add_refusal(exc, {}, REFERENCE_FIELD)
         else:
             return RedirectResponse(
                 round_path(result.round.symbol) + "/approve?done=signed#confirmation", 303
             )
-    return _page(request, db, service.status(db, ref), principal, now, form=form, status_code=422)
+    return _page(ctx, service.status(db, ref), form=form, status_code=422)
 
 
 @router.post("/rounds/{ref:path}/co-chairs")
 def set_co_chairs(
     ref: str,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    principal: Manager,
+    ctx: Manager,
     posted: PostedForm,
 ) -> Response:
     """The secretariat names the round's co-chairs (none ticked: back to the default)."""
     emails = [str(v) for v in posted.getlist("emails")]
-    result = service.set_co_chairs(db, actor_for(principal, request), ref, emails=emails, now=now)
+    result = service.set_co_chairs(ctx.db, ctx.actor, ref, emails=emails, now=ctx.now)
     return RedirectResponse(
         round_path(result.round.symbol) + "/approve?done=co-chairs#confirmation", 303
     )
