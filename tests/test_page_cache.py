@@ -2,6 +2,8 @@
 never serves stale content, or content meant for someone else, on one or several app instances."""
 
 import re
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -305,3 +307,61 @@ def test_the_cache_is_bounded_in_entries_and_size() -> None:
     assert cache.get(("k", 3)) is None and cache.get(("k", 2)) is not None
     cache.put(("huge",), Fragment("", b"z" * 101))  # larger than the whole cache: not kept
     assert cache.get(("huge",)) is None and cache.bytes <= 100
+
+
+def test_requests_arriving_during_a_render_wait_for_it_instead_of_rendering_again() -> None:
+    """Right after a change, many requests ask for the same fragment at once: one renders."""
+    cache = FragmentCache()
+    renders: list[int] = []
+    started = threading.Event()
+
+    def render() -> Fragment:
+        renders.append(1)
+        started.set()
+        time.sleep(0.2)
+        return Fragment("t", b"body")
+
+    got: list[Fragment] = []
+    first = threading.Thread(target=lambda: got.append(cache.get_or_render(("k",), render)))
+    first.start()
+    started.wait(5)
+    others = [
+        threading.Thread(target=lambda: got.append(cache.get_or_render(("k",), render)))
+        for _ in range(8)
+    ]
+    for t in others:
+        t.start()
+    for t in [first, *others]:
+        t.join(10)
+    assert len(renders) == 1
+    assert len(got) == 9 and all(f.main == b"body" for f in got)
+
+
+def test_a_failed_render_is_not_shared_and_the_waiters_render_themselves() -> None:
+    cache = FragmentCache()
+    calls: list[int] = []
+    started = threading.Event()
+
+    def failing() -> Fragment:
+        calls.append(1)
+        started.set()
+        time.sleep(0.1)
+        raise RuntimeError("refused")
+
+    errors: list[Exception] = []
+
+    def ask() -> None:
+        try:
+            cache.get_or_render(("k",), failing)
+        except RuntimeError as exc:
+            errors.append(exc)
+
+    first = threading.Thread(target=ask)
+    first.start()
+    started.wait(5)
+    second = threading.Thread(target=ask)
+    second.start()
+    first.join(5)
+    second.join(5)
+    assert len(errors) == 2 and len(calls) == 2
+    assert cache.get(("k",)) is None

@@ -52,6 +52,7 @@ def content_version(db: Session) -> tuple[int, str]:
 CSRF_PLACEHOLDER = "zdcsrf" + secrets.token_hex(16)
 MAIN_MARKER = "zdmain" + secrets.token_hex(16)
 MAX_ENTRIES = 2_000
+RENDER_WAIT = 5.0  # seconds a request waits for another's render of the same fragment
 MAX_BYTES = 64 * 1024 * 1024
 
 
@@ -76,6 +77,10 @@ class FragmentCache:
         self._entries: OrderedDict[Hashable, Fragment] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
+        # Keys being rendered now, so that the requests arriving meanwhile wait for that one
+        # render instead of each rendering the same fragment (right after a change in a
+        # meeting, a dozen requests ask for the same page within milliseconds).
+        self._rendering: dict[Hashable, threading.Event] = {}
         self.hits = 0
         self.misses = 0
 
@@ -101,6 +106,33 @@ class FragmentCache:
             while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
                 _, evicted = self._entries.popitem(last=False)
                 self._bytes -= evicted.size
+
+    def get_or_render(self, key: Hashable, render: Callable[[], Fragment]) -> Fragment:
+        """The entry for `key`, rendered once however many requests ask for it at the same
+        time: the first renders, the others wait for it (at most RENDER_WAIT seconds, then
+        render themselves, as they do when the cache keeps nothing)."""
+        found = self.get(key)
+        if found is not None:
+            return found
+        with self._lock:
+            running = self._rendering.get(key)
+            if running is None:
+                running = self._rendering[key] = threading.Event()
+                mine = True
+            else:
+                mine = False
+        if not mine:
+            running.wait(RENDER_WAIT)
+            found = self.get(key)
+            return found if found is not None else render()
+        try:
+            fragment = render()
+            self.put(key, fragment)
+            return fragment
+        finally:
+            with self._lock:
+                self._rendering.pop(key, None)
+            running.set()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -154,26 +186,26 @@ def cached_page(
     # Dates in the fragment are written in the viewer's time zone.
     zone = viewer_zone(principal, request.app.state.settings)
     full_key = (template, version, zone, *key)
-    fragment = cache.get(full_key)
-    if fragment is None:
+
+    def render() -> Fragment:
         # Rendered with a placeholder for the token, so that the entry is the same for every
         # session of this viewer; filled in below for this one.
         placeholder = replace(principal, csrf_token=CSRF_PLACEHOLDER)
         context = build(placeholder)
-        settings = request.app.state.settings
         page = templates.get_template(template)
         variables = {
             "request": request,
-            "settings": settings,
+            "settings": request.app.state.settings,
             "principal": placeholder,
             "zone": zone,
         } | context
         jinja = page.new_context(variables)
         main = "".join(page.blocks["main"](jinja))
-        fragment = Fragment(
+        return Fragment(
             "".join(page.blocks["title"](jinja)), main.encode(), CSRF_PLACEHOLDER in main
         )
-        cache.put(full_key, fragment)
+
+    fragment = cache.get_or_render(full_key, render)
     # The rest of the page is rendered for this request around a marker, and the fragment put
     # in its place as bytes: a large fragment is not copied through the template engine.
     settings = request.app.state.settings
