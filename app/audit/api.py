@@ -10,13 +10,12 @@ from pydantic import BaseModel, BeforeValidator, Field
 from app.accounts.permissions import Action
 from app.audit import trail
 from app.audit.trail import TrailFilter
-from app.principal import Principal
 from app.web.api_common import api_router, errors
-from app.web.deps import Allow, DbSession
+from app.web.deps import Context, RequestContext
 
 router = api_router("/audit", "audit")
 
-Auditor = Annotated[Principal, Allow(Action.READ_AUDIT)]
+Auditor = Annotated[RequestContext, Context(Action.READ_AUDIT)]
 
 
 class EventOut(BaseModel):
@@ -69,8 +68,7 @@ def _utc(value: datetime | None) -> datetime | None:
 
 @router.get("", responses=errors())
 def events(
-    db: DbSession,
-    principal: Auditor,
+    ctx: Auditor,
     action: Annotated[str | None, Query(max_length=64, description="Prefix, e.g. round.")] = None,
     object_type: Annotated[str | None, Query(max_length=32)] = None,
     object_id: Annotated[str | None, Query(max_length=64)] = None,
@@ -83,7 +81,7 @@ def events(
     """Audit events, newest first, with their place in the hash chain; events about objects the
     reader may not see (another delegation's private drafts and comments) are left out."""
     filters = TrailFilter(action, object_type, object_id, actor, _utc(since), _utc(until))
-    result = trail.page(db, filters, principal, limit=limit, before=before, with_chain=True)
+    result = trail.page(ctx.db, filters, ctx.principal, limit=limit, before=before, with_chain=True)
     return TrailOut(
         events=[
             EventOut(
@@ -109,9 +107,9 @@ def events(
 
 
 @router.get("/verify", responses=errors())
-def verify(db: DbSession, _: Auditor) -> VerifyOut:
+def verify(ctx: Auditor) -> VerifyOut:
     """Re-compute the whole hash chain; name the first edited, deleted or inserted event."""
-    check = trail.check_chain(db)
+    check = trail.check_chain(ctx.db)
     return VerifyOut(
         events=check.events,
         ok=check.ok,

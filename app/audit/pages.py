@@ -6,20 +6,19 @@ from typing import Annotated
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
 from app.accounts.permissions import Action
 from app.audit import trail
 from app.audit.trail import TrailFilter
-from app.principal import Principal
-from app.web.deps import Allow, DbRoute, DbSession, SettingsDep
+from app.web.deps import Context, DbRoute, RequestContext
 from app.web.forms import Form
 from app.web.templating import render, viewer_zone
 
 router = APIRouter(route_class=DbRoute, include_in_schema=False)
 
-Auditor = Annotated[Principal, Allow(Action.READ_AUDIT)]
+Auditor = Annotated[RequestContext, Context(Action.READ_AUDIT)]
 PAGE_SIZE = 50
 FILTERS = ("action", "object_type", "object_id", "actor", "from", "to")
 
@@ -31,10 +30,7 @@ def _local_time(value: str, zone: ZoneInfo) -> datetime:
 
 @router.get("/audit")
 def audit_trail(
-    request: Request,
-    db: DbSession,
-    settings: SettingsDep,
-    principal: Auditor,
+    ctx: Auditor,
     action: Annotated[str, Query(max_length=64)] = "",
     object_type: Annotated[str, Query(max_length=32)] = "",
     object_id: Annotated[str, Query(max_length=64)] = "",
@@ -45,7 +41,8 @@ def audit_trail(
     verify: Annotated[bool, Query()] = False,
 ) -> HTMLResponse:
     # The reader's zone, as the page says (base context `zone`, app/web/templating.py).
-    zone = ZoneInfo(viewer_zone(principal, settings))
+    db, principal = ctx.db, ctx.principal
+    zone = ZoneInfo(viewer_zone(principal, ctx.settings))
     form = Form(
         {
             "action": action.strip(),
@@ -74,7 +71,7 @@ def audit_trail(
     result = trail.page(db, filters, principal, limit=PAGE_SIZE, before=before) if form.ok else None
     kept = {k: v for k, v in form.values.items() if v}
     return render(
-        request,
+        ctx.request,
         "audit.html",
         {
             "form": form,
