@@ -2,12 +2,11 @@
 
 from typing import Annotated, Any
 
-from fastapi import Header, Query, Request, Response
+from fastapi import Header, Query, Response
 from fastapi.responses import JSONResponse
 
 from app.accounts.permissions import Action
 from app.models import ItemKind, ItemStatus
-from app.principal import Principal
 from app.register import service
 from app.register.schemas import (
     DiffOp,
@@ -27,9 +26,14 @@ from app.register.schemas import (
 )
 from app.register.service import RevisionView
 from app.web.api_common import api_router, errors, etag, expected_version
-from app.web.deps import Allow, DbSession, Now, actor_for
+from app.web.deps import Context, RequestContext
 
 router = api_router("", "register")
+
+Reader = Annotated[RequestContext, Context(Action.READ_REGISTER)]
+Editor = Annotated[RequestContext, Context(Action.EDIT_ITEM)]
+Creator = Annotated[RequestContext, Context(Action.CREATE_ITEM)]
+
 NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
     304: {"description": "Not modified since the ETag you sent in If-None-Match"}
 }
@@ -144,28 +148,24 @@ def _diff_out(code: str, old: int, new: int, fields: list[service.FieldDiff]) ->
 
 
 @router.get("/dimensions", responses=errors())
-def list_dimensions(
-    db: DbSession, _: Annotated[Principal, Allow(Action.READ_REGISTER)]
-) -> list[DimensionOut]:
+def list_dimensions(ctx: Reader) -> list[DimensionOut]:
     """List the dimensions (clusters) of indicators, in order."""
     return [
         DimensionOut(code=d.code, prefix=d.prefix, title=d.title, description=d.description)
-        for d in service.list_dimensions(db)
+        for d in service.list_dimensions(ctx.db)
     ]
 
 
 @router.get("/indicators", responses=errors())
 def list_indicators(
-    request: Request,
-    db: DbSession,
-    principal: Annotated[Principal, Allow(Action.READ_REGISTER)],
+    ctx: Reader,
     dimension: Annotated[str | None, Query(max_length=8, description="Dimension code")] = None,
     status: ItemStatus | None = None,
     q: Annotated[str | None, Query(max_length=200, description="Words in the text or code")] = None,
 ) -> RegisterList:
     """List indicators in reading order, with filters by dimension, status and text."""
     return _entries(
-        service.list_items(db, ItemKind.INDICATOR, dimension=dimension, status=status, q=q)
+        service.list_items(ctx.db, ItemKind.INDICATOR, dimension=dimension, status=status, q=q)
     )
 
 
@@ -175,47 +175,39 @@ def list_indicators(
     responses=errors(404, 409),
     response_model=IndicatorOut,
 )
-def create_indicator(
-    body: IndicatorCreate,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    principal: Annotated[Principal, Allow(Action.CREATE_ITEM)],
-) -> JSONResponse:
+def create_indicator(body: IndicatorCreate, ctx: Creator) -> JSONResponse:
     """Add an indicator to the register (revision 1)."""
     content = body.model_dump(exclude={"dimension", "code", "reason", "delegation"})
     item = service.create_item(
-        db,
-        actor_for(principal, request, body.delegation),
+        ctx.db,
+        ctx.acting_for(body.delegation),
         kind=ItemKind.INDICATOR,
         content=content,
         reason=body.reason,
-        now=now,
+        now=ctx.now,
         code=body.code,
         dimension_code=body.dimension,
     )
-    view = service.current(db, item.code)
-    response = _with_etag(indicator_out(view, service.display_number(db, item)), item.code, 1, 201)
+    view = service.current(ctx.db, item.code)
+    response = _with_etag(
+        indicator_out(view, service.display_number(ctx.db, item)), item.code, 1, 201
+    )
     response.headers["Location"] = f"/api/v1/indicators/{item.code}"
     return response
 
 
 @router.get("/indicators/{code}", responses=errors(404) | NOT_MODIFIED, response_model=IndicatorOut)
 def get_indicator(
-    code: str,
-    request: Request,
-    db: DbSession,
-    principal: Annotated[Principal, Allow(Action.READ_REGISTER)],
-    if_none_match: Annotated[str | None, Header()] = None,
+    code: str, ctx: Reader, if_none_match: Annotated[str | None, Header()] = None
 ) -> Response:
     """Read an indicator's current revision. The ETag names the revision for If-Match."""
-    item = service.get_item(db, code, ItemKind.INDICATOR)
+    item = service.get_item(ctx.db, code, ItemKind.INDICATOR)
     cached = _not_modified(if_none_match, item.code, item.version)
     if cached:
         return cached
-    view = service.current(db, code, ItemKind.INDICATOR)
+    view = service.current(ctx.db, code, ItemKind.INDICATOR)
     return _with_etag(
-        indicator_out(view, service.display_number(db, item)), item.code, item.version
+        indicator_out(view, service.display_number(ctx.db, item)), item.code, item.version
     )
 
 
@@ -227,154 +219,135 @@ def get_indicator(
 def update_indicator(
     code: str,
     body: IndicatorUpdate,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    principal: Annotated[Principal, Allow(Action.EDIT_ITEM)],
+    ctx: Editor,
     if_match: Annotated[str | None, Header(description="The ETag you read")] = None,
 ) -> JSONResponse:
     """Revise an indicator: the given fields change, a new revision is written."""
     expected = _required_revision(if_match, code.upper())
     changes = body.model_dump(exclude_unset=True, exclude={"reason", "delegation", "dimension"})
     new = service.revise_item(
-        db,
-        actor_for(principal, request, body.delegation),
+        ctx.db,
+        ctx.acting_for(body.delegation),
         code=code,
         kind=ItemKind.INDICATOR,
         expected_revision=expected,
         changes=changes,
         reason=body.reason,
-        now=now,
+        now=ctx.now,
         dimension_code=body.dimension,
     )
-    view = service.current(db, code, ItemKind.INDICATOR)
+    view = service.current(ctx.db, code, ItemKind.INDICATOR)
     return _with_etag(
-        indicator_out(view, service.display_number(db, view.item)), view.item.code, new.number
+        indicator_out(view, service.display_number(ctx.db, view.item)), view.item.code, new.number
     )
 
 
 @router.get("/indicators/{code}/history", responses=errors(404))
-def indicator_history(
-    code: str, db: DbSession, _: Annotated[Principal, Allow(Action.READ_REGISTER)]
-) -> HistoryOut:
+def indicator_history(code: str, ctx: Reader) -> HistoryOut:
     """Every revision of an indicator, oldest first: who, for which delegation, when, why."""
-    views = service.history(db, code, ItemKind.INDICATOR)
+    views = service.history(ctx.db, code, ItemKind.INDICATOR)
     return HistoryOut(code=views[0].item.code, revisions=[_meta(v) for v in views])
 
 
 @router.get("/indicators/{code}/revisions/{number}", responses=errors(404))
-def indicator_revision(
-    code: str, number: int, db: DbSession, _: Annotated[Principal, Allow(Action.READ_REGISTER)]
-) -> IndicatorOut:
+def indicator_revision(code: str, number: int, ctx: Reader) -> IndicatorOut:
     """One past revision of an indicator, in full."""
-    return indicator_out(service.revision(db, code, number, ItemKind.INDICATOR), None)
+    return indicator_out(service.revision(ctx.db, code, number, ItemKind.INDICATOR), None)
 
 
 @router.get("/indicators/{code}/diff", responses=errors(404))
 def indicator_diff(
     code: str,
-    db: DbSession,
-    _: Annotated[Principal, Allow(Action.READ_REGISTER)],
+    ctx: Reader,
     from_: Annotated[int, Query(alias="from", ge=1, description="Older revision")],
     to: Annotated[int, Query(ge=1, description="Newer revision")],
 ) -> DiffOut:
     """Word-level diff, field by field, between two revisions of an indicator."""
-    fields = service.diff(db, code, from_, to, ItemKind.INDICATOR)
+    fields = service.diff(ctx.db, code, from_, to, ItemKind.INDICATOR)
     return _diff_out(code.upper(), from_, to, fields)
 
 
 @router.get("/sections", responses=errors())
-def list_sections(
-    db: DbSession, _: Annotated[Principal, Allow(Action.READ_REGISTER)]
-) -> RegisterList:
+def list_sections(ctx: Reader) -> RegisterList:
     """List the prose sections of the draft in order."""
-    return _entries(service.list_items(db, ItemKind.SECTION))
+    return _entries(service.list_items(ctx.db, ItemKind.SECTION))
 
 
 @router.post("/sections", status_code=201, responses=errors(409), response_model=SectionOut)
-def create_section(
-    body: SectionCreate,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    principal: Annotated[Principal, Allow(Action.CREATE_ITEM)],
-) -> JSONResponse:
+def create_section(body: SectionCreate, ctx: Creator) -> JSONResponse:
     """Add a prose section (revision 1)."""
     item = service.create_item(
-        db,
-        actor_for(principal, request, body.delegation),
+        ctx.db,
+        ctx.acting_for(body.delegation),
         kind=ItemKind.SECTION,
         content={"title": body.title, "text": body.text},
         reason=body.reason,
-        now=now,
+        now=ctx.now,
         code=body.code,
     )
-    view = service.current(db, item.code)
-    response = _with_etag(section_out(view, service.display_number(db, item)), item.code, 1, 201)
+    view = service.current(ctx.db, item.code)
+    response = _with_etag(
+        section_out(view, service.display_number(ctx.db, item)), item.code, 1, 201
+    )
     response.headers["Location"] = f"/api/v1/sections/{item.code}"
     return response
 
 
 @router.get("/sections/{code}", responses=errors(404) | NOT_MODIFIED, response_model=SectionOut)
 def get_section(
-    code: str,
-    db: DbSession,
-    _: Annotated[Principal, Allow(Action.READ_REGISTER)],
-    if_none_match: Annotated[str | None, Header()] = None,
+    code: str, ctx: Reader, if_none_match: Annotated[str | None, Header()] = None
 ) -> Response:
     """Read a prose section's current revision."""
-    item = service.get_item(db, code, ItemKind.SECTION)
+    item = service.get_item(ctx.db, code, ItemKind.SECTION)
     cached = _not_modified(if_none_match, item.code, item.version)
     if cached:
         return cached
-    view = service.current(db, code, ItemKind.SECTION)
-    return _with_etag(section_out(view, service.display_number(db, item)), item.code, item.version)
+    view = service.current(ctx.db, code, ItemKind.SECTION)
+    return _with_etag(
+        section_out(view, service.display_number(ctx.db, item)), item.code, item.version
+    )
 
 
 @router.patch("/sections/{code}", responses=errors(404, 409, 412, 428), response_model=SectionOut)
 def update_section(
     code: str,
     body: SectionUpdate,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    principal: Annotated[Principal, Allow(Action.EDIT_ITEM)],
+    ctx: Editor,
     if_match: Annotated[str | None, Header(description="The ETag you read")] = None,
 ) -> JSONResponse:
     """Revise a prose section."""
     expected = _required_revision(if_match, code.upper())
     new = service.revise_item(
-        db,
-        actor_for(principal, request, body.delegation),
+        ctx.db,
+        ctx.acting_for(body.delegation),
         code=code,
         kind=ItemKind.SECTION,
         expected_revision=expected,
         changes=body.model_dump(exclude_unset=True, exclude={"reason", "delegation"}),
         reason=body.reason,
-        now=now,
+        now=ctx.now,
     )
-    view = service.current(db, code, ItemKind.SECTION)
+    view = service.current(ctx.db, code, ItemKind.SECTION)
     return _with_etag(
-        section_out(view, service.display_number(db, view.item)), view.item.code, new.number
+        section_out(view, service.display_number(ctx.db, view.item)), view.item.code, new.number
     )
 
 
 @router.get("/sections/{code}/history", responses=errors(404))
-def section_history(
-    code: str, db: DbSession, _: Annotated[Principal, Allow(Action.READ_REGISTER)]
-) -> HistoryOut:
+def section_history(code: str, ctx: Reader) -> HistoryOut:
     """Every revision of a prose section, oldest first."""
-    views = service.history(db, code, ItemKind.SECTION)
+    views = service.history(ctx.db, code, ItemKind.SECTION)
     return HistoryOut(code=views[0].item.code, revisions=[_meta(v) for v in views])
 
 
 @router.get("/sections/{code}/diff", responses=errors(404))
 def section_diff(
     code: str,
-    db: DbSession,
-    _: Annotated[Principal, Allow(Action.READ_REGISTER)],
+    ctx: Reader,
     from_: Annotated[int, Query(alias="from", ge=1)],
     to: Annotated[int, Query(ge=1)],
 ) -> DiffOut:
     """Word-level diff between two revisions of a prose section."""
-    return _diff_out(code.upper(), from_, to, service.diff(db, code, from_, to, ItemKind.SECTION))
+    return _diff_out(
+        code.upper(), from_, to, service.diff(ctx.db, code, from_, to, ItemKind.SECTION)
+    )

@@ -1,10 +1,9 @@
 """Web pages of the register: the list of indicators, one indicator or section with its history,
 diffs between revisions, and the Secretariat's forms to add and revise items."""
 
-from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
@@ -21,32 +20,22 @@ from app.register import forms, service
 from app.register.forms import ItemForm
 from app.register.service import RevisionView
 from app.web.cache import audience_key, cached_page
-from app.web.deps import (
-    Allow,
-    DbRoute,
-    DbSession,
-    Now,
-    actor_for,
-)
+from app.web.deps import Context, DbRoute, RequestContext
 from app.web.forms import PostedForm
 from app.web.templating import render
 
 router = APIRouter(route_class=DbRoute, include_in_schema=False)
 
-Reader = Annotated[Principal, Allow(Action.READ_REGISTER)]
-Editor = Annotated[Principal, Allow(Action.EDIT_ITEM)]
-Creator = Annotated[Principal, Allow(Action.CREATE_ITEM)]
+Reader = Annotated[RequestContext, Context(Action.READ_REGISTER)]
+Editor = Annotated[RequestContext, Context(Action.EDIT_ITEM)]
+Creator = Annotated[RequestContext, Context(Action.CREATE_ITEM)]
 PATHS = {ItemKind.INDICATOR: "/indicators", ItemKind.SECTION: "/sections"}
 
 
 def _page(
-    request: Request,
-    principal: Principal,
-    name: str,
-    context: dict[str, Any],
-    status_code: int = 200,
+    ctx: RequestContext, name: str, context: dict[str, Any], status_code: int = 200
 ) -> HTMLResponse:
-    return render(request, name, _common(principal) | context, status_code)
+    return render(ctx.request, name, _common(ctx.principal) | context, status_code)
 
 
 def _common(principal: Principal) -> dict[str, Any]:
@@ -67,9 +56,7 @@ def _url(kind: ItemKind, code: str, suffix: str = "") -> str:
 
 @router.get("/register")
 def register(
-    request: Request,
-    db: DbSession,
-    principal: Reader,
+    ctx: Reader,
     dimension: Annotated[str, Query(max_length=8)] = "",
     status: Annotated[str, Query(max_length=16)] = "",
     q: Annotated[str, Query(max_length=200)] = "",
@@ -81,11 +68,11 @@ def register(
     number = page_number(page)
 
     def build(viewer: Principal) -> dict[str, Any]:
-        dimensions = service.list_dimensions(db)
+        dimensions = service.list_dimensions(ctx.db)
         if chosen is not None and chosen not in {d.code for d in dimensions}:
             raise InvalidInput("choose a dimension from the list", field="dimension")
         shown = service.register_page(
-            db,
+            ctx.db,
             ItemKind.INDICATOR,
             number,
             dimension=chosen,
@@ -103,14 +90,14 @@ def register(
             "shown": shown,
             "count": shown.total,
             "dimensions": dimensions,
-            "sections": service.list_items(db, ItemKind.SECTION),
+            "sections": service.list_items(ctx.db, ItemKind.SECTION),
             "filters": {"dimension": chosen or "", "status": status, "q": q},
             "filtering": filtering,
         }
 
     # The same for every viewer of a role: the list holds nothing private.
-    key = ("register", principal.role.value, chosen, status, q, number)
-    return cached_page(request, db, principal, "register.html", key, build)
+    key = ("register", ctx.principal.role.value, chosen, status, q, number)
+    return cached_page(ctx.request, ctx.db, ctx.principal, "register.html", key, build)
 
 
 # --- Shared by indicators and sections -----------------------------------------------------
@@ -122,18 +109,13 @@ def _saved_revision(saved: str | None, latest: int) -> int | None:
     return None
 
 
-def _item_page(
-    request: Request,
-    db: Session,
-    principal: Principal,
-    kind: ItemKind,
-    code: str,
-    saved: str | None,
-) -> HTMLResponse:
+def _item_page(ctx: RequestContext, kind: ItemKind, code: str, saved: str | None) -> HTMLResponse:
     def build(viewer: Principal) -> dict[str, Any]:
-        record = service.item_record(db, code, kind)
+        record = service.item_record(ctx.db, code, kind)
         view, item = record.current, record.item
-        dimension = service.get_dimension(db, view.dimension_code) if view.dimension_code else None
+        dimension = (
+            service.get_dimension(ctx.db, view.dimension_code) if view.dimension_code else None
+        )
         return (
             _common(viewer)
             | {
@@ -148,8 +130,8 @@ def _item_page(
                 "saved": _saved_revision(saved, item.version),
             }
             # The drafting workflow's panels: proposals and positions, and comment threads.
-            | proposals_panel(db, viewer, item)
-            | comments_panel(db, viewer, item, view.revision)
+            | proposals_panel(ctx.db, viewer, item)
+            | comments_panel(ctx.db, viewer, item, view.revision)
         )
 
     if kind is ItemKind.INDICATOR:
@@ -157,31 +139,24 @@ def _item_page(
         # delegation (private drafts, delegation-only comments, the forms offered), unless the
         # viewer wrote one of the item's comments (an author sees their own comments and the
         # buttons to change them). The query string (saved=, done=) changes the confirmations.
-        key = ("item", kind.value, code, request.url.query, *audience_key(principal))
-        if has_written_on(db, principal.user_id, code):
-            key += (principal.user_id,)
-        return cached_page(request, db, principal, "indicator.html", key, build)
-    return render(request, f"{kind.value}.html", build(principal))
+        key = ("item", kind.value, code, ctx.request.url.query, *audience_key(ctx.principal))
+        if has_written_on(ctx.db, ctx.principal.user_id, code):
+            key += (ctx.principal.user_id,)
+        return cached_page(ctx.request, ctx.db, ctx.principal, "indicator.html", key, build)
+    return render(ctx.request, f"{kind.value}.html", build(ctx.principal))
 
 
 def _diff_page(
-    request: Request,
-    db: Session,
-    principal: Principal,
-    kind: ItemKind,
-    code: str,
-    old: int | None,
-    new: int | None,
+    ctx: RequestContext, kind: ItemKind, code: str, old: int | None, new: int | None
 ) -> HTMLResponse:
-    item = service.get_item(db, code, kind)
+    item = service.get_item(ctx.db, code, kind)
     new = item.version if new is None else new
     old = max(new - 1, 1) if old is None else old
-    fields = service.diff(db, item.code, old, new, kind)  # NotFound for a revision not there
-    history = service.history(db, item.code, kind)
+    fields = service.diff(ctx.db, item.code, old, new, kind)  # NotFound for a revision not there
+    history = service.history(ctx.db, item.code, kind)
     by_number = {h.revision.number: h for h in history}
     return _page(
-        request,
-        principal,
+        ctx,
         "diff.html",
         {
             "kind": kind,
@@ -196,9 +171,7 @@ def _diff_page(
 
 
 def _form_page(
-    request: Request,
-    db: Session,
-    principal: Principal,
+    ctx: RequestContext,
     form: ItemForm,
     *,
     view: RevisionView | None = None,
@@ -208,8 +181,7 @@ def _form_page(
     kind = form.kind
     action = f"{PATHS[kind]}/new" if view is None else _url(kind, view.item.code, "/edit")
     return _page(
-        request,
-        principal,
+        ctx,
         "item_form.html",
         {
             "kind": kind,
@@ -219,7 +191,7 @@ def _form_page(
             "view": view,
             "action": action,
             "cancel": "/register" if view is None else _url(kind, view.item.code),
-            "dimension_options": [(d.code, d.title) for d in service.list_dimensions(db)]
+            "dimension_options": [(d.code, d.title) for d in service.list_dimensions(ctx.db)]
             if kind is ItemKind.INDICATOR
             else [],
             "conflict": conflict,
@@ -234,83 +206,66 @@ def _dimension_codes(db: Session, kind: ItemKind) -> set[str]:
     return {d.code for d in service.list_dimensions(db)}
 
 
-def _conflict_page(
-    request: Request, db: Session, principal: Principal, form: ItemForm, code: str
-) -> HTMLResponse:
+def _conflict_page(ctx: RequestContext, form: ItemForm, code: str) -> HTMLResponse:
     """Someone saved since the person opened the form: their text, now based on the current
     revision, and what changed in between, so that they can decide and save again."""
     kind = form.kind
-    view = service.current(db, code, kind)
+    view = service.current(ctx.db, code, kind)
     base = form.base_revision
     latest = view.item.version
     form.values["base_revision"] = str(latest)
     conflict = {
         "base": base,
         "latest": latest,
-        "since": [h for h in service.history(db, code, kind) if h.revision.number > base],
-        "meanwhile": service.diff(db, code, base, latest, kind),
+        "since": [h for h in service.history(ctx.db, code, kind) if h.revision.number > base],
+        "meanwhile": service.diff(ctx.db, code, base, latest, kind),
         "yours": forms.compare(view, form),
     }
-    return _form_page(request, db, principal, form, view=view, conflict=conflict, status_code=409)
+    return _form_page(ctx, form, view=view, conflict=conflict, status_code=409)
 
 
-def _save_edit(
-    request: Request,
-    db: Session,
-    now: datetime,
-    principal: Principal,
-    kind: ItemKind,
-    code: str,
-    posted: FormData,
-) -> Response:
-    view = service.current(db, code, kind)
+def _save_edit(ctx: RequestContext, kind: ItemKind, code: str, posted: FormData) -> Response:
+    view = service.current(ctx.db, code, kind)
     form = forms.parse(
         posted,
         kind,
         creating=False,
-        dimension_codes=_dimension_codes(db, kind),
+        dimension_codes=_dimension_codes(ctx.db, kind),
         latest_revision=view.item.version,
     )
     if form.ok:
         try:
             new = service.revise_item(
-                db,
-                actor_for(principal, request),
+                ctx.db,
+                ctx.actor,
                 code=view.item.code,
                 kind=kind,
                 expected_revision=form.base_revision,
                 changes=form.content(),
                 reason=form.reason,
-                now=now,
+                now=ctx.now,
                 dimension_code=form.dimension_code,
             )
         except PreconditionFailed:
-            return _conflict_page(request, db, principal, form, view.item.code)
+            return _conflict_page(ctx, form, view.item.code)
         except (InvalidInput, NotFound) as exc:
             form.add_refusal(exc)
         else:
             return RedirectResponse(_url(kind, view.item.code, f"?saved={new.number}"), 303)
-    return _form_page(request, db, principal, form, view=view, status_code=422)
+    return _form_page(ctx, form, view=view, status_code=422)
 
 
-def _save_new(
-    request: Request,
-    db: Session,
-    now: datetime,
-    principal: Principal,
-    kind: ItemKind,
-    posted: FormData,
-) -> Response:
-    form = forms.parse(posted, kind, creating=True, dimension_codes=_dimension_codes(db, kind))
+def _save_new(ctx: RequestContext, kind: ItemKind, posted: FormData) -> Response:
+    form = forms.parse(posted, kind, creating=True, dimension_codes=_dimension_codes(ctx.db, kind))
     if form.ok:
         try:
             item = service.create_item(
-                db,
-                actor_for(principal, request),
+                ctx.db,
+                ctx.actor,
                 kind=kind,
                 content=form.content(),
                 reason=form.reason,
-                now=now,
+                now=ctx.now,
                 code=form.code,
                 dimension_code=form.dimension_code,
             )
@@ -318,7 +273,7 @@ def _save_new(
             form.add_refusal(exc)
         else:
             return RedirectResponse(_url(kind, item.code, "?saved=1"), 303)
-    return _form_page(request, db, principal, form, status_code=422)
+    return _form_page(ctx, form, status_code=422)
 
 
 # --- Indicators ----------------------------------------------------------------------------
@@ -329,91 +284,69 @@ ToRevision = Annotated[int | None, Query(ge=1, description="Newer revision")]
 
 
 @router.get("/indicators/new")
-def new_indicator(request: Request, db: DbSession, principal: Creator) -> HTMLResponse:
-    return _form_page(request, db, principal, forms.blank(ItemKind.INDICATOR))
+def new_indicator(ctx: Creator) -> HTMLResponse:
+    return _form_page(ctx, forms.blank(ItemKind.INDICATOR))
 
 
 @router.post("/indicators/new")
-def create_indicator(
-    request: Request, db: DbSession, now: Now, principal: Creator, posted: PostedForm
-) -> Response:
-    return _save_new(request, db, now, principal, ItemKind.INDICATOR, posted)
+def create_indicator(ctx: Creator, posted: PostedForm) -> Response:
+    return _save_new(ctx, ItemKind.INDICATOR, posted)
 
 
 @router.get("/indicators/{code}")
-def indicator(
-    code: str, request: Request, db: DbSession, principal: Reader, saved: str | None = None
-) -> HTMLResponse:
-    return _item_page(request, db, principal, ItemKind.INDICATOR, code, saved)
+def indicator(code: str, ctx: Reader, saved: str | None = None) -> HTMLResponse:
+    return _item_page(ctx, ItemKind.INDICATOR, code, saved)
 
 
 @router.get("/indicators/{code}/diff")
 def indicator_diff(
-    code: str,
-    request: Request,
-    db: DbSession,
-    principal: Reader,
-    from_: FromRevision = None,
-    to: ToRevision = None,
+    code: str, ctx: Reader, from_: FromRevision = None, to: ToRevision = None
 ) -> HTMLResponse:
-    return _diff_page(request, db, principal, ItemKind.INDICATOR, code, from_, to)
+    return _diff_page(ctx, ItemKind.INDICATOR, code, from_, to)
 
 
 @router.get("/indicators/{code}/edit")
-def edit_indicator(code: str, request: Request, db: DbSession, principal: Editor) -> HTMLResponse:
-    view = service.current(db, code, ItemKind.INDICATOR)
-    return _form_page(request, db, principal, forms.from_revision(view), view=view)
+def edit_indicator(code: str, ctx: Editor) -> HTMLResponse:
+    view = service.current(ctx.db, code, ItemKind.INDICATOR)
+    return _form_page(ctx, forms.from_revision(view), view=view)
 
 
 @router.post("/indicators/{code}/edit")
-def save_indicator(
-    code: str, request: Request, db: DbSession, now: Now, principal: Editor, posted: PostedForm
-) -> Response:
-    return _save_edit(request, db, now, principal, ItemKind.INDICATOR, code, posted)
+def save_indicator(code: str, ctx: Editor, posted: PostedForm) -> Response:
+    return _save_edit(ctx, ItemKind.INDICATOR, code, posted)
 
 
 # --- Sections ------------------------------------------------------------------------------
 
 
 @router.get("/sections/new")
-def new_section(request: Request, db: DbSession, principal: Creator) -> HTMLResponse:
-    return _form_page(request, db, principal, forms.blank(ItemKind.SECTION))
+def new_section(ctx: Creator) -> HTMLResponse:
+    return _form_page(ctx, forms.blank(ItemKind.SECTION))
 
 
 @router.post("/sections/new")
-def create_section(
-    request: Request, db: DbSession, now: Now, principal: Creator, posted: PostedForm
-) -> Response:
-    return _save_new(request, db, now, principal, ItemKind.SECTION, posted)
+def create_section(ctx: Creator, posted: PostedForm) -> Response:
+    return _save_new(ctx, ItemKind.SECTION, posted)
 
 
 @router.get("/sections/{code}")
-def section(
-    code: str, request: Request, db: DbSession, principal: Reader, saved: str | None = None
-) -> HTMLResponse:
-    return _item_page(request, db, principal, ItemKind.SECTION, code, saved)
+def section(code: str, ctx: Reader, saved: str | None = None) -> HTMLResponse:
+    return _item_page(ctx, ItemKind.SECTION, code, saved)
 
 
 @router.get("/sections/{code}/diff")
 def section_diff(
-    code: str,
-    request: Request,
-    db: DbSession,
-    principal: Reader,
-    from_: FromRevision = None,
-    to: ToRevision = None,
+    code: str, ctx: Reader, from_: FromRevision = None, to: ToRevision = None
 ) -> HTMLResponse:
-    return _diff_page(request, db, principal, ItemKind.SECTION, code, from_, to)
+    return _diff_page(ctx, ItemKind.SECTION, code, from_, to)
 
 
 @router.get("/sections/{code}/edit")
-def edit_section(code: str, request: Request, db: DbSession, principal: Editor) -> HTMLResponse:
-    view = service.current(db, code, ItemKind.SECTION)
-    return _form_page(request, db, principal, forms.from_revision(view), view=view)
+def edit_section(code: str, ctx: Editor) -> HTMLResponse:
+    view = service.current(ctx.db, code, ItemKind.SECTION)
+    return _form_page(ctx, forms.from_revision(view), view=view)
 
 
 @router.post("/sections/{code}/edit")
-def save_section(
-    code: str, request: Request, db: DbSession, now: Now, principal: Editor, posted: PostedForm
-) -> Response:
-    return _save_edit(request, db, now, principal, ItemKind.SECTION, code, posted)
+def save_section(code: str, ctx: Editor, posted: PostedForm) -> Response:
+    return _save_edit(ctx, ItemKind.SECTION, code, posted)
