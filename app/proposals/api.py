@@ -2,13 +2,12 @@
 
 from typing import Annotated
 
-from fastapi import Header, Query, Request
+from fastapi import Header, Query
 from fastapi.responses import JSONResponse
 
 from app.accounts.permissions import Action
 from app.consensus import service as consensus
 from app.models import DraftingState, ItemKind, ProposalState
-from app.principal import Principal
 from app.proposals import service
 from app.proposals.schemas import (
     AnswerIn,
@@ -30,9 +29,18 @@ from app.proposals.service import ProposalView
 from app.register import service as register
 from app.register.schemas import DiffOp
 from app.web.api_common import api_router, errors, expected_version
-from app.web.deps import Allow, DbSession, Now, request_id
+from app.web.deps import Context, RequestContext
 
 router = api_router("", "proposals")
+
+Reader = Annotated[RequestContext, Context(Action.READ_REGISTER)]
+Proposer = Annotated[RequestContext, Context(Action.PROPOSE)]
+Sponsoring = Annotated[RequestContext, Context(Action.SPONSOR)]
+PositionTaker = Annotated[RequestContext, Context(Action.TAKE_POSITION)]
+Decider = Annotated[RequestContext, Context(Action.DECIDE)]
+Answerer = Annotated[RequestContext, Context(Action.ANSWER)]
+Marker = Annotated[RequestContext, Context(Action.MARK_ITEM)]
+Rebaser = Annotated[RequestContext, Context(Action.REBASE)]
 
 
 def position_out(p: consensus.PositionView) -> PositionOut:
@@ -89,13 +97,13 @@ def proposal_out(v: ProposalView, positions: list[consensus.PositionView]) -> Pr
     )
 
 
-def _outs(db: DbSession, views: list[ProposalView]) -> list[ProposalOut]:
-    positions = consensus.positions_on_proposals(db, [v.proposal.id for v in views])
+def _outs(ctx: RequestContext, views: list[ProposalView]) -> list[ProposalOut]:
+    positions = consensus.positions_on_proposals(ctx.db, [v.proposal.id for v in views])
     return [proposal_out(v, positions[v.proposal.id]) for v in views]
 
 
-def _one(db: DbSession, principal: Principal, proposal_id: int) -> JSONResponse:
-    out = _outs(db, [service.view(db, principal, proposal_id)])[0]
+def _one(ctx: RequestContext, proposal_id: int) -> JSONResponse:
+    out = _outs(ctx, [service.view(ctx.db, ctx.principal, proposal_id)])[0]
     return JSONResponse(
         out.model_dump(mode="json"), headers={"ETag": f'"P-{out.id}.v{out.version}"'}
     )
@@ -110,30 +118,24 @@ IfMatch = Annotated[str | None, Header(description="The ETag you read")]
 
 @router.get("/proposals", responses=errors(404))
 def list_proposals(
-    request: Request,
-    db: DbSession,
-    principal: Annotated[Principal, Allow(Action.READ_REGISTER)],
+    ctx: Reader,
     item: Annotated[str | None, Query(max_length=32, description="Item code")] = None,
     state: ProposalState | None = None,
     delegation: Annotated[str | None, Query(max_length=32)] = None,
 ) -> ProposalList:
     """Proposals you may see (all submitted ones, and your delegation's drafts)."""
-    views = service.listing(db, principal, item_code=item, state=state, delegation=delegation)
-    return ProposalList(count=len(views), items=_outs(db, views))
+    views = service.listing(
+        ctx.db, ctx.principal, item_code=item, state=state, delegation=delegation
+    )
+    return ProposalList(count=len(views), items=_outs(ctx, views))
 
 
 @router.post("/proposals", status_code=201, responses=errors(404, 409), response_model=ProposalOut)
-def create_proposal(
-    body: ProposalCreate,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    principal: Annotated[Principal, Allow(Action.PROPOSE)],
-) -> JSONResponse:
+def create_proposal(body: ProposalCreate, ctx: Proposer) -> JSONResponse:
     """Propose a new item, an amendment, a deletion or a merge, as a draft or submitted."""
     proposal = service.create(
-        db,
-        principal,
+        ctx.db,
+        ctx.principal,
         kind=body.kind,
         targets=body.targets,
         base_revisions=body.base_revisions,
@@ -143,108 +145,80 @@ def create_proposal(
         dimension=body.dimension,
         delegation_code=body.delegation,
         submit=body.submit,
-        now=now,
-        request_id=request_id(request),
+        now=ctx.now,
+        request_id=ctx.request_id,
     )
-    response = _one(db, principal, proposal.id)
+    response = _one(ctx, proposal.id)
     response.status_code = 201
     response.headers["Location"] = f"/api/v1/proposals/{proposal.id}"
     return response
 
 
 @router.get("/proposals/{proposal_id}", responses=errors(404), response_model=ProposalOut)
-def get_proposal(
-    proposal_id: int, db: DbSession, principal: Annotated[Principal, Allow(Action.READ_REGISTER)]
-) -> JSONResponse:
+def get_proposal(proposal_id: int, ctx: Reader) -> JSONResponse:
     """One proposal with its diff, sponsors, positions and outcome."""
-    return _one(db, principal, proposal_id)
+    return _one(ctx, proposal_id)
 
 
 @router.patch(
     "/proposals/{proposal_id}", responses=errors(404, 409, 412, 428), response_model=ProposalOut
 )
 def revise_proposal(
-    proposal_id: int,
-    body: ProposalUpdate,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    principal: Annotated[Principal, Allow(Action.PROPOSE)],
-    if_match: IfMatch = None,
+    proposal_id: int, body: ProposalUpdate, ctx: Proposer, if_match: IfMatch = None
 ) -> JSONResponse:
     """Revise your delegation's proposal until it is decided."""
     service.revise(
-        db,
-        principal,
+        ctx.db,
+        ctx.principal,
         proposal_id,
         expected_version=_version(if_match, proposal_id) or 0,
         content=body.content,
         rationale=body.rationale,
-        now=now,
-        request_id=request_id(request),
+        now=ctx.now,
+        request_id=ctx.request_id,
     )
-    return _one(db, principal, proposal_id)
+    return _one(ctx, proposal_id)
 
 
 @router.post(
     "/proposals/{proposal_id}/submit", responses=errors(404, 409, 412), response_model=ProposalOut
 )
-def submit_proposal(
-    proposal_id: int,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    principal: Annotated[Principal, Allow(Action.PROPOSE)],
-    if_match: IfMatch = None,
-) -> JSONResponse:
+def submit_proposal(proposal_id: int, ctx: Proposer, if_match: IfMatch = None) -> JSONResponse:
     """Submit a draft: it becomes visible to the whole group."""
     service.submit(
-        db,
-        principal,
+        ctx.db,
+        ctx.principal,
         proposal_id,
         expected_version=_version(if_match, proposal_id, required=False),
-        now=now,
-        request_id=request_id(request),
+        now=ctx.now,
+        request_id=ctx.request_id,
     )
-    return _one(db, principal, proposal_id)
+    return _one(ctx, proposal_id)
 
 
 @router.post(
     "/proposals/{proposal_id}/withdraw", responses=errors(404, 409), response_model=ProposalOut
 )
-def withdraw_proposal(
-    proposal_id: int,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    principal: Annotated[Principal, Allow(Action.PROPOSE)],
-) -> JSONResponse:
+def withdraw_proposal(proposal_id: int, ctx: Proposer) -> JSONResponse:
     """Withdraw your delegation's proposal (nothing is deleted)."""
-    service.withdraw(db, principal, proposal_id, now=now, request_id=request_id(request))
-    return _one(db, principal, proposal_id)
+    service.withdraw(ctx.db, ctx.principal, proposal_id, now=ctx.now, request_id=ctx.request_id)
+    return _one(ctx, proposal_id)
 
 
 @router.post(
     "/proposals/{proposal_id}/sponsors", responses=errors(404, 409), response_model=ProposalOut
 )
-def sponsor_proposal(
-    proposal_id: int,
-    body: Sponsor,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    principal: Annotated[Principal, Allow(Action.SPONSOR)],
-) -> JSONResponse:
+def sponsor_proposal(proposal_id: int, body: Sponsor, ctx: Sponsoring) -> JSONResponse:
     """Co-sponsor another delegation's proposal."""
     service.sponsor(
-        db,
-        principal,
+        ctx.db,
+        ctx.principal,
         proposal_id,
         delegation_code=body.delegation,
-        now=now,
-        request_id=request_id(request),
+        now=ctx.now,
+        request_id=ctx.request_id,
     )
-    return _one(db, principal, proposal_id)
+    return _one(ctx, proposal_id)
 
 
 @router.post(
@@ -253,18 +227,12 @@ def sponsor_proposal(
     response_model=ProposalOut,
 )
 def decide_proposal(
-    proposal_id: int,
-    body: Decision,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    principal: Annotated[Principal, Allow(Action.DECIDE)],
-    if_match: IfMatch = None,
+    proposal_id: int, body: Decision, ctx: Decider, if_match: IfMatch = None
 ) -> JSONResponse:
     """Decide a submitted proposal; agreeing applies it to the register at once."""
     service.decide(
-        db,
-        principal,
+        ctx.db,
+        ctx.principal,
         proposal_id,
         expected_version=_version(if_match, proposal_id) or 0,
         outcome=body.outcome,
@@ -273,10 +241,10 @@ def decide_proposal(
         merged_into=body.merged_into,
         override_reason=body.override_reason,
         answer=body.answer,
-        now=now,
-        request_id=request_id(request),
+        now=ctx.now,
+        request_id=ctx.request_id,
     )
-    return _one(db, principal, proposal_id)
+    return _one(ctx, proposal_id)
 
 
 @router.post(
@@ -285,113 +253,87 @@ def decide_proposal(
     response_model=ProposalOut,
 )
 def rebase_proposal(
-    proposal_id: int,
-    body: Rebase,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    principal: Annotated[Principal, Allow(Action.REBASE)],
-    if_match: IfMatch = None,
+    proposal_id: int, body: Rebase, ctx: Rebaser, if_match: IfMatch = None
 ) -> JSONResponse:
     """Carry an outdated proposal over to the current text (409 lists conflicting fields)."""
     service.rebase(
-        db,
-        principal,
+        ctx.db,
+        ctx.principal,
         proposal_id,
         expected_version=_version(if_match, proposal_id) or 0,
         resolutions=body.resolutions,
-        now=now,
-        request_id=request_id(request),
+        now=ctx.now,
+        request_id=ctx.request_id,
     )
-    return _one(db, principal, proposal_id)
+    return _one(ctx, proposal_id)
 
 
 @router.post(
     "/proposals/{proposal_id}/answer", responses=errors(404, 409), response_model=ProposalOut
 )
-def answer_proposal(
-    proposal_id: int,
-    body: AnswerIn,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    principal: Annotated[Principal, Allow(Action.ANSWER)],
-) -> JSONResponse:
+def answer_proposal(proposal_id: int, body: AnswerIn, ctx: Answerer) -> JSONResponse:
     """The secretariat's answer to a proposal, for the comment-response table."""
     service.answer(
-        db, principal, proposal_id, text=body.answer, now=now, request_id=request_id(request)
+        ctx.db, ctx.principal, proposal_id, text=body.answer, now=ctx.now, request_id=ctx.request_id
     )
-    return _one(db, principal, proposal_id)
+    return _one(ctx, proposal_id)
 
 
 @router.post("/positions", status_code=201, responses=errors(404, 409))
-def take_position(
-    body: PositionIn,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    principal: Annotated[Principal, Allow(Action.TAKE_POSITION)],
-) -> PositionOut:
+def take_position(body: PositionIn, ctx: PositionTaker) -> PositionOut:
     """Record your delegation's position on a proposal or an item; earlier ones stay in history."""
     consensus.set_position(
-        db,
-        principal,
+        ctx.db,
+        ctx.principal,
         stance=body.stance,
         statement=body.statement,
         proposal_id=body.proposal_id,
         item_code=body.item,
         delegation_code=body.delegation,
-        now=now,
-        request_id=request_id(request),
+        now=ctx.now,
+        request_id=ctx.request_id,
     )
     target = (
         {"proposal_id": body.proposal_id}
         if body.proposal_id is not None
-        else {"item_id": register.get_item(db, body.item or "").id}
+        else {"item_id": register.get_item(ctx.db, body.item or "").id}
     )
-    code = principal.delegation_for(body.delegation)
+    code = ctx.principal.delegation_for(body.delegation)
     mine = next(
-        p for p in consensus.picture(db, **target) if code and p.delegation_code == code.code
+        p for p in consensus.picture(ctx.db, **target) if code and p.delegation_code == code.code
     )
     return position_out(mine)
 
 
 @router.get("/items/{code}/consensus", responses=errors(404))
-def item_consensus(
-    code: str, db: DbSession, principal: Annotated[Principal, Allow(Action.READ_REGISTER)]
-) -> ConsensusOut:
+def item_consensus(code: str, ctx: Reader) -> ConsensusOut:
     """Who supports, reserves, objects or is pending, on the item and on its open proposals."""
-    item = register.get_item(db, code)
+    item = register.get_item(ctx.db, code)
     open_views = [
-        v for v in service.listing(db, principal, item_code=code) if v.proposal.state.is_open
+        v
+        for v in service.listing(ctx.db, ctx.principal, item_code=code)
+        if v.proposal.state.is_open
     ]
     return ConsensusOut(
         item=item.code,
         drafting_state=item.drafting_state,
         drafting_note=item.drafting_note,
-        positions=[position_out(p) for p in consensus.picture(db, item_id=item.id)],
-        proposals=_outs(db, open_views),
+        positions=[position_out(p) for p in consensus.picture(ctx.db, item_id=item.id)],
+        proposals=_outs(ctx, open_views),
     )
 
 
 @router.post("/items/{code}/state", responses=errors(404, 409))
-def mark_item(
-    code: str,
-    body: MarkIn,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    principal: Annotated[Principal, Allow(Action.MARK_ITEM)],
-) -> ConsensusOut:
+def mark_item(code: str, body: MarkIn, ctx: Marker) -> ConsensusOut:
     """Mark an item bracketed, alternatives, agreed ad ref or agreed (consensus rules apply)."""
     consensus.mark_item(
-        db,
-        principal,
+        ctx.db,
+        ctx.principal,
         code=code,
         state=DraftingState(body.state),
         note=body.note,
         override_reason=body.override_reason,
-        now=now,
-        request_id=request_id(request),
+        now=ctx.now,
+        request_id=ctx.request_id,
     )
-    return item_consensus(code, db, principal)
+    return item_consensus(code, ctx)

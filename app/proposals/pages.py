@@ -9,10 +9,9 @@ with the refusal on top and everything they typed kept. A refused write is rolle
 the page is drawn, so nothing of it is kept.
 """
 
-from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
@@ -47,31 +46,28 @@ from app.register import service as register
 from app.register.forms import CHOICES
 from app.register.service import RevisionView
 from app.web.cache import cached_page
-from app.web.deps import Allow, DbRoute, DbSession, Now, request_id
+from app.web.deps import Context, DbRoute, RequestContext
 from app.web.forms import Form, PostedForm, sentence
 from app.web.templating import render
 
 router = APIRouter(route_class=DbRoute, include_in_schema=False)
 
-Reader = Annotated[Principal, Allow(Action.READ_REGISTER)]
-Proposer = Annotated[Principal, Allow(Action.PROPOSE)]
-Sponsor = Annotated[Principal, Allow(Action.SPONSOR)]
-PositionTaker = Annotated[Principal, Allow(Action.TAKE_POSITION)]
-Decider = Annotated[Principal, Allow(Action.DECIDE)]
-Answerer = Annotated[Principal, Allow(Action.ANSWER)]
-Marker = Annotated[Principal, Allow(Action.MARK_ITEM)]
+Reader = Annotated[RequestContext, Context(Action.READ_REGISTER)]
+Proposer = Annotated[RequestContext, Context(Action.PROPOSE)]
+Sponsor = Annotated[RequestContext, Context(Action.SPONSOR)]
+PositionTaker = Annotated[RequestContext, Context(Action.TAKE_POSITION)]
+Decider = Annotated[RequestContext, Context(Action.DECIDE)]
+Answerer = Annotated[RequestContext, Context(Action.ANSWER)]
+Marker = Annotated[RequestContext, Context(Action.MARK_ITEM)]
+Rebaser = Annotated[RequestContext, Context(Action.REBASE)]
 
 Refusal = (InvalidInput, Conflict, PreconditionFailed)
 
 
 def _page(
-    request: Request,
-    principal: Principal,
-    name: str,
-    context: dict[str, Any],
-    status_code: int = 200,
+    ctx: RequestContext, name: str, context: dict[str, Any], status_code: int = 200
 ) -> HTMLResponse:
-    return render(request, name, _common(principal) | context, status_code)
+    return render(ctx.request, name, _common(ctx.principal) | context, status_code)
 
 
 def _common(principal: Principal) -> dict[str, Any]:
@@ -108,9 +104,7 @@ def _mergeable(db: Session) -> list[Any]:
 
 
 def _propose_page(
-    request: Request,
-    db: Session,
-    principal: Principal,
+    ctx: RequestContext,
     form: ProposalForm,
     *,
     view: RevisionView | None,
@@ -127,8 +121,7 @@ def _propose_page(
         action = "/proposals/new"
         cancel = display.item_url(view.item.kind, view.item.code) if view else "/register"
     return _page(
-        request,
-        principal,
+        ctx,
         "propose.html",
         {
             "form": form,
@@ -141,9 +134,9 @@ def _propose_page(
             "preview": preview,
             "notice": notice,
             "theirs": theirs,
-            "dimension_options": _dimension_options(db),
-            "mergeable": _mergeable(db) if form.kind is ProposalKind.MERGE else [],
-            "delegations": display.delegation_choices(principal.delegations),
+            "dimension_options": _dimension_options(ctx.db),
+            "mergeable": _mergeable(ctx.db) if form.kind is ProposalKind.MERGE else [],
+            "delegations": display.delegation_choices(ctx.principal.delegations),
         },
         status_code,
     )
@@ -151,15 +144,13 @@ def _propose_page(
 
 @router.get("/proposals/new")
 def new_proposal(
-    request: Request,
-    db: DbSession,
-    principal: Proposer,
+    ctx: Proposer,
     kind: ProposalKind = ProposalKind.AMEND,
     item: Annotated[str, Query(max_length=32)] = "",
     item_kind: ItemKind = ItemKind.INDICATOR,
     dimension: Annotated[str, Query(max_length=8)] = "",
 ) -> HTMLResponse:
-    acting = principal.acting_delegation
+    acting = ctx.principal.acting_delegation
     delegation = acting.code if acting else None
     if kind is ProposalKind.ADD:
         form = forms.start(
@@ -171,12 +162,12 @@ def new_proposal(
             delegation=delegation,
             dimension=dimension.upper() or None,
         )
-        return _propose_page(request, db, principal, form, view=None)
+        return _propose_page(ctx, form, view=None)
     if not item:
         raise InvalidInput(
             "say which item you propose to change, for example ?item=FC-CD-01", field="item"
         )
-    view = register.current(db, item)
+    view = register.current(ctx.db, item)
     if kind is ProposalKind.MERGE and view.item.kind is not ItemKind.INDICATOR:
         raise InvalidInput("only indicators can be merged", field="item")
     form = forms.start(
@@ -189,13 +180,15 @@ def new_proposal(
         dimension=view.dimension_code,
     )
     form.base_dimension = view.dimension_code
-    return _propose_page(request, db, principal, form, view=view)
+    return _propose_page(ctx, form, view=view)
 
 
-def _read_new(db: Session, principal: Principal, posted: FormData) -> tuple[ProposalForm, Any]:
+def _read_new(ctx: RequestContext, posted: FormData) -> tuple[ProposalForm, Any]:
     """The submitted form, checked, and the base revision it was written against."""
     kind, item_kind, targets, action = forms.read_header(posted)
-    view = register.current(db, targets[0]) if targets and kind is not ProposalKind.ADD else None
+    view = (
+        register.current(ctx.db, targets[0]) if targets and kind is not ProposalKind.ADD else None
+    )
     if view is not None:
         item_kind = view.item.kind
     form = forms.parse(
@@ -204,33 +197,29 @@ def _read_new(db: Session, principal: Principal, posted: FormData) -> tuple[Prop
         item_kind=item_kind,
         targets=targets,
         action=action,
-        dimension_codes={code for code, _ in _dimension_options(db)},
-        delegation_codes={d.code for d in principal.delegations},
-        mergeable={r.code for r in _mergeable(db)} if kind is ProposalKind.MERGE else (),
+        dimension_codes={code for code, _ in _dimension_options(ctx.db)},
+        delegation_codes={d.code for d in ctx.principal.delegations},
+        mergeable={r.code for r in _mergeable(ctx.db)} if kind is ProposalKind.MERGE else (),
         latest_revision=view.item.version if view else None,
     )
     if view is not None and form.base_revision is not None:
-        view = register.revision(db, view.item.code, form.base_revision)
+        view = register.revision(ctx.db, view.item.code, form.base_revision)
     form.base_dimension = view.dimension_code if view else None
     forms.check_changes(form, view.revision.content() if view else None)
     return form, view
 
 
 @router.post("/proposals/new")
-def create_proposal(
-    request: Request, db: DbSession, now: Now, principal: Proposer, posted: PostedForm
-) -> Response:
-    form, view = _read_new(db, principal, posted)
+def create_proposal(ctx: Proposer, posted: PostedForm) -> Response:
+    form, view = _read_new(ctx, posted)
     base = view.revision.content() if view else None
     if form.action == "preview" or not form.ok:
         preview = form.preview(base)
-        return _propose_page(
-            request, db, principal, form, view=view, preview=preview, status_code=_status(form)
-        )
+        return _propose_page(ctx, form, view=view, preview=preview, status_code=_status(form))
     try:
         proposal = service.create(
-            db,
-            principal,
+            ctx.db,
+            ctx.principal,
             kind=form.kind,
             targets=[] if form.kind is ProposalKind.ADD else form.targets,
             base_revisions=[form.base_revision] if form.base_revision is not None else None,
@@ -240,17 +229,15 @@ def create_proposal(
             dimension=form.dimension if form.kind is ProposalKind.ADD else form.move,
             delegation_code=form.delegation,
             submit=form.action == "submit",
-            now=now,
-            request_id=request_id(request),
+            now=ctx.now,
+            request_id=ctx.request_id,
         )
     except InvalidInput as exc:
         form.add_refusal(exc)
-        return _propose_page(request, db, principal, form, view=view, status_code=422)
+        return _propose_page(ctx, form, view=view, status_code=422)
     except Conflict as exc:
         notice = sentence(exc)
-        return _propose_page(
-            request, db, principal, form, view=view, notice=notice, status_code=409
-        )
+        return _propose_page(ctx, form, view=view, notice=notice, status_code=409)
     return _done(proposal.id, "submitted" if form.action == "submit" else "drafted")
 
 
@@ -259,16 +246,16 @@ def _status(form: Form) -> int:
 
 
 @router.post("/proposals/preview")
-def preview_proposal(db: DbSession, principal: Proposer, posted: PostedForm) -> JSONResponse:
+def preview_proposal(ctx: Proposer, posted: PostedForm) -> JSONResponse:
     """The live preview: the word diff of what the form would propose, as the person types."""
     kind, _, targets, _ = forms.read_header(posted)
     proposal = forms.one(posted, "proposal")
     if is_id(proposal):
-        pv = service.view(db, principal, int(proposal))
-        form = _read_edit(db, principal, pv, posted)
+        pv = service.view(ctx.db, ctx.principal, int(proposal))
+        form = _read_edit(ctx, pv, posted)
         changes = form.preview(pv.base if pv.targets else None)
     else:
-        form, view = _read_new(db, principal, posted)
+        form, view = _read_new(ctx, posted)
         changes = form.preview(view.revision.content() if view else None)
     return JSONResponse(
         {
@@ -323,9 +310,7 @@ def _edit_form(pv: ProposalView) -> ProposalForm:
     return form
 
 
-def _read_edit(
-    db: Session, principal: Principal, pv: ProposalView, posted: FormData
-) -> ProposalForm:
+def _read_edit(ctx: RequestContext, pv: ProposalView, posted: FormData) -> ProposalForm:
     p = pv.proposal
     form = forms.parse(
         posted,
@@ -340,41 +325,28 @@ def _read_edit(
     form.base_revision = pv.targets[0].base_revision if pv.targets else None
     # The dimension is not revised (the service keeps it); a pure move still changes something.
     form.values["dimension"] = p.dimension_code or ""
-    base_view = _base_view(db, pv)
+    base_view = _base_view(ctx.db, pv)
     form.base_dimension = base_view.dimension_code if base_view else None
     forms.check_changes(form, pv.base if pv.targets else None)
     return form
 
 
 @router.get("/proposals/{proposal_id}/edit")
-def edit_proposal(
-    proposal_id: int, request: Request, db: DbSession, principal: Proposer
-) -> HTMLResponse:
-    pv = service.view(db, principal, proposal_id)
-    _own_open(principal, pv)
-    return _propose_page(
-        request, db, principal, _edit_form(pv), view=_base_view(db, pv), editing=pv
-    )
+def edit_proposal(proposal_id: int, ctx: Proposer) -> HTMLResponse:
+    pv = service.view(ctx.db, ctx.principal, proposal_id)
+    _own_open(ctx.principal, pv)
+    return _propose_page(ctx, _edit_form(pv), view=_base_view(ctx.db, pv), editing=pv)
 
 
 @router.post("/proposals/{proposal_id}/edit")
-def revise_proposal(
-    proposal_id: int,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    principal: Proposer,
-    posted: PostedForm,
-) -> Response:
-    pv = service.view(db, principal, proposal_id)
-    form = _read_edit(db, principal, pv, posted)
+def revise_proposal(proposal_id: int, ctx: Proposer, posted: PostedForm) -> Response:
+    pv = service.view(ctx.db, ctx.principal, proposal_id)
+    form = _read_edit(ctx, pv, posted)
     base = pv.base if pv.targets else None
-    view = _base_view(db, pv)
+    view = _base_view(ctx.db, pv)
     if form.action == "preview" or not form.ok:
         return _propose_page(
-            request,
-            db,
-            principal,
+            ctx,
             form,
             view=view,
             editing=pv,
@@ -383,25 +355,23 @@ def revise_proposal(
         )
     try:
         service.revise(
-            db,
-            principal,
+            ctx.db,
+            ctx.principal,
             proposal_id,
             expected_version=_version(posted),
             content=form.content(base),
             rationale=form.rationale,
-            now=now,
-            request_id=request_id(request),
+            now=ctx.now,
+            request_id=ctx.request_id,
         )
     except PreconditionFailed as exc:
         notice = sentence(exc)
         # Someone of the delegation saved first: show what they saved, keep this person's text.
-        pv = service.view(db, principal, proposal_id)
+        pv = service.view(ctx.db, ctx.principal, proposal_id)
         form.values["version"] = str(pv.proposal.version)
         theirs = display.proposal_changes(pv)
         return _propose_page(
-            request,
-            db,
-            principal,
+            ctx,
             form,
             view=view,
             editing=pv,
@@ -412,13 +382,11 @@ def revise_proposal(
         )
     except InvalidInput as exc:
         form.add_refusal(exc)
-        return _propose_page(request, db, principal, form, view=view, editing=pv, status_code=422)
+        return _propose_page(ctx, form, view=view, editing=pv, status_code=422)
     except Conflict as exc:
         notice = sentence(exc)
-        pv = service.view(db, principal, proposal_id)
-        return _propose_page(
-            request, db, principal, form, view=view, editing=pv, notice=notice, status_code=409
-        )
+        pv = service.view(ctx.db, ctx.principal, proposal_id)
+        return _propose_page(ctx, form, view=view, editing=pv, notice=notice, status_code=409)
     return _done(proposal_id, "revised")
 
 
@@ -426,9 +394,7 @@ def revise_proposal(
 
 
 def _proposal_page(
-    request: Request,
-    db: Session,
-    principal: Principal,
+    ctx: RequestContext,
     proposal_id: int,
     *,
     done: str | None = None,
@@ -439,16 +405,15 @@ def _proposal_page(
 ) -> HTMLResponse:
     """The proposal, with the forms the person may use. `active` holds a form they posted,
     by name (decision, position, answer, sponsor), to show again with its values and problems."""
-    pv = service.view(db, principal, proposal_id)
+    pv = service.view(ctx.db, ctx.principal, proposal_id)
     active = active or {}
     problems = [p for f in active.values() for p in f.problems]
     return _page(
-        request,
-        principal,
+        ctx,
         "proposal.html",
-        display.proposal_page(db, principal, pv)
+        display.proposal_page(ctx.db, ctx.principal, pv)
         # The comment threads on the proposal's words (app.comments.panels).
-        | comments_on_proposal(db, principal, proposal_id)
+        | comments_on_proposal(ctx.db, ctx.principal, proposal_id)
         | {
             "done": done,
             "active": active,
@@ -462,9 +427,7 @@ def _proposal_page(
 
 @router.get("/proposals")
 def proposals(
-    request: Request,
-    db: DbSession,
-    principal: Reader,
+    ctx: Reader,
     state: Annotated[str, Query(max_length=32)] = "",
     delegation: Annotated[str, Query(max_length=32)] = "",
     item: Annotated[str, Query(max_length=32)] = "",
@@ -481,8 +444,8 @@ def proposals(
     if form.ok:
         try:
             views = service.listing(
-                db,
-                principal,
+                ctx.db,
+                ctx.principal,
                 item_code=form.values["item"] or None,
                 state=ProposalState(state) if state else None,
                 delegation=form.values["delegation"] or None,
@@ -492,16 +455,15 @@ def proposals(
     if kind:
         views = [v for v in views if v.proposal.kind.value == kind]
     return _page(
-        request,
-        principal,
+        ctx,
         "proposals.html",
         {
-            "rows": display.rows(db, list(reversed(views))),
+            "rows": display.rows(ctx.db, list(reversed(views))),
             "filters": form.values,
             "form": form,
             "errors": form.errors,
             "filtering": any(form.values.values()),
-            "delegation_options": display.group_delegations(db),
+            "delegation_options": display.group_delegations(ctx.db),
             "states": list(ProposalState),
             "kinds": list(ProposalKind),
         },
@@ -511,168 +473,115 @@ def proposals(
 
 @router.get("/proposals/{proposal_id}")
 def proposal(
-    proposal_id: int,
-    request: Request,
-    db: DbSession,
-    principal: Reader,
-    done: Annotated[str | None, Query(max_length=32)] = None,
+    proposal_id: int, ctx: Reader, done: Annotated[str | None, Query(max_length=32)] = None
 ) -> HTMLResponse:
-    return _proposal_page(request, db, principal, proposal_id, done=done)
+    return _proposal_page(ctx, proposal_id, done=done)
 
 
 # --- Acting on a proposal -------------------------------------------------------------------
 
 
 def _refusal_page(
-    request: Request,
-    db: Session,
-    principal: Principal,
-    proposal_id: int,
-    exc: DomainError,
-    active: dict[str, Form] | None = None,
+    ctx: RequestContext, proposal_id: int, exc: DomainError, active: dict[str, Form] | None = None
 ) -> HTMLResponse:
     notice = sentence(exc)
     if isinstance(exc, PreconditionFailed):
         return _proposal_page(
-            request,
-            db,
-            principal,
+            ctx,
             proposal_id,
             active=active,
             notice=f"{notice}. The page now shows the proposal as it is; what you typed is kept.",
             notice_title="The proposal changed since you opened it",
             status_code=412,
         )
-    return _proposal_page(
-        request, db, principal, proposal_id, active=active, notice=notice, status_code=409
-    )
+    return _proposal_page(ctx, proposal_id, active=active, notice=notice, status_code=409)
 
 
 @router.post("/proposals/{proposal_id}/submit")
-def submit_proposal(
-    proposal_id: int,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    principal: Proposer,
-    posted: PostedForm,
-) -> Response:
+def submit_proposal(proposal_id: int, ctx: Proposer, posted: PostedForm) -> Response:
     try:
         service.submit(
-            db,
-            principal,
+            ctx.db,
+            ctx.principal,
             proposal_id,
             expected_version=_version(posted),
-            now=now,
-            request_id=request_id(request),
+            now=ctx.now,
+            request_id=ctx.request_id,
         )
     except Refusal as exc:
-        return _refusal_page(request, db, principal, proposal_id, exc)
+        return _refusal_page(ctx, proposal_id, exc)
     return _done(proposal_id, "submitted")
 
 
 @router.get("/proposals/{proposal_id}/withdraw")
-def confirm_withdrawal(
-    proposal_id: int, request: Request, db: DbSession, principal: Proposer
-) -> HTMLResponse:
-    pv = service.view(db, principal, proposal_id)
-    _own_open(principal, pv)
-    return _page(request, principal, "withdraw.html", {"pv": pv, "p": pv.proposal})
+def confirm_withdrawal(proposal_id: int, ctx: Proposer) -> HTMLResponse:
+    pv = service.view(ctx.db, ctx.principal, proposal_id)
+    _own_open(ctx.principal, pv)
+    return _page(ctx, "withdraw.html", {"pv": pv, "p": pv.proposal})
 
 
 @router.post("/proposals/{proposal_id}/withdraw")
-def withdraw_proposal(
-    proposal_id: int,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    principal: Proposer,
-) -> Response:
+def withdraw_proposal(proposal_id: int, ctx: Proposer) -> Response:
     try:
-        service.withdraw(db, principal, proposal_id, now=now, request_id=request_id(request))
+        service.withdraw(ctx.db, ctx.principal, proposal_id, now=ctx.now, request_id=ctx.request_id)
     except Refusal as exc:
-        return _refusal_page(request, db, principal, proposal_id, exc)
+        return _refusal_page(ctx, proposal_id, exc)
     return _done(proposal_id, "withdrawn")
 
 
 @router.post("/proposals/{proposal_id}/sponsor")
-def sponsor_proposal(
-    proposal_id: int,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    principal: Sponsor,
-    posted: PostedForm,
-) -> Response:
+def sponsor_proposal(proposal_id: int, ctx: Sponsor, posted: PostedForm) -> Response:
     try:
         service.sponsor(
-            db,
-            principal,
+            ctx.db,
+            ctx.principal,
             proposal_id,
             delegation_code=forms.one(posted, "delegation") or None,
-            now=now,
-            request_id=request_id(request),
+            now=ctx.now,
+            request_id=ctx.request_id,
         )
     except Refusal as exc:
-        return _refusal_page(request, db, principal, proposal_id, exc)
+        return _refusal_page(ctx, proposal_id, exc)
     return _done(proposal_id, "sponsored")
 
 
 @router.post("/proposals/{proposal_id}/position")
-def take_position_on_proposal(
-    proposal_id: int,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    principal: PositionTaker,
-    posted: PostedForm,
-) -> Response:
+def take_position_on_proposal(proposal_id: int, ctx: PositionTaker, posted: PostedForm) -> Response:
     form = forms.parse_position(
-        posted, prefix="position", delegation_codes={d.code for d in principal.delegations}
+        posted, prefix="position", delegation_codes={d.code for d in ctx.principal.delegations}
     )
     if not form.ok:
-        return _proposal_page(
-            request, db, principal, proposal_id, active={"position": form}, status_code=422
-        )
-    service.get(db, principal, proposal_id)  # a draft of another delegation stays a 404
+        return _proposal_page(ctx, proposal_id, active={"position": form}, status_code=422)
+    service.get(ctx.db, ctx.principal, proposal_id)  # a draft of another delegation stays a 404
     try:
         consensus.set_position(
-            db,
-            principal,
+            ctx.db,
+            ctx.principal,
             stance=Stance(form.values["stance"]),
             statement=form.values["statement"],
             proposal_id=proposal_id,
             delegation_code=form.values["delegation"] or None,
-            now=now,
-            request_id=request_id(request),
+            now=ctx.now,
+            request_id=ctx.request_id,
         )
     except Refusal as exc:
-        return _refusal_page(request, db, principal, proposal_id, exc, {"position": form})
+        return _refusal_page(ctx, proposal_id, exc, {"position": form})
     return _done(proposal_id, "position")
 
 
 @router.post("/proposals/{proposal_id}/decision")
-def decide_proposal(
-    proposal_id: int,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    principal: Decider,
-    posted: PostedForm,
-) -> Response:
-    pv = service.view(db, principal, proposal_id)
+def decide_proposal(proposal_id: int, ctx: Decider, posted: PostedForm) -> Response:
+    pv = service.view(ctx.db, ctx.principal, proposal_id)
     content = pv.proposal.content
     form = forms.parse_decision(posted, modifiable=forms.modifiable_fields(content))
     if not form.ok:
-        return _proposal_page(
-            request, db, principal, proposal_id, active={"decision": form}, status_code=422
-        )
+        return _proposal_page(ctx, proposal_id, active={"decision": form}, status_code=422)
     v = form.values
     outcome = Outcome(v["outcome"])
     try:
         service.decide(
-            db,
-            principal,
+            ctx.db,
+            ctx.principal,
             proposal_id,
             expected_version=int(v["version"]),
             outcome=outcome,
@@ -682,44 +591,33 @@ def decide_proposal(
             else None,
             merged_into=int(v["merged_into"]) if outcome is Outcome.MERGED else None,
             override_reason=v["override_reason"],
-            now=now,
-            request_id=request_id(request),
+            now=ctx.now,
+            request_id=ctx.request_id,
         )
     except InvalidInput as exc:
         form.add_refusal(exc, forms.DECISION_IDS)
-        return _proposal_page(
-            request, db, principal, proposal_id, active={"decision": form}, status_code=422
-        )
+        return _proposal_page(ctx, proposal_id, active={"decision": form}, status_code=422)
     except (Conflict, PreconditionFailed) as exc:
-        return _refusal_page(request, db, principal, proposal_id, exc, {"decision": form})
+        return _refusal_page(ctx, proposal_id, exc, {"decision": form})
     return _done(proposal_id, "decided")
 
 
 @router.post("/proposals/{proposal_id}/answer")
-def answer_proposal(
-    proposal_id: int,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    principal: Answerer,
-    posted: PostedForm,
-) -> Response:
+def answer_proposal(proposal_id: int, ctx: Answerer, posted: PostedForm) -> Response:
     form = forms.parse_answer(posted)
     if not form.ok:
-        return _proposal_page(
-            request, db, principal, proposal_id, active={"answer": form}, status_code=422
-        )
+        return _proposal_page(ctx, proposal_id, active={"answer": form}, status_code=422)
     try:
         service.answer(
-            db,
-            principal,
+            ctx.db,
+            ctx.principal,
             proposal_id,
             text=form.values["answer"],
-            now=now,
-            request_id=request_id(request),
+            now=ctx.now,
+            request_id=ctx.request_id,
         )
     except Refusal as exc:
-        return _refusal_page(request, db, principal, proposal_id, exc, {"answer": form})
+        return _refusal_page(ctx, proposal_id, exc, {"answer": form})
     return _done(proposal_id, "answered")
 
 
@@ -727,17 +625,10 @@ def answer_proposal(
 
 
 def _rebase_page(
-    request: Request,
-    principal: Principal,
-    pv: ProposalView,
-    form: Form,
-    *,
-    notice: str | None,
-    status_code: int,
+    ctx: RequestContext, pv: ProposalView, form: Form, *, notice: str | None, status_code: int
 ) -> HTMLResponse:
     return _page(
-        request,
-        principal,
+        ctx,
         "rebase.html",
         {
             "pv": pv,
@@ -747,24 +638,17 @@ def _rebase_page(
             "values": form.values,
             "errors": form.errors,
             "notice": notice,
-            "action": display.rebase_action(principal, pv),
+            "action": display.rebase_action(ctx.principal, pv),
             "item_urls": {t.code: display.item_url(t.kind, t.code) for t in pv.targets},
         },
         status_code,
     )
 
 
-def _rebase(
-    request: Request,
-    db: Session,
-    now: datetime,
-    principal: Principal,
-    proposal_id: int,
-    posted: FormData,
-) -> Response:
+def _rebase(ctx: RequestContext, proposal_id: int, posted: FormData) -> Response:
     """Rebase at once when the change carries over; otherwise ask for the person's resolution
     of each field changed on both sides, showing the three versions."""
-    pv = service.view(db, principal, proposal_id)
+    pv = service.view(ctx.db, ctx.principal, proposal_id)
     item_kind = ItemKind(pv.proposal.item_kind)
     conflicts = [c.field for c in service.rebase_plan(pv)[1]] if pv.outdated else []
     resolving = forms.one(posted, "resolving") == "1"
@@ -774,22 +658,22 @@ def _rebase(
         else Form({"version": forms.one(posted, "version")})
     )
     if not form.ok:
-        return _rebase_page(request, principal, pv, form, notice=None, status_code=422)
+        return _rebase_page(ctx, pv, form, notice=None, status_code=422)
     try:
         service.rebase(
-            db,
-            principal,
+            ctx.db,
+            ctx.principal,
             proposal_id,
             expected_version=_version(posted),
             resolutions=forms.resolutions(form, conflicts) if resolving else None,
-            now=now,
-            request_id=request_id(request),
+            now=ctx.now,
+            request_id=ctx.request_id,
         )
     except Conflict as exc:
         if not exc.extra.get("field") or not conflicts:
-            return _refusal_page(request, db, principal, proposal_id, exc)
+            return _refusal_page(ctx, proposal_id, exc)
         notice = sentence(exc)
-        pv = service.view(db, principal, proposal_id)
+        pv = service.view(ctx.db, ctx.principal, proposal_id)
         if not resolving:
             # First visit: the resolution form starts from the proposed wording.
             proposed = pv.proposal.content
@@ -797,22 +681,15 @@ def _rebase(
                 c: forms.values_of(item_kind, proposed).get(forms.FORM_NAME.get(c, c), "")
                 for c in conflicts
             }
-        return _rebase_page(request, principal, pv, form, notice=notice, status_code=409)
+        return _rebase_page(ctx, pv, form, notice=notice, status_code=409)
     except (InvalidInput, PreconditionFailed) as exc:
-        return _refusal_page(request, db, principal, proposal_id, exc)
+        return _refusal_page(ctx, proposal_id, exc)
     return _done(proposal_id, "rebased")
 
 
 @router.post("/proposals/{proposal_id}/rebase")
-def rebase_proposal(
-    proposal_id: int,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    principal: Annotated[Principal, Allow(Action.REBASE)],
-    posted: PostedForm,
-) -> Response:
-    return _rebase(request, db, now, principal, proposal_id, posted)
+def rebase_proposal(proposal_id: int, ctx: Rebaser, posted: PostedForm) -> Response:
+    return _rebase(ctx, proposal_id, posted)
 
 
 # --- The Secretariat's queue and the consensus overview ---------------------------------------
@@ -820,9 +697,7 @@ def rebase_proposal(
 
 @router.get("/queue")
 def queue(
-    request: Request,
-    db: DbSession,
-    principal: Decider,
+    ctx: Decider,
     state: Annotated[str, Query(max_length=32)] = "",
     delegation: Annotated[str, Query(max_length=32)] = "",
 ) -> HTMLResponse:
@@ -832,22 +707,23 @@ def queue(
         form.add("queue-state", "Choose a state from the list")
     views = [
         v
-        for v in service.listing(db, principal, delegation=form.values["delegation"] or None)
+        for v in service.listing(
+            ctx.db, ctx.principal, delegation=form.values["delegation"] or None
+        )
         if v.proposal.state in display.QUEUE_STATES
         and (not form.ok or not state or v.proposal.state.value == state)
     ]
     return _page(
-        request,
-        principal,
+        ctx,
         "queue.html",
         {
-            "groups": display.by_item(db, views),
+            "groups": display.by_item(ctx.db, views),
             "count": len(views),
             "filters": form.values,
             "form": form,
             "errors": form.errors,
             "filtering": bool(state or delegation),
-            "delegation_options": display.group_delegations(db),
+            "delegation_options": display.group_delegations(ctx.db),
             "states": display.QUEUE_STATES,
         },
         _status(form),
@@ -856,9 +732,7 @@ def queue(
 
 @router.get("/consensus")
 def consensus_overview(
-    request: Request,
-    db: DbSession,
-    principal: Reader,
+    ctx: Reader,
     dimension: Annotated[str, Query(max_length=8)] = "",
     state: Annotated[str, Query(max_length=24)] = "",
     page: Annotated[str, Query(max_length=8)] = "",
@@ -866,7 +740,7 @@ def consensus_overview(
     """Where each delegation stands on each item, fifty indicators a page (by dimension or
     drafting state if asked), and the proposals held up by objections."""
     number = page_number(page)
-    dimensions = register.list_dimensions(db)
+    dimensions = register.list_dimensions(ctx.db)
     chosen = dimension.strip().upper() or None
     if chosen is not None and chosen not in {d.code for d in dimensions}:
         raise InvalidInput("choose a dimension from the list", field="dimension")
@@ -875,21 +749,21 @@ def consensus_overview(
 
     def build(viewer: Principal) -> dict[str, Any]:
         found = display.consensus_page(
-            db,
+            ctx.db,
             ItemKind.INDICATOR,
             number,
             dimension=chosen,
             state=DraftingState(state) if state else None,
         )
-        objected_count, objected = display.objected(db, viewer)
+        objected_count, objected = display.objected(ctx.db, viewer)
         return _common(viewer) | {
             "indicators": found.rows.rows,
             "shown": found.rows,
             "dimensions": dimensions,
             "filters": {"dimension": chosen or "", "state": state},
             "filtering": bool(chosen or state),
-            "sections": display.consensus_rows(db, ItemKind.SECTION) if number == 1 else [],
-            "delegations": display.group_delegations(db),
+            "sections": display.consensus_rows(ctx.db, ItemKind.SECTION) if number == 1 else [],
+            "delegations": display.group_delegations(ctx.db),
             "objected_count": objected_count,
             "objected": objected,
             "state_counts": found.state_counts,
@@ -897,17 +771,15 @@ def consensus_overview(
 
     # Nothing on it is private (positions are taken on submitted proposals only): one body for
     # every viewer of a role (the role decides the links offered).
-    key = ("consensus", chosen, state, number, principal.role.value)
-    return cached_page(request, db, principal, "consensus.html", key, build)
+    key = ("consensus", chosen, state, number, ctx.principal.role.value)
+    return cached_page(ctx.request, ctx.db, ctx.principal, "consensus.html", key, build)
 
 
 # --- Positions on an item and its drafting state ----------------------------------------------
 
 
 def _item_action_page(
-    request: Request,
-    db: Session,
-    principal: Principal,
+    ctx: RequestContext,
     code: str,
     what: str,
     form: Form,
@@ -915,12 +787,11 @@ def _item_action_page(
     notice: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    item = register.get_item(db, code)
-    view = register.current(db, item.code)
-    picture = consensus.picture(db, item_id=item.id)
+    item = register.get_item(ctx.db, code)
+    view = register.current(ctx.db, item.code)
+    picture = consensus.picture(ctx.db, item_id=item.id)
     return _page(
-        request,
-        principal,
+        ctx,
         "item_action.html",
         {
             "what": what,
@@ -934,89 +805,69 @@ def _item_action_page(
             "state": display.drafting_state(item),
             "picture": picture,
             "own_positions": {x.delegation_code: x for x in picture if x.stance is not None},
-            "position_delegations": principal.delegations,
-            "is_chair": principal.role.value == "chair",
+            "position_delegations": ctx.principal.delegations,
+            "is_chair": ctx.principal.role.value == "chair",
         },
         status_code,
     )
 
 
 @router.get("/items/{code}/position")
-def item_position_form(
-    code: str, request: Request, db: DbSession, principal: PositionTaker
-) -> HTMLResponse:
-    return _item_action_page(request, db, principal, code, "position", Form())
+def item_position_form(code: str, ctx: PositionTaker) -> HTMLResponse:
+    return _item_action_page(ctx, code, "position", Form())
 
 
 @router.post("/items/{code}/position")
-def take_position_on_item(
-    code: str,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    principal: PositionTaker,
-    posted: PostedForm,
-) -> Response:
+def take_position_on_item(code: str, ctx: PositionTaker, posted: PostedForm) -> Response:
     form = forms.parse_position(
-        posted, prefix="item-position", delegation_codes={d.code for d in principal.delegations}
+        posted, prefix="item-position", delegation_codes={d.code for d in ctx.principal.delegations}
     )
     if not form.ok:
-        return _item_action_page(request, db, principal, code, "position", form, status_code=422)
-    item = register.get_item(db, code)
+        return _item_action_page(ctx, code, "position", form, status_code=422)
+    item = register.get_item(ctx.db, code)
     try:
         consensus.set_position(
-            db,
-            principal,
+            ctx.db,
+            ctx.principal,
             stance=Stance(form.values["stance"]),
             statement=form.values["statement"],
             item_code=item.code,
             delegation_code=form.values["delegation"] or None,
-            now=now,
-            request_id=request_id(request),
+            now=ctx.now,
+            request_id=ctx.request_id,
         )
     except Refusal as exc:
         notice = sentence(exc)
-        return _item_action_page(
-            request, db, principal, code, "position", form, notice=notice, status_code=409
-        )
+        return _item_action_page(ctx, code, "position", form, notice=notice, status_code=409)
     return RedirectResponse(
         f"{display.item_url(item.kind, item.code)}?done=position#positions", 303
     )
 
 
 @router.get("/items/{code}/drafting-state")
-def mark_item_form(code: str, request: Request, db: DbSession, principal: Marker) -> HTMLResponse:
-    item = register.get_item(db, code)
+def mark_item_form(code: str, ctx: Marker) -> HTMLResponse:
+    item = register.get_item(ctx.db, code)
     form = Form({"state": item.drafting_state, "note": item.drafting_note})
-    return _item_action_page(request, db, principal, code, "mark", form)
+    return _item_action_page(ctx, code, "mark", form)
 
 
 @router.post("/items/{code}/drafting-state")
-def mark_item(
-    code: str,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    principal: Marker,
-    posted: PostedForm,
-) -> Response:
+def mark_item(code: str, ctx: Marker, posted: PostedForm) -> Response:
     form = forms.parse_mark(posted)
     if not form.ok:
-        return _item_action_page(request, db, principal, code, "mark", form, status_code=422)
+        return _item_action_page(ctx, code, "mark", form, status_code=422)
     try:
         item = consensus.mark_item(
-            db,
-            principal,
+            ctx.db,
+            ctx.principal,
             code=code,
             state=DraftingState(form.values["state"]),
             note=form.values["note"],
             override_reason=form.values["override_reason"],
-            now=now,
-            request_id=request_id(request),
+            now=ctx.now,
+            request_id=ctx.request_id,
         )
     except Refusal as exc:
         notice = sentence(exc)
-        return _item_action_page(
-            request, db, principal, code, "mark", form, notice=notice, status_code=409
-        )
+        return _item_action_page(ctx, code, "mark", form, notice=notice, status_code=409)
     return RedirectResponse(f"{display.item_url(item.kind, item.code)}?done=marked#drafting", 303)
