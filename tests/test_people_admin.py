@@ -18,6 +18,7 @@ from app.db import Database
 from app.groups import service as groups
 from app.mail import worker
 from app.models import (
+    ApiToken,
     AuditEvent,
     AuthSession,
     LoginChallenge,
@@ -329,6 +330,21 @@ def test_disabling_ends_sessions_and_revokes_tokens_and_enabling_restores_the_ac
     assert client.get("/api/v1/people/999999", headers=sec).status_code == 404
     member = headers_of(database, world.member, clock)
     assert client.get("/api/v1/people", headers=member).status_code == 403
+
+
+def test_a_persons_active_tokens_leave_out_expired_ones(
+    client: TestClient, world: World, database: Database, clock: Clock
+) -> None:
+    sec = headers_of(database, world.secretariat, clock)
+    budi = uid(database, world.member2)
+    headers_of(database, world.member2, clock)
+    headers_of(database, world.member2, clock)
+    assert read(client, sec, budi)[0]["active_tokens"] == 2
+    with arranged(database) as s:
+        first = s.scalars(select(ApiToken).where(ApiToken.user_id == budi)).first()
+        assert first is not None
+        first.expires_at = clock.now - timedelta(seconds=1)
+    assert read(client, sec, budi)[0]["active_tokens"] == 1
 
 
 # --- Second factor and invitations ------------------------------------------------------------

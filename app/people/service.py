@@ -386,7 +386,9 @@ def get_person(session: Session, user_id: int, *, now: datetime, settings: Setti
         )
     )
     tokens = session.scalar(
-        select(func.count()).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        select(func.count()).where(
+            ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None), ApiToken.expires_at > now
+        )
     )
     passkeys = session.scalar(select(func.count()).where(Passkey.user_id == user.id))
     codes = session.scalar(
