@@ -7,7 +7,9 @@ migrated PostgreSQL schema with every table emptied. Plain names the tests share
 ENGINE...) are in tests/helpers.py: tests import them from there, never from this file.
 """
 
+import os
 import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -20,6 +22,10 @@ from alembic import command
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import bindparam, create_engine, text
+
+# Commands the tests run (the CLI, servers started without their own folder) keep what they
+# write in the data folder (the audit anchor file, exports) out of the working copy.
+os.environ.setdefault("ZERODRAFT_DATA_DIR", tempfile.mkdtemp(prefix="zerodraft-test-data-"))
 
 from app.config import Settings
 from app.db import Database
