@@ -2,9 +2,10 @@
 
 from typing import Annotated
 
-from fastapi import Header, Query, Request
+from fastapi import Header, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.accounts.permissions import Action
 from app.comments import service
@@ -12,13 +13,16 @@ from app.comments.schemas import AnchorOut, CommentCreate, CommentOut, CommentUp
 from app.comments.service import CommentView
 from app.errors import InvalidInput
 from app.models import Item
-from app.principal import Principal
 from app.proposals.schemas import AnswerIn
 from app.register import service as register
 from app.web.api_common import api_router, errors, expected_version
-from app.web.deps import Allow, DbSession, Now, request_id
+from app.web.deps import Context, RequestContext
 
 router = api_router("", "comments")
+
+Reader = Annotated[RequestContext, Context(Action.READ_REGISTER)]
+Commenter = Annotated[RequestContext, Context(Action.COMMENT)]
+Answerer = Annotated[RequestContext, Context(Action.ANSWER)]
 
 
 def comment_out(v: CommentView, codes: dict[int, str]) -> CommentOut:
@@ -58,16 +62,16 @@ def comment_out(v: CommentView, codes: dict[int, str]) -> CommentOut:
     )
 
 
-def _codes(db: DbSession, views: list[CommentView]) -> dict[int, str]:
+def _codes(db: Session, views: list[CommentView]) -> dict[int, str]:
     ids = {v.comment.item_id for v in views if v.comment.item_id}
     if not ids:
         return {}
     return dict(db.execute(select(Item.id, Item.code).where(Item.id.in_(ids))).all())
 
 
-def _one(db: DbSession, principal: Principal, comment_id: int) -> JSONResponse:
-    view = service.comment_by_id(db, principal, comment_id)
-    out = comment_out(view, _codes(db, [view]))
+def _one(ctx: RequestContext, comment_id: int) -> JSONResponse:
+    view = service.comment_by_id(ctx.db, ctx.principal, comment_id)
+    out = comment_out(view, _codes(ctx.db, [view]))
     version = (
         view.comment.version if view.comment.id == comment_id else _reply_version(view, comment_id)
     )
@@ -78,33 +82,25 @@ def _one(db: DbSession, principal: Principal, comment_id: int) -> JSONResponse:
 
 @router.get("/comments", responses=errors(404))
 def list_comments(
-    request: Request,
-    db: DbSession,
-    principal: Annotated[Principal, Allow(Action.READ_REGISTER)],
+    ctx: Reader,
     item: Annotated[str | None, Query(max_length=32, description="Item code")] = None,
     proposal_id: int | None = None,
 ) -> list[CommentOut]:
     """Comment threads on an item or a proposal, as far as you may see them."""
     if (item is None) == (proposal_id is None):
         raise InvalidInput("give either item or proposal_id", field="item")
-    item_id = register.get_item(db, item).id if item else None
-    views = service.threads(db, principal, item_id=item_id, proposal_id=proposal_id)
-    codes = _codes(db, views)
+    item_id = register.get_item(ctx.db, item).id if item else None
+    views = service.threads(ctx.db, ctx.principal, item_id=item_id, proposal_id=proposal_id)
+    codes = _codes(ctx.db, views)
     return [comment_out(v, codes) for v in views]
 
 
 @router.post("/comments", status_code=201, responses=errors(404, 409), response_model=CommentOut)
-def add_comment(
-    body: CommentCreate,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    principal: Annotated[Principal, Allow(Action.COMMENT)],
-) -> JSONResponse:
+def add_comment(body: CommentCreate, ctx: Commenter) -> JSONResponse:
     """Comment on selected words (start/end or quote), on a whole item or proposal, or reply."""
     comment = service.add(
-        db,
-        principal,
+        ctx.db,
+        ctx.principal,
         body=body.body,
         item_code=body.item,
         proposal_id=body.proposal_id,
@@ -116,20 +112,18 @@ def add_comment(
         end=body.end,
         quote=body.quote,
         delegation_code=body.delegation,
-        now=now,
-        request_id=request_id(request),
+        now=ctx.now,
+        request_id=ctx.request_id,
     )
-    response = _one(db, principal, comment.id)
+    response = _one(ctx, comment.id)
     response.status_code = 201
     return response
 
 
 @router.get("/comments/{comment_id}", responses=errors(404), response_model=CommentOut)
-def get_comment(
-    comment_id: int, db: DbSession, principal: Annotated[Principal, Allow(Action.READ_REGISTER)]
-) -> JSONResponse:
+def get_comment(comment_id: int, ctx: Reader) -> JSONResponse:
     """One comment's thread."""
-    return _one(db, principal, comment_id)
+    return _one(ctx, comment_id)
 
 
 def _version(if_match: str | None, comment_id: int) -> int:
@@ -144,86 +138,58 @@ def _version(if_match: str | None, comment_id: int) -> int:
 def edit_comment(
     comment_id: int,
     body: CommentUpdate,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    principal: Annotated[Principal, Allow(Action.COMMENT)],
+    ctx: Commenter,
     if_match: Annotated[str | None, Header(description="The ETag you read")] = None,
 ) -> JSONResponse:
     """Edit your own comment."""
     service.edit(
-        db,
-        principal,
+        ctx.db,
+        ctx.principal,
         comment_id,
         body=body.body,
         expected_version=_version(if_match, comment_id),
-        now=now,
-        request_id=request_id(request),
+        now=ctx.now,
+        request_id=ctx.request_id,
     )
-    return _one(db, principal, comment_id)
+    return _one(ctx, comment_id)
 
 
 @router.post(
     "/comments/{comment_id}/withdraw", responses=errors(404, 409), response_model=CommentOut
 )
-def withdraw_comment(
-    comment_id: int,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    principal: Annotated[Principal, Allow(Action.COMMENT)],
-) -> JSONResponse:
+def withdraw_comment(comment_id: int, ctx: Commenter) -> JSONResponse:
     """Withdraw your own comment (it stays in the record)."""
-    service.withdraw(db, principal, comment_id, now=now, request_id=request_id(request))
-    return _one(db, principal, comment_id)
+    service.withdraw(ctx.db, ctx.principal, comment_id, now=ctx.now, request_id=ctx.request_id)
+    return _one(ctx, comment_id)
 
 
 @router.post(
     "/comments/{comment_id}/resolve", responses=errors(404, 409), response_model=CommentOut
 )
-def resolve_comment(
-    comment_id: int,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    principal: Annotated[Principal, Allow(Action.COMMENT)],
-) -> JSONResponse:
+def resolve_comment(comment_id: int, ctx: Commenter) -> JSONResponse:
     """Resolve a thread (its author or the secretariat)."""
     service.set_resolved(
-        db, principal, comment_id, resolved=True, now=now, request_id=request_id(request)
+        ctx.db, ctx.principal, comment_id, resolved=True, now=ctx.now, request_id=ctx.request_id
     )
-    return _one(db, principal, comment_id)
+    return _one(ctx, comment_id)
 
 
 @router.post("/comments/{comment_id}/reopen", responses=errors(404, 409), response_model=CommentOut)
-def reopen_comment(
-    comment_id: int,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    principal: Annotated[Principal, Allow(Action.COMMENT)],
-) -> JSONResponse:
+def reopen_comment(comment_id: int, ctx: Commenter) -> JSONResponse:
     """Reopen a resolved thread (its author or the secretariat)."""
     service.set_resolved(
-        db, principal, comment_id, resolved=False, now=now, request_id=request_id(request)
+        ctx.db, ctx.principal, comment_id, resolved=False, now=ctx.now, request_id=ctx.request_id
     )
-    return _one(db, principal, comment_id)
+    return _one(ctx, comment_id)
 
 
 @router.post("/comments/{comment_id}/answer", responses=errors(404, 409), response_model=CommentOut)
-def answer_comment(
-    comment_id: int,
-    body: AnswerIn,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    principal: Annotated[Principal, Allow(Action.ANSWER)],
-) -> JSONResponse:
+def answer_comment(comment_id: int, body: AnswerIn, ctx: Answerer) -> JSONResponse:
     """The secretariat's answer to a comment, for the comment-response table."""
     service.answer(
-        db, principal, comment_id, text=body.answer, now=now, request_id=request_id(request)
+        ctx.db, ctx.principal, comment_id, text=body.answer, now=ctx.now, request_id=ctx.request_id
     )
-    return _one(db, principal, comment_id)
+    return _one(ctx, comment_id)
 
 
 def _reply_version(view: CommentView, comment_id: int) -> int:

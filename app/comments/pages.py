@@ -7,9 +7,9 @@ What the comment threads on an item or a proposal look like is assembled in app/
 which the item pages and the proposal page use too.
 """
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
@@ -25,51 +25,42 @@ from app.models import (
     Item,
     Visibility,
 )
-from app.principal import Principal
-from app.web.deps import Allow, DbRoute, DbSession, Now, request_id
+from app.web.deps import Context, DbRoute, RequestContext
 from app.web.forms import Form, PostedForm
 from app.web.templating import render
 
 router = APIRouter(route_class=DbRoute, include_in_schema=False)
 
-Reader = Annotated[Principal, Allow(Action.READ_REGISTER)]
-Commenter = Annotated[Principal, Allow(Action.COMMENT)]
-Answerer = Annotated[Principal, Allow(Action.ANSWER)]
+Reader = Annotated[RequestContext, Context(Action.READ_REGISTER)]
+Commenter = Annotated[RequestContext, Context(Action.COMMENT)]
+Answerer = Annotated[RequestContext, Context(Action.ANSWER)]
 
 
 # --- Pages ------------------------------------------------------------------------------------
 
 
-def _form_page(request: Request, panel: Panel, status_code: int = 200) -> HTMLResponse:
-    return render(request, "comment_form.html", {"panel": panel}, status_code)
+def _form_page(ctx: RequestContext, panel: Panel, status_code: int = 200) -> HTMLResponse:
+    return render(ctx.request, "comment_form.html", {"panel": panel}, status_code)
 
 
 def _thread_page(
-    request: Request,
-    db: Session,
-    principal: Principal,
-    comment_id: int,
-    *,
-    action_form: Form | None = None,
-    status_code: int = 200,
+    ctx: RequestContext, comment_id: int, *, action_form: Form | None = None, status_code: int = 200
 ) -> HTMLResponse:
-    view = service.comment_by_id(db, principal, comment_id)
-    target = target_of(db, principal, view.comment)
+    view = service.comment_by_id(ctx.db, ctx.principal, comment_id)
+    target = target_of(ctx.db, ctx.principal, view.comment)
     panel = build_panel(
-        db,
-        principal,
+        ctx.db,
+        ctx.principal,
         target,
         [view],
         action_form=action_form,
         back=f"/comments/{view.comment.id}",
     )
-    return render(request, "comment_thread.html", {"panel": panel, "thread": view}, status_code)
+    return render(ctx.request, "comment_thread.html", {"panel": panel, "thread": view}, status_code)
 
 
 def _edit_page(
-    request: Request,
-    db: Session,
-    principal: Principal,
+    ctx: RequestContext,
     comment: Comment,
     form: Form,
     *,
@@ -77,9 +68,9 @@ def _edit_page(
     changed: Comment | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    target = target_of(db, principal, comment)
+    target = target_of(ctx.db, ctx.principal, comment)
     return render(
-        request,
+        ctx.request,
         "comment_edit.html",
         {
             "comment": comment,
@@ -116,29 +107,25 @@ def _back(db: Session, comment: Comment, posted: FormData) -> RedirectResponse:
 
 @router.get("/comments/new")
 def new_comment(
-    request: Request,
-    db: DbSession,
-    principal: Commenter,
+    ctx: Commenter,
     item: Annotated[str | None, Query(max_length=32)] = None,
     proposal: int | None = None,
 ) -> HTMLResponse:
-    target = find_target(db, principal, item_code=item, proposal_id=proposal)
-    return _form_page(request, build_panel(db, principal, target, []))
+    target = find_target(ctx.db, ctx.principal, item_code=item, proposal_id=proposal)
+    return _form_page(ctx, build_panel(ctx.db, ctx.principal, target, []))
 
 
 @router.post("/comments")
-def post_comment(
-    request: Request, db: DbSession, now: Now, principal: Commenter, posted: PostedForm
-) -> Response:
+def post_comment(ctx: Commenter, posted: PostedForm) -> Response:
     parent = posted.get("parent_id")
     if isinstance(parent, str) and parent.strip():
         if not is_id(parent.strip()):
             raise InvalidInput("the form names no comment to reply to", field="parent_id")
-        return _reply(request, db, now, principal, posted, int(parent))
+        return _reply(ctx, posted, int(parent))
     form = forms.parse_new(posted)
     target = find_target(
-        db,
-        principal,
+        ctx.db,
+        ctx.principal,
         item_code=form.text("item").strip() or None,
         proposal_id=form.number("proposal_id"),
     )
@@ -148,8 +135,8 @@ def post_comment(
         anchored = bool(v["start"])
         try:
             comment = service.add(
-                db,
-                principal,
+                ctx.db,
+                ctx.principal,
                 body=v["body"],
                 item_code=target.item_code,
                 proposal_id=target.proposal_id,
@@ -160,8 +147,8 @@ def post_comment(
                 end=form.number("end") if anchored else None,
                 quote=v["quote"] or None,
                 delegation_code=v["delegation"] or None,
-                now=now,
-                request_id=request_id(request),
+                now=ctx.now,
+                request_id=ctx.request_id,
             )
         except (InvalidInput, Conflict) as exc:
             # A refusal about a field (words not found, deadline passed) comes back beside the
@@ -172,30 +159,23 @@ def post_comment(
             status = exc.status_code
         else:
             return RedirectResponse(f"{target.url}#comment-{comment.id}", status_code=303)
-    panel = build_panel(db, principal, target, [], form=form)
-    return _form_page(request, panel, status)
+    panel = build_panel(ctx.db, ctx.principal, target, [], form=form)
+    return _form_page(ctx, panel, status)
 
 
-def _reply(
-    request: Request,
-    db: Session,
-    now: Any,
-    principal: Principal,
-    posted: FormData,
-    parent_id: int,
-) -> Response:
+def _reply(ctx: RequestContext, posted: FormData, parent_id: int) -> Response:
     form = forms.parse_reply(posted, parent_id)
     field_id = f"reply-{parent_id}"
     status = 422
     if form.ok:
         try:
             reply = service.add(
-                db,
-                principal,
+                ctx.db,
+                ctx.principal,
                 body=form.values[field_id],
                 parent_id=parent_id,
-                now=now,
-                request_id=request_id(request),
+                now=ctx.now,
+                request_id=ctx.request_id,
             )
         except (InvalidInput, Conflict) as exc:
             if "field" not in exc.extra:
@@ -203,146 +183,105 @@ def _reply(
             form.add_refusal(exc, {}, field_id)
             status = exc.status_code
         else:
-            return _back(db, reply, posted)
-    return _thread_page(request, db, principal, parent_id, action_form=form, status_code=status)
+            return _back(ctx.db, reply, posted)
+    return _thread_page(ctx, parent_id, action_form=form, status_code=status)
 
 
 @router.get("/comments/{comment_id}")
-def comment_thread(
-    comment_id: int, request: Request, db: DbSession, principal: Reader
-) -> HTMLResponse:
-    return _thread_page(request, db, principal, comment_id)
+def comment_thread(comment_id: int, ctx: Reader) -> HTMLResponse:
+    return _thread_page(ctx, comment_id)
 
 
 @router.get("/comments/{comment_id}/edit")
 def edit_comment(
-    comment_id: int,
-    request: Request,
-    db: DbSession,
-    principal: Commenter,
-    next: Annotated[str, Query(max_length=300)] = "",
+    comment_id: int, ctx: Commenter, next: Annotated[str, Query(max_length=300)] = ""
 ) -> HTMLResponse:
-    comment = service.get(db, principal, comment_id)
-    if comment.author_id != principal.user_id:
+    comment = service.get(ctx.db, ctx.principal, comment_id)
+    if comment.author_id != ctx.principal.user_id:
         # The service refuses the edit anyway; this spares the person a form they cannot send.
         raise PermissionDenied(f"only the author of {comment.reference} may edit it")
     form = Form({"body": comment.body, "version": str(comment.version)})
-    back = forms.safe_next(next) or _home(db, comment)
-    return _edit_page(request, db, principal, comment, form, back=back)
+    back = forms.safe_next(next) or _home(ctx.db, comment)
+    return _edit_page(ctx, comment, form, back=back)
 
 
 @router.post("/comments/{comment_id}/edit")
-def save_comment(
-    comment_id: int,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    principal: Commenter,
-    posted: PostedForm,
-) -> Response:
+def save_comment(comment_id: int, ctx: Commenter, posted: PostedForm) -> Response:
     form = forms.parse_edit(posted)
     status = 422
     if form.ok:
         try:
             comment = service.edit(
-                db,
-                principal,
+                ctx.db,
+                ctx.principal,
                 comment_id,
                 body=form.values["body"],
                 expected_version=int(form.values["version"]),
-                now=now,
-                request_id=request_id(request),
+                now=ctx.now,
+                request_id=ctx.request_id,
             )
         except PreconditionFailed:
             # Changed since the form was opened: show what it says now and keep their text,
             # based on the current version, so that saving again is a deliberate choice.
-            current = service.get(db, principal, comment_id)
+            current = service.get(ctx.db, ctx.principal, comment_id)
             form.values["version"] = str(current.version)
             return _edit_page(
-                request,
-                db,
-                principal,
+                ctx,
                 current,
                 form,
-                back=_next(posted) or _home(db, current),
+                back=_next(posted) or _home(ctx.db, current),
                 changed=current,
                 status_code=412,
             )
         except InvalidInput as exc:
             form.add_refusal(exc, {"body": "body"}, "body")
         else:
-            return _back(db, comment, posted)
-    comment = service.get(db, principal, comment_id)
-    back = _next(posted) or _home(db, comment)
-    return _edit_page(request, db, principal, comment, form, back=back, status_code=status)
+            return _back(ctx.db, comment, posted)
+    comment = service.get(ctx.db, ctx.principal, comment_id)
+    back = _next(posted) or _home(ctx.db, comment)
+    return _edit_page(ctx, comment, form, back=back, status_code=status)
 
 
 @router.post("/comments/{comment_id}/withdraw")
-def withdraw_comment(
-    comment_id: int,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    principal: Commenter,
-    posted: PostedForm,
-) -> RedirectResponse:
-    comment = service.withdraw(db, principal, comment_id, now=now, request_id=request_id(request))
-    return _back(db, comment, posted)
+def withdraw_comment(comment_id: int, ctx: Commenter, posted: PostedForm) -> RedirectResponse:
+    comment = service.withdraw(
+        ctx.db, ctx.principal, comment_id, now=ctx.now, request_id=ctx.request_id
+    )
+    return _back(ctx.db, comment, posted)
 
 
 @router.post("/comments/{comment_id}/resolve")
-def resolve_comment(
-    comment_id: int,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    principal: Commenter,
-    posted: PostedForm,
-) -> RedirectResponse:
+def resolve_comment(comment_id: int, ctx: Commenter, posted: PostedForm) -> RedirectResponse:
     comment = service.set_resolved(
-        db, principal, comment_id, resolved=True, now=now, request_id=request_id(request)
+        ctx.db, ctx.principal, comment_id, resolved=True, now=ctx.now, request_id=ctx.request_id
     )
-    return _back(db, comment, posted)
+    return _back(ctx.db, comment, posted)
 
 
 @router.post("/comments/{comment_id}/reopen")
-def reopen_comment(
-    comment_id: int,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    principal: Commenter,
-    posted: PostedForm,
-) -> RedirectResponse:
+def reopen_comment(comment_id: int, ctx: Commenter, posted: PostedForm) -> RedirectResponse:
     comment = service.set_resolved(
-        db, principal, comment_id, resolved=False, now=now, request_id=request_id(request)
+        ctx.db, ctx.principal, comment_id, resolved=False, now=ctx.now, request_id=ctx.request_id
     )
-    return _back(db, comment, posted)
+    return _back(ctx.db, comment, posted)
 
 
 @router.post("/comments/{comment_id}/answer")
-def answer_comment(
-    comment_id: int,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    principal: Answerer,
-    posted: PostedForm,
-) -> Response:
+def answer_comment(comment_id: int, ctx: Answerer, posted: PostedForm) -> Response:
     field_id = f"answer-{comment_id}"
     form = forms.parse_answer(posted, field_id)
     if form.ok:
         try:
             comment = service.answer(
-                db,
-                principal,
+                ctx.db,
+                ctx.principal,
                 comment_id,
                 text=form.values[field_id],
-                now=now,
-                request_id=request_id(request),
+                now=ctx.now,
+                request_id=ctx.request_id,
             )
         except InvalidInput as exc:
             form.add_refusal(exc, {}, field_id)
         else:
-            return _back(db, comment, posted)
-    return _thread_page(request, db, principal, comment_id, action_form=form, status_code=422)
+            return _back(ctx.db, comment, posted)
+    return _thread_page(ctx, comment_id, action_form=form, status_code=422)
