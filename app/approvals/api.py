@@ -137,7 +137,7 @@ def approval(
     ctx: Reader,
 ) -> ApprovalOut:
     """The round's hash, what changed since the last approved text, and who has signed."""
-    keep_current(ctx.request, ctx.db, ctx.now)
+    keep_current(ctx)
     return approval_out(service.status(ctx.db, ref))
 
 

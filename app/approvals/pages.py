@@ -100,7 +100,7 @@ def approval_page(
     ctx: Reader,
     done: Annotated[str | None, Query(max_length=16)] = None,
 ) -> HTMLResponse:
-    keep_current(ctx.request, ctx.db, ctx.now)
+    keep_current(ctx)
     return _page(ctx, service.status(ctx.db, ref), done=done)
 
 

@@ -7,11 +7,10 @@ Reads first apply passed deadlines (app/rounds/web.py); every transition does so
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Query, Request, Response
+from fastapi import Query, Response
 
 from app.accounts.permissions import Action
 from app.models import Round
-from app.principal import Principal
 from app.register.schemas import DiffOp
 from app.register.service import FieldDiff
 from app.rounds import compare, service, snapshot
@@ -39,13 +38,14 @@ from app.rounds.schemas import (
 from app.rounds.service import Moment
 from app.rounds.web import keep_current
 from app.web.api_common import api_router, errors
-from app.web.deps import Allow, DbSession, Now, SettingsDep, actor_for, request_id
+from app.web.deps import Context, RequestContext
 from app.word.model import Variant
 
 router = api_router("/rounds", "rounds")
 
-Reader = Annotated[Principal, Allow(Action.READ_REGISTER)]
-Manager = Annotated[Principal, Allow(Action.MANAGE_ROUNDS)]
+Reader = Annotated[RequestContext, Context(Action.READ_REGISTER)]
+Manager = Annotated[RequestContext, Context(Action.MANAGE_ROUNDS)]
+Breaker = Annotated[RequestContext, Context(Action.BREAK_SILENCE)]
 
 
 def round_out(r: Round, now: datetime) -> RoundOut:
@@ -107,30 +107,23 @@ def detail_out(d: service.RoundDetails, now: datetime) -> RoundDetail:
     )
 
 
-def _detail(db: DbSession, r: Round, now: datetime) -> RoundDetail:
-    return detail_out(service.details(db, r, now), now)
+def _detail(ctx: RequestContext, r: Round) -> RoundDetail:
+    return detail_out(service.details(ctx.db, r, ctx.now), ctx.now)
 
 
 @router.get("", responses=errors())
-def list_rounds(request: Request, db: DbSession, now: Now, _: Reader) -> list[RoundOut]:
+def list_rounds(ctx: Reader) -> list[RoundOut]:
     """Draft rounds, newest first."""
-    keep_current(request, db, now)
-    return [round_out(r, now) for r in service.list_rounds(db)]
+    keep_current(ctx)
+    return [round_out(r, ctx.now) for r in service.list_rounds(ctx.db)]
 
 
 @router.post("", status_code=201, responses=errors(409))
-def create_round(
-    body: RoundCreate,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    settings: SettingsDep,
-    principal: Manager,
-) -> RoundOut:
+def create_round(body: RoundCreate, ctx: Manager) -> RoundOut:
     """Create a round (state: preparing); it follows the current round."""
     r = service.create_round(
-        db,
-        actor_for(principal, request),
+        ctx.db,
+        ctx.actor,
         symbol=body.symbol,
         title=body.title,
         kind=body.kind,
@@ -139,10 +132,10 @@ def create_round(
         opens_at=body.opens_at,
         instructions=body.instructions,
         observers_may_comment=body.observers_may_comment,
-        marking=body.marking or settings.classification,
-        now=now,
+        marking=body.marking or ctx.settings.classification,
+        now=ctx.now,
     )
-    return round_out(r, now)
+    return round_out(r, ctx.now)
 
 
 def _ops(chunks: list[FieldDiff]) -> list[FieldChangeOut]:
@@ -156,17 +149,14 @@ def _ops(chunks: list[FieldDiff]) -> list[FieldChangeOut]:
 
 @router.get("/compare", responses=errors(404, 409))
 def compare_rounds(
-    request: Request,
-    db: DbSession,
-    now: Now,
-    _: Reader,
+    ctx: Reader,
     from_: Annotated[str, Query(alias="from", max_length=64, description="Earlier round")],
     to: Annotated[str, Query(max_length=64, description="Later round")],
 ) -> ComparisonOut:
     """What changed from one round to another, with the concordance of numbers."""
-    keep_current(request, db, now)
-    earlier, later = service.get_round(db, from_), service.get_round(db, to)
-    c = compare.between(db, earlier, later)
+    keep_current(ctx)
+    earlier, later = service.get_round(ctx.db, from_), service.get_round(ctx.db, to)
+    c = compare.between(ctx.db, earlier, later)
     return ComparisonOut(
         from_round=earlier.symbol,
         to_round=later.symbol,
@@ -254,11 +244,7 @@ def compare_rounds(
 )
 def export_docx(
     ref: str,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    settings: SettingsDep,
-    _: Reader,
+    ctx: Reader,
     variant: Annotated[Variant, Query(description="clean, redline, compilation or responses")],
     base: Annotated[
         str | None,
@@ -276,15 +262,15 @@ def export_docx(
     the compilation with pending proposals, or the comment-response table. The same data and
     template give the same bytes. 404: no such round; 409: the round is in preparation, or a
     redline has no earlier round; 422: bad variant or template name."""
-    keep_current(request, db, now)
+    keep_current(ctx)
     chosen = named_template(template) if template else None
-    r = service.get_round(db, ref)
+    r = service.get_round(ctx.db, ref)
     exported = export_round(
-        db,
+        ctx.db,
         r,
         variant,
-        working_group=settings.working_group_name,
-        signing_key=settings.secret_key,
+        working_group=ctx.settings.working_group_name,
+        signing_key=ctx.settings.secret_key,
         base=base,
         include_comments=comments,
         template=chosen,
@@ -293,10 +279,10 @@ def export_docx(
 
 
 @router.get("/{ref:path}/items", responses=errors(404))
-def round_items(ref: str, request: Request, db: DbSession, now: Now, _: Reader) -> SnapshotOut:
+def round_items(ref: str, ctx: Reader) -> SnapshotOut:
     """The round's frozen snapshot: every item's revision, position, number and state."""
-    keep_current(request, db, now)
-    r = service.get_round(db, ref)
+    keep_current(ctx)
+    r = service.get_round(ctx.db, ref)
     return SnapshotOut(
         round=r.symbol,
         content_hash=r.content_hash,
@@ -310,108 +296,85 @@ def round_items(ref: str, request: Request, db: DbSession, now: Now, _: Reader) 
                 revision=e.revision,
                 content=e.content,
             )
-            for e in snapshot.load(db, r.id)
+            for e in snapshot.load(ctx.db, r.id)
         ],
     )
 
 
 @router.get("/{ref:path}", responses=errors(404))
-def get_round(ref: str, request: Request, db: DbSession, now: Now, _: Reader) -> RoundDetail:
+def get_round(ref: str, ctx: Reader) -> RoundDetail:
     """One round: state, deadline (UTC, local, time left), item states, hash, silence."""
-    keep_current(request, db, now)
-    return _detail(db, service.get_round(db, ref), now)
+    keep_current(ctx)
+    return _detail(ctx, service.get_round(ctx.db, ref))
 
 
 @router.post("/{ref:path}/issue", responses=errors(404, 409))
-def issue_round(
-    ref: str, request: Request, db: DbSession, now: Now, principal: Manager
-) -> RoundDetail:
+def issue_round(ref: str, ctx: Manager) -> RoundDetail:
     """Issue a round in preparation: freeze its snapshot and open it for input."""
-    r = service.issue_round(db, actor_for(principal, request), ref, now=now)
-    return _detail(db, r, now)
+    r = service.issue_round(ctx.db, ctx.actor, ref, now=ctx.now)
+    return _detail(ctx, r)
 
 
 @router.post("/{ref:path}/open", responses=errors(404, 409))
-def open_round(
-    ref: str, request: Request, db: DbSession, now: Now, principal: Manager
-) -> RoundDetail:
+def open_round(ref: str, ctx: Manager) -> RoundDetail:
     """Reopen a closed round for input (a round in preparation is issued)."""
-    r = service.open_round(db, actor_for(principal, request), ref, now=now)
-    return _detail(db, r, now)
+    r = service.open_round(ctx.db, ctx.actor, ref, now=ctx.now)
+    return _detail(ctx, r)
 
 
 @router.post("/{ref:path}/close", responses=errors(404, 409))
-def close_round(
-    ref: str, request: Request, db: DbSession, now: Now, principal: Manager
-) -> RoundDetail:
+def close_round(ref: str, ctx: Manager) -> RoundDetail:
     """Close the round: no more input."""
-    r = service.close_round(db, actor_for(principal, request), ref, now=now)
-    return _detail(db, r, now)
+    r = service.close_round(ctx.db, ctx.actor, ref, now=ctx.now)
+    return _detail(ctx, r)
 
 
 @router.post("/{ref:path}/consultation", responses=errors(404, 409))
-def consult_round(
-    ref: str, request: Request, db: DbSession, now: Now, principal: Manager
-) -> RoundDetail:
+def consult_round(ref: str, ctx: Manager) -> RoundDetail:
     """Take a closed round, or a settled text, to consultation."""
-    r = service.consult_round(db, actor_for(principal, request), ref, now=now)
-    return _detail(db, r, now)
+    r = service.consult_round(ctx.db, ctx.actor, ref, now=ctx.now)
+    return _detail(ctx, r)
 
 
 @router.post("/{ref:path}/settle", responses=errors(404, 409))
-def settle_round(
-    ref: str, request: Request, db: DbSession, now: Now, principal: Manager
-) -> RoundDetail:
+def settle_round(ref: str, ctx: Manager) -> RoundDetail:
     """Settle the text: the snapshot is frozen again from the decided register."""
-    r = service.settle_round(db, actor_for(principal, request), ref, now=now)
-    return _detail(db, r, now)
+    r = service.settle_round(ctx.db, ctx.actor, ref, now=ctx.now)
+    return _detail(ctx, r)
 
 
 @router.post("/{ref:path}/silence", responses=errors(404, 409))
-def place_under_silence(
-    ref: str, body: SilenceIn, request: Request, db: DbSession, now: Now, principal: Manager
-) -> RoundDetail:
+def place_under_silence(ref: str, body: SilenceIn, ctx: Manager) -> RoundDetail:
     """Place a settled text under silence: adopted at `until` unless a delegation objects."""
-    r = service.place_under_silence(
-        db, actor_for(principal, request), ref, until=body.until, now=now
-    )
-    return _detail(db, r, now)
+    r = service.place_under_silence(ctx.db, ctx.actor, ref, until=body.until, now=ctx.now)
+    return _detail(ctx, r)
 
 
 @router.post("/{ref:path}/break-silence", status_code=201, responses=errors(404, 409))
-def break_silence(
-    ref: str,
-    body: BreakSilenceIn,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    principal: Annotated[Principal, Allow(Action.BREAK_SILENCE)],
-) -> RoundDetail:
+def break_silence(ref: str, body: BreakSilenceIn, ctx: Breaker) -> RoundDetail:
     """Break silence for your delegation, with a statement: the round returns to consultation."""
     service.break_silence(
-        db,
-        principal,
+        ctx.db,
+        ctx.principal,
         ref,
         statement=body.statement,
         delegation_code=body.delegation,
-        now=now,
-        request_id=request_id(request),
+        now=ctx.now,
+        request_id=ctx.request_id,
     )
-    return _detail(db, service.get_round(db, ref), now)
+    return _detail(ctx, service.get_round(ctx.db, ref))
 
 
 @router.post("/{ref:path}/late-input", status_code=201, responses=errors(404, 409))
-def accept_late_input(
-    ref: str, body: LateInput, request: Request, db: DbSession, now: Now, principal: Manager
-) -> RoundOut:
+def accept_late_input(ref: str, body: LateInput, ctx: Manager) -> RoundOut:
     """Accept one delegation's input after the deadline, until a given time; marked late."""
     service.accept_late(
-        db,
-        actor_for(principal, request),
+        ctx.db,
+        ctx.actor,
         ref,
         delegation_code=body.delegation,
         until=body.until,
         reason=body.reason,
-        now=now,
+        now=ctx.now,
     )
-    return round_out(service.get_round(db, ref), now)
+    return round_out(service.get_round(ctx.db, ref), ctx.now)

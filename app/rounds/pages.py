@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -26,15 +26,15 @@ from app.rounds.export_loader import changed_after_approval
 from app.rounds.service import Moment
 from app.rounds.web import keep_current
 from app.web.cache import audience_key, cached_page
-from app.web.deps import Allow, DbRoute, DbSession, Now, SettingsDep, actor_for, request_id
+from app.web.deps import Context, DbRoute, RequestContext
 from app.web.forms import Form, PostedForm, Problem
 from app.web.templating import render
 
 router = APIRouter(route_class=DbRoute, include_in_schema=False)
 
-Reader = Annotated[Principal, Allow(Action.READ_REGISTER)]
-Manager = Annotated[Principal, Allow(Action.MANAGE_ROUNDS)]
-Breaker = Annotated[Principal, Allow(Action.BREAK_SILENCE)]
+Reader = Annotated[RequestContext, Context(Action.READ_REGISTER)]
+Manager = Annotated[RequestContext, Context(Action.MANAGE_ROUNDS)]
+Breaker = Annotated[RequestContext, Context(Action.BREAK_SILENCE)]
 SILENCE_DAYS = 3  # the UN's 72 hours, offered as the default end of a silence procedure
 
 
@@ -73,15 +73,17 @@ def frame(session: Session, principal: Principal, now: datetime) -> dict[str, An
 
 
 @router.get("/rounds")
-def rounds(request: Request, db: DbSession, now: Now, principal: Reader) -> HTMLResponse:
-    keep_current(request, db, now)
-    listed = service.list_rounds(db)
+def rounds(ctx: Reader) -> HTMLResponse:
+    keep_current(ctx)
+    listed = service.list_rounds(ctx.db)
     return render(
-        request,
+        ctx.request,
         "rounds.html",
         {
-            "rounds": [(r, round_url(r), Moment.of(r.deadline, r.time_zone, now)) for r in listed],
-            "can_manage": allowed(principal.role, Action.MANAGE_ROUNDS),
+            "rounds": [
+                (r, round_url(r), Moment.of(r.deadline, r.time_zone, ctx.now)) for r in listed
+            ],
+            "can_manage": allowed(ctx.principal.role, Action.MANAGE_ROUNDS),
             "comparable": sum(1 for r in listed if r.state is not RoundState.PREPARING) >= 2,
         },
     )
@@ -90,9 +92,9 @@ def rounds(request: Request, db: DbSession, now: Now, principal: Reader) -> HTML
 # --- Creating a round -----------------------------------------------------------------------
 
 
-def _form_page(request: Request, form: Form, status_code: int = 200) -> HTMLResponse:
+def _form_page(ctx: RequestContext, form: Form, status_code: int = 200) -> HTMLResponse:
     return render(
-        request,
+        ctx.request,
         "round_form.html",
         {
             "form": form,
@@ -106,27 +108,20 @@ def _form_page(request: Request, form: Form, status_code: int = 200) -> HTMLResp
 
 
 @router.get("/rounds/new")
-def new_round(request: Request, settings: SettingsDep, _: Manager) -> HTMLResponse:
+def new_round(ctx: Manager) -> HTMLResponse:
     return _form_page(
-        request, forms.blank_round(zone=settings.time_zone, marking=settings.classification)
+        ctx, forms.blank_round(zone=ctx.settings.time_zone, marking=ctx.settings.classification)
     )
 
 
 @router.post("/rounds/new")
-def create_round(
-    request: Request,
-    db: DbSession,
-    now: Now,
-    settings: SettingsDep,
-    principal: Manager,
-    posted: PostedForm,
-) -> Response:
+def create_round(ctx: Manager, posted: PostedForm) -> Response:
     parsed = forms.parse_round(posted)
     if parsed.form.ok:
         try:
             created = service.create_round(
-                db,
-                actor_for(principal, request),
+                ctx.db,
+                ctx.actor,
                 symbol=parsed.values["symbol"],
                 title=parsed.values["title"],
                 kind=parsed.kind,
@@ -135,14 +130,14 @@ def create_round(
                 opens_at=parsed.opens_at,
                 instructions=parsed.values["instructions"],
                 observers_may_comment=parsed.observers_may_comment,
-                marking=parsed.values["marking"] or settings.classification,
-                now=now,
+                marking=parsed.values["marking"] or ctx.settings.classification,
+                now=ctx.now,
             )
         except DomainError as exc:
             parsed.form.add_refusal(exc, forms.FIELD_IDS)
         else:
             return RedirectResponse(round_url(created, "?done=created"), status_code=303)
-    return _form_page(request, parsed.form, status_code=422)
+    return _form_page(ctx, parsed.form, status_code=422)
 
 
 # --- Comparing two rounds -------------------------------------------------------------------
@@ -151,28 +146,25 @@ def create_round(
 
 @router.get("/rounds/compare")
 def compare_rounds(
-    request: Request,
-    db: DbSession,
-    now: Now,
-    _: Reader,
+    ctx: Reader,
     from_: Annotated[str, Query(alias="from", max_length=64)] = "",
     to: Annotated[str, Query(max_length=64)] = "",
 ) -> HTMLResponse:
-    keep_current(request, db, now)
-    issued = [r for r in service.list_rounds(db) if r.state is not RoundState.PREPARING]
-    later = service.get_round(db, to) if to else (issued[0] if issued else None)
+    keep_current(ctx)
+    issued = [r for r in service.list_rounds(ctx.db) if r.state is not RoundState.PREPARING]
+    later = service.get_round(ctx.db, to) if to else (issued[0] if issued else None)
     earlier: Round | None = None
     if from_:
-        earlier = service.get_round(db, from_)
+        earlier = service.get_round(ctx.db, from_)
     elif later is not None:
         by_id = {r.id: r for r in issued}
         fallback = next((r for r in issued if r.id < later.id), None)
         earlier = by_id.get(later.previous_round_id or 0, fallback)
     comparison = None
     if earlier is not None and later is not None:
-        comparison = compare.between(db, earlier, later)
+        comparison = compare.between(ctx.db, earlier, later)
     return render(
-        request,
+        ctx.request,
         "round_compare.html",
         {
             "issued": issued,
@@ -180,7 +172,7 @@ def compare_rounds(
             "later": later,
             "c": comparison,
             "round_url": round_url,
-            "dimensions": {d.code: d.title for d in register.list_dimensions(db)},
+            "dimensions": {d.code: d.title for d in register.list_dimensions(ctx.db)},
         },
     )
 
@@ -254,11 +246,8 @@ def _grouped(entries: list[snapshot.Entry]) -> list[tuple[str | None, list[snaps
 
 
 def _round_page(
-    request: Request,
-    db: Session,
-    principal: Principal,
+    ctx: RequestContext,
     ref: str,
-    now: datetime,
     *,
     silence_form: Form | None = None,
     break_form: Form | None = None,
@@ -266,19 +255,19 @@ def _round_page(
     status_code: int = 200,
     page: int = 1,
 ) -> HTMLResponse:
-    r = service.get_round(db, ref)
+    r = service.get_round(ctx.db, ref)
     if silence_form is None and break_form is None and not refusal:
         # The page as everyone of an audience sees it at this minute (its deadlines and time
         # left are written to the minute): one render per audience and minute after a change.
-        done = request.query_params.get("done", "")
-        key = ("round", r.id, page, done, now.replace(second=0, microsecond=0))
+        done = ctx.request.query_params.get("done", "")
+        key = ("round", r.id, page, done, ctx.now.replace(second=0, microsecond=0))
         return cached_page(
-            request,
-            db,
-            principal,
+            ctx.request,
+            ctx.db,
+            ctx.principal,
             "round.html",
-            key + audience_key(principal),
-            lambda viewer: _round_context(request, db, viewer, r, now, page, [], None, None),
+            key + audience_key(ctx.principal),
+            lambda viewer: _round_context(ctx, viewer, r, page, [], None, None),
         )
     problems: list[Problem] = []
     if refusal:
@@ -287,41 +276,39 @@ def _round_page(
         if f is not None:
             problems += f.problems
     return render(
-        request,
+        ctx.request,
         "round.html",
-        _round_context(request, db, principal, r, now, page, problems, silence_form, break_form),
+        _round_context(ctx, ctx.principal, r, page, problems, silence_form, break_form),
         status_code,
     )
 
 
 def _round_context(
-    request: Request,
-    db: Session,
+    ctx: RequestContext,
     principal: Principal,
     r: Round,
-    now: datetime,
     page: int,
     problems: list[Problem],
     silence_form: Form | None,
     break_form: Form | None,
 ) -> dict[str, Any]:
-    frozen = snapshot.load_page(db, r.id, page)
-    d = service.details(db, r, now)
+    frozen = snapshot.load_page(ctx.db, r.id, page)
+    d = service.details(ctx.db, r, ctx.now)
     can_manage = allowed(principal.role, Action.MANAGE_ROUNDS)
     # Rounds a redline of this one can be compared with: the issued rounds before it.
     bases = [
         x.symbol
-        for x in service.list_rounds(db)
+        for x in service.list_rounds(ctx.db)
         if x.id != r.id and x.state is not RoundState.PREPARING and x.created_at <= r.created_at
     ]
-    default_until = forms.local_input(now + timedelta(days=SILENCE_DAYS), r.time_zone)
+    default_until = forms.local_input(ctx.now + timedelta(days=SILENCE_DAYS), r.time_zone)
     return {
         "d": d,
         "r": r,
         "url": round_url(r),
         "groups": _grouped(list(frozen.rows)),
         "shown": frozen,
-        "dimensions": {x.code: x.title for x in register.list_dimensions(db)},
+        "dimensions": {x.code: x.title for x in register.list_dimensions(ctx.db)},
         "labels": service.ITEM_STATE_LABELS,
         "moves": _moves(r) if can_manage else [],
         "can_manage": can_manage,
@@ -332,69 +319,61 @@ def _round_context(
         "problems": problems,
         "silence": silence_form or Form({"until": default_until}),
         "breaking": break_form or Form({"statement": "", "delegation": ""}),
-        "done": request.query_params.get("done", ""),
+        "done": ctx.request.query_params.get("done", ""),
         "export_bases": bases,
         "export_base": d.previous_symbol if d.previous_symbol in bases else "",
-        "changed_after_approval": Moment.of(changed_after_approval(db, r), r.time_zone, now),
+        "changed_after_approval": Moment.of(
+            changed_after_approval(ctx.db, r), r.time_zone, ctx.now
+        ),
     }
 
 
 @router.post("/rounds/{ref:path}/silence")
-def place_under_silence(
-    ref: str, request: Request, db: DbSession, now: Now, principal: Manager, posted: PostedForm
-) -> Response:
-    r = service.get_round(db, ref)
+def place_under_silence(ref: str, ctx: Manager, posted: PostedForm) -> Response:
+    r = service.get_round(ctx.db, ref)
     form, until = forms.parse_silence(posted, r.time_zone)
     if until is not None:
         try:
-            service.place_under_silence(
-                db, actor_for(principal, request), ref, until=until, now=now
-            )
+            service.place_under_silence(ctx.db, ctx.actor, ref, until=until, now=ctx.now)
         except DomainError as exc:
             form.add_refusal(exc, {}, "until")
         else:
             return RedirectResponse(round_url(r, "?done=silence"), status_code=303)
-    return _round_page(request, db, principal, ref, now, silence_form=form, status_code=422)
+    return _round_page(ctx, ref, silence_form=form, status_code=422)
 
 
 @router.post("/rounds/{ref:path}/break-silence")
-def break_silence(
-    ref: str, request: Request, db: DbSession, now: Now, principal: Breaker, posted: PostedForm
-) -> Response:
+def break_silence(ref: str, ctx: Breaker, posted: PostedForm) -> Response:
     form = forms.parse_break(posted)
     status_code = 422
     if form.ok:
         try:
             service.break_silence(
-                db,
-                principal,
+                ctx.db,
+                ctx.principal,
                 ref,
                 statement=form.values["statement"],
                 delegation_code=form.values["delegation"] or None,
-                now=now,
-                request_id=request_id(request),
+                now=ctx.now,
+                request_id=ctx.request_id,
             )
         except DomainError as exc:
             form.add_refusal(exc, forms.FIELD_IDS, "statement")
             status_code = exc.status_code
         else:
             return RedirectResponse(round_url(ref, "?done=broken"), status_code=303)
-    return _round_page(request, db, principal, ref, now, break_form=form, status_code=status_code)
+    return _round_page(ctx, ref, break_form=form, status_code=status_code)
 
 
 @router.post("/rounds/{ref:path}/{move}")
-def move_round(
-    ref: str, move: str, request: Request, db: DbSession, now: Now, principal: Manager
-) -> Response:
+def move_round(ref: str, move: str, ctx: Manager) -> Response:
     action = MOVES.get(move)
     if action is None:
         raise NotFound(f"a round cannot be moved by {move!r}")
     try:
-        moved = action(db, actor_for(principal, request), ref, now=now)
+        moved = action(ctx.db, ctx.actor, ref, now=ctx.now)
     except DomainError as exc:
-        return _round_page(
-            request, db, principal, ref, now, refusal=exc.detail, status_code=exc.status_code
-        )
+        return _round_page(ctx, ref, refusal=exc.detail, status_code=exc.status_code)
     return RedirectResponse(round_url(moved, f"?done={move}"), status_code=303)
 
 
@@ -404,24 +383,20 @@ def move_round(
 @router.get("/rounds/{ref:path}/export")
 def export_download(
     ref: str,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    settings: SettingsDep,
-    _: Reader,
+    ctx: Reader,
     variant: Annotated[str, Query(max_length=16)] = "clean",
     base: Annotated[str, Query(max_length=64)] = "",
     comments: Annotated[str, Query(max_length=8)] = "",
 ) -> Response:
     """The round's "Download in Word" form: streams the .docx of the variant chosen."""
-    keep_current(request, db, now)
-    r = service.get_round(db, ref)
+    keep_current(ctx)
+    r = service.get_round(ctx.db, ref)
     exported = export_round(
-        db,
+        ctx.db,
         r,
         variant,
-        working_group=settings.working_group_name,
-        signing_key=settings.secret_key,
+        working_group=ctx.settings.working_group_name,
+        signing_key=ctx.settings.secret_key,
         base=base or None,
         include_comments=comments.lower() in ("1", "true", "on", "yes"),
     )
@@ -430,13 +405,8 @@ def export_download(
 
 @router.get("/rounds/{ref:path}")
 def round_page(
-    ref: str,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    principal: Reader,
-    page: Annotated[str, Query(max_length=8)] = "",
+    ref: str, ctx: Reader, page: Annotated[str, Query(max_length=8)] = ""
 ) -> HTMLResponse:
     number = page_number(page)
-    keep_current(request, db, now)
-    return _round_page(request, db, principal, ref, now, page=number)
+    keep_current(ctx)
+    return _round_page(ctx, ref, page=number)
