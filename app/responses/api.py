@@ -6,15 +6,17 @@ from typing import Annotated
 from fastapi import Query
 from fastapi.responses import Response
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from app.accounts.permissions import Action
-from app.principal import Principal
 from app.responses import service
 from app.rounds.service import current_round, get_round
 from app.web.api_common import api_router, errors
-from app.web.deps import Allow, DbSession
+from app.web.deps import Context, RequestContext
 
 router = api_router("", "responses")
+
+Reader = Annotated[RequestContext, Context(Action.READ_REGISTER)]
 
 
 class ResponseRowOut(BaseModel):
@@ -31,7 +33,7 @@ class ResponseRowOut(BaseModel):
     submitted_at: datetime
 
 
-def _round_id(db: DbSession, round_ref: str | None) -> int | None:
+def _round_id(db: Session, round_ref: str | None) -> int | None:
     if round_ref:
         return get_round(db, round_ref).id
     current = current_round(db)
@@ -40,12 +42,11 @@ def _round_id(db: DbSession, round_ref: str | None) -> int | None:
 
 @router.get("/responses", responses=errors(404))
 def responses_table(
-    db: DbSession,
-    principal: Annotated[Principal, Allow(Action.READ_REGISTER)],
+    ctx: Reader,
     round: Annotated[str | None, Query(max_length=64, description="Round symbol or id")] = None,
 ) -> list[ResponseRowOut]:
     """Every proposal and comment of a round with its delegation, answer and outcome."""
-    rows = service.table(db, principal, round_id=_round_id(db, round))
+    rows = service.table(ctx.db, ctx.principal, round_id=_round_id(ctx.db, round))
     return [
         ResponseRowOut(
             number=n, **{k: getattr(r, k) for k in ResponseRowOut.model_fields if k != "number"}
@@ -60,12 +61,10 @@ def responses_table(
     response_class=Response,
 )
 def responses_csv(
-    db: DbSession,
-    principal: Annotated[Principal, Allow(Action.READ_REGISTER)],
-    round: Annotated[str | None, Query(max_length=64)] = None,
+    ctx: Reader, round: Annotated[str | None, Query(max_length=64)] = None
 ) -> Response:
     """The comment-response table as CSV, safe to open in a spreadsheet."""
-    rows = service.table(db, principal, round_id=_round_id(db, round))
+    rows = service.table(ctx.db, ctx.principal, round_id=_round_id(ctx.db, round))
     return Response(
         service.to_csv(rows).encode("utf-8-sig"),
         media_type="text/csv; charset=utf-8",

@@ -5,7 +5,7 @@ import re
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -14,18 +14,17 @@ from app.comments import forms
 from app.comments import service as comments
 from app.errors import InvalidInput
 from app.models import Role, Round
-from app.principal import Principal
 from app.proposals import service as proposals
 from app.responses import service
 from app.rounds.service import current_round, get_round, list_rounds
-from app.web.deps import Allow, DbRoute, DbSession, Now, request_id
+from app.web.deps import Context, DbRoute, RequestContext
 from app.web.forms import Form, PostedForm
 from app.web.templating import render
 
 router = APIRouter(route_class=DbRoute, include_in_schema=False)
 
-Reader = Annotated[Principal, Allow(Action.READ_REGISTER)]
-Answerer = Annotated[Principal, Allow(Action.ANSWER)]
+Reader = Annotated[RequestContext, Context(Action.READ_REGISTER)]
+Answerer = Annotated[RequestContext, Context(Action.ANSWER)]
 REFERENCE = re.compile(r"^([PC])-([0-9]{1,12})$")
 
 
@@ -38,25 +37,19 @@ def _query(round_: Round | None) -> str:
 
 
 def _page(
-    request: Request,
-    db: Session,
-    principal: Principal,
-    round_ref: str | None,
-    *,
-    form: Form | None = None,
-    status_code: int = 200,
+    ctx: RequestContext, round_ref: str | None, *, form: Form | None = None, status_code: int = 200
 ) -> HTMLResponse:
-    chosen = _round(db, round_ref)
-    rows = service.table(db, principal, round_id=chosen.id if chosen else None)
+    chosen = _round(ctx.db, round_ref)
+    rows = service.table(ctx.db, ctx.principal, round_id=chosen.id if chosen else None)
     return render(
-        request,
+        ctx.request,
         "responses.html",
         {
             "rows": rows,
             "round": chosen,
-            "rounds": list_rounds(db),
+            "rounds": list_rounds(ctx.db),
             "query": _query(chosen),
-            "may_answer": principal.role is Role.SECRETARIAT,
+            "may_answer": ctx.principal.role is Role.SECRETARIAT,
             "form": form or Form({}),
         },
         status_code,
@@ -65,18 +58,13 @@ def _page(
 
 @router.get("/responses")
 def responses(
-    request: Request,
-    db: DbSession,
-    principal: Reader,
-    round: Annotated[str | None, Query(max_length=64)] = None,
+    ctx: Reader, round: Annotated[str | None, Query(max_length=64)] = None
 ) -> HTMLResponse:
-    return _page(request, db, principal, round)
+    return _page(ctx, round)
 
 
 @router.post("/responses/answer")
-def answer(
-    request: Request, db: DbSession, now: Now, principal: Answerer, posted: PostedForm
-) -> Response:
+def answer(ctx: Answerer, posted: PostedForm) -> Response:
     """The secretariat answers one row: a proposal (P-n) or a comment (C-n)."""
     reference = str(posted.get("reference") or "")
     round_ref = str(posted.get("round") or "") or None
@@ -90,16 +78,16 @@ def answer(
         answer_service = proposals.answer if kind == "P" else comments.answer
         try:
             answer_service(
-                db,
-                principal,
+                ctx.db,
+                ctx.principal,
                 number,
                 text=form.values[field_id],
-                now=now,
-                request_id=request_id(request),
+                now=ctx.now,
+                request_id=ctx.request_id,
             )
         except InvalidInput as exc:
             form.add_refusal(exc, {}, field_id)
         else:
-            where = _query(_round(db, round_ref))
+            where = _query(_round(ctx.db, round_ref))
             return RedirectResponse(f"/responses{where}#input-{reference}", status_code=303)
-    return _page(request, db, principal, round_ref, form=form, status_code=422)
+    return _page(ctx, round_ref, form=form, status_code=422)
