@@ -12,16 +12,21 @@ negotiation states are the secretariat's, dated when the round was issued.
 Only what is circulated to the whole group is exported: comments seen by everyone (not those
 kept to the chairs or to one delegation), submitted proposals (never private drafts).
 
+What an earlier round left open is carried into the next: a proposal made in a round this one
+follows (or before any round) and still pending, on an item of this round or proposing a new
+one, is shown with this round's proposals and in its comment-response table; so is an open
+comment thread of an earlier round on an item of this round.
+
 Queries are bounded whatever the size of the draft: a fixed number per variant.
 """
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import String, and_, cast, func, or_, select
+from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from app import signing
@@ -40,11 +45,14 @@ from app.models import (
     Proposal,
     ProposalKind,
     ProposalState,
+    ProposalTarget,
     Revision,
     Role,
     Round,
+    RoundItem,
     RoundKind,
     RoundState,
+    Sponsorship,
     User,
     Visibility,
 )
@@ -191,11 +199,20 @@ def load(
         old = _clean(session, base, base_entries, dimensions, working_group)
         attribution = _ChainAttribution.load(session, base_entries, entries, names, round_)
         document = redline_between(old, document, attribution)
+    lineage = _Lineage.load(session, round_)
+    pending: Sequence[proposals_service.ProposalView] = ()
+    if variant in ("compilation", "responses") or include_comments:
+        pending = _pending(session, lineage)
     proposals: tuple[ExportProposal, ...] = ()
     if variant == "compilation" or include_comments:
-        proposals = _proposals(session, round_, names)
-    comments = _comments(session, round_, entries, names) if include_comments else ()
-    responses = _responses(session, round_, names) if variant == "responses" else ()
+        proposals = _proposals(session, pending, names, lineage)
+    comments: tuple[ExportComment, ...] = ()
+    if include_comments:
+        shown = {p.reference for p in proposals}
+        comments = _comments(session, lineage, entries, names, shown)
+    responses: tuple[ExportResponseRow, ...] = ()
+    if variant == "responses":
+        responses = _responses(session, round_, names, pending, lineage)
     circulated = document.round
     if variant in ("compilation", "responses") or include_comments:
         # The approved text is frozen; what these copies add to it is not: they say from when.
@@ -224,11 +241,19 @@ def changed_after_approval(session: Session, round_: Round) -> datetime | None:
     always gives the same date, and the same bytes."""
     if round_.state is not RoundState.APPROVED or round_.approved_at is None:
         return None
-    proposals = select(cast(Proposal.id, String)).where(
-        Proposal.round_id == round_.id, Proposal.submitted_at.is_not(None)
-    )
+    lineage = _Lineage.load(session, round_)
+    # The proposals carried over from earlier rounds count whatever their state now: one
+    # decided after the approval has left the copies, which changed with it.
+    shown = select(Proposal.id).where(Proposal.submitted_at.is_not(None), lineage.proposals())
+    proposals = select(cast(Proposal.id, String)).where(Proposal.id.in_(shown))
     comments = select(cast(Comment.id, String)).where(
-        Comment.round_id == round_.id,
+        or_(
+            Comment.round_id == round_.id,
+            and_(
+                lineage.earlier(Comment.round_id, Comment.created_at),
+                or_(Comment.item_id.in_(lineage.items()), Comment.proposal_id.in_(shown)),
+            ),
+        ),
         Comment.visibility == Visibility.GROUP,
         or_(
             Comment.proposal_id.is_(None),
@@ -442,17 +467,82 @@ def _runs(chunks: Sequence[Any]) -> Runs:
     return tuple(Run(c.text, c.op) for c in chunks)
 
 
-def _proposals(session: Session, round_: Round, names: Names) -> tuple[ExportProposal, ...]:
+@dataclass(frozen=True, slots=True)
+class _Lineage:
+    """A round and the rounds it follows, whose pending input it carries."""
+
+    round_id: int
+    date: datetime  # input made while no round was open, before this, is earlier input too
+    symbols: dict[int, str]  # the rounds this one follows, by id
+
+    @classmethod
+    def load(cls, session: Session, round_: Round) -> "_Lineage":
+        rounds = {
+            rid: (previous, symbol)
+            for rid, previous, symbol in session.execute(
+                select(Round.id, Round.previous_round_id, Round.symbol)
+            )
+        }
+        symbols: dict[int, str] = {}
+        at = round_.previous_round_id
+        while at is not None and at in rounds and at not in symbols and at != round_.id:
+            symbols[at] = rounds[at][1]
+            at = rounds[at][0]
+        return cls(round_.id, round_.issued_at or round_.created_at, symbols)
+
+    def earlier(self, round_id: Any, created_at: Any) -> ColumnElement[bool]:
+        """Input made in a round this one follows, or before any round."""
+        return or_(
+            round_id.in_(list(self.symbols)), and_(round_id.is_(None), created_at <= self.date)
+        )
+
+    def items(self) -> Any:
+        """The ids of the round's items."""
+        return select(RoundItem.item_id).where(RoundItem.round_id == self.round_id)
+
+    def proposals(self) -> ColumnElement[bool]:
+        """Proposals made in the round, and those made earlier on one of its items or proposing
+        a new one (whatever their state)."""
+        on_items = select(ProposalTarget.proposal_id).where(
+            ProposalTarget.item_id.in_(self.items())
+        )
+        return or_(
+            Proposal.round_id == self.round_id,
+            and_(
+                self.earlier(Proposal.round_id, Proposal.created_at),
+                or_(Proposal.kind == ProposalKind.ADD, Proposal.id.in_(on_items)),
+            ),
+        )
+
+    def made_in(self, proposal: Proposal) -> str:
+        """The earlier round a proposal was carried over from; "" when made in this one."""
+        if proposal.round_id == self.round_id:
+            return ""
+        if proposal.round_id is None:
+            return "before the first round"
+        return self.symbols.get(proposal.round_id, "an earlier round")
+
+
+def _pending(session: Session, lineage: _Lineage) -> list[proposals_service.ProposalView]:
     pending = session.scalars(
         select(Proposal)
         .where(
-            Proposal.round_id == round_.id,
             Proposal.state.in_(PENDING),
             Proposal.submitted_at.is_not(None),
+            lineage.proposals(),
         )
         .order_by(Proposal.id)
     ).all()
-    views = proposals_service.views(session, pending)
+    return proposals_service.views(session, pending)
+
+
+def _proposals(
+    session: Session,
+    views: Sequence[proposals_service.ProposalView],
+    names: Names,
+    lineage: _Lineage,
+) -> tuple[ExportProposal, ...]:
+    pending = [v.proposal for v in views]
     by_code = names.by_code
     positions: dict[int, list[ExportPosition]] = defaultdict(list)
     if pending:
@@ -501,20 +591,28 @@ def _proposals(session: Session, round_: Round, names: Names) -> tuple[ExportPro
                 rationale=p.rationale,
                 alternative=alternative,
                 positions=tuple(positions.get(p.id, [])),
+                carried_from=lineage.made_in(p),
             )
         )
     return tuple(out)
 
 
 def _comments(
-    session: Session, round_: Round, entries: Sequence[Entry], names: Names
+    session: Session,
+    lineage: _Lineage,
+    entries: Sequence[Entry],
+    names: Names,
+    proposals_shown: Collection[str],
 ) -> tuple[ExportComment, ...]:
     codes = {e.item_id: e.code for e in entries}
     rows = session.execute(
-        select(Comment, User.name)
+        select(Comment, User.name, User.role)
         .join(User, User.id == Comment.author_id)
         .where(
-            Comment.round_id == round_.id,
+            or_(
+                Comment.round_id == lineage.round_id,
+                lineage.earlier(Comment.round_id, Comment.created_at),
+            ),
             Comment.parent_id.is_(None),
             Comment.visibility == Visibility.GROUP,
             # Comments on a delegation's private draft stay with that delegation.
@@ -529,39 +627,51 @@ def _comments(
         )
         .order_by(Comment.created_at, Comment.id)
     ).all()
-    roots = [(c, name) for c, name in rows if c.item_id in codes or c.proposal_id is not None]
+    # Threads of earlier rounds come along on what this round shows: its items, and the
+    # proposals carried over.
+    roots = [
+        (c, name, role)
+        for c, name, role in rows
+        if c.item_id in codes
+        or (c.round_id == lineage.round_id and c.proposal_id is not None)
+        or f"P-{c.proposal_id}" in proposals_shown
+    ]
     replies: dict[int, list[ExportComment]] = defaultdict(list)
     if roots:
-        for c, name in session.execute(
-            select(Comment, User.name)
+        for c, name, role in session.execute(
+            select(Comment, User.name, User.role)
             .join(User, User.id == Comment.author_id)
             .where(
-                Comment.parent_id.in_([c.id for c, _ in roots]),
+                Comment.parent_id.in_([c.id for c, _, _ in roots]),
                 Comment.withdrawn_at.is_(None),
             )
             .order_by(Comment.created_at, Comment.id)
         ):
-            replies[c.parent_id or 0].append(_comment(c, name, names, ""))
+            replies[c.parent_id or 0].append(_comment(c, name, role, names, ""))
     out = []
-    for c, name in roots:
+    for c, name, role in roots:
         target = codes.get(c.item_id or 0, f"P-{c.proposal_id}")
-        out.append(_comment(c, name, names, target, tuple(replies.get(c.id, []))))
+        out.append(_comment(c, name, role, names, target, tuple(replies.get(c.id, []))))
     return tuple(out)
 
 
 def _comment(
     c: Comment,
     author: str,
+    role: Role,
     names: Names,
     target: str,
     replies: tuple[ExportComment, ...] = (),
 ) -> ExportComment:
     who = names.by_id.get(c.delegation_id) if c.delegation_id is not None else None
+    if who is None:
+        # Who speaks for no delegation: the secretariat, or a chair or observer as such.
+        who = SECRETARIAT if role in (Role.SECRETARIAT, Role.ADMIN) else role.label
     initials = "".join(part[0] for part in author.split()[:3]).upper() or "?"
     quote = None if c.outdated else c.quote
     return ExportComment(
         reference=c.reference,
-        author=f"{author} ({who})" if who else author,
+        author=f"{author} ({who})",
         initials=initials,
         date=c.created_at,
         body=c.body,
@@ -575,18 +685,77 @@ def _comment(
     )
 
 
-def _responses(session: Session, round_: Round, names: Names) -> tuple[ExportResponseRow, ...]:
+def _responses(
+    session: Session,
+    round_: Round,
+    names: Names,
+    pending: Sequence[proposals_service.ProposalView],
+    lineage: _Lineage,
+) -> tuple[ExportResponseRow, ...]:
+    """Every input of the round, after the proposals of earlier rounds still pending on it
+    (received before it), numbered as listed; a proposal's co-sponsors with its delegation."""
     by_code = names.by_code
+    carried = [v for v in pending if lineage.made_in(v.proposal)]
     rows = responses_service.table(session, _CIRCULATION, round_id=round_.id)
-    return tuple(
+    made_here = [int(r.reference[2:]) for r in rows if r.kind == "proposal"]
+    sponsors: dict[int, list[str]] = defaultdict(list)
+    if made_here:
+        for pid, did in session.execute(
+            select(Sponsorship.proposal_id, Sponsorship.delegation_id)
+            .where(Sponsorship.proposal_id.in_(made_here))
+            .order_by(Sponsorship.id)
+        ):
+            sponsors[pid].append(names.by_id.get(did, str(did)))
+    out = [
         ExportResponseRow(
-            number=n,
+            number=0,
+            reference=v.proposal.reference,
+            delegation=v.delegation_name,
+            item=", ".join(t.code for t in v.targets) or f"new {v.proposal.item_kind}",
+            summary=_summary(v.proposal),
+            answer=v.proposal.answer,
+            outcome=_outcome(v.proposal.state),
+            co_sponsors=tuple(by_code.get(code, code) for code in v.sponsors),
+            carried_from=lineage.made_in(v.proposal),
+        )
+        for v in sorted(carried, key=lambda v: (v.proposal.submitted_at, v.proposal.id))
+    ]
+    out.extend(
+        ExportResponseRow(
+            number=0,
             reference=r.reference,
             delegation=by_code.get(r.delegation, r.delegation),
             item=r.item,
             summary=r.summary,
             answer=r.answer,
             outcome=r.outcome,
+            co_sponsors=tuple(sponsors.get(int(r.reference[2:]), ()))
+            if r.kind == "proposal"
+            else (),
         )
-        for n, r in enumerate(rows, 1)
+        for r in rows
     )
+    return tuple(replace(row, number=n) for n, row in enumerate(out, 1))
+
+
+SUMMARY_CHARS = responses_service.SUMMARY_CHARS
+
+
+def _outcome(state: ProposalState) -> str:
+    return "pending" if state is ProposalState.SUBMITTED else state.label
+
+
+def _summary(p: Proposal) -> str:
+    """A carried-over proposal summarised as the comment-response table summarises input."""
+    if p.kind is ProposalKind.DELETE:
+        text = "Delete. " + p.rationale
+    else:
+        new = str(p.content.get("text") or p.content.get("title") or "")
+        head = f'"{new}"' if new else "Changes " + (", ".join(sorted(p.content)) or "-")
+        text = f"{p.kind.value.capitalize()}: {head}" + (f" - {p.rationale}" if p.rationale else "")
+    text = " ".join(text.split())
+    if len(text) <= SUMMARY_CHARS:
+        return text
+    cut = text[: SUMMARY_CHARS - 1]
+    # Never mid-word: back to the last space when there is one.
+    return (cut.rsplit(" ", 1)[0] if " " in cut else cut) + "…"

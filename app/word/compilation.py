@@ -56,6 +56,8 @@ def _proposal(b: Build, proposal: ExportProposal, *, new_item: bool) -> None:
         by += ", co-sponsored by " + ", ".join(proposal.co_sponsors)
     head.append(((Run(by),), None))
     head.append(((Run(proposal.state),), "ZDStateTag"))
+    if proposal.carried_from:
+        head.append(((Run(f"carried over from {proposal.carried_from}"),), None))
     heading, marks = b.item_heading(
         "ZDProposalHeading",
         joined(head, "  \u00b7  "),

@@ -143,6 +143,7 @@ class ExportProposal:
     rationale: str = ""
     alternative: int | None = None  # Alt 1, Alt 2 ... among competing amendments of one item
     positions: tuple[ExportPosition, ...] = ()
+    carried_from: str = ""  # the earlier round it was made in, still pending; "" if this one
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +171,8 @@ class ExportResponseRow:
     summary: str
     answer: str
     outcome: str
+    co_sponsors: tuple[str, ...] = ()
+    carried_from: str = ""  # a proposal still pending from this earlier round
 
 
 @dataclass(frozen=True, slots=True)

@@ -96,9 +96,11 @@ def _table(b: Build) -> Element:
             tbl,
             (
                 f"{row.number}\n{row.reference}",
-                row.delegation,
+                row.delegation
+                + (f"\nCo-sponsors: {', '.join(row.co_sponsors)}" if row.co_sponsors else ""),
                 row.item,
-                row.summary,
+                (f"Carried over from {row.carried_from}: " if row.carried_from else "")
+                + row.summary,
                 row.answer,
                 row.outcome,
             ),
