@@ -8,11 +8,12 @@ from pydantic import BaseModel, Field
 from app.accounts.permissions import Action
 from app.models import Notification
 from app.notifications import service
-from app.principal import Principal
 from app.web.api_common import api_router, errors
-from app.web.deps import Allow, DbSession, Now
+from app.web.deps import Context, RequestContext
 
 router = api_router("/notifications", "notifications")
+
+Reader = Annotated[RequestContext, Context(Action.READ_NOTIFICATIONS)]
 
 
 class NotificationOut(BaseModel):
@@ -38,29 +39,18 @@ def _out(n: Notification) -> NotificationOut:
 
 
 @router.get("", responses=errors())
-def list_notifications(
-    db: DbSession,
-    principal: Annotated[Principal, Allow(Action.READ_NOTIFICATIONS)],
-    unread: bool = False,
-) -> list[NotificationOut]:
+def list_notifications(ctx: Reader, unread: bool = False) -> list[NotificationOut]:
     """What needs you: decisions on your delegation's proposals, replies, new proposals."""
-    return [_out(n) for n in service.for_user(db, principal.user_id, unread_only=unread)]
+    return [_out(n) for n in service.for_user(ctx.db, ctx.principal.user_id, unread_only=unread)]
 
 
 @router.post("/{notification_id}/read", responses=errors(404, 409))
-def read_notification(
-    notification_id: int,
-    db: DbSession,
-    now: Now,
-    principal: Annotated[Principal, Allow(Action.READ_NOTIFICATIONS)],
-) -> NotificationOut:
+def read_notification(notification_id: int, ctx: Reader) -> NotificationOut:
     """Mark one notification read."""
-    return _out(service.mark_read(db, principal.user_id, notification_id, now=now))
+    return _out(service.mark_read(ctx.db, ctx.principal.user_id, notification_id, now=ctx.now))
 
 
 @router.post("/read-all", status_code=204, responses=errors(409))
-def read_all(
-    db: DbSession, now: Now, principal: Annotated[Principal, Allow(Action.READ_NOTIFICATIONS)]
-) -> None:
+def read_all(ctx: Reader) -> None:
     """Mark every notification read."""
-    service.mark_all_read(db, principal.user_id, now=now)
+    service.mark_all_read(ctx.db, ctx.principal.user_id, now=ctx.now)
