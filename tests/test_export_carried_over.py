@@ -4,22 +4,35 @@ compilation and its comment-response table (with its co-sponsors); an open comme
 round 1 on an item of round 2 is exported with round 2, every author named with a delegation or
 the ASEAN Secretariat. Driven through `zerodraft export`; the files are read with python-docx."""
 
+import io
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import docx
 import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from app.cli import app
 from app.comments import service as comments
 from app.db import Database
-from app.models import Outcome, ProposalKind
+from app.models import Outcome, ProposalKind, Role, Round
 from app.principal import Principal
 from app.proposals import service as proposals
-from tests.factories import World
+from app.rounds import snapshot
+from tests.factories import World, arranged, make_user
 from tests.helpers import Clock
+from tests.test_approved_exports import (
+    SOMTC_CHAIR,
+    STATEMENT,
+    api,
+    decide_not_retained,
+    download,
+    headers,
+    status_line,
+)
 from tests.test_word_loader import agree, new_round, principal, propose
 
 R1, R2 = "ADWG/FC/2026/R1", "ADWG/FC/2026/R2"
@@ -120,6 +133,22 @@ def carried(database: Database, world: World, clock: Clock) -> Carried:
         comments.add(
             s, sec, body="Round 1 note from the secretariat.", item_code="FC-CD-01", now=clock.now
         )
+        comments.add(
+            s,
+            idn,
+            body="Withheld or confiscated?",
+            proposal_id=submitted,
+            delegation_code="ID-AICHR",
+            now=clock.now,
+        )
+        comments.add(
+            s,
+            idn,
+            body="Fine by us.",
+            proposal_id=agreed,
+            delegation_code="ID-AICHR",
+            now=clock.now,
+        )
     clock.advance(days=3)
     new_round(database, R2, clock.now)
     clock.advance(hours=1)
@@ -209,3 +238,46 @@ def test_open_threads_of_earlier_rounds_are_exported_with_their_authors_named(
     )
     assert by_body["Round 1 note from the secretariat."] == "Siti Secretariat (ASEAN Secretariat)"
     assert "Already settled in round 1." not in by_body  # resolved: not open
+    # On a proposal carried over, the thread comes with it; on one decided in R1, it stays there.
+    assert by_body[f"On proposal {carried.submitted}: Withheld or confiscated?"] == (
+        f"Budi Hartono ({ID})"
+    )
+    assert not any("Fine by us." in text for text in by_body)
+    compiled = exported(db_url, tmp_path, R2, "compilation", "--comments")
+    assert "Withheld or confiscated?" in {c.text.split(": ", 1)[-1] for c in compiled.comments}
+
+
+def test_a_decision_on_a_carried_over_proposal_after_the_approval_dates_the_copies(
+    client: TestClient, carried: Carried, world: World, database: Database, clock: Clock
+) -> None:
+    """Over the HTTP export: R2 approved by both co-chairs shows R1's pending proposal; when the
+    secretariat decides it after the approval, the copies say from when they show the state."""
+    with database.transaction() as s:
+        make_user(s, SOMTC_CHAIR, Role.CHAIR, "TH-SOMTC", now=clock.now, name="Thida Chair")
+    clock.advance(days=1)
+    with arranged(database) as s:
+        r = s.scalars(select(Round).where(Round.symbol == R2)).one()
+        r.close()
+        r.consult()
+        r.settle(now=clock.now)
+        content_hash = snapshot.freeze(s, r, now=clock.now)
+    for chair in (world.chair, SOMTC_CHAIR):
+        clock.advance(minutes=30)
+        response = client.post(
+            f"{api(R2)}/approvals",
+            json={"content_hash": content_hash, "reference": "DWG-FC 3rd meeting, decision 4"},
+            headers=headers(database, clock, chair),
+        )
+        assert response.status_code == 201, response.text
+    auth = headers(database, clock, world.member)
+    before = download(client, auth, "compilation", False)
+    assert status_line(before) == "approved"
+    assert f"{carried.submitted}:" in text_of(docx.Document(io.BytesIO(before)))
+
+    clock.advance(days=2)
+    decide_not_retained(client, database, clock, world, int(carried.submitted[2:]))
+    auth = headers(database, clock, world.member)
+    for variant in ("compilation", "responses"):
+        data = download(client, auth, variant, False)
+        assert STATEMENT in status_line(data), variant
+        assert f"{carried.submitted}:" not in text_of(docx.Document(io.BytesIO(data)))
