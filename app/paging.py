@@ -22,7 +22,8 @@ def page_number(raw: str | int | None) -> int:
     if raw is None or raw == "":
         return 1
     text = str(raw).strip()
-    if not text.isdigit() or int(text) < 1 or len(text) > 6:
+    # ASCII digits only: str.isdigit() also accepts '²', which int() refuses.
+    if not (text.isascii() and text.isdigit()) or len(text) > 6 or int(text) < 1:
         raise InvalidInput("the page is a whole number from 1", field="page")
     return int(text)
 

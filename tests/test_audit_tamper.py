@@ -331,3 +331,18 @@ def test_a_comment_changed_through_the_app_is_recorded_again(
     )
     code, _, err = verify(db_url, settings)
     assert code == 0, err
+
+
+def test_a_position_changed_through_the_app_keeps_the_trail_green(
+    client: TestClient, member: dict[str, str], db_url: str, settings: Settings
+) -> None:
+    """A delegation's second position supersedes its first with one UPDATE the ORM does not see;
+    the superseded row is recorded all the same, so verify has nothing to report."""
+    for stance in ("support", "objection"):
+        r = client.post(
+            "/api/v1/positions", json={"item": "FC-CD-01", "stance": stance}, headers=member
+        )
+        assert r.status_code in (200, 201), r.text
+    assert scalar(db_url, "SELECT count(*) FROM positions WHERE superseded_at IS NOT NULL") == 1
+    code, _, err = verify(db_url, settings)
+    assert code == 0, err

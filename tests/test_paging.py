@@ -94,7 +94,7 @@ def test_a_filtered_register_pages_keep_the_filter_and_the_draft_numbers(
 
 def test_a_page_that_is_not_a_page_number_is_refused_by_name(member: TestClient) -> None:
     for path in ("/register", "/consensus", f"/rounds/{quote(ROUND, safe='/')}"):
-        for page in ("x", "0", "-1", "1.5", "9999999"):
+        for page in ("x", "0", "-1", "1.5", "9999999", "%C2%B2", "%D9%A3"):
             response = member.get(f"{path}?page={page}")
             assert response.status_code == 422, (path, page)
             assert "page" in text_of(response.text).lower(), (path, page)

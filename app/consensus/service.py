@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.audit.service import Actor, record
+from app.audit.service import Actor, record, vouch_for
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.models import (
     Body,
@@ -94,11 +94,17 @@ def set_position(
     # that the second one's UPDATE sees (and supersedes) the first one's position instead of
     # both staying current. (SQLite serialises write transactions at BEGIN IMMEDIATE already.)
     session.execute(select(Delegation.id).where(Delegation.id == delegation.id).with_for_update())
-    session.execute(
-        update(Position)
-        .where(target, Position.delegation_id == delegation.id, Position.superseded_at.is_(None))
-        .values(superseded_at=now)
+    standing = list(
+        session.scalars(
+            select(Position.id).where(
+                target, Position.delegation_id == delegation.id, Position.superseded_at.is_(None)
+            )
+        )
     )
+    if standing:
+        session.execute(update(Position).where(Position.id.in_(standing)).values(superseded_at=now))
+        # Written with SQL the ORM does not see: their new state goes into the trail too.
+        vouch_for(session, {"positions": standing})
     position = Position(
         proposal_id=proposal_id,
         item_id=item_id,

@@ -109,6 +109,10 @@ def _saved_revision(saved: str | None, latest: int) -> int | None:
     return None
 
 
+# The ?done= values an item page answers with a notice (_workflow_notice.html).
+WORKFLOW_NOTICES = ("position", "marked")
+
+
 def _item_page(ctx: RequestContext, kind: ItemKind, code: str, saved: str | None) -> HTMLResponse:
     def build(viewer: Principal) -> dict[str, Any]:
         record = service.item_record(ctx.db, code, kind)
@@ -138,10 +142,24 @@ def _item_page(ctx: RequestContext, kind: ItemKind, code: str, saved: str | None
         # Shared by everyone who sees the same page: the same role, delegations and acting
         # delegation (private drafts, delegation-only comments, the forms offered), unless the
         # viewer wrote one of the item's comments (an author sees their own comments and the
-        # buttons to change them). The query string (saved=, done=) changes the confirmations.
-        key = ("item", kind.value, code, ctx.request.url.query, *audience_key(ctx.principal))
-        if has_written_on(ctx.db, ctx.principal.user_id, code):
-            key += (ctx.principal.user_id,)
+        # buttons to change them). Two values of the query string change the confirmations
+        # shown: saved= (a revision number) and done= (the workflow notices); nothing else in
+        # it is part of the key, so arbitrary query strings cannot fill the cache.
+        done = ctx.request.query_params.get("done")
+
+        def key() -> tuple[Any, ...]:
+            parts = (
+                "item",
+                kind.value,
+                code.upper(),
+                saved if saved and is_id(saved) and len(saved) <= 6 else "",
+                done if done in WORKFLOW_NOTICES else "",
+                *audience_key(ctx.principal),
+            )
+            if has_written_on(ctx.db, ctx.principal.user_id, code):
+                parts += (ctx.principal.user_id,)
+            return parts
+
         return cached_page(ctx.request, ctx.db, ctx.principal, "indicator.html", key, build)
     return render(ctx.request, f"{kind.value}.html", build(ctx.principal))
 

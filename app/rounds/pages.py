@@ -245,6 +245,19 @@ def _grouped(entries: list[snapshot.Entry]) -> list[tuple[str | None, list[snaps
     return groups
 
 
+# The ?done= values the round page confirms (round.html's messages).
+CONFIRMATIONS = (
+    "created",
+    "issue",
+    "close",
+    "reopen",
+    "consultation",
+    "settle",
+    "silence",
+    "broken",
+)
+
+
 def _round_page(
     ctx: RequestContext,
     ref: str,
@@ -255,20 +268,34 @@ def _round_page(
     status_code: int = 200,
     page: int = 1,
 ) -> HTMLResponse:
-    r = service.get_round(ctx.db, ref)
     if silence_form is None and break_form is None and not refusal:
         # The page as everyone of an audience sees it at this minute (its deadlines and time
         # left are written to the minute): one render per audience and minute after a change.
+        # The round is read after the content version (cached_page calls key first).
         done = ctx.request.query_params.get("done", "")
-        key = ("round", r.id, page, done, ctx.now.replace(second=0, microsecond=0))
+
+        def key() -> tuple[Any, ...]:
+            r = service.get_round(ctx.db, ref)
+            return (
+                "round",
+                r.id,
+                page,
+                done if done in CONFIRMATIONS else "",
+                ctx.now.replace(second=0, microsecond=0),
+                *audience_key(ctx.principal),
+            )
+
         return cached_page(
             ctx.request,
             ctx.db,
             ctx.principal,
             "round.html",
-            key + audience_key(ctx.principal),
-            lambda viewer: _round_context(ctx, viewer, r, page, [], None, None),
+            key,
+            lambda viewer: _round_context(
+                ctx, viewer, service.get_round(ctx.db, ref), page, [], None, None
+            ),
         )
+    r = service.get_round(ctx.db, ref)
     problems: list[Problem] = []
     if refusal:
         problems.append(Problem("round-actions", refusal))

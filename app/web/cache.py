@@ -114,6 +114,8 @@ class FragmentCache:
         found = self.get(key)
         if found is not None:
             return found
+        if self.max_bytes == 0:  # keeps nothing: there is no render to wait for
+            return render()
         with self._lock:
             running = self._rendering.get(key)
             if running is None:
@@ -174,18 +176,20 @@ def cached_page(
     db: Session,
     principal: Principal,
     template: str,
-    key: tuple[Any, ...],
+    key: tuple[Any, ...] | Callable[[], tuple[Any, ...]],
     build: Callable[[Principal], dict[str, Any]],
 ) -> HTMLResponse:
     """The page `template` (which extends base.html and keeps its imports inside its blocks),
     with its title and main blocks taken from the cache when the content version and `key` (which
-    must hold every parameter and viewer property the blocks depend on) match. `build` loads the
-    page's context from `db`; it is called only on a miss, after the version was read."""
+    must hold every parameter and viewer property the blocks depend on) match. A key that reads
+    the database is given as a function. `key` and `build` are called only after the version was
+    read: on PostgreSQL each statement sees the newest commits, so anything read before the
+    version could be older than it, and a fragment made from it would be kept as current."""
     cache = fragments(request)
     version = content_version(db)
     # Dates in the fragment are written in the viewer's time zone.
     zone = viewer_zone(principal, request.app.state.settings)
-    full_key = (template, version, zone, *key)
+    full_key = (template, version, zone, *(key() if callable(key) else key))
 
     def render() -> Fragment:
         # Rendered with a placeholder for the token, so that the entry is the same for every
