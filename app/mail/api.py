@@ -10,11 +10,12 @@ from pydantic import BaseModel, Field
 from app.accounts.permissions import Action
 from app.mail import service
 from app.models import OutboxMessage, OutboxState
-from app.principal import Principal
 from app.web.api_common import api_router, errors
-from app.web.deps import Allow, DbSession
+from app.web.deps import Context, RequestContext
 
 router = api_router("/outbox", "outbox")
+
+Admin = Annotated[RequestContext, Context(Action.READ_OUTBOX)]
 
 
 class MessageOut(BaseModel):
@@ -55,14 +56,13 @@ def _out(m: OutboxMessage) -> MessageOut:
 
 @router.get("", responses=errors())
 def outbox(
-    db: DbSession,
-    _: Annotated[Principal, Allow(Action.READ_OUTBOX)],
+    ctx: Admin,
     state: OutboxState | None = None,
     before: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = service.PAGE_SIZE,
 ) -> OutboxOut:
     """Mail written by zerodraft, newest first: its state, attempts and last error."""
-    page = service.outbox_page(db, state=state, before=before, limit=limit)
+    page = service.outbox_page(ctx.db, state=state, before=before, limit=limit)
     return OutboxOut(
         messages=[_out(m) for m in page.messages],
         counts=page.counts,

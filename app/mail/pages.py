@@ -19,22 +19,21 @@ from app.config import Settings
 from app.ids import is_id
 from app.mail import service
 from app.models import MailFrequency, OutboxMessage, OutboxState
-from app.principal import Principal
 from app.web.deps import (
-    Allow,
+    Context,
     DbRoute,
     DbSession,
     Now,
+    RequestContext,
     RequestId,
     SettingsDep,
-    actor_for,
     get_database,
 )
 from app.web.templating import render
 
 router = APIRouter(route_class=DbRoute, include_in_schema=False)
 
-Admin = Annotated[Principal, Allow(Action.READ_OUTBOX)]
+Admin = Annotated[RequestContext, Context(Action.READ_OUTBOX)]
 ONE_TIME_PATHS = tuple(PATH.values())
 _URL = re.compile(r"https?://[^\s<>\"']+")
 # A one-time link on any host and under any path prefix (the base URL may have changed since the
@@ -113,19 +112,16 @@ def readable(message: OutboxMessage, settings: Settings) -> Markup:
 
 @router.get("/admin/outbox")
 def outbox(
-    request: Request,
-    db: DbSession,
-    settings: SettingsDep,
-    _: Admin,
+    ctx: Admin,
     state: Annotated[str, Query(max_length=16)] = "",
     before: Annotated[str, Query(max_length=12)] = "",
 ) -> HTMLResponse:
     chosen = next((s for s in OutboxState if s.value == state), None)
     start = int(before) if is_id(before) else None
-    page = service.outbox_page(db, state=chosen, before=start)
+    page = service.outbox_page(ctx.db, state=chosen, before=start)
     query = f"state={chosen.value}&" if chosen else ""
     return render(
-        request,
+        ctx.request,
         "admin_outbox.html",
         {
             "page": page,
@@ -136,7 +132,7 @@ def outbox(
             if page.next_before
             else None,
             "newest_url": f"/admin/outbox?{query}".rstrip("?&"),
-            "mail_enabled": settings.mail_enabled,
+            "mail_enabled": ctx.settings.mail_enabled,
         },
     )
 
@@ -151,39 +147,29 @@ def shows_one_time_link(message: OutboxMessage, settings: Settings) -> bool:
 
 
 @router.get("/admin/outbox/{message_id}")
-def outbox_message(
-    message_id: int,
-    request: Request,
-    db: DbSession,
-    settings: SettingsDep,
-    now: Now,
-    principal: Admin,
-    retried: bool = False,
-) -> HTMLResponse:
-    message = service.get_message(db, message_id)
-    if shows_one_time_link(message, settings):
+def outbox_message(message_id: int, ctx: Admin, retried: bool = False) -> HTMLResponse:
+    message = service.get_message(ctx.db, message_id)
+    if shows_one_time_link(message, ctx.settings):
         # Whoever reads a live invitation or reset link can act as its recipient: the reading
         # is in the audit trail (in a short write transaction of its own, as reads run in a
         # read transaction).
-        db.commit()
-        with get_database(request).transaction(write=True) as side:
-            service.note_one_time_link_read(side, actor_for(principal, request), message, now=now)
+        ctx.db.commit()
+        with get_database(ctx.request).transaction(write=True) as side:
+            service.note_one_time_link_read(side, ctx.actor, message, now=ctx.now)
     return render(
-        request,
+        ctx.request,
         "admin_outbox_message.html",
         {
             "message": message,
-            "body": readable(message, settings),
-            "mail_enabled": settings.mail_enabled,
-            "mail_from": settings.mail_from,
+            "body": readable(message, ctx.settings),
+            "mail_enabled": ctx.settings.mail_enabled,
+            "mail_from": ctx.settings.mail_from,
             "retried": retried,
         },
     )
 
 
 @router.post("/admin/outbox/{message_id}/retry")
-def retry(
-    message_id: int, request: Request, db: DbSession, now: Now, principal: Admin
-) -> RedirectResponse:
-    service.retry(db, actor_for(principal, request), message_id, now=now)
+def retry(message_id: int, ctx: Admin) -> RedirectResponse:
+    service.retry(ctx.db, ctx.actor, message_id, now=ctx.now)
     return RedirectResponse(f"/admin/outbox/{message_id}?retried=1", status_code=303)
