@@ -6,27 +6,24 @@ so that reloading the page never sends a form twice; a refused form is shown aga
 was wrong.
 """
 
-from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy.orm import Session
 
 from app.accounts import password_service, profile, service
 from app.accounts.login_flow import client_ip
 from app.accounts.permissions import Action
-from app.config import Settings
 from app.errors import InvalidInput, NotFound, PermissionDenied
 from app.models import MailFrequency
-from app.principal import Principal
 from app.timezones import zone_choices
-from app.web.deps import Allow, DbRoute, DbSession, Now, SettingsDep, actor_for, keep_writes
+from app.web.deps import Context, DbRoute, RequestContext, keep_writes
 from app.web.templating import render
 
 router = APIRouter(route_class=DbRoute, include_in_schema=False)
 
-Owner = Annotated[Principal, Allow(Action.READ_OWN_ACCOUNT)]
+Owner = Annotated[RequestContext, Context(Action.READ_OWN_ACCOUNT)]
+TokenOwner = Annotated[RequestContext, Context(Action.MANAGE_OWN_TOKENS)]
 Password = Annotated[str, Form(max_length=password_service.MAX_PASSWORD_LENGTH)]
 
 TOKEN_LIFETIMES = [(30, "30 days"), (90, "90 days"), (180, "180 days"), (365, "A year")]
@@ -44,11 +41,7 @@ DONE_MESSAGES = {
 
 
 def _account_page(
-    request: Request,
-    db: Session,
-    principal: Principal,
-    now: datetime,
-    settings: Settings,
+    ctx: RequestContext,
     *,
     new_token: str | None = None,
     message: str | None = None,
@@ -56,16 +49,16 @@ def _account_page(
     values: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    user = service.user_of(db, principal)
+    user = service.user_of(ctx.db, ctx.principal)
     errors = errors or {}
-    asean, other = zone_choices(now)
+    asean, other = zone_choices(ctx.now)
     shown = {"name": user.name, "time_zone": user.time_zone or ""} | (values or {})
     return render(
-        request,
+        ctx.request,
         "account.html",
         {
             "user": user,
-            "tokens": service.list_tokens(db, principal.user_id),
+            "tokens": service.list_tokens(ctx.db, ctx.principal.user_id),
             "new_token": new_token,
             "message": message,
             "errors": errors,
@@ -75,10 +68,14 @@ def _account_page(
             "other_zones": other,
             "frequencies": list(MailFrequency),
             "sessions": profile.live_sessions(
-                db, user.id, current=principal.session_id, now=now, settings=settings
+                ctx.db,
+                user.id,
+                current=ctx.principal.session_id,
+                now=ctx.now,
+                settings=ctx.settings,
             ),
-            "min_length": password_service.min_length_for(db, settings, user),
-            "now": now,
+            "min_length": password_service.min_length_for(ctx.db, ctx.settings, user),
+            "now": ctx.now,
             "token_lifetimes": TOKEN_LIFETIMES,
             "default_token_days": service.TOKEN_DAYS,
             "recent_minutes": int(service.RECENT_LOG_IN.total_seconds() // 60),
@@ -96,44 +93,29 @@ def _sentence(problem: InvalidInput | NotFound) -> str:
 
 
 @router.get("/account")
-def account(
-    request: Request,
-    db: DbSession,
-    now: Now,
-    settings: SettingsDep,
-    principal: Owner,
-    done: str = "",
-) -> HTMLResponse:
-    return _account_page(request, db, principal, now, settings, message=DONE_MESSAGES.get(done))
+def account(ctx: Owner, done: str = "") -> HTMLResponse:
+    return _account_page(ctx, message=DONE_MESSAGES.get(done))
 
 
 @router.post("/account/details")
 def save_details(
-    request: Request,
-    db: DbSession,
-    now: Now,
-    settings: SettingsDep,
-    principal: Owner,
+    ctx: Owner,
     name: Annotated[str, Form(max_length=1000)] = "",
     time_zone: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     try:
         changed = profile.update_profile(
-            db,
-            actor_for(principal, request),
-            user=service.user_of(db, principal),
+            ctx.db,
+            ctx.actor,
+            user=service.user_of(ctx.db, ctx.principal),
             name=name,
             time_zone=time_zone,
-            now=now,
+            now=ctx.now,
         )
     except InvalidInput as problem:
         field = str(problem.extra.get("field"))
         return _account_page(
-            request,
-            db,
-            principal,
-            now,
-            settings,
+            ctx,
             errors={field: _sentence(problem)},
             values={"name": name, "time_zone": time_zone},
             status_code=422,
@@ -143,30 +125,21 @@ def save_details(
 
 @router.post("/account/mail")
 def save_mail_preference(
-    request: Request,
-    db: DbSession,
-    now: Now,
-    settings: SettingsDep,
-    principal: Owner,
-    mail_frequency: Annotated[str, Form(max_length=32)] = "",
+    ctx: Owner, mail_frequency: Annotated[str, Form(max_length=32)] = ""
 ) -> Response:
     try:
         if not mail_frequency:
             raise InvalidInput("choose how you want to receive mail", field="mail_frequency")
         profile.update_profile(
-            db,
-            actor_for(principal, request),
-            user=service.user_of(db, principal),
+            ctx.db,
+            ctx.actor,
+            user=service.user_of(ctx.db, ctx.principal),
             mail_frequency=mail_frequency,
-            now=now,
+            now=ctx.now,
         )
     except InvalidInput as problem:
         return _account_page(
-            request,
-            db,
-            principal,
-            now,
-            settings,
+            ctx,
             errors={"mail_frequency": _sentence(problem)},
             status_code=422,
         )
@@ -175,35 +148,26 @@ def save_mail_preference(
 
 @router.post("/account/password")
 def change_password(
-    request: Request,
-    db: DbSession,
-    now: Now,
-    settings: SettingsDep,
-    principal: Owner,
-    current: Password = "",
-    password: Password = "",
-    repeat: Password = "",
+    ctx: Owner, current: Password = "", password: Password = "", repeat: Password = ""
 ) -> Response:
     def refused(field: str, message: str, status_code: int) -> HTMLResponse:
-        return _account_page(
-            request, db, principal, now, settings, errors={field: message}, status_code=status_code
-        )
+        return _account_page(ctx, errors={field: message}, status_code=status_code)
 
     if not current:
         return refused("current", "Enter your current password.", 422)
     # The current password is checked as a log-in is, throttle included: a stolen session
     # cannot be used to guess it. Returned, not raised: the failure must be kept.
     user, refusal = service.check_password(
-        db,
-        email=principal.email,
+        ctx.db,
+        email=ctx.principal.email,
         password=current,
-        ip=client_ip(request),
-        now=now,
-        settings=settings,
+        ip=client_ip(ctx.request),
+        now=ctx.now,
+        settings=ctx.settings,
     )
     if user is None:
         assert refusal is not None
-        keep_writes(request)
+        keep_writes(ctx.request)
         if refusal.throttled:
             page = refused("current", refusal.error or "Too many attempts.", 429)
             page.headers["Retry-After"] = str(refusal.retry_after or 60)
@@ -211,15 +175,15 @@ def change_password(
         return refused("current", "Your current password is not correct.", 422)
     try:
         password_service.change_password(
-            db,
-            actor_for(principal, request),
+            ctx.db,
+            ctx.actor,
             user=user,
             new=password,
             repeat=repeat,
-            keep_session=principal.session_id,
-            ip=client_ip(request),
-            now=now,
-            settings=settings,
+            keep_session=ctx.principal.session_id,
+            ip=client_ip(ctx.request),
+            now=ctx.now,
+            settings=ctx.settings,
         )
     except InvalidInput as problem:
         return refused(str(problem.extra.get("field")), _sentence(problem), 422)
@@ -227,31 +191,20 @@ def change_password(
 
 
 @router.post("/account/sessions/{handle}/end")
-def end_session(
-    handle: str,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    settings: SettingsDep,
-    principal: Owner,
-) -> Response:
+def end_session(handle: str, ctx: Owner) -> Response:
     try:
         profile.end_session(
-            db,
-            actor_for(principal, request),
-            user_id=principal.user_id,
+            ctx.db,
+            ctx.actor,
+            user_id=ctx.principal.user_id,
             handle=handle,
-            current=principal.session_id,
-            now=now,
+            current=ctx.principal.session_id,
+            now=ctx.now,
         )
     except (InvalidInput, NotFound) as problem:
         status = 404 if isinstance(problem, NotFound) else 422
         return _account_page(
-            request,
-            db,
-            principal,
-            now,
-            settings,
+            ctx,
             errors={"sessions": _sentence(problem)},
             status_code=status,
         )
@@ -259,59 +212,45 @@ def end_session(
 
 
 @router.post("/account/sessions/end-others")
-def end_other_sessions(
-    request: Request, db: DbSession, now: Now, principal: Owner
-) -> RedirectResponse:
+def end_other_sessions(ctx: Owner) -> RedirectResponse:
     ended = profile.end_all_other_sessions(
-        db,
-        actor_for(principal, request),
-        user_id=principal.user_id,
-        current=principal.session_id,
-        now=now,
+        ctx.db,
+        ctx.actor,
+        user_id=ctx.principal.user_id,
+        current=ctx.principal.session_id,
+        now=ctx.now,
     )
     return _done("sessions" if ended else "no_sessions")
 
 
 @router.post("/account/delegation")
-def switch_delegation(
-    request: Request,
-    db: DbSession,
-    now: Now,
-    settings: SettingsDep,
-    principal: Owner,
-    delegation: Annotated[str, Form(max_length=32)],
-) -> HTMLResponse:
-    chosen = service.switch_delegation(db, principal, delegation)
-    return _account_page(
-        request, db, principal, now, settings, message=f"You now act for {chosen.name}."
-    )
+def switch_delegation(ctx: Owner, delegation: Annotated[str, Form(max_length=32)]) -> HTMLResponse:
+    chosen = service.switch_delegation(ctx.db, ctx.principal, delegation)
+    return _account_page(ctx, message=f"You now act for {chosen.name}.")
 
 
 @router.post("/account/tokens")
 def create_token(
-    request: Request,
-    db: DbSession,
-    now: Now,
-    settings: SettingsDep,
-    principal: Annotated[Principal, Allow(Action.MANAGE_OWN_TOKENS)],
+    ctx: TokenOwner,
     name: Annotated[str, Form(max_length=100)] = "API token",
     expires_in_days: Annotated[int, Form(ge=1, le=service.MAX_TOKEN_DAYS)] = service.TOKEN_DAYS,
     password: Password = "",
 ) -> HTMLResponse:
-    if principal.via_token:
+    if ctx.principal.via_token:
         raise PermissionDenied("an API token cannot create API tokens; log in to create one")
     refused = service.reauthenticate(
-        db, principal, password=password, ip=client_ip(request), now=now, settings=settings
+        ctx.db,
+        ctx.principal,
+        password=password,
+        ip=client_ip(ctx.request),
+        now=ctx.now,
+        settings=ctx.settings,
     )
     if refused is not None:
         # Returned, not raised: a wrong password is kept, for the throttle.
-        keep_writes(request)
+        keep_writes(ctx.request)
         page = _account_page(
-            request,
-            db,
-            principal,
-            now,
-            settings,
+            ctx,
             errors={"token-password": refused.error or "Enter your password."},
             status_code=429 if refused.throttled else 422,
         )
@@ -319,27 +258,20 @@ def create_token(
             page.headers["Retry-After"] = str(refused.retry_after)
         return page
     _, raw = service.create_token(
-        db,
-        actor_for(principal, request),
-        user=service.user_of(db, principal),
+        ctx.db,
+        ctx.actor,
+        user=service.user_of(ctx.db, ctx.principal),
         name=name,
-        now=now,
+        now=ctx.now,
         days=expires_in_days,
-        by=principal,
+        by=ctx.principal,
     )
-    return _account_page(request, db, principal, now, settings, new_token=raw)
+    return _account_page(ctx, new_token=raw)
 
 
 @router.post("/account/tokens/{token_id}/revoke")
-def revoke_token(
-    token_id: int,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    settings: SettingsDep,
-    principal: Annotated[Principal, Allow(Action.MANAGE_OWN_TOKENS)],
-) -> HTMLResponse:
+def revoke_token(token_id: int, ctx: TokenOwner) -> HTMLResponse:
     service.revoke_token(
-        db, actor_for(principal, request), user_id=principal.user_id, token_id=token_id, now=now
+        ctx.db, ctx.actor, user_id=ctx.principal.user_id, token_id=token_id, now=ctx.now
     )
-    return _account_page(request, db, principal, now, settings, message="The token was revoked.")
+    return _account_page(ctx, message="The token was revoked.")

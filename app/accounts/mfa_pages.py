@@ -35,12 +35,12 @@ from app.models import AuthSession, LoginChallenge, User
 from app.principal import Principal
 from app.signing import equal, sign, unsign
 from app.web.deps import (
-    Allow,
+    Context,
     DbRoute,
     DbSession,
     Now,
+    RequestContext,
     SettingsDep,
-    actor_for,
     always_secure,
     keep_writes,
     request_id,
@@ -49,7 +49,7 @@ from app.web.templating import render
 
 router = APIRouter(route_class=DbRoute, include_in_schema=False)
 
-Owner = Annotated[Principal, Allow(Action.READ_OWN_ACCOUNT)]
+Owner = Annotated[RequestContext, Context(Action.READ_OWN_ACCOUNT)]
 Code = Annotated[str, Form(max_length=100)]
 Csrf = Annotated[str, Form(max_length=200)]
 # A WebAuthn answer is a few hundred bytes of JSON; attestation certificates make it larger.
@@ -494,23 +494,20 @@ DONE_MESSAGES = {
 
 
 def _security_page(
-    request: Request,
-    db: Session,
-    settings: Settings,
-    principal: Principal,
+    ctx: RequestContext,
     *,
     message: str | None = None,
     errors: dict[str, str] | None = None,
     values: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    user = service.user_of(db, principal)
+    user = service.user_of(ctx.db, ctx.principal)
     return render(
-        request,
+        ctx.request,
         "account_security.html",
         {
-            "factors": mfa.factors(db, settings, user),
-            "passkeys_usable": mfa.RelyingParty.of(settings).usable,
+            "factors": mfa.factors(ctx.db, ctx.settings, user),
+            "passkeys_usable": mfa.RelyingParty.of(ctx.settings).usable,
             "message": message,
             "errors": errors or {},
             "values": values or {},
@@ -520,14 +517,8 @@ def _security_page(
 
 
 @router.get("/account/security")
-def security(
-    request: Request,
-    db: DbSession,
-    settings: SettingsDep,
-    principal: Owner,
-    done: str = "",
-) -> HTMLResponse:
-    return _security_page(request, db, settings, principal, message=DONE_MESSAGES.get(done))
+def security(ctx: Owner, done: str = "") -> HTMLResponse:
+    return _security_page(ctx, message=DONE_MESSAGES.get(done))
 
 
 def _done(key: str) -> RedirectResponse:
@@ -540,22 +531,19 @@ _SECRET_PURPOSE = "totp-setup"  # noqa: S105 - a signing purpose, not a secret
 
 
 def _totp_page(
-    request: Request,
-    db: Session,
-    settings: Settings,
-    principal: Principal,
+    ctx: RequestContext,
     secret: str,
     *,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    user = service.user_of(db, principal)
+    user = service.user_of(ctx.db, ctx.principal)
     return render(
-        request,
+        ctx.request,
         "account_totp.html",
         {
             "totp": _totp_setup(secret, user.email),
-            "secret_token": sign(settings.secret_key, _SECRET_PURPOSE, f"{user.id}:{secret}"),
+            "secret_token": sign(ctx.settings.secret_key, _SECRET_PURPOSE, f"{user.id}:{secret}"),
             "replacing": mfa.has_totp(user),
             "errors": errors or {},
         },
@@ -564,55 +552,46 @@ def _totp_page(
 
 
 @router.get("/account/security/totp")
-def totp_form(
-    request: Request, db: DbSession, settings: SettingsDep, principal: Owner
-) -> HTMLResponse:
-    return _totp_page(request, db, settings, principal, mfa.new_totp_secret())
+def totp_form(ctx: Owner) -> HTMLResponse:
+    return _totp_page(ctx, mfa.new_totp_secret())
 
 
 @router.post("/account/security/totp")
 def set_up_totp(
-    request: Request,
-    db: DbSession,
-    now: Now,
-    settings: SettingsDep,
-    principal: Owner,
+    ctx: Owner,
     secret_token: Annotated[str, Form(max_length=400)] = "",
     code: Code = "",
     proof: Proof = "",
 ) -> Response:
-    value = unsign(settings.secret_key, _SECRET_PURPOSE, secret_token)
+    value = unsign(ctx.settings.secret_key, _SECRET_PURPOSE, secret_token)
     owner, _, secret = (value or "").partition(":")
-    if owner != str(principal.user_id) or not secret:
+    if owner != str(ctx.principal.user_id) or not secret:
         return RedirectResponse("/account/security/totp", status_code=303)
-    user = service.user_of(db, principal)
-    ip = client_ip(request)
+    user = service.user_of(ctx.db, ctx.principal)
+    ip = client_ip(ctx.request)
     try:
-        step = mfa.check_new_totp(secret, code, now=now)
-        mfa.confirm_identity(db, settings, user, proof, ip=ip, now=now)
+        step = mfa.check_new_totp(secret, code, now=ctx.now)
+        mfa.confirm_identity(ctx.db, ctx.settings, user, proof, ip=ip, now=ctx.now)
     except DomainError as exc:
         # Kept: a wrong password or code is a failed attempt, counted for throttling.
-        keep_writes(request)
+        keep_writes(ctx.request)
         field = exc.extra.get("field") or "code"
         return _totp_page(
-            request,
-            db,
-            settings,
-            principal,
+            ctx,
             secret,
             errors={field: exc.detail},
             status_code=exc.status_code,
         )
     codes = mfa.set_up_totp(
-        db, settings, actor_for(principal, request), user, secret=secret, step=step, ip=ip, now=now
+        ctx.db, ctx.settings, ctx.actor, user, secret=secret, step=step, ip=ip, now=ctx.now
     )
     if codes:
-        return _codes_page(request, codes, heading="Your authenticator app is set up")
+        return _codes_page(ctx.request, codes, heading="Your authenticator app is set up")
     return _done("totp")
 
 
 def _confirm_page(
-    request: Request,
+    ctx: RequestContext,
     kind: str,
     *,
     action: str,
@@ -622,7 +601,7 @@ def _confirm_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     return render(
-        request,
+        ctx.request,
         "account_security_confirm.html",
         {
             "kind": kind,
@@ -648,47 +627,36 @@ def _totp_off_blocked(db: Session, settings: Settings, user: User) -> str | None
 
 
 @router.get("/account/security/totp/off")
-def totp_off_form(
-    request: Request, db: DbSession, settings: SettingsDep, principal: Owner
-) -> HTMLResponse:
-    blocked = _totp_off_blocked(db, settings, service.user_of(db, principal))
-    return _confirm_page(request, "totp_off", action="/account/security/totp/off", blocked=blocked)
+def totp_off_form(ctx: Owner) -> HTMLResponse:
+    blocked = _totp_off_blocked(ctx.db, ctx.settings, service.user_of(ctx.db, ctx.principal))
+    return _confirm_page(ctx, "totp_off", action="/account/security/totp/off", blocked=blocked)
 
 
 @router.post("/account/security/totp/off")
-def totp_off(
-    request: Request,
-    db: DbSession,
-    now: Now,
-    settings: SettingsDep,
-    principal: Owner,
-    proof: Proof = "",
-) -> Response:
-    user = service.user_of(db, principal)
-    ip = client_ip(request)
+def totp_off(ctx: Owner, proof: Proof = "") -> Response:
+    user = service.user_of(ctx.db, ctx.principal)
+    ip = client_ip(ctx.request)
     action = "/account/security/totp/off"
-    blocked = _totp_off_blocked(db, settings, user)
+    blocked = _totp_off_blocked(ctx.db, ctx.settings, user)
     if blocked:
-        return _confirm_page(request, "totp_off", action=action, blocked=blocked, status_code=409)
+        return _confirm_page(ctx, "totp_off", action=action, blocked=blocked, status_code=409)
     try:
-        mfa.confirm_identity(db, settings, user, proof, ip=ip, now=now)
+        mfa.confirm_identity(ctx.db, ctx.settings, user, proof, ip=ip, now=ctx.now)
     except DomainError as exc:
-        keep_writes(request)  # a wrong password is a failed attempt, counted
+        keep_writes(ctx.request)  # a wrong password is a failed attempt, counted
         return _confirm_page(
-            request, "totp_off", action=action, error=exc.detail, status_code=exc.status_code
+            ctx, "totp_off", action=action, error=exc.detail, status_code=exc.status_code
         )
-    mfa.turn_off_totp(db, settings, actor_for(principal, request), user, ip=ip, now=now)
+    mfa.turn_off_totp(ctx.db, ctx.settings, ctx.actor, user, ip=ip, now=ctx.now)
     return _done("totp_off")
 
 
 @router.get("/account/security/recovery-codes")
-def recovery_codes_form(
-    request: Request, db: DbSession, settings: SettingsDep, principal: Owner
-) -> HTMLResponse:
-    user = service.user_of(db, principal)
-    blocked = None if mfa.has_factor(db, user) else _NO_FACTOR_FOR_CODES
+def recovery_codes_form(ctx: Owner) -> HTMLResponse:
+    user = service.user_of(ctx.db, ctx.principal)
+    blocked = None if mfa.has_factor(ctx.db, user) else _NO_FACTOR_FOR_CODES
     return _confirm_page(
-        request, "recovery_codes", action="/account/security/recovery-codes", blocked=blocked
+        ctx, "recovery_codes", action="/account/security/recovery-codes", blocked=blocked
     )
 
 
@@ -699,32 +667,23 @@ _NO_FACTOR_FOR_CODES = (
 
 
 @router.post("/account/security/recovery-codes")
-def regenerate_recovery_codes(
-    request: Request,
-    db: DbSession,
-    now: Now,
-    settings: SettingsDep,
-    principal: Owner,
-    proof: Proof = "",
-) -> Response:
-    user = service.user_of(db, principal)
-    ip = client_ip(request)
+def regenerate_recovery_codes(ctx: Owner, proof: Proof = "") -> Response:
+    user = service.user_of(ctx.db, ctx.principal)
+    ip = client_ip(ctx.request)
     action = "/account/security/recovery-codes"
-    if not mfa.has_factor(db, user):
+    if not mfa.has_factor(ctx.db, user):
         return _confirm_page(
-            request, "recovery_codes", action=action, blocked=_NO_FACTOR_FOR_CODES, status_code=409
+            ctx, "recovery_codes", action=action, blocked=_NO_FACTOR_FOR_CODES, status_code=409
         )
     try:
-        mfa.confirm_identity(db, settings, user, proof, ip=ip, now=now)
+        mfa.confirm_identity(ctx.db, ctx.settings, user, proof, ip=ip, now=ctx.now)
     except DomainError as exc:
-        keep_writes(request)  # a wrong password is a failed attempt, counted
+        keep_writes(ctx.request)  # a wrong password is a failed attempt, counted
         return _confirm_page(
-            request, "recovery_codes", action=action, error=exc.detail, status_code=exc.status_code
+            ctx, "recovery_codes", action=action, error=exc.detail, status_code=exc.status_code
         )
-    codes = mfa.regenerate_recovery_codes(
-        db, settings, actor_for(principal, request), user, ip=ip, now=now
-    )
-    return _codes_page(request, codes, heading="Your new recovery codes")
+    codes = mfa.regenerate_recovery_codes(ctx.db, ctx.settings, ctx.actor, user, ip=ip, now=ctx.now)
+    return _codes_page(ctx.request, codes, heading="Your new recovery codes")
 
 
 def _browser_session(db: Session, principal: Principal) -> AuthSession:
@@ -738,104 +697,80 @@ def _browser_session(db: Session, principal: Principal) -> AuthSession:
 
 
 @router.post("/account/security/passkeys/options")
-def add_passkey_options(
-    request: Request, db: DbSession, settings: SettingsDep, principal: Owner
-) -> Response:
+def add_passkey_options(ctx: Owner) -> Response:
     """The WebAuthn creation options for another passkey (passkeys.js asks for them)."""
     try:
-        auth = _browser_session(db, principal)
+        auth = _browser_session(ctx.db, ctx.principal)
     except DomainError as exc:
         return _json_refusal(exc)
-    options, challenge = mfa.registration_options(db, settings, service.user_of(db, principal))
+    options, challenge = mfa.registration_options(
+        ctx.db, ctx.settings, service.user_of(ctx.db, ctx.principal)
+    )
     auth.webauthn_challenge = challenge
     return _options_answer(options)
 
 
 @router.post("/account/security/passkeys")
 def add_passkey(
-    request: Request,
-    db: DbSession,
-    now: Now,
-    settings: SettingsDep,
-    principal: Owner,
-    name: Name = "",
-    credential: Credential = "",
-    proof: Proof = "",
+    ctx: Owner, name: Name = "", credential: Credential = "", proof: Proof = ""
 ) -> Response:
-    user = service.user_of(db, principal)
-    ip = client_ip(request)
-    auth = _browser_session(db, principal)
+    user = service.user_of(ctx.db, ctx.principal)
+    ip = client_ip(ctx.request)
+    auth = _browser_session(ctx.db, ctx.principal)
     # Spent whatever happens next: a new attempt starts a new ceremony.
     expected, auth.webauthn_challenge = auth.webauthn_challenge, None
     values = {"name": name}
     try:
-        mfa.confirm_identity(db, settings, user, proof, ip=ip, now=now)
+        mfa.confirm_identity(ctx.db, ctx.settings, user, proof, ip=ip, now=ctx.now)
     except DomainError as exc:
-        keep_writes(request)  # a wrong password is a failed attempt, counted
+        keep_writes(ctx.request)  # a wrong password is a failed attempt, counted
         return _security_page(
-            request,
-            db,
-            settings,
-            principal,
+            ctx,
             errors={"proof": exc.detail},
             values=values,
             status_code=exc.status_code,
         )
     try:
         _, codes = mfa.add_passkey(
-            db,
-            settings,
-            actor_for(principal, request),
+            ctx.db,
+            ctx.settings,
+            ctx.actor,
             user,
             credential=credential,
             challenge=expected,
             name=name,
             ip=ip,
-            now=now,
+            now=ctx.now,
         )
     except DomainError as exc:
-        _browser_session(db, principal).webauthn_challenge = None
-        keep_writes(request)
+        _browser_session(ctx.db, ctx.principal).webauthn_challenge = None
+        keep_writes(ctx.request)
         field = exc.extra.get("field") or "credential"
         return _security_page(
-            request,
-            db,
-            settings,
-            principal,
+            ctx,
             errors={field: exc.detail},
             values=values,
             status_code=exc.status_code,
         )
     if codes:
-        return _codes_page(request, codes, heading="Your passkey is added")
+        return _codes_page(ctx.request, codes, heading="Your passkey is added")
     return _done("passkey_added")
 
 
 @router.post("/account/security/passkeys/{passkey_id}/rename")
-def rename_passkey(
-    passkey_id: int,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    settings: SettingsDep,
-    principal: Owner,
-    name: Name = "",
-) -> Response:
+def rename_passkey(passkey_id: int, ctx: Owner, name: Name = "") -> Response:
     try:
         mfa.rename_passkey(
-            db,
-            actor_for(principal, request),
-            service.user_of(db, principal),
+            ctx.db,
+            ctx.actor,
+            service.user_of(ctx.db, ctx.principal),
             passkey_id,
             name=name,
-            now=now,
+            now=ctx.now,
         )
     except DomainError as exc:
         return _security_page(
-            request,
-            db,
-            settings,
-            principal,
+            ctx,
             errors={f"passkey-{passkey_id}": exc.detail},
             status_code=exc.status_code,
         )
@@ -843,20 +778,18 @@ def rename_passkey(
 
 
 def _remove_page(
-    request: Request,
-    db: Session,
-    settings: Settings,
+    ctx: RequestContext,
     user: User,
     passkey_id: int,
     *,
     error: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    factors = mfa.factors(db, settings, user)
+    factors = mfa.factors(ctx.db, ctx.settings, user)
     passkey = next((p for p in factors.passkeys if p.id == passkey_id), None)
     if passkey is None:
         return render(
-            request,
+            ctx.request,
             "error.html",
             {"status": 404, "error": "not_found", "detail": f"You have no passkey {passkey_id}."},
             404,
@@ -868,7 +801,7 @@ def _remove_page(
             "app or add another passkey before you remove this one."
         )
     return _confirm_page(
-        request,
+        ctx,
         "passkey_remove",
         action=f"/account/security/passkeys/{passkey_id}/remove",
         subject=passkey.name,
@@ -879,37 +812,23 @@ def _remove_page(
 
 
 @router.get("/account/security/passkeys/{passkey_id}/remove")
-def remove_passkey_form(
-    passkey_id: int, request: Request, db: DbSession, settings: SettingsDep, principal: Owner
-) -> HTMLResponse:
-    return _remove_page(request, db, settings, service.user_of(db, principal), passkey_id)
+def remove_passkey_form(passkey_id: int, ctx: Owner) -> HTMLResponse:
+    return _remove_page(ctx, service.user_of(ctx.db, ctx.principal), passkey_id)
 
 
 @router.post("/account/security/passkeys/{passkey_id}/remove")
-def remove_passkey(
-    passkey_id: int,
-    request: Request,
-    db: DbSession,
-    now: Now,
-    settings: SettingsDep,
-    principal: Owner,
-    proof: Proof = "",
-) -> Response:
-    user = service.user_of(db, principal)
-    ip = client_ip(request)
-    factors = mfa.factors(db, settings, user)
+def remove_passkey(passkey_id: int, ctx: Owner, proof: Proof = "") -> Response:
+    user = service.user_of(ctx.db, ctx.principal)
+    ip = client_ip(ctx.request)
+    factors = mfa.factors(ctx.db, ctx.settings, user)
     if not any(p.id == passkey_id for p in factors.passkeys):
-        return _remove_page(request, db, settings, user, passkey_id)  # its 404
+        return _remove_page(ctx, user, passkey_id)  # its 404
     if not factors.passkey_removable:
-        return _remove_page(request, db, settings, user, passkey_id, status_code=409)
+        return _remove_page(ctx, user, passkey_id, status_code=409)
     try:
-        mfa.confirm_identity(db, settings, user, proof, ip=ip, now=now)
+        mfa.confirm_identity(ctx.db, ctx.settings, user, proof, ip=ip, now=ctx.now)
     except DomainError as exc:
-        keep_writes(request)  # a wrong password is a failed attempt, counted
-        return _remove_page(
-            request, db, settings, user, passkey_id, error=exc.detail, status_code=exc.status_code
-        )
-    mfa.remove_passkey(
-        db, settings, actor_for(principal, request), user, passkey_id, ip=ip, now=now
-    )
+        keep_writes(ctx.request)  # a wrong password is a failed attempt, counted
+        return _remove_page(ctx, user, passkey_id, error=exc.detail, status_code=exc.status_code)
+    mfa.remove_passkey(ctx.db, ctx.settings, ctx.actor, user, passkey_id, ip=ip, now=ctx.now)
     return _done("passkey_removed")

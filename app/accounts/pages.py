@@ -16,12 +16,22 @@ from app.accounts.login_flow import (
     secure_cookies,
 )
 from app.accounts.permissions import Action
-from app.principal import Principal
 from app.signing import equal
-from app.web.deps import Allow, DbRoute, DbSession, Now, SettingsDep, keep_writes, session_cookie
+from app.web.deps import (
+    Context,
+    DbRoute,
+    DbSession,
+    Now,
+    RequestContext,
+    SettingsDep,
+    keep_writes,
+    session_cookie,
+)
 from app.web.templating import render
 
 router = APIRouter(route_class=DbRoute, include_in_schema=False)
+
+Owner = Annotated[RequestContext, Context(Action.READ_OWN_ACCOUNT)]
 
 
 def _login_page(
@@ -106,15 +116,11 @@ def login(
 
 
 @router.post("/logout")
-def logout(
-    request: Request,
-    db: DbSession,
-    now: Now,
-    settings: SettingsDep,
-    principal: Annotated[Principal, Allow(Action.READ_OWN_ACCOUNT)],
-) -> RedirectResponse:
-    if principal.session_id:
-        service.log_out(db, principal.session_id, now=now)
+def logout(ctx: Owner) -> RedirectResponse:
+    if ctx.principal.session_id:
+        service.log_out(ctx.db, ctx.principal.session_id, now=ctx.now)
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(session_cookie(settings), secure=secure_cookies(request, settings))
+    response.delete_cookie(
+        session_cookie(ctx.settings), secure=secure_cookies(ctx.request, ctx.settings)
+    )
     return response
