@@ -17,6 +17,7 @@ from app.accounts.permissions import Action
 from app.errors import InvalidInput, NotFound, PermissionDenied
 from app.models import MailFrequency
 from app.timezones import zone_choices
+from app.web import forms
 from app.web.deps import Context, DbRoute, RequestContext, keep_writes
 from app.web.templating import render
 
@@ -45,14 +46,13 @@ def _account_page(
     *,
     new_token: str | None = None,
     message: str | None = None,
-    errors: dict[str, str] | None = None,
-    values: dict[str, str] | None = None,
+    form: forms.Form | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     user = service.user_of(ctx.db, ctx.principal)
-    errors = errors or {}
+    form = form or forms.Form()
     asean, other = zone_choices(ctx.now)
-    shown = {"name": user.name, "time_zone": user.time_zone or ""} | (values or {})
+    shown = {"name": user.name, "time_zone": user.time_zone or ""} | form.values
     return render(
         ctx.request,
         "account.html",
@@ -61,8 +61,8 @@ def _account_page(
             "tokens": service.list_tokens(ctx.db, ctx.principal.user_id),
             "new_token": new_token,
             "message": message,
-            "errors": errors,
-            "problems": [(f, m) for f, m in errors.items()],
+            "errors": form.errors,
+            "problems": form.problems,
             "values": shown,
             "asean_zones": asean,
             "other_zones": other,
@@ -92,6 +92,11 @@ def _sentence(problem: InvalidInput | NotFound) -> str:
     return problem.detail[:1].upper() + problem.detail[1:] + "."
 
 
+def _refused(field: str, message: str, **values: str) -> forms.Form:
+    """The account page's form shown again: one problem, and what was typed (not passwords)."""
+    return forms.Form(dict(values), [forms.Problem(field, message)])
+
+
 @router.get("/account")
 def account(ctx: Owner, done: str = "") -> HTMLResponse:
     return _account_page(ctx, message=DONE_MESSAGES.get(done))
@@ -116,8 +121,7 @@ def save_details(
         field = str(problem.extra.get("field"))
         return _account_page(
             ctx,
-            errors={field: _sentence(problem)},
-            values={"name": name, "time_zone": time_zone},
+            form=_refused(field, _sentence(problem), name=name, time_zone=time_zone),
             status_code=422,
         )
     return _done("zone" if "time_zone" in changed else "details")
@@ -140,7 +144,7 @@ def save_mail_preference(
     except InvalidInput as problem:
         return _account_page(
             ctx,
-            errors={"mail_frequency": _sentence(problem)},
+            form=_refused("mail_frequency", _sentence(problem)),
             status_code=422,
         )
     return _done("mail")
@@ -151,7 +155,7 @@ def change_password(
     ctx: Owner, current: Password = "", password: Password = "", repeat: Password = ""
 ) -> Response:
     def refused(field: str, message: str, status_code: int) -> HTMLResponse:
-        return _account_page(ctx, errors={field: message}, status_code=status_code)
+        return _account_page(ctx, form=_refused(field, message), status_code=status_code)
 
     if not current:
         return refused("current", "Enter your current password.", 422)
@@ -205,7 +209,7 @@ def end_session(handle: str, ctx: Owner) -> Response:
         status = 404 if isinstance(problem, NotFound) else 422
         return _account_page(
             ctx,
-            errors={"sessions": _sentence(problem)},
+            form=_refused("sessions", _sentence(problem)),
             status_code=status,
         )
     return _done("session")
@@ -251,7 +255,7 @@ def create_token(
         keep_writes(ctx.request)
         page = _account_page(
             ctx,
-            errors={"token-password": refused.error or "Enter your password."},
+            form=_refused("token-password", refused.error or "Enter your password."),
             status_code=429 if refused.throttled else 422,
         )
         if refused.retry_after is not None:

@@ -34,6 +34,7 @@ from app.errors import DomainError, InvalidInput
 from app.models import AuthSession, LoginChallenge, User
 from app.principal import Principal
 from app.signing import equal, sign, unsign
+from app.web import forms
 from app.web.deps import (
     Context,
     DbRoute,
@@ -137,14 +138,19 @@ def _forged(found: HalfDone, submitted: str | None) -> bool:
     return not submitted or not equal(submitted, found.csrf_token)
 
 
+def _refused(field: str, message: str, **values: str) -> forms.Form:
+    """A form shown again: one problem beside its field, and what was typed (never a code
+    or password that was refused)."""
+    return forms.Form(dict(values), [forms.Problem(field, message)])
+
+
 def _verify_page(
     request: Request,
     db: Session,
     settings: Settings,
     found: HalfDone,
     *,
-    error: str | None = None,
-    error_field: str = "code",
+    form: forms.Form | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     passkeys = mfa.passkeys_of(db, found.user.id)
@@ -156,7 +162,7 @@ def _verify_page(
             "has_totp": mfa.has_totp(found.user),
             "has_passkeys": bool(passkeys),
             "passkeys_usable": mfa.RelyingParty.of(settings).usable,
-            "errors": {error_field: error} if error else {},
+            "errors": form.errors if form else {},
         },
         status_code,
     )
@@ -190,8 +196,7 @@ def _after_verification(
             db,
             settings,
             found,
-            error=outcome.message,
-            error_field=field,
+            form=_refused(field, outcome.message),
             status_code=status_code,
         )
         if outcome.retry_after is not None:
@@ -215,7 +220,9 @@ def verify(
     if isinstance(found, Response):
         return found
     if _forged(found, csrf_token):
-        return _verify_page(request, db, settings, found, error=EXPIRED_FORM, status_code=403)
+        return _verify_page(
+            request, db, settings, found, form=_refused("code", EXPIRED_FORM), status_code=403
+        )
     outcome = mfa.give_code(
         db,
         settings,
@@ -273,8 +280,7 @@ def verify_passkey(
             db,
             settings,
             found,
-            error=EXPIRED_FORM,
-            error_field="credential",
+            form=_refused("credential", EXPIRED_FORM),
             status_code=403,
         )
     outcome = mfa.give_passkey(
@@ -299,8 +305,7 @@ def _enrol_page(
     settings: Settings,
     found: HalfDone,
     *,
-    errors: dict[str, str] | None = None,
-    values: dict[str, str] | None = None,
+    form: forms.Form | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     secret = found.challenge.pending_totp_secret
@@ -314,8 +319,8 @@ def _enrol_page(
             "role": found.user.role,
             "totp": _totp_setup(secret, found.user.email) if secret and not done else None,
             "passkeys_usable": mfa.RelyingParty.of(settings).usable,
-            "errors": errors or {},
-            "values": values or {},
+            "errors": form.errors if form else {},
+            "values": form.values if form else {},
         },
         status_code,
     )
@@ -367,7 +372,7 @@ def enrol_totp(
         return found
     if _forged(found, csrf_token):
         return _enrol_page(
-            request, db, settings, found, errors={"code": EXPIRED_FORM}, status_code=403
+            request, db, settings, found, form=_refused("code", EXPIRED_FORM), status_code=403
         )
     try:
         codes = mfa.enrol_totp(
@@ -386,8 +391,7 @@ def enrol_totp(
             db,
             settings,
             found,
-            errors={"code": exc.detail},
-            values={"code": code},
+            form=_refused("code", exc.detail, code=code),
             status_code=exc.status_code,
         )
     return _codes_page(
@@ -425,7 +429,7 @@ def enrol_passkey(
         return found
     if _forged(found, csrf_token):
         return _enrol_page(
-            request, db, settings, found, errors={"credential": EXPIRED_FORM}, status_code=403
+            request, db, settings, found, form=_refused("credential", EXPIRED_FORM), status_code=403
         )
     try:
         codes = mfa.enrol_passkey(
@@ -449,8 +453,7 @@ def enrol_passkey(
             db,
             settings,
             found,
-            errors={field: exc.detail},
-            values={"name": name},
+            form=_refused(field, exc.detail, name=name),
             status_code=exc.status_code,
         )
     # Set up here: the app secret offered beside the passkey is no longer pending.
@@ -469,13 +472,18 @@ def enrol_done(
         return found
     if _forged(found, csrf_token):
         return _enrol_page(
-            request, db, settings, found, errors={"code": EXPIRED_FORM}, status_code=403
+            request, db, settings, found, form=_refused("code", EXPIRED_FORM), status_code=403
         )
     try:
         method = mfa.finish_enrolment(db, found.challenge, found.user, now=now)
     except DomainError as exc:
         return _enrol_page(
-            request, db, settings, found, errors={"code": exc.detail}, status_code=exc.status_code
+            request,
+            db,
+            settings,
+            found,
+            form=_refused("code", exc.detail),
+            status_code=exc.status_code,
         )
     return open_session_response(
         request, db, settings, now, found.user, found.challenge.next_path, second_factor=method
@@ -497,8 +505,7 @@ def _security_page(
     ctx: RequestContext,
     *,
     message: str | None = None,
-    errors: dict[str, str] | None = None,
-    values: dict[str, str] | None = None,
+    form: forms.Form | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     user = service.user_of(ctx.db, ctx.principal)
@@ -509,8 +516,8 @@ def _security_page(
             "factors": mfa.factors(ctx.db, ctx.settings, user),
             "passkeys_usable": mfa.RelyingParty.of(ctx.settings).usable,
             "message": message,
-            "errors": errors or {},
-            "values": values or {},
+            "errors": form.errors if form else {},
+            "values": form.values if form else {},
         },
         status_code,
     )
@@ -534,7 +541,7 @@ def _totp_page(
     ctx: RequestContext,
     secret: str,
     *,
-    errors: dict[str, str] | None = None,
+    form: forms.Form | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     user = service.user_of(ctx.db, ctx.principal)
@@ -545,7 +552,7 @@ def _totp_page(
             "totp": _totp_setup(secret, user.email),
             "secret_token": sign(ctx.settings.secret_key, _SECRET_PURPOSE, f"{user.id}:{secret}"),
             "replacing": mfa.has_totp(user),
-            "errors": errors or {},
+            "errors": form.errors if form else {},
         },
         status_code,
     )
@@ -579,7 +586,7 @@ def set_up_totp(
         return _totp_page(
             ctx,
             secret,
-            errors={field: exc.detail},
+            form=_refused(field, exc.detail),
             status_code=exc.status_code,
         )
     codes = mfa.set_up_totp(
@@ -597,7 +604,7 @@ def _confirm_page(
     action: str,
     subject: str = "",
     blocked: str | None = None,
-    error: str | None = None,
+    form: forms.Form | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     return render(
@@ -608,7 +615,7 @@ def _confirm_page(
             "action": action,
             "subject": subject,
             "blocked": blocked,
-            "errors": {"proof": error} if error else {},
+            "errors": form.errors if form else {},
         },
         status_code,
     )
@@ -645,7 +652,11 @@ def totp_off(ctx: Owner, proof: Proof = "") -> Response:
     except DomainError as exc:
         keep_writes(ctx.request)  # a wrong password is a failed attempt, counted
         return _confirm_page(
-            ctx, "totp_off", action=action, error=exc.detail, status_code=exc.status_code
+            ctx,
+            "totp_off",
+            action=action,
+            form=_refused("proof", exc.detail),
+            status_code=exc.status_code,
         )
     mfa.turn_off_totp(ctx.db, ctx.settings, ctx.actor, user, ip=ip, now=ctx.now)
     return _done("totp_off")
@@ -680,7 +691,11 @@ def regenerate_recovery_codes(ctx: Owner, proof: Proof = "") -> Response:
     except DomainError as exc:
         keep_writes(ctx.request)  # a wrong password is a failed attempt, counted
         return _confirm_page(
-            ctx, "recovery_codes", action=action, error=exc.detail, status_code=exc.status_code
+            ctx,
+            "recovery_codes",
+            action=action,
+            form=_refused("proof", exc.detail),
+            status_code=exc.status_code,
         )
     codes = mfa.regenerate_recovery_codes(ctx.db, ctx.settings, ctx.actor, user, ip=ip, now=ctx.now)
     return _codes_page(ctx.request, codes, heading="Your new recovery codes")
@@ -726,8 +741,7 @@ def add_passkey(
         keep_writes(ctx.request)  # a wrong password is a failed attempt, counted
         return _security_page(
             ctx,
-            errors={"proof": exc.detail},
-            values=values,
+            form=_refused("proof", exc.detail, **values),
             status_code=exc.status_code,
         )
     try:
@@ -748,8 +762,7 @@ def add_passkey(
         field = exc.extra.get("field") or "credential"
         return _security_page(
             ctx,
-            errors={field: exc.detail},
-            values=values,
+            form=_refused(field, exc.detail, **values),
             status_code=exc.status_code,
         )
     if codes:
@@ -771,7 +784,7 @@ def rename_passkey(passkey_id: int, ctx: Owner, name: Name = "") -> Response:
     except DomainError as exc:
         return _security_page(
             ctx,
-            errors={f"passkey-{passkey_id}": exc.detail},
+            form=_refused(f"passkey-{passkey_id}", exc.detail),
             status_code=exc.status_code,
         )
     return _done("passkey_renamed")
@@ -782,7 +795,7 @@ def _remove_page(
     user: User,
     passkey_id: int,
     *,
-    error: str | None = None,
+    form: forms.Form | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     factors = mfa.factors(ctx.db, ctx.settings, user)
@@ -806,7 +819,7 @@ def _remove_page(
         action=f"/account/security/passkeys/{passkey_id}/remove",
         subject=passkey.name,
         blocked=blocked,
-        error=error,
+        form=form,
         status_code=status_code,
     )
 
@@ -829,6 +842,8 @@ def remove_passkey(passkey_id: int, ctx: Owner, proof: Proof = "") -> Response:
         mfa.confirm_identity(ctx.db, ctx.settings, user, proof, ip=ip, now=ctx.now)
     except DomainError as exc:
         keep_writes(ctx.request)  # a wrong password is a failed attempt, counted
-        return _remove_page(ctx, user, passkey_id, error=exc.detail, status_code=exc.status_code)
+        return _remove_page(
+            ctx, user, passkey_id, form=_refused("proof", exc.detail), status_code=exc.status_code
+        )
     mfa.remove_passkey(ctx.db, ctx.settings, ctx.actor, user, passkey_id, ip=ip, now=ctx.now)
     return _done("passkey_removed")

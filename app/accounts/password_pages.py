@@ -26,6 +26,7 @@ from app.config import Settings
 from app.errors import InvalidInput
 from app.models import AccountLink, User
 from app.signing import equal
+from app.web import forms
 from app.web.deps import DbRoute, DbSession, Now, SettingsDep, cookie_name
 from app.web.templating import render
 
@@ -62,8 +63,9 @@ def _forged(request: Request, settings: Settings, submitted: str) -> bool:
     return not cookie or not equal(submitted, cookie)
 
 
-def _problems(errors: dict[str, str]) -> list[tuple[str | None, str]]:
-    return [(field if field != "form" else None, message) for field, message in errors.items()]
+def _refused(field: str | None, message: str) -> forms.Form:
+    """A form shown again with one problem (None: the form as a whole)."""
+    return forms.Form(problems=[forms.Problem(field, message)])
 
 
 def _link_problem(
@@ -99,10 +101,10 @@ def _invitation_page(
     token: str,
     link: AccountLink,
     person: User,
-    errors: dict[str, str] | None = None,
+    form: forms.Form | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    errors = errors or {}
+    form = form or forms.Form()
     return _page(
         request,
         settings,
@@ -114,8 +116,8 @@ def _invitation_page(
             "expires": link.expires_at,
             "needs_second_factor": person.role.value in settings.mfa_roles,
             "min_length": password_service.min_length_for(db, settings, person),
-            "errors": errors,
-            "problems": _problems(errors),
+            "errors": form.errors,
+            "problems": form.problems,
         },
         status_code,
     )
@@ -155,7 +157,7 @@ def accept_invitation(
             token=token,
             link=link,
             person=person,
-            errors={"form": EXPIRED_FORM},
+            form=_refused(None, EXPIRED_FORM),
             status_code=403,
         )
     try:
@@ -172,7 +174,7 @@ def accept_invitation(
             token=token,
             link=link,
             person=person,
-            errors={str(problem.extra.get("field")): problem.detail.capitalize() + "."},
+            form=_refused(str(problem.extra.get("field")), problem.detail.capitalize() + "."),
             status_code=422,
         )
     response = continue_log_in(request, db, settings, now, user, "/register")
@@ -191,15 +193,15 @@ def _forgot_page(
     *,
     email: str = "",
     sent: bool = False,
-    errors: dict[str, str] | None = None,
+    form: forms.Form | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    errors = errors or {}
+    form = form or forms.Form()
     return _page(
         request,
         settings,
         "password_forgot.html",
-        {"email": email, "sent": sent, "errors": errors, "problems": _problems(errors)},
+        {"email": email, "sent": sent, "errors": form.errors, "problems": form.problems},
         status_code,
     )
 
@@ -228,7 +230,7 @@ async def forgot(
 ) -> HTMLResponse:
     if _forged(request, settings, csrf_token):
         return _forgot_page(
-            request, settings, email=email, errors={"form": EXPIRED_FORM}, status_code=403
+            request, settings, email=email, form=_refused(None, EXPIRED_FORM), status_code=403
         )
     started = time.monotonic()
     answer = await run_in_threadpool(_forgot, request, db, now, settings, email)
@@ -248,7 +250,7 @@ def _forgot(
             request,
             settings,
             email=email,
-            errors={"email": problem.detail.capitalize() + "."},
+            form=_refused("email", problem.detail.capitalize() + "."),
             status_code=422,
         )
     # Committed here, not after the answer (DbRoute), so that the time it takes is inside the
@@ -269,10 +271,10 @@ def _reset_page(
     *,
     token: str,
     person: User,
-    errors: dict[str, str] | None = None,
+    form: forms.Form | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    errors = errors or {}
+    form = form or forms.Form()
     return _page(
         request,
         settings,
@@ -281,8 +283,8 @@ def _reset_page(
             "token": token,
             "person": person,
             "min_length": password_service.min_length_for(db, settings, person),
-            "errors": errors,
-            "problems": _problems(errors),
+            "errors": form.errors,
+            "problems": form.problems,
         },
         status_code,
     )
@@ -321,7 +323,7 @@ def reset(
             settings,
             token=token,
             person=person,
-            errors={"form": EXPIRED_FORM},
+            form=_refused(None, EXPIRED_FORM),
             status_code=403,
         )
     try:
@@ -343,7 +345,7 @@ def reset(
             settings,
             token=token,
             person=person,
-            errors={str(problem.extra.get("field")): problem.detail.capitalize() + "."},
+            form=_refused(str(problem.extra.get("field")), problem.detail.capitalize() + "."),
             status_code=422,
         )
     # To the log-in form rather than straight in: every session has just ended, and logging in
