@@ -5,6 +5,7 @@ few files at once and tells the next one to come back (503, Retry-After). Small 
 through the settings stand in for bench/import_memory.py's hostile files."""
 
 import os
+import random
 import time
 import tracemalloc
 from collections.abc import Iterator
@@ -70,7 +71,8 @@ def test_markup_over_the_budget_stops_the_read_at_once(parsed: list[str]) -> Non
 
 
 def _markup(data: bytes) -> int:
-    return data.count(b"<") + 2 * data.count(b"=")
+    paragraphs = len(reader.PARAGRAPH.findall(data))
+    return data.count(b"<") + 2 * data.count(b"=") + reader.PARAGRAPH_WEIGHT * paragraphs
 
 
 def test_attributes_count_twice() -> None:
@@ -82,6 +84,28 @@ def test_attributes_count_twice() -> None:
     with pytest.raises(FileTooLarge, match="holds more markup"):
         open_docx(data, limits=Limits(read_markup=whole - 1))
     assert open_docx(data, limits=Limits(read_markup=whole)).parts["word/document.xml"]
+
+
+def test_paragraphs_weigh_more_than_other_markup_whatever_their_prefix(
+    parsed: list[str],
+) -> None:
+    """The returned-copy reader spends about 650 bytes a paragraph: 1.1 million empty ones fit
+    the plain markup budget and cost 12-17 s and 600-730 MB. Counted five units more each, and
+    under another prefix for the same namespace, they are refused before anything is parsed."""
+    # Two random characters after each, as the attack had, so the part is not refused as a zip
+    # bomb (its compression ratio) before its markup is counted.
+    noise = random.Random(14)
+    letters = "abcdefghijklmnopqrstuvwxyz0123456789"
+    empty = "".join(f"<x:p/>{noise.choice(letters)}{noise.choice(letters)}" for _ in range(300_000))
+    x = W.replace("xmlns:w", "xmlns:x")
+    document = f"<x:document {x}><x:body>{empty}</x:body></x:document>".encode()
+    data = hostile.with_parts(hostile.plain_docx(), {"word/document.xml": document})
+    with pytest.raises(FileTooLarge, match="holds more markup"):
+        open_docx(data)
+    assert "word/document.xml" not in parsed
+    # Not mistaken for paragraphs: paragraph properties, proofing marks, plain text.
+    assert not reader.PARAGRAPH.findall(b"<w:pPr><w:proofErr w:type='x'/>p <p</w:pPr>")
+    assert len(reader.PARAGRAPH.findall(b"<w:p><p/><w:p w:rsidR='1'><a:p\t>")) == 4
 
 
 def test_a_part_declared_over_the_budget_is_refused_before_it_is_inflated(

@@ -135,10 +135,12 @@ class Limits:
     images, are never inflated); the read budgets apply to the parts the readers use, which
     are inflated and parsed. A 500-indicator compilation exported with all its 5,000 comments
     reads 9.1 MB (its largest part, word/document.xml, 5.7 MB) holding 0.79 million units of
-    markup (475,000 tags, 156,000 attributes counted twice): the budgets are 2.8x, 3.5x and
-    1.5x that. A unit of markup costs 120-250 bytes parsed (lxml's nodes and the readers'
-    objects), so the markup budget, not the bytes, is what bounds an import's memory:
-    about 200 MB at most.
+    markup (475,000 tags, 156,000 attributes counted twice) and 19,000 paragraphs, which count
+    PARAGRAPH_WEIGHT units more each: 0.89 million (the responses table, 35,000 paragraphs,
+    0.97 million). The budgets are 2.8x, 3.5x and 1.35x that (1.24x for the responses table). A
+    unit of markup costs 120-250 bytes parsed (lxml's nodes and the readers' objects), a
+    paragraph about 650 more, so the markup budget, not the bytes, is what bounds an import's
+    memory: about 200 MB at most (200,000 empty paragraphs).
     """
 
     max_bytes: int = 20 * MB  # the upload itself
@@ -335,6 +337,12 @@ def _prechecked(archive: zipfile.ZipFile, limits: Limits) -> dict[str, zipfile.Z
     return by_name
 
 
+# A paragraph's start tag, with or without a namespace prefix (`<w:p>`, `<w:p w:rsidR=...>`,
+# `<x:p/>`), not `<w:pPr>` or `<w:proofErr>`.
+PARAGRAPH = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?p[\s/>]")
+PARAGRAPH_WEIGHT = 5
+
+
 class _Markup:
     """Markup left to read: a parsed tree costs a node per tag (and per text between tags)
     and two per attribute (the attribute and its value's text), whatever the bytes. Every `<`
@@ -346,7 +354,12 @@ class _Markup:
         self.spent = 0
 
     def take(self, name: str, chunk: bytes) -> None:
-        self.spent += chunk.count(b"<") + 2 * chunk.count(b"=")
+        # A paragraph costs the readers far more than other markup (about 650 bytes, against
+        # 120-250 for a unit: the returned-copy reader builds objects per paragraph), so each
+        # counts PARAGRAPH_WEIGHT more, whatever prefix names its namespace: 1.1 million empty
+        # paragraphs inside the plain budget cost 12-17 s and 600-730 MB before this.
+        paragraphs = len(PARAGRAPH.findall(chunk))
+        self.spent += chunk.count(b"<") + 2 * chunk.count(b"=") + PARAGRAPH_WEIGHT * paragraphs
         if self.spent > self.budget:
             raise FileTooLarge(
                 f"{name[:80]} holds more markup than a Word document needs (the parts read "
