@@ -1,30 +1,26 @@
 """JSON API of Word imports: upload a file for a preview, read it, confirm or discard it."""
 
-from contextlib import AbstractContextManager
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import File, Form, Header, Request, UploadFile
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
-from starlette.datastructures import UploadFile as Upload
 
 from app.accounts.permissions import Action
 from app.imports import service
 from app.imports.plans import ReturnedPlan, plan_of
-from app.imports.reading import ImportsBusy, import_slot
+from app.imports.reading import ImportsBusy
 from app.imports.schemas import ImportList, ImportOut
+from app.imports.uploading import receive
 from app.models.imports import ImportKind, ImportState, WordImport
 from app.principal import Principal
 from app.web.api_common import api_router, errors, expected_version
-from app.web.deps import Allow, DbSession, Now, SettingsDep, request_id
-from app.word.reader import FileTooLarge, Limits
+from app.web.deps import Allow, DbSession, Now, SettingsDep, Staged, request_id
 
 router = api_router("/imports", "imports")
 
 Importer = Annotated[Principal, Allow(Action.IMPORT_WORD)]
 IfMatch = Annotated[str | None, Header(description="The ETag of the import you previewed")]
-# Multipart framing around the file: a request this much over the cap is refused unread.
-_ENVELOPE = 64 * 1024
 
 
 def message(word_import: WordImport, *, already: bool = False) -> str:
@@ -79,15 +75,6 @@ def _one(db: Session, word_import: WordImport, status: int = 200, **kw: bool) ->
     )
 
 
-def limits(settings: Any) -> Limits:
-    return Limits.from_settings(settings)
-
-
-def slot(settings: Any) -> AbstractContextManager[None]:
-    """One of the process's few import slots, held while an upload is read."""
-    return import_slot(settings.import_concurrency, wait=settings.import_wait_seconds)
-
-
 def busy_response(busy: ImportsBusy) -> JSONResponse:
     return JSONResponse(
         {
@@ -99,19 +86,6 @@ def busy_response(busy: ImportsBusy) -> JSONResponse:
         status_code=busy.status_code,
         headers={"Retry-After": str(busy.retry_after)},
     )
-
-
-def read_upload(request: Request, file: Upload, cap: int) -> bytes:
-    """The uploaded bytes, never more than the cap plus one (so that the reader can say it is
-    too large) whatever the request claims."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > cap + _ENVELOPE:
-        raise FileTooLarge(
-            f"the upload is {int(declared) / 1048576:.1f} MB; files up to "
-            f"{cap / 1048576:.1f} MB can be imported"
-        )
-    data: bytes = file.file.read(cap + 1)
-    return data
 
 
 @router.get("", responses=errors())
@@ -129,7 +103,7 @@ def list_imports(db: DbSession, principal: Importer) -> ImportList:
 )
 def upload(
     request: Request,
-    db: DbSession,
+    staged: Staged,
     now: Now,
     settings: SettingsDep,
     principal: Importer,
@@ -142,25 +116,20 @@ def upload(
     """Read a Word file and store its preview: 201 for a new preview, 200 when this file was
     already imported (nothing new is created); 503 with Retry-After when the server is reading
     as many files as it reads at once."""
-    # Who may import, before the file is read (what kind of file is checked before its body).
-    service.admit(principal, kind=None, delegation_code=delegation)
     try:
-        with slot(settings):
-            done = service.preview(
-                db,
-                principal,
-                data=read_upload(request, file, settings.import_max_bytes),
-                filename=file.filename,
-                delegation_code=delegation,
-                now=now,
-                limits=limits(settings),
-                signing_key=settings.secret_key,
-                request_id=request_id(request),
-            )
+        done = receive(
+            staged,
+            request,
+            file,
+            principal=principal,
+            delegation_code=delegation,
+            settings=settings,
+            now=now,
+        )
     except ImportsBusy as busy:
         return busy_response(busy)
     return _one(
-        db,
+        staged.db,
         done.word_import,
         200 if done.already_imported else 201,
         already=done.already_imported,

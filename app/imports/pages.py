@@ -13,14 +13,15 @@ from app.accounts.permissions import Action
 from app.errors import DomainError, InvalidInput
 from app.ids import is_id
 from app.imports import service
-from app.imports.api import limits, message, read_upload, slot
+from app.imports.api import message
 from app.imports.plans import plan_of, result_of
 from app.imports.reading import ImportsBusy
+from app.imports.uploading import receive
 from app.models import Delegation, MemberState, Role
 from app.models.imports import ImportState, WordImport
 from app.principal import Principal
 from app.register.service import FIELD_LABELS
-from app.web.deps import Allow, DbRoute, DbSession, Now, SettingsDep, request_id
+from app.web.deps import Allow, DbRoute, DbSession, Now, SettingsDep, Staged, request_id
 from app.web.forms import PostedForm, Problem
 from app.web.templating import render
 
@@ -79,7 +80,7 @@ def imports(request: Request, db: DbSession, principal: Importer) -> HTMLRespons
 @router.post("/imports")
 def upload(
     request: Request,
-    db: DbSession,
+    staged: Staged,
     now: Now,
     settings: SettingsDep,
     principal: Importer,
@@ -95,25 +96,20 @@ def upload(
             raise InvalidInput("choose the delegation from the list", field="delegation")
         if not isinstance(file, UploadFile) or not (file.filename or "").strip():
             raise InvalidInput("choose the Word file (.docx) to import", field="file")
-        # Who may import, before the file is read (its kind is checked before its body).
-        service.admit(principal, kind=None, delegation_code=delegation or None)
-        with slot(settings):
-            done = service.preview(
-                db,
-                principal,
-                data=read_upload(request, file, settings.import_max_bytes),
-                filename=file.filename,
-                delegation_code=delegation or None,
-                now=now,
-                limits=limits(settings),
-                signing_key=settings.secret_key,
-                request_id=request_id(request),
-            )
+        done = receive(
+            staged,
+            request,
+            file,
+            principal=principal,
+            delegation_code=delegation or None,
+            settings=settings,
+            now=now,
+        )
     except DomainError as exc:
         where = exc.extra.get("field") or "file"
         page = _upload_page(
             request,
-            db,
+            staged.db,
             principal,
             values=values,
             problems=[Problem(where if where in ("file", "delegation") else "file", exc.detail)],

@@ -19,7 +19,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.accounts.service import find_delegation
-from app.audit.service import Actor, record
+from app.audit.service import Actor
+from app.audit.service import record as record_event
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.imports.authored_plan import plan_authored
 from app.imports.confirming import confirm_authored, confirm_returned
@@ -119,6 +120,126 @@ def listing(session: Session, principal: Principal, *, limit: int = 200) -> list
 
 
 # --- Reading a file: the preview ------------------------------------------------------------
+#
+# Three steps, each needing less of the database than the last: `read` (no database at all: the
+# costly part, bounded by the reader's budgets), `plan` (reads), `record` (writes what confirming
+# would create, with its audit event). The web runs `read` with no transaction open and
+# `record` alone in the write transaction (app/imports/uploading.py); `preview` runs the three
+# in the caller's session.
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """What a file would create, planned on a read of the database; `record` stores it."""
+
+    kind: ImportKind
+    facts: FileFacts
+    plan: Plan
+    round_id: int | None
+    delegation_id: int | None
+
+
+def read(
+    principal: Principal,
+    *,
+    data: bytes,
+    filename: str | None,
+    delegation_code: str | None,
+    signing_key: str,
+    limits: Limits | None = None,
+) -> tuple[FileFacts, ReturnedDocument | AuthoredDocument]:
+    """What an uploaded file holds, read without the database: who may import which kind of
+    file is decided before its body is read, and a returned copy is kept only when the export's
+    signature on its marks verifies with `signing_key` (the settings' secret key)."""
+    facts, document = read_file(
+        data,
+        filename,
+        limits=limits,
+        admit=lambda kind: admit(principal, kind=kind, delegation_code=delegation_code),
+    )
+    if isinstance(document, ReturnedDocument):
+        check_signed(document, signing_key)
+    return facts, document
+
+
+def plan(
+    session: Session,
+    principal: Principal,
+    document: ReturnedDocument | AuthoredDocument,
+    *,
+    facts: FileFacts,
+    delegation_code: str | None,
+    now: datetime,
+) -> Planned:
+    """What confirming the file would create, as the database stands; reads only."""
+    if isinstance(document, ReturnedDocument):
+        delegation = _delegation_for(session, principal, delegation_code)
+        round_ = round_of(session, document)
+        returned = plan_returned(session, document, round_, facts, now, delegation, principal)
+        return Planned(ImportKind.RETURNED, facts, returned, round_.id, delegation.id)
+    if principal.role is not Role.SECRETARIAT:
+        raise PermissionDenied(_AUTHORED_BY_MEMBER)
+    return Planned(ImportKind.AUTHORED, facts, plan_authored(session, document, facts), None, None)
+
+
+def record(
+    session: Session,
+    principal: Principal,
+    planned: Planned,
+    *,
+    now: datetime,
+    request_id: str | None = None,
+) -> Previewed:
+    """Store the preview; nothing else changes. The same file for the same side, once confirmed,
+    is found instead (already imported); not yet confirmed, its preview is replaced."""
+    facts, kind, delegation_id = planned.facts, planned.kind, planned.delegation_id
+    scope = scope_for(delegation_id)
+    existing = session.scalar(
+        select(WordImport).where(
+            WordImport.sha256 == facts.sha256, WordImport.kind == kind, WordImport.scope == scope
+        )
+    )
+    if existing is not None and existing.state is ImportState.CONFIRMED:
+        return Previewed(existing, created_now=False, already_imported=True)
+    actor = Actor(principal.user_id, delegation_id, request_id)
+    if existing is not None:
+        # Read again (the register may have moved on): the new preview replaces the old one.
+        existing.preview = planned.plan.to_json()
+        existing.filename = facts.filename
+        existing.state = ImportState.PREVIEWED
+        existing.uploaded_by_id = principal.user_id
+        existing.round_id = planned.round_id
+        existing.discarded_at = None
+        existing.version += 1
+        word_import = existing
+    else:
+        word_import = WordImport(
+            sha256=facts.sha256,
+            filename=facts.filename,
+            size=facts.size,
+            kind=kind,
+            scope=scope,
+            round_id=planned.round_id,
+            delegation_id=delegation_id,
+            uploaded_by_id=principal.user_id,
+            created_at=now,
+            state=ImportState.PREVIEWED,
+            preview=planned.plan.to_json(),
+            created={},
+            version=1,
+        )
+        session.add(word_import)
+    session.flush()
+    record_event(
+        session,
+        actor,
+        action="word_import.preview",
+        object_type="word_import",
+        object_id=word_import.id,
+        details={"sha256": facts.sha256, "filename": facts.filename, "kind": kind.value},
+        at=now,
+    )
+    return Previewed(word_import, created_now=existing is None, already_imported=False)
 
 
 def preview(
@@ -133,16 +254,15 @@ def preview(
     limits: Limits | None = None,
     request_id: str | None = None,
 ) -> Previewed:
-    """Read an uploaded file; a returned copy only when the export's signature on its marks
-    verifies with `signing_key` (the settings' secret key)."""
-    facts, document = read_file(
-        data,
-        filename,
+    """Read, plan and record a file in the caller's session (the command line's)."""
+    facts, document = read(
+        principal,
+        data=data,
+        filename=filename,
+        delegation_code=delegation_code,
+        signing_key=signing_key,
         limits=limits,
-        admit=lambda kind: admit(principal, kind=kind, delegation_code=delegation_code),
     )
-    if isinstance(document, ReturnedDocument):
-        check_signed(document, signing_key)
     return preview_document(
         session,
         principal,
@@ -164,69 +284,11 @@ def preview_document(
     now: datetime,
     request_id: str | None = None,
 ) -> Previewed:
-    """Store what confirming would create; nothing else changes."""
-    round_id: int | None = None
-    delegation_id: int | None = None
-    plan: Plan
-    if isinstance(document, ReturnedDocument):
-        kind = ImportKind.RETURNED
-        delegation = _delegation_for(session, principal, delegation_code)
-        delegation_id = delegation.id
-        round_ = round_of(session, document)
-        round_id = round_.id
-        plan = plan_returned(session, document, round_, facts, now, delegation, principal)
-    else:
-        kind = ImportKind.AUTHORED
-        if principal.role is not Role.SECRETARIAT:
-            raise PermissionDenied(_AUTHORED_BY_MEMBER)
-        plan = plan_authored(session, document, facts)
-    scope = scope_for(delegation_id)
-    existing = session.scalar(
-        select(WordImport).where(
-            WordImport.sha256 == facts.sha256, WordImport.kind == kind, WordImport.scope == scope
-        )
+    """Plan and record a file already read, in one session."""
+    planned = plan(
+        session, principal, document, facts=facts, delegation_code=delegation_code, now=now
     )
-    if existing is not None and existing.state is ImportState.CONFIRMED:
-        return Previewed(existing, created_now=False, already_imported=True)
-    actor = Actor(principal.user_id, delegation_id, request_id)
-    if existing is not None:
-        # Read again (the register may have moved on): the new preview replaces the old one.
-        existing.preview = plan.to_json()
-        existing.filename = facts.filename
-        existing.state = ImportState.PREVIEWED
-        existing.uploaded_by_id = principal.user_id
-        existing.round_id = round_id
-        existing.discarded_at = None
-        existing.version += 1
-        word_import = existing
-    else:
-        word_import = WordImport(
-            sha256=facts.sha256,
-            filename=facts.filename,
-            size=facts.size,
-            kind=kind,
-            scope=scope,
-            round_id=round_id,
-            delegation_id=delegation_id,
-            uploaded_by_id=principal.user_id,
-            created_at=now,
-            state=ImportState.PREVIEWED,
-            preview=plan.to_json(),
-            created={},
-            version=1,
-        )
-        session.add(word_import)
-    session.flush()
-    record(
-        session,
-        actor,
-        action="word_import.preview",
-        object_type="word_import",
-        object_id=word_import.id,
-        details={"sha256": facts.sha256, "filename": facts.filename, "kind": kind.value},
-        at=now,
-    )
-    return Previewed(word_import, created_now=existing is None, already_imported=False)
+    return record(session, principal, planned, now=now, request_id=request_id)
 
 
 # --- Confirming and discarding --------------------------------------------------------------
@@ -287,7 +349,7 @@ def confirm(
     word_import.confirmed_at = now
     word_import.confirmed_by_id = principal.user_id
     session.flush()
-    record(
+    record_event(
         session,
         Actor(principal.user_id, delegation_id, request_id),
         action="word_import.confirm",
@@ -312,7 +374,7 @@ def discard(
     word_import.state = ImportState.DISCARDED
     word_import.discarded_at = now
     session.flush()
-    record(
+    record_event(
         session,
         Actor(principal.user_id, word_import.delegation_id, request_id),
         action="word_import.discard",

@@ -16,7 +16,7 @@ from app.accounts import service as accounts
 from app.accounts.permissions import Action, allowed
 from app.audit.service import Actor
 from app.config import Settings
-from app.db import Database
+from app.db import WRITE, Database
 from app.errors import InvalidInput, NotAuthenticated, PermissionDenied
 from app.principal import Principal
 
@@ -51,12 +51,21 @@ class DbRoute(APIRoute):
 
     Services never commit. A refusal whose own writes are the point (a failed log-in counted
     for throttling, a spent challenge) says so with `keep_writes(request)`.
+
+    A write route's session takes the write lock at its first statement (SQLite: BEGIN
+    IMMEDIATE), so the lock is held from the permission check to the end. A route that does
+    something slow before it writes (reading an upload) asks for `Staged` instead: its session
+    only reads until the handler calls `staged.write()`.
     """
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        staged = _asks_for(self.dependant, _staged)
 
         async def handle(request: Request) -> Response:
+            if staged:
+                # Known before any dependency opens the session (get_db reads it).
+                request.state.staged = True
             # Commit (or roll back) and close in one trip to the thread pool.
             try:
                 response = await handler(request)
@@ -94,6 +103,52 @@ def restart_read(db: Session) -> None:
     db.rollback()
 
 
+def _asks_for(dependant: Any, call: Callable[..., Any]) -> bool:
+    if getattr(dependant, "call", None) is call:
+        return True
+    return any(_asks_for(sub, call) for sub in dependant.dependencies)
+
+
+def _writes_at_once(request: Request) -> bool:
+    """Whether the request's session is a write session from its first statement: a write
+    request's, unless its route is staged (then it reads until Staged.write())."""
+    return request.method not in SAFE_METHODS and not getattr(request.state, "staged", False)
+
+
+class StagedSession:
+    """The session of a route that does its slow part without a transaction and writes only at
+    the end: a read session until `write()`, which opens the write transaction (on SQLite the
+    database's write lock, BEGIN IMMEDIATE) that DbRoute ends as it ends any other (committed
+    below 400). So an upload read for seconds holds no lock that other writers wait for, and
+    uploads queue on their own limits, not on the database."""
+
+    __slots__ = ("_writing", "db")
+
+    def __init__(self, db: Session) -> None:
+        self.db = db
+        self._writing = False
+
+    @property
+    def writing(self) -> bool:
+        return self._writing
+
+    def pause(self) -> None:
+        """End the read transaction and give its connection back to the pool before the slow
+        part; a later read starts a new transaction."""
+        if self._writing:
+            raise RuntimeError("pause() after write(): the write transaction is kept to the end")
+        restart_read(self.db)
+
+    def write(self) -> Session:
+        """The session, in a write transaction from here to the end of the request. What was
+        read before is read again (the read transaction ends): decide on what this one reads."""
+        if not self._writing:
+            restart_read(self.db)
+            self.db.connection(execution_options={WRITE: True})
+            self._writing = True
+        return self.db
+
+
 def _detach(request: Request) -> Session | None:
     session: Session | None = getattr(request.state, "db", None)
     if session is not None:
@@ -124,9 +179,13 @@ def get_database(request: Request) -> Database:
 async def get_db(request: Request) -> Session:
     session: Session | None = getattr(request.state, "db", None)
     if session is None:
-        session = get_database(request).session(write=request.method not in SAFE_METHODS)
+        session = get_database(request).session(write=_writes_at_once(request))
         request.state.db = session
     return session
+
+
+async def _staged(db: Annotated[Session, Depends(get_db)]) -> StagedSession:
+    return StagedSession(db)
 
 
 async def get_settings(request: Request) -> Settings:
@@ -146,6 +205,8 @@ def request_id(request: Request) -> str | None:
 DbSession = Annotated[Session, Depends(get_db)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 Now = Annotated[datetime, Depends(get_now)]
+# A write route's session that reads until the handler asks to write (StagedSession.write()).
+Staged = Annotated[StagedSession, Depends(_staged)]
 
 
 async def _request_id(request: Request) -> str | None:
@@ -194,13 +255,13 @@ def authenticate(request: Request, db: Session, now: datetime, settings: Setting
 
 def identify(request: Request, db: Session, now: datetime, settings: Settings) -> Principal:
     """Who is asking, looked up in the request's own session (one statement). On writes the
-    periodic touch is part of the request's transaction; on reads the read transaction is ended
-    first (releasing its connection) and the touch runs in a short write transaction of its own,
-    so a read request holds one connection at a time and its transaction never has to upgrade to
-    a write (SQLite cannot always do that under load)."""
+    periodic touch is part of the request's transaction; on reads (and a staged route before it
+    writes) the read transaction is ended first (releasing its connection) and the touch runs in
+    a short write transaction of its own, so a read request holds one connection at a time and
+    its transaction never has to upgrade to a write (SQLite cannot always do that under load)."""
     principal = authenticate(request, db, now, settings)
     if principal.needs_touch:
-        if request.method not in SAFE_METHODS:
+        if _writes_at_once(request):
             accounts.touch(db, principal, now=now)
         else:
             db.commit()
