@@ -20,7 +20,11 @@ from tests.factories import PASSWORD, World
 from tests.helpers import Clock, form_in, log_in
 from tests.test_invitations import _fill, _invite, _mailed_link
 
-TOO_LONG = "tall mango river lantern " * 6  # 150 characters, no rule broken but its length
+# 150 characters, no rule broken but its length (no word said twice: a repeat is refused).
+TOO_LONG = (
+    "tall mango river lantern quiet harbour paper kite amber cloud violet stone meadow copper "
+    "falcon winter bridge garden silver orbit pepper canyon thistle marble juniper"
+)[:150]
 BREACHED = "1qaz2wsx3edc4rfv"  # 16 characters, on the list
 
 
@@ -80,6 +84,19 @@ def test_a_common_or_breached_password_is_refused_however_long(
     refused = _change(client, password)
     assert refused.status_code == 422
     assert "list of common and breached passwords" in refused.text
+
+
+@pytest.mark.parametrize(
+    "password", ["passwordpassword", "letmeinletmein12", "123412341234123", "aseanaseanasean"]
+)
+def test_a_word_or_a_few_characters_repeated_is_refused(
+    client: TestClient, world: World, password: str
+) -> None:
+    """Long enough and not on the list as a whole, but a guesser tries repeats first."""
+    log_in(client, world.member)
+    refused = _change(client, password)
+    assert refused.status_code == 422
+    assert "a word or a few characters repeated" in refused.text
 
 
 def test_no_composition_rules_a_long_lower_case_phrase_is_fine(

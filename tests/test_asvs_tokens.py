@@ -79,9 +79,12 @@ def test_creating_a_token_from_an_older_session_asks_for_the_password(
     log_in(client, world.member)
     assert _create_on_page(client, name="fresh").status_code == 200  # type: ignore[attr-defined]
     clock.advance(minutes=11)
-    asked = _create_on_page(client, name="later")
+    asked = _create_on_page(client, name="later", expires_in_days="365")
     assert asked.status_code == 422  # type: ignore[attr-defined]
     assert "Enter your password" in asked.text  # type: ignore[attr-defined]
+    # What the person chose is kept for the second try: the name and the expiry.
+    again = form_in(asked.text, action="/account/tokens")  # type: ignore[attr-defined]
+    assert again["name"] == "later" and again["expires_in_days"] == "365"
     wrong = _create_on_page(client, name="later", password="not-my-password")
     assert wrong.status_code == 422  # type: ignore[attr-defined]
     with database.transaction(write=False) as s:

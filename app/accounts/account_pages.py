@@ -255,7 +255,13 @@ def create_token(
         keep_writes(ctx.request)
         page = _account_page(
             ctx,
-            form=_refused("token-password", refused.error or "Enter your password."),
+            # What the person chose is kept for their second try.
+            form=_refused(
+                "token-password",
+                refused.error or "Enter your password.",
+                token_name=name,
+                token_days=str(expires_in_days),
+            ),
             status_code=429 if refused.throttled else 422,
         )
         if refused.retry_after is not None:

@@ -70,7 +70,7 @@ def is_common(password: str) -> bool:
 def weakness(password: str, *, email: str, name: str, second_factor: bool) -> str | None:
     """Why `password` may not be used, or None: its length; then what a guesser tries before
     anything else: the person's own address or name, one character or a few repeated, a run
-    of keys, a common or breached password."""
+    of keys, a word repeated, a common or breached password."""
     shortest = min_length(second_factor=second_factor)
     if len(password) < shortest:
         return f"the password must be at least {shortest} characters long"
@@ -87,9 +87,20 @@ def weakness(password: str, *, email: str, name: str, second_factor: bool) -> st
         return "the password needs more different characters"
     if any(simple in run or simple in run[::-1] for run in _RUNS):
         return "the password must not be a run of keys such as 1234567890 or qwertyuiop"
+    if _repeats(_EDGES.sub("", simple)) or _repeats(simple):
+        return "the password must not be a word or a few characters repeated"
     if is_common(password):
         return (
-            "this password is on a list of common and breached passwords that guessers try "
-            "first; choose another"
+            "many people use this password (it is on a list of common and breached "
+            "passwords), so it is easy to guess; choose another"
         )
     return None
+
+
+def _repeats(text: str) -> bool:
+    """Whether `text` is a shorter piece said again and again ("passwordpassword",
+    "123412341234123", "aseanaseanasean"), the last time perhaps cut short."""
+    size = len(text)
+    return size >= 4 and any(
+        text == (text[:unit] * (size // unit + 1))[:size] for unit in range(1, size // 2 + 1)
+    )
