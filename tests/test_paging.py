@@ -14,10 +14,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app.db import Database
-from app.demo.working_set import MEMBER, PASSWORD, ROUND, populate
+from app.demo.working_set import MEMBER, PASSWORD, ROUND, SECRETARIAT, populate
 from app.models import ItemKind, ItemStatus
 from app.register import service as register
-from tests.helpers import log_in, text_of
+from tests.helpers import form_in, log_in, text_of
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 INDICATORS = 120
@@ -158,3 +158,31 @@ def test_a_rounds_compilation_is_read_fifty_items_a_page(member: TestClient) -> 
         second, r'<th scope="row" class="col-code"><a href="/(?:indicators|sections)/([A-Z0-9-]+)">'
     )
     assert more and not set(more) & set(codes)
+
+
+def test_the_comment_response_table_is_read_fifty_inputs_a_page_and_an_answer_returns_to_its_page(
+    app: FastAPI, member: TestClient
+) -> None:
+    first = member.get("/responses").text
+    numbers = [int(n) for n in re.findall(r'<td class="col-number">(\d+)</td>', first)]
+    assert numbers == list(range(1, 51))
+    total = int(re.search(r"(\d+) inputs;", text_of(first)).group(1))  # type: ignore[union-attr]
+    assert total > 150
+    third = member.get("/responses?page=3").text
+    refs = re.findall(r'<tr id="input-([PC]-\d+)">', third)
+    assert [int(n) for n in re.findall(r'<td class="col-number">(\d+)</td>', third)] == list(
+        range(101, 151)
+    )
+    with TestClient(app, base_url="http://testserver") as secretariat:
+        log_in(secretariat, SECRETARIAT, PASSWORD)
+        page = secretariat.get("/responses?page=3").text
+        form = form_in(page, id=f"answer-form-{refs[0]}")
+        answered = secretariat.post(
+            "/responses/answer", data=form | {"answer": "Noted, thanks"}, follow_redirects=False
+        )
+        assert answered.status_code == 303
+        assert answered.headers["location"].endswith(f"page=3#input-{refs[0]}")
+        refused = secretariat.post("/responses/answer", data=form | {"answer": " "})
+        assert refused.status_code == 422
+        # The refused row is on the page shown, with its problem beside it.
+        assert f'id="input-{refs[0]}"' in refused.text and "page 3 of" in refused.text

@@ -14,6 +14,7 @@ from app.comments import forms
 from app.comments import service as comments
 from app.errors import InvalidInput
 from app.models import Role, Round
+from app.paging import PER_PAGE, page_number, slice_of
 from app.proposals import service as proposals
 from app.responses import service
 from app.rounds.service import current_round, get_round, list_rounds
@@ -37,15 +38,28 @@ def _query(round_: Round | None) -> str:
 
 
 def _page(
-    ctx: RequestContext, round_ref: str | None, *, form: Form | None = None, status_code: int = 200
+    ctx: RequestContext,
+    round_ref: str | None,
+    *,
+    number: int = 1,
+    form: Form | None = None,
+    status_code: int = 200,
 ) -> HTMLResponse:
     chosen = _round(ctx.db, round_ref)
     rows = service.table(ctx.db, ctx.principal, round_id=chosen.id if chosen else None)
+    # Fifty rows a page (a round's table runs to thousands of inputs, each with its answer
+    # form); a refused answer is shown on the page that holds its row.
+    if form is not None and form.problems:
+        number = _page_of(rows, (form.problems[0].field or "").removeprefix("answer-"))
+    shown = slice_of(rows, number)
     return render(
         ctx.request,
         "responses.html",
         {
-            "rows": rows,
+            "rows": shown.rows,
+            "shown": shown,
+            "answered": sum(1 for r in rows if r.answer),
+            "filters": {"round": chosen.symbol if chosen else ""},
             "round": chosen,
             "rounds": list_rounds(ctx.db),
             "query": _query(chosen),
@@ -56,11 +70,21 @@ def _page(
     )
 
 
+def _page_of(rows: list[service.ResponseRow], reference: str) -> int:
+    """The page (from 1) that holds the row of `reference` (the first page if none does)."""
+    for index, row in enumerate(rows):
+        if row.reference == reference:
+            return index // PER_PAGE + 1
+    return 1
+
+
 @router.get("/responses")
 def responses(
-    ctx: Reader, round: Annotated[str | None, Query(max_length=64)] = None
+    ctx: Reader,
+    round: Annotated[str | None, Query(max_length=64)] = None,
+    page: Annotated[str, Query(max_length=8)] = "",
 ) -> HTMLResponse:
-    return _page(ctx, round)
+    return _page(ctx, round, number=page_number(page))
 
 
 @router.post("/responses/answer")
@@ -88,6 +112,11 @@ def answer(ctx: Answerer, posted: PostedForm) -> Response:
         except InvalidInput as exc:
             form.add_refusal(exc, {}, field_id)
         else:
-            where = _query(_round(ctx.db, round_ref))
+            chosen = _round(ctx.db, round_ref)
+            rows = service.table(ctx.db, ctx.principal, round_id=chosen.id if chosen else None)
+            number = _page_of(rows, reference)
+            where = _query(chosen)
+            if number > 1:
+                where += f"{'&' if where else '?'}page={number}"
             return RedirectResponse(f"/responses{where}#input-{reference}", status_code=303)
     return _page(ctx, round_ref, form=form, status_code=422)
