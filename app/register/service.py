@@ -122,23 +122,27 @@ def _numbered(kind: ItemKind) -> Any:
     )
 
 
+def _row(row: Any, number: int | None) -> RegisterRow:
+    """A register row from a result row with the register's columns (see _numbered, rows_of)."""
+    return RegisterRow(
+        code=row.code,
+        kind=row.kind,
+        number=number,
+        revision=row.version,
+        title=row.title,
+        text=row.text,
+        dimension_code=row.dimension_code,
+        dimension_title=row.dimension_title,
+        strength_adult=row.strength_adult,
+        strength_child=row.strength_child,
+        status=row.status,
+        updated_at=row.created_at,
+    )
+
+
 def _rows(found: Any) -> list[RegisterRow]:
     return [
-        RegisterRow(
-            code=row.code,
-            kind=row.kind,
-            number=int(row.running) if row.status is ItemStatus.ACTIVE else None,
-            revision=row.version,
-            title=row.title,
-            text=row.text,
-            dimension_code=row.dimension_code,
-            dimension_title=row.dimension_title,
-            strength_adult=row.strength_adult,
-            strength_child=row.strength_child,
-            status=row.status,
-            updated_at=row.created_at,
-        )
-        for row in found
+        _row(row, int(row.running) if row.status is ItemStatus.ACTIVE else None) for row in found
     ]
 
 
@@ -231,20 +235,7 @@ def rows_of(
         )
     }
     return [
-        RegisterRow(
-            code=row.code,
-            kind=row.kind,
-            number=numbers.get(item_id),
-            revision=row.version,
-            title=row.title,
-            text=row.text,
-            dimension_code=row.dimension_code,
-            dimension_title=row.dimension_title,
-            strength_adult=row.strength_adult,
-            strength_child=row.strength_child,
-            status=row.status,
-            updated_at=row.created_at,
-        )
+        _row(row, numbers.get(item_id))
         for item_id in ids
         if (row := found.get(item_id)) is not None
     ]
