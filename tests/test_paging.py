@@ -12,10 +12,11 @@ from urllib.parse import quote
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from app.db import Database
 from app.demo.working_set import MEMBER, PASSWORD, ROUND, SECRETARIAT, populate
-from app.models import ItemKind, ItemStatus
+from app.models import ItemKind, ItemStatus, Proposal, ProposalState
 from app.register import service as register
 from tests.helpers import form_in, log_in, text_of
 
@@ -186,3 +187,37 @@ def test_the_comment_response_table_is_read_fifty_inputs_a_page_and_an_answer_re
         assert refused.status_code == 422
         # The refused row is on the page shown, with its problem beside it.
         assert f'id="input-{refs[0]}"' in refused.text and "page 3 of" in refused.text
+
+
+def test_the_decision_queue_shows_every_waiting_proposal_fifty_a_page(
+    app: FastAPI, member: TestClient, database: Database
+) -> None:
+    """The queue listed at most 500 proposals and all of them on one page; now every one,
+    fifty a page, in the order of the draft."""
+    with database.transaction(write=False) as s:
+        waiting = set(
+            s.scalars(
+                select(Proposal.id).where(
+                    Proposal.state.in_(
+                        [ProposalState.SUBMITTED, ProposalState.UNDER_CONSIDERATION]
+                    ),
+                    Proposal.submitted_at.is_not(None),
+                )
+            )
+        )
+    assert len(waiting) > 50
+    with TestClient(app, base_url="http://testserver") as secretariat:
+        log_in(secretariat, SECRETARIAT, PASSWORD)
+        first = secretariat.get("/queue").text
+        assert f"{len(waiting)} proposals to decide" in text_of(first)
+        seen: list[int] = []
+        pages = -(-len(waiting) // 50)
+        for number in range(1, pages + 1):
+            html = secretariat.get(f"/queue?page={number}").text
+            found = [
+                int(n) for n in re.findall(r'<th scope="row"><a href="/proposals/(\d+)">', html)
+            ]
+            assert len(found) == (50 if number < pages else len(waiting) - 50 * (pages - 1))
+            seen += found
+        assert len(seen) == len(set(seen)) and set(seen) == waiting
+        assert secretariat.get("/queue?page=x").status_code == 422

@@ -24,7 +24,7 @@ from app.models import (
     Role,
     Stance,
 )
-from app.paging import PER_PAGE, Page, clamp
+from app.paging import PER_PAGE, Page, clamp, slice_of
 from app.principal import DelegationRef, Principal
 from app.proposals import forms, service
 from app.proposals.service import ProposalView
@@ -283,6 +283,30 @@ def by_item(db: Session, views: Sequence[ProposalView]) -> list[Group]:
         )
         for k in keys
     ]
+
+
+def queue_page(
+    db: Session,
+    principal: Principal,
+    number: int,
+    *,
+    state: ProposalState | None = None,
+    delegation: str | None = None,
+) -> tuple[Page[int], list[Group]]:
+    """One page of the decision queue (app/paging.py): every waiting proposal is placed in the
+    order of the draft (by the item it changes, new items last, then by submission) as small
+    rows; only the page's proposals are read in full and grouped by item."""
+    states = [state] if state is not None else list(QUEUE_STATES)
+    entries = service.queue_entries(db, principal, states, delegation=delegation)
+    order = register_order(db)
+    last = len(order)
+    entries.sort(
+        key=lambda e: (e[1] is None, order.get(e[1] or "", (last, ""))[0], e[1] or "", e[2], e[0])
+    )
+    ids = [pid for pid, _, _ in entries]
+    shown = slice_of(ids, number)
+    views = service.listing(db, principal, ids=list(shown.rows)) if shown.rows else []
+    return shown, by_item(db, views)
 
 
 @dataclass(frozen=True, slots=True)

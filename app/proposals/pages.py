@@ -700,25 +700,28 @@ def queue(
     ctx: Decider,
     state: Annotated[str, Query(max_length=32)] = "",
     delegation: Annotated[str, Query(max_length=32)] = "",
+    page: Annotated[str, Query(max_length=8)] = "",
 ) -> HTMLResponse:
-    """Every submitted proposal waiting for a decision, by item in the order of the draft."""
+    """Every submitted proposal waiting for a decision, by item in the order of the draft,
+    fifty a page."""
+    number = page_number(page)
     form = Form({"state": state, "delegation": delegation.upper()})
     if state and state not in {s.value for s in display.QUEUE_STATES}:
         form.add("queue-state", "Choose a state from the list")
-    views = [
-        v
-        for v in service.listing(
-            ctx.db, ctx.principal, delegation=form.values["delegation"] or None
-        )
-        if v.proposal.state in display.QUEUE_STATES
-        and (not form.ok or not state or v.proposal.state.value == state)
-    ]
+    shown, groups = display.queue_page(
+        ctx.db,
+        ctx.principal,
+        number,
+        state=ProposalState(state) if state and form.ok else None,
+        delegation=form.values["delegation"] or None,
+    )
     return _page(
         ctx,
         "queue.html",
         {
-            "groups": display.by_item(ctx.db, views),
-            "count": len(views),
+            "groups": groups,
+            "count": shown.total,
+            "shown": shown,
             "filters": form.values,
             "form": form,
             "errors": form.errors,

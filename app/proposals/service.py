@@ -588,6 +588,46 @@ def listing(
     return views(session, session.scalars(query.order_by(Proposal.id).limit(limit)).all())
 
 
+def queue_entries(
+    session: Session,
+    principal: Principal,
+    states: Sequence[ProposalState],
+    *,
+    delegation: str | None = None,
+) -> list[tuple[int, str | None, datetime]]:
+    """Every proposal the principal may see in one of `states` (by delegation if asked), as
+    small rows: its id, the code of the first item it changes (None: it adds an item) and when
+    it was submitted. One query, whatever their number; no proposal is left out."""
+    own = [d.id for d in principal.delegations]
+    query = (
+        select(
+            Proposal.id,
+            Proposal.submitted_at,
+            Proposal.created_at,
+            ProposalTarget.position,
+            Item.code,
+        )
+        .outerjoin(ProposalTarget, ProposalTarget.proposal_id == Proposal.id)
+        .outerjoin(Item, Item.id == ProposalTarget.item_id)
+        .where(
+            Proposal.state.in_(states),
+            (Proposal.submitted_at.is_not(None)) | (Proposal.delegation_id.in_(own)),
+        )
+    )
+    if delegation:
+        query = query.join(Delegation, Delegation.id == Proposal.delegation_id).where(
+            Delegation.code == delegation.upper()
+        )
+    first: dict[int, tuple[int, str | None, datetime]] = {}
+    places: dict[int, int] = {}
+    for pid, submitted, created, place, code in session.execute(query):
+        if pid not in first or (place is not None and place < places.get(pid, place + 1)):
+            first[pid] = (pid, code, submitted or created)
+            if place is not None:
+                places[pid] = place
+    return list(first.values())
+
+
 def submitted_ids(
     session: Session, ids: Sequence[int], states: Sequence[ProposalState]
 ) -> list[int]:
