@@ -221,3 +221,25 @@ def test_the_decision_queue_shows_every_waiting_proposal_fifty_a_page(
             seen += found
         assert len(seen) == len(set(seen)) and set(seen) == waiting
         assert secretariat.get("/queue?page=x").status_code == 422
+
+
+def test_the_proposals_list_shows_every_proposal_newest_first_fifty_a_page(
+    member: TestClient, database: Database
+) -> None:
+    """It read the oldest 500 and showed them newest first: the newer ones were missing."""
+    with database.transaction(write=False) as s:
+        newest = s.scalars(
+            select(Proposal.id)
+            .where(Proposal.submitted_at.is_not(None))
+            .order_by(Proposal.id.desc())
+            .limit(50)
+        ).all()
+    first = member.get("/proposals").text
+    listed = [int(n) for n in re.findall(r'<a href="/proposals/(\d+)">P-\d+</a>', first)]
+    # The member's own delegation's drafts are visible to them too; the submitted ones line up.
+    assert [n for n in listed if n in set(newest)] == [n for n in newest if n in set(listed)]
+    assert listed == sorted(listed, reverse=True) and len(listed) == 50
+    assert "page 1 of" in text_of(first)
+    amend = member.get("/proposals?kind=amend&page=2").text
+    assert "page 2 of" in text_of(amend)
+    assert member.get("/proposals?page=0").status_code == 422

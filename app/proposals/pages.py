@@ -37,7 +37,7 @@ from app.models import (
     ProposalState,
     Stance,
 )
-from app.paging import page_number
+from app.paging import Page, page_number
 from app.principal import Principal
 from app.proposals import display, forms, service
 from app.proposals.forms import ProposalForm
@@ -432,33 +432,36 @@ def proposals(
     delegation: Annotated[str, Query(max_length=32)] = "",
     item: Annotated[str, Query(max_length=32)] = "",
     kind: Annotated[str, Query(max_length=16)] = "",
+    page: Annotated[str, Query(max_length=8)] = "",
 ) -> HTMLResponse:
-    """Every proposal the person may see, newest first, with filters."""
+    """Every proposal the person may see, newest first, fifty a page, with filters."""
+    number = page_number(page)
     form = Form({"state": state, "delegation": delegation.upper(), "item": item.strip().upper()})
     form.values["kind"] = kind
     if state and state not in {s.value for s in ProposalState}:
         form.add("filter-state", "Choose a state from the list")
     if kind and kind not in {k.value for k in ProposalKind}:
         form.add("filter-kind", "Choose a kind from the list")
-    views: list[ProposalView] = []
+    shown: Page[ProposalView] = Page([], 1, 0)
     if form.ok:
         try:
-            views = service.listing(
+            shown = service.newest_page(
                 ctx.db,
                 ctx.principal,
+                number,
                 item_code=form.values["item"] or None,
                 state=ProposalState(state) if state else None,
+                kind=ProposalKind(kind) if kind else None,
                 delegation=form.values["delegation"] or None,
             )
         except NotFound:
             form.add("filter-item", f"No indicator or section has the code {item.strip()!r}")
-    if kind:
-        views = [v for v in views if v.proposal.kind.value == kind]
     return _page(
         ctx,
         "proposals.html",
         {
-            "rows": display.rows(ctx.db, list(reversed(views))),
+            "rows": display.rows(ctx.db, list(shown.rows)),
+            "shown": shown,
             "filters": form.values,
             "form": form,
             "errors": form.errors,

@@ -38,6 +38,7 @@ from app.models import (
 from app.models.register import CONTENT_FIELDS, TEXT_FIELDS
 from app.notifications import messages
 from app.notifications.service import delegation_members, notify
+from app.paging import PER_PAGE, Page, clamp
 from app.principal import Principal
 from app.register import service as register
 from app.register.schemas import IndicatorUpdate, SectionUpdate
@@ -549,20 +550,19 @@ def view(session: Session, principal: Principal, proposal_id: int) -> ProposalVi
     return views(session, [get(session, principal, proposal_id)])[0]
 
 
-def listing(
+def _visible(
     session: Session,
     principal: Principal,
     *,
     item_code: str | None = None,
     item_id: int | None = None,
     state: ProposalState | None = None,
+    kind: ProposalKind | None = None,
     delegation: str | None = None,
     round_id: int | None = None,
     ids: Sequence[int] | None = None,
-    limit: int = 500,
-) -> list[ProposalView]:
-    """Proposals the principal may see, by item (its code, or its id when the caller holds the
-    item already), state, delegation or round."""
+) -> Any:
+    """The query of the proposals the principal may see, with the filters asked for."""
     own = [d.id for d in principal.delegations]
     query = select(Proposal).where(
         (Proposal.submitted_at.is_not(None)) | (Proposal.delegation_id.in_(own))
@@ -577,6 +577,8 @@ def listing(
         )
     if state is not None:
         query = query.where(Proposal.state == state)
+    if kind is not None:
+        query = query.where(Proposal.kind == kind)
     if delegation:
         query = query.join(Delegation, Delegation.id == Proposal.delegation_id).where(
             Delegation.code == delegation.upper()
@@ -585,7 +587,57 @@ def listing(
         query = query.where(Proposal.round_id == round_id)
     if ids is not None:
         query = query.where(Proposal.id.in_(ids))
+    return query
+
+
+def listing(
+    session: Session,
+    principal: Principal,
+    *,
+    item_code: str | None = None,
+    item_id: int | None = None,
+    state: ProposalState | None = None,
+    delegation: str | None = None,
+    round_id: int | None = None,
+    ids: Sequence[int] | None = None,
+    limit: int = 500,
+) -> list[ProposalView]:
+    """Proposals the principal may see, by item (its code, or its id when the caller holds the
+    item already), state, delegation or round; the first `limit` by id."""
+    query = _visible(
+        session,
+        principal,
+        item_code=item_code,
+        item_id=item_id,
+        state=state,
+        delegation=delegation,
+        round_id=round_id,
+        ids=ids,
+    )
     return views(session, session.scalars(query.order_by(Proposal.id).limit(limit)).all())
+
+
+def newest_page(
+    session: Session,
+    principal: Principal,
+    number: int,
+    *,
+    item_code: str | None = None,
+    state: ProposalState | None = None,
+    kind: ProposalKind | None = None,
+    delegation: str | None = None,
+) -> Page[ProposalView]:
+    """One page of the proposals the principal may see, newest first (app/paging.py): a count
+    and the page's proposals, whatever their number."""
+    query = _visible(
+        session, principal, item_code=item_code, state=state, kind=kind, delegation=delegation
+    )
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    number = clamp(number, total)
+    found = session.scalars(
+        query.order_by(Proposal.id.desc()).offset((number - 1) * PER_PAGE).limit(PER_PAGE)
+    ).all()
+    return Page(views(session, found), number, total)
 
 
 def queue_entries(
