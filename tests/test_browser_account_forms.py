@@ -93,7 +93,11 @@ def test_the_code_field_is_ready_to_type_when_the_second_factor_is_asked(
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(re.compile(r".*/login/verify$"))
-    # Typed at once, without reaching for the mouse or tabbing past the page.
+    # Typed at once, without reaching for the mouse or tabbing past the page: the field has
+    # the focus as soon as the page is there (waited for, not raced: on a loaded machine the
+    # first keys could come before the page had finished loading).
+    field = page.get_by_label("Code from your authenticator app, or a recovery code")
+    expect(field).to_be_focused()
     page.keyboard.type("000000")
     page.keyboard.press("Enter")
     expect(page.get_by_role("alert")).to_contain_text("That code is not correct")
