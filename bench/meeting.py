@@ -299,7 +299,7 @@ def report(ours: Run, bare: Run, engine: str) -> bool:
     share = 100 * ours.total_rate / bare.total_rate if bare.total_rate else float("nan")
     ok = ok and share >= MIX_TARGET
     print(
-        f"meeting mix [{engine}]: {ours.total_rate:.1f} req/s against bare "
+        f"meeting mix: [{engine}] {ours.total_rate:.1f} req/s against bare "
         f"{bare.total_rate:.1f} req/s: {share:.1f} % of bare"
     )
     writes = ", ".join(f"{count} {kind}" for kind, count in sorted(ours.writes.items()))
