@@ -761,7 +761,7 @@ def consensus_overview(
             dimension=chosen,
             state=DraftingState(state) if state else None,
         )
-        objected_count, objected = display.objected(ctx.db, viewer)
+        objected_count, objected = display.objected(ctx.db)
         return _common(viewer) | {
             "indicators": found.rows.rows,
             "shown": found.rows,

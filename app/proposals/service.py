@@ -680,6 +680,50 @@ def queue_entries(
     return list(first.values())
 
 
+@dataclass(frozen=True, slots=True)
+class ProposalLine:
+    """A proposal in one line of a list: what it is, by whom, on which items (two queries for
+    any number, where a ProposalView reads every target's texts)."""
+
+    id: int
+    kind: ProposalKind
+    item_kind: str | None
+    delegation_code: str
+    targets: list[str]
+
+    @property
+    def reference(self) -> str:
+        return f"P-{self.id}"
+
+
+def lines(session: Session, ids: Sequence[int]) -> list[ProposalLine]:
+    """The proposals `ids`, in that order, as ProposalLines (the caller knows they may be
+    seen)."""
+    if not ids:
+        return []
+    head = {
+        pid: (kind, item_kind, code)
+        for pid, kind, item_kind, code in session.execute(
+            select(Proposal.id, Proposal.kind, Proposal.item_kind, Delegation.code)
+            .join(Delegation, Delegation.id == Proposal.delegation_id)
+            .where(Proposal.id.in_(ids))
+        )
+    }
+    targets: dict[int, list[str]] = {pid: [] for pid in ids}
+    for pid, code in session.execute(
+        select(ProposalTarget.proposal_id, Item.code)
+        .join(Item, Item.id == ProposalTarget.item_id)
+        .where(ProposalTarget.proposal_id.in_(ids))
+        .order_by(ProposalTarget.proposal_id, ProposalTarget.position)
+    ):
+        targets[pid].append(code)
+    return [
+        ProposalLine(pid, head[pid][0], head[pid][1], head[pid][2], targets[pid])
+        for pid in ids
+        if pid in head
+    ]
+
+
 def submitted_ids(
     session: Session, ids: Sequence[int], states: Sequence[ProposalState]
 ) -> list[int]:
