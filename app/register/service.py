@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import and_, case, func, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from app.audit.service import Actor, record
@@ -91,39 +91,8 @@ def current_revision_join() -> Any:
     return and_(Revision.item_id == Item.id, Revision.number == Item.version)
 
 
-def _numbered(kind: ItemKind) -> Any:
-    """The items of `kind` in reading order, each with the running count of active items up to
-    it (its display number when active): numbered as the whole draft is, whatever is filtered
-    or paged afterwards."""
-    active = case((Revision.status == ItemStatus.ACTIVE, 1), else_=0)
-    order = (Dimension.position, Item.position, Item.id)
-    return (
-        select(
-            Item.code,
-            Item.kind,
-            Item.version,
-            Revision.title,
-            Revision.text,
-            Dimension.code.label("dimension_code"),
-            Dimension.title.label("dimension_title"),
-            Revision.strength_adult,
-            Revision.strength_child,
-            Revision.status,
-            Revision.created_at,
-            func.sum(active).over(order_by=order).label("running"),
-            Dimension.position.label("dimension_position"),
-            Item.position.label("item_position"),
-            Item.id.label("item_id"),
-        )
-        .join(Revision, current_revision_join())
-        .outerjoin(Dimension, Dimension.id == Revision.dimension_id)
-        .where(Item.kind == kind)
-        .subquery()
-    )
-
-
 def _row(row: Any, number: int | None) -> RegisterRow:
-    """A register row from a result row with the register's columns (see _numbered, rows_of)."""
+    """A register row from a result row of rows_of."""
     return RegisterRow(
         code=row.code,
         kind=row.kind,
@@ -140,14 +109,19 @@ def _row(row: Any, number: int | None) -> RegisterRow:
     )
 
 
-def _rows(found: Any) -> list[RegisterRow]:
+def _chosen(
+    order: list[tuple[int, int | None, str | None]],
+    dimension: str | None,
+    status: ItemStatus | None,
+) -> list[int]:
+    """The ids of reading_order's items in a dimension and with a status (None: any)."""
+    wanted = dimension.upper() if dimension is not None else None
     return [
-        _row(row, int(row.running) if row.status is ItemStatus.ACTIVE else None) for row in found
+        item_id
+        for item_id, shown, dimension_code in order
+        if (wanted is None or dimension_code == wanted)
+        and (status is None or (shown is not None) == (status is ItemStatus.ACTIVE))
     ]
-
-
-def _in_order(numbered: Any) -> tuple[Any, ...]:
-    return (numbered.c.dimension_position, numbered.c.item_position, numbered.c.item_id)
 
 
 def list_items(
@@ -158,14 +132,11 @@ def list_items(
     status: ItemStatus | None = None,
     q: str | None = None,
 ) -> list[RegisterRow]:
-    """The register in reading order, numbered as the whole active draft is numbered."""
-    numbered = _numbered(kind)
-    query = select(numbered).order_by(*_in_order(numbered))
-    if dimension is not None:
-        query = query.where(numbered.c.dimension_code == dimension.upper())
-    if status is not None:
-        query = query.where(numbered.c.status == status)
-    rows = _rows(session.execute(query))
+    """The register in reading order, numbered as the whole active draft is numbered
+    (reading_order), in two queries whatever its size."""
+    order = reading_order(session, kind)
+    numbers = {item_id: shown for item_id, shown, _ in order}
+    rows = rows_of(session, _chosen(order, dimension, status), numbers)
     needle = (q or "").strip().casefold()
     if not needle:
         return rows
@@ -194,16 +165,10 @@ def register_page(
     if (q or "").strip():
         return slice_of(list_items(session, kind, dimension=dimension, status=status, q=q), number)
     order = reading_order(session, kind)
-    numbers = {item_id: shown for item_id, shown, _ in order}
-    wanted = dimension.upper() if dimension is not None else None
-    chosen = [
-        item_id
-        for item_id, shown, dimension_code in order
-        if (wanted is None or dimension_code == wanted)
-        and (status is None or (shown is not None) == (status is ItemStatus.ACTIVE))
-    ]
+    chosen = _chosen(order, dimension, status)
     number = clamp(number, len(chosen))
     ids = chosen[(number - 1) * PER_PAGE : number * PER_PAGE]
+    numbers = {item_id: shown for item_id, shown, _ in order}
     return Page(rows_of(session, ids, numbers), number, len(chosen))
 
 
@@ -212,6 +177,8 @@ def rows_of(
 ) -> list[RegisterRow]:
     """The register rows of the items `ids`, in that order, numbered by `numbers` (from
     reading_order): one query, whatever the number."""
+    if not ids:
+        return []
     found = {
         row.id: row
         for row in session.execute(
