@@ -42,8 +42,12 @@ def item_url(kind: ItemKind | str, code: str) -> str:
 
 
 def drafting_state(item: Item) -> DraftingState:
+    return _drafting_state(item.drafting_state)
+
+
+def _drafting_state(value: str | None) -> DraftingState:
     try:
-        return DraftingState(item.drafting_state)
+        return DraftingState(value or "")
     except ValueError:
         return DraftingState.OPEN
 
@@ -354,7 +358,8 @@ class ConsensusRow:
 def consensus_rows(db: Session, kind: ItemKind) -> list[ConsensusRow]:
     """Every active item of `kind` with where each delegation stands (the sections' grid)."""
     order = [(i, n) for i, n, _ in register.reading_order(db, kind) if n is not None]
-    return _consensus_rows(db, kind, [i for i, _ in order], dict(order))
+    states = {i: _drafting_state(v) for i, v in register.drafting_states(db, kind).items()}
+    return _consensus_rows(db, kind, [i for i, _ in order], dict(order), states)
 
 
 @dataclass(frozen=True, slots=True)
@@ -374,34 +379,30 @@ def consensus_page(
     """One page of the consensus grid (app/paging.py): the order, numbers and drafting states
     of every active item are read as small rows; text and positions only for the page."""
     order = [(i, n, d) for i, n, d in register.reading_order(db, kind) if n is not None]
-    states = register.drafting_states(db, kind)
-
-    def state_of(item_id: int) -> DraftingState:
-        try:
-            return DraftingState(states.get(item_id, ""))
-        except ValueError:
-            return DraftingState.OPEN
-
+    states = {i: _drafting_state(v) for i, v in register.drafting_states(db, kind).items()}
     counts: dict[str, int] = {}
     for item_id, _, _ in order:
-        counts[state_of(item_id).value] = counts.get(state_of(item_id).value, 0) + 1
+        value = states[item_id].value
+        counts[value] = counts.get(value, 0) + 1
     chosen = [
         item_id
         for item_id, _, code in order
-        if (dimension is None or code == dimension)
-        and (state is None or state_of(item_id) is state)
+        if (dimension is None or code == dimension) and (state is None or states[item_id] is state)
     ]
     number = clamp(number, len(chosen))
     ids = chosen[(number - 1) * PER_PAGE : number * PER_PAGE]
-    rows = _consensus_rows(db, kind, ids, {i: n for i, n, _ in order})
+    rows = _consensus_rows(db, kind, ids, {i: n for i, n, _ in order}, states)
     return ConsensusPage(Page(rows, number, len(chosen)), counts)
 
 
 def _consensus_rows(
-    db: Session, kind: ItemKind, ids: list[int], numbers: dict[int, int | None]
+    db: Session,
+    kind: ItemKind,
+    ids: list[int],
+    numbers: dict[int, int | None],
+    states: dict[int, DraftingState],
 ) -> list[ConsensusRow]:
     found = register.rows_of(db, ids, numbers)
-    items = register.items_by_ids(db, ids)
     pictures = consensus.pictures_of_items(db, ids)
     out = []
     for item_id, r in zip(ids, found, strict=True):
@@ -412,7 +413,7 @@ def _consensus_rows(
                 r.number,
                 item_url(kind, r.code),
                 r.title or r.text,
-                drafting_state(items[item_id]),
+                states[item_id],
                 picture,
                 stance_counts(picture),
             )

@@ -218,12 +218,6 @@ def drafting_states(session: Session, kind: ItemKind) -> dict[int, str]:
     return found
 
 
-def items_by_ids(session: Session, ids: Sequence[int]) -> dict[int, Item]:
-    if not ids:
-        return {}
-    return {i.id: i for i in session.scalars(select(Item).where(Item.id.in_(ids)))}
-
-
 def list_dimensions(session: Session) -> Sequence[Dimension]:
     return session.scalars(select(Dimension).order_by(Dimension.position)).all()
 
