@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from app.comments import service as comments
 from app.errors import Conflict, InvalidInput
+from app.ids import is_id
 from app.imports.fields import (
     ENUM_FIELDS,
     INDICATOR_FIELDS,
@@ -442,7 +443,7 @@ def _exported_thread(
     reply to it, as the web would: any other stands for nothing, and the comment is made anew."""
     number = (found.reference or "").removeprefix("C-")
     listed = document.threads is None or found.reference in document.threads
-    if found.exported and listed and number.isdigit():
+    if found.exported and listed and is_id(number):
         known = session.scalar(
             select(Comment)
             .join(Item, Item.id == Comment.item_id)
