@@ -133,6 +133,9 @@ class Proposal(Base):
     # For add: the new item's kind and dimension; for amend/merge: the proposed content.
     item_kind: Mapped[str] = mapped_column(String(16))
     dimension_code: Mapped[str | None] = mapped_column(String(8))
+    # For add: the item the new one follows, where the delegation put it (None: at the end of
+    # its dimension).
+    after_item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"))
     content: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     rationale: Mapped[str] = mapped_column(Text, default="")
     late: Mapped[bool] = mapped_column(Boolean, default=False)
