@@ -1,0 +1,102 @@
+"""The consensus picture of a proposal: every delegation of the group with where it stands on it
+(support, reservation, objection, ad referendum) or "pending" when it has not spoken.
+
+Decisions and the settling of a round read positions only through `of_proposal` and
+`of_proposals`, so that the position model can change behind them (app/consensus/service.py).
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from app.consensus import service as consensus
+from app.models import Stance
+
+PENDING = "pending"
+# The order in which the picture is counted and shown: who is furthest from agreeing last.
+STANDINGS = (
+    Stance.SUPPORT.value,
+    Stance.AD_REFERENDUM.value,
+    Stance.RESERVATION.value,
+    Stance.OBJECTION.value,
+    PENDING,
+)
+LABELS = {
+    Stance.SUPPORT.value: "Support",
+    Stance.AD_REFERENDUM.value: "Ad referendum",
+    Stance.RESERVATION.value: "Reservation",
+    Stance.OBJECTION.value: "Objection",
+    PENDING: "Pending (no position yet)",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DelegationStanding:
+    """One delegation in the picture: its code, its name and its standing (a Stance value, or
+    "pending")."""
+
+    code: str
+    name: str
+    standing: str
+
+    @property
+    def label(self) -> str:
+        return LABELS[self.standing]
+
+
+@dataclass(frozen=True, slots=True)
+class Picture:
+    """Every delegation of the group, in code order, with its standing on one proposal."""
+
+    delegations: tuple[DelegationStanding, ...]
+
+    def codes(self, standing: str) -> list[str]:
+        return [d.code for d in self.delegations if d.standing == standing]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {s: len(self.codes(s)) for s in STANDINGS}
+
+    @property
+    def pending(self) -> list[str]:
+        return self.codes(PENDING)
+
+    @property
+    def reservations(self) -> list[str]:
+        return self.codes(Stance.RESERVATION.value)
+
+    @property
+    def objections(self) -> list[str]:
+        return self.codes(Stance.OBJECTION.value)
+
+    @property
+    def needs_acknowledgement(self) -> bool:
+        """Agreeing now would record consensus while some delegations have not spoken or hold
+        a reservation: the decider must say they know."""
+        return bool(self.pending or self.reservations)
+
+    def as_record(self) -> dict[str, list[str]]:
+        """The picture as kept with a decision: the delegation codes under each standing."""
+        return {s: self.codes(s) for s in STANDINGS}
+
+
+def of_proposals(session: Session, proposal_ids: Sequence[int]) -> dict[int, Picture]:
+    """The picture of each proposal, in two queries whatever their number."""
+    group = consensus.delegations(session)
+    stances = consensus.positions_on_proposals(session, proposal_ids)
+    out: dict[int, Picture] = {}
+    for pid in proposal_ids:
+        spoken = {p.delegation_code: p.stance for p in stances.get(pid, []) if p.stance}
+        out[pid] = Picture(
+            tuple(
+                DelegationStanding(code, name, spoken[code].value if code in spoken else PENDING)
+                for code, name in group
+            )
+        )
+    return out
+
+
+def of_proposal(session: Session, proposal_id: int) -> Picture:
+    """Every delegation with its current standing on the proposal ("pending": no position)."""
+    return of_proposals(session, [proposal_id])[proposal_id]
