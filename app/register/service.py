@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from app.audit.service import Actor, record
@@ -400,6 +400,29 @@ def _next_position(session: Session, kind: ItemKind) -> int:
     return (session.scalar(select(func.max(Item.position)).where(Item.kind == kind)) or 0) + 10
 
 
+def _position_after(session: Session, kind: ItemKind, after: Item) -> int:
+    """Make room right after `after` in reading order (dimension, position, id) and return the
+    position there: every item of `kind` after it moves on by 10, the order of the others is
+    kept. The items of the kind are locked first, so that two new items placed at once cannot
+    interleave with stale positions (on PostgreSQL; SQLite writes one at a time anyway)."""
+    positions = dict(
+        session.execute(
+            select(Item.id, Item.position).where(Item.kind == kind).with_for_update()
+        ).all()
+    )
+    at = positions[after.id]
+    session.execute(
+        update(Item)
+        .where(
+            Item.kind == kind,
+            or_(Item.position > at, and_(Item.position == at, Item.id > after.id)),
+        )
+        .values(position=Item.position + 10)
+        .execution_options(synchronize_session="fetch")
+    )
+    return at + 1
+
+
 def _clean(content: dict[str, Any]) -> dict[str, Any]:
     cleaned = {}
     for name, value in content.items():
@@ -422,7 +445,10 @@ def create_item(
     code: str | None = None,
     dimension_code: str | None = None,
     proposal_id: int | None = None,
+    after_item_id: int | None = None,
 ) -> Item:
+    """A new item, at the end of its dimension (of the sections, for a section), or right after
+    the item `after_item_id` when that is still an item of the same kind and dimension."""
     if not reason.strip():
         raise InvalidInput("give a reason for the change", field="reason")
     content = dict.fromkeys(CONTENT_FIELDS) | _clean(content)
@@ -449,9 +475,9 @@ def create_item(
     Revision.validate_content(kind, content)
     if session.scalar(select(Item.id).where(Item.code == code)) is not None:
         raise InvalidInput(f"code {code} is already in use", field="code")
-    item = Item(
-        kind=kind, code=code, position=_next_position(session, kind), version=1, created_at=now
-    )
+    after = _placed_after(session, kind, after_item_id, content["dimension_id"])
+    position = _position_after(session, kind, after) if after else _next_position(session, kind)
+    item = Item(kind=kind, code=code, position=position, version=1, created_at=now)
     session.add(item)
     session.flush()
     session.add(
@@ -473,10 +499,33 @@ def create_item(
         object_type=kind.value,
         object_id=code,
         revision_after=1,
-        details={"reason": reason.strip()} | ({"proposal_id": proposal_id} if proposal_id else {}),
+        details={"reason": reason.strip()}
+        | ({"proposal_id": proposal_id} if proposal_id else {})
+        | ({"after": after.code} if after else {}),
         at=now,
     )
     return item
+
+
+def _placed_after(
+    session: Session, kind: ItemKind, after_item_id: int | None, dimension_id: int | None
+) -> Item | None:
+    """The item a new one is placed after, if it is still of the same kind and dimension (an
+    item moved to another dimension since leaves the new one at the end of its own)."""
+    if after_item_id is None:
+        return None
+    after = session.get(Item, after_item_id)
+    if after is None or after.kind is not kind:
+        return None
+    if kind is ItemKind.INDICATOR:
+        where = session.scalar(
+            select(Revision.dimension_id).where(
+                Revision.item_id == after.id, Revision.number == after.version
+            )
+        )
+        if where != dimension_id:
+            return None
+    return after
 
 
 def revise_item(

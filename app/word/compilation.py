@@ -1,7 +1,8 @@
 """The compilation's proposals: each pending proposal under the item it concerns (a new
-indicator under its dimension), its words to add underlined and to remove struck through,
-shown in character styles rather than tracked, so that accepting all changes leaves the text
-of the round; and the proposals on nothing the text shows, in a part of their own."""
+indicator after the item it follows, or at the end of its dimension), its words to add
+underlined and to remove struck through, shown in character styles rather than tracked, so that
+accepting all changes leaves the text of the round; and the proposals on nothing the text
+shows, in a part of their own."""
 
 from collections.abc import Sequence
 
@@ -19,8 +20,11 @@ SHOW_PROPOSED: dict[Op, str | None] = {
 
 def proposals_under(b: Build, target: str, *, new_items: bool = False) -> None:
     """The proposals on `target`, where the variant shows proposals (b.proposals is empty
-    where it does not)."""
-    _proposal_list(b, b.proposals.get(target, []), new_items=new_items)
+    where it does not), then the new items proposed after it, where the delegations put
+    them."""
+    here = b.proposals.get(target, [])
+    _proposal_list(b, [p for p in here if not p.follows], new_items=new_items)
+    _proposal_list(b, [p for p in here if p.follows], new_items=True)
 
 
 def other_proposals(b: Build) -> None:

@@ -144,6 +144,9 @@ class ExportProposal:
     alternative: int | None = None  # Alt 1, Alt 2 ... among competing amendments of one item
     positions: tuple[ExportPosition, ...] = ()
     carried_from: str = ""  # the earlier round it was made in, still pending; "" if this one
+    # A new item placed after another: `target` is then the item it follows, and it is shown
+    # after that item and the proposals on it.
+    follows: bool = False
 
 
 @dataclass(frozen=True, slots=True)
