@@ -20,10 +20,6 @@ KIND_CHOICES: dict[str, tuple[str, str]] = {
     CommentKind.GENERAL.value: ("General", "A question or a remark."),
     CommentKind.SUBSTANTIVE.value: ("Substantive", "About what the text means or requires."),
     CommentKind.EDITORIAL.value: ("Editorial", "Wording, spelling, grammar or layout."),
-    CommentKind.RESERVATION.value: (
-        "Reservation",
-        "Your delegation cannot yet agree to these words.",
-    ),
 }
 VISIBILITY_CHOICES: dict[str, tuple[str, str]] = {
     Visibility.GROUP.value: ("The whole group", "Every delegation, the chairs and observers."),

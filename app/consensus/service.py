@@ -1,11 +1,16 @@
 """Delegation positions and the consensus picture. ASEAN decides by consensus, not by vote: what
-matters is who supports, who reserves, who objects and who has not yet spoken."""
+matters is who supports, who reserves, who objects and who has not yet spoken.
+
+One model of a position (app/models/workflow.py Position): every position is about an item's
+text, either the text as it stands or the text a given proposal would make. `standing_on_items`
+is the one reader of where each delegation stands on an item: the consensus grid, the indicator
+page, the API and the Word exports read it."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.audit.service import Actor, record, vouch_for
@@ -18,12 +23,19 @@ from app.models import (
     MemberState,
     Position,
     Proposal,
+    ProposalState,
+    ProposalTarget,
+    Revision,
     Role,
     Stance,
     User,
 )
 from app.principal import Principal
 from app.rounds import service as rounds
+
+# Positions on a proposal count for its item while the proposal is before the group.
+OPEN_SUBMITTED = (ProposalState.SUBMITTED, ProposalState.UNDER_CONSIDERATION)
+AGREED = (ProposalState.AGREED, ProposalState.AGREED_MODIFIED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +46,14 @@ class PositionView:
     statement: str
     by: str | None
     at: datetime | None
-    proposal_id: int | None = None
+    proposal_id: int | None = None  # the text a proposal would make; None: the text as it stands
+
+    @property
+    def about(self) -> str:
+        """Which text the position is on, in words."""
+        if self.stance is None:
+            return ""
+        return f"P-{self.proposal_id}" if self.proposal_id is not None else "the text as it stands"
 
 
 def _delegations(session: Session) -> list[tuple[int, str, str]]:
@@ -52,6 +71,36 @@ def delegations(session: Session) -> list[tuple[str, str]]:
     return [(code, name) for _, code, name in _delegations(session)]
 
 
+def first_target(session: Session, proposal_id: int) -> int | None:
+    """The item whose text a proposal changes (a merge's first item); None for a new item."""
+    return session.scalar(
+        select(ProposalTarget.item_id)
+        .where(ProposalTarget.proposal_id == proposal_id)
+        .order_by(ProposalTarget.position, ProposalTarget.item_id)
+        .limit(1)
+    )
+
+
+def _lock_delegation(session: Session, delegation_id: int) -> None:
+    # Two members of one delegation may answer at the same moment: lock the delegation's row so
+    # that the second one's UPDATE sees (and supersedes) the first one's position instead of
+    # both staying current. (SQLite serialises write transactions at BEGIN IMMEDIATE already.)
+    session.execute(select(Delegation.id).where(Delegation.id == delegation_id).with_for_update())
+
+
+def _supersede(session: Session, condition: object, now: datetime) -> list[int]:
+    standing = list(
+        session.scalars(
+            select(Position.id).where(condition, Position.superseded_at.is_(None))  # type: ignore[arg-type]
+        )
+    )
+    if standing:
+        session.execute(update(Position).where(Position.id.in_(standing)).values(superseded_at=now))
+        # Written with SQL the ORM does not see: their new state goes into the trail too.
+        vouch_for(session, {"positions": standing})
+    return standing
+
+
 def set_position(
     session: Session,
     principal: Principal,
@@ -64,13 +113,14 @@ def set_position(
     now: datetime,
     request_id: str | None = None,
 ) -> Position:
-    """Record a delegation's stance; the previous one is kept as history, marked superseded."""
+    """Record a delegation's stance on an item's text: the text as it stands (`item_code`) or
+    the text a proposal would make (`proposal_id`). The previous one on the same text is kept
+    as history, marked superseded."""
     if (proposal_id is None) == (item_code is None):
         raise InvalidInput("give either a proposal or an indicator", field="target")
     delegation = principal.delegation_for(delegation_code)
     if delegation is None:
         raise PermissionDenied("positions are taken by a delegation, and you do not speak for one")
-    item_id = None
     if proposal_id is not None:
         proposal = session.get(Proposal, proposal_id)
         if proposal is None or proposal.submitted_at is None:
@@ -80,31 +130,16 @@ def set_position(
                 f"proposal {proposal.reference} is {proposal.state.label}; positions are taken "
                 "on open proposals"
             )
+        item_id = first_target(session, proposal_id)
+        same_text = Position.proposal_id == proposal_id
     else:
         item = session.scalar(select(Item).where(Item.code == str(item_code).upper()))
         if item is None:
             raise NotFound(f"no item with code {item_code!r}")
         item_id = item.id
-    target = (
-        Position.proposal_id == proposal_id
-        if proposal_id is not None
-        else Position.item_id == item_id
-    )
-    # Two members of one delegation may answer at the same moment: lock the delegation's row so
-    # that the second one's UPDATE sees (and supersedes) the first one's position instead of
-    # both staying current. (SQLite serialises write transactions at BEGIN IMMEDIATE already.)
-    session.execute(select(Delegation.id).where(Delegation.id == delegation.id).with_for_update())
-    standing = list(
-        session.scalars(
-            select(Position.id).where(
-                target, Position.delegation_id == delegation.id, Position.superseded_at.is_(None)
-            )
-        )
-    )
-    if standing:
-        session.execute(update(Position).where(Position.id.in_(standing)).values(superseded_at=now))
-        # Written with SQL the ORM does not see: their new state goes into the trail too.
-        vouch_for(session, {"positions": standing})
+        same_text = and_(Position.item_id == item_id, Position.proposal_id.is_(None))
+    _lock_delegation(session, delegation.id)
+    _supersede(session, and_(same_text, Position.delegation_id == delegation.id), now)
     position = Position(
         proposal_id=proposal_id,
         item_id=item_id,
@@ -128,8 +163,89 @@ def set_position(
     return position
 
 
-def _current(session: Session, condition: object) -> list[tuple[Position, str, str, str]]:
-    """Standing positions: each with its delegation's code and name and who recorded it."""
+def carry_agreed(
+    session: Session, proposal: Proposal, *, now: datetime, request_id: str | None = None
+) -> int:
+    """A proposal was agreed: the text it made is now the item's text as it stands, so the
+    standing positions on it become positions on that text (each delegation's earlier position
+    on the text as it stands is superseded by it). The positions on the proposal itself stay,
+    the record of where delegations stood when it was agreed. Returns how many were carried."""
+    if proposal.state not in AGREED:
+        return 0
+    # The item the agreement wrote: the new item of an addition, else the first target.
+    item_id = session.scalar(
+        select(Revision.item_id)
+        .where(Revision.proposal_id == proposal.id)
+        .order_by(Revision.id)
+        .limit(1)
+    )
+    if item_id is None:
+        return 0
+    if proposal.kind.value == "add":
+        # Positions on a proposed new item had no item: now they have one (their history too).
+        unplaced = list(
+            session.scalars(
+                select(Position.id).where(
+                    Position.proposal_id == proposal.id, Position.item_id.is_(None)
+                )
+            )
+        )
+        if unplaced:
+            session.execute(
+                update(Position).where(Position.id.in_(unplaced)).values(item_id=item_id)
+            )
+            vouch_for(session, {"positions": unplaced})
+    on_proposal = list(
+        session.scalars(
+            select(Position)
+            .where(Position.proposal_id == proposal.id, Position.superseded_at.is_(None))
+            .order_by(Position.id)
+        )
+    )
+    if not on_proposal:
+        return 0
+    delegation_ids = [p.delegation_id for p in on_proposal]
+    _supersede(
+        session,
+        and_(
+            Position.item_id == item_id,
+            Position.proposal_id.is_(None),
+            Position.delegation_id.in_(delegation_ids),
+        ),
+        now,
+    )
+    for p in on_proposal:
+        session.add(
+            Position(
+                proposal_id=None,
+                item_id=item_id,
+                delegation_id=p.delegation_id,
+                user_id=p.user_id,
+                stance=p.stance,
+                statement=p.statement,
+                created_at=now,
+            )
+        )
+    session.flush()
+    code = session.scalar(select(Item.code).where(Item.id == item_id))
+    record(
+        session,
+        Actor(proposal.decided_by_id, None, request_id),
+        action="position.carry",
+        object_type="proposal",
+        object_id=proposal.id,
+        details={"item": code, "positions": len(on_proposal)},
+        at=now,
+    )
+    return len(on_proposal)
+
+
+_Standing = tuple[Position, str, str, str]
+
+
+def _current(session: Session, condition: object) -> list[_Standing]:
+    """Standing positions: each with its delegation's code, who recorded it and the
+    delegation's name, oldest first."""
     return [
         (p, code, by, delegation_name)
         for p, code, by, delegation_name in session.execute(
@@ -138,80 +254,93 @@ def _current(session: Session, condition: object) -> list[tuple[Position, str, s
             .join(MemberState, MemberState.id == Delegation.state_id)
             .join(Body, Body.id == Delegation.body_id)
             .join(User, User.id == Position.user_id)
+            .outerjoin(Proposal, Proposal.id == Position.proposal_id)
             .where(condition, Position.superseded_at.is_(None))  # type: ignore[arg-type]
-            .order_by(Delegation.code)
+            .order_by(Position.created_at, Position.id)
         )
     ]
 
 
-def picture(
-    session: Session, *, item_id: int | None = None, proposal_id: int | None = None
-) -> list[PositionView]:
-    """Every delegation of the group with its current stance; those without one are pending."""
-    condition = (
-        Position.item_id == item_id if item_id is not None else Position.proposal_id == proposal_id
+def _view(p: Position, code: str, name: str, by: str) -> PositionView:
+    return PositionView(code, name, p.stance, p.statement, by, p.created_at, p.proposal_id)
+
+
+def _pending(code: str, name: str) -> PositionView:
+    return PositionView(code, name, None, "", None, None)
+
+
+def on_items(item_ids: Sequence[int]) -> object:
+    """Positions that count for items: on their text as it stands, or on a proposal to them that
+    is before the group (a draft has none; a decided or withdrawn one no longer counts)."""
+    return and_(
+        Position.item_id.in_(item_ids),
+        or_(Position.proposal_id.is_(None), Proposal.state.in_(OPEN_SUBMITTED)),
     )
-    current = {p.delegation_id: (p, by) for p, _, by, _ in _current(session, condition)}
-    out = []
-    for d_id, code, name in _delegations(session):
-        found = current.get(d_id)
-        if found:
-            p, by = found
-            out.append(
-                PositionView(code, name, p.stance, p.statement, by, p.created_at, proposal_id)
-            )
-        else:
-            out.append(PositionView(code, name, None, "", None, None, proposal_id))
-    return out
 
 
-def pictures_of_items(session: Session, item_ids: Sequence[int]) -> dict[int, list[PositionView]]:
-    """picture() of many items, in two queries whatever their number."""
-    current: dict[int, dict[int, tuple[Position, str]]] = {i: {} for i in item_ids}
+def standing_on_items(session: Session, item_ids: Sequence[int]) -> dict[int, list[PositionView]]:
+    """THE reader of where delegations stand on items: for each item, every delegation of the
+    group with the last thing it said about the item's text (the text as it stands, or an open
+    proposal's text, `proposal_id` naming which); those who said nothing are pending. Two
+    queries whatever the number of items."""
+    latest: dict[int, dict[int, tuple[Position, str]]] = {i: {} for i in item_ids}
     if item_ids:
-        for p, _, by, _ in _current(session, Position.item_id.in_(item_ids)):
+        for p, _, by, _ in _current(session, on_items(item_ids)):
             assert p.item_id is not None
-            current[p.item_id][p.delegation_id] = (p, by)
+            latest[p.item_id][p.delegation_id] = (p, by)  # oldest first: the last one stays
     group = _delegations(session)
     out: dict[int, list[PositionView]] = {}
     for item_id in item_ids:
         views = []
         for d_id, code, name in group:
-            found = current[item_id].get(d_id)
-            if found:
-                p, by = found
-                views.append(PositionView(code, name, p.stance, p.statement, by, p.created_at))
-            else:
-                views.append(PositionView(code, name, None, "", None, None))
+            found = latest[item_id].get(d_id)
+            views.append(_view(found[0], code, name, found[1]) if found else _pending(code, name))
         out[item_id] = views
     return out
+
+
+def picture(
+    session: Session, *, item_id: int | None = None, proposal_id: int | None = None
+) -> list[PositionView]:
+    """Every delegation of the group with its current stance on an item (standing_on_items) or
+    on one proposal's text; those without one are pending."""
+    if item_id is not None:
+        return standing_on_items(session, [item_id])[item_id]
+    current = {
+        p.delegation_id: (p, by)
+        for p, _, by, _ in _current(session, Position.proposal_id == proposal_id)
+    }
+    out = []
+    for d_id, code, name in _delegations(session):
+        found = current.get(d_id)
+        out.append(_view(found[0], code, name, found[1]) if found else _pending(code, name))
+    return out
+
+
+def pictures_of_items(session: Session, item_ids: Sequence[int]) -> dict[int, list[PositionView]]:
+    """picture() of many items (standing_on_items)."""
+    return standing_on_items(session, item_ids)
 
 
 def positions_on_proposals(
     session: Session, proposal_ids: Sequence[int]
 ) -> dict[int, list[PositionView]]:
+    """The standing positions on each proposal's text, by delegation code."""
     out: dict[int, list[PositionView]] = {pid: [] for pid in proposal_ids}
     if not proposal_ids:
         return out
     for p, code, by, name in _current(session, Position.proposal_id.in_(proposal_ids)):
         assert p.proposal_id is not None
-        out[p.proposal_id].append(
-            PositionView(
-                code,
-                name,
-                p.stance,
-                p.statement,
-                by,
-                p.created_at,
-                p.proposal_id,
-            )
-        )
+        out[p.proposal_id].append(_view(p, code, name, by))
+    for views in out.values():
+        views.sort(key=lambda v: v.delegation_code)
     return out
 
 
 def history(
     session: Session, *, item_id: int | None = None, proposal_id: int | None = None
 ) -> list[PositionView]:
+    """Every position ever taken on a proposal's text, or on an item's (any version of it)."""
     condition = (
         Position.item_id == item_id if item_id is not None else Position.proposal_id == proposal_id
     )
@@ -223,21 +352,21 @@ def history(
         .order_by(Position.id)
     )
     names = {code: name for _, code, name in _delegations(session)}
-    return [
-        PositionView(
-            code, names.get(code, code), p.stance, p.statement, by, p.created_at, p.proposal_id
-        )
-        for p, code, by in rows
-    ]
+    return [_view(p, code, names.get(code, code), by) for p, code, by in rows]
 
 
 def objecting_delegations(
     session: Session, *, proposal_id: int | None = None, item_id: int | None = None
 ) -> list[str]:
+    """Delegations objecting to a proposal's text, or to an item's text as it stands."""
     condition = (
-        Position.item_id == item_id if item_id is not None else Position.proposal_id == proposal_id
+        and_(Position.item_id == item_id, Position.proposal_id.is_(None))
+        if item_id is not None
+        else Position.proposal_id == proposal_id
     )
-    return [code for p, code, _, _ in _current(session, condition) if p.stance is Stance.OBJECTION]
+    return sorted(
+        {code for p, code, _, _ in _current(session, condition) if p.stance is Stance.OBJECTION}
+    )
 
 
 def proposals_objected_to(session: Session) -> list[int]:

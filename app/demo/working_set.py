@@ -384,7 +384,7 @@ def build_workflow(
     )
     sponsorships, positions = [], []
     submitted_ids = []
-    for pid, p in zip(proposal_ids, proposals, strict=True):
+    for pid, p, (target_id, _) in zip(proposal_ids, proposals, targets, strict=True):
         if p["submitted_at"] is None:
             continue
         submitted_ids.append(pid)
@@ -402,10 +402,13 @@ def build_workflow(
             when = p["submitted_at"] + timedelta(minutes=30)
             if rng.random() < 0.2:  # a changed position: the old row is kept, superseded
                 positions.append(
-                    _position(rng, group, d_id, when, proposal_id=pid, superseded=when)
+                    _position(
+                        rng, group, d_id, when, proposal_id=pid, item_id=target_id, superseded=when
+                    )
                 )
                 when += timedelta(minutes=1)
-            positions.append(_position(rng, group, d_id, when, proposal_id=pid))
+            # A position on a proposal is on the text it would make of its item.
+            positions.append(_position(rng, group, d_id, when, proposal_id=pid, item_id=target_id))
     for item_id, _, _ in indicators[::10]:
         for d_id, _ in rng.sample(group.delegations, 8):
             positions.append(_position(rng, group, d_id, at, item_id=item_id))

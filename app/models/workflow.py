@@ -101,10 +101,13 @@ class DraftingState(StrEnum):
 
 
 class CommentKind(StrEnum):
+    """What a comment is about. A reservation is not a comment but a position (Stance): a
+    delegation's reservation stands on an item's text until it changes it (migration 0011 made
+    the comments of the old kind 'reservation' substantive, with a position)."""
+
     GENERAL = "general"
     SUBSTANTIVE = "substantive"
     EDITORIAL = "editorial"
-    RESERVATION = "reservation"
 
 
 class Visibility(StrEnum):
@@ -229,8 +232,13 @@ class Sponsorship(Base):
 
 
 class Position(Base):
-    """A delegation's stance on a proposal or an item. A change adds a row and marks the old
-    one superseded, so the history of positions is kept."""
+    """A delegation's stance on an item's text, as delegations speak: "we can accept indicator 5
+    as it stands ad referendum" (proposal_id None: the text as it stands) or "we support the
+    amendment in P-8" (proposal_id: the text that proposal would make). item_id is the item
+    whose text it is (a proposal's first target); it is None only on a proposal of a new item,
+    until its agreement makes the item. When a proposal is agreed, the positions on it are
+    carried to the item's text as it stands (app/consensus/service.py carry_agreed). A change
+    adds a row and marks the old one superseded, so the history of positions is kept."""
 
     __tablename__ = "positions"
     __table_args__ = (
