@@ -18,6 +18,7 @@ from app.models.accounts import (
     User,
 )
 from app.models.audit import AuditEvent
+from app.models.decisions import DecisionRecord, Settlement
 from app.models.imports import ImportKind, ImportState, WordImport
 from app.models.mail import OutboxMessage, OutboxState, SentReminder
 from app.models.register import (
@@ -64,6 +65,7 @@ __all__ = [
     "Body",
     "Comment",
     "CommentKind",
+    "DecisionRecord",
     "Delegation",
     "Dimension",
     "DraftingState",
@@ -99,6 +101,7 @@ __all__ = [
     "RoundKind",
     "RoundState",
     "SentReminder",
+    "Settlement",
     "SilenceBreak",
     "Sponsorship",
     "Stance",
