@@ -27,6 +27,7 @@ from app.models import (
     ProposalTarget,
     Revision,
     Role,
+    Sponsorship,
     Stance,
     User,
 )
@@ -169,7 +170,9 @@ def carry_agreed(
     """A proposal was agreed: the text it made is now the item's text as it stands, so the
     standing positions on it become positions on that text (each delegation's earlier position
     on the text as it stands is superseded by it). The positions on the proposal itself stay,
-    the record of where delegations stood when it was agreed. Returns how many were carried."""
+    the record of where delegations stood when it was agreed. The proposing and co-sponsoring
+    delegations, where they took no position on it, support the text they put forward. Returns how
+    many positions the text as it stands received."""
     if proposal.state not in AGREED:
         return 0
     # The item the agreement wrote: the new item of an addition, else the first target.
@@ -202,8 +205,24 @@ def carry_agreed(
             .order_by(Position.id)
         )
     )
-    if not on_proposal:
-        return 0
+    # The proposing and co-sponsoring delegations put their names to the text: where they took
+    # no position on it, they support the text they made.
+    spoke = {p.delegation_id for p in on_proposal}
+    sponsors = [(proposal.delegation_id, proposal.author_id, f"Proposed {proposal.reference}.")]
+    sponsors += [
+        (d, u, f"Co-sponsored {proposal.reference}.")
+        for d, u in session.execute(
+            select(Sponsorship.delegation_id, Sponsorship.user_id)
+            .where(Sponsorship.proposal_id == proposal.id)
+            .order_by(Sponsorship.id)
+        )
+    ]
+    for d, u, statement in sponsors:
+        if d not in spoke:
+            spoke.add(d)
+            on_proposal.append(
+                Position(delegation_id=d, user_id=u, stance=Stance.SUPPORT, statement=statement)
+            )
     delegation_ids = [p.delegation_id for p in on_proposal]
     _supersede(
         session,

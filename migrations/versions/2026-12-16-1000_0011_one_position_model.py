@@ -7,7 +7,8 @@ item not yet agreed. Existing rows are brought to that model:
 1. A position on a proposal gets the proposal's first target as its item.
 2. The standing positions on an agreed proposal are carried to the item's text as it stands, as
    the application now does when it agrees one (the position on the proposal stays, the record
-   of the decision), unless the delegation spoke to the text as it stands after the decision.
+   of the decision), unless the delegation spoke to the text as it stands after the decision;
+   the proposing and co-sponsoring delegations without a position on it support it.
 3. "reservation" is a position, not a kind of comment: such comments become substantive
    comments (nothing of them is lost) and, where one was shown to the whole group on behalf of
    a delegation that holds no standing position on the same text, the delegation's latest one
@@ -64,7 +65,16 @@ proposals = sa.table(
     "proposals",
     sa.column("id", sa.Integer),
     sa.column("state", sa.String),
+    sa.column("delegation_id", sa.Integer),
+    sa.column("author_id", sa.Integer),
     sa.column("decided_at", UTC_DATETIME),
+)
+sponsorships = sa.table(
+    "sponsorships",
+    sa.column("id", sa.Integer),
+    sa.column("proposal_id", sa.Integer),
+    sa.column("delegation_id", sa.Integer),
+    sa.column("user_id", sa.Integer),
 )
 revisions = sa.table(
     "revisions",
@@ -144,19 +154,21 @@ def _place_positions_on_items(conn: sa.Connection, first: dict[int, int]) -> Non
             )
 
 
-def _carry_agreed(conn: sa.Connection) -> None:
+def _carry_agreed(conn: sa.Connection, first: dict[int, int]) -> None:
     agreed = conn.execute(
-        sa.select(proposals.c.id, proposals.c.decided_at)
+        sa.select(
+            proposals.c.id, proposals.c.decided_at, proposals.c.delegation_id, proposals.c.author_id
+        )
         .where(proposals.c.state.in_(AGREED), proposals.c.decided_at.is_not(None))
         .order_by(proposals.c.decided_at, proposals.c.id)
     ).all()
-    for proposal_id, decided_at in agreed:
+    for proposal_id, decided_at, proposer, author in agreed:
         item_id = conn.scalar(
             sa.select(revisions.c.item_id)
             .where(revisions.c.proposal_id == proposal_id)
             .order_by(revisions.c.id)
             .limit(1)
-        )
+        ) or first.get(proposal_id)
         if item_id is None:
             continue
         on_proposal = conn.execute(
@@ -169,8 +181,24 @@ def _carry_agreed(conn: sa.Connection) -> None:
             .where(positions.c.proposal_id == proposal_id, positions.c.superseded_at.is_(None))
             .order_by(positions.c.id)
         ).all()
+        # The proposing and co-sponsoring delegations support the text they put forward, where
+        # they took no position on it (as the application does).
+        sponsors = [(proposer, author, f"Proposed P-{proposal_id}.")] + [
+            (d, u, f"Co-sponsored P-{proposal_id}.")
+            for d, u in conn.execute(
+                sa.select(sponsorships.c.delegation_id, sponsorships.c.user_id)
+                .where(sponsorships.c.proposal_id == proposal_id)
+                .order_by(sponsorships.c.id)
+            )
+        ]
+        spoke = {row[0] for row in on_proposal}
+        carried = [tuple(row) for row in on_proposal]
+        for d, u, statement in sponsors:
+            if d not in spoke:
+                spoke.add(d)
+                carried.append((d, u, "support", statement))
         as_it_stands = _standing(conn, item_id, None)
-        for delegation_id, user_id, stance, statement in on_proposal:
+        for delegation_id, user_id, stance, statement in carried:
             earlier = as_it_stands.get(delegation_id)
             if earlier is not None and earlier[1] > decided_at:
                 continue  # the delegation spoke to the text as it stands after the decision
@@ -256,7 +284,7 @@ def upgrade() -> None:
     conn = op.get_bind()
     first = _first_targets(conn)
     _place_positions_on_items(conn, first)
-    _carry_agreed(conn)
+    _carry_agreed(conn, first)
     _reservations_to_positions(conn, first)
     with op.batch_alter_table("comments") as batch:
         batch.alter_column(
