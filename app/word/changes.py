@@ -200,3 +200,75 @@ def _whole(attribution: Attribution, code: str, presence: Presence) -> Change:
     op: Literal["insert", "delete"] = "insert" if presence == "new" else "delete"
     author, date = attribution.item(code, op)
     return Change(op, author, date)
+
+
+# Reading back: the export's own changes rejected
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """The export's own tracked changes that a returned text rejects: words the export showed
+    as inserted that are gone, and words it showed as deleted that are back."""
+
+    inserted: tuple[str, ...]  # insertions rejected (the words are not in the returned text)
+    deleted: tuple[str, ...]  # deletions rejected (the words are kept)
+
+    def describe(self) -> str:
+        """'the insertion of "confiscated" and the deletion of "taken"'."""
+        parts = [f"the insertion of {_quoted(t)}" for t in self.inserted]
+        parts += [f"the deletion of {_quoted(t)}" for t in self.deleted]
+        if len(parts) <= 1:
+            return "".join(parts)
+        return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+# How many of the export's changes in one field are tried in every combination (2**n texts); a
+# field with more is matched only with all of them, or a single one, rejected.
+_COMBINED = 10
+
+
+def rejected_changes(earlier: str, exported: str, returned: str) -> Rejected | None:
+    """Which of the changes a redline showed from `earlier` to `exported` (a word diff, as the
+    redline writes them) the `returned` text rejects, or None when it is not `exported` with
+    some of them rejected (and nothing else changed). Spacing is not compared. None too when
+    `returned` reads as `exported` (nothing rejected)."""
+    chunks = [c for c in word_diff(earlier, exported) if c.text]
+    changed = [n for n, c in enumerate(chunks) if c.op != "equal"]
+    if not changed or _folded(returned) == _folded(exported):
+        return None
+    if len(changed) <= _COMBINED:
+        choices: list[frozenset[int]] = [
+            frozenset(n for bit, n in enumerate(changed) if mask >> bit & 1)
+            for mask in range(1, 2 ** len(changed))
+        ]
+    else:
+        choices = [frozenset(changed), *(frozenset([n]) for n in changed)]
+    target = _folded(returned)
+    for chosen in sorted(choices, key=len):
+        text = "".join(
+            c.text
+            for n, c in enumerate(chunks)
+            if (c.op == "equal") or ((c.op == "insert") != (n in chosen))
+        )
+        if _folded(text) == target:
+            return Rejected(
+                inserted=tuple(
+                    chunks[n].text.strip() for n in sorted(chosen) if chunks[n].op == "insert"
+                ),
+                deleted=tuple(
+                    chunks[n].text.strip() for n in sorted(chosen) if chunks[n].op == "delete"
+                ),
+            )
+    return None
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _quoted(text: str, limit: int = 60) -> str:
+    words = " ".join(text.split())
+    if len(words) > limit:
+        cut = words[:limit].rsplit(" ", 1)[0] or words[:limit]
+        words = cut + "…"
+    return f"“{words}”"

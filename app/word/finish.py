@@ -78,6 +78,8 @@ def manifest(b: Build) -> None:
     }
     if r.round_id is not None:
         values["zerodraft.round_id"] = str(r.round_id)
+    if b.variant == "redline" and b.data.base_label:
+        values["zerodraft.base"] = clean(b.data.base_label)  # the round it is drawn against
     if r.content_hash:
         values["zerodraft.content_hash"] = clean(r.content_hash)
     # The threads the export carried (Build.threads is emptied as they are placed).
