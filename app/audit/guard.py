@@ -40,6 +40,7 @@ UNAUDITED_TABLES = frozenset(
         "notifications",  # per person: read, mailed
         "outbox",  # mail on its way out
         "sent_reminders",  # reminders already sent
+        "kept_forms",  # a form's text kept while its sender logs in again (app/web/kept.py)
     }
 )
 # Columns of bookkeeping in tables whose other columns pages show: an UPDATE that sets only

@@ -20,6 +20,7 @@ from app.models.accounts import (
 from app.models.audit import AuditEvent
 from app.models.decisions import DecisionRecord, Settlement
 from app.models.imports import ImportKind, ImportState, WordImport
+from app.models.kept import KeptForm
 from app.models.mail import OutboxMessage, OutboxState, SentReminder
 from app.models.register import (
     Dimension,
@@ -75,6 +76,7 @@ __all__ = [
     "Item",
     "ItemKind",
     "ItemStatus",
+    "KeptForm",
     "LateAcceptance",
     "LinkPurpose",
     "LoginAttempt",
