@@ -19,7 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette_compress import CompressMiddleware
 
-from app.accounts import account_api, account_pages, password_pages, passwords
+from app.accounts import account_api, account_pages, kept_pages, password_pages, passwords
 from app.accounts import api as accounts_api
 from app.accounts import mfa_pages as accounts_mfa_pages
 from app.accounts import pages as accounts_pages
@@ -51,9 +51,10 @@ from app.responses import api as responses_api
 from app.responses import pages as responses_pages
 from app.rounds import api as rounds_api
 from app.rounds import pages as rounds_pages
-from app.web import access_log, api_docs
+from app.web import access_log, api_docs, kept
 from app.web.api_common import ERRORS
 from app.web.cache import new_fragments
+from app.web.deps import StaleToken
 from app.web.middleware import BodyLimit, RequestContext
 from app.web.templating import render
 
@@ -81,7 +82,15 @@ def _error_response(
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
+        # A page's form that can no longer be accepted gives the person their text back.
+        if isinstance(exc, StaleToken) and not _wants_json(request):
+            again = await kept.expired_form(request, exc.current)
+            if again is not None:
+                return again
         if isinstance(exc, NotAuthenticated) and not _wants_json(request):
+            kept_text = await kept.ended_session(request)
+            if kept_text is not None:
+                return kept_text
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
         return _error_response(request, exc.status_code, exc.error, exc.detail, **exc.extra)
@@ -247,6 +256,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.include_router(mail_pages.router)
     # Last: its /rounds/{ref:path} routes would swallow the approvals pages' /rounds/.../approve.
     app.include_router(rounds_pages.router)
+    app.include_router(kept_pages.router)
     api_docs.install(app)
     # The app's own files, then Swagger UI's for /docs (the app's win a clash of names).
     app.mount(

@@ -270,6 +270,19 @@ def identify(request: Request, db: Session, now: datetime, settings: Settings) -
     return principal
 
 
+class StaleToken(PermissionDenied):
+    """A write whose security token is missing or is not the session's: nothing is done. A
+    page's form gets itself back with what was typed (app/web/kept.py); the session's current
+    token rides along for that, outside `extra` (which a JSON answer would show)."""
+
+    def __init__(self, current: str) -> None:
+        super().__init__(
+            "the form's security token is missing or out of date; reload the page and try again",
+            field="csrf_token",
+        )
+        self.current = current
+
+
 class Permission:
     """Dependency: the request's principal, if their role may perform `action`."""
 
@@ -293,11 +306,7 @@ class Permission:
         if not principal.via_token and request.method not in SAFE_METHODS:
             expected = principal.csrf_token or ""
             if not csrf or not signing.equal(csrf, expected):
-                raise PermissionDenied(
-                    "the form's security token is missing or out of date; reload the page and "
-                    "try again",
-                    field="csrf_token",
-                )
+                raise StaleToken(expected)
         if not allowed(principal.role, self.action):
             raise PermissionDenied(
                 f"your role ({principal.role.value}) may not {self.action.value.replace('.', ': ')}"

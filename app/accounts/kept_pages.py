@@ -1,0 +1,21 @@
+"""The way back to a form sent after the session had ended: the log-in page sends the person
+here once they have logged in again (app/web/kept.py keeps the text and draws the form)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+
+from app.accounts.permissions import Action
+from app.web import kept
+from app.web.deps import Context, DbRoute, RequestContext
+
+router = APIRouter(route_class=DbRoute, include_in_schema=False)
+
+Signed = Annotated[RequestContext, Context(Action.READ_OWN_ACCOUNT)]
+
+
+@router.get("/kept/{key}")
+def kept_form(key: str, ctx: Signed) -> Response:
+    """The form, with the text the person typed and a message saying what happened."""
+    return kept.show_kept(ctx, key)
