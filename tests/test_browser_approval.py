@@ -75,6 +75,7 @@ def test_two_co_chairs_approve_and_the_text_is_frozen(
     browser_log_in(page, live_server, world.chair)
     page.goto(f"{live_server}{APPROVAL}")
     expect(page.get_by_role("heading", level=1)).to_have_text("Approval of DWG-FC/Rev.1")
+    page.locator("#hash-details summary").click()  # the hash is a detail, closed at first
     shown = page.locator("#content-hash")
     expect(shown).to_have_attribute("data-hash", content_hash)
     assert shown.inner_text().replace(" ", "").replace("\n", "") == content_hash

@@ -1,8 +1,10 @@
-"""The approval page of a round: its hash, what changed since the last approved text, who has
-signed, and the form with which a listed co-chair approves exactly the text they read."""
+"""The approval page of a round: the text to approve and what changed in it since the last
+approved (or issued) text, who has signed, the form with which a listed co-chair approves exactly
+the text they read, and its content hash as a detail."""
 
 from collections import Counter
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
@@ -12,7 +14,10 @@ from app.accounts.permissions import Action
 from app.approvals import service
 from app.approvals.service import ApprovalStatus
 from app.errors import InvalidInput, PreconditionFailed
-from app.models import Role, RoundState
+from app.models import ItemKind, Role, RoundState
+from app.register import service as register
+from app.register.service import FIELD_LABELS
+from app.rounds.snapshot import Entry
 from app.rounds.web import keep_current
 from app.web.deps import Context, DbRoute, RequestContext, all_routes
 from app.web.forms import Form, PostedForm
@@ -33,6 +38,47 @@ CHANGE_KINDS = {
     "state": ("changed state", "State changed"),
 }
 MAX_REFERENCE = 500
+
+
+# Shown as the item's words; every other field of the frozen content is listed under them.
+HEADLINE_FIELDS = ("title", "text", "dimension", "status")
+
+
+@dataclass(frozen=True, slots=True)
+class TextItem:
+    """One item of the text to approve, as the page shows it."""
+
+    entry: Entry
+    details: list[tuple[str, str]]  # (label, value) of its other non-empty fields
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.entry.item_state == "deleted" or self.entry.content.get("status") == "withdrawn"
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(str(v).replace("_", " ") for v in value)
+    return str(value)
+
+
+def text_groups(entries: list[Entry]) -> list[tuple[str | None, list[TextItem]]]:
+    """The frozen text in reading order: sections, then indicators dimension by dimension, each
+    item with every field the content hash covers."""
+    groups: list[tuple[str | None, list[TextItem]]] = []
+    for e in entries:
+        key = None if e.kind is ItemKind.SECTION else e.content.get("dimension")
+        if not groups or groups[-1][0] != key:
+            groups.append((key, []))
+        details = [
+            (FIELD_LABELS.get(name, name.replace("_", " ").capitalize()), _shown(value))
+            for name, value in e.content.items()
+            if name not in HEADLINE_FIELDS and _shown(value)
+        ]
+        groups[-1][1].append(TextItem(e, details))
+    return groups
 
 
 def round_path(symbol: str) -> str:
@@ -85,6 +131,8 @@ def _page(
             "change_kinds": [(kind, words[0]) for kind, words in CHANGE_KINDS.items()],
             "change_titles": {kind: words[1] for kind, words in CHANGE_KINDS.items()},
             "counts": Counter(c.change for c in status.changes),
+            "text": text_groups(status.entries),
+            "dimensions": {d.code: d.title for d in register.list_dimensions(ctx.db)},
             "options": service.chair_options(ctx.db, round_) if may_manage else [],
             "form": form or Form({}),
             "done": done,

@@ -7,7 +7,7 @@ for the round, or by default one active chair of an AICHR delegation and one of 
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import delete, select
@@ -86,9 +86,13 @@ class ApprovalStatus:
     chosen_by_secretariat: bool
     missing_bodies: list[str]  # default bodies with no active chair to co-chair for them
     signatures: list[Signature]
-    last_approved: Round | None
+    last_approved: Round | None  # the round the changes are counted from (see `compared`)
     changes: list[ItemChange]
     check: HashCheck
+    entries: list[snapshot.Entry] = field(default_factory=list)  # the text to approve
+    # "approved": last_approved is the last approved text; "issued": none was approved before,
+    # and it is the last round issued to the delegations.
+    compared: str = "approved"
 
     @property
     def approved(self) -> bool:
@@ -205,6 +209,15 @@ def last_approved_before(session: Session, round_: Round) -> Round | None:
     )
 
 
+def last_issued_before(session: Session, round_: Round) -> Round | None:
+    return session.scalar(
+        select(Round)
+        .where(Round.issued_at.is_not(None), Round.content_hash.is_not(None), Round.id < round_.id)
+        .order_by(Round.id.desc())
+        .limit(1)
+    )
+
+
 def check_hash(session: Session, round_: Round) -> HashCheck:
     entries = snapshot.load(session, round_.id)
     return HashCheck(round_.content_hash, snapshot.content_hash(round_, entries))
@@ -242,14 +255,20 @@ def _status(session: Session, round_: Round) -> ApprovalStatus:
     ]
     entries = snapshot.load(session, round_.id)
     check = HashCheck(round_.content_hash, snapshot.content_hash(round_, entries))
-    previous = last_approved_before(session, round_)
+    # The changes since the last approved text; when none was approved yet, since the last
+    # text issued to the delegations.
+    previous, compared = last_approved_before(session, round_), "approved"
+    if previous is None:
+        previous, compared = last_issued_before(session, round_), "issued"
     # A round in preparation has no frozen text to compare yet.
     changes = (
         changes_since.since(session, previous, round_, entries)
         if previous is not None and round_.state is not RoundState.PREPARING
         else []
     )
-    return ApprovalStatus(round_, chosen, missing, signatures, previous, changes, check)
+    return ApprovalStatus(
+        round_, chosen, missing, signatures, previous, changes, check, entries, compared
+    )
 
 
 # --- Changing it ------------------------------------------------------------------------------
