@@ -267,6 +267,10 @@ class Comment(Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id"), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     delegation_id: Mapped[int | None] = mapped_column(ForeignKey("delegations.id"))
+    # The person who wrote it, when that is not the author account: the Word author of a comment
+    # imported from a returned copy (author_id is whoever confirmed the import). Shown beside
+    # the delegation, "Ana Reyes (Philippines - SOMTC)".
+    written_by: Mapped[str | None] = mapped_column(String(200))
     kind: Mapped[CommentKind] = mapped_column(str_enum(CommentKind, "comment_kind"))
     visibility: Mapped[Visibility] = mapped_column(str_enum(Visibility, "visibility"))
     body: Mapped[str] = mapped_column(Text)
@@ -297,6 +301,11 @@ class Comment(Base):
     @property
     def reference(self) -> str:
         return f"C-{self.id}"
+
+    def writer(self, account_name: str) -> str:
+        """The name of the person who wrote it: the Word author of an imported comment, else
+        the author account's name."""
+        return self.written_by or account_name
 
     def check_version(self, expected: int) -> None:
         if expected != self.version:
