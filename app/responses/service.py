@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from app.comments.service import can_see
 from app.models import Comment, Delegation, Item, Proposal, ProposalState, ProposalTarget, User
 from app.principal import Principal
+from app.text.shorten import shorten as text_shorten
 
 SUMMARY_CHARS = 240
 
@@ -31,9 +32,12 @@ class ResponseRow:
     link: str
 
 
-def _summary(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= SUMMARY_CHARS else text[: SUMMARY_CHARS - 1] + "…"
+def shorten(text: str, size: int = SUMMARY_CHARS) -> str:
+    """A summary as the table shows it: on one line, cut after a whole word (app/text)."""
+    return text_shorten(text, size)
+
+
+_summary = shorten
 
 
 def _proposal_summary(p: Proposal) -> str:
@@ -108,7 +112,7 @@ def table(session: Session, principal: Principal, *, round_id: int | None) -> li
                 reference=c.reference,
                 kind=f"comment ({c.kind.value})",
                 delegation=codes.get(c.delegation_id or 0, "-"),
-                author=names.get(c.author_id, ""),
+                author=c.writer(names.get(c.author_id, "")),
                 item=where,
                 summary=_summary(quote + c.body),
                 answer=c.answer,
