@@ -117,7 +117,7 @@ def test_comment_on_typed_words_is_shown_beside_them_in_the_text(member: TestCli
     assert draft_text(html) == TEXT  # the pieces are exactly the text
     assert f'<a class="comment-ref" href="#comment-{cid}"' in html
     thread = thread_html(html, cid)
-    assert "Maria Santos" in thread and "for PH-SOMTC" in thread
+    assert "Maria Santos (Philippines - SOMTC)" in thread  # Name (Delegation), as the exports
     assert '<mark class="quote-mark">personal phone</mark>' in thread
     assert "Substantive" in thread and "Whole group" in thread and ">Open<" in thread
     assert "02 Mar 2026 16:00 WIB" in thread
@@ -215,7 +215,7 @@ def test_reply_is_shown_in_order_and_notifies_the_author(
     thread = thread_html(member.get(ITEM).text, cid)
     replies = thread.split('class="replies"')[1]
     assert replies.index("Agree: any device.") < replies.index("And laptops.")
-    assert "Budi Hartono" in replies and "for ID-AICHR" in replies
+    assert "Budi Hartono (Indonesia - AICHR)" in replies
 
     # An empty reply comes back on the thread's page with the error beside the reply box.
     empty = post(budi, "/comments", fields | {"body": " "})

@@ -4,6 +4,7 @@ replies; visibility per comment; resolution; and the secretariat's answers."""
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, and_, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -11,10 +12,12 @@ from sqlalchemy.orm import Session, aliased
 from app.audit.service import Actor, record
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.models import (
+    Body,
     Comment,
     CommentKind,
     Delegation,
     Item,
+    MemberState,
     Proposal,
     Revision,
     Role,
@@ -29,14 +32,21 @@ from app.rounds.service import current_round, input_gate
 from app.text.anchor import find_quote, make_anchor
 
 MAX_BODY = 20000
+SECRETARIAT = "ASEAN Secretariat"  # as the exports name it (app/word/model.py)
 
 
 @dataclass(slots=True)
 class CommentView:
     comment: Comment
-    author_name: str
+    author_name: str  # who wrote it: the Word author of an imported comment, else the account
     delegation_code: str | None
     replies: list["CommentView"] = field(default_factory=list)
+    speaks_for: str = ""  # the delegation's name, "ASEAN Secretariat", or a role ("Chair")
+
+    @property
+    def shown_author(self) -> str:
+        """As the group reads it everywhere: "Ana Reyes (Philippines - SOMTC)"."""
+        return f"{self.author_name} ({self.speaks_for})" if self.speaks_for else self.author_name
 
     @property
     def current_quote(self) -> str | None:
@@ -398,24 +408,47 @@ def threads(
         Comment.item_id == item_id if item_id is not None else Comment.proposal_id == proposal_id
     )
     rows = session.execute(
-        select(Comment, User.name, Delegation.code)
-        .join(User, User.id == Comment.author_id)
-        .outerjoin(Delegation, Delegation.id == Comment.delegation_id)
+        _with_authors(select(Comment, User.name, User.role, Delegation.code, _delegation_name))
         .where(condition)
         .order_by(Comment.id)
     )
     return _assemble(rows, principal)
 
 
-def _assemble(
-    rows: Iterable[tuple[Comment, str, str | None]], principal: Principal
-) -> list[CommentView]:
+_delegation_name = Delegation.name_column().label("delegation_name")
+_Q = TypeVar("_Q", bound=Select[*tuple[Any, ...]])
+
+
+def _with_authors(query: _Q) -> _Q:
+    """A query of comments joined to their author accounts and delegations (with its name)."""
+    return (
+        query.join(User, User.id == Comment.author_id)
+        .outerjoin(Delegation, Delegation.id == Comment.delegation_id)
+        .outerjoin(MemberState, MemberState.id == Delegation.state_id)
+        .outerjoin(Body, Body.id == Delegation.body_id)
+    )
+
+
+def speaks_for(delegation_name: str | None, role: Role) -> str:
+    """Whom a comment's author speaks for, as the exports say it: the delegation, else the
+    secretariat, or a chair or observer as such."""
+    if delegation_name:
+        return delegation_name
+    return SECRETARIAT if role in (Role.SECRETARIAT, Role.ADMIN) else role.label
+
+
+def _assemble(rows: Iterable[Any], principal: Principal) -> list[CommentView]:
     top: dict[int, CommentView] = {}
     replies: list[CommentView] = []
-    for comment, name, code in rows:
+    for comment, name, role, code, delegation_name in rows:
         if comment.parent_id is None and not can_see(comment, principal):
             continue
-        view = CommentView(comment, name, code)
+        view = CommentView(
+            comment,
+            comment.writer(name),
+            code,
+            speaks_for=speaks_for(delegation_name, role),
+        )
         if comment.parent_id is None:
             top[comment.id] = view
         else:
@@ -431,9 +464,7 @@ def comment_by_id(session: Session, principal: Principal, comment_id: int) -> Co
     comment = get(session, principal, comment_id)
     root_id = comment.parent_id or comment.id
     rows = session.execute(
-        select(Comment, User.name, Delegation.code)
-        .join(User, User.id == Comment.author_id)
-        .outerjoin(Delegation, Delegation.id == Comment.delegation_id)
+        _with_authors(select(Comment, User.name, User.role, Delegation.code, _delegation_name))
         .where((Comment.id == root_id) | (Comment.parent_id == root_id))
         .order_by(Comment.id)
     )
