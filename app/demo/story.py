@@ -32,9 +32,9 @@ ZD = "DWG-FC/ZD"
 REV1 = "DWG-FC/Rev.1"
 TITLE = "ASEAN Indicators of Trafficking in Persons for Forced Criminality"
 INSTRUCTIONS = (
-    "Delegations are invited to send their proposals and comments through zerodraft by the "
-    "deadline. Proposals are attributed to the proposing delegation; co-sponsors may join them. "
-    "Comments should quote the words they concern."
+    "Delegations are invited to send their proposals and comments through the drafting "
+    "platform by the deadline. Proposals are attributed to the proposing delegation; "
+    "co-sponsors may join them. Comments should quote the words they concern."
 )
 REQUEST_ID = "demo"
 SECRETARIAT = "secretariat1@demo.zerodraft.org"
@@ -180,6 +180,8 @@ def play(session: Session, *, register_done: datetime, now: datetime) -> None:
             reason=reason,
             modified_content=modified,
             answer=answer,
+            # Some delegations have not spoken on every proposal; the secretariat says it knows.
+            acknowledged=True,
             now=clock.tick(),
             request_id=REQUEST_ID,
         )
@@ -189,7 +191,7 @@ def play(session: Session, *, register_done: datetime, now: datetime) -> None:
         session,
         sec_actor,
         symbol=ZD,
-        title=f"Zero Draft {TITLE}",
+        title=TITLE,
         kind=RoundKind.WRITTEN,
         time_zone=ZONE,
         deadline=_deadline(moment(0.05), 10),
@@ -358,7 +360,7 @@ def play(session: Session, *, register_done: datetime, now: datetime) -> None:
         session,
         sec_actor,
         symbol=REV1,
-        title=f"Revision 1 {TITLE}",
+        title=TITLE,
         kind=RoundKind.WRITTEN,
         time_zone=ZONE,
         deadline=_deadline(now, 14),

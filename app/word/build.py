@@ -16,6 +16,7 @@ from typing import Any
 from lxml import etree  # type: ignore[import-untyped]
 
 from app.word import marks
+from app.word import template as tpl
 from app.word.model import (
     SECRETARIAT,
     Change,
@@ -27,8 +28,18 @@ from app.word.model import (
     Variant,
     new_text,
 )
-from app.word.revisions import PPR, Element, Revisions, clean, make_runs, paragraph, sub, w
-from app.word.runs import Segment, by, lines, op_for, sides
+from app.word.revisions import (
+    PPR,
+    Element,
+    Revisions,
+    clean,
+    make_runs,
+    paragraph,
+    set_property,
+    sub,
+    w,
+)
+from app.word.runs import Segment, by, lines, op_for, sides, squeezed
 
 Progress = Callable[[int, int], None]
 Step = Callable[["Build"], None]
@@ -75,6 +86,9 @@ class Build:
         self.front: list[Element] = []  # before the draft text: a cover the template lacks
         self.out: list[Element] = []  # the draft text
         self.toc: list[tuple[int, str, str]] = []  # (level, text, bookmark) of the contents
+        # The contents' page numbers: each PAGEREF's shown result, filled once laid out.
+        self.page_refs: list[tuple[str, Element]] = []
+        self.lists: dict[str, str] = {}  # a list's name -> its numId in the numbering part
         self.done = 0
         self.total = recipe.counts(data)
         self.threads = _threads(data, recipe.proposals) if include_comments else {}
@@ -111,16 +125,19 @@ class Build:
         *,
         level: int | None,
         threads: Sequence[ExportComment] = (),
+        number: str = "",
     ) -> Element:
         """A heading paragraph: its segments, a bookmark for the contents, comments anchored to
-        the whole of it, its paragraph mark tracked when all of it comes or goes."""
+        the whole of it, its paragraph mark tracked when all of it comes or goes. `number` is
+        what a list numbering the heading shows, for its line in the contents."""
         p = paragraph(style)
         runs = [r for seg, _ in segments for r in seg]
         old, new = sides(runs)
         bookmark = None
         if level is not None and new:
             bookmark = f"_TocZD{len(self.toc) + 1:05d}"
-            self.toc.append((level, new_text(runs), bookmark))
+            label = f"{number}\t" if number else ""
+            self.toc.append((level, label + new_text(runs), bookmark))
             bid = self.bookmark(p, bookmark)
         ids = self.open_threads(p, threads)
         for seg, seg_style in segments:
@@ -141,6 +158,7 @@ class Build:
         fields: dict[str, str],
         *,
         level: int | None,
+        number: str = "",
     ) -> tuple[Element, dict[str, Marks]]:
         """An item's heading, with the threads on no field (or whose words are gone) anchored
         to it; returns it with the comment marks of the item's fields."""
@@ -156,7 +174,7 @@ class Build:
                 on_heading.append(thread)
             else:
                 anchored.append((thread.field or "", thread, span))
-        p = self.heading(style, segments, level=level, threads=on_heading)
+        p = self.heading(style, segments, level=level, threads=on_heading, number=number)
         # Comment ids follow document order: the heading's threads, then the fields'.
         starts: dict[str, Marks] = defaultdict(lambda: defaultdict(list))
         ends: dict[str, Marks] = defaultdict(lambda: defaultdict(list))
@@ -180,17 +198,28 @@ class Build:
         label: str | None = None,
         marks: Marks | None = None,
         brackets: bool = False,
+        numbered: str | None = None,
+        keep: bool = False,
     ) -> None:
-        """A field as one or more paragraphs (one per line), with an optional label; when the
-        field exists on one side of the change only, its paragraphs are tracked whole."""
+        """A field as one or more paragraphs (one per line, blank lines left out), with an
+        optional label; when the field exists on one side of the change only, its paragraphs
+        are tracked whole. `numbered` names the list that numbers each paragraph; `keep` keeps
+        the field's paragraphs with the next (a labelled field's lines are kept together)."""
+        runs, marks = squeezed(runs, marks or {})
         old, new = sides(runs)
         if not (old or new):
             return
         op = op_for(old, new)
         made_by = by(runs, op)
-        cut = lines(runs, marks or {})
+        cut = lines(runs, marks)
         for n, line in enumerate(cut):
             p = paragraph(style)
+            if numbered is not None:
+                num = set_property(p, "numPr")
+                sub(num, w("ilvl"), {w("val"): "0"})
+                sub(num, w("numId"), {w("val"): self.list_id(numbered)})
+            if keep or (label and n < len(cut) - 1):
+                set_property(p, "keepNext")
             if n == 0 and label:
                 self.rev.append_runs(
                     p, [Run(label, op, made_by["author"], made_by["date"])], style="ZDFieldLabel"
@@ -237,8 +266,16 @@ class Build:
         )
         sub(last, w("bookmarkEnd"), {w("id"): bid})
         self.in_items.update(id(p) for p in paragraphs)
-        hashes = {k: marks.short_hash(v) for k, v in fields.items() if v}
+        shown = {k: visible_lines(v) for k, v in fields.items()}
+        hashes = {k: marks.short_hash(v) for k, v in shown.items() if v}
         self.manifest.items.append(marks.ItemEntry(name, kind, code, dimension, hashes))
+
+    def list_id(self, name: str) -> str:
+        """The numId of one of the export's lists (app/word/template.py LISTS), added to the
+        numbering part the first time it is asked for."""
+        if name not in self.lists:
+            self.lists[name] = tpl.add_list(self.doc, name)
+        return self.lists[name]
 
     def bookmark(self, p: Element, name: str) -> str:
         bid = self.rev.next_id()
@@ -281,6 +318,12 @@ class Build:
                 )
             )
         return ids
+
+
+def visible_lines(text: str) -> str:
+    """A field's text as its paragraphs hold it: without the blank lines (Build.block writes no
+    empty paragraph), as a copy read back gives it."""
+    return "\n".join(line for line in text.split("\n") if line)
 
 
 def _threads(data: ExportDocument, proposals_shown: bool) -> dict[str, list[ExportComment]]:

@@ -2,6 +2,7 @@
 needs, the {{PLACEHOLDERS}} of the template's own text (never the draft's), the instructions and
 approval blocks, and a cover built from the styles for a template that has no {{BODY}}."""
 
+import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -18,6 +19,7 @@ def styles(b: Build) -> None:
     them."""
     tpl.ensure_styles(b.doc)
     tpl.ensure_header_footer(b.doc)
+    tpl.unnumbered_cover(b.doc)
 
 
 def cover(b: Build) -> None:
@@ -49,17 +51,40 @@ def cover_values(b: Build) -> dict[str, str]:
     if b.threads:
         variant += ", with open comments"
     values = {
-        "WORKING_GROUP": r.working_group,
+        "WORKING_GROUP": typeset(r.working_group),
         "SYMBOL": r.symbol,
-        "TITLE": r.title,
-        "VARIANT": variant,
-        "ROUND": r.round_label,
+        "TITLE": typeset(r.title),
+        "VARIANT": typeset(variant),
+        "ROUND": typeset(r.round_label),
         "DATE": day(r.date, r.time_zone),
-        "STATUS": status_text(r),
+        "DISTRIBUTION": distribution(r.marking),
+        "STATUS": typeset(status_text(r)),
         "MARKING": r.marking,
         "DEADLINE": deadline_text(r.deadline, r.time_zone),
     }
     return {k: clean(v).replace("\n", " ") for k, v in values.items()}
+
+
+_RANGE = re.compile(r"(?<![\w/-])(\d+)-(\d+)(?![\w/-])")  # 2024-2026, pages 3-7; not 2026-03-02
+_SPACED = re.compile(r"(?<=\S) (?:-|--) (?=\S)")  # "Round 2 - written comments"
+
+
+def typeset(text: str) -> str:
+    """English typography in the text the export writes around the draft: an en dash in a
+    range of numbers (2024\u20132026) and for a dash between spaced words. The draft's own text
+    is never changed: a copy read back is compared with it."""
+    return _SPACED.sub(" \u2013 ", _RANGE.sub("\\1\u2013\\2", text))
+
+
+def distribution(marking: str) -> str:
+    """The distribution a UN-style masthead names: restricted when the round is marked so,
+    general when it is public or unmarked, limited otherwise."""
+    words = marking.strip().lower()
+    if "restricted" in words or "confidential" in words:
+        return "Restricted"
+    if not words or words in {"public", "unclassified", "general", "none"}:
+        return "General"
+    return "Limited"
 
 
 def status_text(r: ExportRound) -> str:
@@ -78,7 +103,7 @@ def status_text(r: ExportRound) -> str:
 
 
 def _instructions(r: ExportRound, marker: Element) -> list[Element]:
-    text = clean(r.instructions).strip()
+    text = typeset(clean(r.instructions).strip())
     return [tpl.styled_copy(marker, line) for line in text.split("\n") if line.strip()]
 
 
@@ -104,19 +129,21 @@ def _approval(r: ExportRound, marker: Element) -> list[Element]:
 def _default_cover(r: ExportRound, values: dict[str, str]) -> list[Element]:
     """A cover built from the styles, for a template without a {{BODY}} placeholder."""
     out = []
-    for style, key in (
-        ("ZDCoverGroup", "WORKING_GROUP"),
-        ("ZDCoverSymbol", "SYMBOL"),
-        ("Title", "TITLE"),
-        ("ZDCoverVariant", "VARIANT"),
-        ("ZDMarking", "MARKING"),
+    for style, text in (
+        ("ZDCoverSymbol", "\t{SYMBOL}"),
+        ("ZDCoverDistribution", "Distr.: {DISTRIBUTION}"),
+        ("ZDCoverDistribution", "{DATE}"),
+        ("ZDCoverDistribution", "Original: English"),
+        ("ZDCoverGroup", "{WORKING_GROUP}"),
+        ("ZDCoverSession", "{ROUND}"),
+        ("Title", "{TITLE}"),
+        ("ZDCoverVariant", "{VARIANT}"),
+        ("ZDMarking", "{MARKING}"),
     ):
         p = paragraph(style)
-        p.extend(make_runs(values[key]))
+        p.extend(make_runs(text.format(**values)))
         out.append(p)
     for label, key in (
-        ("Round: ", "ROUND"),
-        ("Date: ", "DATE"),
         ("Status: ", "STATUS"),
         ("Deadline for input: ", "DEADLINE"),
     ):

@@ -122,8 +122,10 @@ def _row(
     tbl: Element, values: Sequence[str], widths: Sequence[str], *, header: bool = False
 ) -> Element:
     tr = sub(tbl, w("tr"))
+    trpr = sub(tr, w("trPr"))
+    sub(trpr, w("cantSplit"))  # a row stands whole on one page
     if header:
-        sub(sub(tr, w("trPr")), w("tblHeader"))
+        sub(trpr, w("tblHeader"))
     for value, width in zip(values, widths, strict=True):
         tc = sub(tr, w("tc"))
         sub(sub(tc, w("tcPr")), w("tcW"), {w("w"): width, w("type"): "dxa"})

@@ -167,6 +167,68 @@ def paragraph(style: str | None = None) -> Element:
     return p
 
 
+# The order of a paragraph's properties (CT_PPr): Word refuses a file whose pPr is out of order.
+PPR_ORDER = [
+    "pStyle",
+    "keepNext",
+    "keepLines",
+    "pageBreakBefore",
+    "framePr",
+    "widowControl",
+    "numPr",
+    "suppressLineNumbers",
+    "pBdr",
+    "shd",
+    "tabs",
+    "suppressAutoHyphens",
+    "kinsoku",
+    "wordWrap",
+    "overflowPunct",
+    "topLinePunct",
+    "autoSpaceDE",
+    "autoSpaceDN",
+    "bidi",
+    "adjustRightInd",
+    "snapToGrid",
+    "spacing",
+    "ind",
+    "contextualSpacing",
+    "mirrorIndents",
+    "suppressOverlap",
+    "jc",
+    "textDirection",
+    "textAlignment",
+    "textboxTightWrap",
+    "outlineLvl",
+    "divId",
+    "cnfStyle",
+    "rPr",
+    "sectPr",
+    "pPrChange",
+]
+
+
+def set_property(p: Element, name: str, attrs: Mapping[str, str] | None = None) -> Element:
+    """A paragraph property (keepNext, numPr ...) set directly on `p`, in schema order;
+    returns it (an existing one is kept)."""
+    ppr = p.find(PPR)
+    if ppr is None:
+        ppr = etree.Element(PPR)
+        p.insert(0, ppr)
+    found = ppr.find(w(name))
+    if found is not None:
+        return found
+    rank = PPR_ORDER.index(name)
+    el = etree.Element(w(name), attrs) if attrs else etree.Element(w(name))
+    for n, child in enumerate(ppr):
+        local = etree.QName(child).localname
+        if local in PPR_ORDER and PPR_ORDER.index(local) > rank:
+            ppr.insert(n, el)
+            return el
+    ppr.append(el)
+    return el
+
+
 class Revisions:
     """The tracked changes and comments of one document, with its one id counter."""
 
@@ -186,6 +248,10 @@ class Revisions:
     def next_id(self) -> str:
         self._next_id += 1
         return str(self._next_id)
+
+    def change_attrs(self, author: str | None, date: datetime | None) -> dict[str, str]:
+        """The id, author and date of a new tracked change (a paragraph's properties ...)."""
+        return self._attrs(author, date)
 
     def _attrs(self, author: str | None, date: datetime | None) -> dict[str, str]:
         attrs = {
@@ -544,7 +610,8 @@ def paragraph_text(p: Element, *, deleted: bool = True) -> str:
     out = []
     for el in p.iter(*((T, DEL_TEXT, TAB, BR) if deleted else (T, TAB, BR))):
         if el.tag == TAB:
-            out.append("\t")
+            if el.getparent().tag != w("tabs"):  # not a tab stop of the paragraph's
+                out.append("\t")
         elif el.tag == BR:
             out.append("\n")
         else:

@@ -6,6 +6,7 @@ new side when it has text that is not deleted; one that exists on one side only 
 whole (app/word/revisions.py).
 """
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -15,6 +16,7 @@ from app.word.model import Change, Op, Run, Runs, new_text
 from app.word.revisions import Element, clean
 
 Segment = tuple[Runs, str | None]  # runs and their character style
+_LINE_ENDS = re.compile("(\n)")
 
 
 def sides(runs: Iterable[Run]) -> tuple[bool, bool]:
@@ -95,6 +97,64 @@ def joined(segments: Sequence[Segment], sep: str) -> list[Segment]:
         out.append((runs, style))
         before_old, before_new = before_old or old, before_new or new
     return out
+
+
+def squeezed(runs: Runs, marks: dict[int, list[Element]]) -> tuple[Runs, dict[int, list[Element]]]:
+    """The runs without blank lines, on either side of the change: no empty paragraph stands
+    for a blank line, a line end that begins or ends the field, or one of several in a row. A
+    line end needed on one side only becomes that side's (inserted or deleted); marks (offsets
+    in the text after the changes) move with the text."""
+    pieces: list[Run] = []
+    for run in runs:
+        text = clean(run.text)
+        if "\n" not in text:
+            if text:
+                pieces.append(replace(run, text=text))
+            continue
+        for part in _LINE_ENDS.split(text):
+            if part:
+                pieces.append(replace(run, text=part))
+    redundant: dict[int, set[str]] = {}
+    for side, hidden in (("old", "insert"), ("new", "delete")):
+        have_text = False
+        last_kept: int | None = None
+        for n, piece in enumerate(pieces):
+            if piece.op == hidden:
+                continue
+            if piece.text != "\n":
+                have_text = True
+            elif have_text:
+                last_kept, have_text = n, False
+            else:
+                redundant.setdefault(n, set()).add(side)
+        if last_kept is not None and not have_text:
+            redundant.setdefault(last_kept, set()).add(side)
+    if not redundant:
+        return runs, marks
+    out: list[Run] = []
+    removed: list[int] = []  # offsets (after the changes) of the line ends no longer there
+    at = 0
+    for n, piece in enumerate(pieces):
+        shown_before = piece.op != "delete"
+        if n in redundant:
+            seen = {s for s, hidden in (("old", "insert"), ("new", "delete")) if piece.op != hidden}
+            keep = seen - redundant[n]
+            if not keep:
+                piece = replace(piece, text="")
+            elif keep != seen:
+                piece = replace(piece, op="insert" if keep == {"new"} else "delete")
+            if shown_before and (not piece.text or piece.op == "delete"):
+                removed.append(at)
+        if shown_before:
+            at += len(pieces[n].text)
+        if piece.text:
+            out.append(piece)
+    if not marks:
+        return tuple(out), marks
+    moved: dict[int, list[Element]] = {}
+    for point, els in marks.items():
+        moved.setdefault(point - sum(1 for r in removed if r < point), []).extend(els)
+    return tuple(out), moved
 
 
 @dataclass(slots=True)

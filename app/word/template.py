@@ -26,6 +26,7 @@ _SEARCH = (
 )
 _TOKEN = re.compile(r"\{\{([A-Z_]+)\}\}")
 SECT_PR = w("sectPr")
+_W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 
 
 def reference_path() -> Path:
@@ -176,6 +177,56 @@ def _copy_list(source: Element, target: Element, num_id: str) -> str:
     return new_num
 
 
+# The export's numbered lists: (number format, level text, indent, hanging, run properties).
+# Numbers that a list gives are derived from the paragraphs' order: when an item comes or goes
+# in a redline, the others' numbers follow without a tracked change of their own.
+LISTS: dict[str, tuple[str, str, int, int, str]] = {
+    "sections": ("upperRoman", "%1.", 567, 567, ""),  # I. Purpose
+    "paragraphs": ("decimal", "%1.", 567, 567, ""),  # 1. the prose, numbered through
+    "indicators": ("decimal", "%1.", 567, 567, "<w:b/><w:bCs/>"),  # 12.  FC-CD-01
+}
+
+
+def add_list(document: Any, name: str) -> str:
+    """A new list of the kind LISTS names in the document's numbering part; its numId."""
+    fmt, text, left, hanging, rpr = LISTS[name]
+    numbering = document.part.numbering_part.element
+    used_abstract = [int(a.get(w("abstractNumId"))) for a in numbering.iter(w("abstractNum"))]
+    used_num = [int(n.get(w("numId"))) for n in numbering.iter(w("num"))]
+    abstract_id = str(max(used_abstract, default=0) + 1)
+    num_id = str(max(used_num, default=0) + 1)
+    abstract = etree.fromstring(
+        f'<w:abstractNum xmlns:w="{_W}" w:abstractNumId="{abstract_id}">'
+        '<w:multiLevelType w:val="singleLevel"/>'
+        f'<w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="{fmt}"/>'
+        f'<w:lvlText w:val="{text}"/><w:lvlJc w:val="left"/>'
+        f'<w:pPr><w:tabs><w:tab w:val="num" w:pos="{left}"/></w:tabs>'
+        f'<w:ind w:left="{left}" w:hanging="{hanging}"/></w:pPr>'
+        f"{f'<w:rPr>{rpr}</w:rPr>' if rpr else ''}</w:lvl></w:abstractNum>"
+    )
+    first_num = numbering.find(w("num"))
+    if first_num is not None:  # every abstractNum precedes every num
+        first_num.addprevious(abstract)
+    else:
+        numbering.append(abstract)
+    num = etree.SubElement(numbering, w("num"), {w("numId"): num_id})
+    etree.SubElement(num, w("abstractNumId"), {w("val"): abstract_id})
+    return num_id
+
+
+def roman(n: int) -> str:
+    """n in upper-case Roman numerals, as a list numbered "upperRoman" shows it."""
+    out = []
+    for value, letters in (
+        (1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"),
+        (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I"),
+    ):  # fmt: skip
+        while n >= value:
+            out.append(letters)
+            n -= value
+    return "".join(out)
+
+
 def field_runs(instruction: str, shown: str) -> list[Element]:
     """A complex field (PAGE, NUMPAGES, PAGEREF ...) with its last computed result."""
     out = []
@@ -218,6 +269,28 @@ def ensure_header_footer(document: Any) -> None:
         p.extend(field_runs("NUMPAGES", "1"))
 
 
+def unnumbered_cover(document: Any) -> None:
+    """The first page (the cover) without the footer's page number: a first-page footer of
+    its own, empty, and a first-page header like the others (the marking stays on every
+    page). A template that already sets its first page apart is left as it is."""
+    section = document.sections[0]
+    if section.different_first_page_header_footer:
+        return
+    section.different_first_page_header_footer = True
+    header = section.first_page_header
+    header.is_linked_to_previous = False
+    source = section.header._element
+    target = header._element
+    for child in list(target):
+        target.remove(child)
+    for child in source:
+        target.append(copy.deepcopy(child))
+    footer = section.first_page_footer
+    footer.is_linked_to_previous = False
+    if footer.paragraphs:
+        _set_style(footer.paragraphs[0]._p, "Footer")
+
+
 def _set_style(p: Element, style: str) -> None:
     ppr = p.find(PPR)
     if ppr is None:
@@ -238,4 +311,6 @@ def landscape_copy(sect_pr: Element) -> Element:
             size.set(w("w"), height)
             size.set(w("h"), width)
         size.set(w("orient"), "landscape")
+    for first in landscape.findall(w("titlePg")):  # only the cover goes without a number
+        landscape.remove(first)
     return landscape

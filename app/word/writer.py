@@ -29,7 +29,14 @@ from app.word import template as tpl
 from app.word.build import Build, Progress, Recipe
 from app.word.compilation import other_proposals
 from app.word.cover import cover, styles
-from app.word.draft import contents, end_mark, indicators, other_comments, sections
+from app.word.draft import (
+    contents,
+    end_mark,
+    indicators,
+    other_comments,
+    page_numbers,
+    sections,
+)
 from app.word.finish import (
     TEXT_BOOKMARK,
     comments_and_tracking,
@@ -50,7 +57,7 @@ TemplateSource = bytes | str | os.PathLike[str] | None
 # Every variant opens with the template and its cover, and closes by placing what it wrote
 # in the template and writing the parts that go with it.
 _OPEN = (styles, cover)
-_CLOSE = (place_body, comments_and_tracking, manifest, properties, finished)
+_CLOSE = (place_body, page_numbers, comments_and_tracking, manifest, properties, finished)
 _TEXT = (*_OPEN, sections, indicators, other_comments, end_mark, text_start, contents, *_CLOSE)
 RECIPES: dict[Variant, Recipe] = {
     "clean": Recipe(label="Clean text", steps=_TEXT),

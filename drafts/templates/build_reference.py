@@ -8,8 +8,9 @@ restyle the exports by editing the .docx in Word (keep the style names and the {
 or by changing this script and running it again. The output is byte-identical on every run.
 
 Placeholders the writer fills: {{WORKING_GROUP}} {{SYMBOL}} {{TITLE}} {{VARIANT}} {{ROUND}}
-{{DATE}} {{STATUS}} {{MARKING}} {{DEADLINE}} {{INSTRUCTIONS}} {{APPROVAL}} {{BODY}} (the last three
-must each be alone in their paragraph; {{BODY}} is where the text goes).
+{{DATE}} {{DISTRIBUTION}} {{STATUS}} {{MARKING}} {{DEADLINE}} {{INSTRUCTIONS}} {{APPROVAL}}
+{{BODY}} (the last three must each be alone in their paragraph; {{BODY}} is where the text
+goes).
 """
 
 import io
@@ -152,8 +153,8 @@ def styles_xml() -> str:
             "Title",
             "Title",
             nxt="Normal",
-            ppr=_spacing(0, 160, 240),
-            rpr=f"{_color(NAVY)}{_sz(44)}",
+            ppr=f"{KEEP}{_spacing(0, 160, 240)}",
+            rpr=f"{BOLD}{_color(INK)}{_sz(34)}",
         ),
         _para("Subtitle", "Subtitle", ppr=_spacing(0, 360), rpr=f"{_color(GREY)}{_sz(28)}"),
         _para(
@@ -212,17 +213,36 @@ def styles_xml() -> str:
         _char("CommentReference", "annotation reference", _sz(16), ui=99),
         # Cover page
         _para("ZDLogo", "ZD Logo", ppr=_spacing(0, 480)),
-        _para(
-            "ZDCoverGroup",
-            "ZD Cover Group",
-            ppr=_spacing(0, 120),
-            rpr=f"<w:caps/>{_color(NAVY)}<w:spacing w:val='10'/>{_sz(20)}",
-        ),
+        # The masthead, as a UN document's first page has it: the emblem and the symbol over
+        # a heavy rule, then the distribution block (distribution, date, original language)
+        # on the right, the body's name and the session on the left, and the title.
         _para(
             "ZDCoverSymbol",
             "ZD Cover Symbol",
-            ppr=f"<w:pBdr>{_border('bottom', 8, NAVY, 6)}</w:pBdr>{_spacing(0, 720)}",
-            rpr=f"{BOLD}{_color(INK)}{_sz(24)}",
+            ppr=(
+                f"<w:pBdr>{_border('bottom', 24, INK, 4)}</w:pBdr>"
+                f'<w:tabs><w:tab w:val="right" w:pos="{TEXT_WIDTH}"/></w:tabs>'
+                f"{_spacing(0, 120, 240)}"
+            ),
+            rpr=f"{BOLD}{_color(INK)}{_sz(28)}",
+        ),
+        _para(
+            "ZDCoverDistribution",
+            "ZD Cover Distribution",
+            ppr=f'{_spacing(0, 0, 240)}<w:ind w:left="{TEXT_WIDTH - 2835}"/>',
+            rpr=_sz(20),
+        ),
+        _para(
+            "ZDCoverGroup",
+            "ZD Cover Group",
+            ppr=f"{_spacing(360, 60)}",
+            rpr=f"{BOLD}{_color(NAVY)}{_sz(24)}",
+        ),
+        _para(
+            "ZDCoverSession",
+            "ZD Cover Session",
+            ppr=_spacing(0, 480),
+            rpr=_sz(20),
         ),
         _para(
             "ZDCoverVariant",
@@ -242,7 +262,8 @@ def styles_xml() -> str:
             ppr=(
                 f"<w:pBdr>{_border('left', 18, NAVY, 8)}</w:pBdr>"
                 f'<w:shd w:val="clear" w:color="auto" w:fill="{TINT}"/>'
-                f'{_spacing(0, 0, 276)}<w:ind w:left="170" w:right="170"/>'
+                f'{_spacing(240, 0, 276)}<w:ind w:left="170" w:right="170"/>'
+                "<w:contextualSpacing/>"
             ),
             rpr=_sz(20),
         ),
@@ -503,10 +524,15 @@ def build() -> bytes:
     for run in parse_xml(f"<w:p {NS}>{_field('NUMPAGES', '1')}</w:p>"):
         footer._p.append(run)
 
-    logo = document.add_paragraph(style="ZD Logo")
-    logo.add_run().add_picture(io.BytesIO(logo_png()), width=Cm(2.0))
+    masthead = document.add_paragraph(style="ZD Cover Symbol")
+    masthead.add_run().add_picture(io.BytesIO(logo_png()), width=Cm(1.6))
+    masthead.add_run("\t{{SYMBOL}}")
+    document.add_paragraph("Distr.: {{DISTRIBUTION}}", style="ZD Cover Distribution")
+    document.add_paragraph("{{DATE}}", style="ZD Cover Distribution")
+    original = document.add_paragraph("Original: English", style="ZD Cover Distribution")
+    original.paragraph_format.space_before = Cm(0.35)
     document.add_paragraph("{{WORKING_GROUP}}", style="ZD Cover Group")
-    document.add_paragraph("{{SYMBOL}}", style="ZD Cover Symbol")
+    document.add_paragraph("{{ROUND}}", style="ZD Cover Session")
     document.add_paragraph("{{TITLE}}", style="Title")
     document.add_paragraph("{{VARIANT}}", style="ZD Cover Variant")
     document.add_paragraph("{{MARKING}}", style="ZD Marking")
@@ -514,13 +540,13 @@ def build() -> bytes:
     table.style = document.styles["ZD Cover Table"]
     table.autofit = False
     for label, value in (
-        ("Round", "{{ROUND}}"),
-        ("Date", "{{DATE}}"),
         ("Status", "{{STATUS}}"),
-        ("Classification", "{{MARKING}}"),
         ("Deadline for input", "{{DEADLINE}}"),
     ):
-        cells = table.add_row().cells
+        row = table.add_row()
+        # A row stands whole on one page.
+        row._tr.get_or_add_trPr().append(parse_xml(f"<w:cantSplit {NS}/>"))
+        cells = row.cells
         cells[0].width, cells[1].width = Cm(4.2), Cm(11.8)
         cells[0].paragraphs[0].text = label
         cells[1].paragraphs[0].text = value
@@ -535,7 +561,6 @@ def build() -> bytes:
         ("noVBand", "1"),
     ):
         look.set(f"{{{W}}}{name}", value)
-    document.add_paragraph("", style="Normal")
     document.add_paragraph("{{INSTRUCTIONS}}", style="ZD Instructions")
     document.add_paragraph("{{APPROVAL}}", style="ZD Approval")
     document.add_paragraph("{{BODY}}", style="Normal")
