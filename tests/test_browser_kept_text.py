@@ -14,6 +14,7 @@ from app.config import Settings
 from app.web.kept import ENDED, EXPIRED
 from tests.factories import World
 from tests.helpers import PASSWORD, Clock, browser_log_in
+from tests.test_accessibility import assert_no_serious_violations
 
 pytestmark = pytest.mark.browser
 ITEM = "/indicators/FC-CD-01"
@@ -141,6 +142,7 @@ def test_typed_text_is_offered_back_after_the_tab_was_closed(
     expect(box).to_have_value("")
     restore = page.get_by_role("button", name=re.compile(r"^Restore your unsent text from "))
     expect(restore).to_be_visible()
+    assert_no_serious_violations(page)
     restore.click()
     expect(box).to_have_value(COMMENT)
     expect(restore).to_have_count(0)
@@ -176,4 +178,26 @@ def test_typed_text_is_offered_back_after_the_tab_was_closed(
     _wait_for_draft(page, "|rationale")
     page.get_by_role("button", name="Log out").click()
     expect(page).to_have_url(re.compile(r"/login$"))
+    assert _drafts(page) == []
+
+
+def test_the_pages_that_give_text_back_pass_axe_with_scripts_on(
+    page: Any, live_server: str, world: World, clock: Clock, settings: Settings
+) -> None:
+    browser_log_in(page, live_server, world.member)
+    page.goto(f"{live_server}{ITEM}")
+    page.get_by_label("Your comment").fill(COMMENT)
+    clock.advance(minutes=settings.session_idle_minutes + 1)
+    page.get_by_role("button", name="Add comment").click()
+    expect(page.locator("#login-notice")).to_be_visible()
+    assert_no_serious_violations(page)
+    _log_in_here(page, world.member)
+    expect(page).to_have_url(re.compile(r"/kept/[\w-]+$"))
+    expect(page.get_by_label("Your comment")).to_have_value(COMMENT)
+    # The text came back from the server: the browser's own draft of it is not offered too.
+    expect(page.get_by_role("button", name=re.compile(r"^Restore your unsent"))).to_have_count(0)
+    assert_no_serious_violations(page)
+    page.get_by_label("General", exact=True).check()
+    page.get_by_role("button", name="Add comment").click()
+    expect(page).to_have_url(re.compile(r"/indicators/FC-CD-01#comment-1$"))
     assert _drafts(page) == []

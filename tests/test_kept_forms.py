@@ -16,6 +16,7 @@ from app.models import Comment, KeptForm
 from app.web.kept import ENDED, EXPIRED
 from tests.factories import World
 from tests.helpers import Clock, csrf_of, form_in, log_in, logged_in
+from tests.test_mfa import code_at, enrol_totp, give_code, password_step
 
 ITEM = "/indicators/FC-CD-01"
 BASE = "http://testserver"
@@ -206,3 +207,30 @@ def test_what_an_ended_session_does_not_keep(
     )
     assert foreign.headers["location"] == "/login?next=/comments"
     assert _kept_rows(database) == []
+
+
+def test_the_text_waits_through_the_second_factor(
+    client: TestClient,
+    world: World,
+    database: Database,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    settings.mfa_required_roles = "secretariat"  # the app reads its settings at each log-in
+    secret, _codes = enrol_totp(client, clock, world.secretariat)
+    fields = _comment_fields(client)
+    clock.advance(minutes=settings.session_idle_minutes + 1)
+    location = _send(client, "/comments", fields).headers["location"]
+    kept_path = unquote(location.split("next=")[1])
+    assert kept_path.startswith("/kept/")
+
+    assert password_step(client, world.secretariat, kept_path).headers["location"] == (
+        "/login/verify"
+    )
+    clock.advance(seconds=30)  # a code not used before
+    verified = give_code(client, code_at(secret, clock))
+    assert verified.status_code == 303 and verified.headers["location"] == kept_path
+    page = client.get(kept_path)
+    assert page.status_code == 200 and ENDED in page.text
+    assert form_in(page.text, id="new-comment")["body"] == TYPED
+    assert _comments(database) == []
