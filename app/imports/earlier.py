@@ -10,6 +10,8 @@ is what it proposes: to keep the earlier text, said so in the proposal, made for
 that sent the copy.
 """
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -19,9 +21,9 @@ from app.models import ItemKind, Round
 from app.rounds import snapshot
 from app.rounds.export_loader import previous_round, shown
 from app.word.changes import Rejected, rejected_changes
-from app.word.incoming import ReturnedDocument
+from app.word.incoming import ReturnedDocument, ReturnedItem
 
-__all__ = ["Rejected", "base_entries", "base_symbol", "exported_value", "kept_earlier", "statement"]
+__all__ = ["Earlier", "Rejected", "drawn_against", "exported_value", "not_added", "statement"]
 BASE_PROPERTY = "zerodraft.base"  # the round a redline is drawn against (app/word/finish.py)
 
 
@@ -35,14 +37,43 @@ def exported_value(entry: snapshot.Entry, name: str) -> Any:
     return entry.content.get(name)
 
 
-def base_entries(
-    session: Session, document: ReturnedDocument, round_: Round
-) -> dict[str, snapshot.Entry]:
-    """The entries of the round a returned redline was drawn against (the one its marks name,
-    else the round it follows); none for the other variants, whose text has no tracked changes
-    of the export's."""
+@dataclass(frozen=True, slots=True)
+class Earlier:
+    """The round a returned redline was drawn against, as it froze its items; empty for the
+    other variants (whose text carries no tracked changes of the export's) or when there is no
+    such round."""
+
+    entries: Mapping[str, snapshot.Entry] = field(default_factory=dict)
+
+    def kept(self, entry: snapshot.Entry, name: str, returned: str) -> Rejected | None:
+        """The export's tracked changes to field `name` that the returned text (as read, every
+        change accepted) rejects, or None when it does not read as the exported text with some
+        of them rejected."""
+        earlier = self.entries.get(entry.code)
+        if earlier is None or earlier.item_state == snapshot.DELETED:
+            return None
+        before = shown(earlier.content.get(name))
+        return rejected_changes(before, shown(exported_value(entry, name)), returned)
+
+    def insertion_rejected(self, found: ReturnedItem, entry: snapshot.Entry) -> bool:
+        """Whether the copy rejects the insertion of an item the round adds: the item's text,
+        shown inserted, came back empty without a tracked change of the delegation's."""
+        if not self.entries or entry.code in self.entries:
+            return False
+        text = next((f for f in found.fields if f.name == "text"), None)
+        return (
+            text is not None
+            and not text.accepted.strip()
+            and not text.changes
+            and bool(shown(exported_value(entry, "text")).strip())
+        )
+
+
+def drawn_against(session: Session, document: ReturnedDocument, round_: Round) -> Earlier:
+    """The round a returned redline was drawn against: the one its signed marks name, else the
+    round it follows."""
     if document.variant != "redline":
-        return {}
+        return Earlier()
     base: Round | None = None
     symbol = base_symbol(document)
     if symbol:
@@ -50,8 +81,8 @@ def base_entries(
     if base is None:
         base = previous_round(session, round_)
     if base is None or base.id == round_.id or base.content_hash is None:
-        return {}
-    return {e.code: e for e in snapshot.load(session, base.id)}
+        return Earlier()
+    return Earlier({e.code: e for e in snapshot.load(session, base.id)})
 
 
 def base_symbol(document: ReturnedDocument) -> str | None:
@@ -64,26 +95,27 @@ def base_symbol(document: ReturnedDocument) -> str | None:
     return None
 
 
-def kept_earlier(
-    earlier: snapshot.Entry | None, entry: snapshot.Entry, name: str, returned: str
-) -> Rejected | None:
-    """The export's tracked changes to field `name` that the returned text (`returned`, as read,
-    every change accepted) rejects, or None when it does not read as the exported text with
-    some of them rejected."""
-    if earlier is None or earlier.item_state == snapshot.DELETED:
-        return None
-    before = shown(earlier.content.get(name))
-    return rejected_changes(before, shown(exported_value(entry, name)), returned)
-
-
-def statement(code: str, kept: list[tuple[str, Rejected]]) -> str:
+def statement(entry: snapshot.Entry, kept: list[tuple[str, Rejected]]) -> str:
     """What a proposal to keep the earlier text says of itself (its rationale)."""
+    if entry.item_state == snapshot.DELETED:
+        return (
+            f"Proposes to keep {entry.code}, which this round deletes, with its earlier text: "
+            "rejects the deletion the exported redline showed."
+        )
     parts = [f"in its {name.replace('_', ' ')}, {rejected.describe()}" for name, rejected in kept]
     return (
-        f"Proposes to keep the earlier text of {code}: rejects the tracked "
+        f"Proposes to keep the earlier text of {entry.code}: rejects the tracked "
         f"{'change' if _one(kept) else 'changes'} the exported redline showed ("
         + "; ".join(parts)
         + ")."
+    )
+
+
+def not_added(entry: snapshot.Entry) -> str:
+    """What a proposal to go without an item the round adds says of itself."""
+    return (
+        f"Proposes not to add {entry.code}, which this round adds: rejects the insertion the "
+        "exported redline showed."
     )
 
 
