@@ -334,6 +334,25 @@ def test_without_a_somtc_chair_the_secretariat_must_name_the_co_chairs(
     assert r.status_code == 409 and "must name the round's co-chairs" in r.json()["detail"]
 
 
+def test_with_none_approved_the_changes_are_counted_from_the_last_issued_text(
+    client: TestClient, world: World, database: Database, clock: Clock
+) -> None:
+    settle(database, clock, ZD)  # issued and settled, never approved
+    revise(database, clock, "FC-CD-01", "Passport or personal phone confiscated by the operators")
+    settle(database, clock, REV1)
+    body = client.get(
+        f"{api(REV1)}/approval", headers=bearer(token_for(database, world.member, clock.now))
+    ).json()
+    assert (body["last_approved"], body["compared_with"]) == (ZD, "issued")
+    assert [(c["code"], c["change"]) for c in body["changes_since_last_approved"]] == [
+        ("FC-CD-01", "changed")
+    ]
+    log_in(client, world.member)
+    html = client.get(f"/rounds/{REV1}/approve").text
+    assert "What changed since the last issued text" in html
+    assert "Passport or personal phone confiscated by the operators" in html
+
+
 def test_the_changes_since_the_last_approved_text(
     client: TestClient, world: World, database: Database, clock: Clock
 ) -> None:
@@ -354,7 +373,7 @@ def test_the_changes_since_the_last_approved_text(
     body = client.get(
         f"{api(REV1)}/approval", headers=bearer(token_for(database, world.member, clock.now))
     ).json()
-    assert body["last_approved"] == ZD
+    assert body["last_approved"] == ZD and body["compared_with"] == "approved"
     changes = {(c["code"], c["change"]): c for c in body["changes_since_last_approved"]}
     assert set(changes) == {(added, "added"), ("FC-CD-01", "changed")}
     assert changes[(added, "added")]["text"] == "Forced to recruit other victims"

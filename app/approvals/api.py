@@ -1,7 +1,7 @@
 """JSON API of the co-chairs' approval of a round, and the public check of its content hash."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -75,7 +75,13 @@ class ApprovalOut(BaseModel):
     co_chairs: list[CoChairOut]
     co_chairs_missing: list[str] = Field(description="Default bodies with no chair to sign")
     changes_since_last_approved: list[ChangeOut]
-    last_approved: str | None = Field(description="The round the changes are counted from")
+    last_approved: str | None = Field(
+        description="The round the changes are counted from: the last approved one, or when "
+        "none was approved, the last one issued to the delegations (see compared_with)"
+    )
+    compared_with: Literal["approved", "issued"] | None = Field(
+        None, description="Whether last_approved was approved or only issued"
+    )
     hash_check: HashOut
     approved: bool
 
@@ -124,6 +130,9 @@ def approval_out(s: ApprovalStatus) -> ApprovalOut:
         co_chairs_missing=s.missing_bodies,
         changes_since_last_approved=[_change_out(c) for c in s.changes],
         last_approved=s.last_approved.symbol if s.last_approved else None,
+        compared_with=("issued" if s.compared == "issued" else "approved")
+        if s.last_approved
+        else None,
         hash_check=HashOut(
             stored=s.check.stored, recomputed=s.check.recomputed, matches=s.check.matches
         ),
