@@ -234,3 +234,39 @@ def test_the_text_waits_through_the_second_factor(
     assert page.status_code == 200 and ENDED in page.text
     assert form_in(page.text, id="new-comment")["body"] == TYPED
     assert _comments(database) == []
+
+
+def test_behind_a_proxy_the_page_is_known_by_the_sites_address(
+    client: TestClient, world: World
+) -> None:
+    log_in(client, world.member)
+    fields = _comment_fields(client)
+    log_in(client, world.member)
+    # The proxy asks for another Host than the address people use (the configured base_url).
+    answer = client.post(
+        "/comments",
+        data=fields,
+        headers={"host": "app.internal:8000", "origin": BASE, "referer": BASE + ITEM},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 403 and EXPIRED in answer.text
+    assert form_in(answer.text, id="new-comment")["body"] == TYPED
+
+
+def test_a_kept_form_without_its_page_comes_back_on_a_page_of_its_own(
+    client: TestClient, world: World, database: Database, clock: Clock, settings: Settings
+) -> None:
+    log_in(client, world.member)
+    fields = _comment_fields(client)
+    clock.advance(minutes=settings.session_idle_minutes + 1)
+    sent = client.post(
+        "/comments", data=fields, headers={"sec-fetch-site": "same-origin"}, follow_redirects=False
+    )
+    kept_path = unquote(sent.headers["location"].split("next=")[1])
+    log_in(client, world.member)
+    page = client.get(kept_path)
+    assert page.status_code == 200 and ENDED in page.text
+    kept = form_in(page.text, id="kept-form")
+    assert kept["body"] == TYPED and kept["csrf_token"] == csrf_of(client.get(ITEM).text)
+    assert client.post("/comments", data=kept, follow_redirects=False).status_code == 303
+    assert _comments(database) == [TYPED]

@@ -36,6 +36,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 from starlette.types import Message, Scope
 
+from app.config import Settings
 from app.db import Database
 from app.errors import NotFound
 from app.models import AuthSession, KeptForm
@@ -103,7 +104,18 @@ def same_site(request: Request) -> bool:
     origin = request.headers.get("origin")
     if origin is None or origin == "null":
         return False
-    return urlsplit(origin).netloc == request.headers.get("host", "")
+    return urlsplit(origin).netloc in _our_hosts(request)
+
+
+def _our_hosts(request: Request) -> set[str]:
+    """The names this site goes by: the Host asked for, and that of its configured address (a
+    proxy in front may ask for another Host than the one people see)."""
+    settings: Settings = request.app.state.settings
+    hosts = {urlsplit(settings.base_url).netloc}
+    host = request.headers.get("host")
+    if host:
+        hosts.add(host)
+    return hosts
 
 
 def _page_of(request: Request) -> str | None:
@@ -113,7 +125,7 @@ def _page_of(request: Request) -> str | None:
     if not referer:
         return None
     parts = urlsplit(referer)
-    if parts.netloc != request.headers.get("host", "") or not parts.path.startswith("/"):
+    if parts.netloc not in _our_hosts(request) or not parts.path.startswith("/"):
         return None
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
