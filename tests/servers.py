@@ -500,7 +500,7 @@ class Person:
             "POST",
             f"/proposals/{proposal_id}/decision",
             rid=rid,
-            json={"outcome": outcome, "reason": f"Decision {rid}"},
+            json={"outcome": outcome, "reason": f"Decision {rid}", "acknowledged": True},
             headers={"If-Match": current.headers["etag"]},
         )
         if r.status_code == 200:

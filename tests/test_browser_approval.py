@@ -66,7 +66,7 @@ def test_two_co_chairs_approve_and_the_text_is_frozen(
     # Before: the secretariat can still move the round and name its co-chairs.
     browser_log_in(page, live_server, world.secretariat)
     page.goto(f"{live_server}/rounds/{REV1}")
-    expect(page.get_by_role("button", name="Reopen consultation")).to_be_visible()
+    expect(page.get_by_role("link", name="Reopen consultation")).to_be_visible()
     page.goto(f"{live_server}{APPROVAL}")
     expect(page.get_by_role("button", name="Save co-chairs")).to_be_visible()
     _log_out(page)
@@ -113,7 +113,7 @@ def test_two_co_chairs_approve_and_the_text_is_frozen(
     page.goto(f"{live_server}/rounds/{REV1}")
     expect(page.locator("#approved")).to_contain_text("Approved")
     expect(page.locator("form.move")).to_have_count(0)
-    expect(page.get_by_role("button", name="Reopen consultation")).to_have_count(0)
+    expect(page.get_by_role("link", name="Reopen consultation")).to_have_count(0)
     expect(page.get_by_role("button", name="Place under silence")).to_have_count(0)
     page.goto(f"{live_server}{APPROVAL}")
     expect(page.get_by_role("button", name="Save co-chairs")).to_have_count(0)

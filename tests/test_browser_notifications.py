@@ -41,8 +41,16 @@ def _settled_round(database: Database, clock: Clock) -> None:
             observers_may_comment=False,
             now=clock.now,
         )
-        for move in ("issue", "close", "consult", "settle"):
+        for move in ("issue", "close", "consult"):
             getattr(rounds, f"{move}_round")(s, Actor.system("test"), SYMBOL, now=clock.now)
+        left = rounds.outstanding(s, rounds.get_round(s, SYMBOL))
+        rounds.settle_round(
+            s,
+            Actor.system("test"),
+            SYMBOL,
+            now=clock.now,
+            carry_over=rounds.CarryOver.everything(left),
+        )
 
 
 def _link_after(text: str, message: str) -> str:

@@ -76,7 +76,10 @@ def test_propose_with_live_preview_decide_and_rebase_the_competing_amendment(
     page.get_by_role("link", name=reference, exact=True).click()
     page.get_by_label("Agreed", exact=True).check()
     page.get_by_label("Reason", exact=True).fill("Consensus at the second meeting")
-    page.get_by_role("button", name="Record decision").click()
+    # Delegations have not all spoken: the decider says they know, then confirms.
+    page.get_by_label("I know this, and I confirm the decision").check()
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Yes, record the decision").click()
     expect(page.locator("#confirmation")).to_contain_text(f"{reference} agreed")
     page.locator("#confirmation").get_by_role("link", name="FC-CD-01").click()
     expect(page.locator("#indicator-text")).to_have_text(
@@ -186,7 +189,7 @@ def test_screenshots_of_the_proposals_pages(
     browser_log_in(page, live_server, world.secretariat)
     page.goto(f"{live_server}/proposals/{alt1}")
     page.get_by_label("Agreed", exact=True).check()
-    page.get_by_role("button", name="Record decision").click()
+    page.get_by_role("button", name="Continue").click()
     expect(page.locator("#refusal")).to_contain_text("TH-SOMTC object")
     shot(page, "proposal-decide-refused", width)
     page.goto(f"{live_server}/queue")

@@ -89,7 +89,8 @@ def test_secretariat_issues_rounds_and_compares_them(
             now=clock.now,
         )
     page.goto(f"{live_server}/rounds/DWG-FC/ZD")
-    page.get_by_role("button", name="Close for input").click()
+    page.get_by_role("link", name="Close for input").click()
+    page.get_by_role("button", name="Yes, close it for input").click()
     expect(page.get_by_role("status")).to_contain_text("DWG-FC/ZD closed for input")
     create_and_issue(page, live_server, "DWG-FC/Rev.1", "Revised draft 1", "2026-03-20T18:00")
 
@@ -132,7 +133,10 @@ def test_a_member_breaks_silence_from_the_round_page(
         )
         for move in (rounds.issue_round, rounds.close_round, rounds.consult_round):
             move(s, actor, "DWG-FC/Rev.2", now=clock.now)
-        rounds.settle_round(s, actor, "DWG-FC/Rev.2", now=clock.now)
+        left = rounds.outstanding(s, rounds.get_round(s, "DWG-FC/Rev.2"))
+        rounds.settle_round(
+            s, actor, "DWG-FC/Rev.2", now=clock.now, carry_over=rounds.CarryOver.everything(left)
+        )
         rounds.place_under_silence(
             s, actor, "DWG-FC/Rev.2", until=clock.now + timedelta(hours=72), now=clock.now
         )

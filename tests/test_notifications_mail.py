@@ -133,7 +133,17 @@ def make_round(
 def move(database: Database, clock: Clock, *moves: str, by: str = World.secretariat) -> None:
     with database.transaction() as s:
         for name in moves:
-            getattr(rounds, f"{name}_round")(s, actor(database, by), SYMBOL, now=clock.now)
+            # Settling names each undecided proposal and unmarked item it carries over.
+            carry = (
+                {
+                    "carry_over": rounds.CarryOver.everything(
+                        rounds.outstanding(s, rounds.get_round(s, SYMBOL))
+                    )
+                }
+                if name == "settle"
+                else {}
+            )
+            getattr(rounds, f"{name}_round")(s, actor(database, by), SYMBOL, now=clock.now, **carry)
 
 
 @pytest.fixture

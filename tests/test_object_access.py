@@ -336,6 +336,8 @@ API_BODIES: dict[tuple[str, str], dict[str, Any] | None] = {
         "reason": "x",
     },
     ("POST", "/api/v1/proposals/{proposal_id}/rebase"): {},
+    ("POST", "/api/v1/proposals/{proposal_id}/sponsors/withdraw"): {},
+    ("POST", "/api/v1/proposals/{proposal_id}/decision/reopen"): {"reason": "x"},
     ("POST", "/api/v1/proposals/{proposal_id}/answer"): {"answer": "Thank you"},
     ("PATCH", "/api/v1/comments/{comment_id}"): {"body": "rewritten"},
     ("POST", "/api/v1/comments/{comment_id}/withdraw"): None,
@@ -349,6 +351,7 @@ FORM_FIELDS: dict[str, dict[str, str]] = {
     "/proposals/{proposal_id}/decision": {"outcome": "not_retained", "reason": "x", "version": "1"},
     "/proposals/{proposal_id}/answer": {"answer": "Thank you"},
     "/proposals/{proposal_id}/rebase": {"version": "1"},
+    "/proposals/{proposal_id}/reopen": {"reason": "x", "version": "1"},
     "/comments/{comment_id}/edit": {"body": "rewritten", "version": "1"},
     "/comments/{comment_id}/answer": {"answer": "Thank you"},
 }
@@ -551,7 +554,12 @@ def _api_writes(secrets: Secrets) -> list[tuple[str, str, str, dict[str, Any]]]:
         ("sec", "PATCH", "/indicators/FC-CD-01", {"text": "T", "reason": "r"}),
         ("sec", "PATCH", "/sections/SEC-PURPOSE", {"text": "T", "reason": "r"}),
         ("sec", "POST", "/rounds", {"symbol": "R-X", "title": "T"}),
-        ("sec", "POST", f"/proposals/{secrets.public}/decision", {"outcome": "agreed"}),
+        (
+            "sec",
+            "POST",
+            f"/proposals/{secrets.public}/decision",
+            {"outcome": "agreed", "acknowledged": True},
+        ),
         ("sec", "POST", f"/proposals/{secrets.public}/answer", {"answer": "Thanks"}),
     ]
 

@@ -181,7 +181,7 @@ def test_each_kind_of_write_changes_the_pages_at_once(
         "sec",
         "POST",
         f"/proposals/{draft['id']}/decision",
-        {"outcome": "agreed", "reason": "Consensus"},
+        {"outcome": "agreed", "reason": "Consensus", "acknowledged": True},
         **{"If-Match": current.headers["etag"]},
     )
     register, page = pages()

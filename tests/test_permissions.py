@@ -213,8 +213,13 @@ def _place_under_silence(database: Database, clock: Clock) -> None:
 
     actor = Actor.system()
     with database.transaction() as s:
-        for move in (rounds.close_round, rounds.consult_round, rounds.settle_round):
+        for move in (rounds.close_round, rounds.consult_round):
             move(s, actor, "DWG-FC/ZD", now=clock.now)
+        # Settling names each unmarked item carried over (app/rounds/service.py).
+        left = rounds.outstanding(s, rounds.get_round(s, "DWG-FC/ZD"))
+        rounds.settle_round(
+            s, actor, "DWG-FC/ZD", now=clock.now, carry_over=rounds.CarryOver.everything(left)
+        )
         rounds.place_under_silence(
             s, actor, "DWG-FC/ZD", until=clock.now + timedelta(hours=72), now=clock.now
         )
@@ -227,8 +232,13 @@ def _settle_for_approval(database: Database, clock: Clock) -> None:
 
     actor = Actor.system()
     with database.transaction() as s:
-        for move in (rounds.close_round, rounds.consult_round, rounds.settle_round):
+        for move in (rounds.close_round, rounds.consult_round):
             move(s, actor, "DWG-FC/ZD", now=clock.now)
+        # Settling names each unmarked item carried over (app/rounds/service.py).
+        left = rounds.outstanding(s, rounds.get_round(s, "DWG-FC/ZD"))
+        rounds.settle_round(
+            s, actor, "DWG-FC/ZD", now=clock.now, carry_over=rounds.CarryOver.everything(left)
+        )
         approvals.set_co_chairs(s, actor, "DWG-FC/ZD", emails=[World.chair], now=clock.now)
         APPROVAL["content_hash"] = rounds.get_round(s, "DWG-FC/ZD").content_hash
 

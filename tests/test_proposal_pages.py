@@ -53,8 +53,19 @@ def act(client: TestClient, pid: int, action: str, **fields: str | list[str]) ->
     return post(client, f"/proposals/{pid}/{action}", page_form(client, pid, action) | fields)
 
 
-def decide(client: TestClient, pid: int, outcome: str, **fields: str) -> Any:
-    return act(client, pid, "decision", outcome=outcome, **fields)
+def decide(client: TestClient, pid: int, outcome: str, **fields: str | list[str]) -> Any:
+    """Fill in the decision form, then confirm on the page that says what will happen. Agreeing
+    ticks the acknowledgement when the form asks for it (delegations pending), as a decider
+    who read it would."""
+    form = page_form(client, pid, "decision")
+    html = client.get(f"/proposals/{pid}").text
+    if outcome.startswith("agreed") and 'name="acknowledged"' in html:
+        fields = {"acknowledged": "yes", **fields}
+    first = post(client, f"/proposals/{pid}/decision", form | {"outcome": outcome, **fields})
+    if first.status_code != 200 or "Record this decision on" not in first.text:
+        return first
+    confirm = form_fields(first.text, f"/proposals/{pid}/decision")
+    return post(client, f"/proposals/{pid}/decision", confirm | {"confirm": "yes"})
 
 
 def between(html: str, start: str, end: str) -> str:

@@ -26,10 +26,19 @@ def create_round(sec: TestClient, **values: str) -> Any:
 
 
 def move(client: TestClient, symbol: str, step: str) -> Any:
+    """Press the round page's button; closing, consultation and settling first open a page
+    saying what will happen, where the person confirms (settling: ticking every proposal and
+    item it lists to carry them over)."""
     page = client.get(f"/rounds/{symbol}").text
-    return post(
-        client, f"/rounds/{symbol}/{step}", form_in(page, action=f"/rounds/{symbol}/{step}")
-    )
+    if f'href="/rounds/{symbol}/{step}"' in page:
+        page = client.get(f"/rounds/{symbol}/{step}").text
+        assert "What will happen" in page
+    fields = form_in(page, action=f"/rounds/{symbol}/{step}")
+    for name in ("carry_over_proposal", "carry_over_item"):
+        ticked = re.findall(rf'name="{name}" value="([^"]+)"', page)
+        if ticked:
+            fields[name] = ticked
+    return post(client, f"/rounds/{symbol}/{step}", fields)
 
 
 def later(client: TestClient, clock: Clock, email: str, **delta: float) -> None:
@@ -76,7 +85,7 @@ def test_secretariat_creates_and_issues_a_round(
     assert re.search(r'id="content-hash">[0-9a-f]{64}<', page)
     assert "0 of 4 items agreed or deleted; 4 to go." in words
     assert "FC-CD-01" in page and "Passport or personal phone taken by the operators" in page
-    assert 'action="/rounds/DWG-FC/ZD/close"' in page
+    assert 'href="/rounds/DWG-FC/ZD/close"' in page
     assert 'action="/rounds/DWG-FC/ZD/issue"' not in page
 
     # The banner on every page: the current round, its deadline in UTC and local time.
@@ -90,7 +99,8 @@ def test_secretariat_creates_and_issues_a_round(
     # A member reads the round but has no buttons, and cannot post them.
     member = logged_in(app, world.member)
     seen = member.get("/rounds/DWG-FC/ZD").text
-    assert "Next step" not in seen and 'action="/rounds/DWG-FC/ZD/close"' not in seen
+    assert "Next step" not in seen and 'href="/rounds/DWG-FC/ZD/close"' not in seen
+    assert member.get("/rounds/DWG-FC/ZD/close").status_code == 403
     token = form_in(seen, action="/logout")["csrf_token"]
     refused = post(member, "/rounds/DWG-FC/ZD/close", {"csrf_token": token})
     assert refused.status_code == 403
@@ -206,7 +216,7 @@ def test_the_input_deadline_closes_the_round_when_its_page_is_read(
     listing = text_of(sec.get("/rounds").text)
     assert "ZD Zero Draft Written comments State: Closed for input" in listing
     page = sec.get("/rounds/ZD").text
-    assert 'action="/rounds/ZD/consultation"' in page
+    assert 'href="/rounds/ZD/consultation"' in page
     assert 'action="/rounds/ZD/reopen"' in page
 
 

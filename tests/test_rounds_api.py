@@ -67,6 +67,18 @@ def ok(response: Any, status: int = 200) -> Any:
     return response.json()
 
 
+def settle(sec: Api, symbol: str) -> Any:
+    """Settle a round, carrying over every undecided proposal and unmarked item explicitly."""
+    left = ok(sec.get(f"/rounds/{symbol}/outstanding"))
+    return sec.post(
+        f"/rounds/{symbol}/settle",
+        {
+            "carry_over_proposals": [u["id"] for u in left["undecided"]],
+            "carry_over_items": [u["code"] for u in left["unmarked"]],
+        },
+    )
+
+
 def refused(response: Any, status: int = 409) -> str:
     assert response.status_code == status, response.text
     detail: str = response.json()["detail"]
@@ -87,7 +99,11 @@ def agree(sec: Api, proposal_id: int) -> None:
     current = sec.get(f"/proposals/{proposal_id}")
     decided = sec.post(
         f"/proposals/{proposal_id}/decision",
-        {"outcome": "agreed", "reason": "Agreed at the second online meeting"},
+        {
+            "outcome": "agreed",
+            "reason": "Agreed at the second online meeting",
+            "acknowledged": True,
+        },
         {"If-Match": current.headers["etag"]},
     )
     assert decided.status_code == 200, decided.text
@@ -201,7 +217,7 @@ def test_zero_draft_to_approved_rev1_and_the_comparison(
     assert "cannot be settled" in refused(sec.post("/rounds/DWG-FC/Rev.1/settle"))
     ok(sec.post("/rounds/DWG-FC/Rev.1/consultation"))
     mark(sec, "FC-CD-04", "agreed")
-    settled = ok(sec.post("/rounds/DWG-FC/Rev.1/settle"))
+    settled = ok(settle(sec, "DWG-FC/Rev.1"))
     assert settled["state"] == "settled"
     assert settled["item_states"] == {
         "bracketed": 0,
@@ -344,8 +360,9 @@ def test_compare_refuses_a_round_in_preparation_and_unknown_rounds(
 
 def settled_round(sec: Api, symbol: str = "DWG-FC/SP") -> None:
     create(sec, symbol, "Text for adoption", kind="silence_procedure", time_zone="Asia/Bangkok")
-    for step in ("issue", "close", "consultation", "settle"):
+    for step in ("issue", "close", "consultation"):
         ok(sec.post(f"/rounds/{symbol}/{step}"))
+    ok(settle(sec, symbol))
 
 
 def under_silence(sec: Api, clock: Clock, hours: int = 72) -> str:
@@ -443,7 +460,7 @@ def test_an_objection_one_second_before_the_deadline_breaks_silence(
         )
     ]
     # Settled again, the text can go under silence once more.
-    ok(sec.post("/rounds/DWG-FC/SP/settle"))
+    ok(settle(sec, "DWG-FC/SP"))
     until = (clock.now + timedelta(hours=72)).isoformat()
     assert ok(sec.post("/rounds/DWG-FC/SP/silence", {"until": until}))["state"] == "settled"
 

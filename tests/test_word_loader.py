@@ -81,6 +81,7 @@ def agree(database: Database, sec: Principal, proposal_id: int, now: datetime) -
             expected_version=p.version,
             outcome=Outcome.AGREED,
             reason="Agreed in the meeting",
+            acknowledged=True,  # delegations without a position: the decider knows
             now=now,
         )
 

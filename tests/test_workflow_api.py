@@ -111,7 +111,9 @@ def test_end_to_end_three_delegations_and_the_secretariat(people: dict[str, Api]
     # While TH objects, the secretariat cannot agree; a chair can override with a reason.
     current = sec.get(f"/proposals/{p['id']}")
     refused = sec.post(
-        f"/proposals/{p['id']}/decision", {"outcome": "agreed", "reason": "ok"}, etag(current)
+        f"/proposals/{p['id']}/decision",
+        {"outcome": "agreed", "reason": "ok", "acknowledged": True},
+        etag(current),
     )
     assert refused.status_code == 409
     assert "TH-SOMTC object" in refused.json()["detail"]
@@ -123,7 +125,12 @@ def test_end_to_end_three_delegations_and_the_secretariat(people: dict[str, Api]
     current = sec.get(f"/proposals/{p['id']}")
     decided = sec.post(
         f"/proposals/{p['id']}/decision",
-        {"outcome": "agreed", "reason": "Consensus at the 2nd meeting", "answer": "Accepted"},
+        {
+            "outcome": "agreed",
+            "reason": "Consensus at the 2nd meeting",
+            "answer": "Accepted",
+            "acknowledged": True,
+        },
         etag(current),
     )
     assert decided.status_code == 200, decided.text
@@ -161,13 +168,17 @@ def test_an_outdated_proposal_is_refused_until_rebased(people: dict[str, Api]) -
     second = amend(id_, "Passport or personal phone taken by the operators or recruiters").json()
     sec.post(
         f"/proposals/{first['id']}/decision",
-        {"outcome": "agreed"},
+        {"outcome": "agreed", "acknowledged": True},
         etag(sec.get(f"/proposals/{first['id']}")),
     )
 
     stale = sec.get(f"/proposals/{second['id']}")
     assert stale.json()["outdated"] is True
-    refused = sec.post(f"/proposals/{second['id']}/decision", {"outcome": "agreed"}, etag(stale))
+    refused = sec.post(
+        f"/proposals/{second['id']}/decision",
+        {"outcome": "agreed", "acknowledged": True},
+        etag(stale),
+    )
     assert refused.status_code == 409
     assert "rebase" in refused.json()["detail"]
 
@@ -177,7 +188,11 @@ def test_an_outdated_proposal_is_refused_until_rebased(people: dict[str, Api]) -
     assert rebased.json()["content"]["text"] == (
         "Passport or personal phone confiscated by the operators or recruiters"
     )
-    agreed = sec.post(f"/proposals/{second['id']}/decision", {"outcome": "agreed"}, etag(rebased))
+    agreed = sec.post(
+        f"/proposals/{second['id']}/decision",
+        {"outcome": "agreed", "acknowledged": True},
+        etag(rebased),
+    )
     assert agreed.status_code == 200
     assert sec.get("/indicators/FC-CD-01").json()["revision"] == 3
 
@@ -188,7 +203,7 @@ def test_a_conflicting_rebase_asks_for_a_resolution(people: dict[str, Api]) -> N
     second = amend(id_, "Passport withheld by the operators").json()
     sec.post(
         f"/proposals/{first['id']}/decision",
-        {"outcome": "agreed"},
+        {"outcome": "agreed", "acknowledged": True},
         etag(sec.get(f"/proposals/{first['id']}")),
     )
     stale = id_.get(f"/proposals/{second['id']}")
@@ -251,7 +266,9 @@ def test_guarded_transitions_name_the_current_state(people: dict[str, Api]) -> N
     p = amend(ph, "Passport taken away").json()
     ph.post(f"/proposals/{p['id']}/withdraw")
     current = sec.get(f"/proposals/{p['id']}")
-    response = sec.post(f"/proposals/{p['id']}/decision", {"outcome": "agreed"}, etag(current))
+    response = sec.post(
+        f"/proposals/{p['id']}/decision", {"outcome": "agreed", "acknowledged": True}, etag(current)
+    )
     assert response.status_code == 409
     assert "is withdrawn" in response.json()["detail"]
     again = ph.post(f"/proposals/{p['id']}/withdraw")
@@ -283,7 +300,11 @@ def test_agreed_with_modifications_applies_the_secretariat_text(people: dict[str
     current = sec.get(f"/proposals/{p['id']}")
     decided = sec.post(
         f"/proposals/{p['id']}/decision",
-        {"outcome": "agreed_modified", "content": {"text": "Passport confiscated by operators"}},
+        {
+            "outcome": "agreed_modified",
+            "content": {"text": "Passport confiscated by operators"},
+            "acknowledged": True,
+        },
         etag(current),
     )
     assert decided.json()["state"] == "agreed_modified"
@@ -320,7 +341,7 @@ def test_add_delete_and_merge_proposals_change_the_register(people: dict[str, Ap
     for p in (add, delete, merge):
         r = sec.post(
             f"/proposals/{p['id']}/decision",
-            {"outcome": "agreed"},
+            {"outcome": "agreed", "acknowledged": True},
             etag(sec.get(f"/proposals/{p['id']}")),
         )
         assert r.status_code == 200, r.text
@@ -495,7 +516,7 @@ def test_every_state_change_is_audited(people: dict[str, Api], database: Databas
     id_.post(f"/proposals/{p['id']}/sponsors", {})
     sec.post(
         f"/proposals/{p['id']}/decision",
-        {"outcome": "agreed"},
+        {"outcome": "agreed", "acknowledged": True},
         etag(sec.get(f"/proposals/{p['id']}")),
     )
     with database.transaction(write=False) as s:

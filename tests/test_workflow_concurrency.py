@@ -83,7 +83,7 @@ def test_simultaneous_inputs_and_decisions(
             with httpx.Client(base_url=live_server, headers=bearer(token), timeout=60) as http:
                 return http.post(
                     "/api/v1/proposals/1/decision",
-                    json={"outcome": "agreed", "reason": "Consensus"},
+                    json={"outcome": "agreed", "reason": "Consensus", "acknowledged": True},
                     headers={"If-Match": etag},
                 ).status_code
 

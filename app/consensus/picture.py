@@ -100,3 +100,20 @@ def of_proposals(session: Session, proposal_ids: Sequence[int]) -> dict[int, Pic
 def of_proposal(session: Session, proposal_id: int) -> Picture:
     """Every delegation with its current standing on the proposal ("pending": no position)."""
     return of_proposals(session, [proposal_id])[proposal_id]
+
+
+def _listed(codes: list[str], verb_one: str, verb_many: str) -> str:
+    many = len(codes) != 1
+    noun = "delegations" if many else "delegation"
+    return f"{len(codes)} {noun} ({', '.join(codes)}) {verb_many if many else verb_one}"
+
+
+def acknowledgement_needed(picture: Picture) -> str:
+    """In plain words, why agreeing needs an acknowledgement: "3 delegations (A, B, C) have
+    not given a position yet. 1 delegation (D) has a reservation." Empty when none is needed."""
+    parts = []
+    if picture.pending:
+        parts.append(_listed(picture.pending, "has", "have") + " not given a position yet.")
+    if picture.reservations:
+        parts.append(_listed(picture.reservations, "has", "have") + " a reservation.")
+    return " ".join(parts)

@@ -7,12 +7,13 @@ from fastapi.responses import JSONResponse
 
 from app.accounts.permissions import Action
 from app.consensus import service as consensus
-from app.models import DraftingState, ItemKind, ProposalState
+from app.models import DecisionRecord, DraftingState, ItemKind, ProposalState
 from app.proposals import service
 from app.proposals.schemas import (
     AnswerIn,
     ConsensusOut,
     Decision,
+    DecisionRecordOut,
     FieldChange,
     MarkIn,
     PositionIn,
@@ -22,6 +23,7 @@ from app.proposals.schemas import (
     ProposalOut,
     ProposalUpdate,
     Rebase,
+    Reopen,
     Sponsor,
     TargetOut,
 )
@@ -51,10 +53,28 @@ def position_out(p: consensus.PositionView) -> PositionOut:
         statement=p.statement,
         by=p.by,
         at=p.at,
+        proposal_id=p.proposal_id,
     )
 
 
-def proposal_out(v: ProposalView, positions: list[consensus.PositionView]) -> ProposalOut:
+def decision_out(r: DecisionRecord) -> DecisionRecordOut:
+    return DecisionRecordOut(
+        outcome=r.outcome,
+        at=r.at,
+        reason=r.reason,
+        override_reason=r.override_reason,
+        acknowledged=r.acknowledged,
+        consensus=r.consensus,
+        reopened_at=r.reopened_at,
+        reopen_reason=r.reopen_reason,
+    )
+
+
+def proposal_out(
+    v: ProposalView,
+    positions: list[consensus.PositionView],
+    decisions: list[DecisionRecord] | None = None,
+) -> ProposalOut:
     p = v.proposal
     return ProposalOut(
         id=p.id,
@@ -78,6 +98,7 @@ def proposal_out(v: ProposalView, positions: list[consensus.PositionView]) -> Pr
         ],
         item_kind=ItemKind(p.item_kind),
         dimension=p.dimension_code,
+        after=v.after,
         content=p.content,
         changes=[
             FieldChange(field=name, ops=[DiffOp(op=c.op, text=c.text) for c in chunks])
@@ -93,13 +114,16 @@ def proposal_out(v: ProposalView, positions: list[consensus.PositionView]) -> Pr
         applied_content=p.applied_content,
         answer=p.answer,
         positions=[position_out(x) for x in positions],
+        decisions=[decision_out(r) for r in decisions or []],
         version=p.version,
     )
 
 
 def _outs(ctx: RequestContext, views: list[ProposalView]) -> list[ProposalOut]:
-    positions = consensus.positions_on_proposals(ctx.db, [v.proposal.id for v in views])
-    return [proposal_out(v, positions[v.proposal.id]) for v in views]
+    ids = [v.proposal.id for v in views]
+    positions = consensus.positions_on_proposals(ctx.db, ids)
+    decisions = service.decision_records(ctx.db, ids)
+    return [proposal_out(v, positions[v.proposal.id], decisions[v.proposal.id]) for v in views]
 
 
 def _one(ctx: RequestContext, proposal_id: int) -> JSONResponse:
@@ -143,6 +167,7 @@ def create_proposal(body: ProposalCreate, ctx: Proposer) -> JSONResponse:
         rationale=body.rationale,
         item_kind=body.item_kind,
         dimension=body.dimension,
+        after=body.after,
         delegation_code=body.delegation,
         submit=body.submit,
         now=ctx.now,
@@ -174,6 +199,7 @@ def revise_proposal(
         expected_version=_version(if_match, proposal_id) or 0,
         content=body.content,
         rationale=body.rationale,
+        after=body.after,
         now=ctx.now,
         request_id=ctx.request_id,
     )
@@ -222,6 +248,24 @@ def sponsor_proposal(proposal_id: int, body: Sponsor, ctx: Sponsoring) -> JSONRe
 
 
 @router.post(
+    "/proposals/{proposal_id}/sponsors/withdraw",
+    responses=errors(404, 409),
+    response_model=ProposalOut,
+)
+def withdraw_sponsorship(proposal_id: int, body: Sponsor, ctx: Sponsoring) -> JSONResponse:
+    """Take your delegation's co-sponsorship off a proposal that is still open."""
+    service.withdraw_sponsorship(
+        ctx.db,
+        ctx.principal,
+        proposal_id,
+        delegation_code=body.delegation,
+        now=ctx.now,
+        request_id=ctx.request_id,
+    )
+    return _one(ctx, proposal_id)
+
+
+@router.post(
     "/proposals/{proposal_id}/decision",
     responses=errors(404, 409, 412, 428),
     response_model=ProposalOut,
@@ -241,6 +285,30 @@ def decide_proposal(
         merged_into=body.merged_into,
         override_reason=body.override_reason,
         answer=body.answer,
+        acknowledged=body.acknowledged,
+        now=ctx.now,
+        request_id=ctx.request_id,
+    )
+    return _one(ctx, proposal_id)
+
+
+@router.post(
+    "/proposals/{proposal_id}/decision/reopen",
+    responses=errors(404, 409, 412, 428),
+    response_model=ProposalOut,
+)
+def reopen_decision(
+    proposal_id: int, body: Reopen, ctx: Decider, if_match: IfMatch = None
+) -> JSONResponse:
+    """The secretariat reopens a decision until the round is settled: the proposal is under
+    consideration again, and an agreed change is taken out of the register (409 once the round
+    is settled, or when the item changed after the decision)."""
+    service.reopen_decision(
+        ctx.db,
+        ctx.principal,
+        proposal_id,
+        expected_version=_version(if_match, proposal_id) or 0,
+        reason=body.reason,
         now=ctx.now,
         request_id=ctx.request_id,
     )
@@ -307,7 +375,8 @@ def take_position(body: PositionIn, ctx: PositionTaker) -> PositionOut:
 
 @router.get("/items/{code}/consensus", responses=errors(404))
 def item_consensus(code: str, ctx: Reader) -> ConsensusOut:
-    """Who supports, reserves, objects or is pending, on the item and on its open proposals."""
+    """Where each delegation stands on the item's text: the last it said, on the text as it stands
+    or on an open proposal's text (`proposal_id`); and the item's open proposals."""
     item = register.get_item(ctx.db, code)
     open_views = [
         v

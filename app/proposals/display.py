@@ -263,6 +263,7 @@ class Group:
     url: str | None
     text: str
     rows: list[Row]
+    after: str | None = None  # new items placed after this item (code is then None)
 
 
 def by_item(db: Session, views: Sequence[ProposalView]) -> list[Group]:
@@ -274,20 +275,36 @@ def by_item(db: Session, views: Sequence[ProposalView]) -> list[Group]:
         code = v.targets[0].code if v.targets else None
         if v.targets:
             kinds[v.targets[0].code] = v.targets[0].kind
+        elif v.after:
+            code = _AFTER + v.after  # new items placed after an item come right after it
         groups.setdefault(code, []).append(v)
     last = (len(order), "")
-    keys = sorted(groups, key=lambda c: (c is None, order.get(c or "", last)[0], c or ""))
+
+    def place(key: str | None) -> tuple[bool, float, str]:
+        if key is not None and key.startswith(_AFTER):
+            return False, order.get(key[len(_AFTER) :], last)[0] + 0.5, key
+        return key is None, order.get(key or "", last)[0], key or ""
+
+    keys = sorted(groups, key=place)
     # Positions on every proposal of every group at once, not group by group.
     positions = consensus.positions_on_proposals(db, [v.proposal.id for v in views])
-    return [
-        Group(
-            k,
-            item_url(kinds[k], k) if k else None,
-            order.get(k, last)[1] if k else "",
-            rows(db, _submission_order(groups[k]), positions),
+    out = []
+    for k in keys:
+        follows = k[len(_AFTER) :] if k is not None and k.startswith(_AFTER) else None
+        code = None if follows else k
+        out.append(
+            Group(
+                code,
+                item_url(kinds[code], code) if code else None,
+                order.get(code, last)[1] if code else "",
+                rows(db, _submission_order(groups[k]), positions),
+                after=follows,
+            )
         )
-        for k in keys
-    ]
+    return out
+
+
+_AFTER = "after:"  # a group key: the new items placed after the item whose code follows
 
 
 def queue_page(
@@ -305,9 +322,16 @@ def queue_page(
     entries = service.queue_entries(db, principal, states, delegation=delegation)
     order = register_order(db)
     last = len(order)
-    entries.sort(
-        key=lambda e: (e[1] is None, order.get(e[1] or "", (last, ""))[0], e[1] or "", e[2], e[0])
-    )
+    # A new item placed after an item waits right after that item's proposals.
+    follows = service.after_codes(db, [pid for pid, code, _ in entries if code is None])
+
+    def place(e: tuple[int, str | None, Any]) -> tuple[bool, float, str, Any, int]:
+        pid, code, submitted = e
+        if code is None and pid in follows:
+            return False, order.get(follows[pid], (last, ""))[0] + 0.5, "", submitted, pid
+        return code is None, order.get(code or "", (last, ""))[0], code or "", submitted, pid
+
+    entries.sort(key=place)
     ids = [pid for pid, _, _ in entries]
     shown = slice_of(ids, number)
     views = service.listing(db, principal, ids=list(shown.rows)) if shown.rows else []
@@ -327,13 +351,18 @@ LETTERS = {
 
 def stance_cells(stances: Sequence[PositionView]) -> Markup:
     """One cell per delegation: the letter for the eye, the word for screen readers (the column
-    header names the delegation), the delegation and the stance on hover."""
+    header names the delegation), the delegation and the stance on hover. A position on the text
+    of an open proposal (not the text as it stands) has a star and names the proposal."""
     cells = []
     for x in stances:
         value, label = (x.stance.value, x.stance.label) if x.stance else ("pending", "pending")
+        letter = LETTERS[value]
+        if x.proposal_id is not None:  # on the text an open proposal would make
+            label = f"{label} on P-{x.proposal_id}"
+            letter += "*"
         cells.append(
             f'<td class="sc stance-{value}" title="{escape(x.delegation_code)}: {label}">'
-            f'<span aria-hidden="true">{LETTERS[value]}</span>'
+            f'<span aria-hidden="true">{letter}</span>'
             f'<span class="visually-hidden">{label}</span></td>'
         )
     # Every value above is escaped or one of the fixed words: safe HTML.

@@ -187,6 +187,13 @@ class ProposalForm(Form):
         return str(self.values.get("dimension") or "") or None
 
     @property
+    def after(self) -> str | None:
+        """For a new item: the code of the item it follows; None: at the end of its dimension."""
+        if self.kind is not ProposalKind.ADD:
+            return None
+        return str(self.values.get("after") or "") or None
+
+    @property
     def move(self) -> str | None:
         """The dimension an amended indicator moves to, if the person chose another one."""
         if self.kind is not ProposalKind.AMEND or self.dimension == self.base_dimension:
@@ -292,8 +299,10 @@ def parse(
     mergeable: Collection[str] = (),
     latest_revision: int | None = None,
     editing: bool = False,
+    followable: Mapping[str, str | None] | None = None,
 ) -> ProposalForm:
-    """Read and check a submitted proposal form."""
+    """Read and check a submitted proposal form. `followable`: the items a new one may follow
+    (code -> dimension code, None for a section)."""
     form = ProposalForm(kind=kind, item_kind=item_kind, targets=list(targets), action=action)
     noun = "section" if item_kind is ItemKind.SECTION else "indicator"
     for name in form.fields:
@@ -342,6 +351,9 @@ def parse(
             elif not dimension and kind is ProposalKind.ADD:
                 form.add("dimension", "Choose the dimension of the new indicator")
 
+    if kind is ProposalKind.ADD:
+        _read_after(posted, form, followable or {})
+
     if editing:
         pass  # targets and base revisions are the proposal's own; a revision changes neither
     elif kind is ProposalKind.MERGE:
@@ -360,6 +372,24 @@ def parse(
                 "and make your proposal from there.",
             )
     return form
+
+
+def _read_after(posted: FormData, form: ProposalForm, followable: Mapping[str, str | None]) -> None:
+    """Where a new item goes: after an item of its kind (and dimension), or at the end."""
+    after = one(posted, "after").upper()
+    form.values["after"] = after
+    if not after:
+        return
+    if after not in followable:
+        form.add("after", "Choose the item it follows from the list, or the end")
+        return
+    dimension = form.dimension
+    if form.item_kind is ItemKind.INDICATOR and dimension and followable[after] != dimension:
+        form.add(
+            "after",
+            f"{after} is in another dimension: choose an indicator of the dimension you chose, "
+            "or the end of the dimension",
+        )
 
 
 def check_changes(form: ProposalForm, base: Mapping[str, Any] | None) -> None:
@@ -394,14 +424,30 @@ def parse_decision(posted: FormData, *, modifiable: Sequence[str]) -> Form:
         form.limited(f"decision-{name}", v[name], DECISION_LIMITS[name], label_of(name))
     v["merged_into"] = one(posted, "merged_into")
     v["version"] = one(posted, "version")
-    v["modified"] = {name: one(posted, f"modified_{name}") for name in modifiable}
+    v["acknowledged"] = one(posted, "acknowledged") == "yes"
+    modified: dict[str, Any] = {}
+    for name in modifiable:
+        if name in CHECKBOXES:
+            modified[name] = many(posted, f"modified_{name}")
+            if set(modified[name]) - set(CHOICES[name]):
+                label = label_of(name).lower()
+                form.add(f"decision-modified-{name}", f"Choose {label} from the list")
+        elif name in SELECTS:
+            value = one(posted, f"modified_{name}")
+            modified[name] = value or None
+            if value and value not in CHOICES[SELECTS[name]]:
+                label = label_of(name).lower()
+                form.add(f"decision-modified-{name}", f"Choose the {label} from the list")
+        else:
+            modified[name] = one(posted, f"modified_{name}")
+    v["modified"] = modified
     if v["outcome"] not in OUTCOMES:
         form.add("decision-outcome", "Choose the decision")
     elif v["outcome"] == Outcome.NOT_RETAINED and not v["reason"]:
         form.add("decision-reason", "Say why the proposal is not retained")
     elif v["outcome"] == Outcome.MERGED and not is_id(v["merged_into"]):
         form.add("decision-merged_into", "Choose the proposal this one is merged into")
-    elif v["outcome"] == Outcome.AGREED_MODIFIED and not v["modified"].get("text", "x"):
+    elif v["outcome"] == Outcome.AGREED_MODIFIED and not modified.get("text", "x"):
         form.add("decision-modified-text", "Enter the text as modified")
     if not is_id(v["version"]):
         form.add(None, "The form does not say which version of the proposal you decided on")
@@ -414,12 +460,17 @@ DECISION_IDS = {
     "merged_into": "decision-merged_into",
     "content": "decision-modified-text",
     "outcome": "decision-outcome",
+    "acknowledged": "decision-acknowledged",
 }
 
 
 def modifiable_fields(content: Mapping[str, Any]) -> list[str]:
-    """The text fields a decider may reword when agreeing with modifications."""
-    return [n for n in TEXT_FIELDS if n in content and isinstance(content[n], str)]
+    """The fields a decider may change when agreeing with modifications: every field the
+    proposal touched (its texts, its choices, its lists), in the order of the form."""
+    order = [*TEXT_FIELDS, *SELECTS, *CHECKBOXES]
+    return [n for n in order if n in content] + sorted(
+        n for n in content if n not in order and n != "dimension_id"
+    )
 
 
 def parse_answer(posted: FormData) -> Form:

@@ -18,6 +18,7 @@ from starlette.datastructures import FormData
 
 from app.accounts.permissions import Action, allowed
 from app.comments.panels import comments_on_proposal
+from app.consensus import picture as consensus_picture
 from app.consensus import service as consensus
 from app.errors import (
     Conflict,
@@ -35,6 +36,7 @@ from app.models import (
     Outcome,
     ProposalKind,
     ProposalState,
+    Role,
     Stance,
 )
 from app.paging import Page, page_number
@@ -99,6 +101,28 @@ def _dimension_options(db: Session) -> list[tuple[str, str]]:
     return [(d.code, d.title) for d in register.list_dimensions(db)]
 
 
+def _followable(db: Session, item_kind: ItemKind) -> list[Any]:
+    """The items a new one may follow: those of its kind the draft shows, in reading order."""
+    return [r for r in register.list_items(db, item_kind) if r.status is ItemStatus.ACTIVE]
+
+
+def _after_groups(rows: list[Any]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The choices of the "after" select, by dimension: (group label, [(code, label)])."""
+    groups: list[tuple[str, list[tuple[str, str]]]] = []
+    for r in rows:
+        label = r.dimension_title or "Sections"
+        if not groups or groups[-1][0] != label:
+            groups.append((label, []))
+        words = r.title or r.text
+        short = words if len(words) <= 80 else words[:79].rsplit(" ", 1)[0] + "\u2026"
+        groups[-1][1].append((r.code, f"{r.number}. {r.code} \u2013 {short}"))
+    return groups
+
+
+def _followable_codes(db: Session, item_kind: ItemKind) -> dict[str, str | None]:
+    return {r.code: r.dimension_code for r in _followable(db, item_kind)}
+
+
 def _mergeable(db: Session) -> list[Any]:
     return [r for r in register.list_items(db, ItemKind.INDICATOR) if r.status is ItemStatus.ACTIVE]
 
@@ -135,6 +159,9 @@ def _propose_page(
             "notice": notice,
             "theirs": theirs,
             "dimension_options": _dimension_options(ctx.db),
+            "after_groups": _after_groups(_followable(ctx.db, form.item_kind))
+            if form.kind is ProposalKind.ADD
+            else [],
             "mergeable": _mergeable(ctx.db) if form.kind is ProposalKind.MERGE else [],
             "delegations": display.delegation_choices(ctx.principal.delegations),
         },
@@ -149,10 +176,17 @@ def new_proposal(
     item: Annotated[str, Query(max_length=32)] = "",
     item_kind: ItemKind = ItemKind.INDICATOR,
     dimension: Annotated[str, Query(max_length=8)] = "",
+    after: Annotated[str, Query(max_length=32)] = "",
 ) -> HTMLResponse:
     acting = ctx.principal.acting_delegation
     delegation = acting.code if acting else None
     if kind is ProposalKind.ADD:
+        followed = None
+        if after.strip():
+            # "Propose a new indicator after this one": its kind and dimension are the item's.
+            followed = register.current(ctx.db, after.strip())
+            item_kind = followed.item.kind
+            dimension = dimension or followed.dimension_code or ""
         form = forms.start(
             kind,
             item_kind,
@@ -162,6 +196,8 @@ def new_proposal(
             delegation=delegation,
             dimension=dimension.upper() or None,
         )
+        if followed is not None:
+            form.values["after"] = followed.item.code
         return _propose_page(ctx, form, view=None)
     if not item:
         raise InvalidInput(
@@ -201,6 +237,7 @@ def _read_new(ctx: RequestContext, posted: FormData) -> tuple[ProposalForm, Any]
         delegation_codes={d.code for d in ctx.principal.delegations},
         mergeable={r.code for r in _mergeable(ctx.db)} if kind is ProposalKind.MERGE else (),
         latest_revision=view.item.version if view else None,
+        followable=_followable_codes(ctx.db, item_kind) if kind is ProposalKind.ADD else None,
     )
     if view is not None and form.base_revision is not None:
         view = register.revision(ctx.db, view.item.code, form.base_revision)
@@ -227,6 +264,7 @@ def create_proposal(ctx: Proposer, posted: PostedForm) -> Response:
             rationale=form.rationale,
             item_kind=form.item_kind,
             dimension=form.dimension if form.kind is ProposalKind.ADD else form.move,
+            after=form.after,
             delegation_code=form.delegation,
             submit=form.action == "submit",
             now=ctx.now,
@@ -307,6 +345,7 @@ def _edit_form(pv: ProposalView) -> ProposalForm:
         version=p.version,
     )
     form.values["dimension"] = p.dimension_code or ""
+    form.values["after"] = pv.after or ""
     return form
 
 
@@ -321,6 +360,9 @@ def _read_edit(ctx: RequestContext, pv: ProposalView, posted: FormData) -> Propo
         dimension_codes=(),
         delegation_codes=(),
         editing=True,
+        followable=_followable_codes(ctx.db, ItemKind(p.item_kind))
+        if p.kind is ProposalKind.ADD
+        else None,
     )
     form.base_revision = pv.targets[0].base_revision if pv.targets else None
     # The dimension is not revised (the service keeps it); a pure move still changes something.
@@ -361,6 +403,8 @@ def revise_proposal(proposal_id: int, ctx: Proposer, posted: PostedForm) -> Resp
             expected_version=_version(posted),
             content=form.content(base),
             rationale=form.rationale,
+            # A new item's place: the item chosen, or "" for the end of its dimension.
+            after=(form.after or "") if form.kind is ProposalKind.ADD else None,
             now=ctx.now,
             request_id=ctx.request_id,
         )
@@ -414,6 +458,7 @@ def _proposal_page(
         display.proposal_page(ctx.db, ctx.principal, pv)
         # The comment threads on the proposal's words (app.comments.panels).
         | comments_on_proposal(ctx.db, ctx.principal, proposal_id)
+        | _decision_context(ctx, pv)
         | {
             "done": done,
             "active": active,
@@ -423,6 +468,24 @@ def _proposal_page(
         },
         status_code,
     )
+
+
+def _decision_context(ctx: RequestContext, pv: ProposalView) -> dict[str, Any]:
+    """The consensus picture beside the decision form, the decisions on record, and what the
+    person may do about them (reopen a decision, withdraw a co-sponsorship)."""
+    p = pv.proposal
+    seen = consensus_picture.of_proposal(ctx.db, p.id) if p.submitted_at else None
+    is_member = ctx.principal.role is Role.MEMBER
+    return {
+        "picture": seen,
+        "standing_labels": consensus_picture.LABELS,
+        "acknowledgement": consensus_picture.acknowledgement_needed(seen) if seen else "",
+        "decision_records": service.decision_records(ctx.db, [p.id])[p.id],
+        "can_reopen": ctx.principal.role is Role.SECRETARIAT and p.state.is_decided,
+        "unsponsor_delegations": [d for d in ctx.principal.delegations if d.code in pv.sponsors]
+        if is_member and p.state.is_open
+        else [],
+    }
 
 
 @router.get("/proposals")
@@ -574,14 +637,56 @@ def take_position_on_proposal(proposal_id: int, ctx: PositionTaker, posted: Post
 
 @router.post("/proposals/{proposal_id}/decision")
 def decide_proposal(proposal_id: int, ctx: Decider, posted: PostedForm) -> Response:
+    """The decision form. Its first post shows a page saying what will happen; the decision is
+    recorded only when the person confirms there (confirm=yes); confirm=no goes back to the form
+    with everything kept."""
     pv = service.view(ctx.db, ctx.principal, proposal_id)
     content = pv.proposal.content
     form = forms.parse_decision(posted, modifiable=forms.modifiable_fields(content))
-    if not form.ok:
-        return _proposal_page(ctx, proposal_id, active={"decision": form}, status_code=422)
+    step = forms.one(posted, "confirm")
+    if not form.ok or step == "no":
+        return _proposal_page(
+            ctx, proposal_id, active={"decision": form}, status_code=200 if form.ok else 422
+        )
     v = form.values
     outcome = Outcome(v["outcome"])
+    modified = dict(content) | v["modified"] if outcome is Outcome.AGREED_MODIFIED else None
+    merged_into = int(v["merged_into"]) if outcome is Outcome.MERGED else None
     try:
+        if step != "yes":
+            pv.proposal.check_version(int(v["version"]))
+            seen = service.check_decision(
+                ctx.db,
+                ctx.principal,
+                pv,
+                outcome=outcome,
+                override_reason=v["override_reason"],
+                acknowledged=v["acknowledged"],
+            )
+            applied = (
+                service.applied_content(pv, outcome, modified)
+                if outcome in (Outcome.AGREED, Outcome.AGREED_MODIFIED)
+                else None
+            )
+            merged = service.view(ctx.db, ctx.principal, merged_into) if merged_into else None
+            return _page(
+                ctx,
+                "decision_confirm.html",
+                {
+                    "pv": pv,
+                    "p": pv.proposal,
+                    "v": v,
+                    "outcome": outcome,
+                    "seen": seen,
+                    "standing_labels": consensus_picture.LABELS,
+                    "acknowledgement": consensus_picture.acknowledgement_needed(seen),
+                    "changes": forms.diff_fields(pv.base, pv.base | applied)
+                    if applied is not None
+                    else [],
+                    "merged": merged,
+                    "modifiable": forms.modifiable_fields(content),
+                },
+            )
         service.decide(
             ctx.db,
             ctx.principal,
@@ -589,11 +694,10 @@ def decide_proposal(proposal_id: int, ctx: Decider, posted: PostedForm) -> Respo
             expected_version=int(v["version"]),
             outcome=outcome,
             reason=v["reason"],
-            modified_content=dict(content) | v["modified"]
-            if outcome is Outcome.AGREED_MODIFIED
-            else None,
-            merged_into=int(v["merged_into"]) if outcome is Outcome.MERGED else None,
+            modified_content=modified,
+            merged_into=merged_into,
             override_reason=v["override_reason"],
+            acknowledged=v["acknowledged"],
             now=ctx.now,
             request_id=ctx.request_id,
         )
@@ -603,6 +707,86 @@ def decide_proposal(proposal_id: int, ctx: Decider, posted: PostedForm) -> Respo
     except (Conflict, PreconditionFailed) as exc:
         return _refusal_page(ctx, proposal_id, exc, {"decision": form})
     return _done(proposal_id, "decided")
+
+
+@router.get("/proposals/{proposal_id}/reopen")
+def reopen_form(proposal_id: int, ctx: Decider) -> HTMLResponse:
+    """What reopening the decision will do, with the reason to give; refused (409) once the
+    round is settled."""
+    return _reopen_page(ctx, proposal_id, Form({"reason": ""}))
+
+
+def _reopen_page(
+    ctx: RequestContext, proposal_id: int, form: Form, status_code: int = 200
+) -> HTMLResponse:
+    pv = service.view(ctx.db, ctx.principal, proposal_id)
+    notice = None
+    if ctx.principal.role is not Role.SECRETARIAT:
+        raise PermissionDenied("only the secretariat can reopen a decision")
+    try:
+        service.reopen_check(ctx.db, pv.proposal)
+    except Conflict as exc:
+        notice = sentence(exc)
+        status_code = 409
+    agreed = pv.proposal.state in (ProposalState.AGREED, ProposalState.AGREED_MODIFIED)
+    return _page(
+        ctx,
+        "reopen.html",
+        {
+            "pv": pv,
+            "p": pv.proposal,
+            "form": form,
+            "values": form.values,
+            "errors": form.errors,
+            "problems": form.problems,
+            "notice": notice,
+            "agreed": agreed,
+            "item_codes": [t.code for t in pv.targets],
+        },
+        status_code,
+    )
+
+
+@router.post("/proposals/{proposal_id}/reopen")
+def reopen_decision(proposal_id: int, ctx: Decider, posted: PostedForm) -> Response:
+    form = Form({"reason": forms.one(posted, "reason"), "version": forms.one(posted, "version")})
+    if not form.values["reason"]:
+        form.add("reopen-reason", "Say why the decision is reopened")
+    form.limited("reopen-reason", form.values["reason"], 5000, "The reason")
+    if not form.ok:
+        return _reopen_page(ctx, proposal_id, form, 422)
+    try:
+        service.reopen_decision(
+            ctx.db,
+            ctx.principal,
+            proposal_id,
+            expected_version=_version(posted),
+            reason=form.values["reason"],
+            now=ctx.now,
+            request_id=ctx.request_id,
+        )
+    except InvalidInput as exc:
+        form.add_refusal(exc, {"reason": "reopen-reason"}, "reopen-reason")
+        return _reopen_page(ctx, proposal_id, form, 422)
+    except (Conflict, PreconditionFailed) as exc:
+        return _refusal_page(ctx, proposal_id, exc)
+    return _done(proposal_id, "reopened")
+
+
+@router.post("/proposals/{proposal_id}/unsponsor")
+def withdraw_sponsorship(proposal_id: int, ctx: Sponsor, posted: PostedForm) -> Response:
+    try:
+        service.withdraw_sponsorship(
+            ctx.db,
+            ctx.principal,
+            proposal_id,
+            delegation_code=forms.one(posted, "delegation") or None,
+            now=ctx.now,
+            request_id=ctx.request_id,
+        )
+    except Refusal as exc:
+        return _refusal_page(ctx, proposal_id, exc)
+    return _done(proposal_id, "unsponsored")
 
 
 @router.post("/proposals/{proposal_id}/answer")

@@ -18,6 +18,12 @@ class ProposalCreate(Strict):
     )
     item_kind: ItemKind = ItemKind.INDICATOR
     dimension: str | None = Field(None, max_length=8, description="For a new indicator, or a move")
+    after: str | None = Field(
+        None,
+        max_length=32,
+        description="For a new item: the code of the item it follows (an indicator of the same "
+        "dimension, or a section); default: at the end of its dimension (of the sections)",
+    )
     content: dict[str, Any] = Field(
         default_factory=dict,
         description="Proposed fields: for add, the whole item; for amend and merge, the fields "
@@ -31,6 +37,12 @@ class ProposalCreate(Strict):
 class ProposalUpdate(Strict):
     content: dict[str, Any] | None = None
     rationale: str | None = Field(None, max_length=20000)
+    after: str | None = Field(
+        None,
+        max_length=32,
+        description='For a new item: the code of the item it follows; "" moves it to the end '
+        "of its dimension; omitted: it stays where it is",
+    )
 
 
 class Decision(Strict):
@@ -44,6 +56,15 @@ class Decision(Strict):
         "", max_length=5000, description="A chair's recorded reason to agree despite objections"
     )
     answer: str | None = Field(None, max_length=20000)
+    acknowledged: bool = Field(
+        False,
+        description="Required (true) to agree while delegations have given no position or hold "
+        "a reservation: you confirm that you know; it is recorded with the decision",
+    )
+
+
+class Reopen(Strict):
+    reason: str = Field(min_length=1, max_length=5000, description="Why the decision is reopened")
 
 
 class Rebase(Strict):
@@ -75,6 +96,11 @@ class PositionOut(BaseModel):
     statement: str
     by: str | None
     at: datetime | None
+    proposal_id: int | None = Field(
+        None,
+        description="The proposal whose text the position is on; None: the item's text as it "
+        "stands (or no position)",
+    )
 
 
 class TargetOut(BaseModel):
@@ -87,6 +113,22 @@ class TargetOut(BaseModel):
 class FieldChange(BaseModel):
     field: str
     ops: list[DiffOp]
+
+
+class DecisionRecordOut(BaseModel):
+    outcome: str
+    at: datetime
+    reason: str
+    override_reason: str
+    acknowledged: bool = Field(
+        description="The decider confirmed knowing of pending delegations or reservations"
+    )
+    consensus: dict[str, list[str]] = Field(
+        description="Delegation codes by standing at the decision: support, ad_referendum, "
+        "reservation, objection, pending"
+    )
+    reopened_at: datetime | None
+    reopen_reason: str
 
 
 class ProposalOut(BaseModel):
@@ -103,6 +145,10 @@ class ProposalOut(BaseModel):
     targets: list[TargetOut]
     item_kind: ItemKind
     dimension: str | None
+    after: str | None = Field(
+        description="For a new item: the code of the item it follows; null: at the end of its "
+        "dimension"
+    )
     content: dict[str, Any]
     changes: list[FieldChange] = Field(description="Word diffs, base -> proposed")
     rationale: str
@@ -115,6 +161,9 @@ class ProposalOut(BaseModel):
     applied_content: dict[str, Any] | None
     answer: str
     positions: list[PositionOut]
+    decisions: list[DecisionRecordOut] = Field(
+        default_factory=list, description="Every decision taken on it, oldest first"
+    )
     version: int
 
 

@@ -17,10 +17,13 @@ from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.audit.service import Actor, record
+from app.consensus import picture as consensus_picture
 from app.consensus import service as consensus
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.models import (
+    DecisionRecord,
     Delegation,
+    Dimension,
     Item,
     ItemKind,
     ItemStatus,
@@ -32,6 +35,7 @@ from app.models import (
     ProposalTarget,
     Revision,
     Role,
+    RoundState,
     Sponsorship,
     User,
 )
@@ -71,6 +75,7 @@ class ProposalView:
     author_name: str
     targets: list[TargetView]
     sponsors: list[str] = field(default_factory=list)
+    after: str | None = None  # for add: the code of the item the new one follows
 
     @property
     def outdated(self) -> bool:
@@ -184,6 +189,69 @@ def _items_by_code(session: Session, codes: Sequence[str]) -> list[Item]:
     return items
 
 
+def _follows(
+    session: Session, code: str | None, kind: ItemKind, dimension: str | None
+) -> Item | None:
+    """The item a proposed new item follows (None: at the end of its dimension), checked: an
+    item of the draft (not withdrawn), of the same kind and, for an indicator, of the same
+    dimension."""
+    code = (code or "").strip()
+    if not code:
+        return None
+    item = session.scalar(select(Item).where(Item.code == code.upper()))
+    if item is None:
+        raise InvalidInput(f"after: no item with code {code!r} to follow", field="after")
+    if item.kind is not kind:
+        article = "a section" if kind is ItemKind.SECTION else "an indicator"
+        raise InvalidInput(
+            f"after: {item.code} is not {article}; a new {kind.value} follows {article}",
+            field="after",
+        )
+    status, dimension_code = session.execute(
+        select(Revision.status, Dimension.code)
+        .outerjoin(Dimension, Dimension.id == Revision.dimension_id)
+        .where(Revision.item_id == item.id, Revision.number == item.version)
+    ).one()
+    if status is not ItemStatus.ACTIVE:
+        raise InvalidInput(
+            f"after: {item.code} is withdrawn; name an item the draft shows", field="after"
+        )
+    if kind is ItemKind.INDICATOR and (dimension or "").upper() != dimension_code:
+        raise InvalidInput(
+            f"after: {item.code} is in dimension {dimension_code}, not "
+            f"{(dimension or '').upper()}; a new indicator follows one of its own dimension",
+            field="after",
+        )
+    return item
+
+
+def after_codes(session: Session, proposal_ids: Sequence[int]) -> dict[int, str]:
+    """The code of the item each of the proposals `proposal_ids` places its new item after
+    (those that place it at the end are left out): one query."""
+    if not proposal_ids:
+        return {}
+    return dict(
+        session.execute(
+            select(Proposal.id, Item.code)
+            .join(Item, Item.id == Proposal.after_item_id)
+            .where(Proposal.id.in_(proposal_ids))
+        ).all()
+    )
+
+
+def placeable_after(
+    session: Session, code: str | None, kind: ItemKind, dimension: str | None
+) -> str | None:
+    """`code` (upper case) when a new item of `kind` in `dimension` may follow it now, else
+    None (at the end of its dimension): for places read from outside, a Word file's, which
+    may name an item withdrawn or moved since."""
+    try:
+        found = _follows(session, code, kind, dimension)
+    except InvalidInput:
+        return None
+    return found.code if found else None
+
+
 def create(
     session: Session,
     principal: Principal,
@@ -195,6 +263,7 @@ def create(
     rationale: str,
     item_kind: ItemKind = ItemKind.INDICATOR,
     dimension: str | None = None,
+    after: str | None = None,
     delegation_code: str | None,
     submit: bool,
     now: datetime,
@@ -211,6 +280,12 @@ def create(
         )
     )
     items = _items_by_code(session, targets)
+    after_item: Item | None = None
+    if after and kind is not ProposalKind.ADD:
+        raise InvalidInput(
+            "only a proposed new item is placed after another; an existing item keeps its place",
+            field="after",
+        )
     if kind is ProposalKind.ADD:
         # A new item may name the one it is split from, so that the concordance can follow it.
         if len(items) > 1:
@@ -227,6 +302,7 @@ def create(
         Revision.validate_content(
             item_kind, dict.fromkeys(CONTENT_FIELDS) | content | {"dimension_id": 0}
         )
+        after_item = _follows(session, after, item_kind, dimension)
     else:
         expected = {ProposalKind.AMEND: 1, ProposalKind.DELETE: 1}.get(kind)
         if expected and len(items) != expected:
@@ -249,6 +325,7 @@ def create(
         author_id=principal.user_id,
         item_kind=item_kind.value,
         dimension_code=dimension.upper() if dimension else None,
+        after_item_id=after_item.id if after_item else None,
         content=content,
         rationale=rationale.strip(),
         late=late,
@@ -274,7 +351,8 @@ def create(
         action="proposal.create",
         object_type="proposal",
         object_id=proposal.id,
-        details={"kind": kind.value, "targets": [i.code for i in items]},
+        details={"kind": kind.value, "targets": [i.code for i in items]}
+        | ({"after": after_item.code} if after_item else {}),
         at=now,
     )
     if submit:
@@ -358,14 +436,28 @@ def revise(
     rationale: str | None,
     now: datetime,
     dimension: str | None = None,
+    after: str | None = None,
     request_id: str | None = None,
 ) -> Proposal:
+    """Change an open proposal. `after` (a new item only) moves it after another item; ""
+    moves it to the end of its dimension; None leaves it where it is."""
     proposal = get(session, principal, proposal_id)
     actor = _own(proposal, principal)
     proposal.check_version(expected_version)
+    moved = dimension is not None and dimension.upper() != proposal.dimension_code
     if dimension is not None and proposal.kind in (ProposalKind.ADD, ProposalKind.AMEND):
         register.get_dimension(session, dimension)
         proposal.dimension_code = dimension.upper()
+    if after is not None and proposal.kind is not ProposalKind.ADD:
+        raise InvalidInput(
+            "only a proposed new item is placed after another; an existing item keeps its place",
+            field="after",
+        )
+    if proposal.kind is ProposalKind.ADD and (after is not None or moved):
+        if after is None and proposal.after_item_id is not None:
+            after = session.scalar(select(Item.code).where(Item.id == proposal.after_item_id))
+        followed = _follows(session, after, ItemKind(proposal.item_kind), proposal.dimension_code)
+        proposal.after_item_id = followed.id if followed else None
     kind = ItemKind(proposal.item_kind)
     new_content = proposal.content if content is None else _normalise(kind, content)
     if proposal.kind is ProposalKind.DELETE:
@@ -473,6 +565,46 @@ def sponsor(
     return sponsorship
 
 
+def withdraw_sponsorship(
+    session: Session,
+    principal: Principal,
+    proposal_id: int,
+    *,
+    delegation_code: str | None,
+    now: datetime,
+    request_id: str | None = None,
+) -> Proposal:
+    """A co-sponsoring delegation takes its name off a proposal that is still open."""
+    proposal = get(session, principal, proposal_id)
+    delegation = _acting_delegation(principal, delegation_code)
+    sponsorship = session.scalar(
+        select(Sponsorship).where(
+            Sponsorship.proposal_id == proposal.id, Sponsorship.delegation_id == delegation.id
+        )
+    )
+    if sponsorship is None:
+        raise Conflict(
+            f"{delegation.code} does not co-sponsor {proposal.reference}", field="delegation"
+        )
+    if not proposal.state.is_open:
+        raise Conflict(
+            f"proposal {proposal.reference} is {proposal.state.label}; its co-sponsors are part "
+            "of the record and cannot change now"
+        )
+    session.delete(sponsorship)
+    session.flush()
+    record(
+        session,
+        Actor(principal.user_id, delegation.id, request_id),
+        action="proposal.unsponsor",
+        object_type="proposal",
+        object_id=proposal.id,
+        details={"delegation": delegation.code},
+        at=now,
+    )
+    return proposal
+
+
 def _target_rows(session: Session, proposal_ids: Sequence[int]) -> dict[int, list[TargetView]]:
     """Targets of many proposals with their base and current revisions, in two queries."""
     rows = session.execute(
@@ -530,6 +662,12 @@ def views(session: Session, proposals: Sequence[Proposal]) -> list[ProposalView]
         .order_by(Sponsorship.id)
     ):
         sponsors[pid].append(code)
+    followed = {p.after_item_id for p in proposals if p.after_item_id is not None}
+    followed_codes: dict[int, str] = {}
+    if followed:
+        followed_codes = dict(
+            session.execute(select(Item.id, Item.code).where(Item.id.in_(followed))).all()
+        )
     out = []
     for p in proposals:
         code = names[p.delegation_id]
@@ -541,6 +679,7 @@ def views(session: Session, proposals: Sequence[Proposal]) -> list[ProposalView]
                 author_name=authors.get(p.author_id, ""),
                 targets=targets[p.id],
                 sponsors=sponsors[p.id],
+                after=followed_codes.get(p.after_item_id) if p.after_item_id else None,
             )
         )
     return out
@@ -761,6 +900,51 @@ def _is_decider(principal: Principal) -> None:
         raise PermissionDenied("only the secretariat and the chairs decide proposals")
 
 
+def check_decision(
+    session: Session,
+    principal: Principal,
+    pv: ProposalView,
+    *,
+    outcome: Outcome,
+    override_reason: str,
+    acknowledged: bool,
+) -> consensus_picture.Picture:
+    """The consensus rules of a decision, checked before anything changes (the decision form's
+    confirmation page asks them too): an outdated proposal is not agreed; a standing objection
+    needs a chair's override with a reason; pending delegations and reservations need the
+    decider's acknowledgement. Returns the consensus picture the decision keeps."""
+    _is_decider(principal)
+    proposal = pv.proposal
+    seen = consensus_picture.of_proposal(session, proposal.id)
+    if outcome not in (Outcome.AGREED, Outcome.AGREED_MODIFIED):
+        return seen
+    if pv.outdated:
+        stale = ", ".join(
+            f"{t.code} (base revision {t.base_revision}, now {t.current_revision})"
+            for t in pv.targets
+            if t.outdated
+        )
+        raise Conflict(
+            f"proposal {proposal.reference} is outdated: the text changed since it was "
+            f"written ({stale}); rebase it before agreeing it",
+            field="base_revisions",
+        )
+    objecting = seen.objections
+    if objecting and (principal.role is not Role.CHAIR or not override_reason.strip()):
+        raise Conflict(
+            f"{', '.join(objecting)} object to {proposal.reference}; it cannot be agreed "
+            "while an objection stands unless a chair overrides with a recorded reason",
+            field="override_reason",
+        )
+    if seen.needs_acknowledgement and not acknowledged:
+        raise InvalidInput(
+            f"{consensus_picture.acknowledgement_needed(seen)} Agreeing the proposal records "
+            "that the group agrees. Confirm that you know this",
+            field="acknowledged",
+        )
+    return seen
+
+
 def decide(
     session: Session,
     principal: Principal,
@@ -773,39 +957,29 @@ def decide(
     merged_into: int | None = None,
     override_reason: str = "",
     answer: str | None = None,
+    acknowledged: bool = False,
     now: datetime,
     request_id: str | None = None,
 ) -> Proposal:
+    """Decide a submitted proposal. Agreeing it while delegations have given no position or
+    hold a reservation needs `acknowledged`: the decider says they know, and the decision keeps
+    the consensus picture they saw."""
     _is_decider(principal)
     actor = Actor(principal.user_id, None, request_id)
     pv = view(session, principal, proposal_id)
     proposal = pv.proposal
     proposal.check_version(expected_version)
     agreeing = outcome in (Outcome.AGREED, Outcome.AGREED_MODIFIED)
-    if agreeing:
-        if pv.outdated:
-            stale = ", ".join(
-                f"{t.code} (base revision {t.base_revision}, now {t.current_revision})"
-                for t in pv.targets
-                if t.outdated
-            )
-            raise Conflict(
-                f"proposal {proposal.reference} is outdated: the text changed since it was "
-                f"written ({stale}); rebase it before agreeing it",
-                field="base_revisions",
-            )
-        objecting = consensus.objecting_delegations(session, proposal_id=proposal.id)
-        if objecting:
-            if principal.role is not Role.CHAIR or not override_reason.strip():
-                raise Conflict(
-                    f"{', '.join(objecting)} object to {proposal.reference}; it cannot be agreed "
-                    "while an objection stands unless a chair overrides with a recorded reason",
-                    field="override_reason",
-                )
-        elif override_reason.strip():
-            override_reason = ""
-    else:
-        override_reason = ""  # an override only ever lifts objections to agreeing
+    seen = check_decision(
+        session,
+        principal,
+        pv,
+        outcome=outcome,
+        override_reason=override_reason,
+        acknowledged=acknowledged,
+    )
+    override_reason = override_reason if agreeing and seen.objections else ""
+    acknowledged = agreeing and acknowledged and seen.needs_acknowledgement
     if outcome is Outcome.AGREED_MODIFIED and not modified_content:
         raise InvalidInput("give the text as modified by the secretariat", field="content")
     merged_target: Proposal | None = None
@@ -821,19 +995,30 @@ def decide(
     proposal.decide(
         outcome, by=principal.user_id, now=now, reason=reason, override_reason=override_reason
     )
+    if outcome is not Outcome.UNDER_CONSIDERATION:
+        session.add(
+            DecisionRecord(
+                proposal_id=proposal.id,
+                outcome=outcome.value,
+                by_id=principal.user_id,
+                at=now,
+                reason=reason.strip(),
+                override_reason=override_reason.strip(),
+                acknowledged=acknowledged,
+                consensus=seen.as_record(),
+                reopen_reason="",
+            )
+        )
     if merged_target is not None:
         proposal.merged_into_id = merged_target.id
     if answer is not None:
         _answer(proposal, principal.user_id, answer, now)
     if agreeing:
-        kind = ItemKind(proposal.item_kind)
-        applied = (
-            _normalise(kind, modified_content or {})
-            if outcome is Outcome.AGREED_MODIFIED
-            else proposal.content
-        )
+        applied = applied_content(pv, outcome, modified_content)
         proposal.applied_content = applied
         _apply(session, pv, applied, outcome, principal, now, request_id)
+        # The text it made is the item's text as it stands: so are the positions on it (C2).
+        consensus.carry_agreed(session, proposal, now=now, request_id=request_id)
     session.flush()
     record(
         session,
@@ -845,6 +1030,8 @@ def decide(
             "reason": reason,
             **({"override_reason": override_reason} if override_reason else {}),
             **({"merged_into": merged_into} if merged_target else {}),
+            "consensus": seen.as_record(),
+            "acknowledged": acknowledged,
         },
         at=now,
     )
@@ -856,6 +1043,183 @@ def decide(
         skip=principal.user_id,
     )
     return proposal
+
+
+def reopen_check(session: Session, proposal: Proposal) -> None:
+    """A decision can be reopened until the round it belongs to is settled."""
+    if not proposal.state.is_decided:
+        raise Conflict(
+            f"proposal {proposal.reference} is {proposal.state.label}; only a decided proposal "
+            "can be reopened"
+        )
+    round_ = current_round(session)
+    if round_ is None:
+        return
+    if round_.state in (RoundState.SETTLED, RoundState.APPROVED, RoundState.SUPERSEDED):
+        raise Conflict(
+            f"{round_.symbol} is {round_.state.label}. A decision can be reopened only until "
+            "its round is settled",
+            field="round",
+        )
+    decided = proposal.decided_at
+    if round_.issued_at is not None and decided is not None and decided < round_.issued_at:
+        raise Conflict(
+            f"proposal {proposal.reference} was decided before {round_.symbol} was issued. It "
+            "belongs to an earlier round, whose text is settled",
+            field="round",
+        )
+
+
+def reopen_decision(
+    session: Session,
+    principal: Principal,
+    proposal_id: int,
+    *,
+    expected_version: int,
+    reason: str,
+    now: datetime,
+    request_id: str | None = None,
+) -> Proposal:
+    """The secretariat takes a decision back: the proposal is under consideration again, with
+    the reason. An agreed proposal's change is taken out of the register (a new revision with the
+    text as it was before), unless the item changed again after the decision."""
+    pv = view(session, principal, proposal_id)  # a draft of another delegation stays a 404
+    if principal.role is not Role.SECRETARIAT:
+        raise PermissionDenied("only the secretariat can reopen a decision")
+    if not reason.strip():
+        raise InvalidInput("say why the decision is reopened", field="reason")
+    proposal = pv.proposal
+    proposal.check_version(expected_version)
+    reopen_check(session, proposal)
+    before = proposal.state
+    undone: list[str] = []
+    if before in (ProposalState.AGREED, ProposalState.AGREED_MODIFIED):
+        undone = _undo_agreement(session, pv, principal, reason.strip(), now, request_id)
+    last = session.scalar(
+        select(DecisionRecord)
+        .where(DecisionRecord.proposal_id == proposal.id, DecisionRecord.reopened_at.is_(None))
+        .order_by(DecisionRecord.id.desc())
+    )
+    if last is not None:
+        last.reopened_at = now
+        last.reopened_by_id = principal.user_id
+        last.reopen_reason = reason.strip()
+    proposal.state = ProposalState.UNDER_CONSIDERATION
+    proposal.decided_at = None
+    proposal.decided_by_id = None
+    proposal.decision_reason = f"Decision reopened: {reason.strip()}"
+    proposal.override_reason = ""
+    proposal.merged_into_id = None
+    proposal.applied_content = None
+    session.flush()
+    record(
+        session,
+        Actor(principal.user_id, None, request_id),
+        action="proposal.reopen",
+        object_type="proposal",
+        object_id=proposal.id,
+        details={"from": before.value, "reason": reason.strip(), "undone": undone},
+        at=now,
+    )
+    notify(
+        session,
+        delegation_members(session, [proposal.delegation_id]),
+        messages.proposal_decided(session, proposal),
+        now=now,
+        skip=principal.user_id,
+    )
+    return proposal
+
+
+def decision_records(
+    session: Session, proposal_ids: Sequence[int]
+) -> dict[int, list[DecisionRecord]]:
+    """Every decision taken on each proposal, oldest first (one query)."""
+    out: dict[int, list[DecisionRecord]] = {pid: [] for pid in proposal_ids}
+    if proposal_ids:
+        for r in session.scalars(
+            select(DecisionRecord)
+            .where(DecisionRecord.proposal_id.in_(proposal_ids))
+            .order_by(DecisionRecord.id)
+        ):
+            out[r.proposal_id].append(r)
+    return out
+
+
+def _undo_agreement(
+    session: Session,
+    pv: ProposalView,
+    principal: Principal,
+    reason: str,
+    now: datetime,
+    request_id: str | None,
+) -> list[str]:
+    """Take an agreed proposal's revisions out of the register; the codes of the items."""
+    proposal = pv.proposal
+    actor = Actor(principal.user_id, None, request_id)
+    why = f"Decision on {proposal.reference} reopened: {reason[:300]}"
+    made = list(
+        session.execute(
+            select(Item, Revision)
+            .join(Revision, Revision.item_id == Item.id)
+            .where(Revision.proposal_id == proposal.id)
+            .order_by(Item.id, Revision.number)
+        )
+    )
+    changed = [item.code for item, _ in made if item.version != _last_of(made, item.id)]
+    if changed:
+        raise Conflict(
+            f"{', '.join(sorted(set(changed)))} changed after {proposal.reference} was agreed. "
+            "Reopening would lose that change; change the text in the register first",
+            field="reopen",
+        )
+    undone: list[str] = []
+    for item, rev in made:
+        if rev.number != item.version:
+            continue  # only the item's latest revision is the proposal's
+        if rev.number == 1:  # the item the proposal added: withdraw it
+            changes: dict[str, Any] = {"status": ItemStatus.WITHDRAWN}
+        else:
+            previous = session.scalar(
+                select(Revision).where(
+                    Revision.item_id == item.id, Revision.number == rev.number - 1
+                )
+            )
+            assert previous is not None
+            changes = previous.content()
+        register.revise_item(
+            session,
+            actor,
+            code=item.code,
+            expected_revision=item.version,
+            changes=changes,
+            reason=why,
+            now=now,
+        )
+        undone.append(item.code)
+    # The text is again what the proposal was written against: its base is the new revision.
+    versions = dict(
+        session.execute(select(Item.id, Item.version).where(Item.code.in_(undone))).all()
+    )
+    for target in session.scalars(
+        select(ProposalTarget).where(ProposalTarget.proposal_id == proposal.id)
+    ):
+        if target.item_id in versions:
+            target.base_revision = versions[target.item_id]
+    return undone
+
+
+def _last_of(made: list[Any], item_id: int) -> int:
+    return max(int(rev.number) for item, rev in made if item.id == item_id)
+
+
+def applied_content(
+    pv: ProposalView, outcome: Outcome, modified_content: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The fields an agreeing decision writes to the register (checked as a proposal is)."""
+    if outcome is Outcome.AGREED_MODIFIED:
+        return _normalise(ItemKind(pv.proposal.item_kind), modified_content or {})
+    return pv.proposal.content
 
 
 def _apply(
@@ -885,6 +1249,7 @@ def _apply(
             code=None if proposal.item_kind == ItemKind.INDICATOR.value else _section_code(session),
             dimension_code=proposal.dimension_code,
             proposal_id=proposal.id,
+            after_item_id=proposal.after_item_id,
         )
         return
     first = pv.targets[0]

@@ -25,15 +25,19 @@ from app.rounds.schemas import (
     LateInput,
     MomentOut,
     MovedOut,
+    OutstandingOut,
     RemovedOut,
     RenumberedOut,
     RoundCreate,
     RoundDetail,
     RoundOut,
+    SettleIn,
     SilenceBreakOut,
     SilenceIn,
     SnapshotItemOut,
     SnapshotOut,
+    UndecidedOut,
+    UnmarkedOut,
 )
 from app.rounds.service import Moment
 from app.rounds.web import keep_current
@@ -301,6 +305,27 @@ def round_items(ref: str, ctx: Reader) -> SnapshotOut:
     )
 
 
+@router.get("/{ref:path}/outstanding", responses=errors(404))
+def round_outstanding(ref: str, ctx: Reader) -> OutstandingOut:
+    """What settling the round would leave open: the undecided proposals (with standing
+    objections) and the unmarked items. Settling needs each decided, marked or carried over."""
+    keep_current(ctx)
+    left = service.outstanding(ctx.db, service.get_round(ctx.db, ref))
+    return OutstandingOut(
+        undecided=[
+            UndecidedOut(
+                id=u.id,
+                reference=u.reference,
+                delegation=u.delegation,
+                targets=u.targets,
+                objections=u.objections,
+            )
+            for u in left.undecided
+        ],
+        unmarked=[UnmarkedOut(code=u.code, kind=u.kind, number=u.number) for u in left.unmarked],
+    )
+
+
 @router.get("/{ref:path}", responses=errors(404))
 def get_round(ref: str, ctx: Reader) -> RoundDetail:
     """One round: state, deadline (UTC, local, time left), item states, hash, silence."""
@@ -337,9 +362,15 @@ def consult_round(ref: str, ctx: Manager) -> RoundDetail:
 
 
 @router.post("/{ref:path}/settle", responses=errors(404, 409))
-def settle_round(ref: str, ctx: Manager) -> RoundDetail:
-    """Settle the text: the snapshot is frozen again from the decided register."""
-    r = service.settle_round(ctx.db, ctx.actor, ref, now=ctx.now)
+def settle_round(ref: str, ctx: Manager, body: SettleIn | None = None) -> RoundDetail:
+    """Settle the text: the snapshot is frozen again from the decided register. Every undecided
+    proposal and unmarked item (GET .../outstanding) must be carried over explicitly in the body;
+    otherwise 409 lists them (`undecided`, `unmarked`)."""
+    carry = service.CarryOver(
+        frozenset(body.carry_over_proposals) if body else frozenset(),
+        frozenset(c.upper() for c in body.carry_over_items) if body else frozenset(),
+    )
+    r = service.settle_round(ctx.db, ctx.actor, ref, now=ctx.now, carry_over=carry)
     return _detail(ctx, r)
 
 

@@ -30,6 +30,7 @@ from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from app import signing
+from app.consensus import service as consensus
 from app.errors import Conflict
 from app.models import (
     Approval,
@@ -41,7 +42,6 @@ from app.models import (
     DraftingState,
     ItemKind,
     MemberState,
-    Position,
     Proposal,
     ProposalKind,
     ProposalState,
@@ -205,7 +205,7 @@ def load(
         pending = _pending(session, lineage)
     proposals: tuple[ExportProposal, ...] = ()
     if variant == "compilation" or include_comments:
-        proposals = _proposals(session, pending, names, lineage)
+        proposals = _proposals(session, pending, names, lineage, entries)
     comments: tuple[ExportComment, ...] = ()
     if include_comments:
         shown = {p.reference for p in proposals}
@@ -541,23 +541,27 @@ def _proposals(
     views: Sequence[proposals_service.ProposalView],
     names: Names,
     lineage: _Lineage,
+    entries: Sequence[Entry],
 ) -> tuple[ExportProposal, ...]:
+    """The pending proposals as the compilation shows them. `entries` (the round's text) say
+    which items a new one can be shown after: those the round shows, of its kind and
+    dimension."""
+    dimension_of = {e.code: (e.kind, e.content.get("dimension")) for e in entries}
     pending = [v.proposal for v in views]
     by_code = names.by_code
-    positions: dict[int, list[ExportPosition]] = defaultdict(list)
-    if pending:
-        for pid, did, stance, statement in session.execute(
-            select(
-                Position.proposal_id, Position.delegation_id, Position.stance, Position.statement
+    # The one reader of positions (app/consensus/service.py): those on each proposal's text.
+    positions = {
+        pid: [
+            ExportPosition(
+                by_code.get(x.delegation_code, x.delegation_code), x.stance.label, x.statement or ""
             )
-            .where(
-                Position.proposal_id.in_([p.id for p in pending]), Position.superseded_at.is_(None)
-            )
-            .order_by(Position.id)
-        ):
-            positions[pid or 0].append(
-                ExportPosition(names.by_id.get(did, str(did)), stance.label, statement or "")
-            )
+            for x in views_
+            if x.stance is not None
+        ]
+        for pid, views_ in consensus.positions_on_proposals(
+            session, [p.id for p in pending]
+        ).items()
+    }
     competing: dict[str, list[int]] = defaultdict(list)
     for v in views:
         if v.proposal.kind in (ProposalKind.AMEND, ProposalKind.MERGE) and v.targets:
@@ -565,8 +569,15 @@ def _proposals(
     out = []
     for v in views:
         p = v.proposal
+        follows = False
         if p.kind is ProposalKind.ADD:
-            target = v.split_from or p.dimension_code or ""
+            # Where the delegation put it: after an item this round shows (of its dimension),
+            # else at the end of its dimension.
+            follows = v.after is not None and dimension_of.get(v.after) == (
+                ItemKind(p.item_kind),
+                p.dimension_code if p.item_kind == ItemKind.INDICATOR.value else None,
+            )
+            target = (v.after if follows else None) or v.split_from or p.dimension_code or ""
         else:
             target = v.targets[0].code if v.targets else ""
         rivals = competing.get(target, [])
@@ -592,6 +603,7 @@ def _proposals(
                 alternative=alternative,
                 positions=tuple(positions.get(p.id, [])),
                 carried_from=lineage.made_in(p),
+                follows=follows,
             )
         )
     return tuple(out)
@@ -667,11 +679,12 @@ def _comment(
     if who is None:
         # Who speaks for no delegation: the secretariat, or a chair or observer as such.
         who = SECRETARIAT if role in (Role.SECRETARIAT, Role.ADMIN) else role.label
-    initials = "".join(part[0] for part in author.split()[:3]).upper() or "?"
+    name = c.writer(author)  # an imported comment: the Word author's name, as the file gave it
+    initials = "".join(part[0] for part in name.split()[:3]).upper() or "?"
     quote = None if c.outdated else c.quote
     return ExportComment(
         reference=c.reference,
-        author=f"{author} ({who})",
+        author=f"{name} ({who})",
         initials=initials,
         date=c.created_at,
         body=c.body,

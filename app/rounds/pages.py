@@ -12,11 +12,13 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.accounts.permissions import Action, allowed
 from app.errors import DomainError, NotFound
-from app.models import ItemKind, Round, RoundState
+from app.ids import is_id
+from app.models import Comment, ItemKind, Proposal, ProposalState, Round, RoundState
 from app.paging import page_number
 from app.principal import Principal
 from app.register import service as register
@@ -186,6 +188,11 @@ class Move:
     button: str
     hint: str
     secondary: bool = False
+
+    @property
+    def confirmed(self) -> bool:
+        """Asked on a page of its own that says what will happen (a GET link, not a form)."""
+        return self.name in CONFIRMED
 
 
 MOVES = {
@@ -390,6 +397,167 @@ def break_silence(ref: str, ctx: Breaker, posted: PostedForm) -> Response:
         else:
             return RedirectResponse(round_url(ref, "?done=broken"), status_code=303)
     return _round_page(ctx, ref, break_form=form, status_code=status_code)
+
+
+# --- Confirming a move ----------------------------------------------------------------------
+# Closing a round, taking it to consultation and settling it each first show a page that says
+# what will happen; its form posts the move. These GET routes come before /rounds/{ref:path}.
+
+CONFIRMED = ("close", "consultation", "settle")
+
+
+def _count(ctx: RequestContext, query: Any) -> int:
+    return int(ctx.db.scalar(select(func.count()).select_from(query.subquery())) or 0)
+
+
+def _confirm_context(ctx: RequestContext, r: Round, move: str) -> dict[str, Any]:
+    """What the move will do, in counts and lists."""
+    d = service.details(ctx.db, r, ctx.now)
+    happens: list[str] = []
+    left = service.outstanding(ctx.db, r)
+    undecided = len(left.undecided)
+    if move == "close":
+        submitted = _count(
+            ctx,
+            select(Proposal.id).where(
+                Proposal.round_id == r.id, Proposal.submitted_at.is_not(None)
+            ),
+        )
+        drafts = _count(ctx, select(Proposal.id).where(Proposal.state == ProposalState.DRAFT))
+        comments = _count(ctx, select(Comment.id).where(Comment.round_id == r.id))
+        if d.deadline and not d.deadline.passed:
+            happens.append(
+                f"Input closes early: the deadline is {service.deadline_text(r)} "
+                f"({d.deadline.remaining})."
+            )
+        happens += [
+            "Delegations can no longer send proposals or comments, unless you accept late "
+            "input from a delegation.",
+            f"{submitted} proposal(s) and {comments} comment(s) were sent in this round; "
+            f"{undecided} proposal(s) wait for a decision.",
+            f"{drafts} private draft(s) not yet submitted can no longer be submitted.",
+            "Every member of the group is told.",
+        ]
+    elif move == "consultation":
+        if r.state is RoundState.SETTLED:
+            happens.append("The settled text goes back to consultation; talks resume on it.")
+            if r.silence_until:
+                happens.append(
+                    "The silence procedure ends now, without adopting the text "
+                    f"(it was to end on {service.moment_text(r.silence_until, r.time_zone)})."
+                )
+            happens.append(
+                "The co-chairs' approvals of the settled text no longer count: the text must be "
+                "settled and approved again."
+            )
+        else:
+            happens += [
+                "Input closes for good: late input the Secretariat accepted ends too.",
+                "The meetings work through the input.",
+            ]
+        happens.append(f"{undecided} proposal(s) wait for a decision.")
+    else:
+        happens += [
+            f"The text is frozen again from the register ({d.item_count} item(s)) and gets a "
+            "new content hash.",
+            "The co-chairs are asked to approve it, or you can place it under silence.",
+        ]
+        if left:
+            happens.append(
+                f"{undecided} proposal(s) are not decided and {len(left.unmarked)} item(s) are "
+                "not marked. Decide or mark each one first, or tick it below to carry it over "
+                "to the next round. What you carry over is recorded with the settlement."
+            )
+        else:
+            happens.append("Every proposal is decided and every item is marked.")
+    return {
+        "r": r,
+        "d": d,
+        "url": round_url(r),
+        "move": move,
+        "happens": happens,
+        "left": left,
+        "item_href": {
+            u.code: f"/{'sections' if u.kind == 'section' else 'indicators'}/{u.code}"
+            for u in left.unmarked
+        },
+        "state_label": r.state.label,
+    }
+
+
+def _confirm_page(
+    ctx: RequestContext,
+    ref: str,
+    move: str,
+    *,
+    carried: tuple[set[int], set[str]] = (set(), set()),
+    refusal: str | None = None,
+    missing: tuple[list[str], list[str]] = ([], []),
+    status_code: int = 200,
+) -> HTMLResponse:
+    if not refusal:
+        keep_current(ctx)
+    r = service.get_round(ctx.db, ref)
+    problems = [Problem("outstanding", refusal)] if refusal else []
+    return render(
+        ctx.request,
+        "round_confirm.html",
+        _confirm_context(ctx, r, move)
+        | {
+            "problems": problems,
+            "carried_proposals": carried[0],
+            "carried_items": carried[1],
+            "missing_proposals": set(missing[0]),
+            "missing_items": set(missing[1]),
+            "allowed": move in {m.name for m in _moves(r)},
+        },
+        status_code,
+    )
+
+
+@router.get("/rounds/{ref:path}/close")
+def confirm_close(ref: str, ctx: Manager) -> HTMLResponse:
+    return _confirm_page(ctx, ref, "close")
+
+
+@router.get("/rounds/{ref:path}/consultation")
+def confirm_consultation(ref: str, ctx: Manager) -> HTMLResponse:
+    return _confirm_page(ctx, ref, "consultation")
+
+
+@router.get("/rounds/{ref:path}/settle")
+def confirm_settle(ref: str, ctx: Manager) -> HTMLResponse:
+    return _confirm_page(ctx, ref, "settle")
+
+
+@router.post("/rounds/{ref:path}/settle")
+def settle_round(ref: str, ctx: Manager, posted: PostedForm) -> Response:
+    """Settle, carrying over what the person ticked; refused with the list of what is left."""
+    proposals = {int(str(v)) for v in posted.getlist("carry_over_proposal") if is_id(str(v))}
+    items = {str(v).strip().upper() for v in posted.getlist("carry_over_item") if str(v).strip()}
+    try:
+        moved = service.settle_round(
+            ctx.db,
+            ctx.actor,
+            ref,
+            now=ctx.now,
+            carry_over=service.CarryOver(frozenset(proposals), frozenset(items)),
+        )
+    except DomainError as exc:
+        if exc.extra.get("field") != "carry_over":
+            return _round_page(ctx, ref, refusal=exc.detail, status_code=exc.status_code)
+        undecided = exc.extra.get("undecided") or []
+        unmarked = exc.extra.get("unmarked") or []
+        return _confirm_page(
+            ctx,
+            ref,
+            "settle",
+            carried=(proposals, items),
+            refusal=exc.detail,
+            missing=(list(undecided), list(unmarked)),
+            status_code=exc.status_code,
+        )
+    return RedirectResponse(round_url(moved, "?done=settle"), status_code=303)
 
 
 @router.post("/rounds/{ref:path}/{move}")

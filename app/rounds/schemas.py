@@ -38,6 +38,40 @@ class BreakSilenceIn(Strict):
     delegation: str | None = Field(None, max_length=32, description="Acting for this delegation")
 
 
+class SettleIn(Strict):
+    carry_over_proposals: list[int] = Field(
+        default_factory=list,
+        max_length=5000,
+        description="Ids of undecided proposals carried over to the next round",
+    )
+    carry_over_items: list[str] = Field(
+        default_factory=list,
+        max_length=5000,
+        description="Codes of unmarked items carried over to the next round",
+    )
+
+
+class UndecidedOut(BaseModel):
+    id: int
+    reference: str
+    delegation: str
+    targets: list[str]
+    objections: list[str] = Field(description="Delegations whose objection stands")
+
+
+class UnmarkedOut(BaseModel):
+    code: str
+    kind: str
+    number: int | None
+
+
+class OutstandingOut(BaseModel):
+    """What settling leaves open: each must be decided, marked, or carried over."""
+
+    undecided: list[UndecidedOut]
+    unmarked: list[UnmarkedOut]
+
+
 class RoundOut(BaseModel):
     id: int
     symbol: str

@@ -26,18 +26,26 @@ from app.ids import is_id
 from app.models import (
     Body,
     Delegation,
+    Item,
+    ItemKind,
+    ItemStatus,
     LateAcceptance,
     MemberState,
+    Proposal,
+    ProposalState,
+    ProposalTarget,
     Round,
     RoundItem,
     RoundKind,
     RoundState,
+    Settlement,
     SilenceBreak,
     User,
 )
 from app.notifications import messages
 from app.notifications.service import group, notify
 from app.principal import Principal
+from app.register import service as register
 from app.rounds import snapshot
 
 DEFAULT_MARKING = "RESTRICTED"
@@ -522,13 +530,150 @@ def consult_round(session: Session, actor: Actor, ref: str | int, *, now: dateti
     return _transition(session, actor, ref, now=now, action="consult", change=change)
 
 
-def settle_round(session: Session, actor: Actor, ref: str | int, *, now: datetime) -> Round:
+@dataclass(frozen=True, slots=True)
+class Undecided:
+    """A submitted proposal still waiting for a decision."""
+
+    id: int
+    delegation: str
+    targets: list[str]
+    objections: list[str]
+
+    @property
+    def reference(self) -> str:
+        return f"P-{self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Unmarked:
+    """An item of the round's text nobody has marked (bracketed, agreed ...) yet."""
+
+    code: str
+    kind: str
+    number: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Outstanding:
+    """What settling a round leaves open: each must be decided, marked, or carried over."""
+
+    undecided: list[Undecided]
+    unmarked: list[Unmarked]
+
+    def __bool__(self) -> bool:
+        return bool(self.undecided or self.unmarked)
+
+
+@dataclass(frozen=True, slots=True)
+class CarryOver:
+    """What the secretariat carries over to the next round, undecided or unmarked."""
+
+    proposals: frozenset[int] = frozenset()
+    items: frozenset[str] = frozenset()
+
+    @classmethod
+    def everything(cls, left: Outstanding) -> "CarryOver":
+        """Every undecided proposal and unmarked item of `left`, named one by one."""
+        return cls(
+            frozenset(u.id for u in left.undecided), frozenset(u.code for u in left.unmarked)
+        )
+
+
+def outstanding(session: Session, round_: Round) -> Outstanding:
+    """The submitted proposals not yet decided, and the items of the round's text still unmarked
+    ("open"), in the order of the text. Three queries whatever their number."""
+    from app.consensus import picture  # builds on this module (app.consensus.service)
+
+    rows = session.execute(
+        select(Proposal.id, Delegation.code)
+        .join(Delegation, Delegation.id == Proposal.delegation_id)
+        .where(
+            Proposal.state.in_((ProposalState.SUBMITTED, ProposalState.UNDER_CONSIDERATION)),
+            Proposal.submitted_at.is_not(None),
+            or_(Proposal.round_id.is_(None), Proposal.round_id <= round_.id),
+        )
+        .order_by(Proposal.id)
+    ).all()
+    ids = [pid for pid, _ in rows]
+    targets: dict[int, list[str]] = {pid: [] for pid in ids}
+    if ids:
+        for pid, code in session.execute(
+            select(ProposalTarget.proposal_id, Item.code)
+            .join(Item, Item.id == ProposalTarget.item_id)
+            .where(ProposalTarget.proposal_id.in_(ids))
+            .order_by(ProposalTarget.proposal_id, ProposalTarget.position)
+        ):
+            targets[pid].append(code)
+    pictures = picture.of_proposals(session, ids)
+    undecided = [Undecided(pid, code, targets[pid], pictures[pid].objections) for pid, code in rows]
+    # The text settling freezes is the register's (snapshot.freeze): its active items still
+    # unmarked, in reading order.
+    states = dict(session.execute(select(Item.code, Item.drafting_state)).all())
+    unmarked = [
+        Unmarked(row.code, kind.value, row.number)
+        for kind in (ItemKind.SECTION, ItemKind.INDICATOR)
+        for row in register.list_items(session, kind, status=ItemStatus.ACTIVE)
+        if states.get(row.code) == "open"
+    ]
+    return Outstanding(undecided, unmarked)
+
+
+def _some(names: list[str], limit: int = 12) -> str:
+    if len(names) <= limit:
+        return ", ".join(names)
+    return f"{', '.join(names[:limit])} and {len(names) - limit} more"
+
+
+def check_carry_over(
+    session: Session, round_: Round, carry: CarryOver
+) -> tuple[Outstanding, dict[str, list[str]]]:
+    """Refuses (409, with the lists) while anything outstanding is neither decided, marked nor
+    carried over; returns what is outstanding and what is carried over."""
+    left = outstanding(session, round_)
+    undecided = [u.reference for u in left.undecided if u.id not in carry.proposals]
+    unmarked = [u.code for u in left.unmarked if u.code not in carry.items]
+    if undecided or unmarked:
+        parts = []
+        if undecided:
+            verb = "is" if len(undecided) == 1 else "are"
+            parts.append(f"{len(undecided)} proposal(s) {verb} not decided ({_some(undecided)})")
+        if unmarked:
+            verb = "is" if len(unmarked) == 1 else "are"
+            parts.append(f"{len(unmarked)} item(s) {verb} not marked ({_some(unmarked)})")
+        raise Conflict(
+            f"{round_.symbol} cannot be settled yet: {'; '.join(parts)}. Decide or mark each "
+            "one, or carry it over to the next round",
+            field="carry_over",
+            undecided=undecided,
+            unmarked=unmarked,
+        )
+    carried = {
+        "proposals": [u.reference for u in left.undecided],
+        "items": [u.code for u in left.unmarked],
+    }
+    return left, carried
+
+
+def settle_round(
+    session: Session,
+    actor: Actor,
+    ref: str | int,
+    *,
+    now: datetime,
+    carry_over: CarryOver | None = None,
+) -> Round:
     """The text is settled: the snapshot is frozen again from the register, which now holds the
-    decided text."""
+    decided text. Every undecided proposal and unmarked item must be carried over explicitly
+    (`carry_over`); what is carried over is recorded with the settlement."""
 
     def change(r: Round) -> dict[str, Any]:
+        carried: dict[str, list[str]] = {}
+        if r.state is RoundState.CONSULTATION:  # otherwise settle() says why it cannot be
+            # Checked before anything changes: a refused settlement leaves the round as it was.
+            _, carried = check_carry_over(session, r, carry_over or CarryOver())
         r.settle(now=now)
-        return {"content_hash": freeze(session, r, now=now)}
+        session.add(Settlement(round_id=r.id, by_id=actor.user_id, at=now, carried_over=carried))
+        return {"content_hash": freeze(session, r, now=now), "carried_over": carried}
 
     round_ = _transition(session, actor, ref, now=now, action="settle", change=change)
     # The settled text awaits the co-chairs' approval (app/approvals says who they are; imported
