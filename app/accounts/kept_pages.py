@@ -15,7 +15,7 @@ router = APIRouter(route_class=DbRoute, include_in_schema=False)
 Signed = Annotated[RequestContext, Context(Action.READ_OWN_ACCOUNT)]
 
 
-@router.get("/kept/{key}")
-def kept_form(key: str, ctx: Signed) -> Response:
+@router.get("/kept/{token}")
+def kept_form(token: str, ctx: Signed) -> Response:
     """The form, with the text the person typed and a message saying what happened."""
-    return kept.show_kept(ctx, key)
+    return kept.show_kept(ctx, token)
