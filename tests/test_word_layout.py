@@ -172,6 +172,28 @@ def old_draft() -> ExportDocument:
     )
 
 
+def withdrawn_draft() -> ExportDocument:
+    """The new round as the register freezes it when FC-DR-03 is withdrawn in it: the item
+    stays, marked deleted, without its number or its text."""
+    out = []
+    number = 0
+    for ind in old_draft().indicators:
+        if ind.code == "FC-DR-03":
+            out.append(
+                ExportIndicator(
+                    code=ind.code,
+                    number=(),
+                    dimension=ind.dimension,
+                    text=(),
+                    item_state=plain("deleted"),
+                )
+            )
+            continue
+        number += 1
+        out.append(replace(ind, number=plain(str(number))))
+    return replace(new_draft(), indicators=tuple(out), proposals=(), comments=())
+
+
 def drafts() -> dict[Variant, ExportDocument]:
     new = new_draft()
     redline = redline_between(old_draft(), new, Uniform(PH, DECIDED))
@@ -546,12 +568,18 @@ def test_libreoffice_accept_all_and_reject_all_renumber_the_long_redline(tmp_pat
     (tmp_path / "redline.docx").write_bytes(export(redline, "redline"))
     (tmp_path / "new.docx").write_bytes(export(new_draft(), "clean"))
     (tmp_path / "old.docx").write_bytes(export(old_draft(), "clean"))
+    withdrawn = redline_between(old_draft(), withdrawn_draft(), Uniform(PH, DECIDED))
+    (tmp_path / "withdrawn.docx").write_bytes(export(withdrawn, "redline"))
+    (tmp_path / "kept.docx").write_bytes(export(withdrawn_draft(), "clean"))
     (tmp_path / "uno_script.py").write_text(UNO_SCRIPT)
     jobs = [
         ("redline", "Accept", "accepted"),
         ("redline", "Reject", "rejected"),
         ("new", "none", "new"),
         ("old", "none", "old"),
+        ("withdrawn", "Accept", "w-accepted"),
+        ("withdrawn", "Reject", "w-rejected"),
+        ("kept", "none", "kept"),
     ]
     result = subprocess.run(
         [
@@ -576,3 +604,25 @@ def test_libreoffice_accept_all_and_reject_all_renumber_the_long_redline(tmp_pat
     assert rejected == _draft_lines(tmp_path / "old.txt")
     assert "    3. FC-DR-04  bracketed" in accepted and "    27. FC-EX-07" in accepted
     assert "    3. FC-DR-03" in rejected and "    28. FC-EX-07" in rejected
+    # An indicator withdrawn in the round keeps its heading and loses its number: the one
+    # tracked change of numbering there is (its paragraph's properties), undone by Reject all.
+    assert _draft_lines(tmp_path / "w-accepted.txt") == _draft_lines(tmp_path / "kept.txt")
+    assert _draft_lines(tmp_path / "w-rejected.txt") == rejected
+    assert "FC-DR-03  deleted" in _draft_lines(tmp_path / "w-accepted.txt")
+
+
+def test_a_withdrawn_indicator_tracks_only_its_own_number() -> None:
+    withdrawn = redline_between(old_draft(), withdrawn_draft(), Uniform(PH, DECIDED))
+    body = _document(export(withdrawn, "redline"))
+    headings = [p for p in body.iter(rv.P) if _style(p) == "ZDIndicatorHeading"]
+    changed = [p for p in headings if p.find(f"{rv.PPR}/{rv.w('pPrChange')}") is not None]
+    assert [rv.paragraph_text(p) for p in changed] == ["FC-DR-03  deleted"]
+    (heading,) = changed
+    assert heading.find(f"{rv.PPR}/{rv.w('numPr')}") is None  # no number now
+    before = heading.find(f"{rv.PPR}/{rv.w('pPrChange')}/{rv.PPR}/{rv.w('numPr')}")
+    assert before is not None  # its number before
+    numbered = [p for p in headings if p.find(f"{rv.PPR}/{rv.w('numPr')}") is not None]
+    assert len(numbered) == 27
+    assert not any(
+        re.fullmatch(r"\d+\.?", "".join(c.itertext()).strip()) for c in body.iter(rv.INS, rv.DEL)
+    )
