@@ -20,6 +20,7 @@ from app.models import DecisionRecord, RoundKind, Settlement
 from app.rounds import service as rounds
 from tests.factories import World
 from tests.helpers import Clock, browser_log_in, log_in
+from tests.test_accessibility import assert_no_serious_violations
 from tests.test_proposal_pages import act, propose
 
 pytestmark = pytest.mark.browser
@@ -66,6 +67,7 @@ def test_the_acknowledgement_is_asked_shown_and_recorded_with_the_decision(
     expect(happens).to_contain_text("FC-CD-01 gets a new revision")
     expect(happens).to_contain_text("You confirm that you know: 4 delegations")
     expect(happens.locator(".diff-text ins")).to_contain_text("confiscated")
+    assert_no_serious_violations(page)
     with database.transaction() as s:
         assert s.scalars(select(DecisionRecord)).all() == []
     page.get_by_role("button", name="Yes, record the decision").click()
@@ -88,6 +90,7 @@ def test_the_acknowledgement_is_asked_shown_and_recorded_with_the_decision(
     expect(page.locator("#what-will-happen")).to_contain_text(
         "FC-CD-01 gets a new revision with the text as it was before the decision"
     )
+    assert_no_serious_violations(page)
     page.get_by_role("button", name="Yes, reopen the decision").click()
     expect(page.locator("#error-summary")).to_contain_text("Say why the decision is reopened")
     page.get_by_label("Why is the decision reopened?").fill("PH-ACWC asked for more time")
@@ -143,6 +146,7 @@ def test_settling_is_blocked_with_the_list_until_each_is_carried_over(
     expect(undecided).to_contain_text(f"P-{pid} by PH-SOMTC on FC-CD-01")
     expect(undecided).to_contain_text("TH-SOMTC objects")
     expect(page.locator("#unmarked input[type=checkbox]")).to_have_count(4)
+    assert_no_serious_violations(page)
 
     # Nothing ticked: refused, with the list; the round stays in consultation.
     page.get_by_role("button", name="Yes, settle the text").click()
@@ -153,6 +157,7 @@ def test_settling_is_blocked_with_the_list_until_each_is_carried_over(
     )
     with database.transaction() as s:
         assert rounds.get_round(s, "ZD").state.value == "consultation"
+    assert_no_serious_violations(page)
 
     # Ticking only the items is not enough either; the refusal names what is left.
     for box in page.locator("#unmarked input[type=checkbox]").all():
@@ -199,6 +204,7 @@ def test_closing_a_round_early_asks_for_confirmation(
     happens = page.locator("#what-will-happen")
     expect(happens).to_contain_text("Input closes early: the deadline is")
     expect(happens).to_contain_text("Delegations can no longer send proposals or comments")
+    assert_no_serious_violations(page)
     page.get_by_role("link", name="No, go back to ZD").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("ZD")
     with database.transaction() as s:
