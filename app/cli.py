@@ -21,10 +21,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
-from app import migrate
 from app import worker as background
 from app.accounts import service as accounts
 from app.approvals.service import approved_rounds_checked
+from app.audit import upgrade as audit_upgrade
 from app.audit.guard import open_database
 from app.audit.service import Actor, check_trail, verify_chain
 from app.backup import service as backups
@@ -176,12 +176,16 @@ def proxy_options(settings: Settings) -> dict[str, Any]:
 def db_upgrade(database: DatabaseOption = None) -> None:
     """Create or upgrade the database schema to the latest revision."""
     with _errors():
-        url = _settings(database).effective_database_url
-        before, after = migrate.upgrade(url)
-    if before == after:
-        typer.echo(f"database is up to date (revision {after}): {_shown_url(url)}")
-    else:
-        typer.echo(f"database upgraded from {before or 'empty'} to {after}: {_shown_url(url)}")
+        settings = _settings(database)
+        url = settings.effective_database_url
+        done = audit_upgrade.upgrade(settings)
+    if done.before == done.after:
+        typer.echo(f"database is up to date (revision {done.after}): {_shown_url(url)}")
+        return
+    typer.echo(f"database upgraded from {done.before or 'empty'} to {done.after}: {_shown_url(url)}")
+    if done.vouched:
+        counted = ", ".join(f"{n} {table}" for table, n in done.vouched.items())
+        typer.echo(f"audit event {done.event_id} records the rows the upgrade rewrote: {counted}")
 
 
 def _print_logins(logins: list[DemoLogin]) -> None:
@@ -759,15 +763,30 @@ def import_command(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the preview; change nothing.")
     ] = False,
+    author: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--author",
+            metavar="NAME=CODE",
+            help="Who an author of a Word draft's tracked changes and comments is: a "
+            "delegation's code, 'secretariat' or 'skip' (repeatable).",
+            show_default=False,
+        ),
+    ] = None,
     database: DatabaseOption = None,
 ) -> None:
     """Import a returned copy of a round (its delegation's proposals and comments) or a draft
     written in Word, as the secretariat; prints the preview, then what was created."""
-    from app.imports.command import run
+    from app.imports.command import author_choices, run
 
     with _errors():
         outcome = run(
-            _settings(database), file, delegation=delegation, dry_run=dry_run, now=utcnow()
+            _settings(database),
+            file,
+            delegation=delegation,
+            dry_run=dry_run,
+            now=utcnow(),
+            authors=author_choices(author),
         )
     for line in outcome.lines:
         typer.echo(line)

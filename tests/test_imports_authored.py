@@ -105,6 +105,10 @@ def test_a_word_draft_fills_the_register_field_by_field(
         "dimensions": ["DR", "CD", "AV"],
         "indicators": ["FC-DR-01", "FC-DR-02", "FC-CD-01", "FC-CD-02", "FC-AV-01"],
         "sections": ["SEC-PURPOSE"],
+        "proposals": [],
+        "comments": [],
+        "skipped": [],
+        "title": "Zero Draft of the ASEAN Indicators",
     }
     with database.transaction(write=False) as s:
         dims = {d.code: d for d in s.scalars(select(Dimension))}
@@ -184,6 +188,10 @@ def test_importing_the_draft_again_creates_nothing_new(
         "dimensions": [],
         "indicators": ["FC-AV-02"],
         "sections": [],
+        "proposals": [],
+        "comments": [],
+        "skipped": [],
+        "title": "Zero Draft of the ASEAN Indicators",
     }
     with database.transaction(write=False) as s:
         assert s.scalar(select(func.count()).select_from(Item)) == 7

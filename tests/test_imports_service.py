@@ -150,9 +150,7 @@ def test_preview_creates_nothing_and_confirm_submits_an_attributed_amendment(
         assert proposal.kind is ProposalKind.AMEND
         assert proposal.content == {"text": "Passport or phone confiscated by the operators"}
         assert code_of(s, proposal.delegation_id) == "PH-SOMTC"
-        assert "rev-ph.docx" in proposal.rationale
-        assert "Maria Santos" in proposal.rationale
-        assert "untracked" not in proposal.rationale
+        assert proposal.rationale == ""  # provenance is the audit event's, below
         target = s.scalar(select(ProposalTarget).where(ProposalTarget.proposal_id == proposal.id))
         assert target is not None and target.base_revision == 1
         audit = s.scalars(
@@ -163,6 +161,8 @@ def test_preview_creates_nothing_and_confirm_submits_an_attributed_amendment(
             )
         ).one()
         assert audit.details["sha256"] == FACTS.sha256
+        assert audit.details["filename"] == FACTS.filename
+        assert audit.details["authors"] == ["Maria Santos"]
 
 
 def test_text_changed_without_track_changes_is_flagged_untracked(
@@ -181,7 +181,14 @@ def test_text_changed_without_track_changes_is_flagged_untracked(
     assert ref["untracked"] is True
     with database.transaction(write=False) as s:
         proposal = s.get(Proposal, ref["id"])
-        assert proposal is not None and "untracked" in proposal.rationale
+        assert proposal is not None and proposal.rationale == ""
+        audit = s.scalars(
+            select(AuditEvent).where(
+                AuditEvent.action == "word_import.created",
+                AuditEvent.object_id == str(proposal.id),
+            )
+        ).one()
+        assert audit.details["untracked"] is True
 
 
 def test_struck_item_and_new_paragraph_become_delete_and_add(

@@ -13,7 +13,12 @@ from docx.oxml import parse_xml as docx_xml
 from docx.oxml.ns import nsdecls
 
 from app.word.authored import accept_changes, read_authored, text_of
-from app.word.incoming import AuthoredDimension, AuthoredIndicator, AuthoredSection
+from app.word.incoming import (
+    AuthoredChange,
+    AuthoredDimension,
+    AuthoredIndicator,
+    AuthoredSection,
+)
 from app.word.reader import open_docx
 from app.word.revisions import W_NS
 
@@ -149,7 +154,7 @@ def test_word_numbered_list_items_are_indicators_with_codes_and_strengths(
     )
 
 
-def test_manually_numbered_paragraphs_are_indicators_with_accept_all_text(
+def test_manually_numbered_paragraphs_are_indicators_with_the_text_before_the_changes(
     authored: object,
 ) -> None:
     cd = authored.dimensions[1]  # type: ignore[attr-defined]
@@ -161,7 +166,7 @@ def test_manually_numbered_paragraphs_are_indicators_with_accept_all_text(
             number="3",
             source="paragraph 15",
         ),
-        AuthoredIndicator(text="Confined to a fenced compound", number="4", source="paragraph 16"),
+        AuthoredIndicator(text="Confined to a guarded compound", number="4", source="paragraph 16"),
         AuthoredIndicator(text=ASEAN, code="FC-CD-03", number="4.1", source="paragraph 17"),
         AuthoredIndicator(
             text="\u2022 Made to recruit others\nfrom home",
@@ -170,6 +175,18 @@ def test_manually_numbered_paragraphs_are_indicators_with_accept_all_text(
             source="paragraph 18",
         ),
     )
+    # The tracked change is Maria Santos's proposal, not the imported text.
+    assert authored.changes == (  # type: ignore[attr-defined]
+        AuthoredChange(
+            "Maria Santos",
+            "amend",
+            "indicator",
+            "paragraph 16",
+            (("text", "Confined to a fenced compound"),),
+            date=WHEN,
+        ),
+    )
+    assert authored.authors == ("Maria Santos",)  # type: ignore[attr-defined]
 
 
 def test_a_table_with_an_indicator_column_gives_one_indicator_a_row(authored: object) -> None:
@@ -203,7 +220,8 @@ def test_what_fits_nowhere_is_listed_with_where_it_was(authored: object) -> None
     assert authored.unplaced == (  # type: ignore[attr-defined]
         "paragraph 1: RESTRICTED",
         "paragraph 19: The list above is not complete.",
-        "table 1 row 5: FC-CC-03 | weak",
+        "table 1 row 5: FC-CC-03 | weak: no indicator of the draft has the code or number "
+        "'FC-CC-03', so these values fill nothing",
     )
 
 

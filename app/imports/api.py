@@ -10,7 +10,7 @@ from app.accounts.permissions import Action
 from app.imports import service
 from app.imports.plans import ReturnedPlan, plan_of
 from app.imports.reading import ImportsBusy
-from app.imports.schemas import ImportList, ImportOut
+from app.imports.schemas import ConfirmIn, ImportList, ImportOut
 from app.imports.uploading import receive
 from app.models.imports import ImportKind, ImportState, WordImport
 from app.principal import Principal
@@ -154,9 +154,11 @@ def confirm_import(
     now: Now,
     principal: Importer,
     if_match: IfMatch = None,
+    body: ConfirmIn | None = None,
 ) -> JSONResponse:
     """Create what the preview lists, in one transaction; a returned copy's proposals are
-    submitted for its delegation."""
+    submitted for its delegation, a Word draft's tracked changes and comments are made for
+    their authors' delegations (`authors` says who an author is)."""
     done = service.confirm(
         db,
         principal,
@@ -164,6 +166,7 @@ def confirm_import(
         expected_version=_version(if_match, import_id),
         now=now,
         request_id=request_id(request),
+        authors=body.authors if body else None,
     )
     return _one(db, done)
 

@@ -1,14 +1,22 @@
 """Planning a draft written in Word: which of its dimensions, indicators and sections are new
 to the register and which it already holds (matched by code, else by title or text), and what
-the register's own forms would refuse."""
+the register's own forms would refuse; the proposals its tracked changes make and the comments
+it carries, each with its author as written in the file and the delegation that author is
+(matched from the name: "Malaysia - AICHR", "MY-AICHR", "Malaysia (AICHR)"; an author the
+names do not give is left for the secretariat to choose in the preview)."""
 
+import re
+import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
+from app.errors import Conflict
 from app.imports.fields import (
     ENUM_FIELDS,
     INDICATOR_FIELDS,
@@ -17,15 +25,32 @@ from app.imports.fields import (
     clip,
     key,
 )
-from app.imports.plans import AuthoredPlan, DimensionPlan, IndicatorPlan, SectionPlan
+from app.imports.plans import (
+    SECRETARIAT,
+    AuthoredCommentPlan,
+    AuthoredPlan,
+    AuthoredProposalPlan,
+    AuthorPlan,
+    DimensionPlan,
+    IndicatorPlan,
+    ReplyPlan,
+    SectionPlan,
+)
 from app.imports.reading import FileFacts
-from app.models import Item, ItemKind, Revision
+from app.models import Body, Delegation, Item, ItemKind, MemberState, ProposalKind, Revision
 from app.register import service as register
 from app.register.schemas import IndicatorUpdate, SectionUpdate
-from app.word.incoming import AuthoredDocument
+from app.rounds.service import input_gate
+from app.text.diff import word_diff
+from app.word.incoming import AuthoredChange, AuthoredComment, AuthoredDocument
 
 
-def plan_authored(session: Session, document: AuthoredDocument, facts: FileFacts) -> AuthoredPlan:
+def plan_authored(
+    session: Session,
+    document: AuthoredDocument,
+    facts: FileFacts,
+    now: datetime | None = None,
+) -> AuthoredPlan:
     existing = RegisterIndex.load(session)
     problems: list[str] = []
     dimensions = []
@@ -80,6 +105,7 @@ def plan_authored(session: Session, document: AuthoredDocument, facts: FileFacts
             text=s.text.strip(),
             code=(s.code or "").strip().upper() or None,
             exists=existing.section(s.code, s.title),
+            source=s.source,
         )
         problem = (
             None
@@ -90,6 +116,14 @@ def plan_authored(session: Session, document: AuthoredDocument, facts: FileFacts
             problems.append(f"section {clip(s.title.strip())!r}: {problem}; left out")
             continue
         sections.append(planned_section)
+    proposals, comments = _input(document, dimensions, sections, problems)
+    authors = _authors(session, document, proposals, comments)
+    gate = None
+    if (proposals or comments) and now is not None:
+        try:
+            input_gate(session, now, delegation_id=None)
+        except Conflict as exc:
+            gate = exc.detail
     return AuthoredPlan(
         title=document.title,
         filename=facts.filename,
@@ -97,7 +131,304 @@ def plan_authored(session: Session, document: AuthoredDocument, facts: FileFacts
         sections=sections,
         problems=problems,
         unplaced=list(document.unplaced),
+        authors=authors,
+        proposals=proposals,
+        comments=comments,
+        gate=gate,
     )
+
+
+# --- Tracked changes and comments ----------------------------------------------------------
+
+
+def _diff(old: str | None, new: str | None) -> list[tuple[Any, str]]:
+    return [(c.op, c.text) for c in word_diff(old or "", new or "")]
+
+
+def _input(
+    document: AuthoredDocument,
+    dimensions: list[DimensionPlan],
+    sections: list[SectionPlan],
+    problems: list[str],
+) -> tuple[list[AuthoredProposalPlan], list[AuthoredCommentPlan]]:
+    """The proposals the tracked changes make and the comments, on what the plan imports;
+    a change or comment on something left out is listed in `problems` with why."""
+    indicators = {i.source: (d, i) for d in dimensions for i in d.indicators}
+    by_section = {s.source: s for s in sections if s.source}
+    dims = {d.title: d for d in dimensions}
+    proposals: list[AuthoredProposalPlan] = []
+    added: dict[str, str] = {}  # source of a new indicator -> its author
+    for change in document.changes:
+        who = change.author or "an unnamed author"
+        planned = _proposal(change, indicators, by_section, dims)
+        if isinstance(planned, str):
+            problems.append(f"tracked change by {who} ({change.target}): {planned}; left out")
+            continue
+        proposals.append(planned)
+        if planned.kind is ProposalKind.ADD:
+            added[change.target] = change.author
+    comments: list[AuthoredCommentPlan] = []
+    for c in document.comments:
+        if c.target_kind is None or c.target is None:
+            continue  # the reader listed it, with where it was
+        planned_comment = _comment(c, indicators, by_section, added)
+        if isinstance(planned_comment, str):
+            problems.append(
+                f"comment by {c.author or 'an unnamed author'} on {c.where}: {planned_comment}; "
+                "left out"
+            )
+            continue
+        comments.append(planned_comment)
+    return proposals, comments
+
+
+def _indicator_label(dimension: DimensionPlan, ind: IndicatorPlan) -> str:
+    code = ind.exists or ind.code
+    return code or f"the indicator {clip(ind.text, 60)!r} ({dimension.title})"
+
+
+def _proposal(
+    change: AuthoredChange,
+    indicators: dict[str, tuple[DimensionPlan, IndicatorPlan]],
+    sections: dict[str, SectionPlan],
+    dimensions: dict[str, DimensionPlan],
+) -> AuthoredProposalPlan | str:
+    """The proposal, or why it cannot be made."""
+    fields = dict(change.fields)
+    date = change.date.isoformat() if change.date else None
+    kind = ProposalKind(change.kind)
+    if change.item_kind == "section":
+        if kind is ProposalKind.ADD:
+            return AuthoredProposalPlan(
+                kind=kind,
+                item_kind=ItemKind.SECTION,
+                author=change.author,
+                target=None,
+                label=f"new section {clip(str(fields.get('title') or ''), 60)!r}",
+                dimension=None,
+                after=None,
+                fields=fields,
+                diffs={k: _diff("", v) for k, v in fields.items()},
+                date=date,
+                source=change.target,
+            )
+        section = sections.get(change.target)
+        if section is None:
+            return "its section is not imported"
+        old = {"title": section.title, "text": section.text}
+        return AuthoredProposalPlan(
+            kind=kind,
+            item_kind=ItemKind.SECTION,
+            author=change.author,
+            target=change.target,
+            label=section.exists or section.code or f"section {section.title!r}",
+            dimension=None,
+            after=None,
+            fields=fields,
+            diffs={k: _diff(old.get(k), v) for k, v in fields.items()},
+            date=date,
+        )
+    if kind is ProposalKind.ADD:
+        dimension = dimensions.get(change.dimension or "")
+        if dimension is None or not fields.get("text"):
+            return "it adds an indicator under no dimension the draft imports"
+        follows = indicators.get(change.after or "")
+        return AuthoredProposalPlan(
+            kind=kind,
+            item_kind=ItemKind.INDICATOR,
+            author=change.author,
+            target=None,
+            label=f"new indicator in {dimension.title}",
+            dimension=dimension.title,
+            after=change.after if follows else None,
+            fields=fields,
+            diffs={k: _diff("", v) for k, v in fields.items()},
+            date=date,
+        )
+    found = indicators.get(change.target)
+    if found is None:
+        return "its indicator is not imported"
+    dimension, ind = found
+    old_fields = ind.model_dump()
+    for name in ("strength_adult", "strength_child"):
+        if fields.get(name):
+            value, problem = _strength(str(fields[name]))
+            if problem:
+                return problem
+            fields[name] = value
+    return AuthoredProposalPlan(
+        kind=kind,
+        item_kind=ItemKind.INDICATOR,
+        author=change.author,
+        target=change.target,
+        label=_indicator_label(dimension, ind),
+        dimension=None,
+        after=None,
+        fields=fields,
+        diffs={k: _diff(old_fields.get(k), v) for k, v in fields.items()},
+        date=date,
+        source=change.target,
+    )
+
+
+def _comment(
+    c: AuthoredComment,
+    indicators: dict[str, tuple[DimensionPlan, IndicatorPlan]],
+    sections: dict[str, SectionPlan],
+    added: dict[str, str],
+) -> AuthoredCommentPlan | str:
+    assert c.target is not None and c.target_kind is not None
+    on_proposal = False
+    if c.target_kind == "section":
+        section = sections.get(c.target)
+        if section is None:
+            return "its section is not imported"
+        label = section.exists or section.code or f"section {section.title!r}"
+    elif c.target in indicators:
+        dimension, ind = indicators[c.target]
+        label = _indicator_label(dimension, ind)
+    elif c.target in added:
+        on_proposal = True
+        label = f"the new indicator proposed by {added[c.target] or 'an unnamed author'}"
+    else:
+        return "its indicator is not imported"
+    return AuthoredCommentPlan(
+        author=c.author,
+        target_kind=ItemKind(c.target_kind),
+        target=c.target,
+        on_proposal=on_proposal,
+        label=label,
+        field=c.field,
+        quote=c.quote,
+        body=c.text,
+        date=c.date.isoformat() if c.date else None,
+        resolved=c.resolved,
+        replies=[
+            ReplyPlan(body=r.text, author=r.author, date=r.date.isoformat() if r.date else None)
+            for r in c.replies
+            if r.text
+        ],
+    )
+
+
+# --- Who the authors are ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DelegationName:
+    """What a delegation is called: its code, its member state and its body."""
+
+    code: str
+    state_code: str
+    state_name: str
+    body_code: str
+    body_name: str
+    title: str | None
+
+
+def delegation_names(session: Session) -> list[DelegationName]:
+    rows = session.execute(
+        select(
+            Delegation.code,
+            MemberState.code,
+            MemberState.name,
+            Body.code,
+            Body.name,
+            Delegation.title,
+        )
+        .join(MemberState, MemberState.id == Delegation.state_id)
+        .join(Body, Body.id == Delegation.body_id)
+        .where(Delegation.retired_at.is_(None))
+        .order_by(Delegation.code)
+    ).all()
+    return [DelegationName(*row) for row in rows]
+
+
+# Other names a member state goes by in delegates' files, each folded to one (longest first).
+_ALIASES = (
+    ("lao people s democratic republic", "lao"),
+    ("brunei darussalam", "brunei"),
+    ("lao pdr", "lao"),
+    ("viet nam", "vietnam"),
+    ("laos", "lao"),
+    ("burma", "myanmar"),
+)
+_SECRETARIAT_NAMES = ("asean secretariat", "asec", "secretariat")
+
+
+def _words(text: str) -> str:
+    """Lower-case words and numbers, accents and punctuation aside, one space apart."""
+    plain = unicodedata.normalize("NFKD", text)
+    plain = "".join(ch for ch in plain if not unicodedata.combining(ch)).casefold()
+    words = " ".join(re.findall(r"[a-z0-9]+", plain.replace("'", "")))
+    for alias, name in _ALIASES:
+        words = re.sub(rf"\b{alias}\b", name, words)
+    return f" {words} "
+
+
+def _has(words: str, phrase: str) -> bool:
+    folded = _words(phrase).strip()
+    return bool(folded) and f" {folded} " in words
+
+
+def match_author(name: str, delegations: Sequence[DelegationName]) -> str | None:
+    """The delegation (its code) or SECRETARIAT an author's name as written in a Word file
+    stands for, or None when the name does not say which: "Malaysia - AICHR", "MY-AICHR",
+    "Malaysia (AICHR)", "AICHR Malaysia", "Maria Santos (PH-SOMTC)", or only the member state
+    when it has one delegation. A name naming a body the state has no delegation in matches
+    nothing."""
+    words = _words(name)
+    if not words.strip():
+        return None
+    titled = [d.code for d in delegations if d.title and _has(words, d.title)]
+    if len(titled) == 1:
+        return titled[0]
+    secretariat = any(_has(words, s) for s in _SECRETARIAT_NAMES)
+    if secretariat and not any(_has(words, d.state_name) for d in delegations):
+        return SECRETARIAT
+
+    def state(d: DelegationName) -> bool:
+        # A state's two letters count only written as a code ("MY", not "my").
+        code = re.search(rf"(?<![A-Za-z0-9]){re.escape(d.state_code.upper())}(?![A-Za-z0-9])", name)
+        return _has(words, d.state_name) or code is not None
+
+    def body(d: DelegationName) -> bool:
+        return _has(words, d.body_code) or _has(words, d.body_name)
+
+    both = {d.code for d in delegations if state(d) and body(d)}
+    if len(both) == 1:
+        return both.pop()
+    if both:
+        return None
+    named_body = any(body(d) for d in delegations)
+    states = {d.state_code for d in delegations if state(d)}
+    if len(states) == 1 and not named_body:
+        own = [d.code for d in delegations if d.state_code in states]
+        if len(own) == 1:
+            return own[0]
+    return None
+
+
+def _authors(
+    session: Session,
+    document: AuthoredDocument,
+    proposals: list[AuthoredProposalPlan],
+    comments: list[AuthoredCommentPlan],
+) -> list[AuthorPlan]:
+    names = delegation_names(session)
+    out = []
+    for author in document.authors:
+        said = sum(1 for c in comments if c.author == author)
+        said += sum(1 for c in comments for r in c.replies if r.author == author)
+        out.append(
+            AuthorPlan(
+                name=author,
+                delegation=match_author(author, names),
+                changes=sum(1 for p in proposals if p.author == author),
+                comments=said,
+            )
+        )
+    return out
 
 
 def _unfit(kind: ItemKind, planned: dict[str, Any]) -> str | None:

@@ -6,7 +6,7 @@ audit trail says it came from the command line (request id "cli").
 """
 
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +20,16 @@ from app.audit.service import Actor
 from app.config import Settings
 from app.errors import InvalidInput
 from app.imports import service
-from app.imports.plans import Diff, ReturnedPlan, ReturnedResult, plan_of, result_of
+from app.imports.plans import (
+    SECRETARIAT,
+    SKIP,
+    AuthoredPlan,
+    Diff,
+    ReturnedPlan,
+    ReturnedResult,
+    plan_of,
+    result_of,
+)
 from app.models import Role, User
 from app.models.imports import WordImport
 from app.principal import Principal
@@ -51,6 +60,20 @@ def _principal(session: Session, now: datetime) -> Principal:
     return Principal(user.id, user.email, user.name, Role.SECRETARIAT)
 
 
+def author_choices(given: list[str] | None) -> dict[str, str]:
+    """`--author "NAME=CODE"` options (CODE a delegation, "secretariat" or "skip")."""
+    out: dict[str, str] = {}
+    for one in given or []:
+        name, sep, code = one.rpartition("=")
+        if not sep or not code.strip():
+            raise InvalidInput(
+                f'--author {one!r}: write it as NAME=CODE, e.g. "Maria Santos=PH-SOMTC"',
+                field="author",
+            )
+        out[name.strip()] = code.strip()
+    return out
+
+
 def read_bytes(path: Path, cap: int) -> bytes:
     try:
         size = path.stat().st_size
@@ -71,6 +94,7 @@ def run(
     delegation: str | None,
     dry_run: bool,
     now: datetime,
+    authors: Mapping[str, str] | None = None,
 ) -> Outcome:
     """Preview the file, and unless `dry_run` confirm it; a dry run writes nothing at all."""
     data = read_bytes(path, settings.import_max_bytes)
@@ -110,6 +134,7 @@ def run(
                 expected_version=word_import.version,
                 now=now,
                 request_id=REQUEST_ID,
+                authors=authors,
             )
             lines += list(created_lines(word_import))
             session.commit()
@@ -161,6 +186,9 @@ def preview_lines(word_import: WordImport) -> Iterator[str]:
             flags = (" [untracked]" if p.untracked else "") + (" [outdated]" if p.outdated else "")
             target = p.item or f"new indicator in {p.dimension}"
             by = f" by {', '.join(p.authors)}" if p.authors else ""
+            if p.revises or p.alternative_to:
+                target += f" (revision of {p.revises})" if p.revises else ""
+                target += f" (alternative to {p.alternative_to})" if p.alternative_to else ""
             yield f"  {p.kind.value} {target}{flags}{by}"
             for name, ops in p.diffs.items():
                 yield f"    {name}: {_diff(ops)}"
@@ -172,6 +200,10 @@ def preview_lines(word_import: WordImport) -> Iterator[str]:
                 yield f"    reply: {r.body}"
     else:
         yield f"{word_import.reference}: Word draft, sha256 {word_import.sha256}: {counts} new"
+        if plan.title:
+            yield f"  title {plan.title!r}"
+        if plan.gate and (plan.proposals or plan.comments):
+            yield f"note: confirming is refused now: {plan.gate}"
         for s in plan.sections:
             state = f"exists as {s.exists}" if s.exists else "new"
             yield f"  section {s.title!r} ({state})"
@@ -180,11 +212,51 @@ def preview_lines(word_import: WordImport) -> Iterator[str]:
             yield f"  dimension {d.title!r} ({state})"
             for ind in d.indicators:
                 state = f"exists as {ind.exists}" if ind.exists else "new"
-                yield f"    {ind.code or '(next code)'} {ind.text!r} ({state})"
+                strengths = ""
+                if ind.strength_adult or ind.strength_child:
+                    strengths = (
+                        f" adult {ind.strength_adult or '-'}, child {ind.strength_child or '-'}"
+                    )
+                yield f"    {ind.code or '(next code)'} {ind.text!r}{strengths} ({state})"
+        yield from _draft_input(plan)
     for problem in plan.problems:
         yield f"  could not place: {problem}"
     for text in plan.unplaced:
         yield f"  could not place: {text}"
+
+
+def _draft_input(plan: AuthoredPlan) -> Iterator[str]:
+    """A Word draft's authors, and each proposal and comment it would create, with its author
+    as written in the file and the delegation it is made for."""
+    who = {a.name: a.delegation for a in plan.authors}
+    for a in plan.authors:
+        yield f"  author {_author(a.name)}: {_speaks_for(a.delegation)}"
+    for p in plan.proposals:
+        by = f"by {_author(p.author)} ({_speaks_for(who.get(p.author))})"
+        yield f"  proposal: {p.kind.value} {p.label} {by}"
+        for name, ops in p.diffs.items():
+            yield f"    {name}: {_diff(ops)}"
+    for c in plan.comments:
+        quote = f" on {c.quote!r}" if c.quote else ""
+        by = f"by {_author(c.author)} ({_speaks_for(who.get(c.author))})"
+        yield f"  comment on {c.label}{quote} {by}: {c.body}"
+        for r in c.replies:
+            replier = r.author or ""
+            yield f"    reply by {_author(replier)} ({_speaks_for(who.get(replier))}): {r.body}"
+
+
+def _author(name: str) -> str:
+    return repr(name) if name else "(no author named)"
+
+
+def _speaks_for(delegation: str | None) -> str:
+    if delegation is None:
+        return "unknown: choose a delegation with --author, or it is left out"
+    if delegation == SECRETARIAT:
+        return "the secretariat"
+    if delegation == SKIP:
+        return "left out"
+    return delegation
 
 
 def created_lines(word_import: WordImport) -> Iterator[str]:
@@ -192,6 +264,11 @@ def created_lines(word_import: WordImport) -> Iterator[str]:
     if isinstance(created, ReturnedResult):
         for p in created.proposals:
             what = f"{p.kind.value} {p.item or p.dimension}"
+            if p.revised:
+                yield f"revised {p.reference} ({what})"
+                continue
+            if p.alternative_to:
+                what += f", alternative to {p.alternative_to}"
             yield f"created {p.reference} ({what}), submitted"
         for c in created.comments:
             yield f"created comment {c.reference}"
@@ -203,4 +280,10 @@ def created_lines(word_import: WordImport) -> Iterator[str]:
         ):
             for code in codes:
                 yield f"created {what} {code}"
+        for made in (*created.proposals, *created.comments):
+            target = made.delegation or "the secretariat"
+            done = f"created {made.reference}" if made.id else "revised or added"
+            yield f"{done} ({made.what}) for {target}, by {_author(made.author)} in the file"
+        for skipped in created.skipped:
+            yield f"left out: {skipped}"
     yield f"imported {word_import.filename} as {word_import.reference}"

@@ -7,6 +7,7 @@ indicators and sections are added to the register, skipping what it already hold
 """
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 from app.audit.service import Actor, record
 from app.errors import Conflict
 from app.groups import service as groups
+from app.imports.authored_input import chosen_authors, make_input
 from app.imports.authored_plan import RegisterIndex
 from app.imports.plans import (
     AuthoredPlan,
@@ -24,6 +26,7 @@ from app.imports.plans import (
     CreatedComment,
     CreatedProposal,
     DimensionPlan,
+    ProposalPlan,
     ReturnedPlan,
     ReturnedResult,
 )
@@ -47,6 +50,9 @@ from app.proposals import service as proposals
 from app.register import service as register
 from app.rounds.service import input_gate
 from app.text.anchor import Anchor, find_quote, follow
+from app.text.shorten import shorten
+
+_WRITER_CHARS = 200  # Comment.written_by
 
 
 def _note_created(
@@ -102,23 +108,30 @@ def confirm_returned(
     made: list[CreatedProposal] = []
     proposal_of: dict[str, int] = {}
     for p in plan.proposals:
-        proposal = proposals.create(
-            session,
-            acting,
-            kind=p.kind,
-            targets=[p.item] if p.item else [],
-            base_revisions=[p.base_revision] if p.base_revision is not None else None,
-            content=dict(p.fields),
-            rationale=p.rationale,
-            item_kind=p.item_kind,
-            dimension=p.dimension,
-            delegation_code=delegation.code,
-            submit=True,
-            now=now,
-            request_id=request_id,
-        )
-        if p.kind is ProposalKind.AMEND and p.item:
-            proposal_of[p.item] = proposal.id
+        if p.revises is not None:
+            proposal = _revise(session, acting, p, now, request_id)
+        else:
+            proposal = proposals.create(
+                session,
+                acting,
+                kind=p.kind,
+                targets=[p.item] if p.item else [],
+                base_revisions=[p.base_revision] if p.base_revision is not None else None,
+                content=dict(p.fields),
+                rationale=p.rationale,
+                item_kind=p.item_kind,
+                dimension=p.dimension,
+                # Where the delegation put a new indicator, if that item can still be followed.
+                after=proposals.placeable_after(session, p.after, p.item_kind, p.dimension)
+                if p.kind is ProposalKind.ADD
+                else None,
+                delegation_code=delegation.code,
+                submit=True,
+                now=now,
+                request_id=request_id,
+            )
+        if p.kind is ProposalKind.AMEND and p.item and p.revises is None:
+            proposal_of.setdefault(p.item, proposal.id)
         made.append(
             CreatedProposal(
                 id=proposal.id,
@@ -128,8 +141,16 @@ def confirm_returned(
                 dimension=p.dimension,
                 untracked=p.untracked,
                 outdated=p.outdated,
+                revised=p.revises is not None,
+                alternative_to=p.alternative_to,
             )
         )
+        # Where it came from is kept here, not in the rationale that circulates.
+        provenance: dict[str, Any] = {"authors": p.authors, "untracked": p.untracked}
+        if p.revises is not None:
+            provenance["revised"] = p.revises
+        if p.alternative_to is not None:
+            provenance["alternative_to"] = p.alternative_to
         _note_created(
             session,
             actor,
@@ -138,8 +159,7 @@ def confirm_returned(
             "proposal",
             proposal.id,
             now,
-            authors=p.authors,
-            untracked=p.untracked,
+            **provenance,
         )
     comments: list[CreatedComment] = []
     access = ThreadAccess(session, principal, ref)
@@ -167,6 +187,35 @@ def confirm_returned(
             author=made_comment.author,
         )
     return ReturnedResult(proposals=made, comments=comments)
+
+
+def _revise(
+    session: Session,
+    acting: Principal,
+    plan: ProposalPlan,
+    now: datetime,
+    request_id: str | None,
+) -> Proposal:
+    """The delegation's own proposal revised with the copy's words, only when it is still at the
+    version the preview read: one changed since (on the web, or by another copy) is not written
+    over."""
+    assert plan.revises is not None
+    proposal = session.get(Proposal, int(plan.revises.removeprefix("P-")))
+    if proposal is None or proposal.version != plan.proposal_version:
+        raise Conflict(
+            f"{plan.revises} was changed after this file was read, so the file's change to it "
+            "would write over newer words; read the file again for a new preview"
+        )
+    return proposals.revise(
+        session,
+        acting,
+        proposal.id,
+        expected_version=proposal.version,
+        content=dict(plan.fields),
+        rationale=None,
+        now=now,
+        request_id=request_id,
+    )
 
 
 def _revision_text(session: Session, item_id: int, number: int, name: str) -> str:
@@ -208,6 +257,7 @@ def _make_comments(
             kind=CommentKind.GENERAL,
             visibility=Visibility.GROUP,
             body=plan.body,
+            written_by=_writer(plan.author),
             late=late,
             created_at=now,
         )
@@ -231,6 +281,7 @@ def _make_comments(
             kind=parent.kind,
             visibility=parent.visibility,
             body=reply.body,
+            written_by=_writer(reply.author),
             late=late,
             created_at=now,
         )
@@ -238,6 +289,12 @@ def _make_comments(
         session.flush()
         made.append(_created(answer, reply.author))
     return made
+
+
+def _writer(author: str | None) -> str | None:
+    """The Word author's name a comment keeps beside its delegation (Comment.written_by)."""
+    name = shorten(author or "", _WRITER_CHARS)
+    return name or None
 
 
 def _created(comment: Comment, author: str | None) -> CreatedComment:
@@ -310,15 +367,25 @@ def confirm_authored(
     facts: FileFacts,
     now: datetime,
     request_id: str | None,
+    authors: Mapping[str, str] | None = None,
 ) -> AuthoredResult:
+    """The draft's text added to the register, then its tracked changes and comments made as
+    the proposals and comments of their authors' delegations (`authors`: the secretariat's
+    choice for an author, by name as written)."""
+    chosen = chosen_authors(session, plan, authors)
     actor = Actor(principal.user_id, None, request_id)
     reason = f"Imported from the Word draft {facts.filename} (SHA-256 {facts.sha256[:12]})"
     index = RegisterIndex.load(session)
     made_sections: list[str] = []
     made_dimensions: list[str] = []
     made_indicators: list[str] = []
+    codes: dict[str, str] = {}  # an item's source in the file -> its code
+    dimension_codes: dict[str, str] = {}
     for section in plan.sections:
-        if index.section(section.code, section.title) is not None or not section.text:
+        already = index.section(section.code, section.title)
+        if already is not None:
+            codes[section.source] = already
+        if already is not None or not section.text:
             continue
         code = _section_code(session, section.code, section.title)
         register.create_item(
@@ -331,6 +398,7 @@ def confirm_authored(
             code=code,
         )
         index.add_section(code, section.title)
+        codes[section.source] = code
         made_sections.append(code)
         _note_created(session, actor, facts, word_import.id, "section", code, now)
     for dim in plan.dimensions:
@@ -342,9 +410,13 @@ def confirm_authored(
             _note_created(session, actor, facts, word_import.id, "dimension", code, now)
         else:
             code = matched
+        dimension_codes[dim.title] = code
         dimension = register.get_dimension(session, code)
         for ind in dim.indicators:
-            if not ind.text or index.indicator(ind.code, ind.text) is not None:
+            already = index.indicator(ind.code, ind.text) if ind.text else None
+            if already is not None:
+                codes[ind.source] = already
+            if not ind.text or already is not None:
                 continue
             wanted = ind.code
             usable = (
@@ -373,6 +445,7 @@ def confirm_authored(
                 dimension_code=code,
             )
             index.add_indicator(item.code, ind.text)
+            codes[ind.source] = item.code
             made_indicators.append(item.code)
             _note_created(
                 session,
@@ -384,8 +457,27 @@ def confirm_authored(
                 now,
                 source=ind.source,
             )
+    made = make_input(
+        session,
+        principal,
+        plan,
+        authors=chosen,
+        codes=codes,
+        dimensions=dimension_codes,
+        section_code=lambda title: _section_code(session, None, title),
+        import_id=word_import.id,
+        facts=facts,
+        now=now,
+        request_id=request_id,
+    )
     return AuthoredResult(
-        dimensions=made_dimensions, indicators=made_indicators, sections=made_sections
+        dimensions=made_dimensions,
+        indicators=made_indicators,
+        sections=made_sections,
+        proposals=made.proposals,
+        comments=made.comments,
+        skipped=made.skipped,
+        title=plan.title,
     )
 
 

@@ -14,7 +14,7 @@ from app.errors import DomainError, InvalidInput
 from app.ids import is_id
 from app.imports import service
 from app.imports.api import message
-from app.imports.plans import plan_of, result_of
+from app.imports.plans import AuthoredPlan, plan_of, result_of
 from app.imports.reading import ImportsBusy
 from app.imports.uploading import receive
 from app.models import Delegation, MemberState, Role
@@ -130,6 +130,7 @@ def _preview_page(
     *,
     problems: list[Problem] | None = None,
     status_code: int = 200,
+    chosen: dict[str, str] | None = None,
 ) -> HTMLResponse:
     # Only a confirmed import can have been "already imported", whatever the address says.
     already = (
@@ -151,6 +152,15 @@ def _preview_page(
             "done": request.query_params.get("done", ""),
             "labels": FIELD_LABELS,
             "problems": problems or [],
+            "errors": {p.field: p.message for p in problems or [] if p.field},
+            # A Word draft's authors: who each is, and the choices the secretariat made.
+            "speaks": (
+                {a.name: a.delegation for a in plan.authors}
+                if isinstance(plan, AuthoredPlan)
+                else {}
+            ),
+            "chosen": chosen or {},
+            "delegations": (_delegations(db, principal) if isinstance(plan, AuthoredPlan) else []),
         },
         status_code,
     )
@@ -168,6 +178,32 @@ def one_import(
 ) -> HTMLResponse:
     word_import = service.get(db, principal, _import_id(import_id))
     return _preview_page(request, db, principal, word_import)
+
+
+def _authors_chosen(word_import: WordImport, posted: FormData) -> dict[str, str]:
+    """A Word draft's authors as the secretariat chose them in the preview (author-0 ...): a
+    delegation's code, "secretariat" or "skip"; an author the file's names do not give must be
+    chosen."""
+    plan = plan_of(word_import)
+    if not isinstance(plan, AuthoredPlan) or word_import.state is not ImportState.PREVIEWED:
+        return {}
+    chosen: dict[str, str] = {}
+    missing: list[tuple[int, str]] = []
+    for n, author in enumerate(plan.authors):
+        value = posted.get(f"author-{n}")
+        choice = value.strip()[:40] if isinstance(value, str) else ""
+        if choice:
+            chosen[author.name] = choice
+        elif author.delegation is None:
+            missing.append((n, author.name))
+    if missing:
+        n, name = missing[0]
+        raise InvalidInput(
+            f"say who {name or 'the unnamed author'} is: choose their delegation, the "
+            "secretariat, or leave their changes out",
+            field=f"author-{n}",
+        )
+    return chosen
 
 
 def _posted_version(posted: FormData) -> int:
@@ -188,26 +224,44 @@ def decide(
     posted: PostedForm,
 ) -> Response:
     number = _import_id(import_id)
-    operations = {"confirm": service.confirm, "discard": service.discard}
-    if action not in operations:
+    if action not in ("confirm", "discard"):
         raise InvalidInput(f"an import can be confirmed or discarded, not {action!r}")
+    chosen: dict[str, str] = {}
     try:
-        done = operations[action](
-            db,
-            principal,
-            number,
-            expected_version=_posted_version(posted),
-            now=now,
-            request_id=request_id(request),
-        )
+        if action == "discard":
+            done = service.discard(
+                db,
+                principal,
+                number,
+                expected_version=_posted_version(posted),
+                now=now,
+                request_id=request_id(request),
+            )
+        else:
+            chosen = _authors_chosen(service.get(db, principal, number), posted)
+            done = service.confirm(
+                db,
+                principal,
+                number,
+                expected_version=_posted_version(posted),
+                now=now,
+                request_id=request_id(request),
+                authors=chosen,
+            )
     except DomainError as exc:
         word_import = service.get(db, principal, number)
+        where = exc.extra.get("field")
         return _preview_page(
             request,
             db,
             principal,
             word_import,
-            problems=[Problem("import-actions", exc.detail)],
+            problems=[
+                Problem(
+                    where if where and where.startswith("author-") else "import-actions", exc.detail
+                )
+            ],
             status_code=exc.status_code,
+            chosen=chosen,
         )
     return RedirectResponse(f"/imports/{done.id}?done={action}", status_code=303)

@@ -12,7 +12,14 @@ half-read. Keys these models do not know are ignored.
 
 from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+    model_validator,
+)
 
 from app.errors import Conflict
 from app.models import ItemKind, ProposalKind
@@ -64,7 +71,26 @@ class ProposalPlan(_Stored):
     diffs: dict[str, Diff]  # by field name, the round's text against the proposed one
     authors: list[str]  # authors of the tracked changes
     untracked: bool  # some of it was changed without Track Changes
-    rationale: str
+    # What the delegation wrote as its reasons: a returned copy says none. Where the proposal
+    # came from (the file's name and SHA-256, the authors in it) is the preview's and the audit
+    # trail's, never this text, which circulates in the compilation and the responses table.
+    rationale: str = ""
+    # Built on a pending proposal of the compilation whose words the copy changed: a revision of
+    # the delegation's own proposal (`revises`, at the proposal's `proposal_version` when read),
+    # or the delegation's own alternative to another's (`alternative_to`).
+    revises: str | None = None
+    alternative_to: str | None = None
+    proposal_version: int | None = None
+    note: str | None = None  # what the preview should say about it
+
+    @model_serializer(mode="wrap")
+    def _stored(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # A plan that builds on no proposal is stored as plans always were, without these keys.
+        data: dict[str, Any] = handler(self)
+        for name in ("revises", "alternative_to", "proposal_version", "note"):
+            if data.get(name) is None:
+                data.pop(name, None)
+        return data
 
     @model_validator(mode="after")
     def _placed(self) -> Self:
@@ -148,6 +174,63 @@ class SectionPlan(_Stored):
     text: str
     code: str | None
     exists: str | None  # the code of the section it already is
+    source: str = ""  # where its heading is in the file
+
+    @model_serializer(mode="wrap")
+    def _stored(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Stored as sections always were when the reader gave no place.
+        data: dict[str, Any] = handler(self)
+        if not data.get("source"):
+            data.pop("source", None)
+        return data
+
+
+SECRETARIAT = "secretariat"  # an author mapped to the ASEAN Secretariat, not a delegation
+SKIP = "skip"  # an author whose changes and comments are left out
+
+
+class AuthorPlan(_Stored):
+    """An author of tracked changes or comments in a Word draft, and the delegation they speak
+    for: matched from the name as written ("Malaysia - AICHR", "MY-AICHR"), or None when the
+    secretariat has to choose (a delegation, the secretariat, or leaving them out)."""
+
+    name: str  # as written in the file; "" when a change names nobody
+    delegation: str | None  # a delegation's code, SECRETARIAT, or None: not known
+    changes: int = 0
+    comments: int = 0
+
+
+class AuthoredProposalPlan(_Stored):
+    """A proposal one author's tracked changes make on an indicator or section of the draft."""
+
+    kind: ProposalKind
+    item_kind: ItemKind
+    author: str  # as written in the file
+    target: str | None  # the source of the indicator or section it changes (amend, delete)
+    label: str  # what it changes, as the preview names it
+    dimension: str | None  # a new indicator's dimension, by title
+    after: str | None  # the source of the indicator a new one follows
+    fields: dict[str, Any]
+    diffs: dict[str, Diff]
+    date: str | None  # ISO 8601, as the file says
+    source: str = ""  # where in the file: a new indicator's own paragraph or row
+
+
+class AuthoredCommentPlan(_Stored):
+    """A comment of the draft, on an indicator or section (by source), or on a new indicator
+    an author's tracked change proposes (on_proposal)."""
+
+    author: str
+    target_kind: ItemKind
+    target: str
+    on_proposal: bool = False
+    label: str
+    field: str | None
+    quote: str
+    body: str
+    date: str | None
+    resolved: bool = False
+    replies: list[ReplyPlan] = []
 
 
 class AuthoredPlan(_Stored):
@@ -158,13 +241,34 @@ class AuthoredPlan(_Stored):
     sections: list[SectionPlan] = []
     problems: list[str] = []
     unplaced: list[str] = []
+    authors: list[AuthorPlan] = []
+    proposals: list[AuthoredProposalPlan] = []
+    comments: list[AuthoredCommentPlan] = []
+    gate: str | None = None  # why confirming would be refused when the preview was made
+
+    @model_serializer(mode="wrap")
+    def _stored(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # A draft without tracked changes or comments is stored as drafts always were.
+        data: dict[str, Any] = handler(self)
+        for name in ("authors", "proposals", "comments", "gate"):
+            if not data.get(name):
+                data.pop(name, None)
+        return data
 
     def counts(self) -> dict[str, int]:
-        return {
+        """What confirming creates; proposals and comments when the draft has any."""
+        counts = {
             "dimensions": sum(1 for d in self.dimensions if not d.exists),
             "indicators": sum(1 for d in self.dimensions for i in d.indicators if not i.exists),
             "sections": sum(1 for s in self.sections if not s.exists),
         }
+        if self.proposals or self.comments:
+            counts["proposals"] = len(self.proposals)
+            counts["comments"] = sum(1 + len(c.replies) for c in self.comments)
+        return counts
+
+    def unknown_authors(self) -> list[AuthorPlan]:
+        return [a for a in self.authors if a.delegation is None]
 
 
 Plan = ReturnedPlan | AuthoredPlan
@@ -190,6 +294,8 @@ class CreatedProposal(_Stored):
     dimension: str | None
     untracked: bool
     outdated: bool
+    revised: bool = False  # the delegation's own proposal, revised (not a new one)
+    alternative_to: str | None = None
 
 
 class CreatedComment(_Stored):
@@ -209,17 +315,33 @@ class ReturnedResult(_Stored):
         return {"proposals": len(self.proposals), "comments": len(self.comments)}
 
 
+class DraftInput(_Stored):
+    """A proposal or comment made from a Word draft's tracked change or comment."""
+
+    id: int
+    reference: str
+    what: str  # "amend FC-CD-02", "comment on FC-CD-01" ...
+    author: str  # as written in the file
+    delegation: str | None  # the code it was made for; None: the secretariat
+
+
 class AuthoredResult(_Stored):
     # Codes of what was added to the register.
     dimensions: list[str] = []
     indicators: list[str] = []
     sections: list[str] = []
+    proposals: list[DraftInput] = []
+    comments: list[DraftInput] = []
+    skipped: list[str] = []  # tracked changes and comments left out, and why
+    title: str = ""  # the draft's title
 
     def sizes(self) -> dict[str, int]:
         return {
             "dimensions": len(self.dimensions),
             "indicators": len(self.indicators),
             "sections": len(self.sections),
+            "proposals": len(self.proposals),
+            "comments": len(self.comments),
         }
 
 

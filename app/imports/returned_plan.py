@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from app.comments import service as comments
 from app.errors import Conflict, InvalidInput
 from app.ids import is_id
+from app.imports import earlier as earlier_text
 from app.imports.fields import (
     ENUM_FIELDS,
     INDICATOR_FIELDS,
@@ -34,11 +35,22 @@ from app.imports.fields import (
     norm,
 )
 from app.imports.plans import Anchor, CommentPlan, Diff, ProposalPlan, ReplyPlan, ReturnedPlan
-from app.imports.reading import FileFacts
-from app.models import Comment, Dimension, Item, ItemKind, ProposalKind, Role, Round
+from app.models import (
+    Comment,
+    Dimension,
+    Item,
+    ItemKind,
+    Proposal,
+    ProposalKind,
+    ProposalTarget,
+    Role,
+    Round,
+)
 from app.models.register import TEXT_FIELDS
+from app.models.workflow import OPEN_STATES
 from app.principal import DelegationRef, Principal
 from app.register.schemas import IndicatorUpdate, SectionUpdate
+from app.register.service import FIELD_LABELS
 from app.rounds import snapshot
 from app.rounds.export_loader import signed_by
 from app.rounds.service import current_round, input_gate
@@ -49,6 +61,7 @@ from app.word.incoming import (
     ReturnedDocument,
     ReturnedField,
     ReturnedItem,
+    ReturnedProposal,
     TrackedChange,
 )
 
@@ -126,7 +139,6 @@ def plan_returned(
     session: Session,
     document: ReturnedDocument,
     round_: Round,
-    facts: FileFacts,
     now: datetime,
     delegation: DelegationRef,
     uploader: Principal,
@@ -136,6 +148,7 @@ def plan_returned(
     versions: dict[str, int] = dict(session.execute(select(Item.code, Item.version)).all())
     dimension_codes = set(session.scalars(select(Dimension.code)))
     current = current_round(session)
+    before = earlier_text.drawn_against(session, document, round_)
     planned: list[ProposalPlan] = []
     comments: list[CommentPlan] = []
     problems: list[str] = []
@@ -147,7 +160,7 @@ def plan_returned(
                 "left out"
             )
             continue
-        planned += _plan_item(found, entry, versions, facts, round_.symbol, problems)
+        planned += _plan_item(found, entry, versions, problems, before)
         for comment in found.comments:
             planned_comment = _plan_comment(
                 session, found.code, entry, comment, planned, delegation.id, access, document
@@ -184,16 +197,10 @@ def plan_returned(
                 base_revision=None,
                 current_revision=None,
                 outdated=False,
-                rationale=_rationale(
-                    facts,
-                    round_.symbol,
-                    authors,
-                    not paragraph.tracked,
-                    "A new indicator added"
-                    + (f" after {paragraph.after}" if paragraph.after else ""),
-                ),
             )
         )
+    for edited in document.proposals:
+        planned += _plan_proposal(session, edited, delegation, access, versions, problems)
     for loose in document.comments:
         problems.append(
             f"a comment by {loose.author or 'an unknown author'} on no item of the text "
@@ -269,20 +276,6 @@ def _authors(changes: Iterable[TrackedChange | None]) -> list[str]:
     return list(dict.fromkeys(c.author for c in changes if c and c.author))
 
 
-def _rationale(
-    facts: FileFacts, round_symbol: str, authors: list[str], untracked: bool, what: str
-) -> str:
-    text = (
-        f"{what} in the Word file {facts.filename} (SHA-256 {facts.sha256[:12]}), a returned "
-        f"copy of {round_symbol}"
-    )
-    if authors:
-        text += f"; tracked changes by {', '.join(authors)}"
-    if untracked:
-        text += "; some of the text was changed without Track Changes (untracked edit)"
-    return text + "."
-
-
 def _ops(old: str, new: str) -> Diff:
     return [(c.op, c.text) for c in word_diff(old, new)]
 
@@ -300,9 +293,8 @@ def _plan_item(
     found: ReturnedItem,
     entry: snapshot.Entry,
     versions: dict[str, int],
-    facts: FileFacts,
-    symbol: str,
     problems: list[str],
+    earlier: earlier_text.Earlier | None = None,
 ) -> list[ProposalPlan]:
     current_revision = versions.get(found.code, entry.revision)
     common: dict[str, Any] = {
@@ -328,18 +320,31 @@ def _plan_item(
                 diffs={"text": _ops(_shown(entry.content.get("text")), "")},
                 authors=struck_by,
                 untracked=untracked,
-                rationale=_rationale(
-                    facts, symbol, struck_by, untracked, f"{found.code} struck out"
-                ),
+            )
+        ]
+    if earlier is not None and earlier.insertion_rejected(found, entry):
+        return [
+            ProposalPlan(
+                **common,
+                kind=ProposalKind.DELETE,
+                fields={},
+                diffs={"text": _ops(_shown(entry.content.get("text")), "")},
+                authors=[],
+                untracked=False,
+                rationale=earlier_text.not_added(entry),
+                note=earlier_text.not_added(entry).rstrip("."),
             )
         ]
     fields: dict[str, Any] = {}
     diffs: dict[str, Diff] = {}
     authors: list[str] = []
     untracked = False
+    kept: list[tuple[str, earlier_text.Rejected]] = []
     for returned in found.fields:
         value, problem = _field_value(entry.kind, returned.name, returned.accepted)
-        base = entry.content.get(returned.name)
+        # Compared with what the export showed: an item deleted in the round shows its fields
+        # struck out, so an unedited copy of it proposes nothing.
+        base = earlier_text.exported_value(entry, returned.name)
         if problem is None and not _differs(returned.name, value, base):
             continue
         problem = problem or _validate(entry.kind, returned.name, value)
@@ -349,7 +354,16 @@ def _plan_item(
         fields[returned.name] = value
         diffs[returned.name] = _ops(_shown(base), _shown(value))
         authors += _authors(returned.changes)
-        untracked = untracked or _untracked(returned)
+        # The text as exported but for the delegation's tracked changes, if it is not the
+        # exported text: the export's own tracked changes rejected (the earlier text kept), or
+        # an untracked edit.
+        rejected = (
+            None if earlier is None else earlier.kept(entry, returned.name, returned.original)
+        )
+        if rejected is not None:
+            kept.append((returned.name, rejected))
+        else:
+            untracked = untracked or _untracked(returned)
     if not fields:
         return []
     authors = list(dict.fromkeys(authors))
@@ -361,7 +375,9 @@ def _plan_item(
             diffs=diffs,
             authors=authors,
             untracked=untracked,
-            rationale=_rationale(facts, symbol, authors, untracked, f"Changes to {found.code}"),
+            # A proposal to keep the earlier text says so: it is what the delegation proposes.
+            rationale=earlier_text.statement(entry, kept) if kept else "",
+            note=earlier_text.statement(entry, kept).rstrip(".") if kept else None,
         )
     ]
 
@@ -469,3 +485,125 @@ def _exported_thread(
         if access.may_reply(candidate):
             return candidate.id
     return None
+
+
+# A compilation's proposals, edited
+
+_BY_LABEL = {label: name for name, label in FIELD_LABELS.items()}
+
+
+def _plan_proposal(
+    session: Session,
+    edited: ReturnedProposal,
+    delegation: DelegationRef,
+    access: ThreadAccess,
+    versions: dict[str, int],
+    problems: list[str],
+) -> list[ProposalPlan]:
+    """A pending proposal whose words the copy changed: a revision when the delegation made it,
+    else the delegation's own alternative built on it (its content, with the words changed).
+    A revision is made only onto the words the copy was exported with: a proposal changed since
+    is never overwritten, the change is left out and the preview says why."""
+    ref = edited.reference
+    number = ref.removeprefix("P-")
+    proposal = session.get(Proposal, int(number)) if is_id(number) else None
+    if proposal is None or not all(
+        proposal.visible_to(d.id for d in v.delegations) for v in access.viewers
+    ):
+        problems.append(
+            f"{ref}: the copy changes the words of a proposal this platform does not know; left out"
+        )
+        return []
+    if proposal.kind not in (ProposalKind.AMEND, ProposalKind.ADD):
+        problems.append(
+            f"{ref}: a {proposal.kind.value} proposal's words cannot be changed in Word; your "
+            "change to it is left out"
+        )
+        return []
+    kind = ItemKind(proposal.item_kind)
+    fields: dict[str, Any] = {}
+    diffs: dict[str, Diff] = {}
+    changes: list[TrackedChange] = []
+    untracked = False
+    moved_on: list[str] = []
+    for edit in edited.fields:
+        name = _BY_LABEL.get(edit.label)
+        if name is None:
+            problems.append(f"{ref}: its field {edit.label!r} is not one a proposal sets; left out")
+            continue
+        value, problem = _field_value(kind, name, edit.accepted)
+        base = proposal.content.get(name)
+        if _differs(name, _field_value(kind, name, edit.original)[0], base):
+            moved_on.append(FIELD_LABELS[name].lower())
+        if problem is None and not _differs(name, value, base):
+            continue
+        problem = problem or _validate(kind, name, value)
+        if problem is not None:
+            problems.append(f"{ref}: {problem}; that change is left out")
+            continue
+        fields[name] = value
+        diffs[name] = _ops(_shown(base), _shown(value))
+        changes += edit.changes
+        untracked = untracked or edit.untracked or not edit.changes
+    if not fields:
+        return []
+    authors = _authors(changes)
+    target = session.execute(
+        select(Item.code, ProposalTarget.base_revision)
+        .join(Item, Item.id == ProposalTarget.item_id)
+        .where(ProposalTarget.proposal_id == proposal.id)
+        .order_by(ProposalTarget.position)
+    ).first()
+    code, base_revision = (target[0], target[1]) if target is not None else (None, None)
+    current_revision = versions.get(code) if code else None
+    common: dict[str, Any] = {
+        "kind": proposal.kind,
+        "item": code,
+        "item_kind": kind,
+        "dimension": proposal.dimension_code,
+        "after": None,
+        "base_revision": base_revision,
+        "current_revision": current_revision,
+        "outdated": code is not None and current_revision != base_revision,
+        "diffs": diffs,
+        "authors": authors,
+        "untracked": untracked,
+    }
+    if proposal.delegation_id == delegation.id:
+        if proposal.state not in OPEN_STATES:
+            problems.append(
+                f"{ref} is {proposal.state.label}: it can no longer be revised, so your change "
+                "to it is left out; propose it anew"
+            )
+            return []
+        if moved_on:
+            problems.append(
+                f"{ref} was changed after this copy was exported (its "
+                f"{', '.join(moved_on)} is no longer what the copy shows): your change to it is "
+                "left out rather than written over the newer words; make it on the proposal's "
+                "page"
+            )
+            return []
+        return [
+            ProposalPlan(
+                **common,
+                fields=proposal.content | fields,
+                revises=ref,
+                proposal_version=proposal.version,
+                note=f"A revision of {delegation.code}'s own proposal {ref}",
+            )
+        ]
+    note = f"{delegation.code}'s own alternative, built on {ref}"
+    if moved_on:
+        note += (
+            f" ({ref} was changed after the export: the alternative takes its words as they "
+            "are now, with this change)"
+        )
+    return [
+        ProposalPlan(
+            **common,
+            fields=proposal.content | fields,
+            alternative_to=ref,
+            note=note,
+        )
+    ]

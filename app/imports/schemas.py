@@ -4,6 +4,20 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from app.models.imports import ImportKind, ImportState
+from app.schemas import Strict
+
+
+class ConfirmIn(Strict):
+    """Optional, for a draft written in Word: who each author in the file is."""
+
+    authors: dict[str, str] = Field(
+        default_factory=dict,
+        max_length=200,
+        description="An author's name as written in the file (the preview's authors) -> a "
+        "delegation's code, 'secretariat' (the drafter) or 'skip' (leave their changes and "
+        "comments out). An author the preview could not recognise and that is not named here "
+        "is left out, and the import's result says so.",
+    )
 
 
 class ImportOut(BaseModel):

@@ -12,6 +12,7 @@ authored_plan.py plan the two kinds of file, plans.py holds the plans, confirmin
 what a plan lists. This module decides who may import what for whom, and keeps the import row.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -175,11 +176,12 @@ def plan(
     if isinstance(document, ReturnedDocument):
         delegation = _delegation_for(session, principal, delegation_code)
         round_ = round_of(session, document)
-        returned = plan_returned(session, document, round_, facts, now, delegation, principal)
+        returned = plan_returned(session, document, round_, now, delegation, principal)
         return Planned(ImportKind.RETURNED, facts, returned, round_.id, delegation.id)
     if principal.role is not Role.SECRETARIAT:
         raise PermissionDenied(_AUTHORED_BY_MEMBER)
-    return Planned(ImportKind.AUTHORED, facts, plan_authored(session, document, facts), None, None)
+    authored = plan_authored(session, document, facts, now)
+    return Planned(ImportKind.AUTHORED, facts, authored, None, None)
 
 
 def record(
@@ -332,8 +334,11 @@ def confirm(
     expected_version: int,
     now: datetime,
     request_id: str | None = None,
+    authors: Mapping[str, str] | None = None,
 ) -> WordImport:
-    """Create everything the preview lists, in this one transaction."""
+    """Create everything the preview lists, in this one transaction. For a Word draft,
+    `authors` maps an author's name as written in the file to the secretariat's choice: a
+    delegation's code, "secretariat", or "skip"."""
     word_import = _take(session, principal, import_id, expected_version, "confirmed")
     facts = FileFacts(word_import.sha256, word_import.filename, word_import.size)
     plan = plan_of(word_import)
@@ -342,7 +347,9 @@ def confirm(
         created = confirm_returned(session, principal, word_import, plan, facts, now, request_id)
         delegation_id = word_import.delegation_id
     else:
-        created = confirm_authored(session, principal, word_import, plan, facts, now, request_id)
+        created = confirm_authored(
+            session, principal, word_import, plan, facts, now, request_id, authors
+        )
         delegation_id = None
     word_import.state = ImportState.CONFIRMED
     word_import.created = created.to_json()

@@ -83,6 +83,27 @@ class NewParagraph:
 
 
 @dataclass(frozen=True, slots=True)
+class ProposalEdit:
+    """One field of a pending proposal as a compilation shows it ("Text: [...]"), edited in the
+    returned copy. The words are the proposal's own: the item's words it removes (shown struck
+    through, not tracked) are not among them."""
+
+    label: str  # the field's label as shown, e.g. "Text"
+    accepted: str  # every returned change accepted: what the delegation wants
+    original: str  # the returned changes rejected: the proposal's words as exported
+    changes: tuple[TrackedChange, ...] = ()
+    untracked: bool = False  # changed without Track Changes (the manifest does not know it)
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnedProposal:
+    """A pending proposal of the compilation whose words the returned copy changes."""
+
+    reference: str  # "P-12", as its heading shows it
+    fields: tuple[ProposalEdit, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class ReturnedDocument:
     """A returned copy of an exported round."""
 
@@ -94,6 +115,7 @@ class ReturnedDocument:
     unplaced: tuple[str, ...] = ()  # text that changed but belongs to no item (shown, not used)
     authors: tuple[str, ...] = ()  # every author of a change or comment found
     comments: tuple[FoundComment, ...] = ()  # new comments on no item (cover, proposals ...)
+    proposals: tuple[ReturnedProposal, ...] = ()  # a compilation's proposals, edited
     round_id: int | None = None  # the round's id, when the export recorded it
     text_hash: str | None = None  # zerodraft.text_hash: which exported text this copy holds
     # What the export signed (app/word/marks.py), as read back, and the signatures found; the
@@ -132,6 +154,43 @@ class AuthoredSection:
     title: str
     text: str
     code: str | None = None
+    source: str = field(default="", compare=False)  # where its heading is: "paragraph 3"
+
+
+AuthoredKind = Literal["amend", "add", "delete"]
+
+
+@dataclass(frozen=True, slots=True)
+class AuthoredChange:
+    """What one author's tracked changes in a draft written in Word make of one indicator or
+    section: the draft is read as it was before any change, and each author's changes are read
+    as a proposal of their own."""
+
+    author: str  # as written in the file; "" when the change names nobody
+    kind: AuthoredKind
+    item_kind: ItemKind
+    target: str  # the source of the indicator or section's heading: "paragraph 16"
+    fields: tuple[tuple[str, str | None], ...]  # the fields it sets, with their new values
+    dimension: str | None = None  # a new indicator's dimension, by title
+    after: str | None = None  # the source of the indicator a new one follows
+    date: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuthoredComment:
+    """A Word comment in a draft written in Word, and what it is on."""
+
+    author: str  # as written in the file
+    date: datetime | None
+    text: str
+    quote: str = ""  # the commented words, as the draft read before the tracked changes
+    # "indicator" or "section" (target: its source), None when on nothing that takes comments
+    target_kind: ItemKind | None = None
+    target: str | None = None
+    field: str | None = None
+    where: str = ""  # "paragraph 12", "the dimension heading 'Control (CD)'" ...
+    replies: tuple["AuthoredComment", ...] = ()
+    resolved: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,3 +201,6 @@ class AuthoredDocument:
     sections: tuple[AuthoredSection, ...] = ()
     dimensions: tuple[AuthoredDimension, ...] = ()
     unplaced: tuple[str, ...] = field(default=())  # paragraphs the reader could not place
+    changes: tuple[AuthoredChange, ...] = ()  # tracked changes, by author and item
+    comments: tuple[AuthoredComment, ...] = ()
+    authors: tuple[str, ...] = ()  # every author of a change or comment, as written

@@ -41,9 +41,11 @@ from app.word import marks
 from app.word.incoming import (
     FoundComment,
     NewParagraph,
+    ProposalEdit,
     ReturnedDocument,
     ReturnedField,
     ReturnedItem,
+    ReturnedProposal,
     TrackedChange,
 )
 from app.word.xmlsafe import Element
@@ -705,7 +707,10 @@ def read_returned(package: Package) -> ReturnedDocument | None:
             )
         )
 
-    # Paragraphs outside items
+    # A compilation's proposals, and then the other paragraphs outside items
+    edited_proposals, shown_proposals = _proposals(paragraphs, rules, manifest)
+    for edited in edited_proposals:
+        new_authors.extend(c.author for f in edited.fields for c in f.changes if c.author)
     new_paragraphs: list[NewParagraph] = []
     unplaced: list[str] = []
     for copy in copies:
@@ -716,7 +721,7 @@ def read_returned(package: Package) -> ReturnedDocument | None:
             f"{copy.code} appears a second time in the file; that copy is left out: {text}"
         )
     for para in paragraphs:
-        if para.item is not None or not para.in_text:
+        if para.item is not None or not para.in_text or id(para) in shown_proposals:
             continue
         accepted = para.text("accepted", rules).strip()
         if not accepted:
@@ -770,6 +775,7 @@ def read_returned(package: Package) -> ReturnedDocument | None:
         unplaced=tuple(unplaced),
         authors=tuple(dict.fromkeys(new_authors)),
         comments=tuple(doc_comments),
+        proposals=tuple(edited_proposals),
         # "²" passes isdigit() but not int(), and a 5,000-digit number no int() either.
         round_id=int(round_id)
         if round_id and round_id.isascii() and round_id.isdigit() and len(round_id) <= 10
@@ -819,3 +825,78 @@ def _anchor(
         if open_ and para.has_mark("accepted", rules):
             for words in open_.values():
                 words.append("\n")
+
+
+# Proposals shown in a compilation
+
+PROPOSAL_HEADING, PROPOSAL_TEXT = "ZDProposalHeading", "ZDProposalText"
+# The item's words a proposal removes, shown struck through in a character style (not tracked).
+SHOWN_REMOVED = "ZDProposalDelete"
+_PROPOSAL_REFERENCE = re.compile(r"(?:^|\s)(P-\d{1,12}):\s")
+
+
+def _proposal_words(para: _Para, view: View, rules: _Rules) -> str:
+    """A proposal's field as its paragraph ("Text: [...]") shows it, in a view: without the
+    label and brackets, and without the item's words the proposal removes, unless a returned
+    tracked insertion is what put them there (typed next to them, words take their style)."""
+    out = []
+    for piece in para.pieces:
+        if piece.decoration or not all(_kept(x, view, rules) for x in piece.wrappers):
+            continue
+        typed = any(x.tag in INSERTS and not rules.own_change(x) for x in piece.wrappers)
+        if piece.style == SHOWN_REMOVED and not typed:
+            continue
+        out.append(piece.text)
+    return "".join(out)
+
+
+def _proposal_label(para: _Para) -> str:
+    label = next((p.text for p in para.pieces if p.style == "ZDFieldLabel"), "")
+    return label.strip().removesuffix(":").strip()
+
+
+def _proposals(
+    paragraphs: list[_Para], rules: _Rules, manifest: marks.Manifest | None
+) -> tuple[list[ReturnedProposal], set[int]]:
+    """The compilation's proposals whose words were changed (tracked, or without Track Changes
+    where the manifest knows the exported paragraph), and the id() of every paragraph that
+    shows a proposal's field (read here, not as text outside items)."""
+    out: list[ReturnedProposal] = []
+    shown: set[int] = set()
+    reference: str | None = None
+    edits: list[ProposalEdit] = []
+
+    def close() -> None:
+        if reference is not None and edits:
+            out.append(ReturnedProposal(reference=reference, fields=tuple(edits)))
+
+    for para in paragraphs:
+        if para.item is not None or not para.in_text:
+            continue
+        if para.style == PROPOSAL_HEADING:
+            close()
+            found = _PROPOSAL_REFERENCE.search(para.text("original", rules))
+            reference, edits = (found.group(1) if found else None), []
+            continue
+        if para.style != PROPOSAL_TEXT or reference is None:
+            close()
+            reference, edits = None, []
+            continue
+        shown.add(id(para))
+        changes = tuple(_changes([para], rules))
+        known = manifest is None or marks.short_hash(para.text("original", rules)) in (
+            manifest.other
+        )
+        if not changes and known:
+            continue
+        edits.append(
+            ProposalEdit(
+                label=_proposal_label(para),
+                accepted=_proposal_words(para, "accepted", rules),
+                original=_proposal_words(para, "original", rules),
+                changes=changes,
+                untracked=not known,
+            )
+        )
+    close()
+    return out, shown
