@@ -35,6 +35,7 @@ from app.db import utcnow
 from app.errors import DomainError, NotAuthenticated
 from app.groups import api as groups_api
 from app.groups import pages as groups_pages
+from app.help import pages as help_pages
 from app.imports import api as imports_api
 from app.imports import pages as imports_pages
 from app.mail import api as mail_api
@@ -254,6 +255,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.include_router(responses_pages.router)
     app.include_router(imports_pages.router)
     app.include_router(mail_pages.router)
+    app.include_router(help_pages.router)
     # Last: its /rounds/{ref:path} routes would swallow the approvals pages' /rounds/.../approve.
     app.include_router(rounds_pages.router)
     app.include_router(kept_pages.router)

@@ -8,7 +8,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.routing import Mount, Route
 
-from app.accounts.permissions import PERMISSIONS, Action
+from app.accounts.permissions import PERMISSIONS, Action, refusal
 from app.db import Database
 from app.models import Role
 from app.web.deps import all_routes, route_permission
@@ -310,4 +310,5 @@ def test_role_may_or_may_not(
         assert response.status_code < 400, response.text
     else:
         assert response.status_code == 403, response.text
-        assert role in response.json()["detail"]
+        # Said in plain words, naming who can (not "your role (member) may not proposal: decide").
+        assert response.json()["detail"] == refusal(action)

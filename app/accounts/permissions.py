@@ -77,3 +77,57 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
 
 def allowed(role: Role, action: Action) -> bool:
     return role in PERMISSIONS[action]
+
+
+# What each action is, in words a reader of English as a second language meets on a page.
+_DOING: dict[Action, str] = {
+    Action.READ_REGISTER: "read the register",
+    Action.CREATE_ITEM: "add indicators and sections to the register",
+    Action.EDIT_ITEM: "edit indicators and sections",
+    Action.READ_GROUP: "see the working group",
+    Action.READ_OWN_ACCOUNT: "see this account",
+    Action.MANAGE_OWN_TOKENS: "manage access keys for scripts",
+    Action.PROPOSE: "propose changes",
+    Action.SPONSOR: "support a proposal as a co-sponsor",
+    Action.TAKE_POSITION: "give a delegation's position",
+    Action.COMMENT: "comment",
+    Action.REBASE: "update a proposal to the current text",
+    Action.DECIDE: "decide on proposals",
+    Action.ANSWER: "answer comments and inputs",
+    Action.MARK_ITEM: "mark an indicator as agreed or not",
+    Action.MANAGE_ROUNDS: "open, close and settle rounds",
+    Action.BREAK_SILENCE: "break silence in a round",
+    Action.READ_NOTIFICATIONS: "read notifications",
+    Action.APPROVE: "approve a round's text",
+    Action.READ_AUDIT: "read the audit trail",
+    Action.IMPORT_WORD: "import Word files",
+    Action.MANAGE_GROUP: "manage the working group",
+    Action.MANAGE_PEOPLE: "manage people's accounts",
+    Action.READ_OUTBOX: "read the mail outbox",
+}
+
+# Who holds a role, as a sentence names them.
+_WHO: dict[Role, str] = {
+    Role.MEMBER: "delegation members",
+    Role.SECRETARIAT: "the secretariat",
+    Role.CHAIR: "the co-chairs",
+    Role.OBSERVER: "observers",
+    Role.ADMIN: "administrators",
+}
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def doing(action: Action) -> str:
+    """The action in plain words: 'decide on proposals'."""
+    return _DOING[action]
+
+
+def refusal(action: Action) -> str:
+    """Why a person's role may not take `action`, in plain words, naming who can:
+    'only the secretariat and the co-chairs can decide on proposals' (an error page starts it
+    with a capital, as it does every other message)."""
+    who = [_WHO[role] for role in Role if role in PERMISSIONS[action]]
+    return f"only {_and(who)} can {_DOING[action]}"

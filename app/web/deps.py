@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app import signing
 from app.accounts import service as accounts
-from app.accounts.permissions import Action, allowed
+from app.accounts.permissions import Action, allowed, refusal
 from app.audit.service import Actor
 from app.config import Settings
 from app.db import WRITE, Database
@@ -308,9 +308,7 @@ class Permission:
             if not csrf or not signing.equal(csrf, expected):
                 raise StaleToken(expected)
         if not allowed(principal.role, self.action):
-            raise PermissionDenied(
-                f"your role ({principal.role.value}) may not {self.action.value.replace('.', ': ')}"
-            )
+            raise PermissionDenied(refusal(self.action))
         nul_field = getattr(request.state, "nul_field", None)
         if nul_field is not None:
             # PostgreSQL cannot store NUL in text; refused alike on every engine.
