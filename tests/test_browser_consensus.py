@@ -140,7 +140,7 @@ def test_settling_is_blocked_with_the_list_until_each_is_carried_over(
     page.get_by_role("link", name="Mark the text settled").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Mark the text of ZD settled?")
     expect(page.locator("#what-will-happen")).to_contain_text(
-        "1 proposal(s) are not decided and 4 item(s) are not marked."
+        "Not decided: 1 proposal. Not marked: 4 items."
     )
     undecided = page.locator("#undecided")
     expect(undecided).to_contain_text(f"P-{pid} by PH-SOMTC on FC-CD-01")
@@ -152,7 +152,7 @@ def test_settling_is_blocked_with_the_list_until_each_is_carried_over(
     page.get_by_role("button", name="Yes, settle the text").click()
     summary = page.locator("#error-summary")
     expect(summary).to_contain_text(
-        f"ZD cannot be settled yet: 1 proposal(s) is not decided (P-{pid}); 4 item(s) are not "
+        f"ZD cannot be settled yet: 1 proposal is not decided (P-{pid}); 4 items are not "
         "marked (SEC-PURPOSE, FC-DR-01, FC-CD-01, FC-CD-02)."
     )
     with database.transaction() as s:
@@ -163,9 +163,7 @@ def test_settling_is_blocked_with_the_list_until_each_is_carried_over(
     for box in page.locator("#unmarked input[type=checkbox]").all():
         box.check()
     page.get_by_role("button", name="Yes, settle the text").click()
-    expect(page.locator("#error-summary")).to_contain_text(
-        f"1 proposal(s) is not decided (P-{pid})"
-    )
+    expect(page.locator("#error-summary")).to_contain_text(f"1 proposal is not decided (P-{pid})")
     expect(page.locator("#unmarked input[type=checkbox]:checked")).to_have_count(4)
     page.get_by_label(re.compile(rf"Carry over P-{pid}")).check()
     page.get_by_role("button", name="Yes, settle the text").click()

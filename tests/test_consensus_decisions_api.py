@@ -258,7 +258,9 @@ def test_settling_is_refused_with_the_list_until_each_is_carried_over(
     body = refused.json()
     assert body["field"] == "carry_over"
     assert body["undecided"] == [f"P-{open_one}"] and body["unmarked"] == codes
-    assert body["detail"].startswith("ZD cannot be settled yet: 1 proposal(s) is not decided")
+    assert body["detail"].startswith(
+        f"ZD cannot be settled yet: 1 proposal is not decided (P-{open_one}); "
+    )
 
     partly = sec.post("/rounds/ZD/settle", {"carry_over_items": codes})
     assert partly.status_code == 409
@@ -277,3 +279,26 @@ def test_settling_is_refused_with_the_list_until_each_is_carried_over(
     assert event.details["carried_over"] == {"proposals": [f"P-{open_one}"], "items": codes}
     # Carried over, the proposal is still open for the next round.
     assert sec.get(f"{P}/{open_one}").json()["state"] == "submitted"
+
+
+def test_reopening_does_not_undo_a_later_change_of_the_item(people: dict[str, Api]) -> None:
+    ph, sec = people["ph"], people["sec"]
+    pid = submitted(ph, "Passport or personal phone confiscated by the operators")["id"]
+    assert decide(sec, pid, outcome="agreed", acknowledged=True).status_code == 200
+    item = sec.get("/indicators/FC-CD-01")
+    edited = sec.patch(
+        "/indicators/FC-CD-01",
+        {"text": "Passport or phone confiscated by the operators", "reason": "Editorial"},
+        {"If-Match": item.headers["etag"]},
+    )
+    assert edited.status_code == 200, edited.text
+    current = sec.get(f"{P}/{pid}")
+    refused = sec.post(f"{P}/{pid}/decision/reopen", {"reason": "Asked again"}, etag(current))
+    assert refused.status_code == 409
+    assert refused.json()["detail"].startswith(
+        f"FC-CD-01 changed after P-{pid} was agreed. Reopening would lose that change"
+    )
+    assert sec.get(f"{P}/{pid}").json()["state"] == "agreed"
+    assert sec.get("/indicators/FC-CD-01").json()["text"] == (
+        "Passport or phone confiscated by the operators"
+    )

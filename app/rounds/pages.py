@@ -410,6 +410,12 @@ def _count(ctx: RequestContext, query: Any) -> int:
     return int(ctx.db.scalar(select(func.count()).select_from(query.subquery())) or 0)
 
 
+def _waiting(undecided: int) -> str:
+    if undecided == 1:
+        return "1 proposal waits for a decision."
+    return f"{undecided} proposals wait for a decision."
+
+
 def _confirm_context(ctx: RequestContext, r: Round, move: str) -> dict[str, Any]:
     """What the move will do, in counts and lists."""
     d = service.details(ctx.db, r, ctx.now)
@@ -433,9 +439,11 @@ def _confirm_context(ctx: RequestContext, r: Round, move: str) -> dict[str, Any]
         happens += [
             "Delegations can no longer send proposals or comments, unless you accept late "
             "input from a delegation.",
-            f"{submitted} proposal(s) and {comments} comment(s) were sent in this round; "
-            f"{undecided} proposal(s) wait for a decision.",
-            f"{drafts} private draft(s) not yet submitted can no longer be submitted.",
+            f"{service.counted(submitted, 'proposal')} and {service.counted(comments, 'comment')} "
+            f"{'was' if submitted + comments == 1 else 'were'} sent in this round; "
+            f"{_waiting(undecided)}",
+            f"{service.counted(drafts, 'private draft')} not yet submitted can no longer be "
+            "submitted.",
             "Every member of the group is told.",
         ]
     elif move == "consultation":
@@ -446,27 +454,25 @@ def _confirm_context(ctx: RequestContext, r: Round, move: str) -> dict[str, Any]
                     "The silence procedure ends now, without adopting the text "
                     f"(it was to end on {service.moment_text(r.silence_until, r.time_zone)})."
                 )
-            happens.append(
-                "The co-chairs' approvals of the settled text no longer count: the text must be "
-                "settled and approved again."
-            )
+            happens.append("The co-chairs cannot approve the text until it is settled again.")
         else:
             happens += [
                 "Input closes for good: late input the Secretariat accepted ends too.",
                 "The meetings work through the input.",
             ]
-        happens.append(f"{undecided} proposal(s) wait for a decision.")
+        happens.append(_waiting(undecided))
     else:
         happens += [
-            f"The text is frozen again from the register ({d.item_count} item(s)) and gets a "
-            "new content hash.",
+            f"The text is frozen again from the register ({service.counted(d.item_count, 'item')}) "
+            "and gets a new content hash.",
             "The co-chairs are asked to approve it, or you can place it under silence.",
         ]
         if left:
             happens.append(
-                f"{undecided} proposal(s) are not decided and {len(left.unmarked)} item(s) are "
-                "not marked. Decide or mark each one first, or tick it below to carry it over "
-                "to the next round. What you carry over is recorded with the settlement."
+                f"Not decided: {service.counted(undecided, 'proposal')}. Not marked: "
+                f"{service.counted(len(left.unmarked), 'item')}. Decide or mark each one first, "
+                "or tick it below to carry it over to the next round. What you carry over is "
+                "recorded with the settlement."
             )
         else:
             happens.append("Every proposal is decided and every item is marked.")

@@ -618,6 +618,11 @@ def outstanding(session: Session, round_: Round) -> Outstanding:
     return Outstanding(undecided, unmarked)
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """'1 proposal', '3 proposals': a number with its noun in the right form."""
+    return f"{n} {noun if n == 1 else (plural or noun + 's')}"
+
+
 def _some(names: list[str], limit: int = 12) -> str:
     if len(names) <= limit:
         return ", ".join(names)
@@ -636,10 +641,11 @@ def check_carry_over(
         parts = []
         if undecided:
             verb = "is" if len(undecided) == 1 else "are"
-            parts.append(f"{len(undecided)} proposal(s) {verb} not decided ({_some(undecided)})")
+            what = counted(len(undecided), "proposal")
+            parts.append(f"{what} {verb} not decided ({_some(undecided)})")
         if unmarked:
             verb = "is" if len(unmarked) == 1 else "are"
-            parts.append(f"{len(unmarked)} item(s) {verb} not marked ({_some(unmarked)})")
+            parts.append(f"{counted(len(unmarked), 'item')} {verb} not marked ({_some(unmarked)})")
         raise Conflict(
             f"{round_.symbol} cannot be settled yet: {'; '.join(parts)}. Decide or mark each "
             "one, or carry it over to the next round",
