@@ -419,10 +419,9 @@ def test_the_contents_shows_the_page_each_heading_lands_on(
     assert set(stored) == set(titles)
     off = {t: (stored[t], actual[t]) for t in titles if abs(stored[t] - actual[t]) > 1}
     assert not off, off
-    print(
-        f"\n{variant}: stored page = LibreOffice's page for "
-        f"{sum(stored[t] == actual[t] for t in titles)} of {len(titles)} contents lines"
-    )
+    exact = sum(stored[t] == actual[t] for t in titles)
+    print(f"\n{variant}: stored page = LibreOffice's page for {exact} of {len(titles)} lines")
+    assert exact >= len(titles) - 1, {t: (stored[t], actual[t]) for t in titles}
 
 
 # The text
