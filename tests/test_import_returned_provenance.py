@@ -160,3 +160,40 @@ def test_shorten_cuts_on_word_boundaries_or_not_at_all() -> None:
     assert shorten("alpha beta, gamma", 13) == "alpha beta…"
     assert shorten("alpha   beta\n gamma", 40) == "alpha beta gamma"
     assert shorten("x" * 30, 10) == "x" * 9 + "…"  # one word longer than the room: no choice
+
+
+def test_an_agreed_proposals_rationale_in_the_items_history_ends_after_a_whole_word(
+    client: TestClient, database: Database, world: World, clock: Clock, sec: dict[str, str]
+) -> None:
+    issue(database, clock)
+    rationale = ("Consistency with the trafficking protocol terminology " * 8).strip()
+    reason = f"P-1 agreed: {rationale}"
+    assert cut_inside_a_word(reason, len("P-1 agreed: ") + 301)  # the old [:300] cut was bad
+    member = bearer(token_for(database, world.member, clock.now))
+    made = client.post(
+        "/api/v1/proposals",
+        json={
+            "kind": "amend",
+            "targets": ["FC-CD-01"],
+            "content": {"text": "Passport or personal phone withheld by the operators"},
+            "rationale": rationale,
+            "delegation": "PH-SOMTC",
+            "submit": True,
+        },
+        headers=member,
+    )
+    assert made.status_code == 201, made.text
+    pid = made.json()["id"]
+    etag = client.get(f"/api/v1/proposals/{pid}", headers=sec).headers["ETag"]
+    agreed = client.post(
+        f"/api/v1/proposals/{pid}/decision",
+        json={"outcome": "agreed", "reason": "Consensus", "acknowledged": True},
+        headers=sec | {"If-Match": etag},
+    )
+    assert agreed.status_code == 200, agreed.text
+    history = client.get("/api/v1/indicators/FC-CD-01/history", headers=sec).json()
+    shown = history["revisions"][-1]["reason"]
+    assert shown.startswith(f"P-{pid} agreed: ") and shown.endswith("…"), shown
+    kept = shown.removesuffix("…").removeprefix(f"P-{pid} agreed: ")
+    assert rationale.startswith(kept) and rationale[len(kept)] == " "
+    assert len(kept) < 300

@@ -48,8 +48,12 @@ from app.register import service as register
 from app.register.schemas import IndicatorUpdate, SectionUpdate
 from app.rounds.service import current_round, input_gate
 from app.text.diff import Chunk, rebase_text, word_diff
+from app.text.shorten import shorten
 
 SECTION_CONTENT = ("title", "text")
+# A decision's words quoted in the reason of the revision it makes (shown in the item's history),
+# shortened after a whole word.
+_REASON_CHARS = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -1157,7 +1161,7 @@ def _undo_agreement(
     """Take an agreed proposal's revisions out of the register; the codes of the items."""
     proposal = pv.proposal
     actor = Actor(principal.user_id, None, request_id)
-    why = f"Decision on {proposal.reference} reopened: {reason[:300]}"
+    why = f"Decision on {proposal.reference} reopened: {shorten(reason, _REASON_CHARS)}"
     made = list(
         session.execute(
             select(Item, Revision)
@@ -1237,7 +1241,7 @@ def _apply(
     actor = Actor(author, proposal.delegation_id, request_id)
     reason = f"{proposal.reference} {ProposalState(outcome.value).label}"
     if proposal.rationale:
-        reason += f": {proposal.rationale[:300]}"
+        reason += f": {shorten(proposal.rationale, _REASON_CHARS)}"
     if proposal.kind is ProposalKind.ADD:
         register.create_item(
             session,
