@@ -182,7 +182,9 @@ def db_upgrade(database: DatabaseOption = None) -> None:
     if done.before == done.after:
         typer.echo(f"database is up to date (revision {done.after}): {_shown_url(url)}")
         return
-    typer.echo(f"database upgraded from {done.before or 'empty'} to {done.after}: {_shown_url(url)}")
+    typer.echo(
+        f"database upgraded from {done.before or 'empty'} to {done.after}: {_shown_url(url)}"
+    )
     if done.vouched:
         counted = ", ".join(f"{n} {table}" for table, n in done.vouched.items())
         typer.echo(f"audit event {done.event_id} records the rows the upgrade rewrote: {counted}")

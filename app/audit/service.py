@@ -261,7 +261,7 @@ def events_for(session: Session, object_type: str, object_id: str | int) -> Sequ
     ).all()
 
 
-def _events(session: Session) -> Any:
+def trail_events(session: Session) -> Any:
     return session.scalars(
         select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=2000)
     )
@@ -269,7 +269,7 @@ def _events(session: Session) -> Any:
 
 def verify_chain(session: Session) -> tuple[int, Break | None]:
     """Check the whole trail's chain; streams events so a long trail needs little memory."""
-    found = walk(_events(session), chain_of(session).key)
+    found = walk(trail_events(session), chain_of(session).key)
     return found.count, found.broken
 
 
@@ -315,7 +315,7 @@ def check_trail(
                 f"{path} has no line for this trail: events removed from the end cannot be found"
             )
             (anchor_problems if require_anchor else notes).append(message)
-    found = walk(_events(session), chain_of(session).key, want=frozenset(anchored))
+    found = walk(trail_events(session), chain_of(session).key, want=frozenset(anchored))
     check = TrailCheck(found, notes=notes)
     if found.broken is not None:
         check.problems.append(
