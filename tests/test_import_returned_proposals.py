@@ -307,3 +307,39 @@ def test_an_untouched_compilation_with_proposals_comes_back_as_nothing(
         body = upload(client, sec, copy).json()
         assert body["counts"] == {"proposals": 0, "comments": 0}, body["preview"]
         assert body["preview"]["unplaced"] == [] and body["preview"]["problems"] == []
+
+
+def test_a_new_indicator_proposed_by_another_delegation_gets_an_alternative_in_its_dimension(
+    client: TestClient, database: Database, world: World, clock: Clock, sec: dict[str, str]
+) -> None:
+    issue(database, clock)
+    thailand = bearer(token_for(database, world.member3, clock.now))
+    response = client.post(
+        "/api/v1/proposals",
+        json={
+            "kind": "add",
+            "dimension": "CD",
+            "content": {"text": "Made to recruit others online"},
+            "delegation": "TH-SOMTC",
+            "submit": True,
+        },
+        headers=thailand,
+    )
+    assert response.status_code == 201, response.text
+    theirs = int(response.json()["id"])
+    edited = word_replace(compilation(client, sec), [(f"P-{theirs}", "online", "by phone")])
+    body = upload(client, sec, edited).json()
+    (planned,) = body["preview"]["proposals"]
+    assert (planned["kind"], planned["item"], planned["dimension"]) == ("add", None, "CD")
+    assert planned["alternative_to"] == f"P-{theirs}"
+    assert planned["fields"]["text"] == "Made to recruit others by phone"
+    check_words_kept_apart(
+        planned["diffs"]["text"], "Made to recruit others online", "Made to recruit others by phone"
+    )
+    done = confirm(client, sec, body)
+    assert done.status_code == 200, done.text
+    (created,) = done.json()["created"]["proposals"]
+    got = client.get(f"/api/v1/proposals/{created['id']}", headers=sec).json()
+    assert got["kind"] == "add" and got["delegation"] == "PH-SOMTC"
+    assert got["content"]["text"] == "Made to recruit others by phone"
+    assert by_id(database, theirs).content["text"] == "Made to recruit others online"
