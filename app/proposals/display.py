@@ -31,6 +31,7 @@ from app.proposals import forms, service
 from app.proposals.service import ProposalView
 from app.register import service as register
 from app.register.service import FieldDiff
+from app.text.diff import Chunk
 
 PATHS = {ItemKind.INDICATOR: "/indicators", ItemKind.SECTION: "/sections"}
 QUEUE_STATES = (ProposalState.SUBMITTED, ProposalState.UNDER_CONSIDERATION)
@@ -70,6 +71,42 @@ def proposal_changes(pv: ProposalView) -> list[FieldDiff]:
 
 
 @dataclass(frozen=True, slots=True)
+class Gist:
+    """A proposal's change as one line of a list: the first changed field's word diff, with
+    the unchanged words between the changes cut to a few on each side."""
+
+    label: str
+    chunks: list[Chunk]
+    more: list[str]  # the labels of the other changed fields
+
+
+GIST_WORDS = 5  # unchanged words kept on each side of a change
+
+
+def _trim(text: str, *, keep_start: bool, keep_end: bool) -> str:
+    words = text.split(" ")
+    if len(words) <= 2 * GIST_WORDS + 1:
+        return text
+    head = " ".join(words[:GIST_WORDS]) if keep_start else ""
+    tail = " ".join(words[-GIST_WORDS:]) if keep_end else ""
+    return f"{head}{' ' if head else ''}…{' ' if tail else ''}{tail}"
+
+
+def gist(changes: Sequence[FieldDiff]) -> Gist | None:
+    changed = [f for f in changes if f.changed]
+    if not changed:
+        return None
+    first, last = 0, len(changed[0].chunks) - 1
+    chunks = [
+        Chunk("equal", _trim(c.text, keep_start=i != first, keep_end=i != last))
+        if c.op == "equal"
+        else c
+        for i, c in enumerate(changed[0].chunks)
+    ]
+    return Gist(changed[0].label, chunks, [f.label for f in changed[1:]])
+
+
+@dataclass(frozen=True, slots=True)
 class Row:
     """A proposal as lists, the queue and the panel show it."""
 
@@ -80,6 +117,10 @@ class Row:
     @property
     def proposal(self) -> Any:
         return self.view.proposal
+
+    @property
+    def gist(self) -> Gist | None:
+        return gist(self.changes)
 
 
 def rows(

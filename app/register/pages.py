@@ -16,7 +16,7 @@ from app.models import ItemKind, ItemStatus
 from app.paging import page_number
 from app.principal import Principal
 from app.proposals.display import proposals_panel
-from app.register import forms, service
+from app.register import activity, forms, service
 from app.register.forms import ItemForm
 from app.register.service import RevisionView
 from app.web.cache import audience_key, cached_page
@@ -87,6 +87,7 @@ def register(
             groups = [(d, found) for d, found in groups if found]
         return _common(viewer) | {
             "groups": groups,
+            "activity": activity.of_items(ctx.db, [r.code for r in shown.rows], viewer.role),
             "shown": shown,
             "count": shown.total,
             "dimensions": dimensions,
