@@ -40,6 +40,7 @@ from app.models import (
     Delegation,
     Dimension,
     DraftingState,
+    Item,
     ItemKind,
     MemberState,
     Proposal,
@@ -53,6 +54,7 @@ from app.models import (
     RoundKind,
     RoundState,
     Sponsorship,
+    Stance,
     User,
     Visibility,
 )
@@ -75,6 +77,7 @@ from app.word.model import (
     ExportResponseRow,
     ExportRound,
     ExportSection,
+    ExportStanding,
     ProposedField,
     Run,
     Runs,
@@ -101,6 +104,8 @@ INDICATOR_FIELDS = (
     "references",
 )
 PENDING = (ProposalState.SUBMITTED, ProposalState.UNDER_CONSIDERATION)
+# The order a compilation lists the positions on an item's text in: furthest from agreeing last.
+STANCE_ORDER = (Stance.SUPPORT, Stance.AD_REFERENDUM, Stance.RESERVATION, Stance.OBJECTION)
 # What the HMAC of an export's marks is for (app/signing.py): a value signed for another use
 # (an unsubscribe link) never passes for one.
 EXPORT_MARKS = "word-export-marks"
@@ -206,6 +211,9 @@ def load(
     proposals: tuple[ExportProposal, ...] = ()
     if variant == "compilation" or include_comments:
         proposals = _proposals(session, pending, names, lineage, entries)
+    standing: tuple[ExportStanding, ...] = ()
+    if variant == "compilation":
+        standing = _standing(session, entries)
     comments: tuple[ExportComment, ...] = ()
     if include_comments:
         shown = {p.reference for p in proposals}
@@ -217,13 +225,17 @@ def load(
     if variant in ("compilation", "responses") or include_comments:
         # The approved text is frozen; what these copies add to it is not: they say from when.
         circulated = replace(
-            circulated, changed_after_approval=changed_after_approval(session, round_)
+            circulated,
+            changed_after_approval=changed_after_approval(
+                session, round_, positions_on_items=variant == "compilation"
+            ),
         )
     return ExportDocument(
         round=circulated,
         sections=document.sections,
         indicators=document.indicators,
         proposals=proposals,
+        standing=standing,
         comments=comments,
         responses=responses,
         base_label=document.base_label,
@@ -231,10 +243,13 @@ def load(
     )
 
 
-def changed_after_approval(session: Session, round_: Round) -> datetime | None:
+def changed_after_approval(
+    session: Session, round_: Round, *, positions_on_items: bool = False
+) -> datetime | None:
     """When the submitted proposals of an approved round (their decisions, answers, positions,
     sponsors) or its comments seen by everyone last changed after the approval; None when
-    nothing changed since, or the round is not approved.
+    nothing changed since, or the round is not approved. With `positions_on_items` (a
+    compilation shows them), the positions taken on its items' text as it stands count too.
 
     Read from the audit trail, which records every such change with its time, even those that
     leave no time on the row (a proposal withdrawn, a comment reopened), so the same data
@@ -260,13 +275,23 @@ def changed_after_approval(session: Session, round_: Round) -> datetime | None:
             Comment.proposal_id.in_(select(Proposal.id).where(Proposal.submitted_at.is_not(None))),
         ),
     )
+    changed = [
+        and_(AuditEvent.object_type == "proposal", AuditEvent.object_id.in_(proposals)),
+        and_(AuditEvent.object_type == "comment", AuditEvent.object_id.in_(comments)),
+    ]
+    if positions_on_items:
+        # A position on an item's text as it stands is recorded against the item's code.
+        codes = select(Item.code).where(Item.id.in_(lineage.items()))
+        changed.append(
+            and_(
+                AuditEvent.object_type == "item",
+                AuditEvent.action == "position.set",
+                AuditEvent.object_id.in_(codes),
+            )
+        )
     return session.scalar(
         select(func.max(AuditEvent.occurred_at)).where(
-            AuditEvent.occurred_at > round_.approved_at,
-            or_(
-                and_(AuditEvent.object_type == "proposal", AuditEvent.object_id.in_(proposals)),
-                and_(AuditEvent.object_type == "comment", AuditEvent.object_id.in_(comments)),
-            ),
+            AuditEvent.occurred_at > round_.approved_at, or_(*changed)
         )
     )
 
@@ -607,6 +632,40 @@ def _proposals(
             )
         )
     return tuple(out)
+
+
+def _standing(session: Session, entries: Sequence[Entry]) -> tuple[ExportStanding, ...]:
+    """Where the delegations stand on the text of each item the round shows, as it stands (an
+    item deleted in the round has none), read for all of them in one call of the one reader of
+    positions (app/consensus/service.py standing_on_items)."""
+    shown_items = [e for e in entries if e.item_state != DELETED]
+    views = consensus.standing_on_items(session, [e.item_id for e in shown_items])
+    out = []
+    for e in shown_items:
+        here = views.get(e.item_id, [])
+        on_text = sorted(
+            (v for v in here if v.stance is not None and v.proposal_id is None),
+            key=lambda v: (STANCE_ORDER.index(v.stance or Stance.SUPPORT), v.delegation_code),
+        )
+        on_proposals = [v for v in here if v.stance is not None and v.proposal_id is not None]
+        out.append(
+            ExportStanding(
+                target=e.code,
+                positions=tuple(_position(v) for v in on_text),
+                on_proposals=tuple(_position(v) for v in on_proposals),
+                pending=sum(1 for v in here if v.stance is None),
+            )
+        )
+    return tuple(out)
+
+
+def _position(v: consensus.PositionView) -> ExportPosition:
+    return ExportPosition(
+        delegation=v.delegation_code,
+        stance=v.stance.label if v.stance is not None else "",
+        statement=v.statement or "",
+        about=v.about if v.proposal_id is not None else "",
+    )
 
 
 def _comments(

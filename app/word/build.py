@@ -101,6 +101,8 @@ class Build:
         if recipe.proposals:
             for proposal in data.proposals:
                 self.proposals[proposal.target].append(proposal)
+        # Where the delegations stand on each item's text as it stands, where proposals show.
+        self.standing = {s.target: s for s in data.standing} if recipe.proposals else {}
 
     def run(self) -> None:
         for step in self.recipe.steps:

@@ -2,13 +2,15 @@
 indicator after the item it follows, or at the end of its dimension), its words to add
 underlined and to remove struck through, shown in character styles rather than tracked, so that
 accepting all changes leaves the text of the round; and the proposals on nothing the text
-shows, in a part of their own."""
+shows, in a part of their own. Under each item, before its proposals, a line says where the
+delegations stand on its text as it stands (in its own style, ZD Positions, which a returned
+copy's reader passes over as the export's own, as it does the proposals)."""
 
 from collections.abc import Sequence
 
 from app.word.build import Build
-from app.word.model import ExportProposal, Op, Run
-from app.word.revisions import make_runs, paragraph
+from app.word.model import ExportPosition, ExportProposal, ExportStanding, Op, Run
+from app.word.revisions import make_runs, paragraph, set_property
 from app.word.runs import Segment, joined, shown
 
 SHOW_PROPOSED: dict[Op, str | None] = {
@@ -22,9 +24,43 @@ def proposals_under(b: Build, target: str, *, new_items: bool = False) -> None:
     """The proposals on `target`, where the variant shows proposals (b.proposals is empty
     where it does not), then the new items proposed after it, where the delegations put
     them."""
+    if not new_items and target in b.standing:
+        _standing(b, b.standing[target])
     here = b.proposals.get(target, [])
     _proposal_list(b, [p for p in here if not p.follows], new_items=new_items)
     _proposal_list(b, [p for p in here if p.follows], new_items=True)
+
+
+def standing_text(standing: ExportStanding) -> str:
+    """Where the delegations stand on an item's text as it stands, in one line: "Support:
+    MY-AICHR, TH-SOMTC; Reservation: PH-ACWC ("statement"); On a proposal's text: VN-AICHR
+    (support, P-3); Pending: 5 delegations". The positions come in the loader's order."""
+    groups: dict[str, list[str]] = {}
+    for position in standing.positions:
+        groups.setdefault(position.stance, []).append(_with_statement(position))
+    parts = [
+        f"{stance[:1].upper()}{stance[1:]}: {', '.join(who)}" for stance, who in groups.items()
+    ]
+    if standing.on_proposals:
+        on = ", ".join(f"{p.delegation} ({p.stance}, {p.about})" for p in standing.on_proposals)
+        parts.append(f"On a proposal's text: {on}")
+    if standing.pending:
+        noun = "delegation" if standing.pending == 1 else "delegations"
+        parts.append(f"Pending: {standing.pending} {noun}")
+    return "; ".join(parts) if parts else "none"
+
+
+def _with_statement(position: ExportPosition) -> str:
+    if not position.statement:
+        return position.delegation
+    return f"{position.delegation} (\u201c{' '.join(position.statement.split())}\u201d)"
+
+
+def _standing(b: Build, standing: ExportStanding) -> None:
+    p = paragraph("ZDPositions")
+    p.extend(make_runs("Positions on this text: ", style="ZDFieldLabel"))
+    p.extend(make_runs(standing_text(standing)))
+    b.out.append(p)
 
 
 def other_proposals(b: Build) -> None:
@@ -69,9 +105,14 @@ def _proposal(b: Build, proposal: ExportProposal, *, new_item: bool) -> None:
         fields,
         level=None,
     )
+    # The heading keeps with the proposal's text, and the text's lines with each other, as an
+    # indicator's heading keeps with its text.
+    set_property(heading, "keepNext")
     b.out.append(heading)
-    for f in proposal.fields:
+    for n, f in enumerate(proposal.fields):
         p = paragraph("ZDProposalText")
+        if n < len(proposal.fields) - 1:
+            set_property(p, "keepNext")
         p.extend(make_runs(f"{f.label}: ", style="ZDFieldLabel"))
         p.extend(make_runs("[", style="ZDBracket"))
         b.rev.append_runs(p, f.runs, marks=marks.get(f.name), show=SHOW_PROPOSED)

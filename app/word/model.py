@@ -122,6 +122,20 @@ class ExportPosition:
     delegation: str
     stance: str
     statement: str = ""
+    about: str = ""  # the proposal whose text it is on ("P-3"); "" for the text as it stands
+
+
+@dataclass(frozen=True, slots=True)
+class ExportStanding:
+    """Where the delegations stand on an item's text as it stands, shown under the item in a
+    compilation: the positions on that text (by delegation code, in the order the loader gives:
+    support first, objection last), the delegations whose last word on the item was about an
+    open proposal's text (`about` names it), and how many delegations have said nothing."""
+
+    target: str  # the item's code
+    positions: tuple[ExportPosition, ...] = ()
+    on_proposals: tuple[ExportPosition, ...] = ()
+    pending: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +198,7 @@ class ExportDocument:
     sections: tuple[ExportSection, ...] = ()
     indicators: tuple[ExportIndicator, ...] = ()  # reading order; grouped by dimension
     proposals: tuple[ExportProposal, ...] = ()  # pending ones, for the compilation
+    standing: tuple[ExportStanding, ...] = ()  # positions on each item's text, for the compilation
     comments: tuple[ExportComment, ...] = ()  # open threads
     responses: tuple[ExportResponseRow, ...] = ()
     base_label: str | None = None  # the earlier round a redline is against, e.g. its symbol

@@ -386,6 +386,12 @@ def styles_xml() -> str:
             rpr=f"{_color(GREY)}{_sz(18)}",
         ),
         _para(
+            "ZDPositions",
+            "ZD Positions",
+            ppr=f'{_spacing(60, 60)}<w:ind w:left="284"/>',
+            rpr=f"{_color(GREY)}{_sz(18)}",
+        ),
+        _para(
             "ZDListBullet",
             "ZD List Bullet",
             ppr=(
