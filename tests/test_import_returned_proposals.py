@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
+from lxml import etree
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from app.cli import app as cli
 from app.config import Settings
 from app.db import Database
-from app.models import AuditEvent, Proposal, ProposalTarget
+from app.models import AuditEvent, Comment, Proposal, ProposalTarget
 from app.rounds import service as rounds
 from app.rounds.export import MEDIA_TYPE, export_round
 from tests.factories import World, bearer, token_for
@@ -24,15 +25,20 @@ from tests.helpers import Clock, log_in, text_of
 from tests.test_imports_api import ZD, confirm, issue, upload
 from tests.word_edits import (
     LoEdit,
+    Reply,
+    ReplyTo,
+    _add_comment,
     _change,
     _delete_runs,
     _isolate,
     _new_run,
     _open,
+    _reference_run,
     _save,
     _text,
     _visible_runs,
     edit_with_libreoffice,
+    edit_with_word_xml,
     w,
 )
 
@@ -343,3 +349,54 @@ def test_a_new_indicator_proposed_by_another_delegation_gets_an_alternative_in_i
     assert got["kind"] == "add" and got["delegation"] == "PH-SOMTC"
     assert got["content"]["text"] == "Made to recruit others by phone"
     assert by_id(database, theirs).content["text"] == "Made to recruit others online"
+
+
+def word_comment(docx: bytes, reference: str, words: str, text: str, reply_to: str) -> bytes:
+    """As Word writes it: a new comment by Ana on `words` of the proposal's text, and her reply
+    to the exported thread whose text begins with `reply_to`."""
+    doc = _open(docx)
+    p = _proposal_text(doc, reference)
+    shown = "".join(_text(r) for r in _visible_runs(p))
+    at = shown.index(words)
+    runs = _isolate(p, at, at + len(words))
+    cid, _ = _add_comment(doc, ANA, "AR", WHEN, text, None, False)
+    runs[0].addprevious(etree.Element(w("commentRangeStart"), {w("id"): cid}))
+    runs[-1].addnext(_reference_run(cid))
+    runs[-1].addnext(etree.Element(w("commentRangeEnd"), {w("id"): cid}))
+    return edit_with_word_xml(_save(doc), [ReplyTo(reply_to, Reply(ANA, "AR", WHEN, "Agreed."))])
+
+
+def test_comments_on_a_compilations_proposals_go_on_those_proposals(
+    client: TestClient, database: Database, world: World, clock: Clock, sec: dict[str, str]
+) -> None:
+    _, theirs = pending(client, database, world, clock)
+    thread = client.post(
+        "/api/v1/comments",
+        json={"proposal_id": theirs, "body": "Is 'withheld' the usual term?"},
+        headers=sec,
+    )
+    assert thread.status_code == 201, thread.text
+    tid = thread.json()["id"]
+    exported = client.get(
+        f"/api/v1/rounds/{ZD}/export.docx",
+        params={"variant": "compilation", "comments": "true"},
+        headers=sec,
+    ).content
+    edited = word_comment(exported, f"P-{theirs}", "withheld", "Too vague for us.", f"C-{tid}")
+    body = upload(client, sec, edited).json()
+    preview = body["preview"]
+    assert preview["problems"] == [] and body["counts"] == {"proposals": 0, "comments": 2}
+    new, reply = sorted(preview["comments"], key=lambda c: c["existing"] is not None)
+    assert (new["proposal"], new["quote"], new["field"]) == (f"P-{theirs}", "withheld", "text")
+    assert reply["existing"] == tid and [r["body"] for r in reply["replies"]] == ["Agreed."]
+    assert confirm(client, sec, body).status_code == 200
+    with database.transaction(write=False) as s:
+        made = {c.body: c for c in s.scalars(select(Comment).where(Comment.id != tid))}
+    comment, answer = made["Too vague for us."], made["Agreed."]
+    assert (comment.proposal_id, comment.item_id) == (theirs, None)
+    assert (comment.field, comment.quote, comment.written_by) == ("text", "withheld", ANA)
+    assert (answer.parent_id, answer.proposal_id, answer.written_by) == (tid, theirs, ANA)
+    page = TestClient(client.app, base_url="http://testserver")
+    log_in(page, world.member2)
+    shown = text_of(page.get(f"/proposals/{theirs}").text)
+    assert "Too vague for us." in shown and f"{ANA} (Philippines - SOMTC)" in shown

@@ -238,7 +238,8 @@ def _make_comments(
     late: bool,
     now: datetime,
 ) -> list[CreatedComment]:
-    item = register.get_item(session, plan.item)
+    on_proposal = _commented_proposal(session, plan) if plan.proposal else None
+    item = None if plan.proposal else register.get_item(session, plan.item)
     made: list[CreatedComment] = []
     parent_id = plan.existing
     # Looked at again: the preview is stored, and between it and now a thread may have been
@@ -251,7 +252,8 @@ def _make_comments(
     if parent_id is None:
         comment = Comment(
             round_id=round_id,
-            item_id=item.id,
+            item_id=item.id if item is not None else None,
+            proposal_id=on_proposal.id if on_proposal is not None else None,
             author_id=user_id,
             delegation_id=delegation_id,
             kind=CommentKind.GENERAL,
@@ -261,7 +263,12 @@ def _make_comments(
             late=late,
             created_at=now,
         )
-        _anchor(session, comment, item, plan, proposal_of)
+        if item is not None:
+            _anchor(session, comment, item, plan, proposal_of)
+        elif on_proposal is not None and plan.field is not None:
+            found = find_quote(str(on_proposal.content.get(plan.field) or ""), plan.quote)
+            if found is not None:
+                _set_anchor(comment, plan.field, found, None)
         if plan.resolved:
             comment.resolved_at, comment.resolved_by_id = now, user_id
         session.add(comment)
@@ -295,6 +302,18 @@ def _writer(author: str | None) -> str | None:
     """The Word author's name a comment keeps beside its delegation (Comment.written_by)."""
     name = shorten(author or "", _WRITER_CHARS)
     return name or None
+
+
+def _commented_proposal(session: Session, plan: CommentPlan) -> Proposal:
+    """The pending proposal a comment read from a compilation is on, checked again: between the
+    preview and now it may have been withdrawn or decided."""
+    proposal = session.get(Proposal, int((plan.proposal or "").removeprefix("P-")))
+    if proposal is None or proposal.submitted_at is None:
+        raise Conflict(
+            f"{plan.proposal}, which a comment of the file is on, cannot take comments now; read "
+            "the file again for a new preview"
+        )
+    return proposal
 
 
 def _created(comment: Comment, author: str | None) -> CreatedComment:

@@ -121,6 +121,17 @@ class CommentPlan(_Stored):
     resolved: bool
     existing: int | None  # the thread it stands for (no new top comment is made)
     replies: list[ReplyPlan]
+    # On a pending proposal a compilation showed ("P-12"; then `item` says the same), not on
+    # an item of the text.
+    proposal: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _stored(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # A comment on an item is stored as comments always were, without the key.
+        data: dict[str, Any] = handler(self)
+        if data.get("proposal") is None:
+            data.pop("proposal", None)
+        return data
 
 
 class ReturnedPlan(_Stored):

@@ -202,8 +202,22 @@ def plan_returned(
     for edited in document.proposals:
         planned += _plan_proposal(session, edited, delegation, access, versions, problems)
     for loose in document.comments:
+        on_proposal = (
+            _plan_proposal_comment(session, loose, delegation.id, access, document)
+            if loose.proposal
+            else None
+        )
+        if on_proposal is not None:
+            if on_proposal.existing is None or on_proposal.replies:
+                comments.append(on_proposal)
+            continue
+        where = (
+            f"on {loose.proposal}, a proposal this platform does not know"
+            if loose.proposal
+            else "on no item of the text"
+        )
         problems.append(
-            f"a comment by {loose.author or 'an unknown author'} on no item of the text "
+            f"a comment by {loose.author or 'an unknown author'} {where} "
             f"({clip(loose.text.strip())!r}) is left out"
         )
     return ReturnedPlan(
@@ -444,11 +458,12 @@ def _plan_comment(
 
 def _exported_thread(
     session: Session,
-    code: str,
+    code: str | None,
     found: FoundComment,
     delegation_id: int,
     access: ThreadAccess,
     document: ReturnedDocument,
+    proposal_id: int | None = None,
 ) -> int | None:
     """The thread a comment the export itself carried stands for (by its reference, else by its
     words): replies to it go into that thread, and it is not made a second time. A new comment
@@ -457,27 +472,26 @@ def _exported_thread(
     when the signed manifest lists it (a copy without its manifest, as LibreOffice returns it,
     has only the comment's words to say it), and a thread only when `access` lets the importer
     reply to it, as the web would: any other stands for nothing, and the comment is made anew."""
+    on = (
+        Comment.item_id == select(Item.id).where(Item.code == code).scalar_subquery()
+        if proposal_id is None
+        else Comment.proposal_id == proposal_id
+    )
     number = (found.reference or "").removeprefix("C-")
     listed = document.threads is None or found.reference in document.threads
     if found.exported and listed and is_id(number):
         known = session.scalar(
-            select(Comment)
-            .join(Item, Item.id == Comment.item_id)
-            .where(Comment.id == int(number), Item.code == code, Comment.parent_id.is_(None))
+            select(Comment).where(Comment.id == int(number), on, Comment.parent_id.is_(None))
         )
         if access.may_reply(known):
             assert known is not None
             return known.id
     body = found.text.strip()
-    query = (
-        select(Comment)
-        .join(Item, Item.id == Comment.item_id)
-        .where(
-            Item.code == code,
-            Comment.parent_id.is_(None),
-            Comment.withdrawn_at.is_(None),
-            Comment.body == body,
-        )
+    query = select(Comment).where(
+        on,
+        Comment.parent_id.is_(None),
+        Comment.withdrawn_at.is_(None),
+        Comment.body == body,
     )
     if not found.exported:
         query = query.where(Comment.delegation_id == delegation_id)
@@ -607,3 +621,55 @@ def _plan_proposal(
             note=note,
         )
     ]
+
+
+def _plan_proposal_comment(
+    session: Session,
+    found: FoundComment,
+    delegation_id: int,
+    access: ThreadAccess,
+    document: ReturnedDocument,
+) -> CommentPlan | None:
+    """A comment (or replies to a thread the export carried) on a pending proposal the
+    compilation showed; None when the proposal is not one the importer may comment on."""
+    ref = found.proposal or ""
+    number = ref.removeprefix("P-")
+    proposal = session.get(Proposal, int(number)) if is_id(number) else None
+    if proposal is None or not all(
+        proposal.visible_to(d.id for d in v.delegations) for v in access.viewers
+    ):
+        return None
+    existing = _exported_thread(
+        session, None, found, delegation_id, access, document, proposal_id=proposal.id
+    )
+    replies = [
+        ReplyPlan(body=r.text.strip(), author=r.author, date=r.date.isoformat() if r.date else None)
+        for r in found.replies
+        if r.text.strip() and not r.exported
+    ]
+    if existing is not None:
+        known = set(
+            session.scalars(
+                select(Comment.body).where(
+                    Comment.parent_id == existing, Comment.delegation_id == delegation_id
+                )
+            )
+        )
+        replies = [r for r in replies if r.body not in known]
+    quote = found.quote.strip()
+    name = next(
+        (n for n in TEXT_FIELDS if quote and quote in str(proposal.content.get(n) or "")), None
+    )
+    return CommentPlan(
+        item=ref,
+        proposal=ref,
+        field=name,
+        quote=quote,
+        anchor="text" if name else "item",  # in the proposal's words, or on the whole of it
+        body=found.text.strip(),
+        author=found.author,
+        date=found.date.isoformat() if found.date else None,
+        resolved=found.resolved,
+        existing=existing,
+        replies=replies,
+    )

@@ -40,6 +40,7 @@ class FoundComment:
     resolved: bool = False
     exported: bool = False  # the export carried it (it comes back when someone replied)
     reference: str | None = None  # the exported comment's reference, e.g. "C-5"
+    proposal: str | None = None  # on a compilation's proposal ("P-12"), not on an item
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,7 +33,7 @@ export carried come back only when someone replied to them, flagged `exported` w
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Literal, Protocol
 
@@ -111,12 +111,13 @@ STRUCTURE = {
     "ZDProposalText",
     "ZDProposalMeta",
     "ZDListBullet",
+    "ZDPositions",
     "ZDEnd",
     "ZDContentsNote",
     "ZDSectionHeading",
 }
 # Paragraphs never inside an item.
-CLOSERS = {"ZDDimensionHeading", "ZDPartHeading", "ZDProposalHeading", "ZDEnd"}
+CLOSERS = {"ZDDimensionHeading", "ZDPartHeading", "ZDProposalHeading", "ZDPositions", "ZDEnd"}
 _SECTION_NUMBER = re.compile(r"^\s*\d+(?:\.\d+)*\.\s+")
 _REFERENCE = re.compile(r"^([A-Z][A-Z0-9]*-\d+): ")
 
@@ -665,6 +666,7 @@ def read_returned(package: Package) -> ReturnedDocument | None:
         if c is not None and c.where is None:
             c.where = where
     doc_comments: list[FoundComment] = []
+    proposal_of = _proposal_paragraphs(paragraphs, rules)
     children: dict[str, list[_Comment]] = {}
     para_ids = {c.para_id for c in comments.values() if c.para_id}
     for c in comments.values():
@@ -687,7 +689,8 @@ def read_returned(package: Package) -> ReturnedDocument | None:
         if item is not None and not item.copy:
             item.comments.append(thread)
         else:
-            doc_comments.append(thread)
+            on = proposal_of.get(id(c.where)) if c.where is not None else None
+            doc_comments.append(replace(thread, proposal=on) if on else thread)
 
     # Items
     returned_items = []
@@ -853,6 +856,25 @@ def _proposal_words(para: _Para, view: View, rules: _Rules) -> str:
 def _proposal_label(para: _Para) -> str:
     label = next((p.text for p in para.pieces if p.style == "ZDFieldLabel"), "")
     return label.strip().removesuffix(":").strip()
+
+
+def _proposal_paragraphs(paragraphs: list[_Para], rules: _Rules) -> dict[int, str]:
+    """id() of each paragraph that shows a proposal (its heading, its fields) -> its reference,
+    for the comments made on it."""
+    out: dict[int, str] = {}
+    reference: str | None = None
+    for para in paragraphs:
+        if para.item is not None or not para.in_text:
+            reference = None
+            continue
+        if para.style == PROPOSAL_HEADING:
+            found = _PROPOSAL_REFERENCE.search(para.text("original", rules))
+            reference = found.group(1) if found else None
+        elif para.style != PROPOSAL_TEXT:
+            reference = None
+        if reference is not None:
+            out[id(para)] = reference
+    return out
 
 
 def _proposals(
