@@ -68,7 +68,8 @@ def test_the_register_shows_open_proposals_and_comments_per_indicator(
 ) -> None:
     log_in(client, world.member3)
     page = client.get("/register")
-    assert '<th scope="col" class="col-activity">Open</th>' in page.text
+    heading = 'class="col-activity">Open<span class="visually-hidden"> proposals and comments'
+    assert heading in page.text
     assert _text(_row(page.text, 'href="/indicators/FC-CD-01"')).endswith("1 proposal 1 comment")
     assert _text(_row(page.text, 'href="/indicators/FC-CD-02"')).endswith("1 proposal")
     quiet = _row(page.text, 'href="/indicators/FC-DR-01"')

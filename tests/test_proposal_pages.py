@@ -643,8 +643,11 @@ def test_alternatives_are_side_by_side_on_the_indicator_page(
     assert f"P-{first}" in alt1 and "by PH-SOMTC" in alt1 and "1 support" in alt1
     assert f"P-{second}" in alt2 and "by ID-AICHR" in alt2
     assert re.search(r"<ins>.*Identity documents.*</ins>", alt2)
-    for label in ("Propose an amendment", "Propose deletion"):
-        assert label in panel
+    # The person's next step is right under the text, before the panel (issue 16).
+    step = between(html, 'id="next-step"', 'id="proposals"')
+    assert html.index('id="indicator-text"') < html.index('id="next-step"')
+    assert "Propose an amendment" in step and "kind=delete&amp;item=FC-CD-01" in step
+    assert "Propose an amendment" not in panel
     log_in(client, world.observer)
     assert "Propose an amendment" not in client.get("/indicators/FC-CD-01").text
 

@@ -207,6 +207,33 @@
     window.addEventListener("resize", hide);
     // Keep the selection when the button is pressed.
     button.addEventListener("mousedown", function (event) { event.preventDefault(); });
+    // The form opens beside the words it is about: right under their text, not at the foot of
+    // the page; "Put the form back" (or sending it) returns it to its place among the threads.
+    var home = document.createComment("comment form");
+    form.parentNode.insertBefore(home, form);
+    var putBack = document.createElement("button");
+    putBack.type = "button";
+    putBack.className = "link-button close-beside";
+    putBack.textContent = "Put the form back";
+    putBack.hidden = true;
+    form.insertBefore(putBack, form.firstChild);
+
+    function openBeside() {
+      if (form.previousElementSibling !== host) {
+        host.insertAdjacentElement("afterend", form);
+      }
+      form.classList.add("is-beside-text");
+      putBack.hidden = false;
+    }
+
+    putBack.addEventListener("click", function () {
+      home.parentNode.insertBefore(form, home);
+      form.classList.remove("is-beside-text");
+      putBack.hidden = true;
+      form.scrollIntoView({ block: "nearest" });
+      fields.body.focus();
+    });
+
     button.addEventListener("click", function () {
       if (!chosen) {
         return;
@@ -215,6 +242,7 @@
       chosen = null;
       button.hidden = true;
       window.getSelection().removeAllRanges();
+      openBeside();
       form.scrollIntoView({ block: "nearest" });
       fields.body.focus();
     });
