@@ -118,6 +118,17 @@ class Settings(BaseSettings):
         "the cache)",
     )
 
+    metrics_token: str = Field(
+        "",
+        description="bearer token Prometheus sends to /metrics (Authorization: Bearer ...); "
+        "empty: /metrics answers 404",
+    )
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="json: one JSON object per line (time, level, message, request id, user id, "
+        "route), for a log collector",
+    )
+
     @field_validator("time_zone")
     @classmethod
     def _known_zone(cls, value: str) -> str:

@@ -13,7 +13,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import text
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError, StatementError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -42,6 +41,7 @@ from app.mail import api as mail_api
 from app.mail import pages as mail_pages
 from app.notifications import api as notifications_api
 from app.notifications import pages as notifications_pages
+from app.ops import api as ops_api
 from app.people import api as people_api
 from app.people import pages as people_pages
 from app.proposals import api as proposals_api
@@ -53,7 +53,6 @@ from app.responses import pages as responses_pages
 from app.rounds import api as rounds_api
 from app.rounds import pages as rounds_pages
 from app.web import access_log, api_docs, kept
-from app.web.api_common import ERRORS
 from app.web.cache import new_fragments
 from app.web.deps import StaleToken
 from app.web.middleware import BodyLimit, RequestContext
@@ -64,7 +63,7 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 def _wants_json(request: Request) -> bool:
-    return request.url.path.startswith(("/api/", "/healthz"))
+    return request.url.path.startswith(("/api/", "/healthz", "/readyz", "/metrics"))
 
 
 def _error_response(
@@ -206,6 +205,8 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.state.fragments = new_fragments(settings.page_cache)
     # What every page's frame shows (app/web/frame.py): the unread count, the round's banner.
     app.state.frame_providers = [notifications_pages.frame, rounds_pages.frame]
+    # /healthz, /readyz, /metrics; its request metrics run inside the middleware below.
+    ops_api.install(app)
     app.add_middleware(
         BodyLimit,
         upload_limit=settings.import_max_bytes,
@@ -217,13 +218,6 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     # or without a proxy in front. zstd stays off: not every proxy or client handles it.
     app.add_middleware(CompressMiddleware, minimum_size=1024, zstd=False)
     _install_error_handlers(app)
-
-    @app.get("/healthz", tags=["health"], responses={503: ERRORS[503]})
-    def healthz() -> dict[str, str]:
-        """Liveness and database reachability."""
-        with database.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        return {"status": "ok"}
 
     app.include_router(accounts_api.router)
     app.include_router(account_api.router)

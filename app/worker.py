@@ -26,6 +26,7 @@ from app.config import Settings
 from app.db import Database
 from app.mail import digest, worker
 from app.notifications import reminders
+from app.ops import metrics as ops_metrics
 from app.rounds import service as rounds
 
 log = logging.getLogger("zerodraft.worker")
@@ -100,6 +101,7 @@ def run_once(
         except Exception as exc:
             log.exception("worker step %s failed", name)
             done.failures.append(f"{name}: {_first_line(exc)}")
+    ops_metrics.worker_pass(done.failures)
     return done
 
 
@@ -119,8 +121,10 @@ def run(
         try:
             done = run_once(database, settings, clock, stop=stop)
         except DBAPIError as exc:
+            ops_metrics.worker_pass(["database"])
             report(f"error: database: {str(exc.orig or exc).strip().splitlines()[0]}; retrying")
         except Exception:  # any other fault of one pass must not end the worker
+            ops_metrics.worker_pass(["pass"])
             log.exception("worker pass failed")
             report("error: the pass failed (see the log); retrying")
         else:

@@ -1,6 +1,7 @@
 """PostgreSQL going away in the middle of traffic: requests answer 503 quickly with a message
-that names the problem (never a traceback, never a hang), /healthz reports the outage, and
-service resumes by itself when the database comes back, without restarting the app.
+that names the problem (never a traceback, never a hang), /readyz reports the outage (/healthz,
+the process alive, stays 200), and service resumes by itself when the database comes back,
+without restarting the app.
 
 The machine's PostgreSQL is shared, so it is not stopped: a TCP proxy in this test stands
 between the app and PostgreSQL and cuts every connection (and refuses new ones), or swallows
@@ -102,7 +103,8 @@ def _outage(
         time.sleep(0.5)
         proxy.cut()  # every open connection dropped mid-conversation; new ones refused
         time.sleep(0.3)
-        _assert_unavailable(http.get("/healthz"), QUICK)
+        _assert_unavailable(http.get("/readyz"), QUICK)
+        assert http.get("/healthz").status_code == 200
         _assert_unavailable(http.get("/api/v1/indicators"), QUICK)
         _assert_unavailable(http.get(f"/api/v1/indicators/{codes[0]}"), QUICK)
         rid = me.rid()
@@ -120,7 +122,7 @@ def _outage(
 
         proxy.restore()
         # The app was not restarted: the first requests after the return already succeed.
-        assert http.get("/healthz").status_code == 200
+        assert http.get("/readyz").status_code == 200
         assert http.get("/api/v1/indicators").status_code == 200
         assert me.propose(codes[1]) is not None
         time.sleep(0.5)

@@ -37,9 +37,12 @@ OPTIONAL_IF_MATCH = {
     ),
 }
 # Operations outside any permission check, and why.
-PUBLIC = {"GET /healthz": "liveness probe for the load balancer; it shows nothing"}
+PUBLIC = {
+    "GET /healthz": "liveness probe for the load balancer; it shows nothing",
+    "GET /readyz": "readiness probe for the load balancer; it shows the schema revision only",
+}
 # Operations that never touch the database, and why.
-NO_DATABASE: dict[str, str] = {}
+NO_DATABASE = {"GET /healthz": "liveness: the process answers, whatever the database does"}
 # Body fields and filters that name another object: an unknown one is a 404.
 BODY_REFERENCES = {"item", "proposal_id", "parent_id", "targets", "merged_into", "dimension"}
 QUERY_REFERENCES = {"item", "proposal_id", "round"}

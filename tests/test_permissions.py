@@ -21,6 +21,9 @@ PUBLIC = {
     ("GET", "/login"),
     ("POST", "/login"),
     ("GET", "/healthz"),
+    # Probes for the proxy; /metrics answers only to its own bearer token (app/ops/api.py).
+    ("GET", "/readyz"),
+    ("GET", "/metrics"),
     # Logged-out account pages: an invitation's and a reset's one-time link, the forgotten
     # password form (app/accounts/password_pages.py).
     ("GET", "/invitation/{token}"),

@@ -30,6 +30,7 @@ from app.imports.reading import FileFacts, FileKind, read_file
 from app.imports.returned_plan import check_signed, plan_returned, round_of
 from app.models import Delegation, MemberState, Role, User
 from app.models.imports import ImportKind, ImportState, WordImport, scope_for
+from app.ops import metrics as ops_metrics
 from app.principal import DelegationRef, Principal
 from app.word.incoming import AuthoredDocument, ReturnedDocument
 from app.word.reader import Limits
@@ -326,6 +327,7 @@ def _take(
     return word_import
 
 
+@ops_metrics.observed("import")
 def confirm(
     session: Session,
     principal: Principal,

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import Conflict, InvalidInput, NotFound
 from app.models import Round, RoundState
+from app.ops import metrics as ops_metrics
 from app.rounds import service
 from app.rounds.export_loader import load, signer
 from app.word import template as tpl
@@ -97,6 +98,7 @@ def check_exportable(round_: Round) -> None:
         )
 
 
+@ops_metrics.observed("export")
 def export_round(
     session: Session,
     round_: Round,

@@ -1,0 +1,1 @@
+"""Running zerodraft in production: health and readiness probes, Prometheus metrics, JSON logs."""
