@@ -34,6 +34,8 @@ from app.demo.loader import DEMO_PASSWORD, DemoLogin, demo_logins, is_empty, loa
 from app.errors import DomainError
 from app.groups import service as groups
 from app.models import Role
+from app.ops import logs
+from app.ops import metrics as ops_metrics
 from app.rounds import service as rounds
 
 DEFAULT_HOST = "127.0.0.1"
@@ -146,22 +148,88 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = DEFAULT_HOST,
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = DEFAULT_PORT,
     database: DatabaseOption = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            metavar="N",
+            min=1,
+            max=64,
+            help="Processes answering requests on the one port, each with its own database "
+            "pool (ZERODRAFT_DATABASE_POOL_SIZE each; mind PostgreSQL's max_connections).",
+        ),
+    ] = 1,
+    proxy_headers: Annotated[
+        bool | None,
+        typer.Option(
+            "--proxy-headers/--no-proxy-headers",
+            help="Believe X-Forwarded-For and X-Forwarded-Proto, from --forwarded-allow-ips "
+            "only. Default: on when those addresses are given.",
+            show_default=False,
+        ),
+    ] = None,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            "--forwarded-allow-ips",
+            metavar="ADDRESSES",
+            help="The reverse proxies' addresses (comma-separated, e.g. 10.0.0.2 or "
+            "172.16.0.0/12); overrides ZERODRAFT_FORWARDED_ALLOW_IPS.",
+            show_default=False,
+        ),
+    ] = None,
+    graceful_timeout: Annotated[
+        int,
+        typer.Option(
+            "--graceful-timeout",
+            metavar="SECONDS",
+            min=0,
+            help="On SIGTERM, stop accepting and let requests in flight finish for this long, "
+            "then close what is left.",
+        ),
+    ] = 30,
 ) -> None:
-    """Run the web app (pages, API and /docs) with uvicorn."""
+    """Run the web app (pages, API and /docs) with uvicorn. Does not touch the schema: run
+    `zerodraft db upgrade` first (once, not from every instance)."""
     import uvicorn
 
     with _errors():
         settings = _settings(database)
+        if forwarded_allow_ips is not None:
+            settings = settings.model_copy(update={"forwarded_allow_ips": forwarded_allow_ips})
     if database:
         # The app factory reads its settings from the environment.
         os.environ["ZERODRAFT_DATABASE_URL"] = database
+    options: dict[str, Any] = proxy_options(settings)
+    if proxy_headers is False:
+        options = {"proxy_headers": False, "forwarded_allow_ips": None}
+    elif proxy_headers and not options["proxy_headers"]:
+        _fail(
+            "--proxy-headers needs the proxies' addresses: --forwarded-allow-ips or "
+            "ZERODRAFT_FORWARDED_ALLOW_IPS"
+        )
+    if settings.log_format == "json":
+        # The app's request line replaces uvicorn's access log (it names the route, not the
+        # path, and the person); uvicorn's own lines go through the JSON handler.
+        options |= {"log_config": None, "access_log": False}
+    shared_metrics = ops_metrics.prepare_processes(workers)
+    logs.configure(settings.log_format)
     typer.echo(
         f"zerodraft ({settings.mode} mode, {_shown_url(settings.effective_database_url)}) "
-        f"at http://{host}:{port}"
+        f"at http://{host}:{port}, {workers} process{'es' if workers > 1 else ''}"
     )
-    uvicorn.run(
-        "app.main:create_app", factory=True, host=host, port=port, **proxy_options(settings)
-    )
+    try:
+        uvicorn.run(
+            "app.main:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            timeout_graceful_shutdown=graceful_timeout,
+            **options,
+        )
+    finally:
+        shared_metrics.close()
 
 
 def proxy_options(settings: Settings) -> dict[str, Any]:
@@ -188,6 +256,13 @@ def db_upgrade(database: DatabaseOption = None) -> None:
     if done.vouched:
         counted = ", ".join(f"{n} {table}" for table, n in done.vouched.items())
         typer.echo(f"audit event {done.event_id} records the rows the upgrade rewrote: {counted}")
+    if done.not_vouched:
+        typer.echo(
+            f"warning: the rows the upgrade rewrote are not recorded in the audit trail, as it "
+            f"did not verify before the upgrade ({done.not_vouched}); run `zerodraft audit "
+            "verify`",
+            err=True,
+        )
 
 
 def _print_logins(logins: list[DemoLogin]) -> None:

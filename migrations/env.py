@@ -18,15 +18,35 @@ def _url() -> str:
     return str(config.attributes.get("url") or get_settings().effective_database_url)
 
 
+def _sqlite_foreign_keys(connection: Connection, on: bool) -> None:
+    """SQLite checks foreign keys on every statement (app/db.py turns them on), and a batch
+    migration rebuilds a table by copying it, dropping it and renaming the copy: a reply's
+    parent_id then points into a table that is momentarily gone. Alembic's recipe: checks off
+    around the migrations (the pragma only takes effect outside a transaction, so on the driver's
+    connection before ours begins), and `PRAGMA foreign_key_check` before committing."""
+    connection.connection.driver_connection.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+
+
 def _run(connection: Connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
+        render_as_batch=sqlite,
         compare_type=True,
     )
-    with context.begin_transaction():
-        context.run_migrations()
+    if sqlite and not connection.in_transaction():
+        _sqlite_foreign_keys(connection, on=False)
+    try:
+        with context.begin_transaction():
+            context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"the migrations left broken references: {broken[:10]}")
+    finally:
+        if sqlite and not connection.in_transaction():
+            _sqlite_foreign_keys(connection, on=True)
 
 
 def run_migrations_offline() -> None:

@@ -88,6 +88,20 @@ def _old_database(url: str) -> None:
                     item_id=item,
                 )
             )
+        # A reply: SQLite's batch rebuild of the comments table must not trip on its parent.
+        first = min(written["comments"])
+        written["comments"].add(
+            r.add(
+                "comments",
+                author_id=user,
+                delegation_id=aa,
+                kind="general",
+                visibility="group",
+                body="Why not?",
+                item_id=item,
+                parent_id=first,
+            )
+        )
     engine.dispose()
     database = open_database(Settings(database_url=url), pool_size=1)
     with database.transaction() as session:
@@ -143,8 +157,52 @@ def test_a_row_edited_before_the_upgrade_is_still_named_after_it(old_url: str) -
     engine.dispose()
     code, out, err = zerodraft("db", "upgrade", "--database", old_url)
     assert code == 0, err
-    assert "1 comments, 3 positions" in out, out
+    assert "records the rows" not in out
+    assert "not recorded in the audit trail" in err and f"comments/{tampered}" in err
     code, said = _verify(old_url)
     assert code == 1
     assert f"comments/{tampered} " in said
-    assert "positions/" not in said
+
+
+def test_a_row_planted_before_the_upgrade_does_not_become_a_vouched_position(
+    old_url: str,
+) -> None:
+    """The laundering an attacker tried: a reservation comment slipped in with SQL becomes a
+    reservation position through migration 0011; the comment is then deleted. The upgrade must
+    not vouch for the position made from it."""
+    engine = make_engine(old_url)
+    with engine.begin() as conn:
+        author, delegation, item = conn.execute(
+            text("SELECT author_id, delegation_id, item_id FROM comments ORDER BY id LIMIT 1")
+        ).one()
+        other = conn.execute(
+            text("SELECT id FROM delegations WHERE id != :d ORDER BY id LIMIT 1"), {"d": delegation}
+        ).scalar_one()
+        conn.execute(
+            text(
+                "INSERT INTO comments (author_id, delegation_id, item_id, kind, visibility, body,"
+                " field, quote, prefix, suffix, outdated, late, answer, created_at, version)"
+                " VALUES (:a, :d, :i, 'reservation', 'group', 'Planted', '', '', '', '', false,"
+                " false, '', :t, 1)"
+            ),
+            {"a": author, "d": other, "i": item, "t": datetime(2026, 3, 3, tzinfo=UTC)},
+        )
+    engine.dispose()
+    code, out, err = zerodraft("db", "upgrade", "--database", old_url)
+    assert code == 0, err
+    assert "records the rows" not in out and "not recorded in the audit trail" in err
+    engine = make_engine(old_url)
+    with engine.begin() as conn:
+        planted = conn.execute(text("SELECT id FROM comments WHERE body = 'Planted'")).scalar_one()
+        made = conn.execute(
+            text("SELECT id FROM positions WHERE statement LIKE '%Planted%'")
+        ).scalar_one()
+        conn.execute(text("DELETE FROM comments WHERE id = :id"), {"id": planted})
+    engine.dispose()
+    code, said = _verify(old_url)
+    assert code == 1
+    assert (
+        f"positions/{made} " in said
+        or f"positions/{made}," in said
+        or said.rstrip().endswith(f"positions/{made}")
+    ), said

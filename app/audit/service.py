@@ -339,7 +339,7 @@ def check_trail(
     check.problems += anchor_problems
     check.problems += _against_anchors(found, anchored)
     if found.broken is None:
-        check.problems += _against_rows(session, found, check.notes)
+        check.problems += row_problems(session, found, check.notes)
     return check
 
 
@@ -373,7 +373,9 @@ def _against_anchors(
     return problems
 
 
-def _against_rows(session: Session, found: Walk, notes: list[str]) -> list[str]:
+def row_problems(session: Session, found: Walk, notes: list[str]) -> list[str]:
+    """Every covered row against the digest the trail last recorded for it: what differs, is
+    missing, came back or was never recorded (a note, not a problem, before the audit key)."""
     differ: list[str] = []
     unknown: list[str] = []
     revived: list[str] = []

@@ -6,9 +6,11 @@ turns reservation comments into substantive ones) changes their digests outside 
 says so in its module (`rewrites = ("positions", "comments")`), and `zerodraft db upgrade`
 records one event for the upgrade that vouches for what the migrations wrote.
 
-It vouches only for rows the trail recorded exactly as they stood before the upgrade (and for
-rows the upgrade added): a row edited in the database before the upgrade is still named by
-`audit verify` afterwards, the upgrade does not launder it.
+It vouches only when the whole trail verified before the upgrade (every covered row as the trail
+last recorded it): what a migration derives, it derives from rows the trail vouches for. A row
+edited or slipped in before the upgrade would otherwise be laundered (a planted reservation
+comment becoming a reservation position, then deleted); in that case the upgrade vouches for
+nothing and says so, and `audit verify` names the planted row and what was made from it.
 """
 
 from collections.abc import Iterable, Iterator
@@ -23,7 +25,7 @@ from app import migrate
 from app.audit import rows
 from app.audit.chain import walk
 from app.audit.guard import open_database
-from app.audit.service import Actor, chain_of, record, trail_events, vouch_for
+from app.audit.service import Actor, chain_of, record, row_problems, trail_events, vouch_for
 from app.config import Settings
 
 
@@ -33,6 +35,7 @@ class Upgrade:
     after: str | None
     vouched: dict[str, int] = field(default_factory=dict)  # table -> rows vouched for
     event_id: int | None = None
+    not_vouched: str = ""  # why rows the migrations rewrote were not vouched for
 
 
 def rewritten_tables(url: str, before: str | None) -> set[str]:
@@ -69,36 +72,41 @@ def upgrade(settings: Settings) -> Upgrade:
     url = settings.effective_database_url
     before = migrate.current_revision(url)
     tables = rewritten_tables(url, before)
-    trusted: dict[tuple[str, int], str] = {}  # rows as the trail last recorded them
-    existing: set[tuple[str, int]] = set()
+    before_rows: dict[tuple[str, int], str] = {}  # rewritten tables as they stood, verified
+    refused = ""
     if tables:
         database = open_database(settings, pool_size=1)
         try:
             with database.transaction(write=False) as session:
                 found = walk(trail_events(session), chain_of(session).key)
-                if found.broken is None and found.rows:
-                    for name, row_id, live in _digests(session, tables):
-                        existing.add((name, row_id))
-                        recorded = found.rows.get(rows.row_key(name, row_id))
-                        if recorded is not None and recorded[1] == live:
-                            trusted[(name, row_id)] = live
+                notes: list[str] = []
+                if found.broken is not None:
+                    refused = f"the audit chain is broken at event {found.broken.seq}"
+                elif problems := row_problems(session, found, notes):
+                    refused = "rows differ from the audit trail: " + "; ".join(problems)
                 else:
-                    tables = set()  # nothing recorded to keep true, or a trail already broken
+                    before_rows = {(n, i): d for n, i, d in _digests(session, tables)}
         except DBAPIError:
             tables = set()  # a schema older than the digests: nothing recorded them yet
         finally:
             database.dispose()
     result = Upgrade(*migrate.upgrade(url))
+    if refused:
+        result.not_vouched = refused
+        return result
     if not tables:
         return result
     database = open_database(settings, pool_size=1)
     try:
         with database.transaction() as session:
             changed: dict[str, set[int]] = {}
+            gone = set(before_rows)
             for name, row_id, live in _digests(session, tables):
-                key = (name, row_id)
-                if (key in trusted and trusted[key] != live) or key not in existing:
+                gone.discard((name, row_id))
+                if before_rows.get((name, row_id)) != live:
                     changed.setdefault(name, set()).add(row_id)
+            for name, row_id in gone:  # a row the migration deleted: recorded as deleted
+                changed.setdefault(name, set()).add(row_id)
             if changed:
                 result.vouched = {name: len(ids) for name, ids in sorted(changed.items())}
                 event = record(
