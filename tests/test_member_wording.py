@@ -153,3 +153,28 @@ def test_the_api_says_who_may_act_too(client: TestClient, world: World) -> None:
     )
     assert response.status_code == 403
     assert response.json()["detail"] == "only the secretariat can open, close and settle rounds"
+
+
+def test_the_help_page_has_a_short_section_per_role_the_readers_first(
+    client: TestClient, world: World
+) -> None:
+    for email, first in (
+        (world.member, "Delegation members"),
+        (world.secretariat, "The secretariat"),
+        (world.chair, "The co-chairs"),
+        (world.observer, "Observers"),
+    ):
+        log_in(client, email)
+        register = client.get("/register")
+        assert '<a href="/help">Help</a>' in register.text  # in the header of every page
+        page = client.get("/help")
+        assert page.status_code == 200
+        titles = re.findall(r'<h2 id="help-(\w+)-title">(.*?)</h2>', page.text)
+        assert titles[0][1].startswith(first) and "Your role" in titles[0][1]
+        assert not any("Your role" in t for _, t in titles[1:])
+        assert {r for r, _ in titles} >= {"member", "secretariat", "chair", "observer", "admin"}
+        # A link to a page the reader may not open is not offered.
+        assert ('href="/queue"' in page.text) == (email in (world.secretariat, world.chair))
+    log_in(client, world.member)
+    text = " ".join(_read(client.get("/help").text).text)
+    assert "Propose an amendment" in text and "select words in the text" in text
