@@ -1,6 +1,7 @@
 # zerodraft in production mode. Needs ZERODRAFT_SECRET_KEY and ZERODRAFT_AUDIT_KEY (each 32+
 # random characters, not the same) and, for PostgreSQL, ZERODRAFT_DATABASE_URL; without it the
-# SQLite file (and the audit anchor file) live in the /data volume.
+# SQLite file (and the audit anchor file) live in the /data volume. Run `zerodraft db upgrade`
+# in it once before the first start and after every new version (compose.yaml does).
 
 # Stage 1: the dependencies, pinned by the lock file, in a virtual environment. This layer is
 # rebuilt only when requirements.txt changes, not on every change to the code.
@@ -31,8 +32,8 @@ COPY migrations/ migrations/
 COPY drafts/ drafts/
 
 RUN useradd --system --uid 10001 --no-create-home --home-dir /srv/zerodraft zerodraft \
-    && mkdir -p /data \
-    && chown zerodraft /data
+    && mkdir -p /data /backups \
+    && chown zerodraft /data /backups
 USER zerodraft
 VOLUME ["/data"]
 EXPOSE 8000
@@ -40,4 +41,8 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
     CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"
 
-CMD ["sh", "-c", "zerodraft db upgrade && exec zerodraft serve --host 0.0.0.0 --port 8000"]
+# Serves only: the schema is upgraded once, by `zerodraft db upgrade` as a job of its own
+# (compose.yaml's migrate service), never by every replica as it starts (they would race).
+# SIGTERM: requests in flight get --graceful-timeout seconds to finish.
+STOPSIGNAL SIGTERM
+CMD ["zerodraft", "serve", "--host", "0.0.0.0", "--port", "8000"]
