@@ -686,3 +686,281 @@ def test_the_api_confirms_with_authors_named_in_the_body(
         "comment on FC-CD-01 by TH-SOMTC: the secretariat chose to leave this author out"
     ]
     assert created["title"] == TITLE
+
+
+# --- A draft on a register that already holds its items (review D1, D3) -----------------------
+
+REGISTER_PURPOSE = (
+    "These indicators help identify presumed victims of trafficking for forced criminality.\n"
+    "They are not a checklist: one indicator alone proves nothing.\n"
+    "They are read with the guidance of each indicator."
+)
+
+
+def _draft_of(*paragraphs: str) -> bytes:
+    d = docx.Document()
+    body = d.element.body
+    sect = body[-1]
+    for xml in paragraphs:
+        sect.addprevious(etree.fromstring(xml))
+    out = io.BytesIO()
+    d.save(out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def purpose_in_register(database: Database, clock: Clock, delegations: None) -> None:
+    """The register already holds 'Purpose and scope' as SEC-PURPOSE, three paragraphs, and a
+    fourth delegation, Thailand's AICHR."""
+    from app.audit.service import Actor
+    from app.models import ItemKind
+
+    with arranged(database) as s:
+        make_delegation(s, ("TH", "Thailand"), ("AICHR", "Intergovernmental Commission on HR"))
+        register.create_item(
+            s,
+            Actor.system("test"),
+            kind=ItemKind.SECTION,
+            content={"title": "Purpose and scope", "text": REGISTER_PURPOSE},
+            reason="Zero Draft text",
+            now=clock.now,
+            code="SEC-PURPOSE",
+        )
+
+
+def _import(db_url: str, tmp_path: Path, data: bytes, *options: str) -> list[str]:
+    path = tmp_path / "zero draft.docx"
+    path.write_bytes(data)
+    result = runner.invoke(cli_app, ["import", str(path), *options, "--database", db_url])
+    assert result.exit_code == 0, result.stdout + result.stderr
+    return result.stdout.splitlines()
+
+
+def test_a_change_on_a_section_whose_draft_wording_differs_puts_no_words_in_the_author_mouth(
+    db_url: str, database: Database, purpose_in_register: None, tmp_path: Path
+) -> None:
+    """The draft's 'Purpose and scope' is one line the register does not hold; Thailand - AICHR
+    only inserted one sentence after it. The sentence cannot be placed in the register's three
+    paragraphs: no proposal is made that would strike them through and underline the draft's
+    line; the change and the draft's own wording are listed as not placed, with why."""
+    data = _draft_of(
+        _p("Heading1", _r("Purpose and scope")),
+        _p(
+            "Normal",
+            _r("The draft is short.")
+            + _ins("Thailand - AICHR", " They apply to adults and to children.", 20),
+        ),
+    )
+    lines = _import(db_url, tmp_path, data, "--dry-run")
+    assert "  section 'Purpose and scope' (exists as SEC-PURPOSE)" in lines
+    assert not [line for line in lines if line.startswith("  proposal: ")]
+    placed = [line for line in lines if line.startswith("  could not place: ")]
+    assert any(
+        "tracked change by Thailand - AICHR" in line
+        and "the draft's text of SEC-PURPOSE before the changes differs from the register's, "
+        "and the change does not apply to the register's text; left out"
+        in line
+        for line in placed
+    ), placed
+    assert any(
+        "section 'Purpose and scope' (SEC-PURPOSE)" in line
+        and "the draft's wording differs from the register's" in line
+        and "The draft is short." in line
+        for line in placed
+    ), placed
+
+    lines = _import(db_url, tmp_path, data)
+    with database.transaction(write=False) as s:
+        assert s.scalars(select(Proposal)).all() == []
+        assert register.current(s, "SEC-PURPOSE").revision.text == REGISTER_PURPOSE
+    assert any("could not place: tracked change by Thailand - AICHR" in line for line in lines)
+
+
+def test_a_change_on_a_section_whose_draft_wording_differs_is_applied_to_the_register_text(
+    db_url: str, database: Database, purpose_in_register: None, tmp_path: Path
+) -> None:
+    """The draft holds only the first of the register's three paragraphs; Thailand - AICHR
+    inserted one sentence after it. The proposal is the register's text with that sentence in
+    it, so the compilation shows the one sentence underlined and nothing struck through."""
+    first = "These indicators help identify presumed victims of trafficking for forced criminality."
+    data = _draft_of(
+        _p("Heading1", _r("Purpose and scope")),
+        _p(
+            "Normal",
+            _r(first) + _ins("Thailand - AICHR", " They apply to adults and to children.", 20),
+        ),
+    )
+    lines = _import(db_url, tmp_path, data, "--dry-run")
+    assert "  proposal: amend SEC-PURPOSE by 'Thailand - AICHR' (TH-AICHR)" in lines
+    at = lines.index("  proposal: amend SEC-PURPOSE by 'Thailand - AICHR' (TH-AICHR)")
+    # Shown against the register's text: the one sentence inserted, nothing struck through.
+    assert lines[at + 1] == (
+        f"    text: {first}{{+ They apply to adults and to children.+}}"
+        "\\nThey are not a checklist: one indicator alone proves nothing."
+        "\\nThey are read with the guidance of each indicator."
+    )
+    # The draft's wording (two paragraphs fewer) is said, not silently dropped.
+    assert any(
+        "could not place: section 'Purpose and scope' (SEC-PURPOSE)" in line for line in lines
+    )
+
+    _import(db_url, tmp_path, data)
+    with database.transaction(write=False) as s:
+        (proposal,) = s.scalars(select(Proposal)).all()
+        assert proposal.content == {
+            "text": REGISTER_PURPOSE.replace(
+                first, first + " They apply to adults and to children."
+            )
+        }
+        assert register.current(s, "SEC-PURPOSE").revision.text == REGISTER_PURPOSE
+
+
+def test_the_preview_and_dry_run_use_the_authors_given_by_option(
+    db_url: str, database: Database, delegations: None, tmp_path: Path
+) -> None:
+    lines = _import(
+        db_url,
+        tmp_path,
+        word_draft(),
+        "--dry-run",
+        "--author",
+        "Maria Santos=TH-SOMTC",
+        "--author",
+        "MY-AICHR=secretariat",
+        "--author",
+        "TH-SOMTC=skip",
+    )
+    assert "  author 'Maria Santos': TH-SOMTC" in lines
+    assert "  author 'MY-AICHR': the secretariat" in lines
+    assert "  author 'TH-SOMTC': left out" in lines
+    assert (
+        "  proposal: add new indicator in Control at destination by 'Maria Santos' (TH-SOMTC)"
+        in lines
+    )
+    assert "  proposal: amend FC-CD-02 by 'MY-AICHR' (the secretariat)" in lines
+    assert (
+        "  comment on FC-CD-01 on 'personal phone' by 'Maria Santos' (TH-SOMTC): "
+        "Does this include a work phone?"
+    ) in lines
+    assert not any("unknown: choose a delegation" in line for line in lines)
+    assert lines[-1] == "dry run: nothing was changed"
+    # A mapping the confirmation would refuse is refused by the dry run too.
+    path = tmp_path / "zero draft.docx"
+    result = runner.invoke(
+        cli_app,
+        [
+            "import",
+            str(path),
+            "--dry-run",
+            "--author",
+            "Maria Santos=XX-NOBODY",
+            "--database",
+            db_url,
+        ],
+    )
+    assert result.exit_code != 0
+    assert "'XX-NOBODY' is no delegation" in result.stdout + result.stderr
+
+
+def test_a_change_on_an_indicator_the_register_words_otherwise_is_made_on_the_register_text(
+    db_url: str, database: Database, clock: Clock, delegations: None, tmp_path: Path
+) -> None:
+    """FC-CD-01 in the register reads longer than in the draft and is 'strong' for adults, the
+    draft's table says 'medium'. MY-AICHR changed 'guarded' to 'fenced' and 'medium' to 'weak':
+    the word change is proposed on the register's text; the strength change, made on a value
+    the register does not hold, is not placed, and says so; so does the draft's wording."""
+    from tests.factories import make_dimension, make_indicator
+
+    with arranged(database) as s:
+        make_dimension(s, "CD", "Control at destination", 1)
+        code = make_indicator(
+            s,
+            "CD",
+            "Confined to a guarded compound under armed watch",
+            now=clock.now,
+            strength_adult="strong",
+            strength_child="strong",
+        )
+    assert code == "FC-CD-01"
+    data = _draft_of(
+        _p("Heading1", _r("Control at destination (CD)")),
+        _p(
+            "ListNumber",
+            _r("FC-CD-01: Confined to a ")
+            + _del("MY-AICHR", "guarded", 11)
+            + _ins("MY-AICHR", "fenced", 12)
+            + _r(" compound"),
+        ),
+        _p("Heading1", _r("Strength of the indicators")),
+        _table(
+            [
+                [_r("Code"), _r("Adult"), _r("Child")],
+                [
+                    _r("FC-CD-01"),
+                    _del("MY-AICHR", "medium", 17) + _ins("MY-AICHR", "weak", 18),
+                    _r("strong"),
+                ],
+            ]
+        ),
+    )
+    lines = _import(db_url, tmp_path, data, "--dry-run")
+    at = lines.index("  proposal: amend FC-CD-01 by 'MY-AICHR' (MY-AICHR)")
+    assert (
+        lines[at + 1] == "    text: Confined to a [-guarded-]{+fenced+} compound under armed watch"
+    )
+    assert not lines[at + 2].startswith("    strength")
+    placed = [line for line in lines if line.startswith("  could not place: ")]
+    assert any(
+        line.startswith("  could not place: tracked change by MY-AICHR (")
+        and "the draft's strength adult of FC-CD-01 before the changes differs from the "
+        "register's, and the change does not apply to the register's strength adult; this part "
+        "is left out"
+        in line
+        for line in placed
+    ), placed
+    assert any(
+        "indicator FC-CD-01: the draft's wording differs" in line
+        and "text in the draft 'Confined to a guarded compound'" in line
+        for line in placed
+    ), placed
+    assert any(
+        "indicator FC-CD-01: the draft's wording differs" in line
+        and "strength adult in the draft 'medium'" in line
+        for line in placed
+    ), placed
+
+    _import(db_url, tmp_path, data)
+    with database.transaction(write=False) as s:
+        (proposal,) = s.scalars(select(Proposal)).all()
+        assert proposal.content == {"text": "Confined to a fenced compound under armed watch"}
+        current = register.current(s, "FC-CD-01").revision
+        assert current.text == "Confined to a guarded compound under armed watch"
+        assert current.strength_adult.value == "strong"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("base", "proposed", "current", "expected"),
+    [
+        # A sentence added at the end of the draft's text, in a register text that goes on.
+        ("A b c.", "A b c. D e.", "A b c.\nF g.", "A b c. D e.\nF g."),
+        # A word changed in the middle, other words elsewhere in the register's text.
+        (
+            "one two three four",
+            "one 2 three four",
+            "zero one two three four five",
+            "zero one 2 three four five",
+        ),
+        # The words around the change are not in the register's text: not placed.
+        ("The draft is short.", "The draft is short. More.", "Something else.", None),
+        # The words around the change are there twice: not placed by guessing.
+        ("a b", "a c", "a b; a b", None),
+        # No change.
+        ("x", "x", "y", "y"),
+    ],
+)
+def test_a_change_is_replayed_on_a_text_only_where_its_words_are_found_once(
+    base: str, proposed: str, current: str, expected: str | None
+) -> None:
+    from app.text.diff import replay
+
+    assert replay(base, proposed, current) == expected

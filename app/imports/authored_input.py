@@ -187,7 +187,9 @@ def make_input(
             acting,
             kind=p.kind,
             targets=[target] if target else [],
-            base_revisions=[bases[target]] if target else None,
+            # The revision the author's change was placed on when the preview was made (a
+            # later revision makes the proposal outdated, never overwritten by it).
+            base_revisions=[p.revision or bases[target]] if target else None,
             content=dict(p.fields),
             rationale=f"Tracked change in the Word draft “{title}”",
             item_kind=p.item_kind,

@@ -24,6 +24,7 @@ from app.imports.fields import (
     STRENGTH_WORDS,
     clip,
     key,
+    norm,
 )
 from app.imports.plans import (
     SECRETARIAT,
@@ -41,7 +42,7 @@ from app.models import Body, Delegation, Item, ItemKind, MemberState, ProposalKi
 from app.register import service as register
 from app.register.schemas import IndicatorUpdate, SectionUpdate
 from app.rounds.service import input_gate
-from app.text.diff import word_diff
+from app.text.diff import rebase_text, replay, word_diff
 from app.word.incoming import AuthoredChange, AuthoredComment, AuthoredDocument
 
 
@@ -116,7 +117,13 @@ def plan_authored(
             problems.append(f"section {clip(s.title.strip())!r}: {problem}; left out")
             continue
         sections.append(planned_section)
-    proposals, comments = _input(document, dimensions, sections, problems)
+    held = Held.load(
+        session,
+        {s.exists for s in sections if s.exists}
+        | {i.exists for d in dimensions for i in d.indicators if i.exists},
+    )
+    problems += _wording_differs(sections, dimensions, held)
+    proposals, comments = _input(document, dimensions, sections, problems, held)
     authors = _authors(session, document, proposals, comments)
     gate = None
     if (proposals or comments) and now is not None:
@@ -145,11 +152,143 @@ def _diff(old: str | None, new: str | None) -> list[tuple[Any, str]]:
     return [(c.op, c.text) for c in word_diff(old or "", new or "")]
 
 
+# The fields of an item a Word draft gives, by kind, compared with what the register holds.
+_DRAFT_FIELDS = {
+    ItemKind.SECTION: ("title", "text"),
+    ItemKind.INDICATOR: (
+        "text",
+        "strength_adult",
+        "strength_child",
+        "guidance",
+        "information_sources",
+        "references",
+    ),
+}
+_WORDED = {"title", "text", "guidance", "information_sources", "references"}
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """What the register holds of the items a draft's parts already are: by code, the
+    revision number and each field's value ("" when unset)."""
+
+    items: dict[str, tuple[int, dict[str, str]]]
+
+    @classmethod
+    def load(cls, session: Session, codes: set[str]) -> "Held":
+        items: dict[str, tuple[int, dict[str, str]]] = {}
+        if codes:
+            rows = session.execute(
+                select(Item.code, Revision)
+                .join(Revision, and_(Revision.item_id == Item.id, Revision.number == Item.version))
+                .where(Item.code.in_(codes))
+            ).all()
+            for code, revision in rows:
+                values = {}
+                for name in ("title", *_DRAFT_FIELDS[ItemKind.INDICATOR]):
+                    value = getattr(revision, name)
+                    values[name] = str(getattr(value, "value", value) or "")
+                items[code] = (revision.number, values)
+        return cls(items)
+
+    def get(self, code: str | None) -> tuple[int, dict[str, str]] | None:
+        return self.items.get(code) if code else None
+
+
+def _differs(draft: str, register_value: str) -> bool:
+    """The draft's value of a field is not the register's (spacing aside); a field the draft
+    leaves empty says nothing."""
+    return bool(draft.strip()) and norm(draft) != norm(register_value)
+
+
+def _wording_differs(
+    sections: list[SectionPlan], dimensions: list[DimensionPlan], held: Held
+) -> list[str]:
+    """The draft's own wording of items the register already holds, where it is not the
+    register's: the register's is kept (the draft's text is not the secretariat's revision of
+    it), so each is said, with the draft's words, rather than silently dropped."""
+    out = []
+    items: list[tuple[str, ItemKind, dict[str, Any]]] = [
+        (f"section {clip(s.title, 60)!r} ({s.exists})", ItemKind.SECTION, s.model_dump())
+        for s in sections
+        if s.exists
+    ]
+    items += [
+        (f"indicator {i.exists}", ItemKind.INDICATOR, i.model_dump())
+        for d in dimensions
+        for i in d.indicators
+        if i.exists
+    ]
+    for label, kind, draft in items:
+        code = draft["exists"]
+        found = held.get(code)
+        if found is None:
+            continue
+        _, values = found
+        for name in _DRAFT_FIELDS[kind]:
+            mine = str(draft.get(name) or "")
+            if _differs(mine, values.get(name, "")):
+                out.append(
+                    f"{label}: the draft's wording differs from the register's, which is kept "
+                    f"(the tracked changes are placed on the register's text where they apply): "
+                    f"{name.replace('_', ' ')} in the draft {clip(mine)!r}"
+                )
+    return out
+
+
+def _on_register(
+    label: str,
+    fields: dict[str, Any],
+    draft: dict[str, Any],
+    held: tuple[int, dict[str, str]] | None,
+    notes: list[str],
+) -> tuple[dict[str, Any], dict[str, Any]] | str:
+    """An author's change, made on the draft's text of an item, expressed against the text the
+    register holds: the fields to propose and the text each is shown against; or why it cannot
+    be placed (the draft's text before the changes is not the register's and the change does
+    not apply to the register's text), never the draft's base text in place of the register's.
+    A field that cannot be placed beside one that can is left out, and `notes` says why."""
+    if held is None:
+        return fields, {k: draft.get(k) for k in fields}
+    _, values = held
+    out: dict[str, Any] = {}
+    against: dict[str, Any] = {}
+    refused: list[str] = []
+    for name, value in fields.items():
+        base = str(draft.get(name) or "")
+        current = values.get(name, "")
+        proposed = str(value or "")
+        if base == current:
+            rebased: str | None = proposed
+        elif name in _WORDED:
+            rebased = replay(base, proposed, current)
+            if rebased is None and base.strip():
+                rebased = rebase_text(base, proposed, current)
+        else:
+            # A strength the draft gave as the register does not: the change is only the
+            # author's if the register already agrees with the base, or with the change.
+            rebased = current if proposed == current else None
+        if rebased is None:
+            refused.append(
+                f"the draft's {name.replace('_', ' ')} of {label} before the changes differs from "
+                f"the register's, and the change does not apply to the register's "
+                f"{name.replace('_', ' ')}"
+            )
+        elif rebased != current:
+            out[name] = rebased
+            against[name] = current
+    if not out:
+        return "; ".join(refused) or f"the register's {label} already reads as the change makes it"
+    notes += refused
+    return out, against
+
+
 def _input(
     document: AuthoredDocument,
     dimensions: list[DimensionPlan],
     sections: list[SectionPlan],
     problems: list[str],
+    held: Held,
 ) -> tuple[list[AuthoredProposalPlan], list[AuthoredCommentPlan]]:
     """The proposals the tracked changes make and the comments, on what the plan imports;
     a change or comment on something left out is listed in `problems` with why."""
@@ -160,10 +299,16 @@ def _input(
     added: dict[str, str] = {}  # source of a new indicator -> its author
     for change in document.changes:
         who = change.author or "an unnamed author"
-        planned = _proposal(change, indicators, by_section, dims)
+        notes: list[str] = []
+        planned = _proposal(change, indicators, by_section, dims, held, notes)
         if isinstance(planned, str):
             problems.append(f"tracked change by {who} ({change.target}): {planned}; left out")
             continue
+        problems += [
+            f"tracked change by {who} ({change.target}, {planned.label}): {note}; this part is "
+            "left out"
+            for note in notes
+        ]
         proposals.append(planned)
         if planned.kind is ProposalKind.ADD:
             added[change.target] = change.author
@@ -192,6 +337,8 @@ def _proposal(
     indicators: dict[str, tuple[DimensionPlan, IndicatorPlan]],
     sections: dict[str, SectionPlan],
     dimensions: dict[str, DimensionPlan],
+    held: Held,
+    notes: list[str],
 ) -> AuthoredProposalPlan | str:
     """The proposal, or why it cannot be made."""
     fields = dict(change.fields)
@@ -215,18 +362,26 @@ def _proposal(
         section = sections.get(change.target)
         if section is None:
             return "its section is not imported"
-        old = {"title": section.title, "text": section.text}
+        label = section.exists or section.code or f"section {section.title!r}"
+        held_section = held.get(section.exists)
+        old: dict[str, Any] = {}
+        if kind is ProposalKind.AMEND:
+            placed = _on_register(label, fields, section.model_dump(), held_section, notes)
+            if isinstance(placed, str):
+                return placed
+            fields, old = placed
         return AuthoredProposalPlan(
             kind=kind,
             item_kind=ItemKind.SECTION,
             author=change.author,
             target=change.target,
-            label=section.exists or section.code or f"section {section.title!r}",
+            label=label,
             dimension=None,
             after=None,
             fields=fields,
             diffs={k: _diff(old.get(k), v) for k, v in fields.items()},
             date=date,
+            revision=held_section[0] if held_section else None,
         )
     if kind is ProposalKind.ADD:
         dimension = dimensions.get(change.dimension or "")
@@ -256,18 +411,26 @@ def _proposal(
             if problem:
                 return problem
             fields[name] = value
+    label = _indicator_label(dimension, ind)
+    held_item = held.get(ind.exists)
+    if kind is ProposalKind.AMEND:
+        placed = _on_register(label, fields, old_fields, held_item, notes)
+        if isinstance(placed, str):
+            return placed
+        fields, old_fields = placed
     return AuthoredProposalPlan(
         kind=kind,
         item_kind=ItemKind.INDICATOR,
         author=change.author,
         target=change.target,
-        label=_indicator_label(dimension, ind),
+        label=label,
         dimension=None,
         after=None,
         fields=fields,
         diffs={k: _diff(old_fields.get(k), v) for k, v in fields.items()},
         date=date,
         source=change.target,
+        revision=held_item[0] if held_item else None,
     )
 
 

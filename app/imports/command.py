@@ -20,6 +20,7 @@ from app.audit.service import Actor
 from app.config import Settings
 from app.errors import InvalidInput
 from app.imports import service
+from app.imports.authored_input import chosen_authors
 from app.imports.plans import (
     SECRETARIAT,
     SKIP,
@@ -115,7 +116,15 @@ def run(
                 request_id=REQUEST_ID,
             )
             word_import = done.word_import
-            lines = [printable(line) for line in preview_lines(word_import)]
+            plan = plan_of(word_import)
+            # Who each author of a Word draft is, as the confirmation will take it: the
+            # --author options over the names' matches (a dry run checks the mapping too).
+            chosen = (
+                chosen_authors(session, plan, authors)
+                if isinstance(plan, AuthoredPlan) and authors
+                else None
+            )
+            lines = [printable(line) for line in preview_lines(word_import, chosen)]
             if done.already_imported:
                 lines.insert(
                     0,
@@ -167,7 +176,11 @@ def printable(line: str) -> str:
     )
 
 
-def preview_lines(word_import: WordImport) -> Iterator[str]:
+def preview_lines(
+    word_import: WordImport, authors: Mapping[str, str | None] | None = None
+) -> Iterator[str]:
+    """The preview, as printed; `authors` who each author of a Word draft is when the
+    secretariat said (--author), else the delegations matched from their names."""
     plan = plan_of(word_import)
     counts = ", ".join(f"{n} {what}" for what, n in plan.counts().items())
     if isinstance(plan, ReturnedPlan):
@@ -218,19 +231,21 @@ def preview_lines(word_import: WordImport) -> Iterator[str]:
                         f" adult {ind.strength_adult or '-'}, child {ind.strength_child or '-'}"
                     )
                 yield f"    {ind.code or '(next code)'} {ind.text!r}{strengths} ({state})"
-        yield from _draft_input(plan)
+        yield from _draft_input(plan, authors)
     for problem in plan.problems:
         yield f"  could not place: {problem}"
     for text in plan.unplaced:
         yield f"  could not place: {text}"
 
 
-def _draft_input(plan: AuthoredPlan) -> Iterator[str]:
+def _draft_input(
+    plan: AuthoredPlan, authors: Mapping[str, str | None] | None = None
+) -> Iterator[str]:
     """A Word draft's authors, and each proposal and comment it would create, with its author
     as written in the file and the delegation it is made for."""
-    who = {a.name: a.delegation for a in plan.authors}
+    who = {a.name: a.delegation for a in plan.authors} | dict(authors or {})
     for a in plan.authors:
-        yield f"  author {_author(a.name)}: {_speaks_for(a.delegation)}"
+        yield f"  author {_author(a.name)}: {_speaks_for(who.get(a.name))}"
     for p in plan.proposals:
         by = f"by {_author(p.author)} ({_speaks_for(who.get(p.author))})"
         yield f"  proposal: {p.kind.value} {p.label} {by}"

@@ -225,6 +225,9 @@ class AuthoredProposalPlan(_Stored):
     diffs: dict[str, Diff]
     date: str | None  # ISO 8601, as the file says
     source: str = ""  # where in the file: a new indicator's own paragraph or row
+    # The register's revision of an item it already held that `fields` were placed on (the
+    # author's change applied to the register's text); None for an item the draft adds.
+    revision: int | None = None
 
 
 class AuthoredCommentPlan(_Stored):

@@ -193,3 +193,46 @@ def rebase_text(base: str, proposed: str, current: str) -> str | None:
     patches = dmp.patch_make(base, proposed)
     result, applied = dmp.patch_apply(patches, current)
     return str(result) if all(applied) else None
+
+
+def replay(base: str, proposed: str, current: str, *, context: int = 8) -> str | None:
+    """The change from `base` to `proposed` made on `current`, a text that holds `base`'s words
+    around each change but may hold more (or other) words elsewhere: each changed stretch is
+    found in `current` by itself and up to `context` tokens of `base` on each side (fewer at
+    `base`'s start or end, where `current` may go on), and must be found exactly once; None
+    when a stretch is not. Unlike `rebase_text` a change at `base`'s very start or end applies
+    to a text that goes on beyond it, and nothing is placed by approximation."""
+    if proposed == base:
+        return current
+    hunks: list[tuple[int, int, str]] = []  # in base: start, end, replacement
+    at = 0
+    for chunk in word_diff(base, proposed):
+        if chunk.op == "equal":
+            at += len(chunk.text)
+            continue
+        start = at
+        if chunk.op == "delete":
+            at += len(chunk.text)
+        if hunks and hunks[-1][1] == start:
+            old_start, _, text = hunks[-1]
+            hunks[-1] = (old_start, at, text + (chunk.text if chunk.op == "insert" else ""))
+        else:
+            hunks.append((start, at, chunk.text if chunk.op == "insert" else ""))
+    placed: list[tuple[int, int, str]] = []
+    for start, end, text in hunks:
+        before = "".join(tokenize(base[:start])[-context:])
+        after = "".join(tokenize(base[end:])[:context])
+        pattern = before + base[start:end] + after
+        if not pattern.strip():
+            return None
+        found = [m.start() for m in re.finditer(f"(?={re.escape(pattern)})", current)]
+        if len(found) != 1:
+            return None
+        begin = found[0] + len(before)
+        if placed and begin < placed[-1][1]:
+            return None  # out of order with, or overlapping, the change before it
+        placed.append((begin, begin + end - start, text))
+    out = current
+    for begin, finish, text in reversed(placed):
+        out = out[:begin] + text + out[finish:]
+    return out
