@@ -346,3 +346,29 @@ def test_a_position_changed_through_the_app_keeps_the_trail_green(
     assert scalar(db_url, "SELECT count(*) FROM positions WHERE superseded_at IS NOT NULL") == 1
     code, _, err = verify(db_url, settings)
     assert code == 0, err
+
+
+def test_a_decision_record_changed_in_the_database_is_named(
+    activity: None,
+    client: TestClient,
+    sec: dict[str, str],
+    tamper: Tamper,
+    db_url: str,
+    settings: Settings,
+) -> None:
+    """What a decider saw and acknowledged is covered like the decision itself: turning an
+    agreement without acknowledgement into an acknowledged one with SQL is named."""
+    pid = scalar(db_url, "SELECT max(id) FROM proposals")
+    current = client.get(f"/api/v1/proposals/{pid}", headers=sec)
+    decided = client.post(
+        f"/api/v1/proposals/{pid}/decision",
+        json={"outcome": "agreed", "reason": "Consensus", "acknowledged": True},
+        headers=sec | {"If-Match": current.headers["ETag"]},
+    )
+    assert decided.status_code == 200, decided.text
+    assert verify(db_url, settings)[0] == 0
+    row = scalar(db_url, "SELECT max(id) FROM decision_records")
+    tamper(f"UPDATE decision_records SET reason = 'Unanimous' WHERE id = {row}")
+    code, _, err = verify(db_url, settings)
+    assert code == 1
+    assert f"decision_records/{row} (event " in err
