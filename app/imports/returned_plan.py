@@ -49,6 +49,7 @@ from app.models import (
 from app.models.register import TEXT_FIELDS
 from app.models.workflow import OPEN_STATES
 from app.principal import DelegationRef, Principal
+from app.proposals import service as proposals_service
 from app.register.schemas import IndicatorUpdate, SectionUpdate
 from app.register.service import FIELD_LABELS
 from app.rounds import snapshot
@@ -56,6 +57,7 @@ from app.rounds.export_loader import signed_by
 from app.rounds.service import current_round, input_gate
 from app.text.anchor import find_quote
 from app.text.diff import word_diff
+from app.word import marks
 from app.word.incoming import (
     FoundComment,
     ReturnedDocument,
@@ -64,6 +66,7 @@ from app.word.incoming import (
     ReturnedProposal,
     TrackedChange,
 )
+from app.word.revisions import clean
 
 # How many threads with the same words on one item a comment may stand for, at most: enough for
 # "Agreed." said several times, bounded against a file that repeats a word a thousand times.
@@ -200,7 +203,9 @@ def plan_returned(
             )
         )
     for edited in document.proposals:
-        planned += _plan_proposal(session, edited, delegation, access, versions, problems)
+        planned += _plan_proposal(
+            session, edited, delegation, access, versions, problems, document.shown
+        )
     for loose in document.comments:
         on_proposal = (
             _plan_proposal_comment(session, loose, delegation.id, access, document)
@@ -513,11 +518,17 @@ def _plan_proposal(
     access: ThreadAccess,
     versions: dict[str, int],
     problems: list[str],
+    shown: frozenset[str] | None = None,
 ) -> list[ProposalPlan]:
     """A pending proposal whose words the copy changed: a revision when the delegation made it,
     else the delegation's own alternative built on it (its content, with the words changed).
     A revision is made only onto the words the copy was exported with: a proposal changed since
-    is never overwritten, the change is left out and the preview says why."""
+    is never overwritten, the change is left out and the preview says why.
+
+    Whether it changed since: a field edited with Track Changes only is compared through its
+    words as exported (the returned changes rejected). A field edited without them has no such
+    words (its "original" holds the edit), so its paragraph as the export would write it now is
+    looked up among the paragraphs the export showed (`shown`, the manifest's hashes)."""
     ref = edited.reference
     number = ref.removeprefix("P-")
     proposal = session.get(Proposal, int(number)) if is_id(number) else None
@@ -540,6 +551,7 @@ def _plan_proposal(
     changes: list[TrackedChange] = []
     untracked = False
     moved_on: list[str] = []
+    now_shown: dict[str, str] | None = None
     for edit in edited.fields:
         name = _BY_LABEL.get(edit.label)
         if name is None:
@@ -547,7 +559,12 @@ def _plan_proposal(
             continue
         value, problem = _field_value(kind, name, edit.accepted)
         base = proposal.content.get(name)
-        if _differs(name, _field_value(kind, name, edit.original)[0], base):
+        if edit.untracked and shown is not None:
+            now_shown = now_shown if now_shown is not None else _paragraph_hashes(session, proposal)
+            stale = now_shown.get(name) not in shown
+        else:
+            stale = _differs(name, _field_value(kind, name, edit.original)[0], base)
+        if stale:
             moved_on.append(FIELD_LABELS[name].lower())
         if problem is None and not _differs(name, value, base):
             continue
@@ -621,6 +638,19 @@ def _plan_proposal(
             note=note,
         )
     ]
+
+
+def _paragraph_hashes(session: Session, proposal: Proposal) -> dict[str, str]:
+    """The manifest hash of each field paragraph a compilation writes for the proposal as it
+    is now (app/word/compilation.py: "Text: [" + its word diff from its base, the removed words
+    shown + "]"), by field name."""
+    (view,) = proposals_service.views(session, [proposal])
+    return {
+        name: marks.short_hash(
+            f"{FIELD_LABELS.get(name, name)}: [" + clean("".join(c.text for c in chunks)) + "]"
+        )
+        for name, chunks in view.field_diffs()
+    }
 
 
 def _plan_proposal_comment(

@@ -127,6 +127,9 @@ class ReturnedDocument:
     signed_manifest: str | None = None
     manifest_signature: str | None = None
     threads: frozenset[str] | None = None
+    # The manifest's hashes of the paragraphs the export wrote outside items (a compilation's
+    # proposals among them): what the copy showed, where an untracked edit left no trace of it.
+    shown: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)

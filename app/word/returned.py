@@ -789,6 +789,7 @@ def read_returned(package: Package) -> ReturnedDocument | None:
         signed_manifest=marks.signed_manifest(manifest) if manifest is not None else None,
         manifest_signature=props.get(marks.MANIFEST_SIGNATURE) or None,
         threads=frozenset(manifest.threads) if manifest is not None else None,
+        shown=frozenset(manifest.other) if manifest is not None else None,
     )
 
 
