@@ -123,6 +123,13 @@ class Settings(BaseSettings):
         description="bearer token Prometheus sends to /metrics (Authorization: Bearer ...); "
         "empty: /metrics answers 404",
     )
+    worker_metrics_port: int = Field(
+        0,
+        ge=0,
+        le=65535,
+        description="`zerodraft worker` answers GET /metrics on this port (all interfaces, "
+        "same bearer token as the app's); 0: it does not listen",
+    )
     log_format: Literal["text", "json"] = Field(
         "text",
         description="json: one JSON object per line (time, level, message, request id, user id, "

@@ -117,6 +117,7 @@ def run(
     """Passes every `interval` seconds until `stop` is set. A pass that fails (the database
     away, say) is reported and the next one tries again: the worker keeps running."""
     held = None
+    metrics = ops_metrics.serve_for_worker(settings.worker_metrics_port, settings.metrics_token)
     while not stop.is_set():
         try:
             done = run_once(database, settings, clock, stop=stop)
@@ -135,3 +136,6 @@ def run(
                 report(done.delivery.held_line)
             held = done.delivery.held
         stop.wait(interval)
+    if metrics is not None:
+        metrics.shutdown()
+        metrics.server_close()

@@ -122,6 +122,12 @@ def test_the_services_and_what_each_waits_for(services: dict[str, Any]) -> None:
         assert waits["migrate"] == {"condition": "service_completed_successfully"}, name
         assert waits["postgres"] == {"condition": "service_healthy"}, name
     assert services["worker"]["command"] == ["zerodraft", "worker"]
+    worker_env = services["worker"]["environment"]
+    assert worker_env["ZERODRAFT_WORKER_METRICS_PORT"] == "9100"
+    assert (
+        worker_env["ZERODRAFT_DATABASE_URL"]
+        == services["app1"]["environment"]["ZERODRAFT_DATABASE_URL"]
+    )
     for name in ("app1", "app2"):
         assert services[name]["command"][:2] == ["zerodraft", "serve"]
         assert "/readyz" in " ".join(services[name]["healthcheck"]["test"])

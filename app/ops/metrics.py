@@ -12,11 +12,14 @@ import functools
 import os
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from socketserver import ThreadingMixIn
+from typing import Any, ParamSpec, TypeVar
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import (
     REGISTRY,
@@ -33,6 +36,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from app import signing
 from app.db import Database
 from app.ops import service
 
@@ -181,3 +185,34 @@ def prepare_processes(workers: int) -> SharedMetrics:
         old.unlink()
     os.environ[MULTIPROC_ENV] = str(folder)
     return SharedMetrics(folder, made=not given)
+
+
+class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _Quiet(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def serve_for_worker(port: int, token: str) -> ThreadingWSGIServer | None:
+    """The worker's own /metrics (its passes and failures live in its process): a small HTTP
+    server in a daemon thread, answering only to `Authorization: Bearer <token>`."""
+    if not port or not token:
+        return None
+
+    def answer(environ: dict[str, Any], start: Callable[..., Any]) -> list[bytes]:
+        scheme, _, given = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
+        if environ.get("PATH_INFO") != "/metrics":
+            start("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"not found\n"]
+        if scheme.lower() != "bearer" or not signing.equal(given.strip(), token):
+            start("401 Unauthorized", [("WWW-Authenticate", 'Bearer realm="metrics"')])
+            return [b"a valid metrics token is required\n"]
+        start("200 OK", [("Content-Type", CONTENT_TYPE)])
+        return [generate_latest(REGISTRY)]
+
+    server = make_server("0.0.0.0", port, answer, ThreadingWSGIServer, handler_class=_Quiet)  # noqa: S104
+    threading.Thread(target=server.serve_forever, name="worker-metrics", daemon=True).start()
+    return server
