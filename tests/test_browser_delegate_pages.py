@@ -156,6 +156,12 @@ def test_the_comment_form_opens_beside_the_selected_words(
     expect(page.locator("#comments #new-comment")).to_have_count(1)
     expect(page.get_by_label("Quoted words (optional)")).to_have_value("taken by")
 
+    # The "Comment" link of the next step opens the form under the text as well.
+    page.locator("#next-step").get_by_role("link", name="Comment", exact=True).click()
+    expect(page.locator(".text-with-comments + #new-comment")).to_have_count(1)
+    expect(page.get_by_label("Your comment")).to_be_focused()
+    expect(form).to_be_in_viewport()
+
 
 def test_the_round_page_download_is_a_form_like_the_others_and_keeps_paragraphs(
     page: Any,

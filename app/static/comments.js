@@ -247,6 +247,15 @@
       fields.body.focus();
     });
     button.addEventListener("blur", function () { if (!chosen) { button.hidden = true; } });
+    // The page's "Comment" link (the next step under the text) opens the form there too.
+    document.querySelectorAll('a[data-opens-comment-form="' + form.id + '"]').forEach(function (link) {
+      link.addEventListener("click", function (event) {
+        event.preventDefault();
+        openBeside();
+        form.scrollIntoView({ block: "nearest" });
+        fields.body.focus();
+      });
+    });
   }
 
   function setUpThreads() {
