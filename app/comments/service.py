@@ -46,7 +46,7 @@ class CommentView:
     @property
     def shown_author(self) -> str:
         """As the group reads it everywhere: "Ana Reyes (Philippines - SOMTC)"."""
-        return f"{self.author_name} ({self.speaks_for})" if self.speaks_for else self.author_name
+        return self.comment.byline(self.author_name, self.speaks_for, self.delegation_code)
 
     @property
     def current_quote(self) -> str | None:

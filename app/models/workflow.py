@@ -5,6 +5,8 @@ State changes are guarded methods that raise InvalidTransition (409) naming the 
 routes never re-check them.
 """
 
+import re
+import unicodedata
 from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
@@ -257,6 +259,23 @@ class Position(Base):
     superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+def _words(text: str) -> set[str]:
+    plain = unicodedata.normalize("NFKD", text)
+    return set(re.findall(r"[a-z0-9]+", "".join(c for c in plain if c.isascii()).casefold()))
+
+
+# Words a Word user name may add to a delegation's own name and still be only that name.
+_FILLER = frozenset({"delegation", "of", "the"})
+
+
+def _names_only(written_by: str, speaks_for: str, code: str | None) -> bool:
+    """Whether a Word author's name is only the name (or code) of whom the comment speaks for,
+    with no person's name in it."""
+    words = _words(written_by)
+    own = _words(speaks_for) | _words(code or "")
+    return bool(words - _FILLER) and words <= own | _FILLER
+
+
 class Comment(Base):
     __tablename__ = "comments"
 
@@ -306,6 +325,18 @@ class Comment(Base):
         """The name of the person who wrote it: the Word author of an imported comment, else
         the author account's name."""
         return self.written_by or account_name
+
+    def byline(self, account_name: str, speaks_for: str, code: str | None = None) -> str:
+        """Who wrote it as the group reads it: "Ana Reyes (Philippines - SOMTC)". An imported
+        comment whose Word author is only the name of whom it speaks for ("Philippines
+        (SOMTC)", "PH-SOMTC", "SOMTC Philippines" for "Philippines - SOMTC" with code
+        PH-SOMTC) is shown as that alone, not "Philippines (SOMTC) (Philippines - SOMTC)"."""
+        name = self.writer(account_name)
+        if not speaks_for:
+            return name
+        if self.written_by and _names_only(self.written_by, speaks_for, code):
+            return speaks_for
+        return f"{name} ({speaks_for})"
 
     def check_version(self, expected: int) -> None:
         if expected != self.version:
