@@ -8,6 +8,8 @@
 // page shows the text again in a box (the form came back with a problem, or the person was asked
 // to log in again first). Logging out drops every draft of this browser. Drafts older than two
 // weeks are dropped too. The server never sees any of this; without JavaScript nothing changes.
+// Drafts are kept per person (the page's <body data-drafts>, an opaque name of who is logged in):
+// a browser shared by two people offers each only their own text.
 (function () {
   "use strict";
 
@@ -15,6 +17,7 @@
   var SENT = "zd-drafts-sent";
   var MAX_AGE = 14 * 24 * 3600 * 1000;
   var DELAY = 500;
+  var OWNER = (document.body && document.body.getAttribute("data-drafts")) || "-";
   var local;
   var session;
   try {
@@ -75,7 +78,8 @@
 
   function keyOf(box) {
     var action = box.form.getAttribute("action") || location.pathname;
-    return PREFIX + location.pathname + location.search + "|" + action + "|" + (box.id || box.name);
+    var where = location.pathname + location.search + "|" + action + "|" + (box.id || box.name);
+    return PREFIX + OWNER + "|" + where;
   }
 
   function when(at) {

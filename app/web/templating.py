@@ -1,3 +1,5 @@
+import hashlib
+import hmac
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -41,6 +43,20 @@ def _label(value: object) -> str:
 templates.env.filters["local"] = _local
 templates.env.filters["label"] = _label
 templates.env.filters["offset_in"] = _offset_in
+
+
+def draft_owner(principal: Any, settings: Settings) -> str:
+    """Whose drafts the browser keeps on this page (app/static/drafts.js): an opaque name of the
+    logged-in person, not their e-mail nor their id, so that a browser shared by two people
+    offers each only their own unsent text. Empty: nobody is logged in."""
+    user_id = getattr(principal, "user_id", None)
+    if user_id is None:
+        return ""
+    message = f"zerodraft browser drafts of user {user_id}".encode()
+    return hmac.new(settings.secret_key.encode(), message, hashlib.sha256).hexdigest()[:24]
+
+
+templates.env.globals["draft_owner"] = draft_owner
 
 
 def render(
