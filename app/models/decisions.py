@@ -2,9 +2,9 @@
 
 A decision on a proposal keeps the consensus picture the decider saw (which delegations
 supported, reserved, objected, agreed ad referendum or had not spoken), whether they acknowledged
-the pending delegations and the reservations, and a chair's override reason; a reopened decision
-keeps who reopened it and why. Settling a round keeps what was carried over undecided or
-unmarked.
+the pending delegations and the reservations, a chair's override reason and the round it was
+taken in; a reopened decision keeps who reopened it and why. Settling a round keeps what was
+carried over undecided or unmarked.
 """
 
 from datetime import datetime
@@ -31,6 +31,9 @@ class DecisionRecord(Base):
     # {"support": [codes], "ad_referendum": [...], "reservation": [...], "objection": [...],
     #  "pending": [...]} as it stood at the decision.
     consensus: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # The round in which the decision was taken (the current round then; None: before any
+    # round). The decision can be reopened only while that round is not settled.
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"))
     reopened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reopened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reopen_reason: Mapped[str] = mapped_column(Text, default="")

@@ -286,6 +286,9 @@ def decide_proposal(
         override_reason=body.override_reason,
         answer=body.answer,
         acknowledged=body.acknowledged,
+        acknowledged_picture=body.acknowledged_picture.model_dump()
+        if body.acknowledged_picture
+        else None,
         now=ctx.now,
         request_id=ctx.request_id,
     )

@@ -425,6 +425,11 @@ def parse_decision(posted: FormData, *, modifiable: Sequence[str]) -> Form:
     v["merged_into"] = one(posted, "merged_into")
     v["version"] = one(posted, "version")
     v["acknowledged"] = one(posted, "acknowledged") == "yes"
+    # The delegations the person saw pending or reserving when they acknowledged (hidden).
+    v["acknowledged_picture"] = {
+        standing: many(posted, f"acknowledged_{standing}")[:500]
+        for standing in ("pending", "reservation")
+    }
     modified: dict[str, Any] = {}
     for name in modifiable:
         if name in CHECKBOXES:

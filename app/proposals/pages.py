@@ -662,6 +662,7 @@ def decide_proposal(proposal_id: int, ctx: Decider, posted: PostedForm) -> Respo
                 outcome=outcome,
                 override_reason=v["override_reason"],
                 acknowledged=v["acknowledged"],
+                acknowledged_picture=v["acknowledged_picture"],
             )
             applied = (
                 service.applied_content(pv, outcome, modified)
@@ -698,13 +699,22 @@ def decide_proposal(proposal_id: int, ctx: Decider, posted: PostedForm) -> Respo
             merged_into=merged_into,
             override_reason=v["override_reason"],
             acknowledged=v["acknowledged"],
+            acknowledged_picture=v["acknowledged_picture"],
             now=ctx.now,
             request_id=ctx.request_id,
         )
     except InvalidInput as exc:
         form.add_refusal(exc, forms.DECISION_IDS)
         return _proposal_page(ctx, proposal_id, active={"decision": form}, status_code=422)
-    except (Conflict, PreconditionFailed) as exc:
+    except Conflict as exc:
+        if exc.extra.get("field") != "acknowledged":
+            return _refusal_page(ctx, proposal_id, exc, {"decision": form})
+        # The picture changed since the person looked: the form again, with the picture as it
+        # is now and the acknowledgement to give again.
+        v["acknowledged"] = False
+        form.add_refusal(exc, forms.DECISION_IDS)
+        return _proposal_page(ctx, proposal_id, active={"decision": form}, status_code=409)
+    except PreconditionFailed as exc:
         return _refusal_page(ctx, proposal_id, exc, {"decision": form})
     return _done(proposal_id, "decided")
 

@@ -1,7 +1,7 @@
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from app.models import ItemKind, Outcome, ProposalKind, ProposalState, Stance
 from app.register.schemas import DiffOp
@@ -45,6 +45,14 @@ class ProposalUpdate(Strict):
     )
 
 
+Code = Annotated[str, StringConstraints(max_length=32)]
+
+
+class AcknowledgedPicture(Strict):
+    pending: list[Code] = Field(default_factory=list, max_length=500)
+    reservation: list[Code] = Field(default_factory=list, max_length=500)
+
+
 class Decision(Strict):
     outcome: Outcome
     reason: str = Field("", max_length=20000, description="Required when not retained")
@@ -60,6 +68,12 @@ class Decision(Strict):
         False,
         description="Required (true) to agree while delegations have given no position or hold "
         "a reservation: you confirm that you know; it is recorded with the decision",
+    )
+    acknowledged_picture: AcknowledgedPicture | None = Field(
+        None,
+        description="What you saw when you acknowledged: the delegations pending and those "
+        "holding a reservation. Given, the decision is refused (409) if a delegation has become "
+        "pending or entered a reservation since, so that you see it first",
     )
 
 

@@ -7,7 +7,7 @@ to the register as a new revision attributed to the proposal and its delegation,
 transaction as the decision.
 """
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -35,6 +35,7 @@ from app.models import (
     ProposalTarget,
     Revision,
     Role,
+    Round,
     RoundState,
     Sponsorship,
     User,
@@ -912,12 +913,17 @@ def check_decision(
     outcome: Outcome,
     override_reason: str,
     acknowledged: bool,
+    acknowledged_picture: Mapping[str, Collection[str]] | None = None,
 ) -> consensus_picture.Picture:
     """The consensus rules of a decision, checked before anything changes (the decision form's
-    confirmation page asks them too): an outdated proposal is not agreed; a standing objection
-    needs a chair's override with a reason; pending delegations and reservations need the
-    decider's acknowledgement. Returns the consensus picture the decision keeps."""
+    confirmation page asks them too): nothing is decided while the round's text is frozen; an
+    outdated proposal is not agreed; a standing objection needs a chair's override with a
+    reason; pending delegations and reservations need the decider's acknowledgement, which
+    covers only `acknowledged_picture` when given (the delegations the decider saw "pending"
+    and those they saw holding a "reservation"). Returns the consensus picture the decision
+    keeps."""
     _is_decider(principal)
+    decidable_check(session)
     proposal = pv.proposal
     seen = consensus_picture.of_proposal(session, proposal.id)
     if outcome not in (Outcome.AGREED, Outcome.AGREED_MODIFIED):
@@ -946,7 +952,50 @@ def check_decision(
             "that the group agrees. Confirm that you know this",
             field="acknowledged",
         )
+    if acknowledged and acknowledged_picture is not None:
+        _check_seen(seen, acknowledged_picture)
     return seen
+
+
+def _check_seen(seen: consensus_picture.Picture, saw: Mapping[str, Collection[str]]) -> None:
+    """The acknowledgement covers what the decider saw: a delegation that became pending or
+    entered a reservation since is shown to them before they agree."""
+    pending = [c for c in seen.pending if c not in set(saw.get("pending", ()))]
+    reserving = [c for c in seen.reservations if c not in set(saw.get("reservation", ()))]
+    if not pending and not reserving:
+        return
+    parts = []
+    if pending:
+        parts.append(f"{_delegations(pending)} {_verb(pending)} not given a position")
+    if reserving:
+        parts.append(f"{_delegations(reserving)} {_verb(reserving)} a reservation")
+    raise Conflict(
+        f"The consensus picture changed since you looked: {' and '.join(parts)}. Look at it "
+        "again and confirm that you know",
+        field="acknowledged",
+    )
+
+
+def _delegations(codes: list[str]) -> str:
+    return f"{len(codes)} delegation{'s' if len(codes) != 1 else ''} ({', '.join(codes)})"
+
+
+def _verb(codes: list[str]) -> str:
+    return "has" if len(codes) == 1 else "have"
+
+
+def decidable_check(session: Session) -> None:
+    """Nothing is decided while the current round's text is frozen (settled, under a silence
+    procedure, approved): a proposal carried over is decided in the next round."""
+    round_ = current_round(session)
+    if round_ is None or round_.state not in (RoundState.SETTLED, RoundState.APPROVED):
+        return
+    state = "settled and under a silence procedure" if round_.under_silence else round_.state.label
+    raise Conflict(
+        f"{round_.symbol} is {state}: its text is frozen and no proposal can be decided now. "
+        "A proposal carried over is decided in the next round",
+        field="round",
+    )
 
 
 def decide(
@@ -962,12 +1011,15 @@ def decide(
     override_reason: str = "",
     answer: str | None = None,
     acknowledged: bool = False,
+    acknowledged_picture: Mapping[str, Collection[str]] | None = None,
     now: datetime,
     request_id: str | None = None,
 ) -> Proposal:
     """Decide a submitted proposal. Agreeing it while delegations have given no position or
     hold a reservation needs `acknowledged`: the decider says they know, and the decision keeps
-    the consensus picture they saw."""
+    the consensus picture they saw; with `acknowledged_picture` (the delegations they saw
+    pending, and reserving) a delegation that became pending or reserving since is refused, to
+    be seen first. The decision keeps the round it was taken in."""
     _is_decider(principal)
     actor = Actor(principal.user_id, None, request_id)
     pv = view(session, principal, proposal_id)
@@ -981,6 +1033,7 @@ def decide(
         outcome=outcome,
         override_reason=override_reason,
         acknowledged=acknowledged,
+        acknowledged_picture=acknowledged_picture,
     )
     override_reason = override_reason if agreeing and seen.objections else ""
     acknowledged = agreeing and acknowledged and seen.needs_acknowledgement
@@ -1000,9 +1053,11 @@ def decide(
         outcome, by=principal.user_id, now=now, reason=reason, override_reason=override_reason
     )
     if outcome is not Outcome.UNDER_CONSIDERATION:
+        taken_in = current_round(session)
         session.add(
             DecisionRecord(
                 proposal_id=proposal.id,
+                round_id=taken_in.id if taken_in is not None else None,
                 outcome=outcome.value,
                 by_id=principal.user_id,
                 at=now,
@@ -1050,13 +1105,14 @@ def decide(
 
 
 def reopen_check(session: Session, proposal: Proposal) -> None:
-    """A decision can be reopened until the round it belongs to is settled."""
+    """A decision can be reopened until the round in which it was taken is settled (whatever
+    round is current now: a new round in preparation does not unsettle the one before)."""
     if not proposal.state.is_decided:
         raise Conflict(
             f"proposal {proposal.reference} is {proposal.state.label}; only a decided proposal "
             "can be reopened"
         )
-    round_ = current_round(session)
+    round_ = decision_round(session, proposal)
     if round_ is None:
         return
     if round_.state in (RoundState.SETTLED, RoundState.APPROVED, RoundState.SUPERSEDED):
@@ -1065,13 +1121,26 @@ def reopen_check(session: Session, proposal: Proposal) -> None:
             "its round is settled",
             field="round",
         )
-    decided = proposal.decided_at
-    if round_.issued_at is not None and decided is not None and decided < round_.issued_at:
-        raise Conflict(
-            f"proposal {proposal.reference} was decided before {round_.symbol} was issued. It "
-            "belongs to an earlier round, whose text is settled",
-            field="round",
-        )
+
+
+def decision_round(session: Session, proposal: Proposal) -> Round | None:
+    """The round in which the proposal's standing decision was taken: the one its record
+    keeps (none kept: taken before any round, so the first round's text carries it); for a
+    decision older than the records, the newest round created before it."""
+    last = session.scalar(
+        select(DecisionRecord)
+        .where(DecisionRecord.proposal_id == proposal.id, DecisionRecord.reopened_at.is_(None))
+        .order_by(DecisionRecord.id.desc())
+    )
+    if last is not None and last.round_id is not None:
+        return session.get(Round, last.round_id)
+    first = session.scalar(select(Round).order_by(Round.id))
+    if last is not None or proposal.decided_at is None:
+        return first
+    before = session.scalar(
+        select(Round).where(Round.created_at <= proposal.decided_at).order_by(Round.id.desc())
+    )
+    return before or first
 
 
 def reopen_decision(
