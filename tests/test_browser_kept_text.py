@@ -115,7 +115,9 @@ def test_a_comment_sent_after_the_session_ended_comes_back_after_logging_in(
         expect(page.get_by_role("alert")).to_contain_text(ENDED)
         expect(page.locator("#indicator-text")).to_contain_text("personal phone")
         expect(page.get_by_label("Your comment")).to_have_value(COMMENT)
-        expect(page.get_by_label("Substantive")).to_be_checked()
+        # Only the text is given back: the choices are the page's own, made again.
+        expect(page.get_by_label("Substantive")).not_to_be_checked()
+        page.get_by_label("Substantive").check()
 
         page.get_by_role("button", name="Add comment").click()
         expect(page).to_have_url(re.compile(r"/indicators/FC-CD-01#comment-1$"))
@@ -201,3 +203,34 @@ def test_the_pages_that_give_text_back_pass_axe_with_scripts_on(
     page.get_by_role("button", name="Add comment").click()
     expect(page).to_have_url(re.compile(r"/indicators/FC-CD-01#comment-1$"))
     assert _drafts(page) == []
+
+
+def test_a_browser_shared_by_two_people_offers_each_only_their_own_text(
+    page: Any, live_server: str, world: World, clock: Clock, settings: Settings
+) -> None:
+    """Drafts are kept per person (an opaque name of who is logged in on the page's body, not
+    their e-mail): the next person at the same browser is not offered the text of the last."""
+    browser_log_in(page, live_server, world.member)
+    page.goto(f"{live_server}{ITEM}")
+    owner = page.locator("body").get_attribute("data-drafts")
+    assert owner and re.fullmatch(r"[0-9a-f]{24}", owner) and "@" not in owner
+    page.get_by_label("Your comment").fill(COMMENT)
+    _wait_for_draft(page, "|comment-body")
+    assert [key.split("|")[0] for key in _drafts(page)] == [f"zd-draft:{owner}"]
+
+    # The person walks away without logging out; another logs in at the same browser.
+    clock.advance(minutes=settings.session_idle_minutes + 1)
+    browser_log_in(page, live_server, world.member2)
+    page.goto(f"{live_server}{ITEM}")
+    assert page.locator("body").get_attribute("data-drafts") not in (owner, None)
+    expect(page.get_by_label("Your comment")).to_have_value("")
+    offer = page.get_by_role("button", name=re.compile(r"^Restore your unsent"))
+    expect(offer).to_have_count(0)
+
+    # Back to the first person: their text is offered to them.
+    clock.advance(minutes=settings.session_idle_minutes + 1)
+    browser_log_in(page, live_server, world.member)
+    page.goto(f"{live_server}{ITEM}")
+    expect(offer).to_have_count(1)
+    offer.click()
+    expect(page.get_by_label("Your comment")).to_have_value(COMMENT)

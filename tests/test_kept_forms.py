@@ -3,19 +3,38 @@ of keeping a form's text (app/web/kept.py). The person's whole way through it is
 Chromium by tests/test_browser_kept_text.py."""
 
 import re
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+import anyio
+import anyio.to_thread
+import httpx
+import lxml.html  # type: ignore[import-untyped]
+import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from app.config import Settings
 from app.db import Database
-from app.models import Comment, KeptForm
-from app.web.kept import ENDED, EXPIRED
+from app.models import Comment, KeptForm, User
+from app.web import kept
+from app.web.access_log import redact
+from app.web.deps import session_cookie
+from app.web.kept import ENDED, EXPIRED, drawable, fill
 from tests.factories import World
-from tests.helpers import Clock, csrf_of, form_in, log_in, logged_in
+from tests.helpers import Clock, csrf_of, form_in, free_port, log_in, logged_in
 from tests.test_mfa import code_at, enrol_totp, give_code, password_step
 
 ITEM = "/indicators/FC-CD-01"
@@ -37,6 +56,18 @@ def _send(client: TestClient, path: str, fields: dict[str, str], **headers: str)
 def _comments(database: Database) -> list[str]:
     with database.transaction(write=False) as s:
         return list(s.scalars(select(Comment.body).order_by(Comment.id)))
+
+
+def _textareas(html: str) -> list[str]:
+    doc = lxml.html.document_fromstring(html)
+    # A browser drops one newline that opens a textarea's content.
+    return [str(box.text_content()).removeprefix("\n") for box in doc.iter("textarea")]
+
+
+def _kept_path(answer: Any) -> str:
+    location: str = answer.headers["location"]
+    assert location.startswith("/login?next=/kept/"), location
+    return unquote(location.split("next=")[1])
 
 
 def _kept_rows(database: Database) -> list[KeptForm]:
@@ -253,7 +284,7 @@ def test_behind_a_proxy_the_page_is_known_by_the_sites_address(
     assert form_in(answer.text, id="new-comment")["body"] == TYPED
 
 
-def test_a_kept_form_without_its_page_comes_back_on_a_page_of_its_own(
+def test_a_kept_form_without_its_page_comes_back_as_text_to_copy(
     client: TestClient, world: World, database: Database, clock: Clock, settings: Settings
 ) -> None:
     log_in(client, world.member)
@@ -262,11 +293,305 @@ def test_a_kept_form_without_its_page_comes_back_on_a_page_of_its_own(
     sent = client.post(
         "/comments", data=fields, headers={"sec-fetch-site": "same-origin"}, follow_redirects=False
     )
-    kept_path = unquote(sent.headers["location"].split("next=")[1])
+    kept_path = _kept_path(sent)
     log_in(client, world.member)
     page = client.get(kept_path)
     assert page.status_code == 200 and ENDED in page.text
-    kept = form_in(page.text, id="kept-form")
-    assert kept["body"] == TYPED and kept["csrf_token"] == csrf_of(client.get(ITEM).text)
-    assert client.post("/comments", data=kept, follow_redirects=False).status_code == 303
-    assert _comments(database) == [TYPED]
+    # The text, to copy; no form that would send the stored values (hidden fields, choices)
+    # as they were, since the page that sets them cannot be drawn.
+    assert 'id="kept-form"' not in page.text and "Send it again" not in page.text
+    assert _textareas(page.text) == [TYPED]
+    assert _comments(database) == []
+
+
+# --- The review's findings (F1, F2, F3, F9, F10) -----------------------------------------------
+
+
+@contextmanager
+def _served(app: FastAPI, threads: int = 40) -> Iterator[str]:
+    """The app under a real uvicorn in a thread, its thread pool `threads` workers wide."""
+
+    async def with_pool(scope: Scope, receive: Receive, send: Send) -> None:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        await app(scope, receive, send)
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(with_pool, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start in 10 s"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_only_the_apps_html_pages_are_drawn_again(app: FastAPI) -> None:
+    for page in ("/register", ITEM, ITEM + "?tab=history", "/proposals/3", "/rounds/Rev.1"):
+        assert drawable(app, page), page
+    assert not drawable(app, None)
+    for wrong in (
+        "/static/site.css",  # a file: its response waits for the client to go (F1)
+        "/kept/abc",  # a kept form drawing a kept form: chains (F2)
+        "/api/v1/indicators",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/docs",
+        "/openapi.json",
+        "/rounds/Rev.1/export",  # a Word file
+        "/invitation/abc",
+        "/mail/unsubscribe/abc",
+        "//evil.example/phish",
+        "/\\evil.example/phish",
+        "/%2Fevil.example",
+        "/no/such/page",
+        "register",
+        "",
+    ):
+        assert not drawable(app, wrong), wrong
+
+
+def test_a_page_drawn_again_is_told_the_client_left_once_it_is_answered(tmp_path: Path) -> None:
+    """F1: the request the app makes to itself says http.disconnect after its body (as a server
+    does), so a response that listens for it (a file) ends instead of spinning for ever."""
+    css = tmp_path / "site.css"
+    css.write_text("body { color: black; }")
+    files = Starlette(routes=[Route("/f", lambda request: FileResponse(css))])
+    scope = {"type": "http", "method": "POST", "path": "/x", "headers": [], "app": files}
+    answers: list[str | None] = []
+
+    async def draw() -> None:
+        answers.append(await kept._get_page(Request(scope), "/f"))
+
+    thread = threading.Thread(target=anyio.run, args=(draw,), daemon=True)
+    thread.start()
+    thread.join(timeout=10)
+    assert not thread.is_alive(), "drawing a file again did not end in 10 s"
+    assert answers == [None]  # not an HTML page: not used
+
+
+def test_a_stale_form_naming_a_static_file_as_its_page_is_answered_at_once(
+    app: FastAPI, world: World, database: Database
+) -> None:
+    """F1, as the reviewer sent it, to a real server: it answers, and goes on answering."""
+    with _served(app) as base, httpx.Client(base_url=base, timeout=10) as http:
+        log_in(http, world.member)  # type: ignore[arg-type]
+        answer = http.post(
+            "/comments",
+            data={"csrf_token": "stale", "item": "FC-CD-01", "body": "Some words typed"},
+            headers={"sec-fetch-site": "same-origin", "referer": base + "/static/site.css"},
+        )
+        assert answer.status_code == 403 and EXPIRED in answer.text
+        assert 'href="/static/site.css"' not in answer.text.split("<main")[1]
+        assert http.get("/healthz", timeout=5).status_code == 200
+    assert _comments(database) == []
+
+
+def _kept_for_member(
+    client: TestClient, world: World, clock: Clock, settings: Settings, **headers: str
+) -> str:
+    log_in(client, world.member)
+    fields = _comment_fields(client)
+    clock.advance(minutes=settings.session_idle_minutes + 1)
+    return _kept_path(_send(client, "/comments", fields, **headers))
+
+
+def test_many_people_opening_kept_forms_at_once_do_not_stop_the_server(
+    app: FastAPI, client: TestClient, world: World, clock: Clock, settings: Settings
+) -> None:
+    """F2: the kept form's page holds no worker thread while its page is drawn by another
+    request, so more openings at once than the pool has threads all get their form."""
+    kept_path = _kept_for_member(client, world, clock, settings)
+    log_in(client, world.member)
+    cookies = dict(client.cookies)
+    with _served(app, threads=4) as base:
+
+        def one(_: int) -> str:
+            try:
+                answer = httpx.get(base + kept_path, cookies=cookies, timeout=30)
+            except httpx.TimeoutException:
+                return "no answer in 30 s"
+            return "form" if ENDED in answer.text and "Too narrow" in answer.text else answer.text
+
+        with ThreadPoolExecutor(12) as pool:
+            answers = list(pool.map(one, range(12)))
+        assert answers == ["form"] * 12
+        assert httpx.get(base + "/healthz", timeout=5).status_code == 200
+
+
+def test_a_kept_form_is_never_the_page_of_another(
+    client: TestClient, world: World, database: Database, clock: Clock, settings: Settings
+) -> None:
+    """F2: a form whose page is a kept form keeps no page (opening it draws nothing again)."""
+    log_in(client, world.member)
+    fields = _comment_fields(client)
+    clock.advance(minutes=settings.session_idle_minutes + 1)
+    first = _kept_path(_send(client, "/comments", fields))
+    # The same ended session sends another form, from the kept form's page.
+    second = _kept_path(_send(client, "/comments", fields, referer=BASE + first))
+    assert sorted((r.page or "-", r.action) for r in _kept_rows(database)) == [
+        ("-", "/comments"),
+        (ITEM, "/comments"),
+    ]
+    log_in(client, world.member)
+    answer = client.get(second)
+    assert answer.status_code == 200 and _textareas(answer.text) == [TYPED]
+    assert first not in answer.text
+
+
+def test_a_form_from_a_browser_naming_no_session_is_not_kept(
+    client: TestClient, world: World, database: Database, settings: Settings
+) -> None:
+    """F3: a post with no session cookie (any script can say Sec-Fetch-Site), or with one that
+    names no session, is nobody's: it is not kept, for anyone to be shown."""
+    log_in(client, world.secretariat)
+    fields = _comment_fields(client)
+    client.cookies.clear()
+    answer = _send(client, "/comments", fields)
+    assert answer.status_code == 303 and answer.headers["location"] == "/login?next=/comments"
+    client.cookies.set(session_cookie(settings), "made-up")
+    forged = _send(client, "/comments", fields)
+    assert forged.status_code == 303 and "/kept/" not in forged.headers["location"]
+    assert _kept_rows(database) == []
+
+
+def test_a_kept_form_is_opened_by_its_person_alone_never_by_whoever(
+    client: TestClient,
+    world: World,
+    app: FastAPI,
+    database: Database,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    """F3: the row names its person; one that names nobody (kept before) opens for no one."""
+    kept_path = _kept_for_member(client, world, clock, settings)
+    with database.transaction(write=True) as s:
+        row = s.scalar(select(KeptForm))
+        assert row is not None
+        assert row.user_id == s.scalar(select(User.id).where(User.email == world.member))
+        row.user_id = None
+    for email in (world.member, world.secretariat):
+        assert logged_in(app, email).get(kept_path).status_code == 404
+
+
+def test_a_kept_form_gives_back_text_never_hidden_fields_nor_choices() -> None:
+    """F3: the page's form as its GET draws it, with only the person's text written back (and
+    the version the text was typed against): never a confirmation, a choice or a hidden
+    field from what was stored."""
+    page = """<!doctype html><html><body><main><form method="post" action="/proposals/7/decision">
+      <input type="hidden" name="csrf_token" value="fresh">
+      <input type="hidden" name="version" value="5">
+      <input type="hidden" name="step" value="first">
+      <select name="outcome"><option value="">Choose</option>
+        <option value="not_retained">Not retained</option></select>
+      <input type="checkbox" name="confirm" value="yes">
+      <input type="checkbox" name="acknowledged" value="yes">
+      <input type="radio" name="kind" value="a" checked><input type="radio" name="kind" value="b">
+      <input type="text" name="title" value="">
+      <textarea name="reason"></textarea>
+    </form></main></body></html>"""
+    stored = [
+        ("version", "4"),
+        ("step", "first"),
+        ("acknowledged", "yes"),
+        ("outcome", "not_retained"),
+        ("confirm", "yes"),
+        ("kind", "b"),
+        ("title", "A title"),
+        ("reason", "Typed reason."),
+    ]
+    filled = fill(page, "/proposals/7/decision", stored, ENDED, text_only=True)
+    assert filled is not None
+    form = lxml.html.document_fromstring(filled).forms[0]
+    assert dict(form.form_values()) == {
+        "csrf_token": "fresh",
+        "version": "4",  # sending again is refused if the proposal changed meanwhile
+        "step": "first",
+        "outcome": "",
+        "kind": "a",
+        "title": "A title",
+        "reason": "Typed reason.",
+    }
+
+
+def test_the_way_back_is_a_path_of_this_site(
+    client: TestClient, world: World, database: Database
+) -> None:
+    """F3: a Referer such as http://testserver//evil.example/phish gives no link to
+    //evil.example/phish (another site, to a browser)."""
+    log_in(client, world.member)
+    fields = _comment_fields(client)
+    log_in(client, world.member)
+    for page in ("//evil.example/phish", "/\\evil.example/phish", "/static/site.css"):
+        answer = _send(client, "/comments", fields, referer=BASE + page)
+        assert answer.status_code == 403 and EXPIRED in answer.text
+        main = answer.text.split("<main")[1]
+        assert "evil.example" not in main and "site.css" not in main
+        assert "Go back to the page" not in main
+    assert _comments(database) == []
+
+
+def test_what_is_kept_is_bounded(
+    client: TestClient, world: World, database: Database, clock: Clock, settings: Settings
+) -> None:
+    """F9: never files, never more than 200 KB of text, at most 20 forms a person (the oldest
+    go), none past its two hours."""
+    log_in(client, world.member)
+    fields = _comment_fields(client)
+    clock.advance(minutes=settings.session_idle_minutes + 1)
+    big = _send(client, "/comments", fields | {"body": "word " * 50_000})
+    assert big.headers["location"] == f"/login?next={ITEM}"
+    assert _kept_rows(database) == []
+    with_file = client.post(
+        "/comments",
+        data=fields,
+        files={"upload": ("a.txt", b"x" * 300_000, "text/plain")},
+        headers=FROM_PAGE,
+        follow_redirects=False,
+    )
+    assert _kept_path(with_file)
+    (row,) = _kept_rows(database)
+    assert all(name != "upload" for name, _ in row.fields)
+    for n in range(22):
+        clock.advance(seconds=1)
+        _send(client, "/comments", fields | {"body": f"Text number {n}"})
+    bodies = sorted(dict(r.fields)["body"] for r in _kept_rows(database))
+    assert bodies == sorted(f"Text number {n}" for n in range(2, 22))
+
+
+def test_an_unreadable_referer_or_origin_is_not_this_site(client: TestClient, world: World) -> None:
+    """F10: 'http://[::1' cannot be read as an address: not this site, never a 500."""
+    for headers in (
+        {"sec-fetch-site": "same-origin", "referer": "http://[::1"},
+        {"origin": "http://[::1"},
+        {"origin": "http://[::1", "referer": "http://[::1/x"},
+    ):
+        anonymous = client.post(
+            "/comments", data={"body": "some words"}, headers=headers, follow_redirects=False
+        )
+        assert anonymous.status_code == 303, anonymous.text[:300]
+    log_in(client, world.member)
+    fields = _comment_fields(client, csrf_token="stale")
+    for headers in (
+        {"sec-fetch-site": "same-origin", "referer": "http://[::1"},
+        {"origin": "http://[::1"},
+    ):
+        stale = client.post("/comments", data=fields, headers=headers, follow_redirects=False)
+        assert stale.status_code == 403, stale.text[:300]
+
+
+def test_the_way_back_to_a_kept_form_never_reaches_the_access_log() -> None:
+    """F10: /kept/<key> is a credential, in the path or as where the log-in goes next."""
+    key = "k" * 43
+    assert redact(f"/kept/{key}") == "/kept/[redacted]"
+    assert redact(f"/login?next=/kept/{key}") == "/login?next=/kept/[redacted]"
+    assert redact(f"/login?next=%2Fkept%2F{key}&x=1") == "/login?next=%2Fkept%2F[redacted]&x=1"
+    assert redact(f"/login?next=/invitation/{key}") == "/login?next=/invitation/[redacted]"
+    assert redact("/login?next=/indicators/FC-CD-01") == "/login?next=/indicators/FC-CD-01"

@@ -16,6 +16,8 @@ Signed = Annotated[RequestContext, Context(Action.READ_OWN_ACCOUNT)]
 
 
 @router.get("/kept/{token}")
-def kept_form(token: str, ctx: Signed) -> Response:
-    """The form, with the text the person typed and a message saying what happened."""
-    return kept.show_kept(ctx, token)
+async def kept_form(token: str, ctx: Signed) -> Response:
+    """The form, with the text the person typed and a message saying what happened. Async:
+    the page is drawn again by a request of its own, which must not wait for a thread this
+    one holds."""
+    return await kept.show_kept(ctx, token)

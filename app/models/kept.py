@@ -15,8 +15,9 @@ class KeptForm(Base):
     __tablename__ = "kept_forms"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    # The person whose session had ended, where the browser still named it: only they may
-    # take the text back. None: the browser had no session left to name anyone.
+    # The person whose session had ended, named by the browser's session cookie: only they may
+    # take the text back. Always set now (a form naming no one's session is not kept); a row
+    # without it (kept before) is shown to no one and goes when it expires.
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     # Where the form was sent (path and query) and the page it was on (None: not known).
     action: Mapped[str] = mapped_column(String(2000))

@@ -1,16 +1,23 @@
-"""Secrets never reach the access log: one-time links (invitations, password resets) and signed
-unsubscribe links carry their credential in the path, and whoever reads the server's log could
-otherwise use them before their recipient."""
+"""Secrets never reach the access log: one-time links (invitations, password resets), signed
+unsubscribe links and the way back to a kept form (/kept/<key>) carry their credential in the
+path, and whoever reads the server's log could otherwise use them before their recipient. The
+log-in page names them too, as where to go next (/login?next=/kept/<key>)."""
 
 import logging
 import re
 
 # The path prefixes whose next segment is a credential.
-_SECRET_PATHS = re.compile(r"^(/invitation/|/password/reset/|/mail/unsubscribe/)[^/?#\s]+")
+_SECRET_PATHS = re.compile(r"^(/invitation/|/password/reset/|/mail/unsubscribe/|/kept/)[^/?#\s]+")
+# The same paths as the `next` of a query, as written or percent-encoded.
+_SECRET_NEXT = re.compile(
+    r"([?&]next=(?:/|%2F)(?:invitation|password(?:/|%2F)reset|mail(?:/|%2F)unsubscribe|kept)"
+    r"(?:/|%2F))[^&#\s]+",
+    re.IGNORECASE,
+)
 
 
 def redact(path: str) -> str:
-    return _SECRET_PATHS.sub(r"\1[redacted]", path)
+    return _SECRET_NEXT.sub(r"\1[redacted]", _SECRET_PATHS.sub(r"\1[redacted]", path))
 
 
 class RedactSecrets(logging.Filter):

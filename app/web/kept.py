@@ -15,32 +15,43 @@ page:
 
 Only forms sent from this site's own pages are kept (Origin or Sec-Fetch-Site say so): a form
 posted from elsewhere is never put in front of a person as if they had typed it. Passwords and
-the token itself are never kept.
+the token itself are never kept. A form is kept only for the person whose (ended) session the
+browser still names, and shown to them alone; a request naming no one's session (any script
+can say Sec-Fetch-Site) keeps nothing. What comes back into a kept form is the person's text,
+never a stored choice or hidden field (a confirmation): the page's GET sets those. At most
+200 KB of text a form, 20 forms a person, two hours each.
+
+Only the app's own HTML pages are drawn again (a GET route answering with HTML; never a file,
+/static, the API, a kept form), at most a few at once and within seconds; the page of a kept
+form is drawn without holding a worker thread (the request for it needs one).
 """
 
 import hashlib
 import logging
 import re
 import secrets
+import threading
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
-import anyio.from_thread
+import anyio
 import lxml.html  # type: ignore[import-untyped]
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 from lxml.etree import ParserError  # type: ignore[import-untyped]
 from sqlalchemy import delete, select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
-from starlette.types import Message, Scope
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Scope
 
 from app.config import Settings
 from app.db import Database
 from app.errors import NotFound
 from app.models import AuthSession, KeptForm
-from app.web.deps import SAFE_METHODS, RequestContext, restart_read, session_cookie
+from app.web.deps import SAFE_METHODS, RequestContext, all_routes, restart_read, session_cookie
 from app.web.templating import render
 
 log = logging.getLogger("zerodraft")
@@ -60,6 +71,24 @@ _FORM_ID = "kept-form"
 # Characters no page can hold (XML 1.0 forbids them; PostgreSQL's text refuses NUL).
 _UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _PAGE_BYTES = 5 * 1024 * 1024
+# What one kept form may hold (its text fields, names and values, in UTF-8): a form with more
+# is not kept (the browser's own draft, app/static/drafts.js, still holds its text).
+_KEPT_BYTES = 200 * 1024
+# Kept forms of one person at most: the oldest goes when another is kept.
+_KEPT_PER_PERSON = 20
+# Hidden fields that say which version a text was typed against: given back as they were
+# sent, so that sending again is refused if someone changed the thing meanwhile. Every other
+# hidden field is the page's own, as its GET draws it now.
+_VERSION_FIELDS = ("version", "base_revision", "content_hash")
+# Only text is given back into a form kept after a session ended: never a choice (a checkbox
+# such as a confirmation, a radio button, a select) nor a hidden field, which a page sets.
+_TEXT_INPUTS = ("text", "search", "email", "url", "tel", "number", "date", "time")
+# Pages never drawn again: the kept forms' own (no chains), one-time links, the API.
+_NEVER_DRAWN = ("/kept/", "/api/", "/invitation/", "/password/reset/", "/mail/unsubscribe/")
+# Pages drawn again at once by the whole app, at most; others get a page of their own. A page
+# not drawn within the time is given up the same way.
+_DRAWING_AT_ONCE = 8
+_DRAWING_SECONDS = 15.0
 
 Fields = list[tuple[str, str]]
 
@@ -104,14 +133,23 @@ def same_site(request: Request) -> bool:
     origin = request.headers.get("origin")
     if origin is None or origin == "null":
         return False
-    return urlsplit(origin).netloc in _our_hosts(request)
+    netloc = _netloc(origin)
+    return netloc is not None and netloc in _our_hosts(request)
+
+
+def _netloc(url: str) -> str | None:
+    """The host (and port) of `url`; None where it cannot be read (as 'http://[::1')."""
+    try:
+        return urlsplit(url).netloc
+    except ValueError:
+        return None
 
 
 def _our_hosts(request: Request) -> set[str]:
     """The names this site goes by: the Host asked for, and that of its configured address (a
     proxy in front may ask for another Host than the one people see)."""
     settings: Settings = request.app.state.settings
-    hosts = {urlsplit(settings.base_url).netloc}
+    hosts = {_netloc(settings.base_url) or ""}
     host = request.headers.get("host")
     if host:
         hosts.add(host)
@@ -120,14 +158,48 @@ def _our_hosts(request: Request) -> set[str]:
 
 def _page_of(request: Request) -> str | None:
     """The path (and query) of the page the form was sent from, when the browser says and it
-    is one of ours. (The site's Referrer-Policy, same-origin, sends it within the site.)"""
+    is one of our pages that can be drawn again. (The site's Referrer-Policy, same-origin,
+    sends it within the site.)"""
     referer = request.headers.get("referer")
     if not referer:
         return None
-    parts = urlsplit(referer)
-    if parts.netloc not in _our_hosts(request) or not parts.path.startswith("/"):
+    try:
+        parts = urlsplit(referer)
+    except ValueError:
         return None
-    return parts.path + (f"?{parts.query}" if parts.query else "")
+    if parts.netloc not in _our_hosts(request):
+        return None
+    page = parts.path + (f"?{parts.query}" if parts.query else "")
+    return page if drawable(request.app, page) else None
+
+
+def drawable(app: ASGIApp, page: str | None) -> bool:
+    """Whether `page` (a path and query) is one of the app's HTML pages that can be drawn
+    again: a path of this site (one '/', not '//' nor '/\\', which browsers take for another
+    site), matched by a GET route that answers with an HTML page (not a file, not /static, not
+    the API, not a kept form)."""
+    if page is None or not page.startswith("/") or page.startswith(("//", "/\\")):
+        return False
+    if any(c in page for c in "\\#") or _UNWRITABLE.search(page) or len(page) > 2000:
+        return False
+    path = unquote(page.partition("?")[0])
+    if path.startswith(_NEVER_DRAWN) or "\\" in path or "//" in path:
+        return False
+    scope: Scope = {"type": "http", "path": path, "method": "GET", "root_path": ""}
+    for route in all_routes(getattr(app, "routes", [])):
+        match, _ = route.matches(scope)
+        if match is Match.FULL:
+            return isinstance(route, APIRoute) and _an_html_page(route)
+    return False
+
+
+def _an_html_page(route: APIRoute) -> bool:
+    if route.include_in_schema or "GET" not in (route.methods or set()):
+        return False
+    answer = getattr(route.endpoint, "__annotations__", {}).get("return")
+    if isinstance(answer, str):  # postponed annotations: the name as written
+        return answer == "HTMLResponse"
+    return isinstance(answer, type) and issubclass(answer, HTMLResponse)
 
 
 def _action_of(request: Request) -> str:
@@ -163,15 +235,26 @@ async def ended_session(request: Request) -> Response | None:
     form = await _form(request)
     if form is None:
         return None
+    # Only a browser that still names a session of someone's (ended) can have typed it: a
+    # request naming none is anybody's, and its text is put in front of nobody.
+    cookie = request.cookies.get(_session_cookie(request))
+    if not cookie:
+        return None
     fields = kept_fields(form)
     page = _page_of(request)
-    if not _typed(fields) or request.url.path.startswith(_NOT_STORED):
+    if not _typed(fields) or request.url.path.startswith(_NOT_STORED) or not _fits(fields):
         return _to_log_in(page or "/register")
     database: Database = request.app.state.database
     now: datetime = request.app.state.clock()
-    cookie = request.cookies.get(_session_cookie(request))
     key = await run_in_threadpool(_keep, database, cookie, _action_of(request), page, fields, now)
+    if key is None:  # the cookie names no session of anyone's
+        return None
     return _to_log_in(f"/kept/{key}")
+
+
+def _fits(fields: Fields) -> bool:
+    size = sum(len(name.encode()) + len(value.encode()) for name, value in fields)
+    return size <= _KEPT_BYTES
 
 
 def _to_log_in(next_path: str) -> RedirectResponse:
@@ -195,21 +278,31 @@ async def _form(request: Request) -> FormData | None:
 
 def _keep(
     database: Database,
-    cookie: str | None,
+    cookie: str,
     action: str,
     page: str | None,
     fields: Fields,
     now: datetime,
-) -> str:
+) -> str | None:
+    """Keeps the form for the person whose session the cookie names; None (nothing kept)
+    where it names no session of anyone's."""
     key = secrets.token_urlsafe(32)
     with database.transaction(write=True) as db:
-        # Whose session it was, where the browser still names one (live or not).
-        user_id = (
-            db.scalar(select(AuthSession.user_id).where(AuthSession.id == digest(cookie)))
-            if cookie
-            else None
+        user_id = db.scalar(
+            select(AuthSession.user_id).where(AuthSession.id == digest(cookie[:500]))
         )
+        if user_id is None:
+            return None
         db.execute(delete(KeptForm).where(KeptForm.expires_at <= now))
+        # The person's oldest kept forms go, so that they have at most _KEPT_PER_PERSON.
+        older = db.scalars(
+            select(KeptForm.id)
+            .where(KeptForm.user_id == user_id)
+            .order_by(KeptForm.created_at.desc(), KeptForm.id)
+            .offset(_KEPT_PER_PERSON - 1)
+        ).all()
+        if older:
+            db.execute(delete(KeptForm).where(KeptForm.id.in_(older)))
         db.add(
             KeptForm(
                 id=digest(key),
@@ -227,11 +320,24 @@ def _keep(
 # --- Back after logging in (the page: app/accounts/kept_pages.py) ------------------------------
 
 
-def show_kept(ctx: RequestContext, key: str) -> Response:
+async def show_kept(ctx: RequestContext, key: str) -> Response:
     """The form someone sent after their session had ended, with their text, for them alone
-    now that they have logged in again. Runs in the thread pool (a sync route)."""
+    now that they have logged in again. Awaited on the event loop: the page is drawn again by
+    a request of its own, which needs a thread of the pool, so none is held while it waits."""
+    page, action, fields = await run_in_threadpool(_kept_form, ctx, key)
+    request = ctx.request
+    if not drawable(request.app, page):  # a row kept before pages were checked
+        page = None
+    shown = await _form_again(request, page, action, fields, ENDED, 200, text_only=True)
+    if shown is not None:
+        return shown
+    return _kept_page(request, page, action, fields, ENDED, None, 200)
+
+
+def _kept_form(ctx: RequestContext, key: str) -> tuple[str | None, str, Fields]:
+    user_id = ctx.principal.user_id
     row = ctx.db.scalar(select(KeptForm).where(KeptForm.id == digest(key[:200])))
-    if row is None or row.expires_at <= ctx.now or row.user_id not in (None, ctx.principal.user_id):
+    if row is None or row.expires_at <= ctx.now or user_id is None or row.user_id != user_id:
         raise NotFound(
             "the text of this form is no longer kept (it is kept for two hours); if you typed "
             "it in this browser, the form may offer it back when you open it again"
@@ -240,11 +346,7 @@ def show_kept(ctx: RequestContext, key: str) -> Response:
     page, action = row.page, row.action
     # The page is drawn by a request of its own: this one holds no connection meanwhile.
     restart_read(ctx.db)
-    request = ctx.request
-    shown = anyio.from_thread.run(_form_again, request, page, action, fields, ENDED, 200)
-    if shown is not None:
-        return shown
-    return _kept_page(request, page, action, fields, ENDED, ctx.principal.csrf_token, 200)
+    return page, action, fields
 
 
 # --- Drawing the form again ---------------------------------------------------------------------
@@ -257,22 +359,47 @@ async def _form_again(
     fields: Fields,
     message: str,
     status_code: int,
+    *,
+    text_only: bool = False,
 ) -> HTMLResponse | None:
     """The page `page` as the person would see it now, its form to `action` filled with
-    `fields` and `message` at the top; None where that cannot be done."""
-    if page is None:
+    `fields` (only their text where `text_only`) and `message` at the top; None where that
+    cannot be done."""
+    if page is None or not drawable(request.app, page):
         return None
-    html = await _get_page(request, page)
+    html = await _drawn(request, page)
     if html is None:
         return None
     try:
-        filled = fill(html, action, fields, message)
+        filled = fill(html, action, fields, message, text_only=text_only)
     except (ParserError, ValueError) as exc:
         log.warning("kept form: the page %s could not be filled: %s", page, exc)
         return None
     if filled is None:
         return None
     return HTMLResponse(filled, status_code=status_code)
+
+
+_drawing = 0
+_drawing_lock = threading.Lock()
+
+
+async def _drawn(request: Request, page: str) -> str | None:
+    """_get_page, at most _DRAWING_AT_ONCE at a time and within _DRAWING_SECONDS: the work one
+    request can make the app do is bounded (None: not drawn)."""
+    global _drawing
+    with _drawing_lock:
+        if _drawing >= _DRAWING_AT_ONCE:
+            return None
+        _drawing += 1
+    try:
+        with anyio.move_on_after(_DRAWING_SECONDS):
+            return await _get_page(request, page)
+        log.warning("kept form: drawing %s again took too long", page)
+        return None
+    finally:
+        with _drawing_lock:
+            _drawing -= 1
 
 
 async def _get_page(request: Request, page: str) -> str | None:
@@ -288,8 +415,8 @@ async def _get_page(request: Request, page: str) -> str | None:
         "http_version": request.scope.get("http_version", "1.1"),
         "method": "GET",
         "scheme": request.scope.get("scheme", "http"),
-        "path": path,
-        "raw_path": path.encode(),
+        "path": unquote(path),
+        "raw_path": path.encode("latin-1", "replace"),
         "query_string": query.encode("latin-1", "replace"),
         "root_path": request.scope.get("root_path", ""),
         "headers": headers,
@@ -301,35 +428,52 @@ async def _get_page(request: Request, page: str) -> str | None:
     content_type = b""
     body = bytearray()
 
+    # The request's (empty) body once; then, as a server does, "the client has gone" once the
+    # answer is complete (a response that listens for it meanwhile waits, never spins).
+    asked = False
+    answered = anyio.Event()
+
     async def receive() -> Message:
-        return {"type": "http.request", "body": b"", "more_body": False}
+        nonlocal asked
+        if not asked:
+            asked = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await answered.wait()
+        return {"type": "http.disconnect"}
 
     async def send(message: Message) -> None:
         nonlocal status, content_type
         if message["type"] == "http.response.start":
             status = message["status"]
             content_type = dict(message.get("headers", [])).get(b"content-type", b"")
-        elif message["type"] == "http.response.body" and len(body) < _PAGE_BYTES:
-            body.extend(message.get("body", b""))
+        elif message["type"] == "http.response.body":
+            if len(body) < _PAGE_BYTES:
+                body.extend(message.get("body", b""))
+            if not message.get("more_body", False):
+                answered.set()
 
     try:
         await request.app(scope, receive, send)
     except Exception:
         log.exception("kept form: drawing %s again failed", page)
         return None
+    finally:
+        answered.set()
     if status != 200 or not content_type.startswith(b"text/html") or len(body) >= _PAGE_BYTES:
         return None
     return body.decode("utf-8", "replace")
 
 
-def fill(html: str, action: str, fields: Fields, message: str) -> str | None:
+def fill(
+    html: str, action: str, fields: Fields, message: str, *, text_only: bool = False
+) -> str | None:
     """`html` with its form to `action` holding `fields`, and `message` at the top of the
     page's main content, linking to the form. None: no such form on the page."""
     doc = lxml.html.document_fromstring(html)
     form = _the_form(doc, action, fields)
     if form is None:
         return None
-    _write_back(form, fields)
+    _write_back(form, fields, text_only=text_only)
     if not form.get("id"):
         form.set("id", _FORM_ID)
     # A form folded away (a <details>) is opened, so that the text is there to see.
@@ -381,7 +525,10 @@ def _the_form(doc: Any, action: str, fields: Fields) -> Any:
     return best
 
 
-def _write_back(form: Any, fields: Fields) -> None:
+def _write_back(form: Any, fields: Fields, *, text_only: bool) -> None:
+    """Writes the posted values into the page's form: text into its text boxes, the version
+    the text was typed against, and (unless `text_only`) the person's choices. The page's own
+    hidden fields stay as its GET drew them."""
     posted: dict[str, list[str]] = {}
     for name, value in fields:
         posted.setdefault(name, []).append(value)
@@ -393,6 +540,12 @@ def _write_back(form: Any, fields: Fields) -> None:
         values = posted.get(name)
         tag = element.tag
         kind = (element.get("type") or "text").lower() if tag == "input" else tag
+        if kind == "hidden":
+            if name in _VERSION_FIELDS and values:
+                element.set("value", values[0])
+            continue
+        if text_only and not (kind == "textarea" or kind in _TEXT_INPUTS):
+            continue
         if kind in ("checkbox", "radio"):
             chosen = element.get("value", "on") in (values or [])
             if chosen:
@@ -442,7 +595,9 @@ def _kept_page(
     status_code: int,
 ) -> HTMLResponse:
     """The text in a form of its own, to the same address, where the page it came from cannot
-    be drawn again: each text of some length in a box of its own, the rest sent as it was."""
+    be drawn again: each text of some length in a box of its own, the rest sent as it was.
+    Without a token (a form kept after a session ended: its values are not sent again as they
+    were, for they could be anybody's choices), the text is shown to copy, with no button."""
     shown: list[tuple[str, str]] = []
     hidden: list[tuple[str, str]] = []
     for name, value in fields:
@@ -453,7 +608,7 @@ def _kept_page(
         {
             "message": message,
             "action": action,
-            "back": page,
+            "back": page if drawable(request.app, page) else None,
             "shown": shown,
             "hidden": hidden,
             "token": token,
