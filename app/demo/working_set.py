@@ -545,7 +545,7 @@ def populate(
         time_zone="Asia/Jakarta",
         deadline=now + timedelta(days=30),
         opens_at=None,
-        instructions="Send proposals and comments through zerodraft by the deadline.",
+        instructions="Send proposals and comments to the secretariat by the deadline.",
         observers_may_comment=False,
         now=now - timedelta(days=6),
     )

@@ -51,18 +51,21 @@ def response_table(b: Build) -> None:
     b.out.append(intro)
     if rows:
         b.out.append(_table(b))
-        b.out.append(paragraph("ZDField"))
 
 
 def open_threads(b: Build) -> None:
-    """One line holding every thread no row lists."""
+    """One line holding every thread no row lists, when there are some. Without it the table
+    ends the text, and the document: Word wants a paragraph between a table and the end of
+    the body, so an empty one closes it then (and only then)."""
     p = paragraph("ZDField")
     threads = [t for ts in b.threads.values() for t in ts]
-    ids = b.open_threads(p, threads)
     if threads:
+        ids = b.open_threads(p, threads)
         p.extend(make_runs(f"Open comment threads: {len(threads)}"))
-    b.close_threads(p, ids)
-    b.out.append(p)
+        b.close_threads(p, ids)
+        b.out.append(p)
+    elif b.out and b.out[-1].tag == w("tbl"):
+        b.out.append(p)
 
 
 def _table(b: Build) -> Element:
