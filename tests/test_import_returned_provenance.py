@@ -20,6 +20,7 @@ from app.responses.service import SUMMARY_CHARS, shorten
 from tests.factories import World, bearer, token_for
 from tests.helpers import Clock, log_in, text_of
 from tests.test_imports_api import MARIA, WHEN, ZD, confirm, export, issue, upload
+from tests.test_new_item_placement_word import lines_libreoffice
 from tests.word_edits import Insert, LoEdit, edit_with_libreoffice, edit_with_word_xml
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -108,14 +109,17 @@ def cut_inside_a_word(text: str, size: int = SUMMARY_CHARS) -> bool:
     return text[size - 2].isalnum() and text[size - 1].isalnum()
 
 
-def test_a_long_summary_is_shortened_after_a_whole_word(
+def test_the_issued_table_carries_a_delegations_whole_input_the_page_a_short_one(
     client: TestClient, database: Database, world: World, clock: Clock, sec: dict[str, str]
 ) -> None:
+    """Word review D5/D6: the comment-response table issued with the round (Word, CSV, API)
+    carries what the delegation wrote whole, its words in curly quotes and the rationale after
+    an en dash, as the compilation writes them; the web list shortens it after a whole word."""
     issue(database, clock)
     words = "Passport identity documents mobile telephones confiscated systematically "
     text = (words * 6).strip()
-    summary = f'Amend: "{text}" - Clearer.'
-    assert len(summary) > SUMMARY_CHARS and cut_inside_a_word(summary)  # the old cut was bad
+    whole = f"Amend: \u201c{text}\u201d \u2013 Clearer."
+    assert len(whole) > SUMMARY_CHARS and cut_inside_a_word(whole)  # the old cut was bad
     member = bearer(token_for(database, world.member, clock.now))
     response = client.post(
         "/api/v1/proposals",
@@ -130,28 +134,43 @@ def test_a_long_summary_is_shortened_after_a_whole_word(
         headers=member,
     )
     assert response.status_code == 201, response.text
+    comment = client.post(
+        "/api/v1/comments",
+        json={
+            "item": "FC-CD-01",
+            "field": "text",
+            "quote": "personal phone",
+            "body": "Which phones? " * 30,
+        },
+        headers=member,
+    )
+    assert comment.status_code == 201, comment.text
+    said = "On \u201cpersonal phone\u201d: " + ("Which phones? " * 30).strip()
 
-    def whole_words(shown: str) -> None:
-        assert shown.endswith("…") and len(shown) <= SUMMARY_CHARS, shown
-        kept = shown.removesuffix("…")
-        assert summary.startswith(kept)
-        assert summary[len(kept)] == " " and not kept.endswith(" "), shown
+    rows = client.get("/api/v1/responses", headers=sec).json()
+    assert [r["summary"] for r in rows] == [whole, said]
+    csv = client.get("/api/v1/responses.csv", headers=sec).content.decode("utf-8-sig")
+    assert whole in csv and said in csv
+    word = downloaded(client, sec, "responses")
+    table = [t for _, t in paragraphs(word)]
+    assert whole in table and said in table, table
+    assert not [t for t in table if t.endswith("\u2026")]
+    rendered = [" ".join(line.split()) for line in lines_libreoffice(word)]
+    assert whole in rendered and said in rendered, rendered
 
-    (row,) = client.get("/api/v1/responses", headers=sec).json()
-    whole_words(row["summary"])
-    assert row["summary"] == shorten(summary)
     page = TestClient(client.app, base_url="http://testserver")
     log_in(page, world.secretariat)
     html = page.get("/responses").text
-    cells = re.findall(r'<td class="col-summary">(.*?)</td>', html, re.S)
-    assert [c.strip().replace("&#34;", '"').replace("&quot;", '"') for c in cells] == [
-        row["summary"]
+    cells = [
+        c.strip().replace("&#34;", '"').replace("&quot;", '"')
+        for c in re.findall(r'<td class="col-summary">(.*?)</td>', html, re.S)
     ]
-    csv = client.get("/api/v1/responses.csv", headers=sec).content.decode("utf-8-sig")
-    assert row["summary"] in csv.replace('""', '"')
-    table = [t for _, t in paragraphs(downloaded(client, sec, "responses"))]
-    (cell,) = [t for t in table if t.startswith("Amend:")]
-    whole_words(cell)
+    assert cells == [shorten(whole), shorten(said)]
+    shown = cells[0]
+    assert shown.endswith("\u2026") and len(shown) <= SUMMARY_CHARS, shown
+    kept = shown.removesuffix("\u2026")
+    assert whole.startswith(kept)
+    assert whole[len(kept)] == " " and not kept.endswith(" "), shown
 
 
 def test_shorten_cuts_on_word_boundaries_or_not_at_all() -> None:

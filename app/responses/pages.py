@@ -46,7 +46,12 @@ def _page(
     status_code: int = 200,
 ) -> HTMLResponse:
     chosen = _round(ctx.db, round_ref)
-    rows = service.table(ctx.db, ctx.principal, round_id=chosen.id if chosen else None)
+    rows = service.table(
+        ctx.db,
+        ctx.principal,
+        round_id=chosen.id if chosen else None,
+        summary_chars=service.SUMMARY_CHARS,
+    )
     # Fifty rows a page (a round's table runs to thousands of inputs, each with its answer
     # form); a refused answer is shown on the page that holds its row.
     if form is not None and form.problems:
@@ -113,7 +118,12 @@ def answer(ctx: Answerer, posted: PostedForm) -> Response:
             form.add_refusal(exc, {}, field_id)
         else:
             chosen = _round(ctx.db, round_ref)
-            rows = service.table(ctx.db, ctx.principal, round_id=chosen.id if chosen else None)
+            rows = service.table(
+                ctx.db,
+                ctx.principal,
+                round_id=chosen.id if chosen else None,
+                summary_chars=service.SUMMARY_CHARS,
+            )
             number = _page_of(rows, reference)
             where = _query(chosen)
             if number > 1:

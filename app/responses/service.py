@@ -1,5 +1,8 @@
 """The comment-response table: every input of a round, who sent it, the secretariat's answer and
-what became of it, so that delegations can check their input was handled."""
+what became of it, so that delegations can check their input was handled.
+
+The table issued with the round (Word, CSV, API) carries each input whole: a delegation reads
+there what it sent. Only the web list shortens it, after a whole word, with a link to it."""
 
 import csv
 import io
@@ -14,7 +17,7 @@ from app.models import Comment, Delegation, Item, Proposal, ProposalState, Propo
 from app.principal import Principal
 from app.text.shorten import shorten as text_shorten
 
-SUMMARY_CHARS = 240
+SUMMARY_CHARS = 240  # the web list's summaries, at most
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,19 +40,37 @@ def shorten(text: str, size: int = SUMMARY_CHARS) -> str:
     return text_shorten(text, size)
 
 
-_summary = shorten
+def _quoted(words: str) -> str:
+    """Words quoted as the compilation quotes a statement: in curly quotes."""
+    return f"\u201c{words}\u201d"
 
 
-def _proposal_summary(p: Proposal) -> str:
+def summary(p: Proposal) -> str:
+    """What a proposal asks, as the table lists it: its kind, its words in curly quotes and its
+    rationale after an en dash ('Amend: “...” \u2013 Clearer.'), whole. The Word table's rows of
+    proposals carried over from earlier rounds say it the same way (app/rounds/export_loader)."""
+    rationale = p.rationale.strip()
     if p.kind.value == "delete":
-        return "Delete. " + p.rationale
-    text = str(p.content.get("text") or p.content.get("title") or "")
+        return "Delete" + (f" \u2013 {rationale}" if rationale else "")
+    text = str(p.content.get("text") or p.content.get("title") or "").strip()
     changed = ", ".join(sorted(p.content)) or "-"
-    head = f'"{text}"' if text else f"Changes {changed}"
-    return f"{p.kind.value.capitalize()}: {head}" + (f" - {p.rationale}" if p.rationale else "")
+    head = _quoted(text) if text else f"Changes {changed}"
+    return f"{p.kind.value.capitalize()}: {head}" + (f" \u2013 {rationale}" if rationale else "")
 
 
-def table(session: Session, principal: Principal, *, round_id: int | None) -> list[ResponseRow]:
+def table(
+    session: Session,
+    principal: Principal,
+    *,
+    round_id: int | None,
+    summary_chars: int | None = None,
+) -> list[ResponseRow]:
+    """The round's inputs (`round_id` None: those made while no round was open), each summary
+    whole, or shortened to `summary_chars` after a whole word (the web list)."""
+
+    def cut(text: str) -> str:
+        return shorten(text, summary_chars) if summary_chars else text.strip()
+
     codes = dict(session.execute(select(Delegation.id, Delegation.code)).all())
     names = dict(session.execute(select(User.id, User.name)).all())
     item_codes = dict(session.execute(select(Item.id, Item.code)).all())
@@ -75,7 +96,7 @@ def table(session: Session, principal: Principal, *, round_id: int | None) -> li
             delegation=codes[p.delegation_id],
             author=names.get(p.author_id, ""),
             item=", ".join(targets.get(p.id, [])) or f"new {p.item_kind}",
-            summary=_summary(_proposal_summary(p)),
+            summary=cut(summary(p)),
             answer=p.answer,
             outcome=p.state.label if p.state is not ProposalState.SUBMITTED else "pending",
             late=p.late,
@@ -106,7 +127,7 @@ def table(session: Session, principal: Principal, *, round_id: int | None) -> li
         if not can_see(c, principal) or c.proposal_id in hidden_drafts:
             continue
         where = item_codes.get(c.item_id or 0) or (f"P-{c.proposal_id}" if c.proposal_id else "")
-        quote = f'On "{_summary(c.quote)}": ' if c.quote else ""
+        quote = f"On {_quoted(cut(c.quote))}: " if c.quote else ""
         rows.append(
             ResponseRow(
                 reference=c.reference,
@@ -114,7 +135,7 @@ def table(session: Session, principal: Principal, *, round_id: int | None) -> li
                 delegation=codes.get(c.delegation_id or 0, "-"),
                 author=c.writer(names.get(c.author_id, "")),
                 item=where,
-                summary=_summary(quote + c.body),
+                summary=cut(quote + c.body),
                 answer=c.answer,
                 outcome="resolved" if c.resolved_at else ("answered" if c.answer else "open"),
                 late=c.late,
