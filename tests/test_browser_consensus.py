@@ -39,12 +39,14 @@ def test_the_acknowledgement_is_asked_shown_and_recorded_with_the_decision(
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(f"{live_server}/proposals/{pid}")
 
-    # The form shows every delegation: here nobody has spoken yet.
+    # The form shows every delegation: here nobody has spoken yet, but the proposer supports
+    # its own text.
     picture = page.locator("#decision-picture")
-    expect(picture).to_contain_text("4 pending")
+    expect(picture).to_contain_text("3 pending")
     expect(picture.locator('dd[data-standing="pending"]')).to_have_text(
-        "ID-AICHR, PH-ACWC, PH-SOMTC, TH-SOMTC"
+        "ID-AICHR, PH-ACWC, TH-SOMTC"
     )
+    expect(picture.locator('dd[data-standing="support"]')).to_have_text("PH-SOMTC (proposer)")
     page.get_by_label("Agreed", exact=True).check()
     page.get_by_label("Reason", exact=True).fill("Agreed at the second meeting")
     page.get_by_role("button", name="Continue").click()
@@ -52,7 +54,7 @@ def test_the_acknowledgement_is_asked_shown_and_recorded_with_the_decision(
     # Without the acknowledgement the form comes back, saying why, with the input kept.
     summary = page.locator("#error-summary")
     expect(summary).to_contain_text(
-        "4 delegations (ID-AICHR, PH-ACWC, PH-SOMTC, TH-SOMTC) have not given a position yet."
+        "3 delegations (ID-AICHR, PH-ACWC, TH-SOMTC) have not given a position yet."
     )
     expect(page.get_by_label("Reason", exact=True)).to_have_value("Agreed at the second meeting")
     summary.get_by_role("link").first.click()
@@ -65,7 +67,7 @@ def test_the_acknowledgement_is_asked_shown_and_recorded_with_the_decision(
     happens = page.locator("#what-will-happen")
     expect(happens).to_contain_text(f"{ref} will be agreed.")
     expect(happens).to_contain_text("FC-CD-01 gets a new revision")
-    expect(happens).to_contain_text("You confirm that you know: 4 delegations")
+    expect(happens).to_contain_text("You confirm that you know: 3 delegations")
     expect(happens.locator(".diff-text ins")).to_contain_text("confiscated")
     assert_no_serious_violations(page)
     with database.transaction() as s:
@@ -76,13 +78,13 @@ def test_the_acknowledgement_is_asked_shown_and_recorded_with_the_decision(
     expect(page.locator("#confirmation")).to_contain_text(f"{ref} agreed")
     records = page.locator("#decision-records")
     expect(records).to_contain_text(
-        "The decider confirmed knowing that ID-AICHR, PH-ACWC, PH-SOMTC, TH-SOMTC had not "
-        "given a position."
+        "The decider confirmed knowing that ID-AICHR, PH-ACWC, TH-SOMTC had not given a position."
     )
     with database.transaction() as s:
         [record] = s.scalars(select(DecisionRecord)).all()
         assert record.acknowledged is True
-        assert record.consensus["pending"] == ["ID-AICHR", "PH-ACWC", "PH-SOMTC", "TH-SOMTC"]
+        assert record.consensus["pending"] == ["ID-AICHR", "PH-ACWC", "TH-SOMTC"]
+        assert record.consensus["support"] == ["PH-SOMTC"]
 
     # The secretariat reopens it, on a page that says what will happen, with a reason.
     page.get_by_role("link", name="Reopen this decision").click()

@@ -41,7 +41,9 @@ def test_a_position_on_a_proposal_shows_on_the_grid_and_the_indicator_page(
     log_in(client, world.observer)
     row = grid_row(client)
     assert f"ID-AICHR: support on P-{pid}" in row
-    assert "1 support" in row and "3 pending" in row
+    # PH-SOMTC proposed it: it supports its own text unless it says otherwise.
+    assert f"PH-SOMTC: support (proposer) on P-{pid}" in row
+    assert "2 support" in row and "2 pending" in row
     page = client.get("/indicators/FC-CD-01").text
     panel = between(page, 'id="consensus-title"', "</table>")
     assert f'the text of <a href="/proposals/{pid}">P-{pid}</a>' in panel
@@ -62,7 +64,7 @@ def test_the_latest_word_on_an_item_is_what_the_grid_shows(
     row = grid_row(client)
     assert "TH-SOMTC: ad referendum<" in row.replace('">', "<")
     proposal_page = client.get(f"/proposals/{pid}").text
-    assert "1 support" in proposal_page
+    assert "2 support" in proposal_page  # TH-SOMTC's, and PH-SOMTC's as its proposer
 
 
 def test_an_agreed_proposals_item_does_not_show_pending(client: TestClient, world: World) -> None:
@@ -85,8 +87,8 @@ def test_an_agreed_proposals_item_does_not_show_pending(client: TestClient, worl
     assert "TH-SOMTC: ad referendum<" in row.replace('">', "<")
     panel = between(client.get("/indicators/FC-CD-01").text, 'id="consensus-title"', "</table>")
     assert "Subject to our capital" in panel and f"Proposed P-{pid}." in panel
-    # The proposal keeps where delegations stood when it was agreed.
-    assert "2 support" in client.get(f"/proposals/{pid}").text
+    # The proposal keeps where delegations stood when it was agreed (its proposer's support too).
+    assert "3 support" in client.get(f"/proposals/{pid}").text
 
 
 def test_the_api_reads_the_same_positions(people: dict[str, Api]) -> None:  # noqa: F811
@@ -101,7 +103,7 @@ def test_the_api_reads_the_same_positions(people: dict[str, Api]) -> None:  # no
     assert stances == {
         "ID-AICHR": None,
         "PH-ACWC": None,
-        "PH-SOMTC": None,
+        "PH-SOMTC": "support",  # its own proposal's text
         "TH-SOMTC": "objection",
     }
     # An objection to a proposal's text is not one to the text as it stands.
@@ -115,7 +117,8 @@ def test_the_api_reads_the_same_positions(people: dict[str, Api]) -> None:  # no
     assert [p["proposal_id"] for p in mine if p["delegation"] == "TH-SOMTC"] == [None]
     proposal = th.get(f"/proposals/{pid}").json()
     assert [(p["delegation"], p["stance"]) for p in proposal["positions"]] == [
-        ("TH-SOMTC", "objection")
+        ("PH-SOMTC", "support"),
+        ("TH-SOMTC", "objection"),
     ]
 
 

@@ -162,8 +162,9 @@ def test_each_kind_of_write_changes_the_pages_at_once(
     )
     before = page
     _, page = pages()
-    assert '<span class="count count-support">0 support</span>' in before
-    assert '<span class="count count-support">1 support</span>' in page
+    # The proposer (TH) supports its own text from its submission (app/consensus/service.py).
+    assert '<span class="count count-support">1 support</span>' in before
+    assert '<span class="count count-support">2 support</span>' in page
 
     # A comment on the indicator.
     api(

@@ -554,7 +554,7 @@ def test_queue_lists_submitted_proposals_by_item_with_counts(
     assert "PH-SOMTC" in row and "with ID-AICHR" in row
     counts = re.findall(r'<td class="num" data-label="([^"]+)">(.*?)</td>', row)
     assert counts == [
-        ("Support", "1"),
+        ("Support", "2"),  # ID-AICHR, and PH-SOMTC, which proposed it
         ("Reservations", "0"),
         ("Objections", "<strong>1</strong>"),
         ("Ad ref", "0"),
@@ -640,7 +640,8 @@ def test_alternatives_are_side_by_side_on_the_indicator_page(
     assert "Alternatives on the table" in panel
     alt1 = between(panel, '<span class="alt-label">Alt 1</span>', "</article>")
     alt2 = between(panel, '<span class="alt-label">Alt 2</span>', "</article>")
-    assert f"P-{first}" in alt1 and "by PH-SOMTC" in alt1 and "1 support" in alt1
+    # ID-AICHR's position, and PH-SOMTC's own as its proposer.
+    assert f"P-{first}" in alt1 and "by PH-SOMTC" in alt1 and "2 support" in alt1
     assert f"P-{second}" in alt2 and "by ID-AICHR" in alt2
     assert re.search(r"<ins>.*Identity documents.*</ins>", alt2)
     # The person's next step is right under the text, before the panel (issue 16).

@@ -1,5 +1,7 @@
 """The consensus picture of a proposal: every delegation of the group with where it stands on it
-(support, reservation, objection, ad referendum) or "pending" when it has not spoken.
+(support, reservation, objection, ad referendum) or "pending" when it has not spoken. A delegation
+that proposed or co-sponsored the proposal supports it unless it said otherwise ("support
+(proposer)").
 
 Decisions and the settling of a round read positions only through `of_proposal` and
 `of_proposals`, so that the position model can change behind them (app/consensus/service.py).
@@ -34,15 +36,19 @@ LABELS = {
 @dataclass(frozen=True, slots=True)
 class DelegationStanding:
     """One delegation in the picture: its code, its name and its standing (a Stance value, or
-    "pending")."""
+    "pending"); `implied` says a support is the proposer's or a co-sponsor's own, not a
+    position it took."""
 
     code: str
     name: str
     standing: str
+    implied: str = ""  # "proposer" / "co-sponsor"
 
     @property
     def label(self) -> str:
-        return LABELS[self.standing]
+        return (
+            f"{LABELS[self.standing]} ({self.implied})" if self.implied else LABELS[self.standing]
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,19 +88,28 @@ class Picture:
 
 
 def of_proposals(session: Session, proposal_ids: Sequence[int]) -> dict[int, Picture]:
-    """The picture of each proposal, in two queries whatever their number."""
+    """The picture of each proposal, in a fixed number of queries whatever their number."""
     group = consensus.delegations(session)
     stances = consensus.positions_on_proposals(session, proposal_ids)
     out: dict[int, Picture] = {}
     for pid in proposal_ids:
-        spoken = {p.delegation_code: p.stance for p in stances.get(pid, []) if p.stance}
+        spoken = {p.delegation_code: p for p in stances.get(pid, []) if p.stance}
         out[pid] = Picture(
             tuple(
-                DelegationStanding(code, name, spoken[code].value if code in spoken else PENDING)
+                DelegationStanding(code, name, _standing(spoken.get(code)), _implied(spoken, code))
                 for code, name in group
             )
         )
     return out
+
+
+def _standing(view: consensus.PositionView | None) -> str:
+    return view.stance.value if view is not None and view.stance is not None else PENDING
+
+
+def _implied(spoken: dict[str, consensus.PositionView], code: str) -> str:
+    view = spoken.get(code)
+    return view.implied if view is not None else ""
 
 
 def of_proposal(session: Session, proposal_id: int) -> Picture:

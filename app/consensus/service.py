@@ -4,7 +4,11 @@ matters is who supports, who reserves, who objects and who has not yet spoken.
 One model of a position (app/models/workflow.py Position): every position is about an item's
 text, either the text as it stands or the text a given proposal would make. `standing_on_items`
 is the one reader of where each delegation stands on an item: the consensus grid, the indicator
-page, the API and the Word exports read it."""
+page, the API and the Word exports read it.
+
+A delegation that proposed or co-sponsored a text supports it unless it said otherwise: the
+readers count it as support of that proposal's text ("support (proposer)"), from when it put its
+name to it, without a row being written; a position it takes on that text says otherwise."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -48,6 +52,16 @@ class PositionView:
     by: str | None
     at: datetime | None
     proposal_id: int | None = None  # the text a proposal would make; None: the text as it stands
+    # "proposer" / "co-sponsor": support the delegation gave by putting its name to the
+    # proposal, not a position it took; "" for a position taken.
+    implied: str = ""
+
+    @property
+    def label(self) -> str:
+        """The standing in words: "support", "support (proposer)", "pending"."""
+        if self.stance is None:
+            return "pending"
+        return f"{self.stance.label} ({self.implied})" if self.implied else self.stance.label
 
     @property
     def about(self) -> str:
@@ -288,6 +302,82 @@ def _pending(code: str, name: str) -> PositionView:
     return PositionView(code, name, None, "", None, None)
 
 
+@dataclass(frozen=True, slots=True)
+class _Named:
+    """A delegation that put its name to a submitted proposal: who did, and when."""
+
+    proposal_id: int
+    delegation_id: int
+    by: str
+    at: datetime
+    role: str  # "proposer" / "co-sponsor"
+
+
+def _named(session: Session, proposal_ids: Sequence[int]) -> list[_Named]:
+    """The proposing and co-sponsoring delegations of the submitted proposals among
+    `proposal_ids` (two queries): the proposer from the proposal's submission, a co-sponsor from
+    when it co-sponsored (or the submission, if later)."""
+    if not proposal_ids:
+        return []
+    out = [
+        _Named(pid, d, by, _submitted(at), "proposer")
+        for pid, d, by, at in session.execute(
+            select(Proposal.id, Proposal.delegation_id, User.name, Proposal.submitted_at)
+            .join(User, User.id == Proposal.author_id)
+            .where(Proposal.id.in_(proposal_ids), Proposal.submitted_at.is_not(None))
+        )
+    ]
+    out += [
+        _Named(pid, d, by, max(at, _submitted(submitted)), "co-sponsor")
+        for pid, d, by, at, submitted in session.execute(
+            select(
+                Sponsorship.proposal_id,
+                Sponsorship.delegation_id,
+                User.name,
+                Sponsorship.created_at,
+                Proposal.submitted_at,
+            )
+            .join(Proposal, Proposal.id == Sponsorship.proposal_id)
+            .join(User, User.id == Sponsorship.user_id)
+            .where(Sponsorship.proposal_id.in_(proposal_ids), Proposal.submitted_at.is_not(None))
+            .order_by(Sponsorship.id)
+        )
+    ]
+    return out
+
+
+def _submitted(at: datetime | None) -> datetime:
+    assert at is not None  # the queries above read submitted proposals only
+    return at
+
+
+def _implied(named: _Named, code: str, name: str) -> PositionView:
+    return PositionView(
+        code, name, Stance.SUPPORT, "", named.by, named.at, named.proposal_id, named.role
+    )
+
+
+def _first_targets(session: Session, item_ids: Sequence[int]) -> dict[int, int]:
+    """The open proposals on these items, each with the item its positions are on (its first
+    target, as first_target gives), in one query."""
+    rows = session.execute(
+        select(ProposalTarget.proposal_id, ProposalTarget.item_id, ProposalTarget.position)
+        .join(Proposal, Proposal.id == ProposalTarget.proposal_id)
+        .where(
+            Proposal.state.in_(OPEN_SUBMITTED),
+            ProposalTarget.proposal_id.in_(
+                select(ProposalTarget.proposal_id).where(ProposalTarget.item_id.in_(item_ids))
+            ),
+        )
+    ).all()
+    first: dict[int, tuple[int, int]] = {}
+    for pid, item_id, position in rows:
+        if pid not in first or (position, item_id) < first[pid]:
+            first[pid] = (position, item_id)
+    wanted = set(item_ids)
+    return {pid: item for pid, (_, item) in first.items() if item in wanted}
+
+
 def on_items(item_ids: Sequence[int]) -> object:
     """Positions that count for items: on their text as it stands, or on a proposal to them that
     is before the group (a draft has none; a decided or withdrawn one no longer counts)."""
@@ -300,20 +390,36 @@ def on_items(item_ids: Sequence[int]) -> object:
 def standing_on_items(session: Session, item_ids: Sequence[int]) -> dict[int, list[PositionView]]:
     """THE reader of where delegations stand on items: for each item, every delegation of the
     group with the last thing it said about the item's text (the text as it stands, or an open
-    proposal's text, `proposal_id` naming which); those who said nothing are pending. Two
-    queries whatever the number of items."""
-    latest: dict[int, dict[int, tuple[Position, str]]] = {i: {} for i in item_ids}
-    if item_ids:
-        for p, _, by, _ in _current(session, on_items(item_ids)):
-            assert p.item_id is not None
-            latest[p.item_id][p.delegation_id] = (p, by)  # oldest first: the last one stays
+    proposal's text, `proposal_id` naming which); those who said nothing are pending.
+    Proposing or co-sponsoring an open proposal on the item is saying something: support of its
+    text, from then on, unless the delegation took a position on that text. Five queries
+    whatever the number of items."""
     group = _delegations(session)
+    latest: dict[int, dict[int, tuple[datetime | None, PositionView]]] = {i: {} for i in item_ids}
+    if item_ids:
+        names = {d_id: (code, name) for d_id, code, name in group}
+        spoke: set[tuple[int | None, int]] = set()
+        for p, code, by, name in _current(session, on_items(item_ids)):
+            assert p.item_id is not None
+            # Oldest first: the last one stays.
+            latest[p.item_id][p.delegation_id] = (p.created_at, _view(p, code, name, by))
+            spoke.add((p.proposal_id, p.delegation_id))
+        targets = _first_targets(session, item_ids)
+        for named in _named(session, list(targets)):
+            if (named.proposal_id, named.delegation_id) in spoke:
+                continue  # it said what it thinks of the text it put forward
+            if named.delegation_id not in names:
+                continue
+            here = latest[targets[named.proposal_id]]
+            before = here.get(named.delegation_id)
+            if before is None or (before[0] is not None and before[0] < named.at):
+                here[named.delegation_id] = (named.at, _implied(named, *names[named.delegation_id]))
     out: dict[int, list[PositionView]] = {}
     for item_id in item_ids:
         views = []
         for d_id, code, name in group:
             found = latest[item_id].get(d_id)
-            views.append(_view(found[0], code, name, found[1]) if found else _pending(code, name))
+            views.append(found[1] if found else _pending(code, name))
         out[item_id] = views
     return out
 
@@ -325,15 +431,9 @@ def picture(
     on one proposal's text; those without one are pending."""
     if item_id is not None:
         return standing_on_items(session, [item_id])[item_id]
-    current = {
-        p.delegation_id: (p, by)
-        for p, _, by, _ in _current(session, Position.proposal_id == proposal_id)
-    }
-    out = []
-    for d_id, code, name in _delegations(session):
-        found = current.get(d_id)
-        out.append(_view(found[0], code, name, found[1]) if found else _pending(code, name))
-    return out
+    pid = proposal_id or 0
+    current = {v.delegation_code: v for v in positions_on_proposals(session, [pid])[pid]}
+    return [current.get(code) or _pending(code, name) for _, code, name in _delegations(session)]
 
 
 def pictures_of_items(session: Session, item_ids: Sequence[int]) -> dict[int, list[PositionView]]:
@@ -344,13 +444,22 @@ def pictures_of_items(session: Session, item_ids: Sequence[int]) -> dict[int, li
 def positions_on_proposals(
     session: Session, proposal_ids: Sequence[int]
 ) -> dict[int, list[PositionView]]:
-    """The standing positions on each proposal's text, by delegation code."""
+    """The standing positions on each proposal's text, by delegation code: those taken, and the
+    support of its proposing and co-sponsoring delegations that took none on it."""
     out: dict[int, list[PositionView]] = {pid: [] for pid in proposal_ids}
     if not proposal_ids:
         return out
+    spoke: set[tuple[int, int]] = set()
     for p, code, by, name in _current(session, Position.proposal_id.in_(proposal_ids)):
         assert p.proposal_id is not None
         out[p.proposal_id].append(_view(p, code, name, by))
+        spoke.add((p.proposal_id, p.delegation_id))
+    names = {d_id: (code, name) for d_id, code, name in _delegations(session)}
+    for named in _named(session, proposal_ids):
+        key = (named.proposal_id, named.delegation_id)
+        if key not in spoke and named.delegation_id in names:
+            spoke.add(key)
+            out[named.proposal_id].append(_implied(named, *names[named.delegation_id]))
     for views in out.values():
         views.sort(key=lambda v: v.delegation_code)
     return out

@@ -396,7 +396,8 @@ def stance_cells(stances: Sequence[PositionView]) -> Markup:
     of an open proposal (not the text as it stands) has a star and names the proposal."""
     cells = []
     for x in stances:
-        value, label = (x.stance.value, x.stance.label) if x.stance else ("pending", "pending")
+        # "support (proposer)": the proposing or co-sponsoring delegation's own text.
+        value, label = (x.stance.value if x.stance else "pending"), x.label
         letter = LETTERS[value]
         if x.proposal_id is not None:  # on the text an open proposal would make
             label = f"{label} on P-{x.proposal_id}"

@@ -213,7 +213,7 @@ def load(
         proposals = _proposals(session, pending, names, lineage, entries)
     standing: tuple[ExportStanding, ...] = ()
     if variant == "compilation":
-        standing = _standing(session, entries)
+        standing = _standing(session, entries, {p.reference for p in proposals})
     comments: tuple[ExportComment, ...] = ()
     if include_comments:
         shown = {p.reference for p in proposals}
@@ -578,7 +578,7 @@ def _proposals(
     positions = {
         pid: [
             ExportPosition(
-                by_code.get(x.delegation_code, x.delegation_code), x.stance.label, x.statement or ""
+                by_code.get(x.delegation_code, x.delegation_code), x.label, x.statement or ""
             )
             for x in views_
             if x.stance is not None
@@ -634,10 +634,13 @@ def _proposals(
     return tuple(out)
 
 
-def _standing(session: Session, entries: Sequence[Entry]) -> tuple[ExportStanding, ...]:
+def _standing(
+    session: Session, entries: Sequence[Entry], shown: Collection[str]
+) -> tuple[ExportStanding, ...]:
     """Where the delegations stand on the text of each item the round shows, as it stands (an
     item deleted in the round has none), read for all of them in one call of the one reader of
-    positions (app/consensus/service.py standing_on_items)."""
+    positions (app/consensus/service.py standing_on_items). A position on a proposal this copy
+    does not show (one of a later round) is counted without naming the proposal."""
     shown_items = [e for e in entries if e.item_state != DELETED]
     views = consensus.standing_on_items(session, [e.item_id for e in shown_items])
     out = []
@@ -652,19 +655,19 @@ def _standing(session: Session, entries: Sequence[Entry]) -> tuple[ExportStandin
             ExportStanding(
                 target=e.code,
                 positions=tuple(_position(v) for v in on_text),
-                on_proposals=tuple(_position(v) for v in on_proposals),
+                on_proposals=tuple(_position(v, shown) for v in on_proposals),
                 pending=sum(1 for v in here if v.stance is None),
             )
         )
     return tuple(out)
 
 
-def _position(v: consensus.PositionView) -> ExportPosition:
+def _position(v: consensus.PositionView, shown: Collection[str] = ()) -> ExportPosition:
     return ExportPosition(
         delegation=v.delegation_code,
-        stance=v.stance.label if v.stance is not None else "",
+        stance=v.label,  # "support (proposer)": its own proposal's text
         statement=v.statement or "",
-        about=v.about if v.proposal_id is not None else "",
+        about=v.about if v.proposal_id is not None and v.about in shown else "",
     )
 
 
@@ -743,7 +746,9 @@ def _comment(
     quote = None if c.outdated else c.quote
     return ExportComment(
         reference=c.reference,
-        author=f"{name} ({who})",
+        # "Ana Reyes (Philippines - SOMTC)"; a Word author that is only the delegation's own
+        # name, as a shared copy's user name often is, once: "Philippines - SOMTC".
+        author=c.byline(author, who, next((k for k, v in names.by_code.items() if v == who), None)),
         initials=initials,
         date=c.created_at,
         body=c.body,
@@ -784,7 +789,7 @@ def _responses(
             reference=v.proposal.reference,
             delegation=v.delegation_name,
             item=", ".join(t.code for t in v.targets) or f"new {v.proposal.item_kind}",
-            summary=_summary(v.proposal),
+            summary=responses_service.summary(v.proposal),
             answer=v.proposal.answer,
             outcome=_outcome(v.proposal.state),
             co_sponsors=tuple(by_code.get(code, code) for code in v.sponsors),
@@ -810,24 +815,5 @@ def _responses(
     return tuple(replace(row, number=n) for n, row in enumerate(out, 1))
 
 
-SUMMARY_CHARS = responses_service.SUMMARY_CHARS
-
-
 def _outcome(state: ProposalState) -> str:
     return "pending" if state is ProposalState.SUBMITTED else state.label
-
-
-def _summary(p: Proposal) -> str:
-    """A carried-over proposal summarised as the comment-response table summarises input."""
-    if p.kind is ProposalKind.DELETE:
-        text = "Delete. " + p.rationale
-    else:
-        new = str(p.content.get("text") or p.content.get("title") or "")
-        head = f'"{new}"' if new else "Changes " + (", ".join(sorted(p.content)) or "-")
-        text = f"{p.kind.value.capitalize()}: {head}" + (f" - {p.rationale}" if p.rationale else "")
-    text = " ".join(text.split())
-    if len(text) <= SUMMARY_CHARS:
-        return text
-    cut = text[: SUMMARY_CHARS - 1]
-    # Never mid-word: back to the last space when there is one.
-    return (cut.rsplit(" ", 1)[0] if " " in cut else cut) + "…"

@@ -41,9 +41,14 @@ def standing_text(standing: ExportStanding) -> str:
     parts = [
         f"{stance[:1].upper()}{stance[1:]}: {', '.join(who)}" for stance, who in groups.items()
     ]
-    if standing.on_proposals:
-        on = ", ".join(f"{p.delegation} ({p.stance}, {p.about})" for p in standing.on_proposals)
+    here = [p for p in standing.on_proposals if p.about]
+    if here:
+        on = ", ".join(f"{p.delegation} ({p.stance}, {p.about})" for p in here)
         parts.append(f"On a proposal's text: {on}")
+    elsewhere = [p for p in standing.on_proposals if not p.about]
+    if elsewhere:
+        on = ", ".join(f"{p.delegation} ({p.stance})" for p in elsewhere)
+        parts.append(f"On a proposal not in this document: {on}")
     if standing.pending:
         noun = "delegation" if standing.pending == 1 else "delegations"
         parts.append(f"Pending: {standing.pending} {noun}")

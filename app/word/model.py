@@ -122,7 +122,8 @@ class ExportPosition:
     delegation: str
     stance: str
     statement: str = ""
-    about: str = ""  # the proposal whose text it is on ("P-3"); "" for the text as it stands
+    about: str = ""  # the proposal whose text it is on ("P-3"); "": the text as it stands, or
+    # (in ExportStanding.on_proposals) a proposal the copy does not show
 
 
 @dataclass(frozen=True, slots=True)
