@@ -985,10 +985,13 @@ def _verb(codes: list[str]) -> str:
 
 
 def decidable_check(session: Session) -> None:
-    """Nothing is decided while the current round's text is frozen (settled, under a silence
-    procedure, approved): a proposal carried over is decided in the next round."""
+    """Nothing is decided while the current round's text is settled (awaiting the co-chairs'
+    approval, or under a silence procedure): a proposal carried over is decided in the next
+    round. Once the text is approved its snapshot is frozen for ever, and a decision changes
+    the register for the next round (the approved round's copies say from when they show the
+    state)."""
     round_ = current_round(session)
-    if round_ is None or round_.state not in (RoundState.SETTLED, RoundState.APPROVED):
+    if round_ is None or round_.state is not RoundState.SETTLED:
         return
     state = "settled and under a silence procedure" if round_.under_silence else round_.state.label
     raise Conflict(
@@ -1124,16 +1127,22 @@ def reopen_check(session: Session, proposal: Proposal) -> None:
 
 
 def decision_round(session: Session, proposal: Proposal) -> Round | None:
-    """The round in which the proposal's standing decision was taken: the one its record
-    keeps (none kept: taken before any round, so the first round's text carries it); for a
-    decision older than the records, the newest round created before it."""
+    """The round whose text the proposal's standing decision changed: the one its record
+    keeps, or the next one when it was taken after that round's approval (none yet: None);
+    none kept: taken before any round, so the first round's text carries it; for a decision
+    older than the records, the newest round created before it."""
     last = session.scalar(
         select(DecisionRecord)
         .where(DecisionRecord.proposal_id == proposal.id, DecisionRecord.reopened_at.is_(None))
         .order_by(DecisionRecord.id.desc())
     )
     if last is not None and last.round_id is not None:
-        return session.get(Round, last.round_id)
+        taken_in = session.get(Round, last.round_id)
+        approved = taken_in.approved_at if taken_in is not None else None
+        if taken_in is None or approved is None or last.at <= approved:
+            return taken_in
+        # Taken after the round's approval: it changed the text of the next round.
+        return session.scalar(select(Round).where(Round.id > taken_in.id).order_by(Round.id))
     first = session.scalar(select(Round).order_by(Round.id))
     if last is not None or proposal.decided_at is None:
         return first
