@@ -607,9 +607,17 @@ def _check(s: Session, ledger: Ledger) -> Written:
     )
     comments = s.execute(select(Comment.id, Comment.body)).all()
     stored |= _found("comment", [(_rid_in(c.body), str(c.id)) for c in comments], ledger)
-    positions = s.execute(select(Position.statement)).all()
+    positions = s.execute(
+        select(Position.statement, Position.proposal_id, Position.delegation_id)
+    ).all()
+    # Agreeing a proposal carries its positions to the item's text as it stands (copies with the
+    # same statement, recorded by one position.carry event): a client wrote the original only.
+    on_proposals = {(p.delegation_id, p.statement) for p in positions if p.proposal_id}
+    originals = [
+        p for p in positions if p.proposal_id or (p.delegation_id, p.statement) not in on_proposals
+    ]
     stored |= _found(
-        "position", [(_rid_in(p.statement), _rid_in(p.statement) or "") for p in positions], ledger
+        "position", [(_rid_in(p.statement), _rid_in(p.statement) or "") for p in originals], ledger
     )
     revisions = s.execute(
         select(
@@ -654,7 +662,14 @@ def _check(s: Session, ledger: Ledger) -> Written:
         assert by_object[("proposal.submit", str(p.id))] == 1, f"proposal {p.id}: submit event"
     for c in comments:
         assert by_object[("comment.add", str(c.id))] == 1, f"comment {c.id}: no audit event"
-    assert by_object_total(events, "position.set") == len(positions), "positions vs their events"
+    # ... and the support it records for the proposing and co-sponsoring delegations.
+    sponsoring = [
+        p
+        for p in originals
+        if not p.proposal_id and re.fullmatch(r"(Proposed|Co-sponsored) P-\d+\.", p.statement)
+    ]
+    set_events = by_object_total(events, "position.set")
+    assert set_events == len(originals) - len(sponsoring), "positions vs their events"
     revised = Counter(
         (e.object_id, e.revision_after)
         for e in events
