@@ -9,8 +9,10 @@ from typing import Any
 from sqlalchemy import select
 
 from app.db import Database
-from app.models import AuditEvent, Settlement
+from app.models import AuditEvent, Round, Settlement
 from tests import test_workflow_api
+from tests.factories import arranged
+from tests.helpers import Clock
 from tests.test_workflow_api import Api, amend, etag
 
 people = test_workflow_api.people  # the fixture: one API client per person of the world
@@ -432,3 +434,34 @@ def test_the_acknowledged_picture_is_checked_as_input(people: dict[str, Api]) ->
         assert refused.status_code == 422, (bad, refused.text)
         assert refused.json()["field"].startswith("acknowledged_picture"), refused.text
     assert sec.get(f"{P}/{pid}").json()["state"] == "submitted"
+
+
+def test_a_decision_after_the_approval_belongs_to_the_next_round(
+    people: dict[str, Api], database: Database, clock: Clock
+) -> None:
+    ph, sec = people["ph"], people["sec"]
+    assert sec.post("/rounds", {"symbol": "ZD", "title": "Zero Draft"}).status_code == 201
+    assert sec.post("/rounds/ZD/issue").status_code == 200
+    earlier = submitted(ph, "Passport or personal phone confiscated by the operators")["id"]
+    carried = submitted(ph, "Passport kept by the operators")["id"]
+    assert decide(sec, earlier, outcome="not_retained", reason="Covered").status_code == 200
+    settle_zd(sec, [carried])
+    clock.advance(hours=1)
+    with arranged(database) as s:  # both co-chairs approved (tests/test_approvals.py)
+        s.scalars(select(Round).where(Round.symbol == "ZD")).one().approve(now=clock.now)
+    clock.advance(hours=1)
+
+    # The approved text is frozen for ever; the register moves on towards the next round.
+    done = decide(sec, carried, outcome="not_retained", reason="Settled by the approved text")
+    assert done.status_code == 200, done.text
+    refused = sec.post(
+        f"{P}/{earlier}/decision/reopen", {"reason": "Late"}, etag(sec.get(f"{P}/{earlier}"))
+    )
+    assert refused.status_code == 409
+    assert refused.json()["detail"] == (
+        "ZD is approved. A decision can be reopened only until its round is settled"
+    )
+    reopened = sec.post(
+        f"{P}/{carried}/decision/reopen", {"reason": "Asked again"}, etag(sec.get(f"{P}/{carried}"))
+    )
+    assert reopened.status_code == 200, reopened.text
