@@ -112,3 +112,52 @@ def test_an_imported_comment_keeps_its_word_author_beside_the_delegation(
         assert by_text["Yes, any phone."] == f"{JOSE} ({PH})"
         assert by_text["Which compounds?"] == f"{DAO} ({PH})"
         assert by_text["Noted by the secretariat."] == "Siti Secretariat (ASEAN Secretariat)"
+
+
+def test_a_comment_whose_word_author_is_the_delegation_is_shown_as_the_delegation(
+    client: TestClient, database: Database, world: World, clock: Clock, sec: dict[str, str]
+) -> None:
+    """Word review D8: a copy whose Word user name is the delegation ("Philippines (SOMTC)",
+    "PH-SOMTC") shows the delegation once, not "Philippines (SOMTC) (Philippines - SOMTC)";
+    a person's name beside the delegation's code stays a person's."""
+    issue(database, clock)
+    edited = edit_with_word_xml(
+        export(client, sec),
+        [
+            WordComment(
+                "FC-CD-01",
+                words="personal phone",
+                text="Does this include a work phone?",
+                author="Philippines (SOMTC)",
+                initials="PS",
+                date=WHEN,
+                replies=(
+                    Reply("PH-SOMTC", "PS", WHEN, "Yes, any phone."),
+                    Reply("Ana Reyes (PH-SOMTC)", "AR", WHEN, "Or a tablet."),
+                ),
+            )
+        ],
+    )
+    body = upload(client, sec, edited).json()
+    assert confirm(client, sec, body).status_code == 200
+    with database.transaction(write=False) as s:
+        made = {c.body: c for c in s.scalars(select(Comment))}
+    assert made["Does this include a work phone?"].written_by == "Philippines (SOMTC)"
+    thread_id = made["Does this include a work phone?"].id
+
+    member = TestClient(client.app, base_url="http://testserver")
+    log_in(member, world.member2)
+    thread = text_of(member.get(f"/comments/{thread_id}").text)
+    assert "(SOMTC) (" not in thread and f"PH-SOMTC ({PH})" not in thread, thread
+    assert PH in thread and f"Ana Reyes (PH-SOMTC) ({PH})" in thread
+
+    response = client.get(
+        f"/api/v1/rounds/{ZD}/export.docx",
+        params={"variant": "compilation", "comments": "true"},
+        headers=sec,
+    )
+    assert response.status_code == 200, response.text
+    by_text = {t.split(": ", 1)[-1]: a for t, a in word_authors(response.content).items()}
+    assert by_text["Does this include a work phone?"] == PH, by_text
+    assert by_text["Yes, any phone."] == PH
+    assert by_text["Or a tablet."] == f"Ana Reyes (PH-SOMTC) ({PH})"
