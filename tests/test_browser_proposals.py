@@ -190,7 +190,7 @@ def test_screenshots_of_the_proposals_pages(
     page.goto(f"{live_server}/proposals/{alt1}")
     page.get_by_label("Agreed", exact=True).check()
     page.get_by_role("button", name="Continue").click()
-    expect(page.locator("#refusal")).to_contain_text("TH-SOMTC object")
+    expect(page.locator("#refusal")).to_contain_text("there is an objection from TH-SOMTC")
     shot(page, "proposal-decide-refused", width)
     page.goto(f"{live_server}/queue")
     shot(page, "queue", width)

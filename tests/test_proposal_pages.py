@@ -298,7 +298,7 @@ def test_an_objection_stops_the_secretariat_but_a_chair_may_override(
     refused = decide(client, pid, "agreed", reason="Consensus reached")
     assert refused.status_code == 409
     assert "This cannot be done now" in refused.text
-    assert "TH-SOMTC object to" in refused.text
+    assert "there is an objection from TH-SOMTC" in refused.text
     assert "Consensus reached</textarea>" in refused.text  # what was typed is kept
     assert "Passport or personal phone taken" in client.get("/indicators/FC-CD-01").text
 
@@ -607,7 +607,7 @@ def test_marking_agreed_needs_no_objection_or_a_chairs_override(
     assert "override_reason" not in mark
     refused = post(client, "/items/FC-CD-01/drafting-state", mark | {"state": "agreed"})
     assert refused.status_code == 409
-    assert "TH-SOMTC object to FC-CD-01" in refused.text
+    assert "FC-CD-01 cannot be marked agreed: there is an objection from TH-SOMTC" in refused.text
     ok = post(client, "/items/FC-CD-01/drafting-state", mark | {"state": "bracketed"})
     assert ok.headers["location"] == "/indicators/FC-CD-01?done=marked#drafting"
     html = client.get(ok.headers["location"]).text

@@ -116,7 +116,7 @@ def test_end_to_end_three_delegations_and_the_secretariat(people: dict[str, Api]
         etag(current),
     )
     assert refused.status_code == 409
-    assert "TH-SOMTC object" in refused.json()["detail"]
+    assert "there is an objection from TH-SOMTC" in refused.json()["detail"]
 
     th.post("/positions", {"proposal_id": p["id"], "stance": "support", "statement": "Convinced"})
     history = th.get("/items/FC-CD-01/consensus").json()

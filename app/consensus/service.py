@@ -531,8 +531,9 @@ def mark_item(
         objecting = objecting_delegations(session, item_id=item.id)
         if objecting and (principal.role is not Role.CHAIR or not override_reason.strip()):
             raise Conflict(
-                f"{', '.join(objecting)} object to {item.code}; it cannot be marked agreed while "
-                "an objection stands unless a chair overrides with a recorded reason",
+                f"{item.code} cannot be marked agreed: there is an objection from "
+                f"{', '.join(objecting)}. Only a co-chair can mark it agreed now, and must give "
+                "the reason",
                 field="override_reason",
             )
     before = item.drafting_state

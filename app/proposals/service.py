@@ -942,8 +942,8 @@ def check_decision(
     objecting = seen.objections
     if objecting and (principal.role is not Role.CHAIR or not override_reason.strip()):
         raise Conflict(
-            f"{', '.join(objecting)} object to {proposal.reference}; it cannot be agreed "
-            "while an objection stands unless a chair overrides with a recorded reason",
+            f"{proposal.reference} cannot be agreed: there is an objection from "
+            f"{', '.join(objecting)}. Only a co-chair can agree it now, and must give the reason",
             field="override_reason",
         )
     if seen.needs_acknowledgement and not acknowledged:
