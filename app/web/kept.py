@@ -85,10 +85,11 @@ _VERSION_FIELDS = ("version", "base_revision", "content_hash")
 _TEXT_INPUTS = ("text", "search", "email", "url", "tel", "number", "date", "time")
 # Pages never drawn again: the kept forms' own (no chains), one-time links, the API.
 _NEVER_DRAWN = ("/kept/", "/api/", "/invitation/", "/password/reset/", "/mail/unsubscribe/")
-# Pages drawn again at once by the whole app, at most; others get a page of their own. A page
-# not drawn within the time is given up the same way.
+# Pages drawn again at once by the whole app, at most; others wait their turn, up to a time,
+# then get a page of their own. A page not drawn within the time is given up the same way.
 _DRAWING_AT_ONCE = 8
 _DRAWING_SECONDS = 15.0
+_TURN_SECONDS = 0.02
 
 Fields = list[tuple[str, str]]
 
@@ -223,7 +224,11 @@ async def expired_form(request: Request, fresh_token: str | None) -> Response | 
     shown = await _form_again(request, page, action, fields, EXPIRED, 403)
     if shown is not None:
         return shown
-    return _kept_page(request, page, action, fields, EXPIRED, fresh_token, 403)
+    # Drawn in the thread pool, as a sync page is: the page's frame reads the database, which
+    # must never block the event loop (its wait for a connection would stop every request).
+    return await run_in_threadpool(
+        _kept_page, request, page, action, fields, EXPIRED, fresh_token, 403
+    )
 
 
 async def ended_session(request: Request) -> Response | None:
@@ -331,7 +336,7 @@ async def show_kept(ctx: RequestContext, key: str) -> Response:
     shown = await _form_again(request, page, action, fields, ENDED, 200, text_only=True)
     if shown is not None:
         return shown
-    return _kept_page(request, page, action, fields, ENDED, None, 200)
+    return await run_in_threadpool(_kept_page, request, page, action, fields, ENDED, None, 200)
 
 
 def _kept_form(ctx: RequestContext, key: str) -> tuple[str | None, str, Fields]:
@@ -384,14 +389,27 @@ _drawing = 0
 _drawing_lock = threading.Lock()
 
 
-async def _drawn(request: Request, page: str) -> str | None:
-    """_get_page, at most _DRAWING_AT_ONCE at a time and within _DRAWING_SECONDS: the work one
-    request can make the app do is bounded (None: not drawn)."""
+def _take_turn() -> bool:
     global _drawing
     with _drawing_lock:
         if _drawing >= _DRAWING_AT_ONCE:
-            return None
+            return False
         _drawing += 1
+        return True
+
+
+async def _drawn(request: Request, page: str) -> str | None:
+    """_get_page, at most _DRAWING_AT_ONCE at a time (waiting up to _DRAWING_SECONDS for a
+    turn, without holding a thread) and within _DRAWING_SECONDS: the work requests can make
+    the app do is bounded (None: not drawn)."""
+    global _drawing
+    waited = 0.0
+    while not _take_turn():
+        if waited >= _DRAWING_SECONDS:
+            log.warning("kept form: no turn to draw %s again", page)
+            return None
+        await anyio.sleep(_TURN_SECONDS)
+        waited += _TURN_SECONDS
     try:
         with anyio.move_on_after(_DRAWING_SECONDS):
             return await _get_page(request, page)
