@@ -28,7 +28,7 @@ def test_a_new_indicator_proposed_after_an_item_through_the_form(
     client: TestClient, world: World, database: Database, clock: Clock
 ) -> None:
     log_in(client, world.member)
-    # From the indicator's page: "Propose a new indicator after it".
+    # From the indicator's page: "add a new indicator after it".
     panel = client.get("/indicators/FC-CD-01").text
     assert "/proposals/new?kind=add&amp;after=FC-CD-01" in panel
     fields = open_new(client, "kind=add&after=FC-CD-01")
@@ -118,11 +118,11 @@ def test_the_place_is_changed_in_the_edit_form(client: TestClient, world: World)
 def test_in_a_browser_the_new_indicator_is_placed_from_the_item_page(
     page: Any, live_server: str, world: World, database: Database, clock: Clock, client: TestClient
 ) -> None:
-    """Headless Chromium: from FC-CD-02's page, "Propose a new indicator after it", change the
+    """Headless Chromium: from FC-CD-02's page, "add a new indicator after it", change the
     place to after FC-CD-01 in the form, submit; the proposal page says where it goes."""
     browser_log_in(page, live_server, world.member)
     page.goto(f"{live_server}/indicators/FC-CD-02")
-    page.get_by_role("link", name="Propose a new indicator after it").click()
+    page.get_by_role("link", name="add a new indicator after it").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Propose a new indicator")
     place = page.get_by_label("Place it after")
     expect(place).to_have_value("FC-CD-02")
