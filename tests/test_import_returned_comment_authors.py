@@ -26,11 +26,11 @@ ANA, JOSE, DAO = "Ana Reyes", "Jose Cruz", "Dao Thi Lan"
 PH = "Philippines - SOMTC"
 
 
-def word_authors(docx: bytes) -> dict[str, str]:
-    """Each exported comment's text -> its w:author."""
+def word_authors(docx: bytes, attribute: str = "author") -> dict[str, str]:
+    """Each exported comment's text -> its w:author (or another attribute: "initials")."""
     part = zipfile.ZipFile(io.BytesIO(docx)).read("word/comments.xml")
     return {
-        "".join(t.text or "" for t in c.iter(f"{W}t")): c.get(f"{W}author") or ""
+        "".join(t.text or "" for t in c.iter(f"{W}t")): c.get(f"{W}{attribute}") or ""
         for c in etree.fromstring(part).iter(f"{W}comment")
     }
 
@@ -161,3 +161,9 @@ def test_a_comment_whose_word_author_is_the_delegation_is_shown_as_the_delegatio
     assert by_text["Does this include a work phone?"] == PH, by_text
     assert by_text["Yes, any phone."] == PH
     assert by_text["Or a tablet."] == f"Ana Reyes (PH-SOMTC) ({PH})"
+    # Initials of the name shown, letters only (they were "P(" from "Philippines (SOMTC)").
+    initials = {
+        t.split(": ", 1)[-1]: i for t, i in word_authors(response.content, "initials").items()
+    }
+    assert initials["Does this include a work phone?"] == "PS"
+    assert initials["Or a tablet."] == "AR"

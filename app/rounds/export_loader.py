@@ -741,14 +741,17 @@ def _comment(
     if who is None:
         # Who speaks for no delegation: the secretariat, or a chair or observer as such.
         who = SECRETARIAT if role in (Role.SECRETARIAT, Role.ADMIN) else role.label
-    name = c.writer(author)  # an imported comment: the Word author's name, as the file gave it
-    initials = "".join(part[0] for part in name.split()[:3]).upper() or "?"
+    # "Ana Reyes (Philippines - SOMTC)"; a Word author that is only the delegation's own name,
+    # as a shared copy's user name often is, once: "Philippines - SOMTC".
+    byline = c.byline(author, who, next((k for k, v in names.by_code.items() if v == who), None))
+    # Initials of the name shown before any "(Delegation)", letters only: "AR", "PS", not "P(".
+    shown = byline.split(" (", 1)[0]
+    words = [w for w in shown.replace("-", " ").split() if w[0].isalpha()]
+    initials = "".join(w[0] for w in words[:3]).upper() or "?"
     quote = None if c.outdated else c.quote
     return ExportComment(
         reference=c.reference,
-        # "Ana Reyes (Philippines - SOMTC)"; a Word author that is only the delegation's own
-        # name, as a shared copy's user name often is, once: "Philippines - SOMTC".
-        author=c.byline(author, who, next((k for k, v in names.by_code.items() if v == who), None)),
+        author=byline,
         initials=initials,
         date=c.created_at,
         body=c.body,
