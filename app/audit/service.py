@@ -82,12 +82,14 @@ def record(
     details: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> AuditEvent:
-    """Add an event to this transaction; it is hashed and written at commit."""
+    """Add an event to this transaction; it is numbered, hashed and written at commit.
+
+    Its number waits for the commit too: taking the chain's place (a lock that serialises every
+    writer on PostgreSQL) here, in the middle of a transaction that goes on to update rows,
+    deadlocked with a writer that had updated those rows first and then waited for the chain
+    (a decision that carries positions, beside a delegation changing its position)."""
     unit = _unit(session)
-    if unit.next_seq is None:
-        unit.next_seq, unit.prev = _tail(session)
     event = AuditEvent(
-        id=unit.next_seq,
         occurred_at=at or utcnow(),
         actor_id=actor.user_id,
         delegation_id=actor.delegation_id,
@@ -99,7 +101,6 @@ def record(
         request_id=actor.request_id,
         details=details or {},
     )
-    unit.next_seq += 1
     unit.pending.append(event)
     unit.recorded = True
     return event
@@ -176,6 +177,11 @@ def _seal(session: Session, unit: _Unit) -> None:
     written, unit.written = unit.written, {}
     digests = rows.digests_of(session, written)
     events[-1].row_digests = digests or None
+    # The chain's place is taken last, once this transaction's own rows are all written.
+    if unit.next_seq is None:
+        unit.next_seq, unit.prev = _tail(session)
+    for pending in events:
+        pending.id, unit.next_seq = unit.next_seq, unit.next_seq + 1
     chain = unit.chain
     if chain.anchor is not None and chain.trail is None and events[0].id != 1:
         first = session.scalar(select(AuditEvent.hash).where(AuditEvent.id == 1))

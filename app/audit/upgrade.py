@@ -118,8 +118,8 @@ def upgrade(settings: Settings) -> Upgrade:
                     details={"from": before, "to": result.after, "rows": result.vouched},
                 )
                 vouch_for(session, changed)
-                session.flush()
-                result.event_id = event.id
+        if changed:
+            result.event_id = event.id  # numbered when the transaction committed
     finally:
         database.dispose()
     return result
