@@ -1,10 +1,28 @@
+"""Every setting, from ZERODRAFT_* environment variables, a .env file, or files.
+
+Any setting may be read from a file instead (the Docker secrets convention): with
+ZERODRAFT_SECRET_KEY_FILE=/run/secrets/secret_key, the key is that file's content (a trailing
+line break dropped). Meant for the secrets: the database URL or password, the secret and audit
+keys, the SMTP password, the metrics token. A file that is missing, unreadable or empty, or a
+setting given both ways, stops the program with a message naming the variable.
+"""
+
+import time as clock_time
+from datetime import time
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+from sqlalchemy.engine import make_url
 
 PLACEHOLDER_SECRETS = {
     "",
@@ -15,18 +33,103 @@ PLACEHOLDER_SECRETS = {
     "dev-insecure-audit-key",
 }
 DEFAULT_DATA_DIR = Path("data")
+ENV_PREFIX = "ZERODRAFT_"
+FILE_SUFFIX = "_FILE"
+
+
+class Unreadable:
+    """A setting whose file could not be read: the field's validator refuses it with `problem`,
+    so that the error names the variable like any other invalid setting."""
+
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
+
+    def __repr__(self) -> str:
+        return "<unreadable file>"
+
+
+def read_setting_file(variable: str, path: str) -> str | Unreadable:
+    """The value in the file `path` named by `variable` (ZERODRAFT_X_FILE)."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        return Unreadable(f"{variable}={path}: cannot read the file ({exc.strerror or exc})")
+    try:
+        value = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return Unreadable(f"{variable}={path}: the file is not UTF-8 text")
+    # One trailing line break is what `echo ... > file` and editors add: not part of a secret.
+    value = value.removesuffix("\n").removesuffix("\r")
+    if not value.strip():
+        return Unreadable(f"{variable}={path}: the file is empty")
+    return value
+
+
+class FileSettingsSource(PydanticBaseSettingsSource):
+    """ZERODRAFT_<NAME>_FILE, from the environment or the .env file: the setting's value is the
+    content of the file it names."""
+
+    def __init__(
+        self,
+        settings_cls: type[BaseSettings],
+        env: EnvSettingsSource,
+        dotenv: PydanticBaseSettingsSource,
+    ) -> None:
+        super().__init__(settings_cls)
+        # Both sources hold their variables with lower-case names (settings are not case
+        # sensitive); the environment wins over the .env file, as for the values themselves.
+        self.variables: dict[str, str | None] = {}
+        if isinstance(dotenv, DotEnvSettingsSource):
+            self.variables.update(dotenv.env_vars)
+        self.variables.update(env.env_vars)
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # __call__ does the work
+
+    def __call__(self) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for name in self.settings_cls.model_fields:
+            variable = f"{ENV_PREFIX}{name.upper()}{FILE_SUFFIX}"
+            path = self.variables.get(variable.lower())
+            if not path:
+                continue  # unset or empty (compose's ${X:-}): not given
+            if self.variables.get(f"{ENV_PREFIX}{name}".lower()):
+                found[name] = Unreadable(
+                    f"both {ENV_PREFIX}{name.upper()} and {variable} are set; set only one"
+                )
+                continue
+            found[name] = read_setting_file(variable, path)
+        return found
 
 
 class Settings(BaseSettings):
     """Every setting, read from ZERODRAFT_* environment variables or a .env file."""
 
-    model_config = SettingsConfigDict(env_prefix="ZERODRAFT_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=".env", extra="ignore")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        assert isinstance(env_settings, EnvSettingsSource)
+        files = FileSettingsSource(settings_cls, env_settings, dotenv_settings)
+        return init_settings, files, env_settings, dotenv_settings, file_secret_settings
 
     mode: Literal["development", "production", "demo", "test"] = Field(
         "development", description="production refuses a missing or placeholder secret key"
     )
     database_url: str = Field(
         "", description="SQLAlchemy URL; empty means a SQLite file in the data folder"
+    )
+    database_password: str = Field(
+        "",
+        description="the database password, when ZERODRAFT_DATABASE_URL has none (any "
+        "characters: it is escaped into the URL); e.g. from ZERODRAFT_DATABASE_PASSWORD_FILE",
     )
     data_dir: Path = Field(DEFAULT_DATA_DIR, description="where the SQLite file and exports live")
     secret_key: str = Field("dev-insecure-key", description="signs CSRF tokens; set in production")
@@ -130,11 +233,56 @@ class Settings(BaseSettings):
         description="`zerodraft worker` answers GET /metrics on this port (all interfaces, "
         "same bearer token as the app's); 0: it does not listen",
     )
+    backup_dir: Path | None = Field(
+        None,
+        description="folder where `zerodraft worker` writes the scheduled backups; empty: no "
+        "scheduled backups",
+    )
+    backup_every_hours: int = Field(
+        24, ge=1, le=24 * 7, description="hours between scheduled backups (24: daily)"
+    )
+    backup_at: str = Field(
+        "02:00",
+        description="time of day (HH:MM, in ZERODRAFT_TIME_ZONE) the scheduled backups are "
+        "counted from: daily at this time, or every ZERODRAFT_BACKUP_EVERY_HOURS from it",
+    )
+    backup_keep_days: int = Field(
+        14,
+        ge=1,
+        description="scheduled backups older than this many days are deleted (the newest is "
+        "always kept)",
+    )
     log_format: Literal["text", "json"] = Field(
         "text",
         description="json: one JSON object per line (time, level, message, request id, user id, "
         "route), for a log collector",
     )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _readable_file(cls, value: Any) -> Any:
+        if isinstance(value, Unreadable):
+            raise ValueError(value.problem)
+        return value
+
+    @field_validator("backup_dir", mode="before")
+    @classmethod
+    def _no_folder(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("backup_at")
+    @classmethod
+    def _time_of_day(cls, value: str) -> str:
+        try:
+            parsed = clock_time.strptime(value.strip(), "%H:%M")
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a time of day as HH:MM (e.g. 02:00)") from exc
+        return f"{parsed.tm_hour:02d}:{parsed.tm_min:02d}"
+
+    @property
+    def backup_time(self) -> time:
+        hours, minutes = self.backup_at.split(":")
+        return time(int(hours), int(minutes))
 
     @field_validator("time_zone")
     @classmethod
@@ -201,9 +349,15 @@ class Settings(BaseSettings):
 
     @property
     def effective_database_url(self) -> str:
-        if self.database_url:
-            return self.database_url
-        return f"sqlite:///{(self.data_dir / 'zerodraft.sqlite3').as_posix()}"
+        if not self.database_url:
+            return f"sqlite:///{(self.data_dir / 'zerodraft.sqlite3').as_posix()}"
+        if self.database_password:
+            url = make_url(self.database_url)
+            if url.password is None and not url.drivername.startswith("sqlite"):
+                return url.set(password=self.database_password).render_as_string(
+                    hide_password=False
+                )
+        return self.database_url
 
     @property
     def zone(self) -> ZoneInfo:
