@@ -27,6 +27,7 @@ from app.approvals.service import approved_rounds_checked
 from app.audit import upgrade as audit_upgrade
 from app.audit.guard import open_database
 from app.audit.service import Actor, check_trail, verify_chain
+from app.backup import schedule as backup_schedule
 from app.backup import service as backups
 from app.config import Settings
 from app.db import utcnow
@@ -659,9 +660,11 @@ def worker_command(
                 if settings.mail_enabled
                 else "kept in the outbox (no ZERODRAFT_SMTP_HOST)"
             )
+            planned = backup_schedule.Schedule.of(settings)
             typer.echo(
                 f"zerodraft worker on {_shown_url(settings.effective_database_url)}, a pass "
-                f"every {interval:g} s; mail: {mail}"
+                f"every {interval:g} s; mail: {mail}; backups: "
+                + (planned.describe() if planned else "none (no ZERODRAFT_BACKUP_DIR)")
             )
             stop = threading.Event()
             for signum in (signal.SIGTERM, signal.SIGINT):
@@ -688,6 +691,56 @@ def backup(file: BackupFile, database: DatabaseOption = None) -> None:
     typer.echo(
         f"backup of {_shown_url(url)} written to {file}: {done.rows} rows in "
         f"{len(done.tables)} tables, schema revision {done.schema_revision}"
+    )
+
+
+def _size(count: int) -> str:
+    if count < 1024:
+        return f"{count} bytes"
+    amount = count / 1024
+    for unit in ("KB", "MB"):
+        if amount < 1024:
+            return f"{amount:.1f} {unit}"
+        amount /= 1024
+    return f"{amount:.1f} GB"
+
+
+@app.command("backups")
+def backups_command(
+    folder: Annotated[
+        Path | None,
+        typer.Option(
+            "--dir",
+            metavar="FOLDER",
+            help="The folder to list; default: ZERODRAFT_BACKUP_DIR.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """List the backups in the backup folder, oldest first: when each was taken, its size, rows
+    and schema revision; and the schedule the worker follows."""
+    with _errors():
+        settings = Settings()
+        folder = folder or settings.backup_dir
+        if folder is None:
+            _fail("no backup folder: set ZERODRAFT_BACKUP_DIR or give --dir")
+        found = backup_schedule.listing(folder)
+        planned = backup_schedule.Schedule.of(settings)
+    for listed in found:
+        kind = "scheduled" if listed.scheduled else "by hand"
+        if listed.problem is not None or listed.created_at is None:
+            typer.echo(f"{listed.path.name}  {_size(listed.size)}  UNREADABLE: {listed.problem}")
+            continue
+        typer.echo(
+            f"{listed.path.name}  taken {listed.created_at:%Y-%m-%d %H:%M} UTC  "
+            f"{_size(listed.size)}  {listed.rows} rows  schema {listed.schema_revision}  ({kind})"
+        )
+    if not found:
+        typer.echo(f"no backups in {folder}", err=True)
+    typer.echo(
+        "schedule: "
+        + (planned.describe() if planned else "none (ZERODRAFT_BACKUP_DIR is not set)"),
+        err=True,
     )
 
 

@@ -7,11 +7,15 @@ A pass, in this order, so that what one step writes the next sends at once:
    ended unbroken (what `zerodraft rounds tick` does), telling the group;
 2. deadline reminders, 48 and 24 hours before an open round's deadline;
 3. notification mail: one mail per notification, or the daily and weekly digests that are due;
-4. delivery of the outbox over SMTP.
+4. delivery of the outbox over SMTP;
+5. the scheduled backup, when one is due (app/backup/schedule.py), last: a slow backup never
+   holds up the mail.
 
 Every step is safe to run in several workers at once, and twice: each writes in transactions
 that take what they work on (`FOR UPDATE SKIP LOCKED` on PostgreSQL, the write lock on SQLite)
-or insert a key that can only be inserted once (app/notifications/reminders.py).
+or insert a key that can only be inserted once (app/notifications/reminders.py, and the period
+of a scheduled backup). A step that fails is logged and counted
+(zerodraft_worker_failures{step=...}); the others run all the same and the worker goes on.
 """
 
 import logging
@@ -22,6 +26,7 @@ from datetime import datetime
 
 from sqlalchemy.exc import DBAPIError
 
+from app.backup import schedule as backup_schedule
 from app.config import Settings
 from app.db import Database
 from app.mail import digest, worker
@@ -43,6 +48,7 @@ class Pass:
     reminders: list[str] = field(default_factory=list)
     mailing: digest.Mailing = field(default_factory=digest.Mailing)
     delivery: worker.Delivery = field(default_factory=worker.Delivery)
+    backups: backup_schedule.Run = field(default_factory=backup_schedule.Run)
     # Steps that failed, one line each: the other steps ran all the same.
     failures: list[str] = field(default_factory=list)
 
@@ -53,6 +59,7 @@ class Pass:
             *(f"reminder: {line}" for line in self.reminders),
             *self.mailing.lines(),
             *self.delivery.lines(),
+            *self.backups.lines(),
             *(f"error: {line}" for line in self.failures),
         ]
 
@@ -86,6 +93,11 @@ def run_once(
     def deliver() -> None:
         done.delivery = worker.deliver_due(database, settings, clock, stop=stop)
 
+    def back_up() -> None:
+        done.backups = backup_schedule.run_due(database, settings, clock)
+        if done.backups.written is not None:
+            ops_metrics.BACKUP_LAST_SUCCESS.set(done.backups.written.created_at.timestamp())
+
     # Each step on its own: one that fails (a fault in a round's data, say) must not hold up
     # the others, least of all the delivery of a password reset.
     for name, step in (
@@ -93,6 +105,7 @@ def run_once(
         ("reminders", remind),
         ("notification mail", mail),
         ("delivery", deliver),
+        ("backups", back_up),
     ):
         try:
             step()

@@ -19,6 +19,7 @@ with explicit ids, then moves PostgreSQL's sequences past the highest id.
 import hashlib
 import json
 import os
+import secrets
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -152,7 +153,8 @@ def _snapshot_connection(engine: Engine) -> Connection:
 def backup(url: str, path: Path, *, now: datetime) -> BackupSummary:
     """Write a backup of the database at `url` to `path` (replaced if it exists, only once the
     new backup is complete)."""
-    partial = path.with_name(path.name + ".partial")
+    # Named for this writer alone: two writers of the same file never write into one another.
+    partial = path.with_name(f"{path.name}.{secrets.token_hex(4)}.partial")
     try:
         partial.touch()
     except OSError as exc:

@@ -73,6 +73,11 @@ WORKER_PASSES = Counter("zerodraft_worker_passes", "Background worker passes run
 WORKER_FAILURES = Counter(
     "zerodraft_worker_failures", "Background worker steps or passes that failed", ["step"]
 )
+BACKUP_LAST_SUCCESS = Gauge(
+    "zerodraft_backup_last_success_timestamp_seconds",
+    "When this worker last completed a scheduled backup (Unix time; 0: not since it started)",
+    multiprocess_mode="max",
+)
 JOBS = Counter(
     "zerodraft_jobs", "Word imports confirmed and exports made, by outcome", ["job", "outcome"]
 )
