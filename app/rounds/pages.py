@@ -5,6 +5,7 @@ two rounds, and the current-round banner at the top of every page.
 Reads first apply passed deadlines (app/rounds/web.py); every transition does so itself.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 from app.accounts.permissions import Action, allowed
 from app.errors import DomainError, NotFound
 from app.ids import is_id
-from app.models import Comment, ItemKind, Proposal, ProposalState, Round, RoundState
+from app.models import Comment, Proposal, ProposalState, Round, RoundState
 from app.paging import page_number
 from app.principal import Principal
 from app.register import service as register
@@ -241,11 +242,11 @@ def _moves(r: Round) -> list[Move]:
     return []
 
 
-def _grouped(entries: list[snapshot.Entry]) -> list[tuple[str | None, list[snapshot.Entry]]]:
+def _grouped(lines: Sequence[snapshot.Line]) -> list[tuple[str | None, list[snapshot.Line]]]:
     """The snapshot in reading order: sections, then indicators dimension by dimension."""
-    groups: list[tuple[str | None, list[snapshot.Entry]]] = []
-    for e in entries:
-        key = None if e.kind is ItemKind.SECTION else e.content.get("dimension")
+    groups: list[tuple[str | None, list[snapshot.Line]]] = []
+    for e in lines:
+        key = None if e.section else e.dimension
         if not groups or groups[-1][0] != key:
             groups.append((key, []))
         groups[-1][1].append(e)
@@ -280,9 +281,11 @@ def _round_page(
         # left are written to the minute): one render per audience and minute after a change.
         # The round is read after the content version (cached_page calls key first).
         done = ctx.request.query_params.get("done", "")
+        found: list[Round] = []  # read once, by the key, for the render too
 
         def key() -> tuple[Any, ...]:
             r = service.get_round(ctx.db, ref)
+            found.append(r)
             return (
                 "round",
                 r.id,
@@ -298,9 +301,7 @@ def _round_page(
             ctx.principal,
             "round.html",
             key,
-            lambda viewer: _round_context(
-                ctx, viewer, service.get_round(ctx.db, ref), page, [], None, None
-            ),
+            lambda viewer: _round_context(ctx, viewer, found[0], page, [], None, None),
         )
     r = service.get_round(ctx.db, ref)
     problems: list[Problem] = []
@@ -326,15 +327,12 @@ def _round_context(
     silence_form: Form | None,
     break_form: Form | None,
 ) -> dict[str, Any]:
-    frozen = snapshot.load_page(ctx.db, r.id, page)
     d = service.details(ctx.db, r, ctx.now)
+    # The items counted by state above are the whole snapshot: no second count for the pager.
+    frozen = snapshot.page_lines(ctx.db, r.id, page, d.item_count)
     can_manage = allowed(principal.role, Action.MANAGE_ROUNDS)
     # Rounds a redline of this one can be compared with: the issued rounds before it.
-    bases = [
-        x.symbol
-        for x in service.list_rounds(ctx.db)
-        if x.id != r.id and x.state is not RoundState.PREPARING and x.created_at <= r.created_at
-    ]
+    bases = service.issued_before(ctx.db, r)
     default_until = forms.local_input(ctx.now + timedelta(days=SILENCE_DAYS), r.time_zone)
     return {
         "d": d,
@@ -342,7 +340,6 @@ def _round_context(
         "url": round_url(r),
         "groups": _grouped(list(frozen.rows)),
         "shown": frozen,
-        "dimensions": {x.code: x.title for x in register.list_dimensions(ctx.db)},
         "labels": service.ITEM_STATE_LABELS,
         "moves": _moves(r) if can_manage else [],
         "can_manage": can_manage,

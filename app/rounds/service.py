@@ -17,10 +17,11 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.audit.service import Actor, record
+from app.db import UTCDateTime
 from app.errors import Conflict, InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from app.ids import is_id
 from app.models import (
@@ -131,10 +132,15 @@ class Moment:
 # --- Reading ------------------------------------------------------------------------------
 
 
+# Statements read on every page (the banner) or every round page, built once: building a
+# select costs more than running it on these small tables.
+_CURRENT = select(Round).where(Round.state != RoundState.SUPERSEDED).order_by(Round.id.desc())
+_BY_ID = select(Round).where(Round.id == bindparam("ref"))
+_BY_SYMBOL = select(Round).where(Round.symbol == bindparam("ref"))
+
+
 def current_round(session: Session) -> Round | None:
-    return session.scalar(
-        select(Round).where(Round.state != RoundState.SUPERSEDED).order_by(Round.id.desc())
-    )
+    return session.scalar(_CURRENT)
 
 
 def list_rounds(session: Session) -> Sequence[Round]:
@@ -144,24 +150,43 @@ def list_rounds(session: Session) -> Sequence[Round]:
 def get_round(session: Session, ref: str | int, *, lock: bool = False) -> Round:
     """A round by id or symbol; `lock` holds its row until commit (PostgreSQL), so two people
     moving the same round at once take turns."""
-    if isinstance(ref, int) or is_id(str(ref)):
-        query = select(Round).where(Round.id == int(ref))
-    else:
-        query = select(Round).where(Round.symbol == ref)
+    by_id = isinstance(ref, int) or is_id(str(ref))
+    query = _BY_ID if by_id else _BY_SYMBOL
     if lock:
         query = query.with_for_update().execution_options(populate_existing=True)
-    found = session.scalar(query)
+    found = session.scalar(query, {"ref": int(ref) if by_id else ref})
     if found is None:
         raise NotFound(f"no round {ref!r}")
     return found
 
 
+_ISSUED_BEFORE = (
+    select(Round.symbol)
+    .where(
+        Round.id != bindparam("round_id"),
+        Round.state != RoundState.PREPARING,
+        Round.created_at <= bindparam("created_at"),
+    )
+    .order_by(Round.id.desc())
+)
+
+
+def issued_before(session: Session, round_: Round) -> list[str]:
+    """The symbols of the issued rounds created before this one, newest first (those a redline
+    of it can be compared with), in one query of symbols."""
+    params = {"round_id": round_.id, "created_at": round_.created_at}
+    return list(session.scalars(_ISSUED_BEFORE, params))
+
+
+_STATE_COUNTS = (
+    select(RoundItem.item_state, func.count())
+    .where(RoundItem.round_id == bindparam("round_id"))
+    .group_by(RoundItem.item_state)
+)
+
+
 def item_state_counts(session: Session, round_id: int) -> dict[str, int]:
-    rows = session.execute(
-        select(RoundItem.item_state, func.count())
-        .where(RoundItem.round_id == round_id)
-        .group_by(RoundItem.item_state)
-    ).all()
+    rows = session.execute(_STATE_COUNTS, {"round_id": round_id}).all()
     counts = dict.fromkeys(ITEM_STATES, 0)
     for state, count in rows:
         counts[state] = counts.get(state, 0) + count
@@ -215,9 +240,12 @@ class RoundDetails:
         return r.state is RoundState.APPROVED and r.silence_until is not None
 
 
+_SYMBOL = select(Round.symbol).where(Round.id == bindparam("ref"))
+
+
 def details(session: Session, round_: Round, now: datetime) -> RoundDetails:
     previous = (
-        session.scalar(select(Round.symbol).where(Round.id == round_.previous_round_id))
+        session.scalar(_SYMBOL, {"ref": round_.previous_round_id})
         if round_.previous_round_id is not None
         else None
     )
@@ -228,7 +256,9 @@ def details(session: Session, round_: Round, now: datetime) -> RoundDetails:
         opens=Moment.of(round_.opens_at, round_.time_zone, now),
         silence=Moment.of(round_.silence_until, round_.time_zone, now),
         counts=item_state_counts(session, round_.id),
-        breaks=silence_breaks(session, round_.id),
+        # Silence is placed only on a settled text (Round.place_under_silence), and settled_at
+        # stays once set: a round never settled has no breaks to read.
+        breaks=silence_breaks(session, round_.id) if round_.settled_at is not None else [],
         accepts_input=round_.accepts_input(now),
     )
 
@@ -270,7 +300,7 @@ def input_gate(
 # --- Deadlines ----------------------------------------------------------------------------
 
 
-def _due(now: datetime) -> Any:
+def _due(now: datetime | ColumnElement[datetime]) -> Any:
     # An open round takes input up to and including its deadline (Round.accepts_input); a
     # silence can be broken only before its deadline (Round.break_silence).
     return or_(
@@ -286,6 +316,15 @@ def _due(now: datetime) -> Any:
 def due(session: Session, now: datetime) -> list[Round]:
     """Rounds whose deadline has passed but whose state does not show it yet. Read-only."""
     return list(session.scalars(select(Round).where(_due(now)).order_by(Round.id)))
+
+
+_ANY_DUE = select(Round.id).where(_due(bindparam("now", type_=UTCDateTime))).limit(1)
+
+
+def any_due(session: Session, now: datetime) -> bool:
+    """Whether a round has a passed deadline its state does not show yet (read before every
+    rounds page: one prepared statement of ids)."""
+    return session.scalar(_ANY_DUE, {"now": now}) is not None
 
 
 def tick(session: Session, now: datetime, *, request_id: str | None = None) -> list[str]:

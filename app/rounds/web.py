@@ -6,7 +6,7 @@ from app.web.deps import RequestContext, get_database, restart_read
 
 
 def keep_current(ctx: RequestContext) -> None:
-    if not service.due(ctx.db, ctx.now):
+    if not service.any_due(ctx.db, ctx.now):
         return
     with get_database(ctx.request).transaction(write=True) as side:
         service.tick(side, ctx.now, request_id=ctx.request_id)
