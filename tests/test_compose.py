@@ -14,19 +14,24 @@ from typing import Any
 
 import pytest
 import yaml
+from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from app.cli import app as cli
+from app.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "compose.yaml"
 runner = CliRunner()
-# What an operator's .env would hold (test values only).
-ENV = {
-    "POSTGRES_PASSWORD": "pgpass123",
-    "ZERODRAFT_SECRET_KEY": "s" * 40,
-    "ZERODRAFT_AUDIT_KEY": "a" * 40,
-    "ZERODRAFT_BASE_URL": "https://drafts.example.org",
+# What an operator's .env must hold: no secret (those are files, Docker secrets).
+ENV = {"ZERODRAFT_BASE_URL": "https://drafts.example.org"}
+# What the operator's ./secrets/ files would hold (test values only).
+SECRET_FILES = {
+    "postgres_password": "pg pass/with:odd@chars",
+    "secret_key": "s" * 40,
+    "audit_key": "a" * 40,
+    "metrics_token": "metrics-token",
+    "smtp_password": "smtp-pass",
 }
 _VARIABLE = re.compile(r"\$\{(\w+)(?:(:-|:\?)([^}]*))?\}")
 SECRET_NAMES = re.compile(r"SECRET|KEY|PASSWORD|TOKEN")
@@ -87,7 +92,15 @@ def test_docker_compose_config_accepts_the_file_where_compose_is_installed(
         )
         assert done.returncode == 0, done.stderr
     # Either way: the shape Compose requires of what this file uses.
-    assert set(raw) <= {"name", "services", "networks", "volumes", "x-app", "x-serve"}
+    assert set(raw) <= {
+        "name",
+        "services",
+        "networks",
+        "volumes",
+        "secrets",
+        "x-app",
+        "x-serve",
+    }
     for name, service in raw["services"].items():
         assert "image" in service or "build" in service, name
         for key in ("command", "healthcheck", "depends_on", "environment", "profiles"):
@@ -138,13 +151,79 @@ def test_the_services_and_what_each_waits_for(services: dict[str, Any]) -> None:
         assert "data:/data" in services[name]["volumes"], name
 
 
-def test_no_secret_is_written_in_the_file(raw: dict[str, Any]) -> None:
-    for name, service in raw["services"].items():
+def test_no_secret_is_written_in_the_file_nor_passed_in_the_environment(
+    raw: dict[str, Any], services: dict[str, Any]
+) -> None:
+    """Every secret is a Docker secret: a file beside compose.yaml, mounted at /run/secrets/<name>
+    in the services that list it, and read through ZERODRAFT_<SETTING>_FILE."""
+    declared = raw["secrets"]
+    assert set(declared) == set(SECRET_FILES)
+    for name, secret in declared.items():
+        assert secret == {"file": f"./secrets/{name}"}, name
+    assert "/secrets/" in (ROOT / ".gitignore").read_text().splitlines()
+    for name, service in services.items():
+        listed = set(service.get("secrets", []))
+        assert listed <= set(declared), name
         for key, value in service.get("environment", {}).items():
             if SECRET_NAMES.search(key):
-                assert re.fullmatch(r"\$\{\w+(:\?[^}]*|:-)?\}", str(value)), (name, key, value)
-    url = raw["services"]["app1"]["environment"]["ZERODRAFT_DATABASE_URL"]
-    assert "${POSTGRES_PASSWORD:?" in url
+                assert key.endswith("_FILE"), (name, key, value)
+                assert value.startswith("/run/secrets/"), (name, key, value)
+                assert value.removeprefix("/run/secrets/") in listed, (name, key)
+    assert "ZERODRAFT_DATABASE_URL_FILE" not in services["app1"]["environment"]
+    url = services["app1"]["environment"]["ZERODRAFT_DATABASE_URL"]
+    assert make_url(url).password is None
+    postgres = services["postgres"]["environment"]
+    assert postgres["POSTGRES_PASSWORD_FILE"] == "/run/secrets/postgres_password"
+    for name in ("migrate", "app1", "app2", "worker"):
+        assert set(services[name]["secrets"]) == set(SECRET_FILES), name
+
+
+def _settings_of(service: dict[str, Any], secrets: Path) -> Settings:
+    """The settings a service's container gets: its environment, the /run/secrets/ files read
+    from `secrets`."""
+    env = {
+        key: value.replace("/run/secrets/", f"{secrets}/")
+        for key, value in service["environment"].items()
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        for key in [k for k in os.environ if k.startswith("ZERODRAFT_")]:
+            patch.delenv(key)
+        for key, value in env.items():
+            patch.setenv(key, value)
+        return Settings(_env_file=None)
+
+
+def test_the_containers_settings_come_together_from_the_environment_and_the_secrets(
+    services: dict[str, Any], tmp_path: Path
+) -> None:
+    for name, value in SECRET_FILES.items():
+        (tmp_path / name).write_text(value + "\n")
+    app1 = _settings_of(services["app1"], tmp_path)
+    assert app1.mode == "production"
+    assert (app1.secret_key, app1.audit_key) == (
+        SECRET_FILES["secret_key"],
+        SECRET_FILES["audit_key"],
+    )
+    assert app1.metrics_token == SECRET_FILES["metrics_token"]
+    assert app1.smtp_password == SECRET_FILES["smtp_password"]
+    url = make_url(app1.effective_database_url)
+    assert (url.username, url.password, url.host) == (
+        "zerodraft",
+        SECRET_FILES["postgres_password"],
+        "postgres",
+    )
+    assert app1.backup_dir is None  # the app instances take no backups
+
+    worker = _settings_of(services["worker"], tmp_path)
+    assert worker.effective_database_url == app1.effective_database_url
+    assert worker.backup_dir == Path("/backups")
+    assert (worker.backup_at, worker.backup_every_hours, worker.backup_keep_days) == (
+        "02:00",
+        24,
+        14,
+    )
+    # The backups land in the named volume, mounted where the worker writes them.
+    assert "backups:/backups" in services["worker"]["volumes"]
 
 
 def test_the_proxy_fronts_both_instances_and_is_the_only_one_believed(
