@@ -52,6 +52,7 @@ from app.responses import api as responses_api
 from app.responses import pages as responses_pages
 from app.rounds import api as rounds_api
 from app.rounds import pages as rounds_pages
+from app.search import similar_api, similar_pages
 from app.web import access_log, api_docs, kept
 from app.web.cache import new_fragments
 from app.web.deps import StaleToken
@@ -226,6 +227,8 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     # Before the rounds routers: their /rounds/{ref:path} would swallow /approval, /hash ...
     app.include_router(approvals_api.router)
     app.include_router(audit_api.router)
+    # Before the register's: its /indicators/{code} would swallow /indicators/similar.
+    app.include_router(similar_api.router)
     app.include_router(register_api.router)
     app.include_router(proposals_api.router)
     app.include_router(comments_api.router)
@@ -250,6 +253,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.include_router(imports_pages.router)
     app.include_router(mail_pages.router)
     app.include_router(help_pages.router)
+    app.include_router(similar_pages.router)
     # Last: its /rounds/{ref:path} routes would swallow the approvals pages' /rounds/.../approve.
     app.include_router(rounds_pages.router)
     app.include_router(kept_pages.router)

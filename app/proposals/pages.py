@@ -47,6 +47,7 @@ from app.proposals.service import ProposalView
 from app.register import service as register
 from app.register.forms import CHOICES
 from app.register.service import RevisionView
+from app.search import similar
 from app.web.cache import cached_page
 from app.web.deps import Context, DbRoute, RequestContext
 from app.web.forms import Form, PostedForm, sentence
@@ -164,6 +165,15 @@ def _propose_page(
             else [],
             "mergeable": _mergeable(ctx.db) if form.kind is ProposalKind.MERGE else [],
             "delegations": display.delegation_choices(ctx.principal.delegations),
+            # Near-duplicates of a new indicator's text (issue 18), beside the text box.
+            "similar": similar.for_form(
+                ctx.db,
+                ctx.principal,
+                str(form.values.get("text", "")),
+                exclude=editing.proposal.reference if editing else None,
+            )
+            if form.kind is ProposalKind.ADD and form.item_kind is ItemKind.INDICATOR
+            else [],
         },
         status_code,
     )

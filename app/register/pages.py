@@ -19,6 +19,7 @@ from app.proposals.display import proposals_panel
 from app.register import activity, forms, service
 from app.register.forms import ItemForm
 from app.register.service import RevisionView
+from app.search import similar
 from app.web.cache import audience_key, cached_page
 from app.web.deps import Context, DbRoute, RequestContext
 from app.web.forms import PostedForm
@@ -214,6 +215,10 @@ def _form_page(
             if kind is ItemKind.INDICATOR
             else [],
             "conflict": conflict,
+            # Near-duplicates of a new indicator's text (issue 18), beside the text box.
+            "similar": similar.for_form(ctx.db, ctx.principal, str(form.values.get("text", "")))
+            if view is None and kind is ItemKind.INDICATOR
+            else [],
         },
         status_code,
     )
