@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from app.audit.service import Actor, record
@@ -91,6 +91,23 @@ def current_revision_join() -> Any:
     return and_(Revision.item_id == Item.id, Revision.number == Item.version)
 
 
+# What a register row shows (_row), read with the item and its current revision.
+_ROW_COLUMNS = (
+    Item.id,
+    Item.code,
+    Item.kind,
+    Item.version,
+    Revision.title,
+    Revision.text,
+    Dimension.code.label("dimension_code"),
+    Dimension.title.label("dimension_title"),
+    Revision.strength_adult,
+    Revision.strength_child,
+    Revision.status,
+    Revision.created_at,
+)
+
+
 def _row(row: Any, number: int | None) -> RegisterRow:
     """A register row from a result row of rows_of."""
     return RegisterRow(
@@ -158,18 +175,38 @@ def register_page(
     status: ItemStatus | None = None,
     q: str | None = None,
 ) -> Page[RegisterRow]:
-    """One page of the register (app/paging.py). The order and each item's status are read for
-    all (small rows: the display numbers count every active item before), the text and the
-    rest only for the page's rows. Words searched for are matched in Python, as list_items
-    does, then paged."""
+    """One page of the register (app/paging.py), in one query: the numbering (_numbered) is
+    counted by the database over every item, and only the page's rows come back, with their
+    text and the rest. Words searched for are matched in Python, as list_items does, then
+    paged."""
     if (q or "").strip():
         return slice_of(list_items(session, kind, dimension=dimension, status=status, q=q), number)
-    order = reading_order(session, kind)
-    chosen = _chosen(order, dimension, status)
-    number = clamp(number, len(chosen))
-    ids = chosen[(number - 1) * PER_PAGE : number * PER_PAGE]
-    numbers = {item_id: shown for item_id, shown, _ in order}
-    return Page(rows_of(session, ids, numbers), number, len(chosen))
+    n = _numbered(kind)
+    conditions: list[Any] = []
+    if dimension is not None:
+        conditions.append(n.c.dimension_code == dimension.upper())
+    if status is not None:
+        active = n.c.status == ItemStatus.ACTIVE
+        conditions.append(active if status is ItemStatus.ACTIVE else ~active)
+    query = (
+        select(*_ROW_COLUMNS, n.c.running, func.count().over().label("total"))
+        .select_from(n)
+        .join(Item, Item.id == n.c.id)
+        .join(Revision, current_revision_join())
+        .outerjoin(Dimension, Dimension.id == Revision.dimension_id)
+        .where(*conditions)
+        .order_by(n.c.seq)
+        .limit(PER_PAGE)
+    )
+    found = session.execute(query.offset((number - 1) * PER_PAGE)).all()
+    if not found and number > 1:
+        # A page past the end shows the last page (a list that shrank since the link was made).
+        total = session.scalar(select(func.count()).select_from(n).where(*conditions)) or 0
+        number = clamp(number, total)
+        found = session.execute(query.offset((number - 1) * PER_PAGE)).all()
+    total = found[0].total if found else 0
+    rows = [_row(row, row.running if row.status is ItemStatus.ACTIVE else None) for row in found]
+    return Page(rows, number, total)
 
 
 def rows_of(
@@ -182,20 +219,7 @@ def rows_of(
     found = {
         row.id: row
         for row in session.execute(
-            select(
-                Item.id,
-                Item.code,
-                Item.kind,
-                Item.version,
-                Revision.title,
-                Revision.text,
-                Dimension.code.label("dimension_code"),
-                Dimension.title.label("dimension_title"),
-                Revision.strength_adult,
-                Revision.strength_child,
-                Revision.status,
-                Revision.created_at,
-            )
+            select(*_ROW_COLUMNS)
             .join(Revision, current_revision_join())
             .outerjoin(Dimension, Dimension.id == Revision.dimension_id)
             .where(Item.id.in_(ids))
@@ -286,33 +310,49 @@ def items_by_codes(session: Session, codes: Sequence[str]) -> Sequence[Item]:
     return session.scalars(select(Item).where(Item.code.in_(codes))).all()
 
 
-def reading_order(session: Session, kind: ItemKind) -> list[tuple[int, int | None, str | None]]:
-    """Every item of `kind` in reading order (dimension, position, id) as (id, display number,
-    dimension code): the one definition of the draft's numbering. Small rows, one query."""
-    rows = session.execute(
-        select(Item.id, Revision.status, Dimension.code)
+def _numbered(kind: ItemKind) -> Any:
+    """Every item of `kind` in reading order (dimension, position, id): its place (`seq`), its
+    status, its dimension's code and `running`, the number of active items up to and including
+    it, which is its display number when it is active. The one definition of the draft's
+    numbering, counted by the database (a subquery)."""
+    order = (Dimension.position, Item.position, Item.id)
+    active = case((Revision.status == ItemStatus.ACTIVE, 1), else_=0)
+    return (
+        select(
+            Item.id.label("id"),
+            Revision.status.label("status"),
+            Dimension.code.label("dimension_code"),
+            func.row_number().over(order_by=order).label("seq"),
+            func.sum(active).over(order_by=order, rows=(None, 0)).label("running"),
+        )
         .join(Revision, current_revision_join())
         .outerjoin(Dimension, Dimension.id == Revision.dimension_id)
         .where(Item.kind == kind)
-        .order_by(Dimension.position, Item.position, Item.id)
+        .subquery()
+    )
+
+
+def reading_order(session: Session, kind: ItemKind) -> list[tuple[int, int | None, str | None]]:
+    """Every item of `kind` in reading order (dimension, position, id) as (id, display number,
+    dimension code), numbered by _numbered. Small rows, one query."""
+    n = _numbered(kind)
+    rows = session.execute(
+        select(n.c.id, n.c.status, n.c.running, n.c.dimension_code).order_by(n.c.seq)
     ).all()
-    out: list[tuple[int, int | None, str | None]] = []
-    running = 0
-    for item_id, item_status, dimension_code in rows:
-        if item_status is ItemStatus.ACTIVE:
-            running += 1
-            out.append((item_id, running, dimension_code))
-        else:
-            out.append((item_id, None, dimension_code))
-    return out
+    return [
+        (item_id, running if item_status is ItemStatus.ACTIVE else None, dimension_code)
+        for item_id, item_status, running, dimension_code in rows
+    ]
 
 
 def display_number(session: Session, item: Item) -> int | None:
-    """The item's number in the draft, as the register numbers it (None when withdrawn)."""
-    for item_id, number, _ in reading_order(session, item.kind):
-        if item_id == item.id:
-            return number
-    return None
+    """The item's number in the draft, as the register numbers it (None when withdrawn): one
+    small row, counted by the database (_numbered)."""
+    n = _numbered(item.kind)
+    found = session.execute(select(n.c.status, n.c.running).where(n.c.id == item.id)).first()
+    if found is None or found.status is not ItemStatus.ACTIVE:
+        return None
+    return int(found.running)
 
 
 @dataclass(frozen=True, slots=True)
