@@ -3,7 +3,8 @@ a headless Chromium.
 
 The suite runs on SQLite by default and on PostgreSQL when ZERODRAFT_TEST_DATABASE_URL is set
 (.ci/run does both). Each test gets a clean database: a copy of the migrated SQLite file, or the
-migrated PostgreSQL schema with every table emptied. Plain names the tests share (Clock, log_in,
+migrated PostgreSQL schema with its rows put back as the migrations left them; a test that asks
+for the `world` starts from the world built once per process the same way. Plain names the tests share (Clock, log_in,
 ENGINE...) are in tests/helpers.py: tests import them from there, never from this file.
 """
 
@@ -13,6 +14,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,8 @@ import uvicorn
 from alembic import command
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import bindparam, create_engine, text
+from sqlalchemy import Engine, MetaData, Table, create_engine, insert, select, text
+from sqlalchemy.pool import NullPool
 
 # Commands the tests run (the CLI, servers started without their own folder) keep what they
 # write in the data folder (the audit anchor file, exports) out of the working copy.
@@ -32,11 +35,9 @@ from app.db import Database
 from app.main import create_app
 from tests.factories import World, bearer, build_world, token_for
 from tests.helpers import (
-    ASEAN_STATES,
     CHROMIUM,
     ENGINE,
     IN_CI,
-    TABLES,
     Clock,
     alembic_config,
     free_port,
@@ -61,6 +62,71 @@ def pytest_report_header() -> str:
     return f"zerodraft database engine: {ENGINE}"
 
 
+def _test_settings(db_url: str, data_dir: Path) -> Settings:
+    return Settings(
+        mode="test",
+        database_url=db_url,
+        data_dir=data_dir,
+        secret_key="test-secret-key-that-is-long-enough-0123456789",
+        # Tests of the second factor turn it on (tests/test_mfa*.py); the rest log in with a
+        # password alone, as the roles' second factor is not what they test.
+        mfa_required_roles="",
+        password_hashing="minimal",
+        base_url="http://testserver",
+    )
+
+
+@dataclass(frozen=True)
+class _Saved:
+    """A database state a test starts from, made once per test process: on SQLite a file to
+    copy; on PostgreSQL the rows of every table and each sequence's position, written back
+    after deleting every row (a TRUNCATE of every table took 1-2 s a test on PostgreSQL, the
+    DELETEs and INSERTs take milliseconds). With the audit anchor file written meanwhile."""
+
+    sqlite_file: Path | None = None
+    rows: tuple[tuple[Table, tuple[dict[str, Any], ...]], ...] = ()
+    sequences: str = ""
+    anchor: Path | None = None
+
+
+def _save_postgresql(engine: Engine, anchor: Path | None = None) -> _Saved:
+    """Every row of every table (read back in the order it was written) and every sequence."""
+    tables = MetaData()
+    tables.reflect(engine)
+    with engine.connect() as conn:
+        rows = tuple(
+            (table, tuple(dict(row._mapping) for row in conn.execute(select(*columns))))
+            for table in tables.sorted_tables
+            if table.name != "alembic_version"
+            # Generated columns are computed again on INSERT.
+            for columns in [[c for c in table.columns if c.computed is None]]
+        )
+        positions = conn.execute(
+            text(
+                "SELECT format('%I.%I', schemaname, sequencename), "
+                "coalesce(last_value, start_value), last_value IS NOT NULL FROM pg_sequences"
+            )
+        ).all()
+    sequences = ", ".join(
+        f"setval('{name}', {value}, {'true' if called else 'false'})"
+        for name, value, called in positions
+    )
+    return _Saved(rows=rows, sequences=sequences, anchor=anchor)
+
+
+def _restore_postgresql(engine: Engine, saved: _Saved) -> None:
+    with engine.begin() as conn:
+        # Neither triggers (the audit trail's append-only one) nor foreign keys fire: every
+        # row goes, and the saved rows come back as they were.
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
+        conn.execute(text("; ".join(f'DELETE FROM "{table.name}"' for table, _ in saved.rows)))
+        for table, rows in saved.rows:
+            if rows:
+                conn.execute(insert(table), list(rows))
+        if saved.sequences:
+            conn.execute(text(f"SELECT {saved.sequences}"))
+
+
 @pytest.fixture(scope="session")
 def template_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if ENGINE == "postgresql":
@@ -74,23 +140,72 @@ def template_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield url
 
 
-@pytest.fixture
-def db_url(template_url: str, tmp_path: Path) -> str:
+@pytest.fixture(scope="session")
+def _pg_engine(template_url: str) -> Iterator[Engine]:
+    # No pool: nothing of the suite's stays connected between tests.
+    engine = create_engine(template_url, poolclass=NullPool)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def _migrated(template_url: str, request: pytest.FixtureRequest) -> _Saved:
+    """The database just after the migrations (the Member States they load, nothing else)."""
     if ENGINE == "postgresql":
-        engine = create_engine(template_url)
-        with engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
-            conn.execute(
-                text("DELETE FROM member_states WHERE code NOT IN :codes").bindparams(
-                    bindparam("codes", expanding=True)
-                ),
-                {"codes": list(ASEAN_STATES)},
-            )
-        engine.dispose()
+        return _save_postgresql(request.getfixturevalue("_pg_engine"))
+    return _Saved(sqlite_file=Path(template_url.removeprefix("sqlite:///")))
+
+
+@pytest.fixture(scope="session")
+def _world_saved(
+    template_url: str,
+    _migrated: _Saved,
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
+) -> _Saved:
+    """The small working group of tests/factories.py, built once per process through the app as
+    the `world` fixture did for every test (0.3-0.5 s each), at the test clock's start."""
+    folder = tmp_path_factory.mktemp("world")
+    if ENGINE == "postgresql":
+        engine: Engine = request.getfixturevalue("_pg_engine")
+        _restore_postgresql(engine, _migrated)
+        url = template_url
+    else:
+        assert _migrated.sqlite_file is not None
+        shutil.copyfile(_migrated.sqlite_file, folder / "zerodraft.sqlite3")
+        url = f"sqlite:///{folder / 'zerodraft.sqlite3'}"
+    settings = _test_settings(url, folder)
+    application = create_app(settings, clock=Clock())
+    try:
+        build_world(application.state.database, Clock().now)
+    finally:
+        application.state.database.dispose()
+    anchor = settings.audit_anchor_path
+    assert not Path(f"{folder / 'zerodraft.sqlite3'}-wal").exists(), "world's WAL not checkpointed"
+    if ENGINE == "postgresql":
+        return _save_postgresql(engine, anchor)
+    return _Saved(sqlite_file=folder / "zerodraft.sqlite3", anchor=anchor)
+
+
+# Set by db_url when a test's database starts with the world already in it.
+_FROM_WORLD = pytest.StashKey[bool]()
+
+
+@pytest.fixture
+def db_url(template_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    # A test that asks for the world (itself or through a fixture) starts from a copy of it;
+    # one that asks for it later (request.getfixturevalue) gets it built then, as before.
+    from_world = "world" in request.fixturenames
+    request.node.stash[_FROM_WORLD] = from_world
+    saved: _Saved = request.getfixturevalue("_world_saved" if from_world else "_migrated")
+    if saved.anchor is not None and saved.anchor.exists():
+        shutil.copyfile(saved.anchor, tmp_path / saved.anchor.name)
+    if ENGINE == "postgresql":
+        _restore_postgresql(request.getfixturevalue("_pg_engine"), saved)
         return template_url
-    source = Path(template_url.removeprefix("sqlite:///"))
+    assert saved.sqlite_file is not None
     target = tmp_path / "zerodraft.sqlite3"
-    shutil.copyfile(source, target)
+    shutil.copyfile(saved.sqlite_file, target)
     return f"sqlite:///{target}"
 
 
@@ -101,17 +216,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def settings(db_url: str, tmp_path: Path) -> Settings:
-    return Settings(
-        mode="test",
-        database_url=db_url,
-        data_dir=tmp_path,
-        secret_key="test-secret-key-that-is-long-enough-0123456789",
-        # Tests of the second factor turn it on (tests/test_mfa*.py); the rest log in with a
-        # password alone, as the roles' second factor is not what they test.
-        mfa_required_roles="",
-        password_hashing="minimal",
-        base_url="http://testserver",
-    )
+    return _test_settings(db_url, tmp_path)
 
 
 @pytest.fixture
@@ -128,8 +233,13 @@ def database(app: FastAPI) -> Database:
 
 
 @pytest.fixture
-def world(database: Database, clock: Clock) -> World:
-    return build_world(database, clock.now)
+def world(database: Database, clock: Clock, request: pytest.FixtureRequest) -> World:
+    if not request.node.stash.get(_FROM_WORLD, False):
+        return build_world(database, clock.now)
+    # Built at the clock's start (_world_saved): a fixture that moved the clock first would
+    # have had the world written at its time.
+    assert clock.now == Clock().now, "the clock moved before the world was built"
+    return World()
 
 
 @pytest.fixture
