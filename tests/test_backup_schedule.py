@@ -154,6 +154,9 @@ def test_a_failed_backup_is_logged_counted_and_tried_again_later(
     clock.advance(minutes=1)
     assert worker.run_once(database, scheduled, clock).backups.written is not None
     assert _files(blocked / "backups") == [FIRST]
+    # What IT alerts on: when the last backup was completed (the attempt's time, the clock's).
+    last = REGISTRY.get_sample_value("zerodraft_backup_last_success_timestamp_seconds")
+    assert last == clock().timestamp()
 
 
 def _restore_and_check(source_url: str, target_url: str, backup: Path, anchor: Path) -> None:
