@@ -52,6 +52,8 @@ from app.responses import api as responses_api
 from app.responses import pages as responses_pages
 from app.rounds import api as rounds_api
 from app.rounds import pages as rounds_pages
+from app.search import api as search_api
+from app.search import pages as search_pages
 from app.search import similar_api, similar_pages
 from app.web import access_log, api_docs, kept
 from app.web.cache import new_fragments
@@ -237,6 +239,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.include_router(notifications_api.router)
     app.include_router(imports_api.router)
     app.include_router(mail_api.router)
+    app.include_router(search_api.router)
     app.include_router(accounts_pages.router)
     app.include_router(account_pages.router)
     app.include_router(password_pages.router)
@@ -253,6 +256,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.include_router(imports_pages.router)
     app.include_router(mail_pages.router)
     app.include_router(help_pages.router)
+    app.include_router(search_pages.router)
     app.include_router(similar_pages.router)
     # Last: its /rounds/{ref:path} routes would swallow the approvals pages' /rounds/.../approve.
     app.include_router(rounds_pages.router)

@@ -13,6 +13,16 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
 
 target_metadata = Base.metadata
 
+# The search index's engine-only parts (migration 0016): SQLite's FTS5 tables (and their shadow
+# tables), PostgreSQL's GIN indexes. They are not on the metadata; comparing must not drop them.
+ENGINE_ONLY = ("search_words", "search_trigrams", "ix_search_words_tsv", "ix_search_plain_trgm")
+
+
+def _include(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    return not (reflected and compare_to is None and (name or "").startswith(ENGINE_ONLY))
+
 
 def _url() -> str:
     return str(config.attributes.get("url") or get_settings().effective_database_url)
@@ -34,6 +44,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=sqlite,
         compare_type=True,
+        include_object=_include,
     )
     if sqlite and not connection.in_transaction():
         _sqlite_foreign_keys(connection, on=False)

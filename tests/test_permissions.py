@@ -93,6 +93,7 @@ MAY = {
     Action.MANAGE_GROUP: {"admin", "secretariat"},
     Action.MANAGE_PEOPLE: {"admin", "secretariat"},
     Action.READ_OUTBOX: {"admin"},
+    Action.SEARCH: {"member", "secretariat", "chair", "observer", "admin"},
 }
 
 # The hash of DWG-FC/ZD as settled by _settle_for_approval, which fills it in.
@@ -157,6 +158,7 @@ REQUESTS: dict[Action, tuple[str, str, dict[str, object] | None, dict[str, str]]
     ),
     Action.MANAGE_PEOPLE: ("GET", "/api/v1/people?state=pending", None, {}),
     Action.READ_OUTBOX: ("GET", "/api/v1/outbox?state=failed", None, {}),
+    Action.SEARCH: ("GET", "/api/v1/search?q=passport", None, {}),
 }
 
 

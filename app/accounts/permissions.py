@@ -33,6 +33,7 @@ class Action(StrEnum):
     MANAGE_GROUP = "group.manage"
     MANAGE_PEOPLE = "people.manage"
     READ_OUTBOX = "mail.outbox"
+    SEARCH = "search.read"
 
 
 EVERYONE = frozenset(Role)
@@ -72,6 +73,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.MANAGE_PEOPLE: frozenset({Role.ADMIN, Role.SECRETARIAT}),
     # Mail that could not go out (or, without SMTP settings, all mail) can be read here.
     Action.READ_OUTBOX: frozenset({Role.ADMIN}),
+    # Everyone searches; what each person finds is what they may see (app/search/service.py).
+    Action.SEARCH: EVERYONE,
 }
 
 
@@ -104,6 +107,7 @@ _DOING: dict[Action, str] = {
     Action.MANAGE_GROUP: "manage the working group",
     Action.MANAGE_PEOPLE: "manage people's accounts",
     Action.READ_OUTBOX: "read the mail outbox",
+    Action.SEARCH: "search the register, proposals and comments",
 }
 
 # Who holds a role, as a sentence names them.

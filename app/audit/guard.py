@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 from app.audit.service import use_chain
 from app.config import Settings
 from app.db import Database
+from app.search import index as search_index
 
 log = logging.getLogger("zerodraft.audit")
 
@@ -128,4 +129,6 @@ def open_database(settings: Settings, pool_size: int | None = None) -> Database:
     database = Database(settings.effective_database_url, pool_size or settings.database_pool_size)
     install(database.engine, strict=settings.mode != "production")
     use_chain(database.engine, key=settings.audit_key.encode(), anchor=settings.audit_anchor_path)
+    # The search index is rewritten in the transaction of every change it reflects.
+    search_index.install()
     return database

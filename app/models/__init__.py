@@ -41,6 +41,7 @@ from app.models.rounds import (
     RoundState,
     SilenceBreak,
 )
+from app.models.search import SearchDocument
 from app.models.workflow import (
     Comment,
     CommentKind,
@@ -102,6 +103,7 @@ __all__ = [
     "RoundItem",
     "RoundKind",
     "RoundState",
+    "SearchDocument",
     "SentReminder",
     "Settlement",
     "SilenceBreak",

@@ -1,0 +1,40 @@
+"""The search index: one row per thing a person can find (an indicator, a section, a proposal,
+a comment), written by app/search/index.py in the same transaction as the change it reflects.
+
+The text columns hold the language work already done in Python, the same on both engines:
+`words_title` and `words` are the stemmed, case- and diacritic-folded words (what the word
+index matches), `plain` the folded text (what the substring index matches, for Thai, Lao, Khmer
+and Myanmar, written without spaces). The engines' own indexes over them are made by migration
+0016 and are not on this metadata: on SQLite two FTS5 tables fed by triggers (search_words,
+unicode61; search_trigrams, trigram), on PostgreSQL a GIN index over the tsvector of the words
+and a pg_trgm GIN index over `plain`."""
+
+from sqlalchemy import Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base
+
+
+class SearchDocument(Base):
+    __tablename__ = "search_documents"
+    __table_args__ = (
+        UniqueConstraint("kind", "object_id", name="uq_search_documents_object"),
+        Index("ix_search_documents_ref", "ref"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # indicator, section, proposal or comment; object_id is the item's, proposal's or comment's
+    kind: Mapped[str] = mapped_column(String(16))
+    object_id: Mapped[int] = mapped_column(Integer)
+    ref: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(Text)
+    # The text as written, field by field, for the snippet.
+    body: Mapped[str] = mapped_column(Text)
+    words_title: Mapped[str] = mapped_column(Text)
+    words: Mapped[str] = mapped_column(Text)
+    plain: Mapped[str] = mapped_column(Text)
+    # What the filters ask about.
+    dimension_code: Mapped[str | None] = mapped_column(String(8))
+    delegation_code: Mapped[str | None] = mapped_column(String(32))
+    round_id: Mapped[int | None] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(32))

@@ -1,0 +1,342 @@
+"""What search finds, kept current: the language work on a text (folding, words, stems) and the
+rows of search_documents, rewritten in the same transaction as every change.
+
+Both engines index what this module writes, so they match the same words:
+
+- folding: lower case (casefold), and the marks on Latin letters dropped ("người" -> "nguoi",
+  "đ" -> "d"), never those of other scripts (a Thai vowel sign is part of the word);
+- words: runs of letters and digits outside the scripts written without spaces, each reduced to
+  its Snowball English stem ("passports" -> "passport", "recruited" -> "recruit"), which is the
+  stemmer PostgreSQL's own English configuration uses;
+- Thai, Lao, Khmer and Myanmar are matched as substrings of the folded text (trigram indexes),
+  since their words are not separated by spaces.
+
+A flush that writes an item's revision or state, a proposal (its text, state, targets) or a
+comment rewrites those objects' rows before the transaction commits (`install`, called by
+app.audit.guard.open_database for the app, the command line and the worker). A restore from
+backup carries the rows like every other table; SQLite's triggers and PostgreSQL's indexes
+index them as they are loaded.
+"""
+
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import snowballstemmer  # type: ignore[import-untyped]
+from sqlalchemy import delete, event, insert, select
+from sqlalchemy.orm import Session, UOWTransaction
+
+from app.models import (
+    Comment,
+    Delegation,
+    Dimension,
+    Item,
+    ItemStatus,
+    Proposal,
+    ProposalTarget,
+    Revision,
+    SearchDocument,
+)
+from app.models.register import TEXT_FIELDS
+
+# Thai, Lao, Myanmar (and its extensions), Khmer (and its symbols).
+_NO_SPACE = "\u0e00-\u0eff\u1000-\u109f\uaa60-\uaa7f\ua9e0-\ua9ff\u1780-\u17ff\u19e0-\u19ff"
+NO_SPACE_RUN = re.compile(f"[{_NO_SPACE}]+")
+_NO_SPACE_CHAR = re.compile(f"[{_NO_SPACE}]")
+_WORD = re.compile(r"[^\W_]+")
+# Latin letters that carry their mark in the letter itself (no decomposition).
+_LETTERS = str.maketrans(
+    {"đ": "d", "ð": "d", "ø": "o", "ł": "l", "ħ": "h", "\u0131": "i", "æ": "ae"}
+)
+
+KINDS = ("indicator", "section", "proposal", "comment")
+
+
+def _latin(ch: str) -> bool:
+    return ch.isascii() or "\u00c0" <= ch <= "\u024f" or "\u1e00" <= ch <= "\u1eff"
+
+
+def fold_with_map(text: str) -> tuple[str, list[int]]:
+    """The folded text, and for each of its characters the index of the character of `text` it
+    comes from (for highlighting the words found in the text as written)."""
+    out: list[str] = []
+    where: list[int] = []
+    after_latin = False
+    for i, ch in enumerate(text):
+        if unicodedata.combining(ch):
+            if after_latin:
+                continue
+            parts = ch
+        else:
+            decomposed = unicodedata.normalize("NFKD", ch)
+            base = decomposed[0]
+            after_latin = _latin(base)
+            if after_latin:
+                decomposed = "".join(c for c in decomposed if not unicodedata.combining(c))
+            parts = decomposed.casefold().translate(_LETTERS)
+        out.append(parts)
+        where.extend([i] * len(parts))
+    return "".join(out), where
+
+
+@lru_cache(maxsize=4096)
+def fold(text: str) -> str:
+    return fold_with_map(text)[0]
+
+
+_stemmer = snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    return str(_stemmer.stemWord(word))
+
+
+def word_tokens(folded: str) -> Iterator[re.Match[str]]:
+    """The words of a folded text that the word index holds (not those of no-space scripts)."""
+    for match in _WORD.finditer(folded):
+        if not _NO_SPACE_CHAR.search(match.group()):
+            yield match
+
+
+def words(text: str) -> list[str]:
+    return [stem(m.group()) for m in word_tokens(fold(text))]
+
+
+@dataclass(slots=True)
+class Document:
+    kind: str
+    object_id: int
+    ref: str
+    title: str
+    fields: list[str]
+    extra_words: list[str] = field(default_factory=list)
+    dimension_code: str | None = None
+    delegation_code: str | None = None
+    round_id: int | None = None
+    state: str = ""
+
+    def row(self) -> dict[str, Any]:
+        body = "\n".join(f for f in self.fields if f)
+        title_words = words(f"{self.ref} {self.title}")
+        return {
+            "kind": self.kind,
+            "object_id": self.object_id,
+            "ref": self.ref,
+            "title": self.title,
+            "body": body,
+            "words_title": " ".join(title_words),
+            "words": " ".join(words(body) + words(" ".join(self.extra_words))),
+            "plain": fold(f"{self.title}\n{body}"),
+            "dimension_code": self.dimension_code,
+            "delegation_code": self.delegation_code,
+            "round_id": self.round_id,
+            "state": self.state,
+        }
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, list):
+        return " ".join(str(v) for v in value)
+    return "" if value is None else str(value)
+
+
+def _first_words(text: str, n: int = 12) -> str:
+    parts = text.split()
+    return " ".join(parts[:n]) + (" …" if len(parts) > n else "")
+
+
+def _item_documents(session: Session, ids: set[int] | None) -> Iterator[Document]:
+    query = (
+        select(Item, Revision, Dimension.code)
+        .join(Revision, (Revision.item_id == Item.id) & (Revision.number == Item.version))
+        .outerjoin(Dimension, Dimension.id == Revision.dimension_id)
+    )
+    if ids is not None:
+        query = query.where(Item.id.in_(ids))
+    for item, rev, dimension in session.execute(query):
+        extra = [
+            _text(getattr(rev, name))
+            for name in (
+                "element",
+                "strength_adult",
+                "strength_child",
+                "profiles",
+                "crime_types",
+                "intended_users",
+            )
+        ]
+        yield Document(
+            kind=item.kind.value,
+            object_id=item.id,
+            ref=item.code,
+            title=rev.title or _first_words(rev.text),
+            fields=[getattr(rev, name) or "" for name in TEXT_FIELDS if name != "title"],
+            extra_words=[e.replace("_", " ") for e in extra],
+            dimension_code=dimension,
+            state="withdrawn" if rev.status is ItemStatus.WITHDRAWN else item.drafting_state,
+        )
+
+
+def _targets(session: Session, proposal_ids: set[int] | None) -> dict[int, list[tuple[str, str]]]:
+    """Each proposal's target items: (code, dimension code), in order."""
+    query = (
+        select(ProposalTarget.proposal_id, Item.code, Dimension.code)
+        .join(Item, Item.id == ProposalTarget.item_id)
+        .join(Revision, (Revision.item_id == Item.id) & (Revision.number == Item.version))
+        .outerjoin(Dimension, Dimension.id == Revision.dimension_id)
+        .order_by(ProposalTarget.proposal_id, ProposalTarget.position)
+    )
+    if proposal_ids is not None:
+        query = query.where(ProposalTarget.proposal_id.in_(proposal_ids))
+    out: dict[int, list[tuple[str, str]]] = {}
+    for pid, code, dimension in session.execute(query):
+        out.setdefault(pid, []).append((code, dimension))
+    return out
+
+
+_VERBS = {"add": "Add", "amend": "Amend", "delete": "Delete", "merge": "Merge"}
+
+
+def _proposal_documents(session: Session, ids: set[int] | None) -> Iterator[Document]:
+    query = select(Proposal, Delegation.code).join(
+        Delegation, Delegation.id == Proposal.delegation_id
+    )
+    if ids is not None:
+        query = query.where(Proposal.id.in_(ids))
+    rows = list(session.execute(query).all())
+    targets = _targets(session, {p.id for p, _ in rows} if ids is not None else None)
+    for p, delegation in rows:
+        on = targets.get(p.id, [])
+        codes = [code for code, _ in on]
+        content = p.content or {}
+        verb = _VERBS.get(p.kind.value, p.kind.value)
+        title = f"{verb} {', '.join(codes)}" if codes else f"{verb} a new {p.item_kind}"
+        fields = [_text(content.get(name)) for name in TEXT_FIELDS] + [p.rationale or ""]
+        yield Document(
+            kind="proposal",
+            object_id=p.id,
+            ref=p.reference,
+            title=title,
+            fields=fields,
+            extra_words=[delegation, *codes],
+            dimension_code=p.dimension_code or (on[0][1] if on else None),
+            delegation_code=delegation,
+            round_id=p.round_id,
+            state=p.state.value,
+        )
+
+
+def _comment_documents(session: Session, ids: set[int] | None) -> Iterator[Document]:
+    query = (
+        select(Comment, Delegation.code, Item.code, Dimension.code)
+        .outerjoin(Delegation, Delegation.id == Comment.delegation_id)
+        .outerjoin(Item, Item.id == Comment.item_id)
+        .outerjoin(Revision, (Revision.item_id == Item.id) & (Revision.number == Item.version))
+        .outerjoin(Dimension, Dimension.id == Revision.dimension_id)
+    )
+    if ids is not None:
+        query = query.where(Comment.id.in_(ids))
+    rows = list(session.execute(query).all())
+    proposal_ids = {c.proposal_id for c, *_ in rows if c.proposal_id}
+    targets = _targets(session, proposal_ids) if proposal_ids else {}
+    for c, delegation, item_code, item_dimension in rows:
+        dimension: str | None = item_dimension
+        # A withdrawn comment's words are no longer shown on its page: nothing to find.
+        if c.withdrawn_at is not None:
+            continue
+        on = item_code or (f"P-{c.proposal_id}" if c.proposal_id else "the draft")
+        if c.proposal_id and not dimension:
+            found = targets.get(c.proposal_id, [])
+            dimension = found[0][1] if found else None
+        yield Document(
+            kind="comment",
+            object_id=c.id,
+            ref=c.reference,
+            title=f"{'Reply' if c.parent_id else 'Comment'} on {on}",
+            fields=[c.body or "", c.answer or ""],
+            extra_words=[delegation or "", on],
+            dimension_code=dimension,
+            delegation_code=delegation,
+            round_id=c.round_id,
+            state="resolved" if c.resolved_at is not None else "open",
+        )
+
+
+def refresh(
+    session: Session,
+    *,
+    items: Iterable[int] = (),
+    proposals: Iterable[int] = (),
+    comments: Iterable[int] = (),
+) -> None:
+    """Rewrite the rows of these objects from what the database holds now (in this transaction)."""
+    wanted = {"item": set(items), "proposal": set(proposals), "comment": set(comments)}
+    conn = session.connection()
+    for kinds, ids in (
+        (("indicator", "section"), wanted["item"]),
+        (("proposal",), wanted["proposal"]),
+        (("comment",), wanted["comment"]),
+    ):
+        if ids:
+            conn.execute(
+                delete(SearchDocument).where(
+                    SearchDocument.kind.in_(kinds), SearchDocument.object_id.in_(ids)
+                )
+            )
+    docs: list[Document] = []
+    if wanted["item"]:
+        docs.extend(_item_documents(session, wanted["item"]))
+    if wanted["proposal"]:
+        docs.extend(_proposal_documents(session, wanted["proposal"]))
+    if wanted["comment"]:
+        docs.extend(_comment_documents(session, wanted["comment"]))
+    if docs:
+        conn.execute(insert(SearchDocument), [d.row() for d in docs])
+
+
+def rebuild(session: Session) -> int:
+    """Write every row afresh (a database filled without the application's sessions)."""
+    conn = session.connection()
+    conn.execute(delete(SearchDocument))
+    docs = [
+        *_item_documents(session, None),
+        *_proposal_documents(session, None),
+        *_comment_documents(session, None),
+    ]
+    for start in range(0, len(docs), 500):
+        conn.execute(insert(SearchDocument), [d.row() for d in docs[start : start + 500]])
+    return len(docs)
+
+
+def _changed(session: Session) -> tuple[set[int], set[int], set[int]]:
+    items: set[int] = set()
+    proposals: set[int] = set()
+    comments: set[int] = set()
+    for obj in (*session.new, *session.dirty):
+        if isinstance(obj, Revision):
+            items.add(obj.item_id)
+        elif isinstance(obj, Item):
+            items.add(obj.id)
+        elif isinstance(obj, Proposal):
+            proposals.add(obj.id)
+        elif isinstance(obj, ProposalTarget):
+            proposals.add(obj.proposal_id)
+        elif isinstance(obj, Comment):
+            comments.add(obj.id)
+    return items, proposals, comments
+
+
+def _after_flush(session: Session, _context: UOWTransaction) -> None:
+    items, proposals, comments = _changed(session)
+    if items or proposals or comments:
+        refresh(session, items=items, proposals=proposals, comments=comments)
+
+
+def install() -> None:
+    """Keep the index current on every ORM session's flush (once per process)."""
+    if not event.contains(Session, "after_flush", _after_flush):
+        event.listen(Session, "after_flush", _after_flush)

@@ -1,0 +1,97 @@
+"""The search page, GET /search?q=..., which the box in every page's header sends to."""
+
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse
+from sqlalchemy import select
+
+from app.accounts.permissions import Action
+from app.errors import InvalidInput, NotFound
+from app.models import Delegation, Dimension, Round
+from app.paging import page_number
+from app.search import service
+from app.search.index import KINDS
+from app.web.deps import Context, DbRoute, RequestContext
+from app.web.forms import Form, sentence
+from app.web.templating import render
+
+router = APIRouter(route_class=DbRoute, include_in_schema=False)
+
+Searcher = Annotated[RequestContext, Context(Action.SEARCH)]
+# The page's id of each field a refusal can name.
+FIELD_IDS = {
+    "q": "search-q",
+    "kind": "search-kind",
+    "dimension": "search-dimension",
+    "delegation": "search-delegation",
+    "round": "search-round",
+    "state": "search-state",
+    "page": "search-q",
+}
+
+
+@router.get("/search")
+def search_page(
+    ctx: Searcher,
+    q: Annotated[str | None, Query(max_length=1000)] = None,
+    kind: Annotated[str, Query(max_length=32)] = "",
+    dimension: Annotated[str, Query(max_length=32)] = "",
+    delegation: Annotated[str, Query(max_length=40)] = "",
+    round: Annotated[str, Query(max_length=64)] = "",
+    state: Annotated[str, Query(max_length=32)] = "",
+    page: Annotated[str, Query(max_length=8)] = "",
+) -> HTMLResponse:
+    """Results the person may see, best first, twenty a page, with filters."""
+    values = {
+        "q": q or "",
+        "kind": kind,
+        "dimension": dimension,
+        "delegation": delegation,
+        "round": round,
+        "state": state,
+    }
+    form = Form(values)
+    found = None
+    if q is not None:
+        try:
+            found = service.search(
+                ctx.db,
+                ctx.principal,
+                q,
+                page=page_number(page),
+                filters=service.Filters(
+                    kind=kind or None,
+                    dimension=dimension or None,
+                    delegation=delegation or None,
+                    round=round or None,
+                    state=state or None,
+                ),
+            )
+        except (InvalidInput, NotFound) as exc:
+            form.add(FIELD_IDS.get(str(exc.extra.get("field")), "search-q"), sentence(exc))
+
+    def page_link(number: int) -> str:
+        return "/search?" + urlencode({k: v for k, v in values.items() if v} | {"page": number})
+
+    dimensions = ctx.db.execute(
+        select(Dimension.code, Dimension.title).order_by(Dimension.position)
+    ).all()
+    return render(
+        ctx.request,
+        "search.html",
+        {
+            "form": form,
+            "errors": form.errors,
+            "values": values,
+            "found": found,
+            "page_link": page_link,
+            "kinds": KINDS,
+            "states": service.STATES,
+            "dimensions": dimensions,
+            "delegations": ctx.db.scalars(select(Delegation.code).order_by(Delegation.code)).all(),
+            "rounds": ctx.db.scalars(select(Round.symbol).order_by(Round.id)).all(),
+        },
+        200 if form.ok else 422,
+    )
