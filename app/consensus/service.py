@@ -13,6 +13,7 @@ name to it, without a row being written; a position it takes on that text says o
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
@@ -101,6 +102,12 @@ def _lock_delegation(session: Session, delegation_id: int) -> None:
     # that the second one's UPDATE sees (and supersedes) the first one's position instead of
     # both staying current. (SQLite serialises write transactions at BEGIN IMMEDIATE already.)
     session.execute(select(Delegation.id).where(Delegation.id == delegation_id).with_for_update())
+
+
+def _lock_delegations(session: Session) -> None:
+    # Every delegation, in id order (one order: no deadlock between two decisions), as
+    # set_position locks the one it writes for; see carry_agreed.
+    session.execute(select(Delegation.id).order_by(Delegation.id).with_for_update())
 
 
 def _supersede(session: Session, condition: object, now: datetime) -> list[int]:
@@ -198,6 +205,13 @@ def carry_agreed(
     )
     if item_id is None:
         return 0
+    # The positions written below supersede the delegations' positions on the item: a
+    # delegation taking one at the same moment (set_position, which locks its delegation) must
+    # either come first, and see its position superseded here, or wait and supersede the one
+    # carried here. Unlocked, each transaction missed the other's new row on PostgreSQL and
+    # both stayed current. Which delegations is known only once read, so all are locked, before
+    # any position is read or written.
+    _lock_delegations(session)
     if proposal.kind.value == "add":
         # Positions on a proposed new item had no item: now they have one (their history too).
         unplaced = list(
@@ -273,16 +287,38 @@ def carry_agreed(
     return len(on_proposal)
 
 
-_Standing = tuple[Position, str, str, str]
+class _Said(NamedTuple):
+    """A standing position as the readers need it: plain columns, no ORM object (the consensus
+    grid reads some two thousand of them)."""
+
+    item_id: int | None
+    proposal_id: int | None
+    delegation_id: int
+    stance: Stance
+    statement: str
+    created_at: datetime
+    code: str  # the delegation's
+    by: str
+    name: str  # the delegation's
 
 
-def _current(session: Session, condition: object) -> list[_Standing]:
+def _current(session: Session, condition: object) -> list[_Said]:
     """Standing positions: each with its delegation's code, who recorded it and the
     delegation's name, oldest first."""
     return [
-        (p, code, by, delegation_name)
-        for p, code, by, delegation_name in session.execute(
-            select(Position, Delegation.code, User.name, Delegation.name_column())
+        _Said(*row)
+        for row in session.execute(
+            select(
+                Position.item_id,
+                Position.proposal_id,
+                Position.delegation_id,
+                Position.stance,
+                Position.statement,
+                Position.created_at,
+                Delegation.code,
+                User.name,
+                Delegation.name_column(),
+            )
             .join(Delegation, Delegation.id == Position.delegation_id)
             .join(MemberState, MemberState.id == Delegation.state_id)
             .join(Body, Body.id == Delegation.body_id)
@@ -294,7 +330,7 @@ def _current(session: Session, condition: object) -> list[_Standing]:
     ]
 
 
-def _view(p: Position, code: str, name: str, by: str) -> PositionView:
+def _view(p: _Said | Position, code: str, name: str, by: str) -> PositionView:
     return PositionView(code, name, p.stance, p.statement, by, p.created_at, p.proposal_id)
 
 
@@ -399,10 +435,10 @@ def standing_on_items(session: Session, item_ids: Sequence[int]) -> dict[int, li
     if item_ids:
         names = {d_id: (code, name) for d_id, code, name in group}
         spoke: set[tuple[int | None, int]] = set()
-        for p, code, by, name in _current(session, on_items(item_ids)):
+        for p in _current(session, on_items(item_ids)):
             assert p.item_id is not None
             # Oldest first: the last one stays.
-            latest[p.item_id][p.delegation_id] = (p.created_at, _view(p, code, name, by))
+            latest[p.item_id][p.delegation_id] = (p.created_at, _view(p, p.code, p.name, p.by))
             spoke.add((p.proposal_id, p.delegation_id))
         targets = _first_targets(session, item_ids)
         for named in _named(session, list(targets)):
@@ -450,9 +486,9 @@ def positions_on_proposals(
     if not proposal_ids:
         return out
     spoke: set[tuple[int, int]] = set()
-    for p, code, by, name in _current(session, Position.proposal_id.in_(proposal_ids)):
+    for p in _current(session, Position.proposal_id.in_(proposal_ids)):
         assert p.proposal_id is not None
-        out[p.proposal_id].append(_view(p, code, name, by))
+        out[p.proposal_id].append(_view(p, p.code, p.name, p.by))
         spoke.add((p.proposal_id, p.delegation_id))
     names = {d_id: (code, name) for d_id, code, name in _delegations(session)}
     for named in _named(session, proposal_ids):
@@ -492,9 +528,7 @@ def objecting_delegations(
         if item_id is not None
         else Position.proposal_id == proposal_id
     )
-    return sorted(
-        {code for p, code, _, _ in _current(session, condition) if p.stance is Stance.OBJECTION}
-    )
+    return sorted({p.code for p in _current(session, condition) if p.stance is Stance.OBJECTION})
 
 
 def proposals_objected_to(session: Session) -> list[int]:
