@@ -459,6 +459,13 @@ _TOKEN_PRINCIPAL = _person_and_delegations(
 )
 
 
+def _rows(session: Session, statement: Any, key: str) -> Sequence[Any]:
+    """The log-in check's rows, read on the session's connection: plain rows of labelled columns
+    need none of the ORM's statement handling, which cost three times the query itself on
+    every request (in process, SQLite: ~300 against ~100 microseconds)."""
+    return session.connection().execute(statement, {"digest": key}).all()
+
+
 def _principal_from_rows(rows: Sequence[Any], **kwargs: Any) -> Principal | None:
     """The principal from the rows of _person_and_delegations (one per delegation); None for a
     disabled person."""
@@ -489,7 +496,7 @@ def principal_for_session(
     session: Session, cookie_value: str, *, now: datetime, settings: Settings
 ) -> Principal | None:
     """The principal of a live session cookie, in one statement; None for no live session."""
-    rows = session.execute(_SESSION_PRINCIPAL, {"digest": digest(cookie_value)}).all()
+    rows = _rows(session, _SESSION_PRINCIPAL, digest(cookie_value))
     if not rows:
         return None
     auth = rows[0]
@@ -615,7 +622,7 @@ def revoke_token(
 def principal_for_token(session: Session, raw: str, *, now: datetime) -> Principal | None:
     """The principal of a live API token, in one statement; None for an unknown, revoked or
     expired token or a disabled person."""
-    rows = session.execute(_TOKEN_PRINCIPAL, {"digest": digest(raw)}).all()
+    rows = _rows(session, _TOKEN_PRINCIPAL, digest(raw))
     if not rows or rows[0].revoked_at is not None or now >= rows[0].expires_at:
         return None
     token = rows[0]
