@@ -5,7 +5,7 @@ passes `zerodraft audit verify`. Time is the injected clock: nothing sleeps."""
 
 import shutil
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -250,3 +250,32 @@ def test_the_schedule_settings_are_checked(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.delenv("ZERODRAFT_BACKUP_EVERY_HOURS")
     assert Settings(backup_dir="").backup_dir is None
     assert Settings().backup_at == "02:05"
+
+
+def test_an_abandoned_backup_is_taken_over_by_one_worker_only(
+    settings: Settings, database: Database, world: World, clock: Clock, tmp_path: Path
+) -> None:
+    """A worker stopped half-way through a backup leaves its claim without the done mark; two
+    workers finding it stale at once: one takes it over, the other leaves it."""
+    folder = tmp_path / "backups"
+    scheduled = _scheduled(settings, folder)
+    with database.transaction(write=True) as s:
+        s.add(SentReminder(key="backup:2026-03-02T02:00", sent_at=clock() - timedelta(minutes=31)))
+    other = open_database(scheduled, pool_size=2)
+    try:
+        start = threading.Barrier(2)
+        done: list[schedule.Run] = []
+
+        def one_worker(db: Database) -> None:
+            start.wait()
+            done.append(schedule.run_due(db, scheduled, clock))
+
+        threads = [threading.Thread(target=one_worker, args=(db,)) for db in (database, other)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    finally:
+        other.dispose()
+    assert sorted(r.written is not None for r in done) == [False, True]
+    assert _files(folder) == [FIRST]
