@@ -2,17 +2,20 @@
 
 The method was chosen by measuring it (bench/similar.py on bench/paraphrases.tsv): TF-IDF
 cosine over character n-grams of 3 to 5 characters taken inside words, after case folding and
-removing diacritics. It needs no language's word list or stemmer, matches inflections
-("confiscated"/"confiscation") and Vietnamese written with or without its marks, and finds
-words inside the unbroken runs of Thai, Lao, Khmer and Myanmar. Pure Python: nothing to install
-and nothing downloaded.
+removing diacritics. Of the methods that install light it is as good as any on English and
+best on the other languages; the sentence embedding all-MiniLM-L6-v2 scored better on English
+but needs PyTorch (gigabytes), so it is not used. It needs no language's word list or stemmer,
+matches inflections ("confiscated"/"confiscation") and Vietnamese written with or without its
+marks, and finds words inside the unbroken runs of Thai, Lao, Khmer and Myanmar. Pure Python:
+nothing to install and nothing downloaded.
 
 An index of the candidates (every active indicator, and every open proposal for a new
-indicator) is built from the database and kept per process, keyed on the content version (the
-newest audit event, app/web/cache.py): every change to what pages show writes one, so an index
-is only ever a copy of what the database says at that version, and each app instance builds its
-own after a change. Who may see a candidate (a draft is its delegation's alone) is decided per
-query, never baked into the index.
+indicator) is built from the database and kept per process, keyed on the candidates' version read
+from the database first (the newest revision, and the proposals' count and versions): an index is
+only ever a copy of what the database says at that version, each app instance builds its own
+after a change, and a comment or a position does not make it build again. A new index reuses
+the features of the texts that did not change. Who may see a candidate (a draft is its
+delegation's alone) is decided per query, never baked into the index.
 """
 
 import heapq
@@ -25,14 +28,13 @@ from dataclasses import dataclass
 from operator import itemgetter, mul
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.errors import InvalidInput
 from app.models import Item, ItemKind, ItemStatus, Proposal, ProposalKind, Revision
 from app.models.workflow import OPEN_STATES
 from app.principal import Principal
-from app.web.cache import content_version
 
 # A score from 0 to 1 (cosine). At THRESHOLD and above a candidate is shown as "close", at
 # VERY_CLOSE and above as "very close" (both from bench/similar.py).
@@ -89,18 +91,28 @@ class TfidfIndex:
     """Texts as TF-IDF vectors (sublinear term frequency, smoothed inverse document frequency,
     unit length), with an inverted index.
 
-    A query is answered in two steps, so that its cost does not grow with how many words all
-    texts share: the texts that share the query's HEAVY heaviest features are scored on those
-    alone, and the CANDIDATES best of them get their exact cosine. A text outside them shares
+    A query is answered in two steps, so that its cost does not grow with how many features all
+    texts share: the texts that hold one of the query's HEAVY heaviest features are scored on
+    those alone (an inverted index), and the CANDIDATES best get their exact cosine (that loop
+    runs in the interpreter's C code: set intersection, map, sum). A text outside them shares
     too little of what is distinctive in the query to be a near-duplicate."""
 
     HEAVY = 48
     CANDIDATES = 64
 
-    def __init__(self, texts: Sequence[str], analyser: Analyser = char_ngrams) -> None:
+    def __init__(
+        self,
+        texts: Sequence[str],
+        analyser: Analyser = char_ngrams,
+        known: dict[str, Counter[str]] | None = None,
+    ) -> None:
         self.analyser = analyser
         self.size = len(texts)
-        counts = [analyser(t) for t in texts]
+        # The features of each text, by text: an index built after a change takes those of the
+        # texts that did not change from the one before (`known`).
+        known = known or {}
+        self.counts = {t: known.get(t) or analyser(t) for t in texts}
+        counts = [self.counts[t] for t in texts]
         frequency: Counter[str] = Counter()
         for c in counts:
             frequency.update(c.keys())
@@ -169,11 +181,16 @@ class Match:
 
 
 class Corpus:
-    """The candidates at one content version and their index."""
+    """The candidates at one version and their index."""
 
-    def __init__(self, candidates: Sequence[Candidate]) -> None:
+    index: TfidfIndex
+
+    def __init__(self, candidates: Sequence[Candidate], before: "Corpus | None" = None) -> None:
         self.candidates = list(candidates)
-        self.index = TfidfIndex([c.text for c in self.candidates])
+        self.index = TfidfIndex(
+            [c.text for c in self.candidates],
+            known=before.index.counts if before is not None else None,
+        )
 
     def similar(
         self,
@@ -233,29 +250,56 @@ def load_candidates(session: Session) -> list[Candidate]:
     return out
 
 
+# What the candidates are at: any change to an indicator writes a revision, and any change to a
+# proposal (its text, submission, withdrawal, decision) raises its version. Read in one statement,
+# before the candidates; a comment or a position, which change neither, keep the index.
+_ADD = (Proposal.kind == ProposalKind.ADD, Proposal.item_kind == ItemKind.INDICATOR.value)
+_VERSION = select(
+    select(func.max(Revision.id)).scalar_subquery(),
+    select(func.count(Revision.id)).scalar_subquery(),
+    select(func.count(Proposal.id)).where(*_ADD).scalar_subquery(),
+    select(func.max(Proposal.id)).where(*_ADD).scalar_subquery(),
+    select(func.sum(Proposal.version)).where(*_ADD).scalar_subquery(),
+)
+
+
+def candidates_version(session: Session) -> tuple[Any, ...]:
+    return tuple(session.execute(_VERSION).one())
+
+
 class _Corpora:
-    """The corpus of the newest content versions this process has seen (two, so that a request
-    still reading an older version does not throw away the one the others use)."""
+    """The corpus at the newest versions of the candidates this process has seen (two, so that
+    a request still reading an older version does not throw away the one the others use), per
+    database engine (the tests run many databases in one process)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._kept: dict[tuple[int, str], Corpus] = {}
+        self._kept: dict[tuple[Any, ...], tuple[Any, Corpus]] = {}
+        self._newest: Corpus | None = None
 
     def get(self, session: Session) -> Corpus:
-        version = content_version(session)
+        bind = session.get_bind()
+        version = (id(bind), *candidates_version(session))
         with self._lock:
-            corpus = self._kept.get(version)
-        if corpus is None:
-            corpus = Corpus(load_candidates(session))
-            with self._lock:
-                self._kept[version] = corpus
-                for old in sorted(self._kept)[:-2]:
-                    del self._kept[old]
+            kept = self._kept.get(version)
+            before = self._newest
+        # The engine is kept with its corpus, so that its id is not another's.
+        if kept is not None and kept[0] is bind:
+            return kept[1]
+        corpus = Corpus(load_candidates(session), before)
+        with self._lock:
+            self._kept[version] = (bind, corpus)
+            self._newest = corpus
+            while len(self._kept) > 2:
+                del self._kept[next(iter(self._kept))]
         return corpus
 
-    def clear(self) -> None:
+    def clear(self, *, keep_features: bool = False) -> None:
+        """Forget every index; with keep_features, the next is built as after a change."""
         with self._lock:
             self._kept.clear()
+            if not keep_features:
+                self._newest = None
 
 
 corpora = _Corpora()
