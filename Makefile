@@ -68,6 +68,7 @@ bench: venv-dev
 	$(BIN)/python bench/generate.py --database-url $(BENCH_DATABASE_URL)
 	$(BIN)/python bench/run.py --database-url $(BENCH_DATABASE_URL)
 	$(BIN)/python bench/meeting.py --database-url $(BENCH_DATABASE_URL)
+	$(BIN)/python bench/search.py --database-url $(BENCH_DATABASE_URL)
 	$(BIN)/python bench/similar.py --database-url $(BENCH_DATABASE_URL) \
 		$(if $(EMBED_PYTHON),--embedding-python $(EMBED_PYTHON))
 	$(BIN)/python bench/scaling.py

@@ -57,6 +57,7 @@ from app.models import (
     Visibility,
 )
 from app.rounds.service import create_round, issue_round
+from app.search import index as search_index
 from app.text.anchor import make_anchor
 
 PASSWORD = "bench-password-2026"  # noqa: S105 (a synthetic working set)
@@ -551,6 +552,8 @@ def populate(
     )
     issue_round(session, system, round_.id, now=now - timedelta(days=6))
     made = build_workflow(session, rng, group, items, round_.id, indicators, now)
+    # The bulk rows went in without the ORM, whose flushes keep the search index: write it whole.
+    search_index.rebuild(session)
     return {
         "indicators": len(items),
         "revisions": (len(items) + 6) * REVISIONS,

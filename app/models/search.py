@@ -27,14 +27,15 @@ class SearchDocument(Base):
     kind: Mapped[str] = mapped_column(String(16))
     object_id: Mapped[int] = mapped_column(Integer)
     ref: Mapped[str] = mapped_column(String(40))
+    # What the filters ask about.
+    dimension_code: Mapped[str | None] = mapped_column(String(8))
+    delegation_code: Mapped[str | None] = mapped_column(String(32))
+    round_id: Mapped[int | None] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(32))
+    # The long texts last (SQLite: reading a row's filters never reads their overflow pages).
     title: Mapped[str] = mapped_column(Text)
     # The text as written, field by field, for the snippet.
     body: Mapped[str] = mapped_column(Text)
     words_title: Mapped[str] = mapped_column(Text)
     words: Mapped[str] = mapped_column(Text)
     plain: Mapped[str] = mapped_column(Text)
-    # What the filters ask about.
-    dimension_code: Mapped[str | None] = mapped_column(String(8))
-    delegation_code: Mapped[str | None] = mapped_column(String(32))
-    round_id: Mapped[int | None] = mapped_column(Integer)
-    state: Mapped[str] = mapped_column(String(32))

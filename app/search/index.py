@@ -59,27 +59,46 @@ def _latin(ch: str) -> bool:
     return ch.isascii() or "\u00c0" <= ch <= "\u024f" or "\u1e00" <= ch <= "\u1eff"
 
 
+_ASCII_RUN = re.compile(r"[\x00-\x7f]+")
+
+
 def fold_with_map(text: str) -> tuple[str, list[int]]:
     """The folded text, and for each of its characters the index of the character of `text` it
     comes from (for highlighting the words found in the text as written)."""
     out: list[str] = []
     where: list[int] = []
     after_latin = False
-    for i, ch in enumerate(text):
+    at = 0
+    for run in _ASCII_RUN.finditer(text):
+        if run.start() > at:
+            after_latin = _fold_chars(text, at, run.start(), after_latin, out, where)
+        # Plain ASCII, most of what is written here: lower case is all its folding.
+        out.append(run.group().lower())
+        where.extend(range(run.start(), run.end()))
+        after_latin, at = True, run.end()
+    if at < len(text):
+        _fold_chars(text, at, len(text), after_latin, out, where)
+    return "".join(out), where
+
+
+def _fold_chars(
+    text: str, start: int, end: int, after_latin: bool, out: list[str], where: list[int]
+) -> bool:
+    for i in range(start, end):
+        ch = text[i]
         if unicodedata.combining(ch):
             if after_latin:
                 continue
             parts = ch
         else:
             decomposed = unicodedata.normalize("NFKD", ch)
-            base = decomposed[0]
-            after_latin = _latin(base)
+            after_latin = _latin(decomposed[0])
             if after_latin:
                 decomposed = "".join(c for c in decomposed if not unicodedata.combining(c))
             parts = decomposed.casefold().translate(_LETTERS)
         out.append(parts)
         where.extend([i] * len(parts))
-    return "".join(out), where
+    return after_latin
 
 
 @lru_cache(maxsize=4096)

@@ -187,7 +187,10 @@ def _matching(session: Session, terms: Terms) -> tuple[list[Any], Any, Any]:
                 )
                 .bindparams(match=match)
                 .columns(id=Integer, score=Float)
-                .subquery("ranked")
+                # Matched once, first: otherwise SQLite may run the match again for every row
+                # of a filter (a kind) it chose to read first.
+                .cte("ranked")
+                .prefix_with("MATERIALIZED")
             )
             score = ranked.c.score
     for run in terms.runs:
@@ -230,17 +233,25 @@ def search(
             query = query.join(ranked, ranked.c.id == doc.id)
         return query.where(*conditions)
 
-    total = session.scalar(base(func.count())) or 0
     order: list[Any] = []
     if terms.ref:
         order.append(case((doc.ref == terms.ref, 0), else_=1))
     if score is not None:
         order.append(score.desc())
     order += [case({k: i for i, k in enumerate(KINDS)}, value=doc.kind), doc.id]
-    rows = session.execute(
-        base(doc).order_by(*order).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-    ).scalars()
-    hits = [_hit(d, terms) for d in rows]
+    # The page's ids (with the count of all, in the same pass), then their rows: sorting the
+    # whole rows (texts and all) of every match would read them all.
+    found = session.execute(
+        base(doc.id, func.count().over())
+        .order_by(*order)
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    ids = [row[0] for row in found]
+    # Past the last page there is no row to carry the count.
+    total = found[0][1] if found else (session.scalar(base(func.count())) or 0)
+    rows = {d.id: d for d in session.scalars(select(doc).where(doc.id.in_(ids)))} if ids else {}
+    hits = [_hit(rows[i], terms) for i in ids]
     return Results(hits=hits, total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)))
 
 

@@ -1,0 +1,40 @@
+"""Search from the header in a real headless Chromium (issue 18): a member types in the box every
+page has, presses Enter, and reads the results with the words found marked; the page's filters
+narrow them, and what the member may not see is not there."""
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.factories import World
+from tests.helpers import browser_log_in
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_member_searches_from_the_header_of_any_page(
+    page: Any, live_server: str, world: World
+) -> None:
+    browser_log_in(page, live_server, world.member)
+    page.goto(f"{live_server}/indicators/FC-CD-02")
+    box = page.get_by_role("search").get_by_label("Search the register, proposals and comments")
+    box.fill("passports")
+    box.press("Enter")
+    expect(page).to_have_url(f"{live_server}/search?q=passports")
+    results = page.get_by_role("list", name="Results")
+    first = results.locator("li").first
+    expect(first.get_by_role("link")).to_have_attribute("href", "/indicators/FC-CD-01")
+    expect(first.locator("mark")).to_have_text("Passport")
+    expect(page.locator("#search-count")).to_have_text("1 result.")
+    # The header box keeps the question; the page's own form narrows it.
+    expect(box).to_have_value("passports")
+    page.locator("#search-q").fill('"guarded compound"')
+    page.locator("#search-kind").select_option("indicator")
+    page.get_by_role("button", name="Search", exact=True).last.click()
+    expect(results.locator("li")).to_have_count(1)
+    expect(results).to_contain_text("FC-CD-02")
+    # An empty question is refused beside the field, not answered with everything.
+    page.locator("#search-q").fill(" ")
+    page.get_by_role("button", name="Search", exact=True).last.click()
+    expect(page.locator(".error-summary")).to_contain_text("Type something to search for")
