@@ -4,8 +4,9 @@ a headless Chromium.
 The suite runs on SQLite by default and on PostgreSQL when ZERODRAFT_TEST_DATABASE_URL is set
 (.ci/run does both). Each test gets a clean database: a copy of the migrated SQLite file, or the
 migrated PostgreSQL schema with its rows put back as the migrations left them; a test that asks
-for the `world` starts from the world built once per process the same way. Plain names the tests share (Clock, log_in,
-ENGINE...) are in tests/helpers.py: tests import them from there, never from this file.
+for the `world` starts from the world built once per process the same way. Plain names the
+tests share (Clock, log_in, ENGINE...) are in tests/helpers.py: tests import them from there,
+never from this file.
 """
 
 import os
@@ -148,7 +149,9 @@ def _pg_engine(template_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-@pytest.fixture(scope="session")
+# Saved before any test runs, so that a test writing to template_url itself (test_sql_counts.py)
+# comes before it in no process.
+@pytest.fixture(scope="session", autouse=True)
 def _migrated(template_url: str, request: pytest.FixtureRequest) -> _Saved:
     """The database just after the migrations (the Member States they load, nothing else)."""
     if ENGINE == "postgresql":
