@@ -41,6 +41,7 @@ from app.mail import api as mail_api
 from app.mail import pages as mail_pages
 from app.notifications import api as notifications_api
 from app.notifications import pages as notifications_pages
+from app.notifications.frame import UNREAD
 from app.ops import api as ops_api
 from app.people import api as people_api
 from app.people import pages as people_pages
@@ -52,6 +53,7 @@ from app.responses import api as responses_api
 from app.responses import pages as responses_pages
 from app.rounds import api as rounds_api
 from app.rounds import pages as rounds_pages
+from app.rounds.banner import BANNER
 from app.search import api as search_api
 from app.search import pages as search_pages
 from app.search import similar_api, similar_pages
@@ -207,7 +209,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.state.clock = clock
     app.state.fragments = new_fragments(settings.page_cache)
     # What every page's frame shows (app/web/frame.py): the unread count, the round's banner.
-    app.state.frame_providers = [notifications_pages.frame, rounds_pages.frame]
+    app.state.frame_providers = [UNREAD, BANNER]
     # /healthz, /readyz, /metrics; its request metrics run inside the middleware below.
     ops_api.install(app)
     app.add_middleware(

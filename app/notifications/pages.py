@@ -1,26 +1,19 @@
-"""Web pages of a person's notifications, and the unread count in the top bar of every page."""
+"""Web pages of a person's notifications (the unread count in every page's top bar:
+app/notifications/frame.py)."""
 
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlalchemy.orm import Session
 
 from app.accounts.permissions import Action
 from app.notifications import service
-from app.principal import Principal
 from app.web.deps import Context, DbRoute, RequestContext, get_database
 from app.web.templating import render
 
 router = APIRouter(route_class=DbRoute, include_in_schema=False)
 
 Reader = Annotated[RequestContext, Context(Action.READ_NOTIFICATIONS)]
-
-
-def frame(session: Session, principal: Principal, now: datetime) -> dict[str, Any]:
-    """The person's unread count for the top bar of every page (one indexed COUNT)."""
-    return {"unread": service.unread_count(session, principal.user_id)}
 
 
 @router.get("/notifications")

@@ -36,16 +36,30 @@ from sqlalchemy.orm import Session
 
 from app.models import AuditEvent
 from app.principal import Principal
-from app.web.frame import frame
+from app.web.frame import frame_with
 from app.web.templating import templates, viewer_zone
 
 _NEWEST = select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+# The same, as two columns of the page's frame statement (app/web/frame.py): one statement
+# reads the frame and the version.
+_VERSION = (
+    _NEWEST.with_only_columns(AuditEvent.id).scalar_subquery().label("content_version_id"),
+    _NEWEST.with_only_columns(AuditEvent.hash).scalar_subquery().label("content_version_hash"),
+)
 
 
 def content_version(db: Session) -> tuple[int, str]:
     """The newest audit event: read first in a request, before the data it renders."""
     row = db.execute(_NEWEST).first()
-    return (0, "") if row is None else (row[0], row[1])
+    return (0, "") if row is None else (row.id, row.hash)
+
+
+def _version_and_frame(request: Request, db: Session) -> tuple[tuple[int, str], dict[str, Any]]:
+    """The content version and the page's frame, in one statement where the frame is read."""
+    page_frame, row = frame_with(request, _VERSION)
+    if row is None:
+        return content_version(db), page_frame
+    return (row.content_version_id or 0, row.content_version_hash or ""), page_frame
 
 
 # Unguessable, so that no text a user writes can turn into someone's token.
@@ -186,7 +200,7 @@ def cached_page(
     read: on PostgreSQL each statement sees the newest commits, so anything read before the
     version could be older than it, and a fragment made from it would be kept as current."""
     cache = fragments(request)
-    version = content_version(db)
+    version, page_frame = _version_and_frame(request, db)
     # Dates in the fragment are written in the viewer's time zone.
     zone = viewer_zone(principal, request.app.state.settings)
     full_key = (template, version, zone, *(key() if callable(key) else key))
@@ -219,7 +233,7 @@ def cached_page(
             "settings": settings,
             "principal": principal,
             "zone": zone,
-            "frame": frame(request),
+            "frame": page_frame,
             # Output of the autoescaping template engine: already safe HTML.
             "cached_title": Markup(fragment.title),  # noqa: S704
             "cached_main": MAIN_MARKER,
