@@ -105,9 +105,11 @@ def _lock_delegation(session: Session, delegation_id: int) -> None:
 
 
 def _lock_delegations(session: Session) -> None:
-    # Every delegation, in id order (one order: no deadlock between two decisions), as
-    # set_position locks the one it writes for; see carry_agreed.
-    session.execute(select(Delegation.id).order_by(Delegation.id).with_for_update())
+    # Every delegation, in id order (one order: no deadlock between two decisions); see
+    # carry_agreed. FOR NO KEY UPDATE waits for set_position's lock but not for the key-share
+    # locks that any insert naming a delegation takes, so it waits for no other writer.
+    # (SQLAlchemy spells FOR NO KEY UPDATE key_share=True.)
+    session.execute(select(Delegation.id).order_by(Delegation.id).with_for_update(key_share=True))
 
 
 def _supersede(session: Session, condition: object, now: datetime) -> list[int]:
