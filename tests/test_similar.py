@@ -141,6 +141,7 @@ def test_the_secretariat_sees_pairs_of_possible_duplicates(
     assert created.status_code == 201, created.text
     with TestClient(app) as browser:
         log_in(browser, world.secretariat)
+        assert 'href="/register/duplicates"' in browser.get("/register").text
         page = browser.get("/register/duplicates")
         assert page.status_code == 200, page.text
         row = page.text.split("<tbody>")[1].split("</tr>")[0]
