@@ -7,6 +7,7 @@ in pages.py stay a matter of reading a form, calling one service function and re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -143,9 +144,9 @@ def _submission_order(views: Iterable[ProposalView]) -> list[ProposalView]:
 def group_delegations(db: Session) -> list[tuple[str, str]]:
     """(code, name) of every delegation of the group.
 
-    The consensus picture of a proposal nobody has a position on lists each delegation as
-    pending; proposal ids start at 1, so 0 names none."""
-    return [(p.delegation_code, p.delegation_name) for p in consensus.picture(db, proposal_id=0)]
+    In code order, as the consensus pictures list them (one query: it read a whole picture of
+    a proposal nobody has a position on, five)."""
+    return consensus.delegations(db)
 
 
 # --- One proposal ---------------------------------------------------------------------------
@@ -390,24 +391,30 @@ LETTERS = {
 }
 
 
+@lru_cache(maxsize=8192)
+def _cell(code: str, value: str, label: str, proposal_id: int | None) -> str:
+    """One cell (pure, so kept: the grid's 1,500 cells repeat a few hundred distinct ones)."""
+    letter = LETTERS[value]
+    if proposal_id is not None:  # on the text an open proposal would make
+        label = f"{label} on P-{proposal_id}"
+        letter += "*"
+    return (
+        f'<td class="sc stance-{value}" title="{escape(code)}: {label}">'
+        f'<span aria-hidden="true">{letter}</span>'
+        f'<span class="visually-hidden">{label}</span></td>'
+    )
+
+
 def stance_cells(stances: Sequence[PositionView]) -> Markup:
     """One cell per delegation: the letter for the eye, the word for screen readers (the column
     header names the delegation), the delegation and the stance on hover. A position on the text
     of an open proposal (not the text as it stands) has a star and names the proposal."""
-    cells = []
-    for x in stances:
-        # "support (proposer)": the proposing or co-sponsoring delegation's own text.
-        value, label = (x.stance.value if x.stance else "pending"), x.label
-        letter = LETTERS[value]
-        if x.proposal_id is not None:  # on the text an open proposal would make
-            label = f"{label} on P-{x.proposal_id}"
-            letter += "*"
-        cells.append(
-            f'<td class="sc stance-{value}" title="{escape(x.delegation_code)}: {label}">'
-            f'<span aria-hidden="true">{letter}</span>'
-            f'<span class="visually-hidden">{label}</span></td>'
-        )
-    # Every value above is escaped or one of the fixed words: safe HTML.
+    # "support (proposer)": the proposing or co-sponsoring delegation's own text.
+    cells = [
+        _cell(x.delegation_code, x.stance.value if x.stance else "pending", x.label, x.proposal_id)
+        for x in stances
+    ]
+    # Every value in a cell is escaped or one of the fixed words: safe HTML.
     return Markup("".join(cells))  # noqa: S704
 
 
