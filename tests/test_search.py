@@ -177,12 +177,17 @@ def test_bad_input_is_refused_naming_the_field(people: dict[str, Api]) -> None:
         ({"q": "passport", "kind": "everything"}, "kind"),
         ({"q": "passport", "page": 0}, "page"),
         ({"q": "passport", "page": "two"}, "page"),
+        ({"q": "passport", "page": 10**18}, "page"),
+        ({"q": "passport", "dimension": "C\x00D"}, "dimension"),
+        ({"q": "passport", "delegation": "\x00"}, "delegation"),
+        ({"q": "passport", "round": "1\x00"}, "round"),
         ({"q": "passport", "state": "lost"}, "state"),
     ]
     unknown = [
         ({"q": "passport", "dimension": "ZZ"}, "dimension"),
         ({"q": "passport", "delegation": "XX-NONE"}, "delegation"),
         ({"q": "passport", "round": "R-99"}, "round"),
+        ({"q": "passport", "round": "\u00b2"}, "round"),  # a digit to isdigit(), not to int()
     ]
     for (params, name), status in [(c, 422) for c in cases] + [(c, 404) for c in unknown]:
         response = ph.client.get("/api/v1/search", headers=ph.headers, params=params)

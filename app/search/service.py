@@ -25,6 +25,7 @@ from app.principal import DelegationRef, Principal
 from app.search.index import KINDS, NO_SPACE_RUN, fold, fold_with_map, stem, word_tokens
 
 MAX_QUERY = 200
+MAX_PAGE = 10_000  # 200,000 results in: a larger number is a typo, or an OFFSET no engine stores
 PAGE_SIZE = 20
 SNIPPET_CHARS = 220
 STATES = sorted(
@@ -117,6 +118,11 @@ def check(q: str | None, page: int, filters: Filters) -> str:
         raise InvalidInput("the search contains a NUL character", field="q")
     if page < 1:
         raise InvalidInput("page starts at 1", field="page")
+    if page > MAX_PAGE:
+        raise InvalidInput(f"page is at most {MAX_PAGE}", field="page")
+    for name in ("dimension", "delegation", "round"):
+        if "\x00" in (getattr(filters, name) or ""):
+            raise InvalidInput(f"the {name} contains a NUL character", field=name)
     if filters.kind is not None and filters.kind not in KINDS:
         raise InvalidInput(f"kind must be one of {', '.join(KINDS)}", field="kind")
     if filters.state is not None and filters.state not in STATES:
@@ -146,7 +152,10 @@ def _delegation(session: Session, value: str) -> str:
 
 
 def _round(session: Session, value: str) -> int:
-    by_id = Round.id == int(value) if value.isdigit() and len(value) < 10 else None
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses (a 500).
+    by_id = (
+        Round.id == int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
+    )
     found = session.scalar(
         select(Round.id).where(or_(Round.symbol == value, *([by_id] if by_id is not None else [])))
     )
