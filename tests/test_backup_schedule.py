@@ -3,6 +3,7 @@ kept for the configured days, failures logged and counted without stopping the w
 by `zerodraft backups`, and restored with `zerodraft restore` into an empty database that then
 passes `zerodraft audit verify`. Time is the injected clock: nothing sleeps."""
 
+import os
 import shutil
 import threading
 from datetime import UTC, datetime, timedelta
@@ -279,3 +280,33 @@ def test_an_abandoned_backup_is_taken_over_by_one_worker_only(
         other.dispose()
     assert sorted(r.written is not None for r in done) == [False, True]
     assert _files(folder) == [FIRST]
+
+
+def test_a_file_the_keeping_cannot_delete_fails_neither_the_backup_nor_the_keeping(
+    settings: Settings,
+    database: Database,
+    world: World,
+    clock: Clock,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A folder named like a half-written backup (anything unlink refuses) is logged and left:
+    the backup just written counts as done and the old ones are still deleted."""
+    folder = tmp_path / "backups"
+    stuck = folder / "zerodraft-2026-01-01-0200.zip.0badcafe.partial"
+    stuck.mkdir(parents=True)
+    os.utime(stuck, (0, 0))
+    scheduled = _scheduled(settings, folder, backup_keep_days=1)
+    for _ in range(3):
+        done = worker.run_once(database, scheduled, clock)
+        assert done.failures == []
+        assert done.backups.written is not None
+        clock.advance(days=1)
+    assert _files(folder) == [
+        "zerodraft-2026-01-01-0200.zip.0badcafe.partial",
+        "zerodraft-2026-03-03-0200.zip",
+        "zerodraft-2026-03-04-0200.zip",
+    ]
+    assert f"cannot delete {stuck}" in caplog.text
+    last = REGISTRY.get_sample_value("zerodraft_backup_last_success_timestamp_seconds")
+    assert last == (clock() - timedelta(days=1)).timestamp()

@@ -221,11 +221,25 @@ def prune(schedule: Schedule, now: datetime) -> list[Path]:
     deleted: list[Path] = []
     for listed in scheduled:
         assert listed.created_at is not None
-        if listed.path != newest and listed.created_at < now - schedule.keep:
-            listed.path.unlink(missing_ok=True)
+        old = listed.path != newest and listed.created_at < now - schedule.keep
+        if old and _delete(listed.path):
             deleted.append(listed.path)
     for partial in schedule.folder.glob(f"{PREFIX}*.partial"):
-        written = datetime.fromtimestamp(partial.stat().st_mtime, UTC)
+        try:
+            written = datetime.fromtimestamp(partial.lstat().st_mtime, UTC)
+        except OSError:
+            continue  # gone meanwhile (its writer renamed it into place)
         if written < now - RETRY_AFTER:
-            partial.unlink(missing_ok=True)
+            _delete(partial)
     return deleted
+
+
+def _delete(path: Path) -> bool:
+    """Delete one file; one that cannot be deleted (a folder of that name, no permission) is
+    logged and left, so that it never fails the backup just written nor stops the keeping."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as exc:
+        log.warning("cannot delete %s: %s", path, exc.strerror or exc)
+        return False
+    return True
