@@ -105,6 +105,7 @@ GENERAL = {
     "app.schemas",
     "app.principal",
     "app.ids",
+    "app.cache",
     "app.timezones",
 }
 # What general code may import besides itself: the models, and the audit trail that every change

@@ -323,11 +323,11 @@ def test_requests_arriving_during_a_render_wait_for_it_instead_of_rendering_agai
         return Fragment("t", b"body")
 
     got: list[Fragment] = []
-    first = threading.Thread(target=lambda: got.append(cache.get_or_render(("k",), render)))
+    first = threading.Thread(target=lambda: got.append(cache.get_or_build(("k",), render)))
     first.start()
     started.wait(5)
     others = [
-        threading.Thread(target=lambda: got.append(cache.get_or_render(("k",), render)))
+        threading.Thread(target=lambda: got.append(cache.get_or_build(("k",), render)))
         for _ in range(8)
     ]
     for t in others:
@@ -353,7 +353,7 @@ def test_a_failed_render_is_not_shared_and_the_waiters_render_themselves() -> No
 
     def ask() -> None:
         try:
-            cache.get_or_render(("k",), failing)
+            cache.get_or_build(("k",), failing)
         except RuntimeError as exc:
             errors.append(exc)
 

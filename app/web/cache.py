@@ -1,10 +1,11 @@
-"""The one cache: rendered page fragments, kept per process and keyed on the database's content
-version. A page declares what its fragment depends on in one call, `cached_page(request, db,
-principal, template, key=(...), build=...)`; nothing else in the code knows this module exists.
+"""Rendered page fragments, kept in the one cache (app/cache.py, where the argument that nothing
+that matters lives there is written) and keyed on the database's content version. A page
+declares what its fragment depends on in one call, `cached_page(request, db, principal,
+template, key=(...), build=...)`; nothing else in the code knows this module exists.
 
-Nothing that matters lives here: an entry is only ever a copy of what rendering the fragment
-from the database would give, and it is found again only by a request that read the same content
-version from the database first. The content version is the newest audit event (its id and its
+An entry is only ever a copy of what rendering the fragment from the database would give, and
+it is found again only by a request that read the same content version from the database first.
+The content version is the newest audit event (its id and its
 chain hash). Every transaction that changes what a page shows records an audit event (checked at
 commit by app/audit/guard.py, not left to memory), and appends to the chain are serialised until
 commit (the PostgreSQL advisory lock, SQLite's write lock taken at BEGIN IMMEDIATE), so events
@@ -22,9 +23,7 @@ rendered outside the fragment.
 """
 
 import secrets
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -34,6 +33,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.cache import Store
 from app.models import AuditEvent
 from app.principal import Principal
 from app.web.frame import frame_with
@@ -66,7 +66,6 @@ def _version_and_frame(request: Request, db: Session) -> tuple[tuple[int, str], 
 CSRF_PLACEHOLDER = "zdcsrf" + secrets.token_hex(16)
 MAIN_MARKER = "zdmain" + secrets.token_hex(16)
 MAX_ENTRIES = 2_000
-RENDER_WAIT = 5.0  # seconds a request waits for another's render of the same fragment
 MAX_BYTES = 64 * 1024 * 1024
 
 
@@ -81,86 +80,15 @@ class Fragment:
         return len(self.title) + len(self.main)
 
 
-class FragmentCache:
-    """A bounded least-recently-used store of fragments (entries and bytes), safe across
-    threads."""
+class FragmentCache(Store[Fragment]):
+    """The app instance's fragments: app/cache.py's store, bounded in entries and bytes."""
 
     def __init__(self, max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES) -> None:
-        self.max_entries = max_entries
-        self.max_bytes = max_bytes
-        self._entries: OrderedDict[Hashable, Fragment] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-        # Keys being rendered now, so that the requests arriving meanwhile wait for that one
-        # render instead of each rendering the same fragment (right after a change in a
-        # meeting, a dozen requests ask for the same page within milliseconds).
-        self._rendering: dict[Hashable, threading.Event] = {}
-        self.hits = 0
-        self.misses = 0
+        super().__init__(max_entries, max_bytes, size=_size)
 
-    def get(self, key: Hashable) -> Fragment | None:
-        with self._lock:
-            found = self._entries.get(key)
-            if found is None:
-                self.misses += 1
-                return None
-            self._entries.move_to_end(key)
-            self.hits += 1
-            return found
 
-    def put(self, key: Hashable, value: Fragment) -> None:
-        if value.size > self.max_bytes:
-            return
-        with self._lock:
-            old = self._entries.pop(key, None)
-            if old is not None:
-                self._bytes -= old.size
-            self._entries[key] = value
-            self._bytes += value.size
-            while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
-                _, evicted = self._entries.popitem(last=False)
-                self._bytes -= evicted.size
-
-    def get_or_render(self, key: Hashable, render: Callable[[], Fragment]) -> Fragment:
-        """The entry for `key`, rendered once however many requests ask for it at the same
-        time: the first renders, the others wait for it (at most RENDER_WAIT seconds, then
-        render themselves, as they do when the cache keeps nothing)."""
-        found = self.get(key)
-        if found is not None:
-            return found
-        if self.max_bytes == 0:  # keeps nothing: there is no render to wait for
-            return render()
-        with self._lock:
-            running = self._rendering.get(key)
-            if running is None:
-                running = self._rendering[key] = threading.Event()
-                mine = True
-            else:
-                mine = False
-        if not mine:
-            running.wait(RENDER_WAIT)
-            found = self.get(key)
-            return found if found is not None else render()
-        try:
-            fragment = render()
-            self.put(key, fragment)
-            return fragment
-        finally:
-            with self._lock:
-                self._rendering.pop(key, None)
-            running.set()
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    @property
-    def bytes(self) -> int:
-        return self._bytes
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-            self._bytes = 0
+def _size(fragment: Fragment) -> int:
+    return fragment.size
 
 
 def new_fragments(enabled: bool) -> FragmentCache:
@@ -223,7 +151,7 @@ def cached_page(
             "".join(page.blocks["title"](jinja)), main.encode(), CSRF_PLACEHOLDER in main
         )
 
-    fragment = cache.get_or_render(full_key, render)
+    fragment = cache.get_or_build(full_key, render)
     # The rest of the page is rendered for this request around a marker, and the fragment put
     # in its place as bytes: a large fragment is not copied through the template engine.
     settings = request.app.state.settings
