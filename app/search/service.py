@@ -220,7 +220,9 @@ def _matching(session: Session, terms: Terms) -> tuple[list[Any], Any, Any]:
             score = ranked.c.score
     for run in terms.runs:
         pattern = f"%{run}%"
-        if postgres:
+        # SQLite's trigram index matches nothing for a pattern under 3 characters (ใน, ปี, ពល
+        # are words): those are looked for in the folded text itself, as on PostgreSQL.
+        if postgres or len(run) < 3:
             conditions.append(doc.plain.like(pattern))
         else:
             conditions.append(
