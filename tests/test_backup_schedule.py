@@ -310,3 +310,34 @@ def test_a_file_the_keeping_cannot_delete_fails_neither_the_backup_nor_the_keepi
     assert f"cannot delete {stuck}" in caplog.text
     last = REGISTRY.get_sample_value("zerodraft_backup_last_success_timestamp_seconds")
     assert last == (clock() - timedelta(days=1)).timestamp()
+
+
+def test_a_periods_file_that_exists_is_never_replaced(
+    settings: Settings,
+    database: Database,
+    world: World,
+    clock: Clock,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Yesterday's backup restored today takes the claims with it: the next pass takes today's
+    backup again, and must not overwrite the file holding today's earlier (newer) state."""
+    folder = tmp_path / "backups"
+    scheduled = _scheduled(settings, folder, backup_keep_days=1)
+    assert worker.run_once(database, scheduled, clock).backups.written is not None
+    earlier = (folder / FIRST).read_bytes()
+    with database.transaction(write=True) as s:  # as a restore of an older backup leaves it
+        s.query(SentReminder).filter(SentReminder.key.startswith("backup:")).delete()
+    done = worker.run_once(database, scheduled, clock)
+    assert done.failures == []
+    assert done.backups.written is not None
+    assert done.backups.written.path == folder / "zerodraft-2026-03-02-0200-2.zip"
+    assert (folder / FIRST).read_bytes() == earlier
+    assert f"{folder / FIRST} exists already" in caplog.text
+    # Both are scheduled backups: listed as such, and kept and deleted like the others.
+    assert [b.scheduled for b in schedule.listing(folder)] == [True, True]
+    clock.advance(days=3)
+    assert sorted(worker.run_once(database, scheduled, clock).backups.deleted) == [
+        folder / "zerodraft-2026-03-02-0200-2.zip",
+        folder / FIRST,
+    ]

@@ -39,7 +39,8 @@ from app.models import SentReminder
 log = logging.getLogger("zerodraft.backup")
 
 PREFIX = "zerodraft-"
-SCHEDULED_NAME = re.compile(r"^zerodraft-\d{4}-\d{2}-\d{2}-\d{4}\.zip$")
+# A period's file, or `...-0200-2.zip` when that name was taken (never replaced: see run_due).
+SCHEDULED_NAME = re.compile(r"^zerodraft-\d{4}-\d{2}-\d{2}-\d{4}(?:-\d+)?\.zip$")
 RETRY_AFTER = timedelta(minutes=30)
 KEY_PREFIX = "backup:"
 DONE = ":done"
@@ -164,10 +165,14 @@ def run_due(database: Database, settings: Settings, clock: Clock) -> Run:
         raise InvalidInput(
             f"cannot make the backup folder {schedule.folder}: {exc.strerror or exc}"
         ) from exc
-    written = service.backup(settings.effective_database_url, path, now=now)
+    # Never replace a file of that name (say the worker's own, restored to roll back a day, with
+    # its claim gone with the rows): the backup then goes beside it, suffixed.
+    written = service.backup(settings.effective_database_url, path, now=now, replace=False)
     with database.transaction(write=True) as session:
         _insert_once(session, _key(period) + DONE, clock())
-    log.info("backup written to %s (%d rows)", path, written.rows)
+    if written.path != path:
+        log.warning("%s exists already: backup written to %s instead", path, written.path)
+    log.info("backup written to %s (%d rows)", written.path, written.rows)
     return Run(written, prune(schedule, clock()), schedule.keep.days)
 
 

@@ -150,9 +150,10 @@ def _snapshot_connection(engine: Engine) -> Connection:
     return engine.connect()
 
 
-def backup(url: str, path: Path, *, now: datetime) -> BackupSummary:
+def backup(url: str, path: Path, *, now: datetime, replace: bool = True) -> BackupSummary:
     """Write a backup of the database at `url` to `path` (replaced if it exists, only once the
-    new backup is complete)."""
+    new backup is complete). With replace=False an existing file is never touched: the backup
+    goes to the first free `<stem>-N.zip` instead (the summary's path says where)."""
     # Named for this writer alone: two writers of the same file never write into one another.
     partial = path.with_name(f"{path.name}.{secrets.token_hex(4)}.partial")
     try:
@@ -194,13 +195,35 @@ def backup(url: str, path: Path, *, now: datetime) -> BackupSummary:
                 archive.writestr(MANIFEST, json.dumps(manifest, indent=2) + "\n")
         with partial.open("rb") as written:
             os.fsync(written.fileno())
-        partial.replace(path)
+        if replace:
+            partial.replace(path)
+        else:
+            path = _link_beside(partial, path)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
     finally:
         engine.dispose()
+    partial.unlink(missing_ok=True)
     return BackupSummary(path, revision, summaries, now)
+
+
+def _link_beside(partial: Path, path: Path) -> Path:
+    """Put `partial` in place as `path`, or as `<stem>-2.zip`, `-3`... if that exists: a link
+    fails when the name is taken, so no other file (yesterday's backup restored and still
+    wanted, another writer's) is ever replaced."""
+    for n in range(1, 1000):
+        candidate = path if n == 1 else path.with_name(f"{path.stem}-{n}{path.suffix}")
+        try:
+            os.link(partial, candidate)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise InvalidInput(
+                f"cannot write the backup to {candidate}: {exc.strerror or exc}"
+            ) from exc
+        return candidate
+    raise InvalidInput(f"cannot write the backup to {path}: every suffixed name is taken")
 
 
 # --- Restore ----------------------------------------------------------------------------------
