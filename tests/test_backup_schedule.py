@@ -5,6 +5,7 @@ passes `zerodraft audit verify`. Time is the injected clock: nothing sleeps."""
 
 import os
 import shutil
+import stat
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -341,3 +342,17 @@ def test_a_periods_file_that_exists_is_never_replaced(
         folder / "zerodraft-2026-03-02-0200-2.zip",
         folder / FIRST,
     ]
+
+
+def test_backups_are_readable_by_their_owner_alone_whatever_the_umask(
+    settings: Settings, database: Database, world: World, clock: Clock, tmp_path: Path
+) -> None:
+    folder = tmp_path / "backups"
+    previous = os.umask(0o022)
+    try:
+        done = worker.run_once(database, _scheduled(settings, folder), clock)
+    finally:
+        os.umask(previous)
+    assert done.backups.written is not None
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE((folder / FIRST).stat().st_mode) == 0o600

@@ -160,7 +160,8 @@ def run_due(database: Database, settings: Settings, clock: Clock) -> Run:
             return Run()
     path = schedule.path(period)
     try:
-        schedule.folder.mkdir(parents=True, exist_ok=True)
+        # Its owner's alone, as the files in it (a folder that exists is left as it is).
+        schedule.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
         raise InvalidInput(
             f"cannot make the backup folder {schedule.folder}: {exc.strerror or exc}"

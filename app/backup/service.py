@@ -157,7 +157,10 @@ def backup(url: str, path: Path, *, now: datetime, replace: bool = True) -> Back
     # Named for this writer alone: two writers of the same file never write into one another.
     partial = path.with_name(f"{path.name}.{secrets.token_hex(4)}.partial")
     try:
-        partial.touch()
+        # Readable by its owner alone whatever the umask, before a byte is written: a backup
+        # holds e-mail addresses and password hashes.
+        os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        os.chmod(partial, 0o600)
     except OSError as exc:
         raise InvalidInput(f"cannot write the backup to {path}: {exc.strerror or exc}") from exc
     engine = make_engine(url)
