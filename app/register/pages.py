@@ -119,8 +119,11 @@ def _item_page(ctx: RequestContext, kind: ItemKind, code: str, saved: str | None
     def build(viewer: Principal) -> dict[str, Any]:
         record = service.item_record(ctx.db, code, kind)
         view, item = record.current, record.item
+        # Read with the revision (its dimension's code and title): no query of its own.
         dimension = (
-            service.get_dimension(ctx.db, view.dimension_code) if view.dimension_code else None
+            {"code": view.dimension_code, "title": view.dimension_title}
+            if view.dimension_code
+            else None
         )
         return (
             _common(viewer)

@@ -126,19 +126,29 @@ def _row(row: Any, number: int | None) -> RegisterRow:
     )
 
 
-def _chosen(
-    order: list[tuple[int, int | None, str | None]],
-    dimension: str | None,
-    status: ItemStatus | None,
-) -> list[int]:
-    """The ids of reading_order's items in a dimension and with a status (None: any)."""
-    wanted = dimension.upper() if dimension is not None else None
-    return [
-        item_id
-        for item_id, shown, dimension_code in order
-        if (wanted is None or dimension_code == wanted)
-        and (status is None or (shown is not None) == (status is ItemStatus.ACTIVE))
-    ]
+def _numbered_rows(kind: ItemKind, dimension: str | None, status: ItemStatus | None) -> Any:
+    """The register rows of `kind` in reading order with their display numbers (_numbered), in
+    a dimension and with a status (None: any), and how many there are (`total`)."""
+    n = _numbered(kind)
+    conditions: list[Any] = []
+    if dimension is not None:
+        conditions.append(n.c.dimension_code == dimension.upper())
+    if status is not None:
+        active = n.c.status == ItemStatus.ACTIVE
+        conditions.append(active if status is ItemStatus.ACTIVE else ~active)
+    return (
+        select(*_ROW_COLUMNS, n.c.running, func.count().over().label("total"))
+        .select_from(n)
+        .join(Item, Item.id == n.c.id)
+        .join(Revision, current_revision_join())
+        .outerjoin(Dimension, Dimension.id == Revision.dimension_id)
+        .where(*conditions)
+        .order_by(n.c.seq)
+    )
+
+
+def _numbered_row(row: Any) -> RegisterRow:
+    return _row(row, row.running if row.status is ItemStatus.ACTIVE else None)
 
 
 def list_items(
@@ -150,10 +160,10 @@ def list_items(
     q: str | None = None,
 ) -> list[RegisterRow]:
     """The register in reading order, numbered as the whole active draft is numbered
-    (reading_order), in two queries whatever its size."""
-    order = reading_order(session, kind)
-    numbers = {item_id: shown for item_id, shown, _ in order}
-    rows = rows_of(session, _chosen(order, dimension, status), numbers)
+    (_numbered), in one query whatever its size."""
+    rows = [
+        _numbered_row(row) for row in session.execute(_numbered_rows(kind, dimension, status)).all()
+    ]
     needle = (q or "").strip().casefold()
     if not needle:
         return rows
@@ -181,32 +191,14 @@ def register_page(
     paged."""
     if (q or "").strip():
         return slice_of(list_items(session, kind, dimension=dimension, status=status, q=q), number)
-    n = _numbered(kind)
-    conditions: list[Any] = []
-    if dimension is not None:
-        conditions.append(n.c.dimension_code == dimension.upper())
-    if status is not None:
-        active = n.c.status == ItemStatus.ACTIVE
-        conditions.append(active if status is ItemStatus.ACTIVE else ~active)
-    query = (
-        select(*_ROW_COLUMNS, n.c.running, func.count().over().label("total"))
-        .select_from(n)
-        .join(Item, Item.id == n.c.id)
-        .join(Revision, current_revision_join())
-        .outerjoin(Dimension, Dimension.id == Revision.dimension_id)
-        .where(*conditions)
-        .order_by(n.c.seq)
-        .limit(PER_PAGE)
-    )
+    query = _numbered_rows(kind, dimension, status).limit(PER_PAGE)
     found = session.execute(query.offset((number - 1) * PER_PAGE)).all()
     if not found and number > 1:
         # A page past the end shows the last page (a list that shrank since the link was made).
-        total = session.scalar(select(func.count()).select_from(n).where(*conditions)) or 0
-        number = clamp(number, total)
+        total = session.scalar(select(func.count()).select_from(query.limit(None).subquery()))
+        number = clamp(number, total or 0)
         found = session.execute(query.offset((number - 1) * PER_PAGE)).all()
-    total = found[0].total if found else 0
-    rows = [_row(row, row.running if row.status is ItemStatus.ACTIVE else None) for row in found]
-    return Page(rows, number, total)
+    return Page([_numbered_row(row) for row in found], number, found[0].total if found else 0)
 
 
 def rows_of(
@@ -253,34 +245,38 @@ def get_dimension(session: Session, code: str) -> Dimension:
     return dim
 
 
-def _revision_views(session: Session, *conditions: Any) -> list[RevisionView]:
+def _revision_views(
+    session: Session, *conditions: Any, item: Item | None = None
+) -> list[RevisionView]:
+    """Revisions with their names, oldest first; `item` when the caller holds the one item
+    they are all of (its row is then not read again with every revision)."""
     author = aliased(User)
-    rows = session.execute(
+    query = (
         select(
             Revision,
-            Item,
             author.name,
             Delegation.code,
             MemberState.name,
             Dimension.code,
             Dimension.title,
-            Delegation.body_id,
+            *(() if item is not None else (Item,)),
         )
-        .join(Item, Item.id == Revision.item_id)
         .outerjoin(author, author.id == Revision.author_id)
         .outerjoin(Delegation, Delegation.id == Revision.delegation_id)
         .outerjoin(MemberState, MemberState.id == Delegation.state_id)
         .outerjoin(Dimension, Dimension.id == Revision.dimension_id)
         .where(*conditions)
         .order_by(Revision.number)
-    ).all()
+    )
+    if item is None:
+        query = query.join(Item, Item.id == Revision.item_id)
     views = []
-    for rev, item, author_name, d_code, state, dim_code, dim_title, _body in rows:
+    for rev, author_name, d_code, state, dim_code, dim_title, *of in session.execute(query):
         body_code = d_code.split("-", 1)[1] if d_code and "-" in d_code else None
         views.append(
             RevisionView(
                 rev,
-                item,
+                of[0] if item is None else item,
                 author_name,
                 d_code,
                 f"{state} - {body_code}" if state and body_code else None,
@@ -300,7 +296,9 @@ def get_item(session: Session, code: str, kind: ItemKind | None = None) -> Item:
 
 def current(session: Session, code: str, kind: ItemKind | None = None) -> RevisionView:
     item = get_item(session, code, kind)
-    (view,) = _revision_views(session, Revision.item_id == item.id, Revision.number == item.version)
+    (view,) = _revision_views(
+        session, Revision.item_id == item.id, Revision.number == item.version, item=item
+    )
     return view
 
 
@@ -371,21 +369,22 @@ class ItemRecord:
 
 def item_record(session: Session, code: str, kind: ItemKind | None = None) -> ItemRecord:
     item = get_item(session, code, kind)
-    return ItemRecord(
-        item, _revision_views(session, Revision.item_id == item.id), display_number(session, item)
-    )
+    history = _revision_views(session, Revision.item_id == item.id, item=item)
+    return ItemRecord(item, history, display_number(session, item))
 
 
 def history(session: Session, code: str, kind: ItemKind | None = None) -> list[RevisionView]:
     item = get_item(session, code, kind)
-    return _revision_views(session, Revision.item_id == item.id)
+    return _revision_views(session, Revision.item_id == item.id, item=item)
 
 
 def revision(
     session: Session, code: str, number: int, kind: ItemKind | None = None
 ) -> RevisionView:
     item = get_item(session, code, kind)
-    views = _revision_views(session, Revision.item_id == item.id, Revision.number == number)
+    views = _revision_views(
+        session, Revision.item_id == item.id, Revision.number == number, item=item
+    )
     if not views:
         raise NotFound(f"{item.code} has no revision {number}; it has 1 to {item.version}")
     return views[0]
