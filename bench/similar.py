@@ -274,6 +274,7 @@ def speed_in_memory(queries: int) -> None:
 
 
 def speed_database(url: str, queries: int) -> None:
+    from app import cache
     from app.accounts import service as accounts
     from app.audit.guard import open_database
     from app.config import Settings
@@ -291,7 +292,7 @@ def speed_database(url: str, queries: int) -> None:
         if n % 50 == 0:
             # As in a new process (every text analysed), or after a change (the index built
             # again from the features of the texts that did not change).
-            similar.corpora.clear(keep_features=n % 100 == 50)
+            cache.forget("similar", keep_newest=n % 100 == 50)
         with database.transaction() as session:
             started = time.perf_counter()
             similar.similar(session, principal, texts[(n * 7) % len(texts)])

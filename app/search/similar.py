@@ -10,17 +10,15 @@ marks, and finds words inside the unbroken runs of Thai, Lao, Khmer and Myanmar.
 nothing to install and nothing downloaded.
 
 An index of the candidates (every active indicator, and every open proposal for a new
-indicator) is built from the database and kept per process, keyed on the candidates' version read
-from the database first (the newest revision, and the proposals' count and versions): an index is
-only ever a copy of what the database says at that version, each app instance builds its own
-after a change, and a comment or a position does not make it build again. A new index reuses
+indicator) is built from the database and kept by the one cache (app/cache.py), keyed on the
+candidates' version read from the database first (the newest revision, and the proposals' count
+and versions): a comment or a position does not make it build again. A new index reuses
 the features of the texts that did not change. Who may see a candidate (a draft is its
 delegation's alone) is decided per query, never baked into the index.
 """
 
 import heapq
 import math
-import threading
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -31,6 +29,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.cache import kept
 from app.errors import InvalidInput
 from app.models import Item, ItemKind, ItemStatus, Proposal, ProposalKind, Revision
 from app.models.workflow import OPEN_STATES
@@ -263,46 +262,9 @@ _VERSION = select(
 )
 
 
-def candidates_version(session: Session) -> tuple[Any, ...]:
-    return tuple(session.execute(_VERSION).one())
-
-
-class _Corpora:
-    """The corpus at the newest versions of the candidates this process has seen (two, so that
-    a request still reading an older version does not throw away the one the others use), per
-    database engine (the tests run many databases in one process)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._kept: dict[tuple[Any, ...], tuple[Any, Corpus]] = {}
-        self._newest: Corpus | None = None
-
-    def get(self, session: Session) -> Corpus:
-        bind = session.get_bind()
-        version = (id(bind), *candidates_version(session))
-        with self._lock:
-            kept = self._kept.get(version)
-            before = self._newest
-        # The engine is kept with its corpus, so that its id is not another's.
-        if kept is not None and kept[0] is bind:
-            return kept[1]
-        corpus = Corpus(load_candidates(session), before)
-        with self._lock:
-            self._kept[version] = (bind, corpus)
-            self._newest = corpus
-            while len(self._kept) > 2:
-                del self._kept[next(iter(self._kept))]
-        return corpus
-
-    def clear(self, *, keep_features: bool = False) -> None:
-        """Forget every index; with keep_features, the next is built as after a change."""
-        with self._lock:
-            self._kept.clear()
-            if not keep_features:
-                self._newest = None
-
-
-corpora = _Corpora()
+def kept_corpus(session: Session) -> Corpus:
+    """The candidates' index at their version (kept per process by app/cache.py)."""
+    return kept(session, "similar", _VERSION, lambda old: Corpus(load_candidates(session), old))
 
 
 def check_text(text: str | None) -> str:
@@ -336,7 +298,7 @@ def similar(
     wanted = check_text(text)
     check_limit(limit)
     own = [d.id for d in principal.delegations]
-    return corpora.get(session).similar(
+    return kept_corpus(session).similar(
         wanted, allowed=lambda c: c.visible_to(own), limit=limit, exclude=exclude
     )
 
@@ -346,7 +308,7 @@ def near_duplicate_pairs(
 ) -> list[tuple[Candidate, Candidate, float]]:
     """Pairs of active indicators that say nearly the same thing, closest first (for the
     secretariat's register)."""
-    corpus = corpora.get(session)
+    corpus = kept_corpus(session)
     pairs: list[tuple[Candidate, Candidate, float]] = []
     for number, candidate in enumerate(corpus.candidates):
         if candidate.kind != "indicator":
