@@ -7,6 +7,8 @@ keys, the SMTP password, the metrics token. A file that is missing, unreadable o
 setting given both ways, stops the program with a message naming the variable.
 """
 
+import os
+import stat
 import time as clock_time
 from datetime import time
 from functools import lru_cache
@@ -48,20 +50,37 @@ class Unreadable:
         return "<unreadable file>"
 
 
+MAX_SETTING_FILE = 64 * 1024
+
+
 def read_setting_file(variable: str, path: str) -> str | Unreadable:
-    """The value in the file `path` named by `variable` (ZERODRAFT_X_FILE)."""
+    """The value in the file `path` named by `variable` (ZERODRAFT_X_FILE): a regular file of
+    one line, at most MAX_SETTING_FILE bytes (never /dev/zero, a FIFO or a log by mistake)."""
     try:
-        raw = Path(path).read_bytes()
+        # Non-blocking: opening a FIFO to read would otherwise wait for a writer for ever.
+        with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                return Unreadable(f"{variable}={path}: not a regular file")
+            raw = file.read(MAX_SETTING_FILE + 1)
     except OSError as exc:
         return Unreadable(f"{variable}={path}: cannot read the file ({exc.strerror or exc})")
+    if len(raw) > MAX_SETTING_FILE:
+        return Unreadable(f"{variable}={path}: the file is larger than 64 KiB")
     try:
         value = raw.decode("utf-8")
     except UnicodeDecodeError:
         return Unreadable(f"{variable}={path}: the file is not UTF-8 text")
     # One trailing line break is what `echo ... > file` and editors add: not part of a secret.
-    value = value.removesuffix("\n").removesuffix("\r")
+    value = value.removesuffix("\n")
     if not value.strip():
         return Unreadable(f"{variable}={path}: the file is empty")
+    # Other programs reading the same file (the postgres image's file_env) strip every trailing
+    # line feed but keep a carriage return: anything but one line would be two passwords.
+    if "\n" in value or "\r" in value:
+        return Unreadable(
+            f"{variable}={path}: the file must hold one line (a line break other than one "
+            "at the end)"
+        )
     return value
 
 

@@ -3,6 +3,7 @@ gives setting X the file's content, for every secret setting; a file that is mis
 unreadable or empty, or a setting given both ways, stops the command with a message naming the
 variable."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -92,6 +93,12 @@ def test_the_commands_run_on_a_database_url_from_a_file(
     [
         ("missing", "cannot read the file (No such file or directory)"),
         ("folder", "cannot read the file (Is a directory)"),
+        ("fifo", "not a regular file"),
+        ("device", "not a regular file"),
+        ("large", "the file is larger than 64 KiB"),
+        ("crlf", "the file must hold one line (a line break other than one at the end)"),
+        ("two line feeds", "the file must hold one line (a line break other than one at the end)"),
+        ("two lines", "the file must hold one line (a line break other than one at the end)"),
         ("empty", "the file is empty"),
         ("blank", "the file is empty"),
         ("binary", "the file is not UTF-8 text"),
@@ -103,6 +110,18 @@ def test_a_file_that_cannot_give_the_secret_stops_the_command_naming_it(
     path = tmp_path / "secret_key"
     if problem == "folder":
         path.mkdir()
+    elif problem == "fifo":
+        os.mkfifo(path)  # opened, it would wait for a writer for ever
+    elif problem == "device":
+        path = Path("/dev/zero")  # read whole, endless
+    elif problem == "large":
+        path.write_bytes(b"k" * (64 * 1024 + 1))
+    elif problem == "crlf":
+        path.write_bytes(b"secret\r\n")  # the postgres image's file_env keeps the \r
+    elif problem == "two line feeds":
+        path.write_bytes(b"secret\n\n")  # ... and strips both \n
+    elif problem == "two lines":
+        path.write_bytes(b"secret\nmore")
     elif problem == "empty":
         path.write_text("")
     elif problem == "blank":
