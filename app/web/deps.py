@@ -176,12 +176,16 @@ def get_database(request: Request) -> Database:
 
 # The dependencies below do no I/O: async, so that FastAPI calls them on the event loop instead of
 # sending each to the thread pool.
-async def get_db(request: Request) -> Session:
+def _session_of(request: Request) -> Session:
     session: Session | None = getattr(request.state, "db", None)
     if session is None:
         session = get_database(request).session(write=_writes_at_once(request))
         request.state.db = session
     return session
+
+
+async def get_db(request: Request) -> Session:
+    return _session_of(request)
 
 
 async def _staged(db: Annotated[Session, Depends(get_db)]) -> StagedSession:
@@ -289,19 +293,18 @@ class Permission:
     def __init__(self, action: Action) -> None:
         self.action = action
 
+    # The session, the clock and the settings are taken from the request here, not as
+    # dependencies of their own: FastAPI's solving of each sub-dependency cost more than what
+    # it gives, on every signed-in request. (The same session as DbSession's: request.state.)
     def __call__(
-        self,
-        request: Request,
-        db: DbSession,
-        now: Now,
-        settings: SettingsDep,
-        csrf: Annotated[str | None, Depends(submitted_csrf)],
+        self, request: Request, csrf: Annotated[str | None, Depends(submitted_csrf)]
     ) -> Principal:
-        return self.check(request, db, now, settings, csrf)
+        return self.check(request, csrf)[0]
 
-    def check(
-        self, request: Request, db: Session, now: datetime, settings: Settings, csrf: str | None
-    ) -> Principal:
+    def check(self, request: Request, csrf: str | None) -> tuple[Principal, Session, datetime]:
+        db = _session_of(request)
+        settings: Settings = request.app.state.settings
+        now: datetime = request.app.state.clock()
         principal = identify(request, db, now, settings)
         if not principal.via_token and request.method not in SAFE_METHODS:
             expected = principal.csrf_token or ""
@@ -316,7 +319,7 @@ class Permission:
                 f"{nul_field} must not contain a NUL character (U+0000)", field=nul_field
             )
         request.state.principal = principal
-        return principal
+        return principal, db, now
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,15 +351,10 @@ class _Context(Permission):
     Permission, so that route_permission finds the action of a route guarded by it."""
 
     def __call__(  # type: ignore[override]
-        self,
-        request: Request,
-        db: DbSession,
-        now: Now,
-        settings: SettingsDep,
-        csrf: Annotated[str | None, Depends(submitted_csrf)],
+        self, request: Request, csrf: Annotated[str | None, Depends(submitted_csrf)]
     ) -> RequestContext:
-        principal = self.check(request, db, now, settings, csrf)
-        return RequestContext(request, db, principal, now, settings)
+        principal, db, now = self.check(request, csrf)
+        return RequestContext(request, db, principal, now, request.app.state.settings)
 
 
 def Context(action: Action) -> Any:
