@@ -9,7 +9,7 @@ preference: at once, in a daily or weekly digest, or not at all.
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound
@@ -92,17 +92,6 @@ def for_user(
     if unread_only:
         query = query.where(Notification.read_at.is_(None))
     return session.scalars(query.order_by(Notification.id.desc()).limit(200)).all()
-
-
-def unread_count(session: Session, user_id: int) -> int:
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(Notification)
-            .where(Notification.user_id == user_id, Notification.read_at.is_(None))
-        )
-        or 0
-    )
 
 
 def own(session: Session, user_id: int, notification_id: int) -> Notification:

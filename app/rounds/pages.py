@@ -7,14 +7,13 @@ Reads first apply passed deadlines (app/rounds/web.py); every transition does so
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from app.accounts.permissions import Action, allowed
 from app.errors import DomainError, NotFound
@@ -44,32 +43,6 @@ SILENCE_DAYS = 3  # the UN's 72 hours, offered as the default end of a silence p
 def round_url(r: Round | str, suffix: str = "") -> str:
     symbol = r if isinstance(r, str) else r.symbol
     return f"/rounds/{quote(symbol, safe='/')}{suffix}"
-
-
-# --- The banner on every page ---------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Banner:
-    round: Round
-    url: str
-    deadline: Moment | None
-    silence: Moment | None
-
-
-def frame(session: Session, principal: Principal, now: datetime) -> dict[str, Any]:
-    """The current round for the banner at the top of every page (one query)."""
-    round_ = service.current_round(session)
-    if round_ is None:
-        return {"banner": None}
-    return {
-        "banner": Banner(
-            round_,
-            round_url(round_),
-            Moment.of(round_.deadline, round_.time_zone, now),
-            Moment.of(round_.silence_until, round_.time_zone, now),
-        )
-    }
 
 
 # --- The list of rounds ---------------------------------------------------------------------
