@@ -25,6 +25,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 PLACEHOLDER_SECRETS = {
     "",
@@ -362,6 +363,22 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _one_database_password(self) -> "Settings":
+        """A password that would be ignored is refused: the URL has one, or is SQLite's."""
+        if not self.database_password:
+            return self
+        try:
+            url = make_url(self.database_url) if self.database_url else None
+        except (ValueError, ArgumentError):
+            return self  # said by whatever uses the URL (`invalid database URL`)
+        if url is None or url.drivername.startswith("sqlite") or url.password is not None:
+            raise ValueError(
+                "both ZERODRAFT_DATABASE_PASSWORD and a password in ZERODRAFT_DATABASE_URL "
+                "(or a SQLite database, which takes none) are set; set only one"
+            )
+        return self
+
     @property
     def audit_anchor_path(self) -> Path:
         return self.audit_anchor or self.data_dir / "audit-anchor.log"
@@ -370,12 +387,12 @@ class Settings(BaseSettings):
     def effective_database_url(self) -> str:
         if not self.database_url:
             return f"sqlite:///{(self.data_dir / 'zerodraft.sqlite3').as_posix()}"
-        if self.database_password:
-            url = make_url(self.database_url)
-            if url.password is None and not url.drivername.startswith("sqlite"):
-                return url.set(password=self.database_password).render_as_string(
-                    hide_password=False
-                )
+        if self.database_password:  # the URL has none (_one_database_password)
+            return (
+                make_url(self.database_url)
+                .set(password=self.database_password)
+                .render_as_string(hide_password=False)
+            )
         return self.database_url
 
     @property

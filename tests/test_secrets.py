@@ -37,6 +37,8 @@ def test_every_secret_setting_may_come_from_a_file(
     secret = tmp_path / name
     secret.write_text(SECRETS[name] + "\n")  # as `echo ... > file` writes it
     monkeypatch.setenv(f"ZERODRAFT_{name.upper()}_FILE", str(secret))
+    if name == "database_password":  # for a URL without one
+        monkeypatch.setenv("ZERODRAFT_DATABASE_URL", "postgresql+psycopg://u@postgres/zerodraft")
     assert getattr(Settings(), name) == SECRETS[name]
 
 
@@ -48,9 +50,25 @@ def test_the_database_password_goes_into_a_url_without_one(tmp_path: Path) -> No
     url = make_url(settings.effective_database_url)
     assert url.password == SECRETS["database_password"]
     assert (url.username, url.host, url.database) == ("zerodraft", "postgres", "zerodraft")
-    # A URL that has its own password keeps it (a --database given by hand).
-    given = "postgresql+psycopg://zerodraft:other@postgres:5432/zerodraft"
-    assert Settings(database_url=given, database_password="x").effective_database_url == given
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg://zerodraft:other@postgres:5432/zerodraft",  # has its own password
+        "sqlite:///data/zerodraft.sqlite3",  # takes none
+        "",  # the default: SQLite
+    ],
+)
+def test_a_database_password_that_would_be_ignored_is_refused(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ZERODRAFT_DATABASE_URL", url)
+    monkeypatch.setenv("ZERODRAFT_DATABASE_PASSWORD", "x")
+    code, _, err = zerodraft("worker", "--once")
+    assert code == 1
+    assert "both ZERODRAFT_DATABASE_PASSWORD and a password in ZERODRAFT_DATABASE_URL" in err
+    assert "set only one" in err
 
 
 def test_a_production_configuration_from_files_alone(
