@@ -125,7 +125,10 @@ class FileSettingsSource(PydanticBaseSettingsSource):
 class Settings(BaseSettings):
     """Every setting, read from ZERODRAFT_* environment variables or a .env file."""
 
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=".env", extra="ignore")
+    # Errors never show the values given: a database URL or a password would be in the log.
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -283,6 +286,19 @@ class Settings(BaseSettings):
     def _readable_file(cls, value: Any) -> Any:
         if isinstance(value, Unreadable):
             raise ValueError(value.problem)
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        """A URL SQLAlchemy cannot read is said in one line that never shows it (it may hold
+        the password), at start rather than as a traceback at the first connection."""
+        if value:
+            try:
+                make_url(value)
+            except (ValueError, ArgumentError) as exc:
+                kind = "a port that is not a number" if isinstance(exc, ValueError) else "no URL"
+                raise ValueError(f"invalid database URL ({kind})") from None
         return value
 
     @field_validator("backup_dir", mode="before")

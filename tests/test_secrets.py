@@ -174,3 +174,25 @@ def test_a_setting_given_both_ways_is_refused(
     monkeypatch.setenv("ZERODRAFT_METRICS_TOKEN_FILE", "")
     monkeypatch.setenv("ZERODRAFT_METRICS_TOKEN", "two")
     assert Settings().metrics_token == "two"
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("postgresql+psycopg://u:s3cret@host:notaport/db", "a port that is not a number"),
+        ("s3cret is no url", "no URL"),
+    ],
+)
+def test_a_malformed_database_url_from_a_file_is_one_line_without_the_url(
+    url: str, why: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "url").write_text(url + "\n")
+    monkeypatch.setenv("ZERODRAFT_DATABASE_URL_FILE", str(tmp_path / "url"))
+    code, _, err = zerodraft("worker", "--once")
+    assert code == 1
+    assert err == f"error: invalid settings: ZERODRAFT_DATABASE_URL: invalid database URL ({why})\n"
+    # The app's start (uvicorn's log shows the error) does not show it either.
+    with pytest.raises(ValidationError) as raised:
+        Settings()
+    assert "invalid database URL" in str(raised.value)
+    assert "s3cret" not in str(raised.value)
