@@ -97,6 +97,12 @@ def run_once(
         done.backups = backup_schedule.run_due(database, settings, clock)
         if done.backups.written is not None:
             ops_metrics.BACKUP_LAST_SUCCESS.set(done.backups.written.created_at.timestamp())
+        elif settings.backup_dir is not None:
+            # From the database: a worker just started (or one that never took the backup)
+            # reports the last one any worker completed, not 0.
+            last = backup_schedule.last_done(database)
+            if last is not None:
+                ops_metrics.BACKUP_LAST_SUCCESS.set(last.timestamp())
 
     # Each step on its own: one that fails (a fault in a round's data, say) must not hold up
     # the others, least of all the delivery of a password reset.

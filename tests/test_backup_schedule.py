@@ -21,6 +21,7 @@ from app.backup import schedule
 from app.config import Settings
 from app.db import Database
 from app.models import SentReminder
+from app.ops import metrics
 from tests.factories import World
 from tests.helpers import ENGINE, Clock, scratch_database
 from tests.test_backup import dump
@@ -356,3 +357,17 @@ def test_backups_are_readable_by_their_owner_alone_whatever_the_umask(
     assert done.backups.written is not None
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     assert stat.S_IMODE((folder / FIRST).stat().st_mode) == 0o600
+
+
+def test_a_restarted_worker_reports_the_last_backup_any_worker_completed(
+    settings: Settings, database: Database, world: World, clock: Clock, tmp_path: Path
+) -> None:
+    """The alert on the last-success gauge must not fire because a worker was restarted."""
+    scheduled = _scheduled(settings, tmp_path / "backups")
+    assert worker.run_once(database, scheduled, clock).backups.written is not None
+    taken = clock().timestamp()
+    metrics.BACKUP_LAST_SUCCESS.set(0)  # a new process: nothing in its memory
+    clock.advance(hours=1)
+    assert worker.run_once(database, scheduled, clock).backups.written is None
+    last = REGISTRY.get_sample_value("zerodraft_backup_last_success_timestamp_seconds")
+    assert last == taken

@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -175,6 +175,19 @@ def run_due(database: Database, settings: Settings, clock: Clock) -> Run:
         log.warning("%s exists already: backup written to %s instead", path, written.path)
     log.info("backup written to %s (%d rows)", written.path, written.rows)
     return Run(written, prune(schedule, clock()), schedule.keep.days)
+
+
+def last_done(database: Database) -> datetime | None:
+    """When the newest scheduled backup was completed, by any worker: what the last-success
+    gauge reports, so that a restarted worker does not read 0 (and fire the alert)."""
+    with database.transaction(write=False) as session:
+        last = session.scalar(
+            select(func.max(SentReminder.sent_at)).where(
+                SentReminder.key.startswith(KEY_PREFIX, autoescape=True),
+                SentReminder.key.endswith(DONE, autoescape=True),
+            )
+        )
+    return None if last is None else last.replace(tzinfo=last.tzinfo or UTC)
 
 
 # --- What exists ------------------------------------------------------------------------------
