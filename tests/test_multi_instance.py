@@ -417,6 +417,10 @@ def test_two_instances_and_two_workers_behind_a_balancer(
 
         with timed(timings, "mail"):
             mail_sent_once(database, mail_server, world)
+        # Every process but the killed one still runs: a worker that died quietly would let
+        # "each mail sent once with two workers" pass with one.
+        for p in [b, *workers]:
+            assert p.alive, f"{p.name} exited with {p.popen and p.popen.poll()}:\n{p.log()[-3000:]}"
         for p in processes:
             p.stop()
 
