@@ -639,8 +639,9 @@ def worker_command(
     database: DatabaseOption = None,
 ) -> None:
     """Run the background work: round deadlines (as `rounds tick`), reminders 48 and 24 hours
-    before a deadline, notification mail and digests, and delivery of the outbox over SMTP.
-    Several workers may run at once. Stops after the current message on SIGTERM or Ctrl-C."""
+    before a deadline, notification mail and digests, delivery of the outbox over SMTP, and
+    scheduled backups with ZERODRAFT_BACKUP_DIR (see `zerodraft backups`). Several workers may
+    run at once. Stops after the current message on SIGTERM or Ctrl-C."""
     with _errors():
         settings = _settings(database)
         db = open_database(settings, pool_size=2)

@@ -7,6 +7,7 @@ import os
 import shutil
 import stat
 import threading
+import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -371,3 +372,34 @@ def test_a_restarted_worker_reports_the_last_backup_any_worker_completed(
     assert worker.run_once(database, scheduled, clock).backups.written is None
     last = REGISTRY.get_sample_value("zerodraft_backup_last_success_timestamp_seconds")
     assert last == taken
+
+
+def test_the_keeping_ignores_a_backup_dated_in_the_future_and_a_huge_manifest(
+    settings: Settings, database: Database, world: World, clock: Clock, tmp_path: Path
+) -> None:
+    folder = tmp_path / "backups"
+    scheduled = _scheduled(settings, folder, backup_keep_days=1)
+    assert worker.run_once(database, scheduled, clock).backups.written is not None
+    # A copy whose manifest says 2099: it must not count as the newest one kept.
+    future = folder / "zerodraft-2099-01-01-0200.zip"
+    with zipfile.ZipFile(folder / FIRST) as source, zipfile.ZipFile(future, "w") as copy:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "manifest.json":
+                data = data.replace(b'"created_at": "2026-', b'"created_at": "2099-')
+            copy.writestr(item, data)
+    huge = folder / "zerodraft-2026-03-01-0200.zip"
+    with zipfile.ZipFile(huge, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("manifest.json", b" " * (2 * 1024 * 1024))
+    assert "manifest is over" in str(schedule._read(huge).problem)
+    clock.advance(days=3)
+    done = worker.run_once(database, scheduled, clock)
+    assert done.backups.deleted == [folder / FIRST]
+    assert _files(folder) == [
+        "zerodraft-2026-03-01-0200.zip",
+        "zerodraft-2026-03-05-0200.zip",
+        "zerodraft-2099-01-01-0200.zip",
+    ]
+    hourly = schedule.Schedule.of(_scheduled(settings, folder, backup_every_hours=1))
+    assert hourly is not None
+    assert hourly.describe().startswith("every 1 hour from")

@@ -83,7 +83,8 @@ class Schedule:
         often = (
             f"daily at {self.at:%H:%M}"
             if self.every == timedelta(days=1)
-            else f"every {self.every.total_seconds() / 3600:g} hours from {self.at:%H:%M}"
+            else f"every {self.every.total_seconds() / 3600:g} hour"
+            f"{'' if self.every == timedelta(hours=1) else 's'} from {self.at:%H:%M}"
         )
         return f"{often} ({self.zone.key}) into {self.folder}, kept {self.keep.days} days"
 
@@ -235,7 +236,13 @@ def listing(folder: Path) -> list[Listed]:
 def prune(schedule: Schedule, now: datetime) -> list[Path]:
     """Delete the scheduled backups taken more than `keep` before `now`, never the newest one,
     and files left half-written by a backup that stopped; the paths deleted."""
-    scheduled = [b for b in listing(schedule.folder) if b.scheduled and b.created_at is not None]
+    # One dated in the future (a clock set wrong, a file copied in) is left alone: counted as
+    # the newest, it would have every real backup deleted as it aged.
+    scheduled = [
+        b
+        for b in listing(schedule.folder)
+        if b.scheduled and b.created_at is not None and b.created_at <= now
+    ]
     newest = scheduled[-1].path if scheduled else None
     deleted: list[Path] = []
     for listed in scheduled:

@@ -54,6 +54,7 @@ from app.errors import Conflict, InvalidInput
 FORMAT = "zerodraft-backup"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+MAX_MANIFEST = 1024 * 1024  # a table is ~200 bytes of it
 BATCH = 1000
 JSON_NULL = "$json_null"
 
@@ -242,6 +243,9 @@ class RestoreSummary:
 
 def read_manifest(archive: zipfile.ZipFile) -> dict[str, Any]:
     try:
+        # Its size first: listing the folder must not read a huge member into memory.
+        if archive.getinfo(MANIFEST).file_size > MAX_MANIFEST:
+            raise InvalidInput(f"not a zerodraft backup: its manifest is over {MAX_MANIFEST} bytes")
         manifest: dict[str, Any] = json.loads(archive.read(MANIFEST))
     except KeyError as exc:
         raise InvalidInput("not a zerodraft backup: it has no manifest.json") from exc
