@@ -75,7 +75,7 @@ WORKER_FAILURES = Counter(
 )
 BACKUP_LAST_SUCCESS = Gauge(
     "zerodraft_backup_last_success_timestamp_seconds",
-    "When this worker last completed a scheduled backup (Unix time; 0: not since it started)",
+    "When the last scheduled backup was completed, by any worker (Unix time; from the database)",
     multiprocess_mode="max",
 )
 JOBS = Counter(
