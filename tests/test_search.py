@@ -216,6 +216,10 @@ def test_visibility_is_the_objects_own_not_even_counted(people: dict[str, Api]) 
         },
     ).json()
     on_draft = ph.post("/comments", {"proposal_id": draft["id"], "body": "Zebra thoughts"}).json()
+    # A reply in the draft's thread is the draft's delegation's too, until the draft is submitted.
+    on_draft_reply = ph.post(
+        "/comments", {"parent_id": on_draft["id"], "body": "Zebra second thoughts"}
+    ).json()["replies"][-1]
     own = ph.post(
         "/comments",
         {"item": "FC-CD-01", "body": "Zebra delegation note", "visibility": "delegation"},
@@ -231,6 +235,7 @@ def test_visibility_is_the_objects_own_not_even_counted(people: dict[str, Api]) 
     everything = {
         f"P-{draft['id']}",
         f"C-{on_draft['id']}",
+        f"C-{on_draft_reply['id']}",
         f"C-{own['id']}",
         f"C-{chairs['id']}",
         f"C-{reply['id']}",
@@ -249,9 +254,13 @@ def test_visibility_is_the_objects_own_not_even_counted(people: dict[str, Api]) 
         assert found["total"] == len(expected), who
     assert id_.search("zebra", kind="proposal")["total"] == 0
     assert id_.search(f"P-{draft['id']}")["total"] == 0
-    # Submitted, the proposal and its thread are the group's.
+    # Submitted, the proposal and its thread (the reply too) are the group's; the delegation's
+    # own note and the chairs' thread stay theirs.
     assert ph.post(f"/proposals/{draft['id']}/submit").status_code == 200
-    assert {f"P-{draft['id']}", f"C-{on_draft['id']}"} <= set(id_.refs("zebra"))
+    after = {f"P-{draft['id']}", f"C-{on_draft['id']}", f"C-{on_draft_reply['id']}"}
+    assert set(id_.refs("zebra")) == after | {f"C-{public['id']}"}
+    assert id_.search("zebra")["total"] == 4
+    assert set(sec.refs("zebra")) == after | seen["sec"]
     del chair, observer
 
 

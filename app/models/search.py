@@ -14,12 +14,30 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
 
+ACCESS = (
+    "id",
+    "kind",
+    "draft_of",
+    "thread_visibility",
+    "thread_delegation_id",
+    "thread_author_id",
+    "ref",
+    "dimension_code",
+    "delegation_code",
+    "round_id",
+    "state",
+)
+
 
 class SearchDocument(Base):
     __tablename__ = "search_documents"
     __table_args__ = (
         UniqueConstraint("kind", "object_id", name="uq_search_documents_object"),
         Index("ix_search_documents_ref", "ref"),
+        # Everything a search filters and orders on but the text: SQLite checks the thousands of
+        # rows a common word matches in this index (app/search/service.py names it), never
+        # reading the wide rows themselves (17 -> 8 ms for a word in 3,000 rows).
+        Index("ix_search_documents_access", *ACCESS),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -32,6 +50,16 @@ class SearchDocument(Base):
     delegation_code: Mapped[str | None] = mapped_column(String(32))
     round_id: Mapped[int | None] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(32))
+    # Who may see the row, copied from the objects so that search filters on plain columns
+    # (app/comments/service.py hidden_proposals/hidden_comments say the same in subqueries):
+    # a draft not yet submitted is its delegation's alone (the proposal, and every comment of a
+    # thread on it); a comment is seen as its thread's first comment says (visibility 'group',
+    # 'chairs_secretariat' or 'delegation', that comment's delegation and author). Indicators
+    # and sections: NULL draft, 'group'.
+    draft_of: Mapped[int | None] = mapped_column(Integer)
+    thread_visibility: Mapped[str] = mapped_column(String(24))
+    thread_delegation_id: Mapped[int | None] = mapped_column(Integer)
+    thread_author_id: Mapped[int | None] = mapped_column(Integer)
     # The long texts last (SQLite: reading a row's filters never reads their overflow pages).
     title: Mapped[str] = mapped_column(Text)
     # The text as written, field by field, for the snippet.

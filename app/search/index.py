@@ -26,8 +26,8 @@ from functools import lru_cache
 from typing import Any
 
 import snowballstemmer  # type: ignore[import-untyped]
-from sqlalchemy import delete, event, insert, select
-from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy import delete, event, func, insert, or_, select
+from sqlalchemy.orm import Session, UOWTransaction, aliased
 
 from app.models import (
     Comment,
@@ -137,6 +137,10 @@ class Document:
     delegation_code: str | None = None
     round_id: int | None = None
     state: str = ""
+    draft_of: int | None = None
+    thread_visibility: str = "group"
+    thread_delegation_id: int | None = None
+    thread_author_id: int | None = None
 
     def row(self) -> dict[str, Any]:
         body = "\n".join(f for f in self.fields if f)
@@ -154,6 +158,10 @@ class Document:
             "delegation_code": self.delegation_code,
             "round_id": self.round_id,
             "state": self.state,
+            "draft_of": self.draft_of,
+            "thread_visibility": self.thread_visibility,
+            "thread_delegation_id": self.thread_delegation_id,
+            "thread_author_id": self.thread_author_id,
         }
 
 
@@ -246,23 +254,48 @@ def _proposal_documents(session: Session, ids: set[int] | None) -> Iterator[Docu
             delegation_code=delegation,
             round_id=p.round_id,
             state=p.state.value,
+            draft_of=p.delegation_id if p.submitted_at is None else None,
         )
 
 
 def _comment_documents(session: Session, ids: set[int] | None) -> Iterator[Document]:
+    root = aliased(Comment)
     query = (
-        select(Comment, Delegation.code, Item.code, Dimension.code)
+        select(
+            Comment,
+            Delegation.code,
+            Item.code,
+            Dimension.code,
+            root.visibility,
+            root.delegation_id,
+            root.author_id,
+            Proposal.submitted_at,
+            Proposal.delegation_id,
+        )
         .outerjoin(Delegation, Delegation.id == Comment.delegation_id)
         .outerjoin(Item, Item.id == Comment.item_id)
         .outerjoin(Revision, (Revision.item_id == Item.id) & (Revision.number == Item.version))
         .outerjoin(Dimension, Dimension.id == Revision.dimension_id)
+        # A comment is seen as its thread's first comment, and only where its proposal is.
+        .join(root, root.id == func.coalesce(Comment.parent_id, Comment.id))
+        .outerjoin(Proposal, Proposal.id == root.proposal_id)
     )
     if ids is not None:
         query = query.where(Comment.id.in_(ids))
     rows = list(session.execute(query).all())
     proposal_ids = {c.proposal_id for c, *_ in rows if c.proposal_id}
     targets = _targets(session, proposal_ids) if proposal_ids else {}
-    for c, delegation, item_code, item_dimension in rows:
+    for (
+        c,
+        delegation,
+        item_code,
+        item_dimension,
+        visibility,
+        thread_delegation,
+        author,
+        submitted,
+        draft_delegation,
+    ) in rows:
         dimension: str | None = item_dimension
         # A withdrawn comment's words are no longer shown on its page: nothing to find.
         if c.withdrawn_at is not None:
@@ -282,6 +315,10 @@ def _comment_documents(session: Session, ids: set[int] | None) -> Iterator[Docum
             delegation_code=delegation,
             round_id=c.round_id,
             state="resolved" if c.resolved_at is not None else "open",
+            draft_of=draft_delegation if submitted is None else None,
+            thread_visibility=str(visibility.value),
+            thread_delegation_id=thread_delegation,
+            thread_author_id=author,
         )
 
 
@@ -295,6 +332,19 @@ def refresh(
     """Rewrite the rows of these objects from what the database holds now (in this transaction)."""
     wanted = {"item": set(items), "proposal": set(proposals), "comment": set(comments)}
     conn = session.connection()
+    if wanted["proposal"] or wanted["comment"]:
+        # Who sees a comment is decided by its thread's first comment and that one's proposal:
+        # the replies of a changed comment and the threads on a changed proposal are rewritten.
+        threads = select(Comment.id).where(
+            or_(Comment.id.in_(wanted["comment"]), Comment.proposal_id.in_(wanted["proposal"]))
+        )
+        wanted["comment"] |= set(
+            conn.scalars(
+                select(Comment.id).where(
+                    or_(Comment.parent_id.in_(threads), Comment.proposal_id.in_(wanted["proposal"]))
+                )
+            )
+        )
     for kinds, ids in (
         (("indicator", "section"), wanted["item"]),
         (("proposal",), wanted["proposal"]),

@@ -49,6 +49,12 @@ def upgrade() -> None:
         sa.Column("delegation_code", sa.String(length=32), nullable=True),
         sa.Column("round_id", sa.Integer(), nullable=True),
         sa.Column("state", sa.String(length=32), nullable=False),
+        # Who may see the row (search filters on these plain columns): a draft not yet submitted
+        # is its delegation's; a comment is seen as its thread's first comment says.
+        sa.Column("draft_of", sa.Integer(), nullable=True),
+        sa.Column("thread_visibility", sa.String(length=24), nullable=False),
+        sa.Column("thread_delegation_id", sa.Integer(), nullable=True),
+        sa.Column("thread_author_id", sa.Integer(), nullable=True),
         # The long texts last: reading a row's filters never reads their overflow pages.
         sa.Column("title", sa.Text(), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
@@ -59,6 +65,24 @@ def upgrade() -> None:
         sa.UniqueConstraint("kind", "object_id", name="uq_search_documents_object"),
     )
     op.create_index("ix_search_documents_ref", "search_documents", ["ref"])
+    # What a search filters and orders on but the text (SQLite reads it instead of the rows).
+    op.create_index(
+        "ix_search_documents_access",
+        "search_documents",
+        [
+            "id",
+            "kind",
+            "draft_of",
+            "thread_visibility",
+            "thread_delegation_id",
+            "thread_author_id",
+            "ref",
+            "dimension_code",
+            "delegation_code",
+            "round_id",
+            "state",
+        ],
+    )
     if op.get_context().dialect.name == "postgresql":
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         op.execute(f"CREATE INDEX ix_search_words_tsv ON search_documents USING gin ({TSVECTOR})")
@@ -164,6 +188,7 @@ def _row(
     delegation: str | None,
     round_id: int | None,
     state: str,
+    seen: tuple[int | None, str, int | None, int | None] = (None, "group", None, None),
 ) -> dict[str, Any]:
     body = "\n".join(f for f in fields if f)
     return {
@@ -179,6 +204,10 @@ def _row(
         "delegation_code": delegation,
         "round_id": round_id,
         "state": state,
+        "draft_of": seen[0],
+        "thread_visibility": seen[1],
+        "thread_delegation_id": seen[2],
+        "thread_author_id": seen[3],
     }
 
 
@@ -240,13 +269,21 @@ def _rows(conn: Any) -> Iterator[dict[str, Any]]:
             p["delegation"],
             p["round_id"],
             p["state"],
+            (p["delegation_id"] if p["submitted_at"] is None else None, "group", None, None),
         )
     for c in conn.execute(
         sa.text(
-            "SELECT c.*, g.code AS delegation, i.code AS item_code, d.code AS dim FROM comments c "
+            "SELECT c.*, g.code AS delegation, i.code AS item_code, d.code AS dim, "
+            "t.visibility AS t_visibility, t.delegation_id AS t_delegation, "
+            "t.author_id AS t_author, tp.submitted_at AS tp_submitted, "
+            "tp.delegation_id AS tp_delegation FROM comments c "
             "LEFT JOIN delegations g ON g.id = c.delegation_id LEFT JOIN items i ON i.id = c.item_id "
             "LEFT JOIN revisions r ON r.item_id = i.id AND r.number = i.version "
-            "LEFT JOIN dimensions d ON d.id = r.dimension_id WHERE c.withdrawn_at IS NULL"
+            "LEFT JOIN dimensions d ON d.id = r.dimension_id "
+            # A comment is seen as its thread's first comment, and only where its proposal is.
+            "JOIN comments t ON t.id = COALESCE(c.parent_id, c.id) "
+            "LEFT JOIN proposals tp ON tp.id = t.proposal_id "
+            "WHERE c.withdrawn_at IS NULL"
         )
     ).mappings():
         on = c["item_code"] or (f"P-{c['proposal_id']}" if c["proposal_id"] else "the draft")
@@ -265,6 +302,12 @@ def _rows(conn: Any) -> Iterator[dict[str, Any]]:
             c["delegation"],
             c["round_id"],
             "resolved" if c["resolved_at"] is not None else "open",
+            (
+                c["tp_delegation"] if c["tp_submitted"] is None else None,
+                c["t_visibility"],
+                c["t_delegation"],
+                c["t_author"],
+            ),
         )
 
 
@@ -287,6 +330,10 @@ def _fill() -> None:
                 "delegation_code",
                 "round_id",
                 "state",
+                "draft_of",
+                "thread_visibility",
+                "thread_delegation_id",
+                "thread_author_id",
             )
         ),
     )
@@ -309,5 +356,6 @@ def downgrade() -> None:
             op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
         op.execute("DROP TABLE IF EXISTS search_trigrams")
         op.execute("DROP TABLE IF EXISTS search_words")
+    op.drop_index("ix_search_documents_access", table_name="search_documents")
     op.drop_index("ix_search_documents_ref", table_name="search_documents")
     op.drop_table("search_documents")
