@@ -3,12 +3,16 @@ showing the indicators that say nearly the same, and the secretariat's possible 
 
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from playwright.sync_api import expect
 
+from app.accounts.service import principal_for_token
 from app.db import Database
+from app.search import similar as near
 from tests.factories import World, bearer, token_for
-from tests.helpers import Clock, form_in, log_in, post
+from tests.helpers import Clock, browser_log_in, form_in, log_in, post
 
 URL = "/api/v1/indicators/similar"
 NEAR = "The passport or the personal phone was taken away by the operators"
@@ -149,3 +153,77 @@ def test_the_secretariat_sees_pairs_of_possible_duplicates(
     with TestClient(app) as other:
         log_in(other, world.member)
         assert other.get("/register/duplicates").status_code == 403
+
+
+def test_another_delegations_drafts_change_no_score(
+    client: TestClient,
+    database: Database,
+    clock: Clock,
+    world: World,
+    member: dict[str, str],
+    sec: dict[str, str],
+) -> None:
+    """Private drafts counted in the statistics, or pushing visible indicators out of those
+    scored exactly, changed another delegation's scores: anyone could detect and probe them."""
+    text = "The person's passport, identity documents and phone were confiscated by the recruiters"
+    people = (world.member, world.secretariat)
+
+    def exact() -> list[list[tuple[str, float]]]:
+        seen = []
+        for person in people:
+            token = token_for(database, person, clock.now)
+            with database.transaction(write=False) as s:
+                principal = principal_for_token(s, token, now=clock.now)
+                assert principal is not None
+                found = near.similar(s, principal, text, limit=50)
+            seen.append([(m.candidate.code, m.score) for m in found])
+        return seen
+
+    before = [similar(client, h, text=text, limit=50).json() for h in (member, sec)]
+    assert before[0]["results"], before
+    scores = exact()
+    other = bearer(token_for(database, world.member2, clock.now))
+    drafted = []
+    for words in (
+        "Passport and identity documents confiscated by the recruiters",
+        "The person's phone and passport were confiscated",
+        "Identity documents of the person confiscated by recruiters on arrival",
+    ):
+        created = client.post(
+            "/api/v1/proposals",
+            json={"kind": "add", "dimension": "CD", "content": {"text": words}},
+            headers=other,
+        )
+        assert created.status_code == 201, created.text
+        drafted.append(f"P-{created.json()['id']}")
+    # Exactly the same floats and the same list, for a member and for the secretariat.
+    assert [similar(client, h, text=text, limit=50).json() for h in (member, sec)] == before
+    assert exact() == scores
+    # The drafting delegation compares with its own drafts.
+    assert set(drafted) & set(codes(similar(client, other, text=text, limit=50)))
+
+
+@pytest.mark.browser
+def test_the_list_goes_when_the_text_is_too_short_or_too_long(
+    page: Any, live_server: str, world: World
+) -> None:
+    """The list for an earlier text stayed on screen after the text was cut below 12 characters
+    (or grew over 2,000), as if it were about the text in the box."""
+    browser_log_in(page, live_server, world.member)
+    page.goto(f"{live_server}/proposals/new?kind=add&item_kind=indicator&dimension=CD")
+    results = page.locator("#similar-results")
+    box = page.get_by_label("Text of the indicator")
+    box.fill(NEAR)
+    box.dispatch_event("input")
+    expect(results.locator("li").first).to_contain_text("FC-CD-01")
+    box.fill("Passport")
+    box.dispatch_event("input")
+    expect(results.locator("li")).to_have_count(0)
+    expect(results).to_have_text("")
+    box.fill(NEAR)
+    box.dispatch_event("input")
+    expect(results.locator("li").first).to_contain_text("FC-CD-01")
+    box.fill(NEAR + " x" * 1000)
+    box.dispatch_event("input")
+    expect(results.locator("li")).to_have_count(0)
+    expect(results).to_contain_text("Too long to compare")

@@ -14,7 +14,9 @@ indicator) is built from the database and kept by the one cache (app/cache.py), 
 candidates' version read from the database first (the newest revision, and the proposals' count
 and versions): a comment or a position does not make it build again. A new index reuses
 the features of the texts that did not change. Who may see a candidate (a draft is its
-delegation's alone) is decided per query, never baked into the index.
+delegation's alone) is decided per query, never baked into the index; the index's statistics
+come from the public candidates alone (active indicators and submitted proposals), so no
+person's scores or results depend on a draft they may not see.
 """
 
 import heapq
@@ -94,7 +96,13 @@ class TfidfIndex:
     texts share: the texts that hold one of the query's HEAVY heaviest features are scored on
     those alone (an inverted index), and the CANDIDATES best get their exact cosine (that loop
     runs in the interpreter's C code: set intersection, map, sum). A text outside them shares
-    too little of what is distinctive in the query to be a near-duplicate."""
+    too little of what is distinctive in the query to be a near-duplicate.
+
+    The statistics (document frequencies, and so every weight) come from the `public` texts
+    alone, and a query chooses its CANDIDATES among the texts it may see only (`allowed`): the
+    scores a person gets depend on nothing they may not see. Counting a delegation's private
+    drafts changed everyone's scores, and a hidden draft could push a visible text out of the
+    CANDIDATES, so anyone could detect and probe another delegation's drafts."""
 
     HEAVY = 48
     CANDIDATES = 64
@@ -104,16 +112,18 @@ class TfidfIndex:
         texts: Sequence[str],
         analyser: Analyser = char_ngrams,
         known: dict[str, Counter[str]] | None = None,
+        public: Sequence[bool] | None = None,
     ) -> None:
         self.analyser = analyser
-        self.size = len(texts)
         # The features of each text, by text: an index built after a change takes those of the
         # texts that did not change from the one before (`known`).
         known = known or {}
         self.counts = {t: known.get(t) or analyser(t) for t in texts}
         counts = [self.counts[t] for t in texts]
+        shown = [c for n, c in enumerate(counts) if public is None or public[n]]
+        self.size = len(shown)
         frequency: Counter[str] = Counter()
-        for c in counts:
+        for c in shown:
             frequency.update(c.keys())
         self.idf = {f: math.log((1 + self.size) / (1 + df)) + 1 for f, df in frequency.items()}
         # A feature no text has weighs as much as the rarest one could.
@@ -130,13 +140,16 @@ class TfidfIndex:
         norm = math.sqrt(sum(w * w for w in raw.values()))
         return {f: w / norm for f, w in raw.items()} if norm else {}
 
-    def scores(self, text: str) -> dict[int, float]:
-        """Cosine of the text with the indexed texts closest to it."""
+    def scores(self, text: str, allowed: Callable[[int], bool] | None = None) -> dict[int, float]:
+        """Cosine of the text with the indexed texts closest to it, among those whose number
+        is `allowed` (all by default)."""
         query = self._vector(self.analyser(text))
         partial: dict[int, float] = {}
         for feature, weight in heapq.nlargest(self.HEAVY, query.items(), key=itemgetter(1)):
             for number, other in self.postings.get(feature, ()):
                 partial[number] = partial.get(number, 0.0) + weight * other
+        if allowed is not None:
+            partial = {number: score for number, score in partial.items() if allowed(number)}
         if len(partial) > self.CANDIDATES:
             chosen = heapq.nlargest(self.CANDIDATES, partial, key=partial.__getitem__)
         else:
@@ -189,6 +202,7 @@ class Corpus:
         self.index = TfidfIndex(
             [c.text for c in self.candidates],
             known=before.index.counts if before is not None else None,
+            public=[c.public for c in self.candidates],
         )
 
     def similar(
@@ -201,12 +215,16 @@ class Corpus:
         threshold: float = THRESHOLD,
     ) -> list[Match]:
         excluded = (exclude or "").strip().upper()
+        candidates = self.candidates
+
+        def shown(number: int) -> bool:
+            candidate = candidates[number]
+            return candidate.code.upper() != excluded and allowed(candidate)
+
         found = [
-            Match(candidate, min(score, 1.0))
-            for number, score in self.index.scores(text).items()
+            Match(candidates[number], min(score, 1.0))
+            for number, score in self.index.scores(text, shown).items()
             if score >= threshold
-            and (candidate := self.candidates[number]).code.upper() != excluded
-            and allowed(candidate)
         ]
         found.sort(key=lambda m: (-m.score, m.candidate.code))
         return found[:limit]
@@ -313,11 +331,12 @@ def near_duplicate_pairs(
     for number, candidate in enumerate(corpus.candidates):
         if candidate.kind != "indicator":
             continue
-        for other, score in corpus.index.scores(candidate.text).items():
+        found = corpus.index.scores(
+            candidate.text, lambda n: corpus.candidates[n].kind == "indicator"
+        )
+        for other, score in found.items():
             if other > number and score >= THRESHOLD:
-                second = corpus.candidates[other]
-                if second.kind == "indicator":
-                    pairs.append((candidate, second, min(score, 1.0)))
+                pairs.append((candidate, corpus.candidates[other], min(score, 1.0)))
     pairs.sort(key=lambda p: (-p[2], p[0].code, p[1].code))
     return pairs[:limit]
 
