@@ -53,6 +53,13 @@
   function check() {
     var text = box.value.trim();
     if (text.length < 12 || text.length > 2000) {
+      // Not compared: an earlier list (for another text) must not stay on screen, nor an
+      // answer still on its way arrive after this.
+      latest++;
+      results.textContent = "";
+      if (text.length > 2000) {
+        results.appendChild(el("p", "muted", "Too long to compare (over 2000 characters)."));
+      }
       return;
     }
     var params = new URLSearchParams({ text: text });
