@@ -6,22 +6,13 @@ from sqlalchemy.engine import Connection
 import app.models  # noqa: F401  (registers every table on the metadata)
 from app.config import get_settings
 from app.db import Base, make_engine
+from app.models.search import compared
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 target_metadata = Base.metadata
-
-# The search index's engine-only parts (migration 0016): SQLite's FTS5 tables (and their shadow
-# tables), PostgreSQL's GIN indexes. They are not on the metadata; comparing must not drop them.
-ENGINE_ONLY = ("search_words", "search_trigrams", "ix_search_words_tsv", "ix_search_plain_trgm")
-
-
-def _include(
-    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
-) -> bool:
-    return not (reflected and compare_to is None and (name or "").startswith(ENGINE_ONLY))
 
 
 def _url() -> str:
@@ -44,7 +35,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=sqlite,
         compare_type=True,
-        include_object=_include,
+        include_object=compared,
     )
     if sqlite and not connection.in_transaction():
         _sqlite_foreign_keys(connection, on=False)

@@ -14,6 +14,7 @@ from sqlalchemy import MetaData, Table, inspect, select
 from app.audit.chain import GENESIS, event_hash, verify
 from app.db import Base, Database, make_engine
 from app.models import AuditEvent
+from app.models.search import compared
 from tests.helpers import ENGINE, ROOT, alembic_config, scratch_database
 
 
@@ -29,7 +30,10 @@ def _drift(url: str) -> list[object]:
     engine = make_engine(url)
     with engine.connect() as conn:
         diff = compare_metadata(
-            MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
+            MigrationContext.configure(
+                conn, opts={"compare_type": True, "include_object": compared}
+            ),
+            Base.metadata,
         )
     engine.dispose()
     return diff
