@@ -20,6 +20,19 @@ def test_a_member_searches_from_the_header_of_any_page(
     page.goto(f"{live_server}/indicators/FC-CD-02")
     box = page.get_by_role("search").get_by_label("Search the register, proposals and comments")
     box.fill("passports")
+    # What is typed shows: the top bar's white text colour is not inherited by the white box.
+    color, background, border = box.evaluate(
+        "e => { const s = getComputedStyle(e);"
+        " return [s.color, s.backgroundColor, s.borderLeftColor]; }"
+    )
+    assert color != background, (color, background)
+    assert border != background, (border, background)
+    # On a 320 px phone the box fills its row inside the page's side padding.
+    page.set_viewport_size({"width": 320, "height": 640})
+    where = box.bounding_box()
+    assert where is not None and where["x"] >= 16, where
+    assert where["width"] > 150, where
+    page.set_viewport_size({"width": 1280, "height": 720})
     box.press("Enter")
     expect(page).to_have_url(f"{live_server}/search?q=passports")
     results = page.get_by_role("list", name="Results")
