@@ -3,6 +3,7 @@ phrases, the scripts written without spaces, diacritics), visibility, ranking, f
 input, and the index kept current by every change (an edit, a decision, a withdrawal, a new
 comment, a restore from backup)."""
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from app.backup import service as backup
 from app.db import Database
 from app.search.index import fold, words
 from tests.factories import World, bearer, token_for
-from tests.helpers import Clock, scratch_database
+from tests.helpers import Clock, form_in, log_in, post, scratch_database, summary, text_of
 
 
 class Api:
@@ -376,3 +377,62 @@ def test_migration_fills_the_index_as_the_application_writes_it(
     assert rows() == written
     assert people["id"].refs("nguoi") == []  # another delegation's draft, still private
     assert ph.refs("nguoi") == [f"P-{p['id']}"]
+
+
+def test_search_page_answers_long_questions_pages_past_the_end_and_misses_with_its_form(
+    client: TestClient, world: World
+) -> None:
+    log_in(client, world.member)
+    # A pasted link of any length: the friendly refusal beside the field, with the form.
+    for q in ("x" * 201, "x" * 1001, "passport " * 600):
+        page = client.get("/search", params={"q": q})
+        assert page.status_code == 422, len(q)
+        assert ("search-q", "The search is longer than 200 characters") in summary(page.text)
+        assert 'id="search-q"' in page.text
+    # A page past the end names page and leads to the last one, not 'N results.' over nothing.
+    page = client.get("/search", params={"q": "passport", "page": 999})
+    assert page.status_code == 422
+    assert summary(page.text) == [
+        ("search-last-page", "There is only one page of results for this search")
+    ]
+    assert 'href="/search?q=passport&amp;page=1"' in page.text
+    # A miss names the filters in force and offers the search without them.
+    page = client.get("/search", params={"q": "passport", "delegation": "TH-SOMTC"})
+    assert page.status_code == 200
+    text = text_of(page.text)
+    assert "Nothing found for “passport” from TH-SOMTC." in text
+    assert 'href="/search?q=passport">Search everything' in page.text
+    page = client.get("/search", params={"q": "passport", "kind": "comment", "dimension": "CD"})
+    assert "Nothing found for “passport” among comments in " in text_of(page.text)
+    # Without filters: a short tip instead.
+    page = client.get("/search", params={"q": "zzyzxqv"})
+    assert "Nothing found for “zzyzxqv”. Check the spelling, or try fewer words" in text_of(
+        page.text
+    )
+    assert "Search everything" not in page.text
+
+
+def test_the_near_duplicate_panel_offers_clear_ways_out_without_javascript(
+    client: TestClient, world: World
+) -> None:
+    log_in(client, world.member)
+    page = client.get("/proposals/new?kind=add&item_kind=indicator&dimension=CD")
+    # Without JavaScript the list comes with a preview or a submission, not as one types.
+    assert "Checked when you preview or submit." in page.text
+    assert "Checked as you type" not in page.text
+    fields = form_in(page.text, action="/proposals/new") | {
+        "text": "The passport or the personal phone was taken away by the operators",
+        "action": "preview",
+    }
+    panel = post(client, "/proposals/new", fields).text.split('id="similar-panel"')[1]
+    panel = panel.split("</aside>")[0]
+    # New tabs, so the half-written proposal stays in this one.
+    assert re.search(
+        r'<a href="/indicators/FC-CD-01" target="_blank" rel="noopener">Open FC-CD-01', panel
+    )
+    assert re.search(
+        r'<a href="/proposals/new\?kind=amend&amp;item=FC-CD-01" target="_blank" rel="noopener">'
+        r"Propose an amendment to FC-CD-01",
+        panel,
+    )
+    assert client.get("/proposals/new?kind=amend&item=FC-CD-01").status_code == 200

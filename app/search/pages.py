@@ -35,7 +35,9 @@ FIELD_IDS = {
 @router.get("/search")
 def search_page(
     ctx: Searcher,
-    q: Annotated[str | None, Query(max_length=1000)] = None,
+    # No length limit here: a pasted link of any length is answered by the form's own check
+    # (service.check, MAX_QUERY), beside the field, with the form to shorten it in.
+    q: str | None = None,
     kind: Annotated[str, Query(max_length=32)] = "",
     dimension: Annotated[str, Query(max_length=32)] = "",
     delegation: Annotated[str, Query(max_length=40)] = "",
@@ -71,6 +73,11 @@ def search_page(
             )
         except (InvalidInput, NotFound) as exc:
             form.add(FIELD_IDS.get(str(exc.extra.get("field")), "search-q"), sentence(exc))
+    if found is not None and found.total and found.page > found.pages:
+        # A page past the end (an old link, a hand-typed number) is a bad filter naming page,
+        # with the way to the last page, not 'N results.' over an empty list.
+        only = "is only one page" if found.pages == 1 else f"are only {found.pages} pages"
+        form.add("search-last-page", f"There {only} of results for this search")
 
     def page_link(number: int) -> str:
         return "/search?" + urlencode({k: v for k, v in values.items() if v} | {"page": number})
@@ -78,6 +85,8 @@ def search_page(
     dimensions = ctx.db.execute(
         select(Dimension.code, Dimension.title).order_by(Dimension.position)
     ).all()
+    titles = {row.code: row.title for row in dimensions}
+    filtered = [k for k in ("kind", "dimension", "delegation", "round", "state") if values[k]]
     return render(
         ctx.request,
         "search.html",
@@ -87,6 +96,8 @@ def search_page(
             "values": values,
             "found": found,
             "page_link": page_link,
+            "within": _within(values, titles) if form.ok else "",
+            "everything_link": "/search?" + urlencode({"q": values["q"]}) if filtered else "",
             "kinds": KINDS,
             "states": service.STATES,
             "dimensions": dimensions,
@@ -95,3 +106,23 @@ def search_page(
         },
         200 if form.ok else 422,
     )
+
+
+def _within(values: dict[str, str], dimension_titles: dict[str, str]) -> str:
+    """The filters in force, in words, for 'Nothing found for “passport” from TH-SOMTC'."""
+    parts = []
+    if values["kind"]:
+        parts.append(f"among {values['kind']}s")
+    if values["dimension"]:
+        title = next(
+            (t for c, t in dimension_titles.items() if c.upper() == values["dimension"].upper()),
+            values["dimension"],
+        )
+        parts.append(f"in {title}")
+    if values["delegation"]:
+        parts.append(f"from {values['delegation']}")
+    if values["round"]:
+        parts.append(f"in round {values['round']}")
+    if values["state"]:
+        parts.append(f"in state {values['state'].replace('_', ' ')}")
+    return " ".join(parts)
