@@ -436,3 +436,13 @@ def test_the_near_duplicate_panel_offers_clear_ways_out_without_javascript(
         panel,
     )
     assert client.get("/proposals/new?kind=amend&item=FC-CD-01").status_code == 200
+
+
+def test_a_search_for_a_code_shows_it_first_as_the_exact_match(
+    client: TestClient, world: World
+) -> None:
+    log_in(client, world.member)
+    page = client.get("/search", params={"q": " fc-cd-02 "})
+    results = text_of(page.text.split('aria-label="Results"')[1])
+    assert results.startswith("> Exact match: Indicator FC-CD-02"), results[:80]
+    assert text_of(client.get("/search", params={"q": "passport"}).text).count("Exact match") == 0
