@@ -332,6 +332,17 @@ def refresh(
     """Rewrite the rows of these objects from what the database holds now (in this transaction)."""
     wanted = {"item": set(items), "proposal": set(proposals), "comment": set(comments)}
     conn = session.connection()
+    if wanted["item"]:
+        # The proposals on an item and the comments on it carry its code and dimension (the
+        # dimension filter reads them): an indicator moved to another dimension moves them too.
+        wanted["proposal"] |= set(
+            conn.scalars(
+                select(ProposalTarget.proposal_id).where(ProposalTarget.item_id.in_(wanted["item"]))
+            )
+        )
+        wanted["comment"] |= set(
+            conn.scalars(select(Comment.id).where(Comment.item_id.in_(wanted["item"])))
+        )
     if wanted["proposal"] or wanted["comment"]:
         # Who sees a comment is decided by its thread's first comment and that one's proposal:
         # the replies of a changed comment and the threads on a changed proposal are rewritten.
@@ -385,7 +396,9 @@ def _changed(session: Session) -> tuple[set[int], set[int], set[int]]:
     items: set[int] = set()
     proposals: set[int] = set()
     comments: set[int] = set()
-    for obj in (*session.new, *session.dirty):
+    # Deleted objects too: a target taken off a proposal changes its title and dimension, and a
+    # deleted row's words must not be found.
+    for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, Revision):
             items.add(obj.item_id)
         elif isinstance(obj, Item):

@@ -5,7 +5,8 @@ phrases in double quotes kept in order, runs of Thai, Lao, Khmer or Myanmar matc
 text. Every term must be found. Visibility is the objects' own (app/comments/service.py's
 hidden_proposals and hidden_comments): a private draft of another delegation, or a comment the
 person may not read, is not found and not counted. The result whose reference is the question
-("FC-DR-01", "P-12") comes first, the rest by the engine's relevance (title words weigh more).
+("FC-DR-01", "P-12") comes first, the rest by how often the terms are in the row itself (title
+words weigh more: `relevance`).
 """
 
 import re
@@ -13,7 +14,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from markupsafe import Markup, escape
-from sqlalchemy import Float, Integer, and_, case, func, literal_column, or_, select, text
+from sqlalchemy import (
+    Integer,
+    and_,
+    case,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.selectable import Alias
@@ -210,6 +221,31 @@ def _visible_to(user_id: int, role: Role, delegations: tuple[int, ...]) -> Any:
     return and_(or_(doc.draft_of.is_(None), doc.draft_of.in_(own)), or_(*thread))
 
 
+TITLE_WEIGHT = 4
+
+
+def _count(words: Any, phrase: list[str]) -> Any:
+    """How many times the phrase's stems stand in a row in a words column (stems joined by one
+    space): each word is given spaces of its own on both sides, so repeats are all counted."""
+    spaced = literal(" ") + func.replace(words, " ", "  ") + literal(" ")
+    pattern = " " + "  ".join(phrase) + " "
+    removed = func.length(spaced) - func.length(func.replace(spaced, pattern, ""))
+    # Integer division on both engines (SQLAlchemy's // would call FLOOR on every row).
+    return removed.self_group().op("/", precedence=8)(len(pattern))
+
+
+def relevance(words_title: Any, words: Any, terms: Terms) -> Any:
+    """How well a row answers, from the row alone: each phrase's count in the title (weighing
+    TITLE_WEIGHT) and in the text. Nothing about other rows counts, so a row another person
+    cannot see (a private draft) changes no one's order, and both engines order alike. (FTS5's
+    bm25 weighs a word by how rare it is among all rows, hidden ones too: four private drafts
+    turned two public comments round.)"""
+    total: Any = literal(0)
+    for phrase in terms.phrases:
+        total = total + TITLE_WEIGHT * _count(words_title, phrase) + _count(words, phrase)
+    return total
+
+
 def _matching(session: Session, terms: Terms) -> tuple[list[Any], Any, Any]:
     """The conditions of the terms, the join that ranks (SQLite), and the score."""
     doc = INDEXED
@@ -218,26 +254,24 @@ def _matching(session: Session, terms: Terms) -> tuple[list[Any], Any, Any]:
     ranked: Any = None
     postgres = session.get_bind().dialect.name == "postgresql"
     if terms.phrases:
+        # From the row's own columns, read once it is found (the engines' own relevance
+        # functions weigh a word by the whole collection or re-read the texts' words).
+        score = relevance(doc.words_title, doc.words, terms)
         if postgres:
             query = " & ".join(" <-> ".join(f"'{s}'" for s in p) for p in terms.phrases)
             tsquery = func.to_tsquery(literal_column("'simple'::regconfig"), query)
             conditions.append(TSVECTOR.op("@@")(tsquery))
-            score = func.ts_rank(TSVECTOR, tsquery)
         else:
             match = " ".join('"' + " ".join(p) + '"' for p in terms.phrases)
             ranked = (
-                text(
-                    "SELECT rowid AS id, -bm25(search_words, 4.0, 1.0) AS score "
-                    "FROM search_words WHERE search_words MATCH :match"
-                )
+                text("SELECT rowid AS id FROM search_words WHERE search_words MATCH :match")
                 .bindparams(match=match)
-                .columns(id=Integer, score=Float)
+                .columns(id=Integer)
                 # Matched once, first: otherwise SQLite may run the match again for every row
                 # of a filter (a kind) it chose to read first.
                 .cte("ranked")
                 .prefix_with("MATERIALIZED")
             )
-            score = ranked.c.score
     for run in terms.runs:
         pattern = f"%{run}%"
         # SQLite's trigram index matches nothing for a pattern under 3 characters (ใน, ปี, ពល
@@ -285,7 +319,9 @@ def search(
         order.append(case((doc.ref == terms.ref, 0), else_=1))
     if score is not None:
         order.append(score.desc())
-    order += [case({k: i for i, k in enumerate(KINDS)}, value=doc.kind), doc.id]
+    # Ties: by kind, then oldest first (the object's id: a row's own id changes each time the
+    # row is rewritten).
+    order += [case({k: i for i, k in enumerate(KINDS)}, value=doc.kind), doc.object_id, doc.id]
     # The page's ids (with the count of all, in the same pass), then their rows: sorting the
     # whole rows (texts and all) of every match would read them all.
     found = session.execute(
