@@ -51,3 +51,21 @@ def test_a_member_searches_from_the_header_of_any_page(
     page.locator("#search-q").fill(" ")
     page.get_by_role("button", name="Search", exact=True).last.click()
     expect(page.locator(".error-summary")).to_contain_text("Type something to search for")
+
+
+def test_the_near_duplicate_list_as_you_type_offers_open_and_amend_in_new_tabs(
+    page: Any, live_server: str, world: World
+) -> None:
+    browser_log_in(page, live_server, world.member)
+    page.goto(f"{live_server}/proposals/new?kind=add&item_kind=indicator&dimension=CD")
+    expect(page.locator("#similar-when")).to_have_text("Checked as you type.")
+    box = page.get_by_label("Text of the indicator")
+    box.fill("The passport or the personal phone was taken away by the operators")
+    box.dispatch_event("input")
+    first = page.locator("#similar-results li").first
+    opener = first.get_by_role("link", name="Open FC-CD-01 (opens in a new tab)")
+    expect(opener).to_have_attribute("href", "/indicators/FC-CD-01")
+    expect(opener).to_have_attribute("target", "_blank")
+    amend = first.get_by_role("link", name="Propose an amendment to FC-CD-01")
+    expect(amend).to_have_attribute("href", "/proposals/new?kind=amend&item=FC-CD-01")
+    expect(amend).to_have_attribute("target", "_blank")

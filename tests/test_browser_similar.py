@@ -23,7 +23,7 @@ def test_a_member_typing_a_new_indicator_sees_the_similar_ones(
         "The operators took away the passport and the personal phone", delay=5
     )
     first = results.locator("li").first
-    expect(first.get_by_role("link", name="FC-CD-01")).to_have_attribute(
+    expect(first.get_by_role("link", name="FC-CD-01", exact=True)).to_have_attribute(
         "href", "/indicators/FC-CD-01"
     )
     expect(first).to_contain_text("Passport or personal phone taken by the operators")

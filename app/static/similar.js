@@ -14,6 +14,11 @@
   }
   var url = panel.getAttribute("data-similar-url");
   var exclude = panel.getAttribute("data-exclude") || "";
+  // Without this script the list comes only with a preview or a refusal, and the page says so.
+  var when = document.getElementById("similar-when");
+  if (when) {
+    when.textContent = "Checked as you type.";
+  }
   var timer = null;
   var latest = 0;
   var DELAY = 400;
@@ -27,6 +32,15 @@
       node.textContent = text;
     }
     return node;
+  }
+
+  function newTab(href, text) {
+    var link = el("a", "", text);
+    link.href = href;
+    link.target = "_blank";
+    link.rel = "noopener";
+    link.appendChild(el("span", "visually-hidden", " (opens in a new tab)"));
+    return link;
   }
 
   function render(items) {
@@ -45,6 +59,18 @@
       li.appendChild(el("strong", "closeness", item.closeness + " (" + item.percent + "%)"));
       li.appendChild(document.createTextNode(" "));
       li.appendChild(el("span", "similar-text", item.text));
+      // The ways out, as the server renders them (_similar.html): new tabs, so the
+      // half-written form in this one stays.
+      var actions = el("span", "similar-actions");
+      actions.appendChild(newTab(item.url, "Open " + item.code));
+      actions.appendChild(document.createTextNode(" "));
+      actions.appendChild(
+        newTab(
+          "/proposals/new?" + new URLSearchParams({ kind: "amend", item: item.code }).toString(),
+          "Propose an amendment to " + item.code
+        )
+      );
+      li.appendChild(actions);
       list.appendChild(li);
     });
     results.appendChild(list);
