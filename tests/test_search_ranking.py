@@ -3,7 +3,16 @@
 
 from typing import Any
 
+from app.search.index import phrase_count
 from tests.test_search import Api, edit, people  # noqa: F401  (people is a fixture)
+
+
+def test_a_phrase_is_counted_as_whole_words_in_a_row_repeats_included() -> None:
+    assert phrase_count("cost cost cost costli", "cost") == 3
+    assert phrase_count("the cost of cost of", "cost of") == 2
+    assert phrase_count("of cost", "cost of") == 0
+    assert phrase_count("", "cost") == 0
+    assert phrase_count(None, "cost") == 0
 
 
 def _draft(api: Api, text: str) -> None:

@@ -125,6 +125,14 @@ def words(text: str) -> list[str]:
     return [stem(m.group()) for m in word_tokens(fold(text))]
 
 
+def phrase_count(words: str | None, phrase: str) -> int:
+    """How many times a phrase (stems joined by one space) stands in a words column, repeats
+    next to each other counted each: each word is given spaces of its own on both sides.
+    Search's relevance; app/db.py registers it on SQLite, PostgreSQL runs the same in SQL."""
+    spaced = " " + (words or "").replace(" ", "  ") + " "
+    return spaced.count(" " + phrase.replace(" ", "  ") + " ")
+
+
 @dataclass(slots=True)
 class Document:
     kind: str

@@ -224,17 +224,19 @@ def _visible_to(user_id: int, role: Role, delegations: tuple[int, ...]) -> Any:
 TITLE_WEIGHT = 4
 
 
-def _count(words: Any, phrase: list[str]) -> Any:
-    """How many times the phrase's stems stand in a row in a words column (stems joined by one
-    space): each word is given spaces of its own on both sides, so repeats are all counted."""
+def _count(words: Any, phrase: list[str], postgres: bool) -> Any:
+    """How many times the phrase's stems stand in a row in a words column (app/search/index.py's
+    phrase_count, a function of SQLite's connections; the same in SQL on PostgreSQL)."""
+    if not postgres:
+        return func.phrase_count(words, " ".join(phrase), type_=Integer)
     spaced = literal(" ") + func.replace(words, " ", "  ") + literal(" ")
     pattern = " " + "  ".join(phrase) + " "
     removed = func.length(spaced) - func.length(func.replace(spaced, pattern, ""))
-    # Integer division on both engines (SQLAlchemy's // would call FLOOR on every row).
+    # Integer division (SQLAlchemy's // would call FLOOR on every row).
     return removed.self_group().op("/", precedence=8)(len(pattern))
 
 
-def relevance(words_title: Any, words: Any, terms: Terms) -> Any:
+def relevance(words_title: Any, words: Any, terms: Terms, postgres: bool) -> Any:
     """How well a row answers, from the row alone: each phrase's count in the title (weighing
     TITLE_WEIGHT) and in the text. Nothing about other rows counts, so a row another person
     cannot see (a private draft) changes no one's order, and both engines order alike. (FTS5's
@@ -242,7 +244,8 @@ def relevance(words_title: Any, words: Any, terms: Terms) -> Any:
     turned two public comments round.)"""
     total: Any = literal(0)
     for phrase in terms.phrases:
-        total = total + TITLE_WEIGHT * _count(words_title, phrase) + _count(words, phrase)
+        title, text_ = _count(words_title, phrase, postgres), _count(words, phrase, postgres)
+        total = total + TITLE_WEIGHT * title + text_
     return total
 
 
@@ -256,7 +259,7 @@ def _matching(session: Session, terms: Terms) -> tuple[list[Any], Any, Any]:
     if terms.phrases:
         # From the row's own columns, read once it is found (the engines' own relevance
         # functions weigh a word by the whole collection or re-read the texts' words).
-        score = relevance(doc.words_title, doc.words, terms)
+        score = relevance(doc.words_title, doc.words, terms, postgres)
         if postgres:
             query = " & ".join(" <-> ".join(f"'{s}'" for s in p) for p in terms.phrases)
             tsquery = func.to_tsquery(literal_column("'simple'::regconfig"), query)
