@@ -3,6 +3,11 @@
 
 from typing import Any
 
+from sqlalchemy import select
+
+from app.audit.service import Actor, record
+from app.db import Database
+from app.models import ProposalTarget
 from app.search.index import phrase_count
 from tests.test_search import Api, edit, people  # noqa: F401  (people is a fixture)
 
@@ -75,3 +80,37 @@ def test_an_indicator_moved_to_another_dimension_takes_its_proposals_and_comment
     edit(sec, "FC-DR-01", dimension="CD")
     assert sec.refs("tamarillo", dimension="DR") == []
     assert set(sec.refs("tamarillo", dimension="CD")) == moved
+
+
+def test_a_target_taken_off_a_proposal_leaves_its_title(
+    people: dict[str, Api],  # noqa: F811
+    database: Database,
+) -> None:
+    ph = people["ph"]
+    p = ph.post(
+        "/proposals",
+        {
+            "kind": "merge",
+            "targets": ["FC-CD-01", "FC-CD-02"],
+            "content": {"text": "Feijoa wages held back"},
+            "submit": True,
+            "delegation": "PH-SOMTC",
+        },
+    ).json()
+    assert [r["title"] for r in ph.search("feijoa")["results"]] == ["Merge FC-CD-01, FC-CD-02"]
+    # No route takes a target off today; the index follows any session that does.
+    with database.transaction() as session:
+        second = session.scalars(
+            select(ProposalTarget)
+            .where(ProposalTarget.proposal_id == p["id"])
+            .order_by(ProposalTarget.position.desc())
+        ).first()
+        session.delete(second)
+        record(
+            session,
+            Actor.system(),
+            action="test.untarget",
+            object_type="proposal",
+            object_id=p["id"],
+        )
+    assert [r["title"] for r in ph.search("feijoa")["results"]] == ["Merge FC-CD-01"]
