@@ -255,7 +255,9 @@ def _rows(conn: Any) -> Iterator[dict[str, Any]]:
     ).mappings():
         on = targets.get(p["id"], [])
         codes = [code for code, _ in on]
-        content = _json(p["content"]) or {}
+        content = _json(p["content"])
+        if not isinstance(content, dict):  # a proposal's fields are an object; anything else: none
+            content = {}
         verb = VERBS.get(p["kind"], p["kind"])
         title = f"{verb} {', '.join(codes)}" if codes else f"{verb} a new {p['item_kind']}"
         yield _row(
