@@ -73,9 +73,6 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
-        from app.search.index import phrase_count  # here: app.search imports app.models
-
-        dbapi_conn.create_function("phrase_count", 2, phrase_count, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:

@@ -19,14 +19,17 @@ index them as they are loaded.
 """
 
 import re
+import sqlite3
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
+from typing import Any as _Any
 
 import snowballstemmer  # type: ignore[import-untyped]
 from sqlalchemy import delete, event, func, insert, or_, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, UOWTransaction, aliased
 
 from app.models import (
@@ -171,6 +174,14 @@ class Document:
             "thread_delegation_id": self.thread_delegation_id,
             "thread_author_id": self.thread_author_id,
         }
+
+
+@event.listens_for(Engine, "connect")
+def _register_sqlite_functions(dbapi_conn: _Any, _record: _Any) -> None:
+    """SQLite counts phrases with phrase_count (PostgreSQL in SQL): registered on every new
+    SQLite connection from here, so that general code (app/db.py) knows nothing of search."""
+    if isinstance(dbapi_conn, sqlite3.Connection):
+        dbapi_conn.create_function("phrase_count", 2, phrase_count, deterministic=True)
 
 
 def _text(value: Any) -> str:
