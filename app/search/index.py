@@ -25,7 +25,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
-from typing import Any as _Any
 
 import snowballstemmer  # type: ignore[import-untyped]
 from sqlalchemy import delete, event, func, insert, or_, select
@@ -177,7 +176,7 @@ class Document:
 
 
 @event.listens_for(Engine, "connect")
-def _register_sqlite_functions(dbapi_conn: _Any, _record: _Any) -> None:
+def _register_sqlite_functions(dbapi_conn: Any, _record: Any) -> None:
     """SQLite counts phrases with phrase_count (PostgreSQL in SQL): registered on every new
     SQLite connection from here, so that general code (app/db.py) knows nothing of search."""
     if isinstance(dbapi_conn, sqlite3.Connection):
