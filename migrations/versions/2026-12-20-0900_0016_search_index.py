@@ -173,8 +173,15 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
+def _json(value: Any, decoded: bool) -> Any:
+    """A JSON column's value: PostgreSQL's driver has decoded it already (a JSON string comes back
+    as a str); SQLite hands back the text. Text that is not JSON counts as no value."""
+    if decoded or not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return None
 
 
 def _row(
@@ -217,6 +224,7 @@ def _first_words(text: str, n: int = 12) -> str:
 
 
 def _rows(conn: Any) -> Iterator[dict[str, Any]]:
+    decoded = conn.dialect.name == "postgresql"
     current = (
         "JOIN revisions r ON r.item_id = i.id AND r.number = i.version "
         "LEFT JOIN dimensions d ON d.id = r.dimension_id"
@@ -225,7 +233,7 @@ def _rows(conn: Any) -> Iterator[dict[str, Any]]:
         sa.text(f"SELECT i.*, r.*, i.id AS iid, d.code AS dim FROM items i {current}")  # noqa: S608
     ).mappings():
         extra = [
-            _text(_json(row[name]) if name in JSON_LISTS else row[name]).replace("_", " ")
+            _text(_json(row[name], decoded) if name in JSON_LISTS else row[name]).replace("_", " ")
             for name in LISTS
         ]
         yield _row(
@@ -255,7 +263,7 @@ def _rows(conn: Any) -> Iterator[dict[str, Any]]:
     ).mappings():
         on = targets.get(p["id"], [])
         codes = [code for code, _ in on]
-        content = _json(p["content"])
+        content = _json(p["content"], decoded)
         if not isinstance(content, dict):  # a proposal's fields are an object; anything else: none
             content = {}
         verb = VERBS.get(p["kind"], p["kind"])
