@@ -6,8 +6,10 @@ RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 # Two worker processes, one test file each at a time (module fixtures such as one LibreOffice
-# run per file stay shared); every worker has its own databases. PYTEST_ARGS=-n0 runs serially.
-PYTEST_ARGS ?= -n 2 --dist loadfile
+# run per file stay shared); every worker has its own databases. The files are queued longest
+# first (tests/schedule.py); --no-loadscope-reorder keeps that order (xdist would put the files
+# with fewest tests, which are the long ones, last). PYTEST_ARGS=-n0 runs serially.
+PYTEST_ARGS ?= -n 2 --dist loadfile --no-loadscope-reorder
 # Python may keep compiled modules (and pytest its rewritten test modules) in __pycache__
 # (ignored by git), even where the environment says not to: without them every test process
 # and every server a test starts compiles everything again (about 17 s of CPU per process).

@@ -45,8 +45,9 @@ from tests.helpers import (
     scratch_database,
 )
 
-# Fixtures shared by the tests of several features: a real SMTP server (mail_server).
-pytest_plugins = ["tests.mailserver"]
+# Fixtures shared by the tests of several features: a real SMTP server (mail_server); and the
+# order the files run in, longest first (tests/schedule.py).
+pytest_plugins = ["tests.mailserver", "tests.schedule"]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
