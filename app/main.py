@@ -39,6 +39,9 @@ from app.imports import api as imports_api
 from app.imports import pages as imports_pages
 from app.mail import api as mail_api
 from app.mail import pages as mail_pages
+from app.meetings import api as meetings_api
+from app.meetings import live as meetings_live
+from app.meetings import pages as meetings_pages
 from app.notifications import api as notifications_api
 from app.notifications import pages as notifications_pages
 from app.notifications.frame import UNREAD
@@ -186,12 +189,15 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     # Whatever serves the app (zerodraft serve, uvicorn --factory) has configured its logging
     # by now: its access log never shows the one-time links in paths.
     access_log.install()
+    # Every commit that writes audit events wakes the live event streams (app/meetings/live.py).
+    meetings_live.install()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # Long-lived objects (routes, templates, engine) never need the cyclic collector.
         gc.freeze()
         yield
+        meetings_live.stop_all(app.state)
         database.dispose()
 
     app = FastAPI(
@@ -242,6 +248,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.include_router(imports_api.router)
     app.include_router(mail_api.router)
     app.include_router(search_api.router)
+    app.include_router(meetings_api.router)
     app.include_router(accounts_pages.router)
     app.include_router(account_pages.router)
     app.include_router(password_pages.router)
@@ -260,6 +267,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.include_router(help_pages.router)
     app.include_router(search_pages.router)
     app.include_router(similar_pages.router)
+    app.include_router(meetings_pages.router)
     # Last: its /rounds/{ref:path} routes would swallow the approvals pages' /rounds/.../approve.
     app.include_router(rounds_pages.router)
     app.include_router(kept_pages.router)

@@ -94,6 +94,9 @@ MAY = {
     Action.MANAGE_PEOPLE: {"admin", "secretariat"},
     Action.READ_OUTBOX: {"admin"},
     Action.SEARCH: {"member", "secretariat", "chair", "observer", "admin"},
+    Action.READ_MEETINGS: {"member", "secretariat", "chair", "observer", "admin"},
+    Action.MANAGE_MEETINGS: {"secretariat"},
+    Action.RUN_MEETING: {"secretariat", "chair"},
 }
 
 # The hash of DWG-FC/ZD as settled by _settle_for_approval, which fills it in.
@@ -159,6 +162,15 @@ REQUESTS: dict[Action, tuple[str, str, dict[str, object] | None, dict[str, str]]
     Action.MANAGE_PEOPLE: ("GET", "/api/v1/people?state=pending", None, {}),
     Action.READ_OUTBOX: ("GET", "/api/v1/outbox?state=failed", None, {}),
     Action.SEARCH: ("GET", "/api/v1/search?q=passport", None, {}),
+    Action.READ_MEETINGS: ("GET", "/api/v1/meetings", None, {}),
+    Action.MANAGE_MEETINGS: (
+        "POST",
+        "/api/v1/meetings",
+        {"title": "Fourth meeting", "starts_at": "2026-04-01T10:00"},
+        {},
+    ),
+    # A meeting made by _a_meeting (the first one of the test's database).
+    Action.RUN_MEETING: ("PUT", "/api/v1/meetings/1/current", {"ref": None}, {}),
 }
 
 
@@ -283,11 +295,25 @@ def _outdated_proposal_of_the_member(database: Database, clock: Clock) -> None:
         )
 
 
+def _a_meeting(database: Database, clock: Clock) -> None:
+    from app.audit.service import Actor
+    from app.meetings import service as meetings
+
+    with database.transaction() as s:
+        meetings.create(
+            s,
+            Actor.system("test"),
+            meetings.Details(title="Third meeting", starts_at="2026-03-10T14:00"),
+            now=clock.now,
+        )
+
+
 # What an action needs beyond the open round with a proposal, prepared before the request.
 PREPARE: dict[Action, Callable[[Database, Clock], None]] = {
     Action.REBASE: _outdated_proposal_of_the_member,
     Action.BREAK_SILENCE: _place_under_silence,
     Action.APPROVE: _settle_for_approval,
+    Action.RUN_MEETING: _a_meeting,
 }
 
 

@@ -34,6 +34,9 @@ class Action(StrEnum):
     MANAGE_PEOPLE = "people.manage"
     READ_OUTBOX = "mail.outbox"
     SEARCH = "search.read"
+    READ_MEETINGS = "meeting.read"
+    MANAGE_MEETINGS = "meeting.manage"
+    RUN_MEETING = "meeting.run"
 
 
 EVERYONE = frozenset(Role)
@@ -75,6 +78,11 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.READ_OUTBOX: frozenset({Role.ADMIN}),
     # Everyone searches; what each person finds is what they may see (app/search/service.py).
     Action.SEARCH: EVERYONE,
+    # Which meetings each person sees is checked by app/meetings (participants, observers).
+    Action.READ_MEETINGS: EVERYONE,
+    Action.MANAGE_MEETINGS: frozenset({Role.SECRETARIAT}),
+    # Moving through the agenda in the room: the secretariat or a co-chair.
+    Action.RUN_MEETING: frozenset({Role.SECRETARIAT, Role.CHAIR}),
 }
 
 
@@ -108,6 +116,9 @@ _DOING: dict[Action, str] = {
     Action.MANAGE_PEOPLE: "manage people's accounts",
     Action.READ_OUTBOX: "read the mail outbox",
     Action.SEARCH: "search the register, proposals and comments",
+    Action.READ_MEETINGS: "see meetings",
+    Action.MANAGE_MEETINGS: "set up meetings and their agenda",
+    Action.RUN_MEETING: "move a meeting through its agenda",
 }
 
 # Who holds a role, as a sentence names them.

@@ -22,6 +22,7 @@ from app.models.decisions import DecisionRecord, Settlement
 from app.models.imports import ImportKind, ImportState, WordImport
 from app.models.kept import KeptForm
 from app.models.mail import OutboxMessage, OutboxState, SentReminder
+from app.models.meetings import AgendaEntry, Meeting, MeetingParticipant
 from app.models.register import (
     Dimension,
     Element,
@@ -60,6 +61,7 @@ from app.models.workflow import (
 
 __all__ = [
     "AccountLink",
+    "AgendaEntry",
     "ApiToken",
     "Approval",
     "AuditEvent",
@@ -83,6 +85,8 @@ __all__ = [
     "LoginAttempt",
     "LoginChallenge",
     "MailFrequency",
+    "Meeting",
+    "MeetingParticipant",
     "MemberState",
     "Membership",
     "Notification",

@@ -1,0 +1,172 @@
+"""JSON API of meetings: set one up, read it, order its agenda, move through it; and the
+stream of live events (text/event-stream) that the live view and outside scripts follow."""
+
+from typing import Annotated, Any
+
+from fastapi import Header, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from app.accounts.permissions import Action
+from app.meetings import live, service
+from app.meetings.schemas import (
+    AgendaEntryOut,
+    AgendaIn,
+    CurrentIn,
+    MeetingCreate,
+    MeetingOut,
+    MeetingUpdate,
+)
+from app.models import Meeting
+from app.timezones import local_text
+from app.web.api_common import api_router, errors, expected_version
+from app.web.deps import Context, RequestContext
+
+router = api_router("", "meetings")
+
+Reader = Annotated[RequestContext, Context(Action.READ_MEETINGS)]
+Manager = Annotated[RequestContext, Context(Action.MANAGE_MEETINGS)]
+Runner = Annotated[RequestContext, Context(Action.RUN_MEETING)]
+IfMatch = Annotated[str | None, Header(description="The ETag you read")]
+LastEventId = Annotated[
+    str | None, Header(alias="Last-Event-ID", description="The id of the last event received")
+]
+
+
+def meeting_out(ctx: RequestContext, meeting: Meeting) -> MeetingOut:
+    v = service.view(ctx.db, meeting)
+    return MeetingOut(
+        id=meeting.id,
+        reference=meeting.reference,
+        title=meeting.title,
+        starts_at=meeting.starts_at,
+        time_zone=meeting.time_zone,
+        starts_local=local_text(meeting.starts_at, meeting.time_zone),
+        duration_minutes=meeting.duration_minutes,
+        round=v.round_symbol,
+        video_url=meeting.video_url,
+        participants=v.participants,
+        observers_invited=meeting.observers_invited,
+        agenda=[
+            AgendaEntryOut(ref=e.ref, kind=e.kind, words=e.words, url=e.url, item=e.item_code)
+            for e in v.agenda
+        ],
+        current=meeting.current_ref,
+        version=meeting.version,
+    )
+
+
+def _one(ctx: RequestContext, meeting: Meeting, status: int = 200) -> JSONResponse:
+    ctx.db.flush()
+    out = meeting_out(ctx, meeting)
+    return JSONResponse(
+        out.model_dump(mode="json"), status_code=status, headers={"ETag": etag(meeting)}
+    )
+
+
+def etag(meeting: Meeting) -> str:
+    return f'"M-{meeting.id}.v{meeting.version}"'
+
+
+def _version(if_match: str | None, meeting_id: int, *, required: bool = True) -> int | None:
+    return expected_version(if_match, f"M-{meeting_id}.v", required=required)
+
+
+@router.get("/meetings", responses=errors())
+def list_meetings(ctx: Reader) -> list[MeetingOut]:
+    """The meetings you take part in (the secretariat and co-chairs: all), soonest first."""
+    return [meeting_out(ctx, m) for m in service.listing(ctx.db, ctx.principal)]
+
+
+@router.post("/meetings", status_code=201, responses=errors(404), response_model=MeetingOut)
+def create_meeting(body: MeetingCreate, ctx: Manager) -> JSONResponse:
+    """Set up a meeting. Its start is a wall-clock time in its zone, or a moment with offset."""
+    meeting = service.create(ctx.db, ctx.actor, service.Details(**body.model_dump()), now=ctx.now)
+    return _one(ctx, meeting, 201)
+
+
+@router.get("/meetings/{meeting_id}", responses=errors(404), response_model=MeetingOut)
+def get_meeting(meeting_id: int, ctx: Reader) -> JSONResponse:
+    """One meeting with its agenda; its ETag guards the next change."""
+    return _one(ctx, service.get(ctx.db, ctx.principal, meeting_id))
+
+
+@router.patch("/meetings/{meeting_id}", responses=errors(404, 412, 428), response_model=MeetingOut)
+def update_meeting(
+    meeting_id: int, body: MeetingUpdate, ctx: Manager, if_match: IfMatch = None
+) -> JSONResponse:
+    """Change a meeting's details (send the ETag you read in If-Match)."""
+    meeting = service.update(
+        ctx.db,
+        ctx.actor,
+        meeting_id,
+        service.Details(**body.model_dump(exclude_unset=True)),
+        expected_version=_version(if_match, meeting_id) or 0,
+        now=ctx.now,
+    )
+    return _one(ctx, meeting)
+
+
+@router.put(
+    "/meetings/{meeting_id}/agenda", responses=errors(404, 412, 428), response_model=MeetingOut
+)
+def set_agenda(
+    meeting_id: int, body: AgendaIn, ctx: Manager, if_match: IfMatch = None
+) -> JSONResponse:
+    """The agenda in its new order: points kept, added, moved or taken off in one change. Two
+    officers reordering at once: the second gets 412 and reloads."""
+    meeting = service.set_agenda(
+        ctx.db,
+        ctx.actor,
+        meeting_id,
+        body.agenda,
+        expected_version=_version(if_match, meeting_id) or 0,
+        now=ctx.now,
+    )
+    return _one(ctx, meeting)
+
+
+@router.put(
+    "/meetings/{meeting_id}/current", responses=errors(404, 412, 428), response_model=MeetingOut
+)
+def set_current(
+    meeting_id: int, body: CurrentIn, ctx: Runner, if_match: IfMatch = None
+) -> JSONResponse:
+    """Bring a point of the agenda under discussion (the secretariat or a co-chair)."""
+    meeting = service.set_current(
+        ctx.db,
+        ctx.actor,
+        meeting_id,
+        body.ref,
+        expected_version=_version(if_match, meeting_id, required=False),
+        now=ctx.now,
+    )
+    return _one(ctx, meeting)
+
+
+_STREAM: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "A text/event-stream: each event's data is JSON with at least type and ref",
+        "content": {"text/event-stream": {}},
+    }
+}
+
+
+@router.get("/events", responses=errors() | _STREAM, response_class=StreamingResponse)
+def events(request: Request, ctx: Reader, last_event_id: LastEventId = None) -> StreamingResponse:
+    """Every change you may see, as it happens, from any instance of the app. Reconnect with
+    Last-Event-ID to receive what you missed."""
+    return live.stream(request, ctx.principal, last_event_id, meeting_id=None)
+
+
+@router.get(
+    "/meetings/{meeting_id}/events",
+    responses=errors(404) | _STREAM,
+    response_class=StreamingResponse,
+)
+def meeting_events(
+    meeting_id: int, request: Request, ctx: Reader, last_event_id: LastEventId = None
+) -> StreamingResponse:
+    """The changes of one meeting and of what its agenda is about. Refused (404) for a meeting
+    you may not see."""
+    service.get(ctx.db, ctx.principal, meeting_id)
+    return live.stream(request, ctx.principal, last_event_id, meeting_id=meeting_id)

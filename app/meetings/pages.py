@@ -1,0 +1,322 @@
+"""Meeting pages: the list, setting one up, a meeting's page (details and agenda, with the
+secretariat's forms), and the live view delegates keep open during the meeting, with its
+projector mode and the fragment the live view fetches when an event says it changed."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from app.accounts.permissions import Action, allowed
+from app.errors import DomainError, NotFound, PreconditionFailed
+from app.meetings import service
+from app.meetings.service import Details, MeetingView
+from app.models import Item, Meeting
+from app.proposals import display
+from app.register import service as register
+from app.timezones import ASEAN_ZONES, in_zone, local_text
+from app.web.deps import Context, DbRoute, RequestContext
+from app.web.forms import Form, PostedForm, Problem, text, texts
+from app.web.templating import render
+
+router = APIRouter(route_class=DbRoute, include_in_schema=False)
+
+Reader = Annotated[RequestContext, Context(Action.READ_MEETINGS)]
+Manager = Annotated[RequestContext, Context(Action.MANAGE_MEETINGS)]
+Runner = Annotated[RequestContext, Context(Action.RUN_MEETING)]
+
+FIELDS = ("title", "starts_at", "time_zone", "duration_minutes", "round", "video_url")
+DONE = {
+    "created": "Meeting set up.",
+    "saved": "Meeting saved.",
+    "agenda": "Agenda saved.",
+    "current": "The point under discussion is changed.",
+}
+
+
+# How the page names a field the service's message starts with ("video_url must be ...").
+LABELS = {
+    "title": "The title",
+    "starts_at": "The start",
+    "time_zone": "The time zone",
+    "duration_minutes": "The duration",
+    "video_url": "The video call link",
+}
+
+
+def _refusal(form: Form, exc: DomainError) -> None:
+    field = exc.extra.get("field")
+    detail = exc.detail
+    if isinstance(field, str) and detail.startswith(field) and field in LABELS:
+        detail = LABELS[field] + detail[len(field) :]
+    form.add(field if isinstance(field, str) else None, detail[:1].upper() + detail[1:])
+
+
+def _form_of(posted: PostedForm) -> Form:
+    values: dict[str, Any] = {name: text(posted, name, 600) for name in FIELDS}
+    values["participants"] = texts(posted, "participants")
+    values["observers_invited"] = posted.get("observers_invited") == "yes"
+    return Form(values)
+
+
+def _details(form: Form) -> Details:
+    v = form.values
+    duration = v["duration_minutes"]
+    if not str(duration).isdigit():
+        raise _Invalid("duration_minutes", "Duration must be a whole number of minutes")
+    return Details(
+        title=v["title"],
+        starts_at=v["starts_at"],
+        time_zone=v["time_zone"],
+        duration_minutes=int(duration),
+        round=v["round"],
+        video_url=v["video_url"],
+        participants=v["participants"],
+        observers_invited=v["observers_invited"],
+    )
+
+
+class _Invalid(DomainError):
+    status_code = 422
+
+    def __init__(self, field: str, detail: str) -> None:
+        super().__init__(detail, field=field)
+
+
+def _delegations(ctx: RequestContext) -> list[tuple[str, str]]:
+    return display.group_delegations(ctx.db)
+
+
+@router.get("/meetings")
+def meetings(ctx: Reader) -> HTMLResponse:
+    rows = service.listing(ctx.db, ctx.principal)
+    return render(
+        ctx.request,
+        "meetings.html",
+        {"meetings": rows, "can_manage": allowed(ctx.principal.role, Action.MANAGE_MEETINGS)},
+    )
+
+
+def _edit_page(
+    ctx: RequestContext, form: Form, meeting: Meeting | None, status_code: int = 200
+) -> HTMLResponse:
+    return render(
+        ctx.request,
+        "meeting_form.html",
+        {
+            "form": form,
+            "problems": form.problems,
+            "meeting": meeting,
+            "zones": ASEAN_ZONES,
+            "delegations": _delegations(ctx),
+        },
+        status_code,
+    )
+
+
+@router.get("/meetings/new")
+def new_meeting(ctx: Manager) -> HTMLResponse:
+    form = Form(
+        {
+            "time_zone": "Asia/Jakarta",
+            "duration_minutes": "120",
+            "participants": [c for c, _ in _delegations(ctx)],
+        }
+    )
+    return _edit_page(ctx, form, None)
+
+
+@router.post("/meetings")
+def create_meeting(ctx: Manager, posted: PostedForm) -> Response:
+    form = _form_of(posted)
+    try:
+        meeting = service.create(ctx.db, ctx.actor, _details(form), now=ctx.now)
+    except DomainError as exc:
+        _refusal(form, exc)
+        return _edit_page(ctx, form, None, exc.status_code)
+    return RedirectResponse(f"/meetings/{meeting.id}?done=created", status_code=303)
+
+
+@router.get("/meetings/{meeting_id}/edit")
+def edit_meeting(meeting_id: int, ctx: Manager) -> HTMLResponse:
+    meeting = service.get(ctx.db, ctx.principal, meeting_id)
+    v = service.view(ctx.db, meeting)
+    local = in_zone(meeting.starts_at, meeting.time_zone)
+    form = Form(
+        {
+            "title": meeting.title,
+            "starts_at": f"{local:%Y-%m-%dT%H:%M}",
+            "time_zone": meeting.time_zone,
+            "duration_minutes": str(meeting.duration_minutes),
+            "round": v.round_symbol or "",
+            "video_url": meeting.video_url,
+            "participants": v.participants,
+            "observers_invited": meeting.observers_invited,
+            "version": str(meeting.version),
+        }
+    )
+    return _edit_page(ctx, form, meeting)
+
+
+def _version(posted: PostedForm) -> int:
+    value = text(posted, "version", 12)
+    return int(value) if value.isdigit() else 0
+
+
+@router.post("/meetings/{meeting_id}/edit")
+def save_meeting(meeting_id: int, ctx: Manager, posted: PostedForm) -> Response:
+    meeting = service.get(ctx.db, ctx.principal, meeting_id)
+    form = _form_of(posted)
+    form.values["version"] = str(_version(posted))
+    try:
+        service.update(
+            ctx.db,
+            ctx.actor,
+            meeting_id,
+            _details(form),
+            expected_version=_version(posted),
+            now=ctx.now,
+        )
+    except DomainError as exc:
+        _refusal(form, exc)
+        return _edit_page(ctx, form, meeting, exc.status_code)
+    return RedirectResponse(f"/meetings/{meeting_id}?done=saved", status_code=303)
+
+
+def _meeting_page(
+    ctx: RequestContext, meeting: Meeting, problems: list[Any] | None = None, status: int = 200
+) -> HTMLResponse:
+    done = ctx.request.query_params.get("done", "")
+    return render(
+        ctx.request,
+        "meeting.html",
+        {
+            "v": service.view(ctx.db, meeting),
+            "m": meeting,
+            "starts_here": local_text(meeting.starts_at, meeting.time_zone),
+            "can_manage": allowed(ctx.principal.role, Action.MANAGE_MEETINGS),
+            "can_run": allowed(ctx.principal.role, Action.RUN_MEETING),
+            "problems": problems or [],
+            "confirmation": DONE.get(done, ""),
+        },
+        status,
+    )
+
+
+@router.get("/meetings/{meeting_id}")
+def meeting_page(meeting_id: int, ctx: Reader) -> HTMLResponse:
+    return _meeting_page(ctx, service.get(ctx.db, ctx.principal, meeting_id))
+
+
+def _refused(ctx: RequestContext, meeting_id: int, exc: DomainError) -> HTMLResponse:
+    """The meeting page again, saying why the change was refused; a stale version says that
+    someone else changed the meeting, and shows it as it is now."""
+    field = exc.extra.get("field") if isinstance(exc.extra.get("field"), str) else None
+    message = exc.detail[:1].upper() + exc.detail[1:]
+    if isinstance(exc, PreconditionFailed):
+        message = (
+            "Someone else changed this meeting's agenda meanwhile; it is shown as it is now. "
+            "Make your change again."
+        )
+        field = "agenda"
+    ctx.db.rollback()
+    meeting = service.get(ctx.db, ctx.principal, meeting_id)
+    return _meeting_page(ctx, meeting, [Problem(field, message)], exc.status_code)
+
+
+@router.post("/meetings/{meeting_id}/agenda")
+def change_agenda(meeting_id: int, ctx: Manager, posted: PostedForm) -> Response:
+    """One change to the agenda: add a point, move one up or down, take one off."""
+    service.get(ctx.db, ctx.principal, meeting_id)
+    refs = service.agenda_refs(ctx.db, meeting_id)
+    action = text(posted, "action", 16)
+    ref = text(posted, "ref", 40)
+    try:
+        if action == "add":
+            refs = [*refs, ref]
+        elif ref not in refs:
+            raise NotFound(f"{ref} is not on the agenda", field="agenda")
+        elif action in ("up", "down"):
+            at = refs.index(ref)
+            to = at - 1 if action == "up" else at + 1
+            if 0 <= to < len(refs):
+                refs[at], refs[to] = refs[to], refs[at]
+        elif action == "remove":
+            refs.remove(ref)
+        service.set_agenda(
+            ctx.db, ctx.actor, meeting_id, refs, expected_version=_version(posted), now=ctx.now
+        )
+    except DomainError as exc:
+        return _refused(ctx, meeting_id, exc)
+    return RedirectResponse(f"/meetings/{meeting_id}?done=agenda#agenda", status_code=303)
+
+
+@router.post("/meetings/{meeting_id}/current")
+def change_current(meeting_id: int, ctx: Runner, posted: PostedForm) -> Response:
+    """Bring a point under discussion: a named one, the next one, or none."""
+    meeting = service.get(ctx.db, ctx.principal, meeting_id)
+    ref: str | None = text(posted, "ref", 40)
+    if ref == "next":
+        ref = service.next_ref(ctx.db, meeting)
+    try:
+        service.set_current(ctx.db, ctx.actor, meeting_id, ref or None, now=ctx.now)
+    except DomainError as exc:
+        return _refused(ctx, meeting_id, exc)
+    back = text(posted, "back", 16)
+    where = "live" if back == "live" else ""
+    return RedirectResponse(
+        f"/meetings/{meeting_id}/{where}" if where else f"/meetings/{meeting_id}?done=current",
+        status_code=303,
+    )
+
+
+# --- The live view ----------------------------------------------------------------------------
+
+
+def _point(ctx: RequestContext, v: MeetingView) -> dict[str, Any]:
+    """What the live view shows of the point under discussion."""
+    current = v.current
+    if current is None or current.item_code is None:
+        return {"current": current}
+    item = ctx.db.get(Item, register.get_item(ctx.db, current.item_code).id)
+    assert item is not None
+    rev = register.current(ctx.db, current.item_code)
+    panel = display.proposals_panel(ctx.db, ctx.principal, item)
+    decided = [p for p in panel["workflow"]["closed"] if p.proposal.decided_at is not None]
+    return {
+        "current": current,
+        "rev": rev.revision,
+        "just_decided": decided[-1] if decided else None,
+        **panel,
+    }
+
+
+def _live_context(ctx: RequestContext, meeting_id: int, projector: bool) -> dict[str, Any]:
+    meeting = service.get(ctx.db, ctx.principal, meeting_id)
+    v = service.view(ctx.db, meeting)
+    return {
+        "v": v,
+        "m": meeting,
+        "projector": projector,
+        "can_run": allowed(ctx.principal.role, Action.RUN_MEETING) and not projector,
+        "next_ref": service.next_ref(ctx.db, meeting),
+        "starts_here": local_text(meeting.starts_at, meeting.time_zone),
+        **_point(ctx, v),
+    }
+
+
+@router.get("/meetings/{meeting_id}/live")
+def live(meeting_id: int, ctx: Reader, projector: bool = False) -> HTMLResponse:
+    context = _live_context(ctx, meeting_id, projector)
+    return render(
+        ctx.request, "meeting_projector.html" if projector else "meeting_live.html", context
+    )
+
+
+@router.get("/meetings/{meeting_id}/live/fragment")
+def live_fragment(meeting_id: int, ctx: Reader, projector: bool = False) -> HTMLResponse:
+    """The part of the live view that changes, fetched by the page when an event says so."""
+    context = _live_context(ctx, meeting_id, projector)
+    response = render(ctx.request, "_meeting_point.html", context)
+    response.headers["Cache-Control"] = "no-store"
+    return response

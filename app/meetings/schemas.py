@@ -1,0 +1,69 @@
+"""Request and response bodies of the meetings API."""
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from app.schemas import Strict
+
+
+class MeetingCreate(Strict):
+    title: str = Field(max_length=400)
+    starts_at: str = Field(
+        max_length=64,
+        description="Wall-clock time in time_zone (2026-03-10T14:00) or a moment with its offset",
+    )
+    time_zone: str = Field(default="Asia/Jakarta", max_length=64)
+    duration_minutes: int = Field(default=120, ge=5, le=1440)
+    round: str | None = Field(default=None, max_length=64, description="A round's symbol or id")
+    video_url: str = Field(default="", max_length=1000, description="https:// address")
+    participants: list[str] = Field(default_factory=list, max_length=200)
+    observers_invited: bool = False
+
+
+class MeetingUpdate(Strict):
+    title: str | None = Field(default=None, max_length=400)
+    starts_at: str | None = Field(default=None, max_length=64)
+    time_zone: str | None = Field(default=None, max_length=64)
+    duration_minutes: int | None = Field(default=None, ge=5, le=1440)
+    round: str | None = Field(default=None, max_length=64, description="Empty: no round")
+    video_url: str | None = Field(default=None, max_length=1000)
+    participants: list[str] | None = Field(default=None, max_length=200)
+    observers_invited: bool | None = None
+
+
+class AgendaIn(Strict):
+    agenda: list[str] = Field(
+        max_length=200, description="The points in order: item codes (FC-CD-01) or proposals (P-12)"
+    )
+
+
+class CurrentIn(Strict):
+    ref: str | None = Field(
+        default=None, max_length=32, description="A point of the agenda; null: none"
+    )
+
+
+class AgendaEntryOut(BaseModel):
+    ref: str
+    kind: str
+    words: str
+    url: str
+    item: str | None
+
+
+class MeetingOut(BaseModel):
+    id: int
+    reference: str
+    title: str
+    starts_at: datetime
+    time_zone: str
+    starts_local: str = Field(description="The start as read in the meeting's zone")
+    duration_minutes: int
+    round: str | None
+    video_url: str
+    participants: list[str]
+    observers_invited: bool
+    agenda: list[AgendaEntryOut]
+    current: str | None
+    version: int

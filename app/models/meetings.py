@@ -1,0 +1,84 @@
+"""Online meetings of the working group: when and where (a video call the platform does not
+host), the round they work on, the delegations taking part, and the agenda the secretariat
+orders and moves through.
+
+A meeting's `version` guards its details and its agenda alike: the ORM adds
+"AND version = :loaded" to every UPDATE of the row, and every change to the agenda touches the
+row, so of two officers reordering at once only one change lands and the other is told (412).
+"""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, UTCDateTime
+from app.errors import PreconditionFailed
+from app.models.accounts import Role
+
+
+class Meeting(Base):
+    __tablename__ = "meetings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The zone the meeting is convened in (an IANA name); everyone also sees it in their own.
+    time_zone: Mapped[str] = mapped_column(String(64))
+    duration_minutes: Mapped[int] = mapped_column(Integer, default=120)
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"))
+    video_url: Mapped[str] = mapped_column(String(500), default="")
+    observers_invited: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The agenda point under discussion: an entry's reference (FC-CD-01, P-12), or None.
+    current_ref: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def reference(self) -> str:
+        return f"M-{self.id}"
+
+    def check_version(self, expected: int) -> None:
+        if expected != self.version:
+            raise PreconditionFailed(
+                f"meeting {self.reference} is at version {self.version}; you sent {expected}. "
+                "Someone changed it meanwhile: reload it and make your change again",
+                current_revision=self.version,
+            )
+
+    def visible_to(self, role: Role, delegation_ids: Iterable[int], participants: set[int]) -> bool:
+        """The secretariat, the co-chairs and the administrators see every meeting; a member
+        the meetings one of their delegations takes part in; an observer those that invite
+        observers."""
+        if role in (Role.SECRETARIAT, Role.CHAIR, Role.ADMIN):
+            return True
+        if role is Role.OBSERVER:
+            return self.observers_invited
+        return bool(participants & set(delegation_ids))
+
+
+class MeetingParticipant(Base):
+    __tablename__ = "meeting_participants"
+
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), primary_key=True)
+    delegation_id: Mapped[int] = mapped_column(ForeignKey("delegations.id"), primary_key=True)
+
+
+class AgendaEntry(Base):
+    """One point of a meeting's agenda: an item of the register (indicator or prose section) or
+    a proposal, at its place in the order."""
+
+    __tablename__ = "meeting_agenda"
+    __table_args__ = (UniqueConstraint("meeting_id", "ref"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    # What the point is about, as people write it: an item's code or a proposal's P-n.
+    ref: Mapped[str] = mapped_column(String(32))
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"))
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id"))

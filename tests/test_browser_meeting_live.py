@@ -1,0 +1,125 @@
+"""A meeting in two real headless Chromium pages (issue 19): the secretariat sets it up and
+orders its agenda in the pages; a delegate keeps the live view open; the secretariat brings a
+point under discussion and a proposal on it is decided: the delegate's page shows both within a
+second, without reloading. The projector mode shows the same point in large type, with no
+controls."""
+
+import re
+import time
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from playwright.sync_api import expect
+
+from app.db import Database
+from tests.factories import World, bearer, token_for
+from tests.helpers import Clock, browser_log_in
+from tests.test_accessibility import assert_no_serious_violations
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_delegates_live_view_follows_the_secretariat_within_a_second(
+    page: Any,
+    browser: Any,
+    live_server: str,
+    world: World,
+    app: FastAPI,
+    database: Database,
+    clock: Clock,
+) -> None:
+    api = TestClient(app)
+    ph = bearer(token_for(database, world.member, clock.now))
+    sec = bearer(token_for(database, world.secretariat, clock.now))
+    r = api.post(
+        "/api/v1/proposals",
+        json={
+            "kind": "amend",
+            "targets": ["FC-CD-01"],
+            "content": {"text": "Passport or personal phone confiscated by the operators"},
+            "rationale": "Stronger verb",
+            "submit": True,
+        },
+        headers=ph,
+    )
+    assert r.status_code == 201, r.text
+    pid = r.json()["id"]
+
+    # The secretariat sets the meeting up in the pages.
+    browser_log_in(page, live_server, world.secretariat)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server}/meetings")
+    page.get_by_role("link", name="Set up a meeting").click()
+    page.get_by_label("Title").fill("Third online meeting")
+    page.get_by_label("Starts (date and time in the meeting's time zone)").fill("2026-03-10T14:00")
+    page.get_by_label("Time zone of the meeting").select_option("Asia/Manila")
+    page.get_by_label("Video call link (https)").fill("http://meet.example.org/dwg-3")
+    page.get_by_role("button", name="Set up the meeting").click()
+    # Plain http is refused, naming the field; what was typed stays.
+    expect(page.locator("#error-summary")).to_contain_text(
+        "The video call link must be an https://"
+    )
+    expect(page.get_by_label("Title")).to_have_value("Third online meeting")
+    page.get_by_label("Video call link (https)").fill("https://meet.example.org/dwg-3")
+    page.get_by_role("button", name="Set up the meeting").click()
+    expect(page.locator("#confirmation")).to_contain_text("Meeting set up.")
+    mid = int(re.search(r"/meetings/(\d+)", page.url).group(1))  # type: ignore[union-attr]
+    # The secretariat reads it in their zone (the group's, Jakarta), with Manila's beside it.
+    expect(page.locator("#meeting-start")).to_contain_text("10 Mar 2026 13:00 WIB (UTC+7)")
+    expect(page.locator("#meeting-start")).to_contain_text("10 Mar 2026 14:00 PST (UTC+8)")
+    for ref in ("FC-DR-01", "FC-CD-01"):
+        page.get_by_label("Add a point").fill(ref)
+        page.get_by_role("button", name="Add to the agenda").click()
+        expect(page.locator("#confirmation")).to_contain_text("Agenda saved.")
+    page.get_by_role("button", name="Move up FC-CD-01").click()
+    expect(page.locator("#agenda-list li").first).to_contain_text("FC-CD-01")
+    assert_no_serious_violations(page)
+
+    # The delegate keeps the live view open in a browser of their own.
+    context = browser.new_context()
+    delegate = context.new_page()
+    delegate.set_default_timeout(10_000)
+    try:
+        browser_log_in(delegate, live_server, world.member)
+        delegate.goto(f"{live_server}/meetings/{mid}/live")
+        expect(delegate.locator("#live-status")).to_have_attribute("data-live", "on")
+        expect(delegate.locator("#live-point-title")).to_have_text("No point under discussion")
+
+        # The secretariat brings FC-CD-01 under discussion.
+        page.get_by_role("button", name="Discuss FC-CD-01 now").click()
+        started = time.monotonic()
+        expect(delegate.locator("#current-ref")).to_have_text("FC-CD-01", timeout=2000)
+        moved_in = time.monotonic() - started
+        # The alternative on the table, with its word diff, and where delegations stand.
+        expect(delegate.locator("#live-text")).to_contain_text("Passport or personal phone taken")
+        expect(delegate.locator(".alt-card ins")).to_contain_text("confiscated")
+        expect(delegate.locator("#consensus")).to_be_visible()
+
+        # Decided in the room: the delegate's page says so, and shows the text agreed.
+        tag = api.get(f"/api/v1/proposals/{pid}", headers=sec).headers["ETag"]
+        started = time.monotonic()
+        r = api.post(
+            f"/api/v1/proposals/{pid}/decision",
+            json={"outcome": "agreed", "reason": "Agreed in the room", "acknowledged": True},
+            headers=sec | {"If-Match": tag},
+        )
+        assert r.status_code == 200, r.text
+        expect(delegate.locator("#just-decided")).to_contain_text(f"P-{pid}", timeout=2000)
+        decided_in = time.monotonic() - started
+        expect(delegate.locator("#live-text")).to_contain_text("confiscated")
+        assert moved_in < 1.0, f"the point reached the delegate after {moved_in:.2f} s"
+        assert decided_in < 1.0, f"the decision reached the delegate after {decided_in:.2f} s"
+        assert_no_serious_violations(delegate)
+
+        # The projector: the same point, large, without a button or a form to press.
+        delegate.goto(f"{live_server}/meetings/{mid}/live?projector=true")
+        expect(delegate.locator("#current-ref")).to_have_text("FC-CD-01")
+        expect(delegate.get_by_role("button")).to_have_count(0)
+        expect(delegate.locator("header")).to_have_count(0)
+        page.goto(f"{live_server}/meetings/{mid}/live")
+        page.get_by_role("button", name="Next point: FC-DR-01").click()
+        expect(delegate.locator("#current-ref")).to_have_text("FC-DR-01", timeout=2000)
+    finally:
+        context.close()

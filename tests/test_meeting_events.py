@@ -1,0 +1,211 @@
+"""The live event stream (issue 19) under a real uvicorn: a change reaches an open stream within a
+second; a stream resumed with Last-Event-ID misses nothing; a private draft's change reaches only
+its delegation; a meeting one may not see has no stream; idle streams hold no database
+connection."""
+
+import contextlib
+import http.client
+import json
+import queue
+import socket
+import threading
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from app.db import Database
+from tests.factories import World, bearer, token_for
+from tests.helpers import Clock
+
+MEETING = {
+    "title": "Third online meeting",
+    "starts_at": "2026-03-10T14:00",
+    "time_zone": "Asia/Manila",
+    "participants": ["PH-SOMTC", "ID-AICHR"],
+}
+
+
+class Stream:
+    """An open text/event-stream, read in a thread: each event's id and JSON data. Closing it
+    closes the socket, as a browser leaving the page does."""
+
+    def __init__(self, url: str, headers: dict[str, str]) -> None:
+        self.events: queue.Queue[dict[str, Any]] = queue.Queue()
+        parts = urlsplit(url)
+        self.conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=60)
+        self.conn.request(
+            "GET", parts.path + (f"?{parts.query}" if parts.query else ""), headers=headers
+        )
+        self.response = self.conn.getresponse()
+        self.status = self.response.status
+        self.ready = threading.Event()
+        if self.status == 200:
+            threading.Thread(target=self._read, daemon=True).start()
+            assert self.ready.wait(5), "the stream did not start"
+
+    def _read(self) -> None:
+        last_id = None
+        try:
+            while line := self.response.readline().decode():
+                line = line.rstrip("\n")
+                if line.startswith((": from", "retry:")):
+                    self.ready.set()
+                if line.startswith("id: "):
+                    last_id = int(line[4:])
+                elif line.startswith("data: "):
+                    self.ready.set()
+                    data = json.loads(line[6:])
+                    assert data["id"] == last_id
+                    self.events.put(data | {"at": time.monotonic()})
+        except (OSError, ValueError, AttributeError, http.client.HTTPException):
+            # The socket closed under the reader (close()): the stream is over.
+            pass
+
+    def next(self, timeout: float = 3.0) -> dict[str, Any]:
+        return self.events.get(timeout=timeout)
+
+    def drain(self, wait: float = 0.5) -> list[dict[str, Any]]:
+        time.sleep(wait)
+        out = []
+        while not self.events.empty():
+            out.append(self.events.get_nowait())
+        return out
+
+    def close(self) -> None:
+        if self.conn.sock is not None:
+            with contextlib.suppress(OSError):
+                self.conn.sock.shutdown(socket.SHUT_RDWR)
+        self.conn.close()
+
+
+@pytest.fixture
+def tokens(database: Database, world: World, clock: Clock) -> dict[str, dict[str, str]]:
+    people = {
+        "sec": world.secretariat,
+        "chair": world.chair,
+        "ph": world.member,
+        "id": world.member2,
+        "th": world.member3,
+    }
+    return {k: bearer(token_for(database, email, clock.now)) for k, email in people.items()}
+
+
+@pytest.fixture
+def api(app: FastAPI) -> TestClient:
+    return TestClient(app)
+
+
+def _meeting(api: TestClient, sec: dict[str, str]) -> tuple[int, str]:
+    r = api.post("/api/v1/meetings", json=MEETING, headers=sec)
+    assert r.status_code == 201, r.text
+    mid = r.json()["id"]
+    r = api.put(
+        f"/api/v1/meetings/{mid}/agenda",
+        json={"agenda": ["FC-CD-01", "SEC-PURPOSE"]},
+        headers=sec | {"If-Match": r.headers["ETag"]},
+    )
+    assert r.status_code == 200, r.text
+    return mid, r.headers["ETag"]
+
+
+def test_a_change_reaches_the_stream_within_a_second_and_resuming_misses_nothing(
+    live_server: str, api: TestClient, tokens: dict[str, dict[str, str]], database: Database
+) -> None:
+    mid, _ = _meeting(api, tokens["sec"])
+    url = f"{live_server}/api/v1/meetings/{mid}/events"
+    delegate = Stream(url, tokens["ph"])
+    try:
+        # Open and idle: no connection of the pool is held for it.
+        time.sleep(0.3)
+        assert database.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+        started = time.monotonic()
+        r = api.put(
+            f"/api/v1/meetings/{mid}/current", json={"ref": "FC-CD-01"}, headers=tokens["chair"]
+        )
+        assert r.status_code == 200
+        event = delegate.next()
+        assert event["type"] == "meeting.current"
+        assert event["ref"] == f"M-{mid}"
+        assert event["meeting"] == mid
+        assert event["at"] - started < 1.0, f"{event['at'] - started:.3f} s"
+        seen = event["id"]
+    finally:
+        delegate.close()
+
+    # Two changes while the delegate is away: a position on the point under discussion and
+    # the next point. Resuming from the last event received gives both, in order.
+    r = api.post(
+        "/api/v1/positions",
+        json={"item": "FC-CD-01", "stance": "support", "statement": "We can accept it"},
+        headers=tokens["id"],
+    )
+    assert r.status_code in (200, 201), r.text
+    api.put(f"/api/v1/meetings/{mid}/current", json={"ref": "SEC-PURPOSE"}, headers=tokens["chair"])
+    back = Stream(url, tokens["ph"] | {"Last-Event-ID": str(seen)})
+    try:
+        missed = [back.next(), back.next()]
+        assert [(e["type"], e["ref"]) for e in missed] == [
+            ("position.set", "FC-CD-01"),
+            ("meeting.current", f"M-{mid}"),
+        ]
+        assert missed[0]["id"] > seen
+        assert missed[1]["id"] > missed[0]["id"]
+        # Something outside the meeting's agenda is not on the meeting's stream.
+        api.post(
+            "/api/v1/positions",
+            json={"item": "FC-DR-01", "stance": "support", "statement": ""},
+            headers=tokens["id"],
+        )
+        assert back.drain() == []
+    finally:
+        back.close()
+
+
+def test_a_private_draft_reaches_only_its_delegation(
+    live_server: str, api: TestClient, tokens: dict[str, dict[str, str]]
+) -> None:
+    ph = Stream(f"{live_server}/api/v1/events", tokens["ph"])
+    other = Stream(f"{live_server}/api/v1/events", tokens["id"])
+    try:
+        draft = {
+            "kind": "amend",
+            "targets": ["FC-CD-01"],
+            "content": {"text": "Passport taken"},
+            "rationale": "Shorter",
+            "submit": False,
+        }
+        r = api.post("/api/v1/proposals", json=draft, headers=tokens["ph"])
+        assert r.status_code == 201, r.text
+        ref = f"P-{r.json()['id']}"
+        mine = ph.next()
+        assert (mine["ref"], mine["items"]) == (ref, ["FC-CD-01"])
+        # Then a change everyone sees: the other delegation gets that one, never the draft.
+        _meeting(api, tokens["sec"])
+        theirs = other.next()
+        assert theirs["ref"] != ref
+        assert ref not in [e["ref"] for e in other.drain()]
+    finally:
+        ph.close()
+        other.close()
+
+
+def test_a_stream_is_refused_where_the_meeting_may_not_be_seen(
+    live_server: str, api: TestClient, tokens: dict[str, dict[str, str]]
+) -> None:
+    mid, _ = _meeting(api, tokens["sec"])
+    with httpx.Client(timeout=5) as c:
+        r = c.get(f"{live_server}/api/v1/meetings/{mid}/events", headers=tokens["th"])
+        assert r.status_code == 404
+        assert r.json()["field"] == "meeting"
+        assert c.get(f"{live_server}/api/v1/events").status_code == 401
+        assert (
+            c.get(
+                f"{live_server}/api/v1/meetings/{mid + 99}/events", headers=tokens["ph"]
+            ).status_code
+            == 404
+        )

@@ -1,0 +1,227 @@
+"""Meetings through the API (issue 19): set up by the secretariat, seen by the delegations
+taking part, the agenda ordered under If-Match, the point under discussion moved by the
+secretariat or a co-chair, bad input refused naming the field, every change audited."""
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from app.db import Database
+from app.models import AuditEvent
+from tests.factories import World, bearer, token_for
+from tests.helpers import Clock, csrf_of, form_in, logged_in, post, text_of
+
+MEETING = {
+    "title": "Third online meeting",
+    "starts_at": "2026-03-10T14:00",
+    "time_zone": "Asia/Manila",
+    "video_url": "https://meet.example.org/dwg-3",
+    "participants": ["PH-SOMTC", "ID-AICHR"],
+}
+
+
+@pytest.fixture
+def tokens(database: Database, world: World, clock: Clock) -> dict[str, dict[str, str]]:
+    people = {
+        "sec": world.secretariat,
+        "chair": world.chair,
+        "ph": world.member,
+        "id": world.member2,
+        "th": world.member3,
+        "observer": world.observer,
+    }
+    return {k: bearer(token_for(database, email, clock.now)) for k, email in people.items()}
+
+
+def create(client: TestClient, headers: dict[str, str], **changes: Any) -> Any:
+    return client.post("/api/v1/meetings", json=MEETING | changes, headers=headers)
+
+
+def test_a_meeting_is_set_up_and_seen_by_those_taking_part(
+    client: TestClient, tokens: dict[str, dict[str, str]], database: Database
+) -> None:
+    r = create(client, tokens["sec"])
+    assert r.status_code == 201, r.text
+    m = r.json()
+    # 14:00 in Manila is 06:00 UTC; the meeting's own zone reads it back as written.
+    assert datetime.fromisoformat(m["starts_at"]) == datetime(2026, 3, 10, 6, 0, tzinfo=UTC)
+    assert m["starts_local"] == "10 Mar 2026 14:00 PST (UTC+8)"
+    assert m["participants"] == ["ID-AICHR", "PH-SOMTC"]
+    assert r.headers["ETag"] == f'"M-{m["id"]}.v1"'
+
+    url = f"/api/v1/meetings/{m['id']}"
+    assert client.get(url, headers=tokens["ph"]).status_code == 200
+    assert client.get(url, headers=tokens["chair"]).status_code == 200
+    # Not taking part, or an observer where observers are not invited: no such meeting.
+    assert client.get(url, headers=tokens["th"]).status_code == 404
+    assert client.get(url, headers=tokens["observer"]).status_code == 404
+    assert [x["id"] for x in client.get("/api/v1/meetings", headers=tokens["th"]).json()] == []
+    assert [x["id"] for x in client.get("/api/v1/meetings", headers=tokens["ph"]).json()] == [
+        m["id"]
+    ]
+    # Members and co-chairs do not set meetings up.
+    assert create(client, tokens["ph"]).status_code == 403
+    assert create(client, tokens["chair"]).status_code == 403
+
+    r = client.patch(
+        url,
+        json={"observers_invited": True},
+        headers=tokens["sec"] | {"If-Match": r.headers["ETag"]},
+    )
+    assert r.status_code == 200, r.text
+    assert client.get(url, headers=tokens["observer"]).status_code == 200
+    with database.transaction() as s:
+        actions = s.scalars(
+            select(AuditEvent.action).where(AuditEvent.object_type == "meeting")
+        ).all()
+    assert actions == ["meeting.create", "meeting.update"]
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "field"),
+    [
+        ({"video_url": "http://meet.example.org/x"}, 422, "video_url"),
+        ({"video_url": "javascript:alert(1)"}, 422, "video_url"),
+        ({"video_url": "https://user:pw@meet.example.org/x"}, 422, "video_url"),
+        ({"time_zone": "Mars/Olympus"}, 422, "time_zone"),
+        ({"starts_at": "next Tuesday"}, 422, "starts_at"),
+        ({"starts_at": "9999-99-99T25:00"}, 422, "starts_at"),
+        ({"title": "   "}, 422, "title"),
+        ({"participants": ["XX-NONE"]}, 404, "participants"),
+        ({"round": "NO/SUCH"}, 404, "round"),
+        ({"duration_minutes": 0}, 422, "duration_minutes"),
+        ({"colour": "red"}, 422, "colour"),
+    ],
+)
+def test_bad_input_is_refused_naming_the_field(
+    client: TestClient,
+    tokens: dict[str, dict[str, str]],
+    change: dict[str, Any],
+    status: int,
+    field: str,
+) -> None:
+    r = create(client, tokens["sec"], **change)
+    assert r.status_code == status, r.text
+    assert r.json()["field"] == field
+
+
+def test_the_agenda_is_ordered_under_if_match_and_a_racing_change_gets_412(
+    client: TestClient, tokens: dict[str, dict[str, str]], database: Database
+) -> None:
+    proposal = {
+        "kind": "amend",
+        "targets": ["FC-CD-01"],
+        "content": {"text": "Passport or phone taken"},
+        "rationale": "Shorter",
+        "submit": True,
+    }
+    r = client.post("/api/v1/proposals", json=proposal, headers=tokens["ph"])
+    assert r.status_code == 201, r.text
+    pid = r.json()["id"]
+    draft = client.post(
+        "/api/v1/proposals", json=proposal | {"submit": False}, headers=tokens["ph"]
+    ).json()["id"]
+
+    m = create(client, tokens["sec"])
+    tag = m.headers["ETag"]
+    url = f"/api/v1/meetings/{m.json()['id']}"
+    agenda = ["FC-CD-01", f"p-{pid}", "SEC-PURPOSE"]
+    assert (
+        client.put(f"{url}/agenda", json={"agenda": agenda}, headers=tokens["sec"]).status_code
+        == 428
+    )
+    r = client.put(
+        f"{url}/agenda", json={"agenda": agenda}, headers=tokens["sec"] | {"If-Match": tag}
+    )
+    assert r.status_code == 200, r.text
+    assert [e["ref"] for e in r.json()["agenda"]] == ["FC-CD-01", f"P-{pid}", "SEC-PURPOSE"]
+    assert r.json()["agenda"][1]["item"] == "FC-CD-01"
+    fresh = r.headers["ETag"]
+    # Another officer, who read the meeting before that change, reorders: refused, not lost.
+    r = client.put(
+        f"{url}/agenda", json={"agenda": ["SEC-PURPOSE"]}, headers=tokens["sec"] | {"If-Match": tag}
+    )
+    assert r.status_code == 412, r.text
+    assert [e["ref"] for e in client.get(url, headers=tokens["sec"]).json()["agenda"]] == [
+        "FC-CD-01",
+        f"P-{pid}",
+        "SEC-PURPOSE",
+    ]
+    # Reordered with the current ETag.
+    r = client.put(
+        f"{url}/agenda",
+        json={"agenda": ["SEC-PURPOSE", "FC-CD-01", f"P-{pid}"]},
+        headers=tokens["sec"] | {"If-Match": fresh},
+    )
+    assert r.status_code == 200
+    assert [e["ref"] for e in r.json()["agenda"]] == ["SEC-PURPOSE", "FC-CD-01", f"P-{pid}"]
+    fresh = r.headers["ETag"]
+    for bad, field in (
+        (["FC-XX-99"], "agenda"),
+        ([f"P-{draft}"], "agenda"),  # a private draft never goes on an agenda
+        (["FC-CD-01", "fc-cd-01"], "agenda"),
+        (["<script>"], "agenda"),
+    ):
+        r = client.put(
+            f"{url}/agenda", json={"agenda": bad}, headers=tokens["sec"] | {"If-Match": fresh}
+        )
+        assert r.status_code in (404, 422), r.text
+        assert r.json()["field"] == field
+
+    # The point under discussion: the secretariat or a co-chair; it must be on the agenda.
+    assert (
+        client.put(f"{url}/current", json={"ref": "FC-CD-01"}, headers=tokens["ph"]).status_code
+        == 403
+    )
+    r = client.put(f"{url}/current", json={"ref": "fc-cd-01"}, headers=tokens["chair"])
+    assert r.status_code == 200, r.text
+    assert r.json()["current"] == "FC-CD-01"
+    r = client.put(f"{url}/current", json={"ref": "FC-DR-01"}, headers=tokens["chair"])
+    assert r.status_code == 404
+    assert r.json()["field"] == "ref"
+    with database.transaction() as s:
+        actions = s.scalars(
+            select(AuditEvent.action).where(AuditEvent.object_type == "meeting")
+        ).all()
+    assert actions == ["meeting.create", "meeting.agenda", "meeting.agenda", "meeting.current"]
+
+
+def test_two_officers_reordering_in_the_pages_never_overwrite_each_other(
+    client: TestClient, app: Any, world: World, tokens: dict[str, dict[str, str]]
+) -> None:
+    m = create(client, tokens["sec"]).json()
+    url = f"/meetings/{m['id']}"
+    first, second = logged_in(app, world.secretariat), logged_in(app, world.secretariat2)
+    for ref in ("FC-CD-01", "FC-DR-01", "SEC-PURPOSE"):
+        page = first.get(url).text
+        assert (
+            post(first, f"{url}/agenda", form_in(page, id="agenda-add") | {"ref": ref}).status_code
+            == 303
+        )
+    # Both read the page; the first moves SEC-PURPOSE up, the second (reading the old page)
+    # takes FC-CD-01 off: refused, with the agenda shown as it is now.
+    page_one, page_two = first.get(url).text, second.get(url).text
+    up = {
+        "csrf_token": csrf_of(page_one),
+        "version": re.search(r'name="version" value="(\d+)"', page_one).group(1),  # type: ignore[union-attr]
+        "ref": "SEC-PURPOSE",
+        "action": "up",
+    }
+    assert post(first, f"{url}/agenda", up).status_code == 303
+    off = up | {"csrf_token": csrf_of(page_two), "ref": "FC-CD-01", "action": "remove"}
+    r = post(second, f"{url}/agenda", off)
+    assert r.status_code == 412
+    assert "Someone else changed this meeting's agenda meanwhile" in text_of(r.text)
+    refs = re.findall(r'<li data-ref="([^"]+)"', r.text)
+    assert refs == ["FC-CD-01", "SEC-PURPOSE", "FC-DR-01"]
+    # A member reads the meeting (no forms) and its live view, which reloads itself without
+    # JavaScript.
+    member = logged_in(app, world.member)
+    assert 'id="agenda-add"' not in member.get(url).text
+    live = member.get(f"{url}/live").text
+    assert '<noscript><meta http-equiv="refresh"' in live
+    assert post(member, f"{url}/agenda", off | {"csrf_token": csrf_of(live)}).status_code == 403
