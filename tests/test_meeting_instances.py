@@ -1,0 +1,60 @@
+"""Two app instances on one PostgreSQL database (issue 19): a change made through one reaches a
+stream opened on the other, carried by LISTEN/NOTIFY. The instances are two processes (this
+test's uvicorn thread and a uvicorn subprocess), so nothing in one process's memory can carry
+the event; each change arrives within a second, well inside the 2 s the hubs' own reading of
+the trail would take."""
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.db import Database
+from tests.factories import World, bearer, token_for
+from tests.servers import Server
+from tests.test_meeting_events import MEETING, Stream
+
+pytestmark = pytest.mark.postgres
+
+
+def test_a_change_through_one_instance_reaches_a_stream_on_the_other(
+    live_server: str, db_url: str, world: World, database: Database, tmp_path: Path
+) -> None:
+    # The subprocess reads the real clock: tokens made now, not at the test clock's start.
+    now = datetime.now(UTC)
+    sec, chair, ph = (
+        bearer(token_for(database, email, now))
+        for email in (world.secretariat, world.chair, world.member)
+    )
+    other = Server(db_url, tmp_path)
+    other.start()
+    try:
+        made = httpx.post(f"{other.url}/api/v1/meetings", json=MEETING, headers=sec)
+        assert made.status_code == 201, made.text
+        mid = made.json()["id"]
+        agenda = httpx.put(
+            f"{other.url}/api/v1/meetings/{mid}/agenda",
+            json={"agenda": ["FC-CD-01", "FC-DR-01", "SEC-PURPOSE"]},
+            headers=sec | {"If-Match": made.headers["ETag"]},
+        )
+        assert agenda.status_code == 200, agenda.text
+        for watched, changed in ((live_server, other.url), (other.url, live_server)):
+            stream = Stream(f"{watched}/api/v1/meetings/{mid}/events", ph)
+            try:
+                delays = []
+                for ref in ("FC-CD-01", "FC-DR-01", "SEC-PURPOSE"):
+                    started = time.monotonic()
+                    r = httpx.put(
+                        f"{changed}/api/v1/meetings/{mid}/current", json={"ref": ref}, headers=chair
+                    )
+                    assert r.status_code == 200, r.text
+                    event = stream.next()
+                    assert (event["type"], event["ref"]) == ("meeting.current", f"M-{mid}")
+                    delays.append(event["at"] - started)
+                assert max(delays) < 1.0, delays
+            finally:
+                stream.close()
+    finally:
+        other.stop()
