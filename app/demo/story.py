@@ -445,5 +445,36 @@ def play(session: Session, *, register_done: datetime, now: datetime) -> None:
         "compelled",
         "Could 'compelled' be read as requiring physical force?",
     )
+    # Delegations write in their own languages too, and a new indicator can say nearly what
+    # one already says (search finds the first by any spelling; the second is flagged as a
+    # possible duplicate of FC-CD-02).
+    comment(
+        "member.vn@demo.zerodraft.org",
+        "VN-SOMTC",
+        "FC-CD-02",
+        "passport",
+        "Đề nghị làm rõ: “hộ chiếu” có bao gồm giấy tờ tùy thân do người môi giới giữ lại "
+        "trước khi xuất cảnh không? Nhiều người lao động Việt Nam bị thu hộ chiếu ngay tại sân "
+        "bay.",
+    )
+    comment(
+        "member.th@demo.zerodraft.org",
+        "TH-SOMTC",
+        "FC-CD-01",
+        "guarded compound",
+        "ผู้เสียหายชาวไทยหลายรายถูกกักตัวในอาคารที่มีผู้คุมติดอาวุธ และต้องจ่ายค่าไถ่จึงจะได้รับการปล่อยตัว",
+    )
+    propose(
+        "member.kh@demo.zerodraft.org",
+        "KH-AICHR",
+        ProposalKind.ADD,
+        [],
+        {
+            "text": "The person's passport, identity documents or mobile phone were confiscated "
+            "or kept by the operators or recruiters."
+        },
+        "Taking documents and phones is how the compounds keep people from leaving.",
+        dimension="CD",
+    )
     if clock.now >= now:
         raise ValueError("the demo story ran past now")

@@ -22,7 +22,13 @@ from app.models.decisions import DecisionRecord, Settlement
 from app.models.imports import ImportKind, ImportState, WordImport
 from app.models.kept import KeptForm
 from app.models.mail import OutboxMessage, OutboxState, SentReminder
-from app.models.meetings import AgendaEntry, Meeting, MeetingParticipant
+from app.models.meetings import (
+    AgendaEntry,
+    Attendance,
+    FloorRequest,
+    Meeting,
+    MeetingParticipant,
+)
 from app.models.register import (
     Dimension,
     Element,
@@ -42,7 +48,7 @@ from app.models.rounds import (
     RoundState,
     SilenceBreak,
 )
-from app.models.search import SearchDocument
+from app.models.search import SearchDocument, SearchTerm
 from app.models.workflow import (
     Comment,
     CommentKind,
@@ -64,6 +70,7 @@ __all__ = [
     "AgendaEntry",
     "ApiToken",
     "Approval",
+    "Attendance",
     "AuditEvent",
     "AuthSession",
     "Body",
@@ -74,6 +81,7 @@ __all__ = [
     "Dimension",
     "DraftingState",
     "Element",
+    "FloorRequest",
     "ImportKind",
     "ImportState",
     "Item",
@@ -108,6 +116,7 @@ __all__ = [
     "RoundKind",
     "RoundState",
     "SearchDocument",
+    "SearchTerm",
     "SentReminder",
     "Settlement",
     "SilenceBreak",

@@ -9,7 +9,15 @@ and Myanmar, written without spaces). The engines' own indexes over them are mad
 unicode61; search_trigrams, trigram), on PostgreSQL a GIN index over the tsvector of the words
 and a pg_trgm GIN index over `plain`."""
 
-from sqlalchemy import Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
@@ -30,6 +38,7 @@ def compared(
 ACCESS = (
     "id",
     "kind",
+    "object_id",
     "draft_of",
     "thread_visibility",
     "thread_delegation_id",
@@ -80,3 +89,27 @@ class SearchDocument(Base):
     words_title: Mapped[str] = mapped_column(Text)
     words: Mapped[str] = mapped_column(Text)
     plain: Mapped[str] = mapped_column(Text)
+
+
+# A stem's key is cut at this many characters (PostgreSQL's B-tree refuses entries of a few
+# kilobytes: a pasted run of letters with no space must not make the edit that holds it fail).
+STEM_CHARS = 100
+
+
+class SearchTerm(Base):
+    """Each stem of a search_documents row with its weight there (TITLE_WEIGHT times its count in
+    the title, plus its count in the text): the relevance of a word, read from one B-tree
+    entry instead of counting it in the row's text (app/search/index.py writes them with the
+    row; deleting the row deletes them). Ordered by code point on both engines (PostgreSQL:
+    collation "C"), so that a prefix (`traffick*`) is a range of the key."""
+
+    __tablename__ = "search_terms"
+    __table_args__ = (
+        PrimaryKeyConstraint("stem", "document_id"),
+        Index("ix_search_terms_document_id", "document_id"),
+        {"sqlite_with_rowid": False},
+    )
+
+    stem: Mapped[str] = mapped_column(Text().with_variant(Text(collation="C"), "postgresql"))
+    document_id: Mapped[int] = mapped_column(ForeignKey("search_documents.id", ondelete="CASCADE"))
+    weight: Mapped[int] = mapped_column(Integer)

@@ -12,10 +12,10 @@ Both engines index what this module writes, so they match the same words:
   since their words are not separated by spaces.
 
 A flush that writes an item's revision or state, a proposal (its text, state, targets) or a
-comment rewrites those objects' rows before the transaction commits (`install`, called by
-app.audit.guard.open_database for the app, the command line and the worker). A restore from
-backup carries the rows like every other table; SQLite's triggers and PostgreSQL's indexes
-index them as they are loaded.
+comment notes those objects, and their rows are rewritten as the transaction commits (`install`,
+called by app.audit.guard.open_database for the app, the command line and the worker). A
+restore from backup carries the rows like every other table; SQLite's triggers and PostgreSQL's
+indexes index them as they are loaded.
 """
 
 import re
@@ -27,7 +27,9 @@ from functools import lru_cache
 from typing import Any
 
 import snowballstemmer  # type: ignore[import-untyped]
-from sqlalchemy import delete, event, func, insert, or_, select
+from sqlalchemy import Connection, delete, event, func, insert, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, UOWTransaction, aliased
 
@@ -41,13 +43,15 @@ from app.models import (
     ProposalTarget,
     Revision,
     SearchDocument,
+    SearchTerm,
 )
 from app.models.register import TEXT_FIELDS
+from app.models.search import STEM_CHARS
 
 # Thai, Lao, Myanmar (and its extensions), Khmer (and its symbols).
 _NO_SPACE = "\u0e00-\u0eff\u1000-\u109f\uaa60-\uaa7f\ua9e0-\ua9ff\u1780-\u17ff\u19e0-\u19ff"
 NO_SPACE_RUN = re.compile(f"[{_NO_SPACE}]+")
-_NO_SPACE_CHAR = re.compile(f"[{_NO_SPACE}]")
+NO_SPACE_CHAR = re.compile(f"[{_NO_SPACE}]")
 _WORD = re.compile(r"[^\W_]+")
 # Latin letters that carry their mark in the letter itself (no decomposition).
 _LETTERS = str.maketrans(
@@ -55,6 +59,8 @@ _LETTERS = str.maketrans(
 )
 
 KINDS = ("indicator", "section", "proposal", "comment")
+# A word in the title counts as this many in the text (search's relevance).
+TITLE_WEIGHT = 4
 
 
 def _latin(ch: str) -> bool:
@@ -119,12 +125,23 @@ def stem(word: str) -> str:
 def word_tokens(folded: str) -> Iterator[re.Match[str]]:
     """The words of a folded text that the word index holds (not those of no-space scripts)."""
     for match in _WORD.finditer(folded):
-        if not _NO_SPACE_CHAR.search(match.group()):
+        if not NO_SPACE_CHAR.search(match.group()):
             yield match
 
 
 def words(text: str) -> list[str]:
     return [stem(m.group()) for m in word_tokens(fold(text))]
+
+
+def weights(words_title: str, words: str) -> dict[str, int]:
+    """Each stem of a row's words columns with its weight: TITLE_WEIGHT for each time in the
+    title, one for each time in the text (search_terms; a word's relevance in the row)."""
+    out: dict[str, int] = {}
+    for column, weight in ((words_title, TITLE_WEIGHT), (words, 1)):
+        for s in column.split():
+            key = s[:STEM_CHARS]
+            out[key] = out.get(key, 0) + weight
+    return out
 
 
 def phrase_count(words: str | None, phrase: str) -> int:
@@ -340,6 +357,30 @@ def _comment_documents(session: Session, ids: set[int] | None) -> Iterator[Docum
         )
 
 
+def _write_terms(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Write the stems' weights of these rows (just written) afresh: search_terms."""
+    doc = SearchDocument
+    for kind in KINDS:
+        of_kind = {r["object_id"]: r for r in rows if r["kind"] == kind}
+        objects = sorted(of_kind)
+        for start in range(0, len(objects), 500):
+            ids = conn.execute(
+                select(doc.id, doc.object_id)
+                .where(doc.kind == kind, doc.object_id.in_(objects[start : start + 500]))
+                .order_by(doc.id)
+            ).all()
+            conn.execute(delete(SearchTerm).where(SearchTerm.document_id.in_([i for i, _ in ids])))
+            terms = [
+                {"stem": stem_, "document_id": id_, "weight": weight}
+                for id_, object_id in ids
+                for stem_, weight in weights(
+                    of_kind[object_id]["words_title"], of_kind[object_id]["words"]
+                ).items()
+            ]
+            if terms:
+                conn.execute(insert(SearchTerm), terms)
+
+
 def refresh(
     session: Session,
     *,
@@ -374,17 +415,6 @@ def refresh(
                 )
             )
         )
-    for kinds, ids in (
-        (("indicator", "section"), wanted["item"]),
-        (("proposal",), wanted["proposal"]),
-        (("comment",), wanted["comment"]),
-    ):
-        if ids:
-            conn.execute(
-                delete(SearchDocument).where(
-                    SearchDocument.kind.in_(kinds), SearchDocument.object_id.in_(ids)
-                )
-            )
     docs: list[Document] = []
     if wanted["item"]:
         docs.extend(_item_documents(session, wanted["item"]))
@@ -392,13 +422,50 @@ def refresh(
         docs.extend(_proposal_documents(session, wanted["proposal"]))
     if wanted["comment"]:
         docs.extend(_comment_documents(session, wanted["comment"]))
+    # Rows are rewritten in place (an upsert, in one order), and only the rows of what is no
+    # longer found (a withdrawn comment) deleted: two transactions rewriting one row wait for each
+    # other instead of the second inserting a row the first has just inserted.
+    found = {(_GROUP[d.kind], d.object_id) for d in docs}
+    for kinds, group in (
+        (("indicator", "section"), "item"),
+        (("proposal",), "proposal"),
+        (("comment",), "comment"),
+    ):
+        gone = sorted(i for i in wanted[group] if (group, i) not in found)
+        if gone:
+            conn.execute(
+                delete(SearchDocument).where(
+                    SearchDocument.kind.in_(kinds), SearchDocument.object_id.in_(gone)
+                )
+            )
     if docs:
-        conn.execute(insert(SearchDocument), [d.row() for d in docs])
+        docs.sort(key=lambda d: (d.kind, d.object_id))
+        rows = [d.row() for d in docs]
+        _upsert(conn, rows)
+        _write_terms(conn, rows)
+
+
+_GROUP = {"indicator": "item", "section": "item", "proposal": "proposal", "comment": "comment"}
+
+
+def _upsert(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert the rows, or rewrite the one a (kind, object_id) already has."""
+    dialect = conn.dialect.name
+    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(SearchDocument)
+    columns = [name for name in rows[0] if name not in ("kind", "object_id")]
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=["kind", "object_id"],
+            set_={name: statement.excluded[name] for name in columns},
+        ),
+        rows,
+    )
 
 
 def rebuild(session: Session) -> int:
     """Write every row afresh (a database filled without the application's sessions)."""
     conn = session.connection()
+    conn.execute(delete(SearchTerm))
     conn.execute(delete(SearchDocument))
     docs = [
         *_item_documents(session, None),
@@ -406,7 +473,9 @@ def rebuild(session: Session) -> int:
         *_comment_documents(session, None),
     ]
     for start in range(0, len(docs), 500):
-        conn.execute(insert(SearchDocument), [d.row() for d in docs[start : start + 500]])
+        rows = [d.row() for d in docs[start : start + 500]]
+        conn.execute(insert(SearchDocument), rows)
+        _write_terms(conn, rows)
     return len(docs)
 
 
@@ -430,13 +499,40 @@ def _changed(session: Session) -> tuple[set[int], set[int], set[int]]:
     return items, proposals, comments
 
 
+# The objects a transaction changed, noted at each flush and written once, at commit.
+_PENDING = "search.pending"
+
+
 def _after_flush(session: Session, _context: UOWTransaction) -> None:
     items, proposals, comments = _changed(session)
     if items or proposals or comments:
-        refresh(session, items=items, proposals=proposals, comments=comments)
+        pending = session.info.setdefault(_PENDING, (set(), set(), set()))
+        pending[0].update(items)
+        pending[1].update(proposals)
+        pending[2].update(comments)
+
+
+def write_pending(session: Session) -> None:
+    """Rewrite the rows of what this transaction changed so far. Called at commit, after every
+    other write of the transaction (and after the audit trail is sealed), so that a transaction
+    holds its rows' locks only at its very end: one that rewrote rows early and went on to update
+    an item could wait for a transaction waiting for those rows (a deadlock on PostgreSQL). A
+    search within the transaction calls it first, to find what the transaction wrote."""
+    if _PENDING not in session.info:
+        return
+    session.flush()
+    items, proposals, comments = session.info.pop(_PENDING, (set(), set(), set()))
+    refresh(session, items=items, proposals=proposals, comments=comments)
+
+
+def _forget(session: Session, *_: Any) -> None:
+    session.info.pop(_PENDING, None)
 
 
 def install() -> None:
-    """Keep the index current on every ORM session's flush (once per process)."""
+    """Keep the index current in every ORM session's transactions (once per process); listeners
+    added after the audit trail's, so that the rows are written after its seal."""
     if not event.contains(Session, "after_flush", _after_flush):
         event.listen(Session, "after_flush", _after_flush)
+        event.listen(Session, "before_commit", write_pending)
+        event.listen(Session, "after_rollback", _forget)

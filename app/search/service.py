@@ -1,16 +1,19 @@
 """Search over the register, proposals and comments: what a person may see, best first.
 
 The question is read as the index was written (app/search/index.py): words folded and stemmed,
-phrases in double quotes kept in order, runs of Thai, Lao, Khmer or Myanmar matched inside the
-text. Every term must be found. Visibility is the objects' own (app/comments/service.py's
-hidden_proposals and hidden_comments): a private draft of another delegation, or a comment the
-person may not read, is not found and not counted. The result whose reference is the question
-("FC-DR-01", "P-12") comes first, the rest by how often the terms are in the row itself (title
-words weigh more: `relevance`).
+phrases in double quotes kept in order, `word*` a prefix of words, `a OR b` either, runs of
+Thai, Lao, Khmer or Myanmar matched inside the text. Every term must be found (AND is what a
+space means). Visibility is the objects' own (app/comments/service.py's hidden_proposals and
+hidden_comments): a private draft of another delegation, or a comment the person may not read,
+is not found and not counted. The result whose reference is the question ("FC-DR-01", "P-12")
+comes first, the rest by how often the terms are in the row itself (title words weigh more),
+read from search_terms for words and prefixes, counted in the row for phrases. Snippets are
+made for the page's rows only, around the passage that shows most of the terms.
 """
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -24,16 +27,36 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    union_all,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.selectable import Alias
 
 from app.errors import InvalidInput, NotFound
-from app.models import Delegation, Dimension, ProposalState, Role, Round, SearchDocument
+from app.models import (
+    Delegation,
+    Dimension,
+    ProposalState,
+    Role,
+    Round,
+    SearchDocument,
+    SearchTerm,
+)
+from app.models.search import STEM_CHARS
 from app.models.workflow import DraftingState, Visibility
 from app.principal import Principal
-from app.search.index import KINDS, NO_SPACE_RUN, fold, fold_with_map, stem, word_tokens
+from app.search.index import (
+    KINDS,
+    NO_SPACE_CHAR,
+    NO_SPACE_RUN,
+    TITLE_WEIGHT,
+    fold,
+    fold_with_map,
+    stem,
+    word_tokens,
+    write_pending,
+)
 
 MAX_QUERY = 200
 MAX_PAGE = 10_000  # 200,000 results in: a larger number is a typo, or an OFFSET no engine stores
@@ -74,34 +97,87 @@ def _indexed_by(element: _Indexed, compiler: Any, **kw: Any) -> str:
 INDEXED = aliased(
     SearchDocument, _Indexed._construct(SearchDocument.__table__, name="search_documents")
 )
-_QUOTED = re.compile(r'"([^"]*)"?')
+# A phrase in quotes, or a piece of the question between spaces.
+_PIECE = re.compile(r'"([^"]*)"?|(\S+)')
 _REF = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
+OPERATORS = ("OR", "AND")
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One piece of a question: a phrase of stems (a single word is a phrase of one), or a word
+    prefix (`traffick*`: its stems begin so), and the runs of the scripts written without spaces
+    in it; a row must hold all of them."""
+
+    stems: tuple[str, ...] = ()
+    prefix: bool = False
+    runs: tuple[str, ...] = ()
+
+    def prefixes(self) -> tuple[str, ...]:
+        """What a stem found by the prefix begins with: the word as typed, folded, or its own
+        stem ("happy*": "happy" and "happi")."""
+        typed = self.stems[0]
+        stemmed = stem(typed)
+        # The index holds stems ("recruitment" as "recruit"): the shorter of the two, when one
+        # begins the other, finds all the other finds.
+        if typed.startswith(stemmed):
+            return (stemmed,)
+        return (typed,) if stemmed.startswith(typed) else (typed, stemmed)
 
 
 @dataclass(slots=True)
 class Terms:
-    """A question as the index reads it: phrases of stems (a single word is a phrase of one),
-    and runs of the scripts written without spaces, each to be found."""
+    """A question as the index reads it: clauses that must all be found, each a choice of terms
+    (words joined by OR), and the reference asked, if it is one."""
 
-    phrases: list[list[str]] = field(default_factory=list)
-    runs: list[str] = field(default_factory=list)
+    clauses: list[list[Term]] = field(default_factory=list)
     ref: str | None = None
 
     @property
-    def stems(self) -> set[str]:
-        return {s for phrase in self.phrases for s in phrase}
+    def terms(self) -> list[Term]:
+        return [t for clause in self.clauses for t in clause]
+
+    @property
+    def runs(self) -> list[str]:
+        return [r for t in self.terms for r in t.runs]
+
+
+def _term(piece: str, quoted: bool) -> Term | None:
+    folded = fold(piece)
+    prefix = not quoted and folded.endswith("*")
+    stems = [m.group() if prefix else stem(m.group()) for m in word_tokens(folded)]
+    runs = tuple(NO_SPACE_RUN.findall(folded))
+    if prefix and len(stems) == 1 and not runs:
+        return Term(stems=(stems[0],), prefix=True)
+    if prefix:  # "forced-labour*", "ค้า*": the prefix of a phrase is read as the phrase
+        stems = [stem(s) for s in stems]
+    return Term(stems=tuple(stems), runs=runs) if stems or runs else None
 
 
 def parse(q: str) -> Terms:
+    """The terms of a question: `"a phrase"` in quotes, `word*` a prefix, `a OR b` either (OR
+    binds its neighbours: `forced labour OR work` is forced and either labour or work), AND
+    between words is what a space means already."""
     terms = Terms()
-    # Each phrase in quotes is one piece, so is each word outside them.
-    pieces = _QUOTED.findall(q) + _QUOTED.sub(" ", q).split()
-    for piece in pieces:
-        folded = fold(piece)
-        phrase = [stem(m.group()) for m in word_tokens(folded)]
-        if phrase and phrase not in terms.phrases:
-            terms.phrases.append(phrase)
-        terms.runs.extend(r for r in NO_SPACE_RUN.findall(folded) if r not in terms.runs)
+    pieces = [
+        (m.group(1), True) if m.group(1) is not None else (m.group(2), False)
+        for m in _PIECE.finditer(q)
+    ]
+    either = False
+    for i, (piece, quoted) in enumerate(pieces):
+        between = 0 < i < len(pieces) - 1
+        if not quoted and piece in OPERATORS and between:
+            either = either or piece == "OR"
+            continue
+        term = _term(piece, quoted)
+        if term is None:
+            continue
+        if either and terms.clauses:
+            if term not in terms.clauses[-1]:
+                terms.clauses[-1].append(term)
+        elif [term] not in terms.clauses:
+            terms.clauses.append([term])
+        either = False
     candidate = q.strip().upper()
     if _REF.match(candidate):
         terms.ref = candidate
@@ -158,7 +234,7 @@ def check(q: str | None, page: int, filters: Filters) -> str:
     if filters.state is not None and filters.state not in STATES:
         raise InvalidInput(f"state must be one of {', '.join(STATES)}", field="state")
     terms = parse(q)
-    if not terms.phrases and not terms.runs:
+    if not terms.clauses:
         raise InvalidInput("the search has no words in it", field="q")
     return q
 
@@ -221,10 +297,7 @@ def _visible_to(user_id: int, role: Role, delegations: tuple[int, ...]) -> Any:
     return and_(or_(doc.draft_of.is_(None), doc.draft_of.in_(own)), or_(*thread))
 
 
-TITLE_WEIGHT = 4
-
-
-def _count(words: Any, phrase: list[str], postgres: bool) -> Any:
+def _count(words: Any, phrase: tuple[str, ...], postgres: bool) -> Any:
     """How many times the phrase's stems stand in a row in a words column (app/search/index.py's
     phrase_count, a function of SQLite's connections; the same in SQL on PostgreSQL)."""
     if not postgres:
@@ -236,70 +309,94 @@ def _count(words: Any, phrase: list[str], postgres: bool) -> Any:
     return removed.self_group().op("/", precedence=8)(len(pattern))
 
 
-def relevance(words_title: Any, words: Any, terms: Terms, postgres: bool) -> Any:
-    """How well a row answers, from the row alone: each phrase's count in the title (weighing
+def _after(prefix: str) -> str:
+    """The least key that does not begin with the prefix (keys in code point order)."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def _found(term: Term, postgres: bool) -> Any:
+    """The rows that hold a term, each with the term's weight there (document_id, weight).
+
+    A row's relevance depends on the row alone: a word's count in the title (weighing
     TITLE_WEIGHT) and in the text. Nothing about other rows counts, so a row another person
     cannot see (a private draft) changes no one's order, and both engines order alike. (FTS5's
     bm25 weighs a word by how rare it is among all rows, hidden ones too: four private drafts
-    turned two public comments round.)"""
-    total: Any = literal(0)
-    for phrase in terms.phrases:
-        title, text_ = _count(words_title, phrase, postgres), _count(words, phrase, postgres)
-        total = total + TITLE_WEIGHT * title + text_
-    return total
-
-
-def _matching(session: Session, terms: Terms) -> tuple[list[Any], Any, Any]:
-    """The conditions of the terms, the join that ranks (SQLite), and the score."""
-    doc = INDEXED
-    conditions: list[Any] = []
-    score: Any = None
-    ranked: Any = None
-    postgres = session.get_bind().dialect.name == "postgresql"
-    if terms.phrases:
-        # From the row's own columns, read once it is found (the engines' own relevance
-        # functions weigh a word by the whole collection or re-read the texts' words).
-        score = relevance(doc.words_title, doc.words, terms, postgres)
+    turned two public comments round.) A word's weights are search_terms' entries, one range of
+    its key; a phrase of several words is counted in the rows that hold it."""
+    t, doc = SearchTerm, SearchDocument
+    query: Any
+    if term.prefix:
+        ranges = [
+            and_(t.stem >= p[:STEM_CHARS], t.stem < _after(p[:STEM_CHARS])) for p in term.prefixes()
+        ]
+        query = (
+            select(t.document_id.label("document_id"), func.sum(t.weight).label("weight"))
+            .where(or_(*ranges))
+            .group_by(t.document_id)
+        )
+    elif len(term.stems) == 1:
+        query = select(t.document_id.label("document_id"), t.weight.label("weight")).where(
+            t.stem == term.stems[0][:STEM_CHARS]
+        )
+    elif term.stems:
+        score = TITLE_WEIGHT * _count(doc.words_title, term.stems, postgres) + _count(
+            doc.words, term.stems, postgres
+        )
+        query = select(doc.id.label("document_id"), score.label("weight"))
         if postgres:
-            query = " & ".join(" <-> ".join(f"'{s}'" for s in p) for p in terms.phrases)
-            tsquery = func.to_tsquery(literal_column("'simple'::regconfig"), query)
-            conditions.append(TSVECTOR.op("@@")(tsquery))
+            phrase = " <-> ".join(f"'{s}'" for s in term.stems)
+            tsquery = func.to_tsquery(literal_column("'simple'::regconfig"), phrase)
+            query = query.where(TSVECTOR.op("@@")(tsquery))
         else:
-            match = " ".join('"' + " ".join(p) + '"' for p in terms.phrases)
-            ranked = (
-                text("SELECT rowid AS id FROM search_words WHERE search_words MATCH :match")
-                .bindparams(match=match)
-                .columns(id=Integer)
-                # Matched once, first: otherwise SQLite may run the match again for every row
-                # of a filter (a kind) it chose to read first.
-                .cte("ranked")
-                .prefix_with("MATERIALIZED")
+            query = query.where(
+                doc.id.in_(
+                    text("SELECT rowid FROM search_words WHERE search_words MATCH :m")
+                    .bindparams(m='"' + " ".join(term.stems) + '"')
+                    .columns(rowid=Integer)
+                )
             )
-    for run in terms.runs:
+    else:
+        query = select(doc.id.label("document_id"), literal(0).label("weight"))
+    for run in term.runs:
         pattern = f"%{run}%"
         # SQLite's trigram index matches nothing for a pattern under 3 characters (ใน, ปี, ពល
         # are words): those are looked for in the folded text itself, as on PostgreSQL.
         if postgres or len(run) < 3:
-            conditions.append(doc.plain.like(pattern))
+            held: Any = select(doc.id).where(doc.plain.like(pattern))
         else:
-            conditions.append(
-                doc.id.in_(
-                    text("SELECT rowid FROM search_trigrams WHERE plain LIKE :p")
-                    .bindparams(p=pattern)
-                    .columns(rowid=Integer)
-                )
+            held = (
+                text("SELECT rowid FROM search_trigrams WHERE plain LIKE :p")
+                .bindparams(p=pattern)
+                .columns(rowid=Integer)
             )
-    return conditions, ranked, score
+        if term.stems:
+            query = query.where(query.selected_columns.document_id.in_(held))
+        else:
+            query = query.where(doc.id.in_(held))
+    return query
+
+
+def _clause(clause: list[Term], postgres: bool) -> Any:
+    """The rows that hold one of a clause's terms, each with the weights of those it holds."""
+    if len(clause) == 1:
+        return _found(clause[0], postgres).subquery()
+    either = union_all(*(_found(t, postgres) for t in clause)).subquery()
+    return (
+        select(either.c.document_id, func.sum(either.c.weight).label("weight"))
+        .group_by(either.c.document_id)
+        .subquery()
+    )
 
 
 def search(
     session: Session, principal: Principal, q: str, *, page: int = 1, filters: Filters = Filters()
 ) -> Results:
     q = check(q, page, filters)
+    write_pending(session)
     terms = parse(q)
     doc = INDEXED
-    conditions, ranked, score = _matching(session, terms)
-    conditions.append(_visible(principal))
+    postgres = session.get_bind().dialect.name == "postgresql"
+    conditions: list[Any] = [_visible(principal)]
     if filters.kind:
         conditions.append(doc.kind == filters.kind)
     if filters.dimension:
@@ -310,32 +407,39 @@ def search(
         conditions.append(doc.round_id == _round(session, filters.round))
     if filters.state:
         conditions.append(doc.state == filters.state)
+    clauses = [_clause(c, postgres) for c in terms.clauses]
+    score: Any = literal(0)
+    for found in clauses:
+        score = score + found.c.weight
 
     def base(*columns: Any) -> Any:
         query = select(*columns).select_from(doc)
-        if ranked is not None:
-            query = query.join(ranked, ranked.c.id == doc.id)
+        for found in clauses:
+            query = query.join(found, found.c.document_id == doc.id)
         return query.where(*conditions)
 
     order: list[Any] = []
     if terms.ref:
         order.append(case((doc.ref == terms.ref, 0), else_=1))
-    if score is not None:
-        order.append(score.desc())
     # Ties: by kind, then oldest first (the object's id: a row's own id changes each time the
     # row is rewritten).
-    order += [case({k: i for i, k in enumerate(KINDS)}, value=doc.kind), doc.object_id, doc.id]
+    order += [
+        score.desc(),
+        case({k: i for i, k in enumerate(KINDS)}, value=doc.kind),
+        doc.object_id,
+        doc.id,
+    ]
     # The page's ids (with the count of all, in the same pass), then their rows: sorting the
     # whole rows (texts and all) of every match would read them all.
-    found = session.execute(
+    found_ids = session.execute(
         base(doc.id, func.count().over())
         .order_by(*order)
         .limit(PAGE_SIZE)
         .offset((page - 1) * PAGE_SIZE)
     ).all()
-    ids = [row[0] for row in found]
+    ids = [row[0] for row in found_ids]
     # Past the last page there is no row to carry the count.
-    total = found[0][1] if found else (session.scalar(base(func.count())) or 0)
+    total = found_ids[0][1] if found_ids else (session.scalar(base(func.count())) or 0)
     row = SearchDocument
     rows = {d.id: d for d in session.scalars(select(row).where(row.id.in_(ids)))} if ids else {}
     hits = [_hit(rows[i], terms) for i in ids]
@@ -357,39 +461,74 @@ def _hit(d: SearchDocument, terms: Terms) -> Hit:
     )
 
 
-def _spans(text_: str, terms: Terms, size: int | None = None) -> list[tuple[int, int]]:
-    """Where the words found are in the text as written (start, end); with a size, only those
-    a piece of that size from the first word found can show (a long text is not stemmed past)."""
+# What may join two words found into one mark: "FC-DR-01", "forced/compelled" (not a space).
+_JOINED = re.compile("[-/.:_'\u2019]+")
+
+
+@lru_cache(maxsize=256)
+def _candidates(stems: tuple[str, ...], prefixes: tuple[str, ...]) -> re.Pattern[str]:
+    """The words of a folded text that may be found (the stems checked after): those that begin
+    as a stem does, less its last letter (Snowball writes "policy" as "polici")."""
+    starts = sorted({s[:-1] if len(s) > 3 else s for s in (*stems, *prefixes)}, key=len)
+    alternatives = "|".join(re.escape(s) for s in reversed(starts)) or "(?!)"
+    return re.compile(rf"(?<![^\W_])(?:{alternatives})[^\W_]*")
+
+
+def _spans(text_: str, terms: Terms) -> list[tuple[int, int, int]]:
+    """Where the words found are in the text as written (start, end, which term found it),
+    those joined by a hyphen or a slash as one ("FC-DR-01")."""
     folded, where = fold_with_map(text_)
-    stems = terms.stems
-    spans: list[tuple[int, int]] = []
-    for m in word_tokens(folded):
-        if size is not None and spans and where[m.start()] > spans[0][0] + size:
-            break
-        if stem(m.group()) in stems:
-            spans.append((where[m.start()], where[m.end() - 1] + 1))
-    for run in terms.runs:
-        at = folded.find(run)
-        while at >= 0:
-            spans.append((where[at], where[at + len(run) - 1] + 1))
-            at = folded.find(run, at + len(run))
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+    every = terms.terms
+    exact = {s: n for n, t in enumerate(every) if not t.prefix for s in t.stems}
+    prefixes = [(p, n) for n, t in enumerate(every) if t.prefix for p in t.prefixes()]
+    spans: list[tuple[int, int, int]] = []
+    for m in _candidates(tuple(exact), tuple(p for p, _ in prefixes)).finditer(folded):
+        word = m.group()
+        word_stem = stem(word)
+        n = exact.get(word_stem, -1)
+        if n < 0:
+            n = next((k for p, k in prefixes if word_stem.startswith(p) or word.startswith(p)), -1)
+        # A word with letters of the scripts written without spaces is not a word of the index.
+        if n >= 0 and NO_SPACE_CHAR.search(word) is None:
+            spans.append((where[m.start()], where[m.end() - 1] + 1, n))
+    for n, term in enumerate(every):
+        for run in term.runs:
+            at = folded.find(run)
+            while at >= 0:
+                spans.append((where[at], where[at + len(run) - 1] + 1, n))
+                at = folded.find(run, at + len(run))
+    merged: list[tuple[int, int, int]] = []
+    for start, end, n in sorted(spans):
+        if merged and (
+            start <= merged[-1][1] or _JOINED.fullmatch(text_, merged[-1][1], start) is not None
+        ):
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]), merged[-1][2])
         else:
-            merged.append((start, end))
+            merged.append((start, end, n))
     return merged
 
 
+def _window(spans: list[tuple[int, int, int]], size: int) -> int:
+    """Where the piece of the text shown starts: the piece that shows the most of the terms
+    asked (then the most words found, then the earliest), a third of it before the first."""
+    best, start = (0, 0), 0
+    for i, (first, _, _) in enumerate(spans):
+        inside = [n for s, e, n in spans[i:] if e <= first + size * 2 // 3]
+        score = (len(set(inside)), len(inside))
+        if score > best:
+            best, start = score, first
+    return start
+
+
 def highlight(text_: str, terms: Terms, size: int = SNIPPET_CHARS) -> Markup:
-    """A piece of the text around the first word found, HTML-escaped, the words found in
+    """A piece of the text where the words found are, HTML-escaped, the words found in
     <mark>."""
     flat = " ".join(text_.split())
-    spans = _spans(flat, terms, size)
+    spans = _spans(flat, terms)
     start = 0
-    if spans and spans[0][1] > size * 2 // 3:
-        start = max(0, spans[0][0] - size // 3)
+    first = _window(spans, size)
+    if spans and first + (size // 3) > size * 2 // 3:
+        start = max(0, first - size // 3)
         space = flat.rfind(" ", 0, start)
         start = space + 1 if space >= 0 and start - space < 20 else start
     end = min(len(flat), start + size)
@@ -398,7 +537,7 @@ def highlight(text_: str, terms: Terms, size: int = SNIPPET_CHARS) -> Markup:
         end = space if space > start + size // 2 else end
     out = [Markup("…") if start else Markup("")]
     at = start
-    for s, e in spans:
+    for s, e, _ in spans:
         if e <= start or s >= end:
             continue
         s, e = max(s, start), min(e, end)

@@ -1,0 +1,106 @@
+"""What a question may say beyond words and phrases (`traffick*`, `a OR b`, AND), and what the
+snippet shows (the passage with the words found, a code marked whole), through the API on both
+engines."""
+
+from sqlalchemy import func, select
+
+from app.db import Database
+from app.models import SearchDocument, SearchTerm
+from tests.test_search import Api, edit, people  # noqa: F401  (people is a fixture)
+
+
+def test_a_word_ending_in_a_star_finds_every_word_it_begins(
+    people: dict[str, Api],  # noqa: F811
+) -> None:
+    sec, ph = people["sec"], people["ph"]
+    edit(sec, "FC-DR-01", guidance="Traffickers moved the workers across the border")
+    edit(sec, "FC-CD-02", guidance="Persons trafficked into the compound")
+    assert set(ph.refs("traffick*")) == {"FC-DR-01", "FC-CD-02"}
+    assert set(ph.refs("TRAFF*")) == {"FC-DR-01", "FC-CD-02"}
+    # Without the star the word is the word (its stem): "smuggled", not "smugglers".
+    edit(sec, "FC-CD-01", guidance="Smugglers took the passport; it was never returned")
+    assert ph.refs("smuggled") == []
+    assert ph.refs("smuggl*") == ["FC-CD-01"]
+    snippet = ph.search("traffick*", kind="indicator")["results"]
+    marked = {r["ref"]: r["snippet"] for r in snippet}
+    assert "<mark>Traffickers</mark>" in marked["FC-DR-01"]
+    assert "<mark>trafficked</mark>" in marked["FC-CD-02"]
+    # With another word, every term is still needed; a prefix nothing begins finds nothing.
+    assert ph.refs("traffick* border") == ["FC-DR-01"]
+    assert ph.refs("zzq*") == []
+    # A prefix whose stem is written otherwise ("policy" is indexed as "polici").
+    edit(sec, "FC-CD-01", guidance="The operators' policy on phones")
+    assert ph.refs("policy*") == ["FC-CD-01"]
+
+
+def test_or_finds_either_and_and_is_what_a_space_means(
+    people: dict[str, Api],  # noqa: F811
+) -> None:
+    sec, ph = people["sec"], people["ph"]
+    edit(sec, "FC-DR-01", guidance="Workers smuggled across the border")
+    both = set(ph.refs("smuggled OR guarded"))
+    assert both == {"FC-DR-01", "FC-CD-02"}
+    # OR binds its neighbours: "workers" and either "smuggled" or "guarded".
+    assert ph.refs("workers smuggled OR guarded") == ["FC-DR-01"]
+    assert ph.refs("smuggled AND guarded") == []
+    assert ph.refs("smuggled AND border") == ["FC-DR-01"]
+    assert set(ph.refs('"guarded compound" OR smuggled')) == {"FC-DR-01", "FC-CD-02"}
+    # A row holding both is scored for both, and comes first.
+    edit(sec, "FC-CD-01", guidance="Smuggled, guarded, smuggled, guarded, smuggled, smuggled")
+    assert ph.refs("smuggled OR guarded")[0] == "FC-CD-01"
+    # Lower case "or", and an operator with nothing on one side, are words.
+    assert ph.search("OR")["total"] == ph.search("or")["total"]
+    # ("Passport or personal phone ...": the one row with all three words.)
+    assert ph.refs("smuggled or guarded") == ["FC-CD-01"]
+    # Thai runs may be either too.
+    edit(sec, "FC-CD-02", guidance="ผู้เสียหายถูกยึดหนังสือเดินทาง")
+    assert set(ph.refs("หนังสือเดินทาง OR smuggled")) == {"FC-DR-01", "FC-CD-02", "FC-CD-01"}
+
+
+def test_the_snippet_is_the_passage_with_the_words_and_codes_are_marked_whole(
+    people: dict[str, Api],  # noqa: F811
+) -> None:
+    sec, ph = people["sec"], people["ph"]
+    filler = " ".join(["The operators kept records of the workers."] * 12)
+    edit(
+        sec,
+        "FC-DR-01",
+        guidance=f"Debt was mentioned once. {filler} Workers were held for a debt bondage "
+        "scheme run by the compound.",
+    )
+    snippet = ph.search("debt bondage")["results"][0]["snippet"]
+    assert "<mark>debt</mark> <mark>bondage</mark>" in snippet
+    assert snippet.startswith("…")
+    comment = ph.post(
+        "/comments", {"item": "FC-CD-02", "body": "Merge with FC-DR-01, which says the same"}
+    ).json()
+    found = {r["ref"]: r["snippet"] for r in ph.search("FC-DR-01")["results"]}
+    assert "<mark>FC-DR-01</mark>" in found[f"C-{comment['id']}"]
+
+
+def test_each_rows_words_are_weighted_in_search_terms(
+    people: dict[str, Api],  # noqa: F811
+    database: Database,
+) -> None:
+    edit(people["sec"], "FC-CD-02", guidance="compound compound")
+    with database.transaction(write=False) as s:
+        doc = s.scalar(select(SearchDocument.id).where(SearchDocument.ref == "FC-CD-02"))
+        weight = s.scalar(
+            select(SearchTerm.weight).where(
+                SearchTerm.document_id == doc, SearchTerm.stem == "compound"
+            )
+        )
+        # Once in the title (four), once in the text and twice in the guidance.
+        assert weight == 4 + 1 + 2
+        # A row rewritten keeps one set of terms; a row deleted, none.
+        assert s.scalar(
+            select(func.count()).select_from(SearchTerm).where(SearchTerm.document_id == doc)
+        ) == len(
+            set(
+                s.scalar(
+                    select(SearchDocument.words_title + " " + SearchDocument.words).where(
+                        SearchDocument.id == doc
+                    )
+                ).split()
+            )
+        )
