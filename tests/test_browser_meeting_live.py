@@ -123,3 +123,70 @@ def test_the_delegates_live_view_follows_the_secretariat_within_a_second(
         expect(delegate.locator("#current-ref")).to_have_text("FC-DR-01", timeout=2000)
     finally:
         context.close()
+
+
+def test_a_delegate_asks_for_the_floor_and_the_chair_sees_it_at_once(
+    page: Any,
+    browser: Any,
+    live_server: str,
+    world: World,
+    app: FastAPI,
+    database: Database,
+    clock: Clock,
+) -> None:
+    api = TestClient(app)
+    sec = bearer(token_for(database, world.secretariat, clock.now))
+    r = api.post(
+        "/api/v1/meetings",
+        json={
+            "title": "Fourth online meeting",
+            "starts_at": "2026-03-12T10:00",
+            "participants": ["PH-SOMTC", "ID-AICHR"],
+        },
+        headers=sec,
+    )
+    mid = r.json()["id"]
+    browser_log_in(page, live_server, world.chair)
+    page.goto(f"{live_server}/meetings/{mid}/live")
+    expect(page.locator("#live-status")).to_have_attribute("data-live", "on")
+    expect(page.locator("#floor-empty")).to_be_visible()
+
+    context = browser.new_context()
+    delegate = context.new_page()
+    delegate.set_default_timeout(10_000)
+    try:
+        browser_log_in(delegate, live_server, world.member)
+        delegate.goto(f"{live_server}/meetings/{mid}/live")
+        delegate.get_by_role("button", name="PH-SOMTC joins the meeting").click()
+        expect(page.locator("#attendance")).to_contain_text("PH-SOMTC: joined", timeout=2000)
+        delegate.get_by_role("button", name="Ask for the floor for PH-SOMTC").click()
+        started = time.monotonic()
+        expect(page.locator("#floor-queue li")).to_have_text(
+            re.compile(r"^\s*PH-SOMTC asked at"), timeout=2000
+        )
+        seen_in = time.monotonic() - started
+        expect(delegate.locator("#floor-asked")).to_have_text("PH-SOMTC has asked for the floor.")
+        assert_no_serious_violations(page)
+
+        # The chair gives the floor; the delegate's page says so without reloading.
+        page.get_by_role("button", name="Give the floor to PH-SOMTC").click()
+        expect(delegate.locator("#floor-queue")).to_contain_text(
+            "PH-SOMTC has the floor", timeout=2000
+        )
+        page.get_by_role("button", name="Clear PH-SOMTC").click()
+        expect(delegate.locator("#floor-empty")).to_be_visible(timeout=2000)
+        assert seen_in < 1.0, f"the chair saw the request after {seen_in:.2f} s"
+
+        # The secretariat records what Indonesia said: both pages show it, marked.
+        r = api.post(
+            f"/api/v1/meetings/{mid}/positions",
+            json={"delegation": "ID-AICHR", "stance": "reservation", "item": "FC-CD-01"},
+            headers=sec,
+        )
+        assert r.status_code == 201, r.text
+        for p in (page, delegate):
+            expect(p.locator("#meeting-acts")).to_contain_text(
+                "ID-AICHR: reservation on FC-CD-01 stated in the meeting", timeout=2000
+            )
+    finally:
+        context.close()

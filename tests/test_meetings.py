@@ -225,3 +225,151 @@ def test_two_officers_reordering_in_the_pages_never_overwrite_each_other(
     live = member.get(f"{url}/live").text
     assert '<noscript><meta http-equiv="refresh"' in live
     assert post(member, f"{url}/agenda", off | {"csrf_token": csrf_of(live)}).status_code == 403
+
+
+def test_the_floor_is_asked_in_order_called_and_cleared_and_attendance_recorded(
+    client: TestClient,
+    app: Any,
+    world: World,
+    tokens: dict[str, dict[str, str]],
+    database: Database,
+) -> None:
+    m = create(client, tokens["sec"]).json()
+    url = f"/api/v1/meetings/{m['id']}"
+    # The Indonesian delegation asks first, then the Philippine one.
+    r = client.post(f"{url}/floor", json={}, headers=tokens["id"])
+    assert r.status_code == 201, r.text
+    r = client.post(f"{url}/floor", json={"delegation": "PH-SOMTC"}, headers=tokens["ph"])
+    assert r.status_code == 201, r.text
+    queue = r.json()["floor"]
+    assert [f["delegation"] for f in queue] == ["ID-AICHR", "PH-SOMTC"]
+    # Asking twice, for a delegation not taking part, for one not one's own, or in a meeting
+    # one may not see: refused.
+    r = client.post(f"{url}/floor", json={}, headers=tokens["id"])
+    assert (r.status_code, r.json()["field"]) == (409, "delegation")
+    r = client.post(f"{url}/floor", json={"delegation": "PH-ACWC"}, headers=tokens["ph"])
+    assert (r.status_code, r.json()["field"]) == (403, "delegation")
+    r = client.post(f"{url}/floor", json={"delegation": "ID-AICHR"}, headers=tokens["ph"])
+    assert (r.status_code, r.json()["field"]) == (403, "delegation")
+    assert client.post(f"{url}/floor", json={}, headers=tokens["th"]).status_code == 404
+    assert client.post(f"{url}/floor", json={}, headers=tokens["sec"]).status_code == 403
+    r = client.post(f"{url}/floor", json={"delegation": 7}, headers=tokens["ph"])
+    assert (r.status_code, r.json()["field"]) == (422, "delegation")
+
+    # The chair gives the floor to PH-SOMTC out of turn; it comes first while it speaks.
+    ph_request = queue[1]["id"]
+    assert client.post(f"{url}/floor/{ph_request}/call", headers=tokens["ph"]).status_code == 403
+    r = client.post(f"{url}/floor/{ph_request}/call", headers=tokens["chair"])
+    assert r.status_code == 200, r.text
+    assert [(f["delegation"], f["called_at"] is not None) for f in r.json()["floor"]] == [
+        ("PH-SOMTC", True),
+        ("ID-AICHR", False),
+    ]
+    assert client.post(f"{url}/floor/{ph_request}/call", headers=tokens["chair"]).status_code == 409
+    r = client.post(f"{url}/floor/{ph_request}/clear", headers=tokens["sec"])
+    assert [f["delegation"] for f in r.json()["floor"]] == ["ID-AICHR"]
+    assert client.post(f"{url}/floor/{ph_request}/clear", headers=tokens["sec"]).status_code == 409
+    assert client.post(f"{url}/floor/999999/call", headers=tokens["sec"]).status_code == 404
+    # Once cleared, PH-SOMTC may ask again.
+    again = client.post(f"{url}/floor", json={"delegation": "PH-SOMTC"}, headers=tokens["ph"])
+    assert again.status_code == 201
+
+    # Attendance: joined, then left; the latest says where the delegation is.
+    assert (
+        client.post(
+            f"{url}/attendance",
+            json={"joined": True, "delegation": "PH-SOMTC"},
+            headers=tokens["ph"],
+        ).status_code
+        == 201
+    )
+    r = client.post(
+        f"{url}/attendance", json={"joined": False, "delegation": "PH-SOMTC"}, headers=tokens["ph"]
+    )
+    assert [(p["delegation"], p["joined"]) for p in r.json()["attendance"]] == [("PH-SOMTC", False)]
+    r = client.post(f"{url}/attendance", json={}, headers=tokens["ph"])
+    assert (r.status_code, r.json()["field"]) == (422, "joined")
+    with database.transaction() as s:
+        actions = s.scalars(
+            select(AuditEvent.action)
+            .where(AuditEvent.object_type == "meeting")
+            .order_by(AuditEvent.id)
+        ).all()
+    assert actions == [
+        "meeting.create",
+        "meeting.floor.ask",
+        "meeting.floor.ask",
+        "meeting.floor.call",
+        "meeting.floor.clear",
+        "meeting.floor.ask",
+        "meeting.joined",
+        "meeting.left",
+    ]
+
+
+def test_positions_stated_and_decisions_taken_in_the_room_are_tied_to_the_meeting(
+    client: TestClient, tokens: dict[str, dict[str, str]], database: Database
+) -> None:
+    proposal = {
+        "kind": "amend",
+        "targets": ["FC-CD-01"],
+        "content": {"text": "Passport or phone taken"},
+        "rationale": "Shorter",
+        "submit": True,
+        "delegation": "PH-SOMTC",
+    }
+    pid = client.post("/api/v1/proposals", json=proposal, headers=tokens["ph"]).json()["id"]
+    m = create(client, tokens["sec"]).json()
+    url = f"/api/v1/meetings/{m['id']}"
+    stated = {"delegation": "ID-AICHR", "stance": "support", "proposal_id": pid}
+    # Only the secretariat records a position on a delegation's behalf.
+    assert client.post(f"{url}/positions", json=stated, headers=tokens["chair"]).status_code == 403
+    r = client.post(
+        f"{url}/positions",
+        json=stated | {"statement": "Indonesia supports the amendment"},
+        headers=tokens["sec"],
+    )
+    assert r.status_code == 201, r.text
+    assert [(a["kind"], a["delegation"], a["ref"], a["what"]) for a in r.json()["acts"]] == [
+        ("position", "ID-AICHR", f"P-{pid}", "support")
+    ]
+    # It is the delegation's position like any other.
+    positions = client.get(f"/api/v1/proposals/{pid}", headers=tokens["id"]).json()["positions"]
+    assert ("ID-AICHR", "support") in [(x["delegation"], x["stance"]) for x in positions]
+    for bad, status, field in (
+        (stated | {"delegation": "TH-SOMTC"}, 403, "delegation"),  # not taking part
+        (stated | {"delegation": "XX-NONE"}, 404, "delegation"),
+        (stated | {"stance": "maybe"}, 422, "stance"),
+        ({"delegation": "ID-AICHR", "stance": "support"}, 422, "target"),
+    ):
+        r = client.post(f"{url}/positions", json=bad, headers=tokens["sec"])
+        assert (r.status_code, r.json().get("field")) == (status, field), r.text
+
+    tag = client.get(f"/api/v1/proposals/{pid}", headers=tokens["sec"]).headers["ETag"]
+    decision = {"proposal_id": pid, "outcome": "agreed", "reason": "Agreed in the room"}
+    r = client.post(
+        f"{url}/decisions", json=decision | {"acknowledged": True}, headers=tokens["chair"]
+    )
+    assert r.status_code == 428
+    r = client.post(
+        f"{url}/decisions",
+        json=decision | {"acknowledged": True},
+        headers=tokens["chair"] | {"If-Match": tag},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["acts"][-1] == r.json()["acts"][-1] | {
+        "kind": "decision",
+        "ref": f"P-{pid}",
+        "what": "agreed",
+        "delegation": "PH-SOMTC",
+    }
+    # Deciding again with the old ETag: the proposal moved on.
+    r = client.post(f"{url}/decisions", json=decision, headers=tokens["chair"] | {"If-Match": tag})
+    assert r.status_code in (409, 412)
+    with database.transaction() as s:
+        actions = s.scalars(
+            select(AuditEvent.action)
+            .where(AuditEvent.object_type == "meeting")
+            .order_by(AuditEvent.id)
+        ).all()
+    assert actions == ["meeting.create", "meeting.position", "meeting.decision"]

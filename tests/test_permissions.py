@@ -97,6 +97,7 @@ MAY = {
     Action.READ_MEETINGS: {"member", "secretariat", "chair", "observer", "admin"},
     Action.MANAGE_MEETINGS: {"secretariat"},
     Action.RUN_MEETING: {"secretariat", "chair"},
+    Action.TAKE_PART: {"member"},
 }
 
 # The hash of DWG-FC/ZD as settled by _settle_for_approval, which fills it in.
@@ -171,6 +172,7 @@ REQUESTS: dict[Action, tuple[str, str, dict[str, object] | None, dict[str, str]]
     ),
     # A meeting made by _a_meeting (the first one of the test's database).
     Action.RUN_MEETING: ("PUT", "/api/v1/meetings/1/current", {"ref": None}, {}),
+    Action.TAKE_PART: ("POST", "/api/v1/meetings/1/floor", {}, {}),
 }
 
 
@@ -303,7 +305,11 @@ def _a_meeting(database: Database, clock: Clock) -> None:
         meetings.create(
             s,
             Actor.system("test"),
-            meetings.Details(title="Third meeting", starts_at="2026-03-10T14:00"),
+            meetings.Details(
+                title="Third meeting",
+                starts_at="2026-03-10T14:00",
+                participants=["PH-SOMTC", "PH-ACWC"],
+            ),
             now=clock.now,
         )
 
@@ -314,6 +320,7 @@ PREPARE: dict[Action, Callable[[Database, Clock], None]] = {
     Action.BREAK_SILENCE: _place_under_silence,
     Action.APPROVE: _settle_for_approval,
     Action.RUN_MEETING: _a_meeting,
+    Action.TAKE_PART: _a_meeting,
 }
 
 

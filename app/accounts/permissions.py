@@ -37,6 +37,7 @@ class Action(StrEnum):
     READ_MEETINGS = "meeting.read"
     MANAGE_MEETINGS = "meeting.manage"
     RUN_MEETING = "meeting.run"
+    TAKE_PART = "meeting.take_part"
 
 
 EVERYONE = frozenset(Role)
@@ -83,6 +84,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.MANAGE_MEETINGS: frozenset({Role.SECRETARIAT}),
     # Moving through the agenda in the room: the secretariat or a co-chair.
     Action.RUN_MEETING: frozenset({Role.SECRETARIAT, Role.CHAIR}),
+    # A delegation asks for the floor, joins and leaves, through one of its members.
+    Action.TAKE_PART: frozenset({Role.MEMBER}),
 }
 
 
@@ -119,6 +122,7 @@ _DOING: dict[Action, str] = {
     Action.READ_MEETINGS: "see meetings",
     Action.MANAGE_MEETINGS: "set up meetings and their agenda",
     Action.RUN_MEETING: "move a meeting through its agenda",
+    Action.TAKE_PART: "ask for the floor or join a meeting for a delegation",
 }
 
 # Who holds a role, as a sentence names them.

@@ -7,14 +7,21 @@ from fastapi import Header, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from app.accounts.permissions import Action
-from app.meetings import live, service
+from app.meetings import floor, live, room, service
 from app.meetings.schemas import (
+    ActOut,
     AgendaEntryOut,
     AgendaIn,
+    AttendanceIn,
     CurrentIn,
+    DecisionIn,
+    FloorIn,
+    FloorOut,
     MeetingCreate,
     MeetingOut,
     MeetingUpdate,
+    PresenceOut,
+    StatedIn,
 )
 from app.models import Meeting
 from app.timezones import local_text
@@ -26,6 +33,8 @@ router = api_router("", "meetings")
 Reader = Annotated[RequestContext, Context(Action.READ_MEETINGS)]
 Manager = Annotated[RequestContext, Context(Action.MANAGE_MEETINGS)]
 Runner = Annotated[RequestContext, Context(Action.RUN_MEETING)]
+Delegate = Annotated[RequestContext, Context(Action.TAKE_PART)]
+Decider = Annotated[RequestContext, Context(Action.DECIDE)]
 IfMatch = Annotated[str | None, Header(description="The ETag you read")]
 LastEventId = Annotated[
     str | None, Header(alias="Last-Event-ID", description="The id of the last event received")
@@ -51,6 +60,27 @@ def meeting_out(ctx: RequestContext, meeting: Meeting) -> MeetingOut:
             for e in v.agenda
         ],
         current=meeting.current_ref,
+        floor=[
+            FloorOut(
+                id=f.id, delegation=f.delegation, requested_at=f.requested_at, called_at=f.called_at
+            )
+            for f in floor.queue(ctx.db, meeting.id)
+        ],
+        attendance=[
+            PresenceOut(delegation=p.delegation, joined=p.joined, at=p.at)
+            for p in floor.presence(ctx.db, meeting.id)
+        ],
+        acts=[
+            ActOut(
+                kind=a.kind,
+                delegation=a.delegation,
+                ref=a.ref,
+                what=a.what,
+                statement=a.statement,
+                at=a.at,
+            )
+            for a in room.acts(ctx.db, meeting.id)
+        ],
         version=meeting.version,
     )
 
@@ -141,6 +171,117 @@ def set_current(
         now=ctx.now,
     )
     return _one(ctx, meeting)
+
+
+@router.post(
+    "/meetings/{meeting_id}/floor",
+    status_code=201,
+    responses=errors(404),
+    response_model=MeetingOut,
+)
+def ask_for_the_floor(meeting_id: int, body: FloorIn, ctx: Delegate) -> JSONResponse:
+    """Your delegation asks for the floor; it waits in the order asked (409 if it already has)."""
+    floor.ask(
+        ctx.db,
+        ctx.principal,
+        meeting_id,
+        delegation_code=body.delegation,
+        now=ctx.now,
+        request_id=ctx.request_id,
+    )
+    return _one(ctx, service.get(ctx.db, ctx.principal, meeting_id), 201)
+
+
+@router.post(
+    "/meetings/{meeting_id}/floor/{request_id}/call",
+    responses=errors(404),
+    response_model=MeetingOut,
+)
+def give_the_floor(meeting_id: int, request_id: int, ctx: Runner) -> JSONResponse:
+    """Give the floor to a delegation that asked for it (the chair or the secretariat)."""
+    meeting = service.get(ctx.db, ctx.principal, meeting_id)
+    floor.call(ctx.db, ctx.actor, meeting.id, request_id, now=ctx.now)
+    return _one(ctx, meeting)
+
+
+@router.post(
+    "/meetings/{meeting_id}/floor/{request_id}/clear",
+    responses=errors(404),
+    response_model=MeetingOut,
+)
+def clear_the_floor(meeting_id: int, request_id: int, ctx: Runner) -> JSONResponse:
+    """Take a request off the queue: the delegation has spoken, or no longer asks."""
+    meeting = service.get(ctx.db, ctx.principal, meeting_id)
+    floor.clear(ctx.db, ctx.actor, meeting.id, request_id, now=ctx.now)
+    return _one(ctx, meeting)
+
+
+@router.post(
+    "/meetings/{meeting_id}/attendance",
+    status_code=201,
+    responses=errors(404),
+    response_model=MeetingOut,
+)
+def attend(meeting_id: int, body: AttendanceIn, ctx: Delegate) -> JSONResponse:
+    """Your delegation joins (joined: true) or leaves (false) the meeting."""
+    floor.attend(
+        ctx.db,
+        ctx.principal,
+        meeting_id,
+        joined=body.joined,
+        delegation_code=body.delegation,
+        now=ctx.now,
+        request_id=ctx.request_id,
+    )
+    return _one(ctx, service.get(ctx.db, ctx.principal, meeting_id), 201)
+
+
+@router.post(
+    "/meetings/{meeting_id}/positions",
+    status_code=201,
+    responses=errors(404, 409),
+    response_model=MeetingOut,
+)
+def state_position(meeting_id: int, body: StatedIn, ctx: Manager) -> JSONResponse:
+    """Record a position a delegation stated in the meeting, on its behalf (the secretariat);
+    it is the delegation's position like any other, marked as stated in the meeting."""
+    room.state_position(
+        ctx.db,
+        ctx.principal,
+        meeting_id,
+        delegation_code=body.delegation,
+        stance=body.stance,
+        statement=body.statement,
+        proposal_id=body.proposal_id,
+        item_code=body.item,
+        now=ctx.now,
+        request_id=ctx.request_id,
+    )
+    return _one(ctx, service.get(ctx.db, ctx.principal, meeting_id), 201)
+
+
+@router.post(
+    "/meetings/{meeting_id}/decisions",
+    responses=errors(404, 409, 412, 428),
+    response_model=MeetingOut,
+)
+def decide(
+    meeting_id: int, body: DecisionIn, ctx: Decider, if_match: IfMatch = None
+) -> JSONResponse:
+    """Decide a proposal in the meeting (If-Match: the proposal's ETag); tied to the meeting."""
+    room.decide(
+        ctx.db,
+        ctx.principal,
+        meeting_id,
+        body.proposal_id,
+        expected_version=expected_version(if_match, f"P-{body.proposal_id}.v") or 0,
+        outcome=body.outcome,
+        reason=body.reason,
+        acknowledged=body.acknowledged,
+        now=ctx.now,
+        request_id=ctx.request_id,
+    )
+    return _one(ctx, service.get(ctx.db, ctx.principal, meeting_id))
 
 
 _STREAM: dict[int | str, dict[str, Any]] = {

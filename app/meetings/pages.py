@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.accounts.permissions import Action, allowed
 from app.errors import DomainError, NotFound, PreconditionFailed
-from app.meetings import service
+from app.meetings import floor, room, service
 from app.meetings.service import Details, MeetingView
 from app.models import Item, Meeting
 from app.proposals import display
@@ -24,6 +24,7 @@ router = APIRouter(route_class=DbRoute, include_in_schema=False)
 Reader = Annotated[RequestContext, Context(Action.READ_MEETINGS)]
 Manager = Annotated[RequestContext, Context(Action.MANAGE_MEETINGS)]
 Runner = Annotated[RequestContext, Context(Action.RUN_MEETING)]
+Delegate = Annotated[RequestContext, Context(Action.TAKE_PART)]
 
 FIELDS = ("title", "starts_at", "time_zone", "duration_minutes", "round", "video_url")
 DONE = {
@@ -294,10 +295,19 @@ def _point(ctx: RequestContext, v: MeetingView) -> dict[str, Any]:
 def _live_context(ctx: RequestContext, meeting_id: int, projector: bool) -> dict[str, Any]:
     meeting = service.get(ctx.db, ctx.principal, meeting_id)
     v = service.view(ctx.db, meeting)
+    queue = floor.queue(ctx.db, meeting.id)
+    taking_part = service.participant_ids(ctx.db, meeting.id)
+    own = [d for d in ctx.principal.delegations if d.id in taking_part]
+    may_take_part = allowed(ctx.principal.role, Action.TAKE_PART) and bool(own) and not projector
     return {
         "v": v,
         "m": meeting,
         "projector": projector,
+        "queue": queue,
+        "presence": floor.presence(ctx.db, meeting.id),
+        "acts": room.acts(ctx.db, meeting.id),
+        "own_delegation": own[0].code if may_take_part else None,
+        "own_waiting": may_take_part and any(f.delegation == own[0].code for f in queue),
         "can_run": allowed(ctx.principal.role, Action.RUN_MEETING) and not projector,
         "next_ref": service.next_ref(ctx.db, meeting),
         "starts_here": local_text(meeting.starts_at, meeting.time_zone),
@@ -320,3 +330,57 @@ def live_fragment(meeting_id: int, ctx: Reader, projector: bool = False) -> HTML
     response = render(ctx.request, "_meeting_point.html", context)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+# --- In the room ------------------------------------------------------------------------------
+
+
+def _back_to_live(meeting_id: int) -> RedirectResponse:
+    return RedirectResponse(f"/meetings/{meeting_id}/live", status_code=303)
+
+
+@router.post("/meetings/{meeting_id}/floor")
+def ask_for_the_floor(meeting_id: int, ctx: Delegate, posted: PostedForm) -> Response:
+    try:
+        floor.ask(
+            ctx.db,
+            ctx.principal,
+            meeting_id,
+            delegation_code=text(posted, "delegation", 32) or None,
+            now=ctx.now,
+            request_id=ctx.request_id,
+        )
+    except DomainError as exc:
+        return _refused(ctx, meeting_id, exc)
+    return _back_to_live(meeting_id)
+
+
+@router.post("/meetings/{meeting_id}/attendance")
+def attend(meeting_id: int, ctx: Delegate, posted: PostedForm) -> Response:
+    try:
+        floor.attend(
+            ctx.db,
+            ctx.principal,
+            meeting_id,
+            joined=text(posted, "joined", 8) == "yes",
+            delegation_code=text(posted, "delegation", 32) or None,
+            now=ctx.now,
+            request_id=ctx.request_id,
+        )
+    except DomainError as exc:
+        return _refused(ctx, meeting_id, exc)
+    return _back_to_live(meeting_id)
+
+
+@router.post("/meetings/{meeting_id}/floor/{request_id}/{step}")
+def move_the_floor(meeting_id: int, request_id: int, step: str, ctx: Runner) -> Response:
+    """Give the floor to a delegation that asked (call), or take its request off (clear)."""
+    meeting = service.get(ctx.db, ctx.principal, meeting_id)
+    if step not in ("call", "clear"):
+        raise NotFound(f"no step {step[:20]!r}; use call or clear", field="step")
+    change = floor.call if step == "call" else floor.clear
+    try:
+        change(ctx.db, ctx.actor, meeting.id, request_id, now=ctx.now)
+    except DomainError as exc:
+        return _refused(ctx, meeting_id, exc)
+    return _back_to_live(meeting_id)

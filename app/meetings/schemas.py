@@ -4,6 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from app.models import Outcome, Stance
 from app.schemas import Strict
 
 
@@ -44,6 +45,54 @@ class CurrentIn(Strict):
     )
 
 
+class FloorIn(Strict):
+    delegation: str | None = Field(
+        default=None, max_length=32, description="Which of your delegations (default: your own)"
+    )
+
+
+class AttendanceIn(Strict):
+    joined: bool = Field(description="true: the delegation joins; false: it leaves")
+    delegation: str | None = Field(default=None, max_length=32)
+
+
+class StatedIn(Strict):
+    delegation: str = Field(max_length=32, description="The delegation that stated it")
+    stance: Stance
+    statement: str = Field(default="", max_length=5000)
+    proposal_id: int | None = None
+    item: str | None = Field(default=None, max_length=32, description="Item code")
+
+
+class DecisionIn(Strict):
+    proposal_id: int
+    outcome: Outcome
+    reason: str = Field(default="", max_length=5000)
+    acknowledged: bool = False
+
+
+class ActOut(BaseModel):
+    kind: str = Field(description="position (stated in the meeting) or decision")
+    delegation: str
+    ref: str
+    what: str = Field(description="The stance, or the outcome")
+    statement: str
+    at: datetime
+
+
+class FloorOut(BaseModel):
+    id: int
+    delegation: str
+    requested_at: datetime
+    called_at: datetime | None
+
+
+class PresenceOut(BaseModel):
+    delegation: str
+    joined: bool
+    at: datetime
+
+
 class AgendaEntryOut(BaseModel):
     ref: str
     kind: str
@@ -66,4 +115,7 @@ class MeetingOut(BaseModel):
     observers_invited: bool
     agenda: list[AgendaEntryOut]
     current: str | None
+    floor: list[FloorOut] = Field(description="The open requests for the floor, in order")
+    attendance: list[PresenceOut]
+    acts: list[ActOut] = Field(description="Positions stated and decisions taken in the meeting")
     version: int

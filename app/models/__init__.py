@@ -27,6 +27,7 @@ from app.models.meetings import (
     Attendance,
     FloorRequest,
     Meeting,
+    MeetingAct,
     MeetingParticipant,
 )
 from app.models.register import (
@@ -94,6 +95,7 @@ __all__ = [
     "LoginChallenge",
     "MailFrequency",
     "Meeting",
+    "MeetingAct",
     "MeetingParticipant",
     "MemberState",
     "Membership",

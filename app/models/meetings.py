@@ -10,7 +10,7 @@ row, so of two officers reordering at once only one change lands and the other i
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime
@@ -82,3 +82,55 @@ class AgendaEntry(Base):
     ref: Mapped[str] = mapped_column(String(32))
     item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"))
     proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id"))
+
+
+class FloorRequest(Base):
+    """A delegation asking for the floor: waiting in the order asked, then given the floor by
+    the chair or secretariat (called), then cleared. One open request per delegation."""
+
+    __tablename__ = "meeting_floor"
+    __table_args__ = (
+        Index(
+            "uq_meeting_floor_open",
+            "meeting_id",
+            "delegation_id",
+            unique=True,
+            sqlite_where=text("cleared_at IS NULL"),
+            postgresql_where=text("cleared_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
+    delegation_id: Mapped[int] = mapped_column(ForeignKey("delegations.id"))
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    called_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Attendance(Base):
+    """A delegation joining or leaving the meeting, as its member says (each a row)."""
+
+    __tablename__ = "meeting_attendance"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
+    delegation_id: Mapped[int] = mapped_column(ForeignKey("delegations.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    joined: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MeetingAct(Base):
+    """What was done in the room, tied to the meeting: a position a delegation stated orally
+    (recorded by the secretariat on its behalf) or a decision taken there."""
+
+    __tablename__ = "meeting_acts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "position" or "decision"
+    position_id: Mapped[int | None] = mapped_column(ForeignKey("positions.id"))
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decision_records.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
