@@ -89,15 +89,15 @@ class Picture:
 
 def of_proposals(session: Session, proposal_ids: Sequence[int]) -> dict[int, Picture]:
     """The picture of each proposal, in a fixed number of queries whatever their number."""
-    group = consensus.delegations(session)
-    stances = consensus.positions_on_proposals(session, proposal_ids)
+    group = consensus.group(session)
+    stances = consensus.positions_on_proposals(session, proposal_ids, group=group)
     out: dict[int, Picture] = {}
     for pid in proposal_ids:
         spoken = {p.delegation_code: p for p in stances.get(pid, []) if p.stance}
         out[pid] = Picture(
             tuple(
                 DelegationStanding(code, name, _standing(spoken.get(code)), _implied(spoken, code))
-                for code, name in group
+                for _, code, name in group
             )
         )
     return out

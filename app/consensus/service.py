@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.audit.service import Actor, record, vouch_for
@@ -87,6 +87,15 @@ def delegations(session: Session) -> list[tuple[str, str]]:
     return [(code, name) for _, code, name in _delegations(session)]
 
 
+Group = list[tuple[int, str, str]]  # every delegation: (id, code, name), in code order
+
+
+def group(session: Session) -> Group:
+    """Every delegation of the group, for a page that reads several pictures (pass it to each:
+    one query instead of one a picture)."""
+    return _delegations(session)
+
+
 def first_target(session: Session, proposal_id: int) -> int | None:
     """The item whose text a proposal changes (a merge's first item); None for a new item."""
     return session.scalar(
@@ -97,11 +106,23 @@ def first_target(session: Session, proposal_id: int) -> int | None:
     )
 
 
+def _serialised(session: Session) -> bool:
+    """SQLite serialises write transactions at BEGIN IMMEDIATE already: no row lock to take."""
+    return session.get_bind().dialect.name == "sqlite"
+
+
 def _lock_delegation(session: Session, delegation_id: int) -> None:
     # Two members of one delegation may answer at the same moment: lock the delegation's row so
     # that the second one's UPDATE sees (and supersedes) the first one's position instead of
     # both staying current. (SQLite serialises write transactions at BEGIN IMMEDIATE already.)
-    session.execute(select(Delegation.id).where(Delegation.id == delegation_id).with_for_update())
+    # FOR NO KEY UPDATE, as _lock_delegations: FOR UPDATE would also wait for the key-share lock
+    # that a decision's earlier insert naming the delegation holds (its new revision), while that
+    # decision waits for the delegations locked ahead of this one: a deadlock on PostgreSQL.
+    if _serialised(session):
+        return
+    session.execute(
+        select(Delegation.id).where(Delegation.id == delegation_id).with_for_update(key_share=True)
+    )
 
 
 def _lock_delegations(session: Session) -> None:
@@ -109,6 +130,8 @@ def _lock_delegations(session: Session) -> None:
     # carry_agreed. FOR NO KEY UPDATE waits for set_position's lock but not for the key-share
     # locks that any insert naming a delegation takes, so it waits for no other writer.
     # (SQLAlchemy spells FOR NO KEY UPDATE key_share=True.)
+    if _serialised(session):
+        return
     session.execute(select(Delegation.id).order_by(Delegation.id).with_for_update(key_share=True))
 
 
@@ -425,33 +448,50 @@ def on_items(item_ids: Sequence[int]) -> object:
     )
 
 
-def standing_on_items(session: Session, item_ids: Sequence[int]) -> dict[int, list[PositionView]]:
+def standing_on_items(
+    session: Session, item_ids: Sequence[int], *, group: Group | None = None
+) -> dict[int, list[PositionView]]:
     """THE reader of where delegations stand on items: for each item, every delegation of the
     group with the last thing it said about the item's text (the text as it stands, or an open
     proposal's text, `proposal_id` naming which); those who said nothing are pending.
     Proposing or co-sponsoring an open proposal on the item is saying something: support of its
     text, from then on, unless the delegation took a position on that text. Five queries
-    whatever the number of items."""
-    group = _delegations(session)
+    whatever the number of items (four with `group`)."""
+    group = _delegations(session) if group is None else group
+    if not item_ids:
+        return {}
+    targets = _first_targets(session, item_ids)
+    return _standing(session, item_ids, group, targets, _named(session, list(targets)))
+
+
+def _standing(
+    session: Session,
+    item_ids: Sequence[int],
+    group: Group,
+    targets: dict[int, int],
+    named_ones: list["_Named"],
+) -> dict[int, list[PositionView]]:
+    """standing_on_items from the open proposals on the items (`targets`: each with the item
+    its positions are on) and who put their names to them."""
     latest: dict[int, dict[int, tuple[datetime | None, PositionView]]] = {i: {} for i in item_ids}
-    if item_ids:
-        names = {d_id: (code, name) for d_id, code, name in group}
-        spoke: set[tuple[int | None, int]] = set()
-        for p in _current(session, on_items(item_ids)):
-            assert p.item_id is not None
-            # Oldest first: the last one stays.
-            latest[p.item_id][p.delegation_id] = (p.created_at, _view(p, p.code, p.name, p.by))
-            spoke.add((p.proposal_id, p.delegation_id))
-        targets = _first_targets(session, item_ids)
-        for named in _named(session, list(targets)):
-            if (named.proposal_id, named.delegation_id) in spoke:
-                continue  # it said what it thinks of the text it put forward
-            if named.delegation_id not in names:
-                continue
-            here = latest[targets[named.proposal_id]]
-            before = here.get(named.delegation_id)
-            if before is None or (before[0] is not None and before[0] < named.at):
-                here[named.delegation_id] = (named.at, _implied(named, *names[named.delegation_id]))
+    names = {d_id: (code, name) for d_id, code, name in group}
+    spoke: set[tuple[int | None, int]] = set()
+    for p in _current(session, on_items(item_ids)):
+        assert p.item_id is not None
+        # Oldest first: the last one stays.
+        latest[p.item_id][p.delegation_id] = (p.created_at, _view(p, p.code, p.name, p.by))
+        spoke.add((p.proposal_id, p.delegation_id))
+    for named in named_ones:
+        if named.proposal_id not in targets:
+            continue  # not a proposal before the group on these items
+        if (named.proposal_id, named.delegation_id) in spoke:
+            continue  # it said what it thinks of the text it put forward
+        if named.delegation_id not in names:
+            continue
+        here = latest[targets[named.proposal_id]]
+        before = here.get(named.delegation_id)
+        if before is None or (before[0] is not None and before[0] < named.at):
+            here[named.delegation_id] = (named.at, _implied(named, *names[named.delegation_id]))
     out: dict[int, list[PositionView]] = {}
     for item_id in item_ids:
         views = []
@@ -462,6 +502,23 @@ def standing_on_items(session: Session, item_ids: Sequence[int]) -> dict[int, li
     return out
 
 
+def item_and_proposals(
+    session: Session, item_id: int, proposal_ids: Sequence[int]
+) -> tuple[list[PositionView], dict[int, list[PositionView]]]:
+    """What an item's page shows: where each delegation stands on the item (standing_on_items)
+    and the positions on each of the proposals (positions_on_proposals), reading the group and
+    the proposers and co-sponsors once for both (six queries)."""
+    group = _delegations(session)
+    targets = _first_targets(session, [item_id])
+    named_ones = _named(session, sorted(set(targets) | set(proposal_ids)))
+    picture = _standing(session, [item_id], group, targets, named_ones)[item_id]
+    wanted = set(proposal_ids)
+    on_proposals = _on_proposals(
+        session, proposal_ids, group, [n for n in named_ones if n.proposal_id in wanted]
+    )
+    return picture, on_proposals
+
+
 def picture(
     session: Session, *, item_id: int | None = None, proposal_id: int | None = None
 ) -> list[PositionView]:
@@ -470,8 +527,10 @@ def picture(
     if item_id is not None:
         return standing_on_items(session, [item_id])[item_id]
     pid = proposal_id or 0
-    current = {v.delegation_code: v for v in positions_on_proposals(session, [pid])[pid]}
-    return [current.get(code) or _pending(code, name) for _, code, name in _delegations(session)]
+    group = _delegations(session)
+    taken = positions_on_proposals(session, [pid], group=group)[pid]
+    current = {v.delegation_code: v for v in taken}
+    return [current.get(code) or _pending(code, name) for _, code, name in group]
 
 
 def pictures_of_items(session: Session, item_ids: Sequence[int]) -> dict[int, list[PositionView]]:
@@ -480,10 +539,19 @@ def pictures_of_items(session: Session, item_ids: Sequence[int]) -> dict[int, li
 
 
 def positions_on_proposals(
-    session: Session, proposal_ids: Sequence[int]
+    session: Session, proposal_ids: Sequence[int], *, group: Group | None = None
 ) -> dict[int, list[PositionView]]:
     """The standing positions on each proposal's text, by delegation code: those taken, and the
     support of its proposing and co-sponsoring delegations that took none on it."""
+    if not proposal_ids:
+        return {}
+    group = _delegations(session) if group is None else group
+    return _on_proposals(session, proposal_ids, group, _named(session, proposal_ids))
+
+
+def _on_proposals(
+    session: Session, proposal_ids: Sequence[int], group: Group, named_ones: list["_Named"]
+) -> dict[int, list[PositionView]]:
     out: dict[int, list[PositionView]] = {pid: [] for pid in proposal_ids}
     if not proposal_ids:
         return out
@@ -492,8 +560,8 @@ def positions_on_proposals(
         assert p.proposal_id is not None
         out[p.proposal_id].append(_view(p, p.code, p.name, p.by))
         spoke.add((p.proposal_id, p.delegation_id))
-    names = {d_id: (code, name) for d_id, code, name in _delegations(session)}
-    for named in _named(session, proposal_ids):
+    names = {d_id: (code, name) for d_id, code, name in group}
+    for named in named_ones:
         key = (named.proposal_id, named.delegation_id)
         if key not in spoke and named.delegation_id in names:
             spoke.add(key)
@@ -533,18 +601,13 @@ def objecting_delegations(
     return sorted({p.code for p in _current(session, condition) if p.stance is Stance.OBJECTION})
 
 
-def proposals_objected_to(session: Session) -> list[int]:
-    """Ids of the proposals with at least one standing objection (one query)."""
-    return list(
-        session.scalars(
-            select(Position.proposal_id)
-            .where(
-                Position.proposal_id.is_not(None),
-                Position.stance == Stance.OBJECTION,
-                Position.superseded_at.is_(None),
-            )
-            .distinct()
-        )
+def objected_to() -> Select[int | None]:
+    """The proposals with at least one standing objection, as a query of their ids (to filter
+    proposals by in the database, not with a list of hundreds of ids read first)."""
+    return select(Position.proposal_id).where(
+        Position.proposal_id.is_not(None),
+        Position.stance == Stance.OBJECTION,
+        Position.superseded_at.is_(None),
     )
 
 

@@ -267,10 +267,10 @@ def panel(db: Session, principal: Principal, item: Item) -> dict[str, Any]:
     shown = {v.proposal.id for v in alternatives}
     open_others = [v for v in everything if v.proposal.id not in shown and v.proposal.state.is_open]
     closed = [v for v in everything if not v.proposal.state.is_open]
-    positions = consensus.positions_on_proposals(
-        db, [v.proposal.id for v in alternatives + open_others]
+    # The item's picture and the positions on its open proposals, read together.
+    picture, positions = consensus.item_and_proposals(
+        db, item.id, [v.proposal.id for v in alternatives + open_others]
     )
-    picture = consensus.picture(db, item_id=item.id)
     is_member = principal.role is Role.MEMBER
     return {
         "item": item,
@@ -381,34 +381,29 @@ def queue_page(
 
 
 # The consensus grid's cells, written here rather than by the template: thirty a row, fifty
-# rows a page, the template's loop cost more than the rest of the page together.
-LETTERS = {
-    "support": "S",
-    "reservation": "R",
-    "objection": "O",
-    "ad_referendum": "AR",
-    "pending": "\u2013",  # an en dash: no position yet
-}
+# rows a page, the template's loop cost more than the rest of the page together. A cell is its
+# title, "PH-SOMTC: support": shown on hover, and the cell's name for screen readers (it has no
+# other text); the stylesheet draws its letter (site.css, `.sc::before`, kept out of what is
+# read aloud). A cell said its stance twice before, 150 bytes a cell, 250 KB a page. A cell on
+# an open proposal's text has a star and names the proposal.
+STANCE_CLASSES = ("support", "reservation", "objection", "ad_referendum", "pending")
 
 
 @lru_cache(maxsize=8192)
 def _cell(code: str, value: str, label: str, proposal_id: int | None) -> str:
     """One cell (pure, so kept: the grid's 1,500 cells repeat a few hundred distinct ones)."""
-    letter = LETTERS[value]
-    if proposal_id is not None:  # on the text an open proposal would make
-        label = f"{label} on P-{proposal_id}"
-        letter += "*"
-    return (
-        f'<td class="sc stance-{value}" title="{escape(code)}: {label}">'
-        f'<span aria-hidden="true">{letter}</span>'
-        f'<span class="visually-hidden">{label}</span></td>'
-    )
+    if value not in STANCE_CLASSES:
+        raise ValueError(f"not a standing: {value}")
+    if proposal_id is None:
+        return f'<td class="sc stance-{value}" title="{escape(code)}: {label}"></td>'
+    title = f"{escape(code)}: {label} on P-{proposal_id}"
+    return f'<td class="sc stance-{value} on-p" title="{title}"></td>'
 
 
 def stance_cells(stances: Sequence[PositionView]) -> Markup:
-    """One cell per delegation: the letter for the eye, the word for screen readers (the column
-    header names the delegation), the delegation and the stance on hover. A position on the text
-    of an open proposal (not the text as it stands) has a star and names the proposal."""
+    """One cell per delegation: the letter for the eye (drawn by the stylesheet), the delegation
+    and its stance in words on hover and for screen readers. A position on the text of an open
+    proposal (not the text as it stands) has a star and names the proposal."""
     # "support (proposer)": the proposing or co-sponsoring delegation's own text.
     cells = [
         _cell(x.delegation_code, x.stance.value if x.stance else "pending", x.label, x.proposal_id)
@@ -433,11 +428,14 @@ class ConsensusRow:
         return stance_cells(self.stances)
 
 
-def consensus_rows(db: Session, kind: ItemKind) -> list[ConsensusRow]:
+def consensus_rows(
+    db: Session, kind: ItemKind, *, group: consensus.Group | None = None
+) -> list[ConsensusRow]:
     """Every active item of `kind` with where each delegation stands (the sections' grid)."""
-    order = [(i, n) for i, n, _ in register.reading_order(db, kind) if n is not None]
-    states = {i: _drafting_state(v) for i, v in register.drafting_states(db, kind).items()}
-    return _consensus_rows(db, kind, [i for i, _ in order], dict(order), states)
+    order = [p for p in register.reading_order(db, kind) if p.number is not None]
+    states = {p.id: _drafting_state(p.drafting_state) for p in order}
+    numbers = {p.id: p.number for p in order}
+    return _consensus_rows(db, kind, [p.id for p in order], numbers, states, group)
 
 
 @dataclass(frozen=True, slots=True)
@@ -453,23 +451,25 @@ def consensus_page(
     *,
     dimension: str | None = None,
     state: DraftingState | None = None,
+    group: consensus.Group | None = None,
 ) -> ConsensusPage:
     """One page of the consensus grid (app/paging.py): the order, numbers and drafting states
     of every active item are read as small rows; text and positions only for the page."""
-    order = [(i, n, d) for i, n, d in register.reading_order(db, kind) if n is not None]
-    states = {i: _drafting_state(v) for i, v in register.drafting_states(db, kind).items()}
+    order = [p for p in register.reading_order(db, kind) if p.number is not None]
+    states = {p.id: _drafting_state(p.drafting_state) for p in order}
     counts: dict[str, int] = {}
-    for item_id, _, _ in order:
-        value = states[item_id].value
+    for placed in order:
+        value = states[placed.id].value
         counts[value] = counts.get(value, 0) + 1
     chosen = [
-        item_id
-        for item_id, _, code in order
-        if (dimension is None or code == dimension) and (state is None or states[item_id] is state)
+        p.id
+        for p in order
+        if (dimension is None or p.dimension_code == dimension)
+        and (state is None or states[p.id] is state)
     ]
     number = clamp(number, len(chosen))
     ids = chosen[(number - 1) * PER_PAGE : number * PER_PAGE]
-    rows = _consensus_rows(db, kind, ids, {i: n for i, n, _ in order}, states)
+    rows = _consensus_rows(db, kind, ids, {p.id: p.number for p in order}, states, group)
     return ConsensusPage(Page(rows, number, len(chosen)), counts)
 
 
@@ -479,9 +479,10 @@ def _consensus_rows(
     ids: list[int],
     numbers: dict[int, int | None],
     states: dict[int, DraftingState],
+    group: consensus.Group | None,
 ) -> list[ConsensusRow]:
     found = register.rows_of(db, ids, numbers)
-    pictures = consensus.pictures_of_items(db, ids)
+    pictures = consensus.standing_on_items(db, ids, group=group)
     out = []
     for item_id, r in zip(ids, found, strict=True):
         picture = pictures[item_id]
@@ -503,14 +504,14 @@ OBJECTED_SHOWN = 25
 
 
 def objected(
-    db: Session, limit: int = OBJECTED_SHOWN
+    db: Session, limit: int = OBJECTED_SHOWN, *, group: consensus.Group | None = None
 ) -> tuple[int, list[tuple[service.ProposalLine, str, list[str]]]]:
     """How many open proposals have a standing objection, and the first `limit` of them (what
     each is, and who objects). Positions are taken only on submitted proposals, so the list is
     the same for every viewer."""
-    ids = service.submitted_ids(db, consensus.proposals_objected_to(db), QUEUE_STATES)
+    ids = service.submitted_ids(db, consensus.objected_to(), QUEUE_STATES)
     shown = service.lines(db, ids[:limit])
-    positions = consensus.positions_on_proposals(db, [p.id for p in shown])
+    positions = consensus.positions_on_proposals(db, [p.id for p in shown], group=group)
     out = []
     for line in shown:
         objecting = [p.delegation_code for p in positions[line.id] if p.stance is Stance.OBJECTION]

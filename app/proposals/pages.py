@@ -958,22 +958,28 @@ def consensus_overview(
         raise InvalidInput("choose a drafting state from the list", field="state")
 
     def build(viewer: Principal) -> dict[str, Any]:
+        # The delegations head every grid and every picture: read once for the page.
+        group = consensus.group(ctx.db)
         found = display.consensus_page(
             ctx.db,
             ItemKind.INDICATOR,
             number,
             dimension=chosen,
             state=DraftingState(state) if state else None,
+            group=group,
         )
-        objected_count, objected = display.objected(ctx.db)
+        objected_count, objected = display.objected(ctx.db, group=group)
+        sections = (
+            display.consensus_rows(ctx.db, ItemKind.SECTION, group=group) if number == 1 else []
+        )
         return _common(viewer) | {
             "indicators": found.rows.rows,
             "shown": found.rows,
             "dimensions": dimensions,
             "filters": {"dimension": chosen or "", "state": state},
             "filtering": bool(chosen or state),
-            "sections": display.consensus_rows(ctx.db, ItemKind.SECTION) if number == 1 else [],
-            "delegations": display.group_delegations(ctx.db),
+            "sections": sections,
+            "delegations": [(code, name) for _, code, name in group],
             "objected_count": objected_count,
             "objected": objected,
             "state_counts": found.state_counts,

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.audit.service import Actor, record
@@ -869,10 +869,11 @@ def lines(session: Session, ids: Sequence[int]) -> list[ProposalLine]:
 
 
 def submitted_ids(
-    session: Session, ids: Sequence[int], states: Sequence[ProposalState]
+    session: Session, ids: Sequence[int] | Select[Any], states: Sequence[ProposalState]
 ) -> list[int]:
-    """Which of the proposals `ids` are submitted (seen by everyone) and in one of `states`."""
-    if not ids:
+    """Which of the proposals `ids` (a list, or a query of ids) are submitted (seen by everyone)
+    and in one of `states`."""
+    if not isinstance(ids, Select) and not ids:
         return []
     return list(
         session.scalars(
@@ -1055,6 +1056,15 @@ def decide(
     proposal.decide(
         outcome, by=principal.user_id, now=now, reason=reason, override_reason=override_reason
     )
+    # Every field of the decision set before the next statement flushes the proposal: one
+    # UPDATE (and one version) for the decision, not one for each.
+    if merged_target is not None:
+        proposal.merged_into_id = merged_target.id
+    if answer is not None:
+        _answer(proposal, principal.user_id, answer, now)
+    applied = applied_content(pv, outcome, modified_content) if agreeing else None
+    if applied is not None:
+        proposal.applied_content = applied
     if outcome is not Outcome.UNDER_CONSIDERATION:
         taken_in = current_round(session)
         session.add(
@@ -1071,13 +1081,7 @@ def decide(
                 reopen_reason="",
             )
         )
-    if merged_target is not None:
-        proposal.merged_into_id = merged_target.id
-    if answer is not None:
-        _answer(proposal, principal.user_id, answer, now)
-    if agreeing:
-        applied = applied_content(pv, outcome, modified_content)
-        proposal.applied_content = applied
+    if applied is not None:
         _apply(session, pv, applied, outcome, principal, now, request_id)
         # The text it made is the item's text as it stands: so are the positions on it (C2).
         consensus.carry_agreed(session, proposal, now=now, request_id=request_id)

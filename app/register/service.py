@@ -9,12 +9,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, case, func, or_, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, attributes
 
-from app.audit.service import Actor, record
+from app.audit.service import Actor, record, vouch_for
 from app.comments.follow import follow_revision
 from app.errors import InvalidInput, NotFound, PreconditionFailed
 from app.models import (
@@ -224,16 +224,6 @@ def rows_of(
     ]
 
 
-def drafting_states(session: Session, kind: ItemKind) -> dict[int, str]:
-    """Each item's drafting state (open, bracketed, agreed...), by id: small rows, one query."""
-    found: dict[int, str] = {}
-    for item_id, state in session.execute(
-        select(Item.id, Item.drafting_state).where(Item.kind == kind)
-    ):
-        found[item_id] = state
-    return found
-
-
 def list_dimensions(session: Session) -> Sequence[Dimension]:
     return session.scalars(select(Dimension).order_by(Dimension.position)).all()
 
@@ -320,6 +310,7 @@ def _numbered(kind: ItemKind) -> Any:
             Item.id.label("id"),
             Revision.status.label("status"),
             Dimension.code.label("dimension_code"),
+            Item.drafting_state.label("drafting_state"),
             func.row_number().over(order_by=order).label("seq"),
             func.sum(active).over(order_by=order, rows=(None, 0)).label("running"),
         )
@@ -330,16 +321,27 @@ def _numbered(kind: ItemKind) -> Any:
     )
 
 
-def reading_order(session: Session, kind: ItemKind) -> list[tuple[int, int | None, str | None]]:
-    """Every item of `kind` in reading order (dimension, position, id) as (id, display number,
-    dimension code), numbered by _numbered. Small rows, one query."""
+class Placed(NamedTuple):
+    """An item's place in the draft (reading_order)."""
+
+    id: int
+    number: int | None  # its display number; None when withdrawn
+    dimension_code: str | None
+    drafting_state: str | None  # open, bracketed, agreed...
+
+
+def reading_order(session: Session, kind: ItemKind) -> list[Placed]:
+    """Every item of `kind` in reading order (dimension, position, id), numbered by _numbered,
+    with its dimension and drafting state. Small rows, one query."""
     n = _numbered(kind)
     rows = session.execute(
-        select(n.c.id, n.c.status, n.c.running, n.c.dimension_code).order_by(n.c.seq)
+        select(n.c.id, n.c.status, n.c.running, n.c.dimension_code, n.c.drafting_state).order_by(
+            n.c.seq
+        )
     ).all()
     return [
-        (item_id, running if item_status is ItemStatus.ACTIVE else None, dimension_code)
-        for item_id, item_status, running, dimension_code in rows
+        Placed(item_id, running if item_status is ItemStatus.ACTIVE else None, dimension, state)
+        for item_id, item_status, running, dimension, state in rows
     ]
 
 
@@ -611,7 +613,11 @@ def revise_item(
             f"your edit was based on revision {expected_revision}",
             current_revision=session.scalar(select(Item.version).where(Item.id == item.id)),
         )
-    item.version = expected_revision + 1
+    # The row is written: the object takes the value as loaded, not as a change to flush again
+    # (a second UPDATE, and a flush before the new revision exists would re-index the item and
+    # everything on it twice). The trail gets the row's digest as for any other write.
+    attributes.set_committed_value(item, "version", expected_revision + 1)
+    vouch_for(session, {"items": [item.id]})
     follow_revision(session, item_id=item.id, old=base.content(), new=content, number=item.version)
     new = Revision(
         item_id=item.id,
