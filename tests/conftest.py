@@ -14,8 +14,9 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -160,35 +161,47 @@ def _migrated(template_url: str, request: pytest.FixtureRequest) -> _Saved:
     return _Saved(sqlite_file=Path(template_url.removeprefix("sqlite:///")))
 
 
-@pytest.fixture(scope="session")
-def _world_saved(
-    template_url: str,
-    _migrated: _Saved,
-    tmp_path_factory: pytest.TempPathFactory,
-    request: pytest.FixtureRequest,
+def _build_saved(
+    name: str, build: Callable[[Database, datetime], object], request: pytest.FixtureRequest
 ) -> _Saved:
-    """The small working group of tests/factories.py, built once per process through the app as
-    the `world` fixture did for every test (0.3-0.5 s each), at the test clock's start."""
-    folder = tmp_path_factory.mktemp("world")
+    """The migrated database with `build(database, now)` run on it through the app at the test
+    clock's start, saved to start tests from (the SQLite file, or PostgreSQL's rows)."""
+    migrated: _Saved = request.getfixturevalue("_migrated")
+    template_url: str = request.getfixturevalue("template_url")
+    folder = request.getfixturevalue("tmp_path_factory").mktemp(name)
     if ENGINE == "postgresql":
         engine: Engine = request.getfixturevalue("_pg_engine")
-        _restore_postgresql(engine, _migrated)
+        _restore_postgresql(engine, migrated)
         url = template_url
     else:
-        assert _migrated.sqlite_file is not None
-        shutil.copyfile(_migrated.sqlite_file, folder / "zerodraft.sqlite3")
+        assert migrated.sqlite_file is not None
+        shutil.copyfile(migrated.sqlite_file, folder / "zerodraft.sqlite3")
         url = f"sqlite:///{folder / 'zerodraft.sqlite3'}"
     settings = _test_settings(url, folder)
     application = create_app(settings, clock=Clock())
     try:
-        build_world(application.state.database, Clock().now)
+        build(application.state.database, Clock().now)
     finally:
         application.state.database.dispose()
     anchor = settings.audit_anchor_path
-    assert not Path(f"{folder / 'zerodraft.sqlite3'}-wal").exists(), "world's WAL not checkpointed"
+    assert not Path(f"{folder / 'zerodraft.sqlite3'}-wal").exists(), f"{name}: WAL not checkpointed"
     if ENGINE == "postgresql":
         return _save_postgresql(engine, anchor)
     return _Saved(sqlite_file=folder / "zerodraft.sqlite3", anchor=anchor)
+
+
+@pytest.fixture(scope="session")
+def _world_saved(request: pytest.FixtureRequest) -> _Saved:
+    """The small working group of tests/factories.py, built once per process through the app as
+    the `world` fixture did for every test (0.3-0.5 s each), at the test clock's start."""
+    return _build_saved("world", build_world, request)
+
+
+@pytest.fixture(scope="session")
+def _starts() -> dict[Callable[[Database, datetime], object], _Saved]:
+    """The states of `@pytest.mark.start_from(build)`, each built the first time a test of this
+    process asks for it."""
+    return {}
 
 
 # Set by db_url when a test's database starts with the world already in it.
@@ -201,7 +214,19 @@ def db_url(template_url: str, tmp_path: Path, request: pytest.FixtureRequest) ->
     # one that asks for it later (request.getfixturevalue) gets it built then, as before.
     from_world = "world" in request.fixturenames
     request.node.stash[_FROM_WORLD] = from_world
-    saved: _Saved = request.getfixturevalue("_world_saved" if from_world else "_migrated")
+    # A test marked start_from(build) starts from a copy of the migrated database with
+    # build(database, now) run on it once in this process (e.g. the demo, 2-8 s to load), as the
+    # world is: the same rows it would have written itself, at the same clock.
+    marker = request.node.get_closest_marker("start_from")
+    if marker is not None:
+        assert not from_world, "start_from(...) and the world: a test starts from one state"
+        build = marker.args[0]
+        starts = request.getfixturevalue("_starts")
+        if build not in starts:
+            starts[build] = _build_saved(build.__name__, build, request)
+        saved: _Saved = starts[build]
+    else:
+        saved = request.getfixturevalue("_world_saved" if from_world else "_migrated")
     if saved.anchor is not None and saved.anchor.exists():
         shutil.copyfile(saved.anchor, tmp_path / saved.anchor.name)
     if ENGINE == "postgresql":

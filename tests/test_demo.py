@@ -4,7 +4,7 @@ import io
 import re
 import zipfile
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import docx
 import pytest
@@ -39,11 +39,19 @@ from tests.helpers import Clock
 ZD = "DWG-FC/ZD"
 
 
-@pytest.fixture
-def demo_db(db_url: str, clock: Clock) -> Iterator[Database]:
-    database = Database(db_url)
+def demo(database: Database, now: datetime) -> None:
     with database.transaction() as session:
-        load_demo(session, now=clock())
+        load_demo(session, now=now)
+
+
+# Every test starts with the demo loaded by load_demo at the test clock's start: loaded once per
+# test process and copied (tests/conftest.py, start_from), not loaded again for each test.
+pytestmark = pytest.mark.start_from.with_args(demo)
+
+
+@pytest.fixture
+def demo_db(db_url: str) -> Iterator[Database]:
+    database = Database(db_url)
     yield database
     database.dispose()
 
@@ -183,8 +191,6 @@ def test_demo_has_two_rounds_with_decided_proposals_and_open_comments(
 
 @pytest.fixture
 def demo_api(client: TestClient, database: Database, clock: Clock) -> dict[str, str]:
-    with database.transaction() as session:
-        load_demo(session, now=clock())
     return bearer(token_for(database, "member.ph@demo.zerodraft.org", clock()))
 
 

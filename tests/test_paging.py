@@ -24,10 +24,18 @@ NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 INDICATORS = 120
 
 
-@pytest.fixture
-def member(app: FastAPI, database: Database) -> Iterator[TestClient]:
+def working_set(database: Database, now: datetime) -> None:
     with database.transaction() as s:
         populate(s, INDICATORS, now=NOW)
+
+
+# Every test starts from the working set, made once per test process and copied
+# (tests/conftest.py, start_from), not made again for each test.
+pytestmark = pytest.mark.start_from.with_args(working_set)
+
+
+@pytest.fixture
+def member(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app, base_url="http://testserver") as client:
         log_in(client, MEMBER, PASSWORD)
         yield client
