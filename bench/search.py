@@ -6,10 +6,12 @@ The database must hold the working set of bench/generate.py (500 indicators, 2,0
 5,000 comments). zerodraft runs under uvicorn as in bench/run.py, next to bench/bare.py. The
 questions asked in turn are made from the working set's own text: single words (stemmed or
 not), two words, a phrase in quotes, a word with a filter (kind, dimension) and an indicator's
-code, as a member of a delegation (so every visibility rule is applied). `--concurrency`
-clients (16) ask for `--seconds`; then as long against the bare endpoint answering bodies of
-the same median size. Printed: requests per second, p50/p95/p99 latency, the answers' size and
-the share of bare, and whether p95 meets the target (issue 18: <= 50 ms under 16 clients).
+code, as a member of a delegation (so every visibility rule is applied). First the CPU one
+search takes in process, alone (what the machine's other users change least); then
+`--concurrency` clients (16) ask for `--seconds`; then as long against the bare endpoint
+answering bodies of the same median size. Printed: requests per second, p50/p95/p99 latency,
+the answers' size and the share of bare, and whether p95 meets the target (issue 18: <= 50 ms
+under 16 clients).
 """
 
 import argparse
@@ -24,6 +26,7 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.generate import MEMBER  # noqa: E402
 from bench.run import (  # noqa: E402
     Operation,
     Request,
@@ -115,6 +118,36 @@ def questions(url: str, count: int = 200, seed: int = 18) -> list[dict[str, str]
     return out
 
 
+def in_process(url: str, asked: list[dict[str, str]]) -> tuple[float, float]:
+    """CPU milliseconds of one search in this process (app/search/service.py's search, as the
+    bench member, no HTTP), mean and p95 over the questions, after one pass to warm up: the
+    figure that does not depend on how many others share the machine."""
+    import time
+
+    from app.accounts import service as accounts
+    from app.db import Database
+    from app.search import service
+
+    database = Database(url)
+    try:
+        with database.transaction(write=False) as s:
+            principal = accounts.principal_for_user(s, accounts.get_user_by_email(s, MEMBER))
+        spent: list[float] = []
+        for _ in range(2):
+            spent.clear()
+            for asked_one in asked:
+                params = dict(asked_one)
+                q = params.pop("q")
+                with database.transaction(write=False) as s:
+                    start = time.process_time()
+                    service.search(s, principal, q, filters=service.Filters(**params))
+                    spent.append((time.process_time() - start) * 1000)
+    finally:
+        database.dispose()
+    spent.sort()
+    return statistics.mean(spent), spent[int(len(spent) * 0.95) - 1]
+
+
 def operations(
     token: str, cookie: dict[str, str], asked: list[dict[str, str]]
 ) -> dict[str, Operation]:
@@ -139,6 +172,10 @@ def main() -> None:
     args = parser.parse_args()
 
     asked = questions(args.database_url)
+    mean, p95 = in_process(args.database_url, asked)
+    print(
+        f"CPU per search in process (no HTTP, one at a time): mean {mean:.1f} ms, p95 {p95:.1f} ms"
+    )
     token = api_token(args.database_url)
     env = {
         "ZERODRAFT_DATABASE_URL": args.database_url,
