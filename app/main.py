@@ -13,7 +13,14 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError, StatementError
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    OperationalError,
+    StatementError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette_compress import CompressMiddleware
@@ -175,6 +182,16 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     async def database_down(request: Request, exc: DBAPIError) -> Response:
         log.error("database unavailable: %s", exc.orig)
+        return _unavailable(request)
+
+    # Every connection of the pool stayed busy for its whole timeout (a burst of requests):
+    # the same answer, to try again shortly, not a fault.
+    @app.exception_handler(PoolTimeout)
+    async def pool_exhausted(request: Request, exc: PoolTimeout) -> Response:
+        log.error("database pool exhausted: %s", exc)
+        return _unavailable(request)
+
+    def _unavailable(request: Request) -> Response:
         response = _error_response(
             request, 503, "unavailable", "the database is unavailable; try again in a moment"
         )
