@@ -186,7 +186,8 @@ def decision_candidates(url: str, agenda: list[str]) -> list[tuple[int, int]]:
     finally:
         database.dispose()
     seen: set[str] = set()
-    first, rest = [], []
+    first: list[tuple[int, int]] = []
+    rest: list[tuple[int, int]] = []
     for proposal_id, version, code in rows:
         if code in seen:  # after one is agreed, the others on the item are outdated
             continue
