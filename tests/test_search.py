@@ -179,6 +179,10 @@ def test_bad_input_is_refused_naming_the_field(people: dict[str, Api]) -> None:
         ({"q": "   "}, "q"),
         ({"q": "x" * 201}, "q"),
         ({"q": "!!!"}, "q"),
+        # Thirteen words (a phrase's words count each, a prefix too): each is a join.
+        ({"q": " ".join(f"w{n:02d}" for n in range(13))}, "q"),
+        ({"q": '"' + " ".join(f"w{n:02d}" for n in range(13)) + '"'}, "q"),
+        ({"q": " ".join(f"{chr(97 + n)}*" for n in range(13))}, "q"),
         ({"q": "passport", "kind": "everything"}, "kind"),
         ({"q": "passport", "page": 0}, "page"),
         ({"q": "passport", "page": "two"}, "page"),
@@ -446,3 +450,14 @@ def test_a_search_for_a_code_shows_it_first_as_the_exact_match(
     results = text_of(page.text.split('aria-label="Results"')[1])
     assert results.startswith("> Exact match: Indicator FC-CD-02"), results[:80]
     assert text_of(client.get("/search", params={"q": "passport"}).text).count("Exact match") == 0
+
+
+def test_twelve_words_are_searched_and_a_thirteenth_is_refused(people: dict[str, Api]) -> None:
+    ph = people["ph"]
+    twelve = "passport " + " ".join(f"w{n:02d}" for n in range(11))
+    response = ph.client.get("/api/v1/search", headers=ph.headers, params={"q": twelve})
+    assert response.status_code == 200, response.text
+    response = ph.client.get("/api/v1/search", headers=ph.headers, params={"q": twelve + " w11"})
+    assert response.status_code == 422
+    assert response.json()["field"] == "q"
+    assert "more than 12 words" in response.json()["detail"]

@@ -60,6 +60,8 @@ from app.search.index import (
 )
 
 MAX_QUERY = 200
+# Each word is a join on PostgreSQL: fifty took its planner 2-3 s. A phrase's words count each.
+MAX_WORDS = 12
 MAX_PAGE = 10_000  # 200,000 results in: a larger number is a typo, or an OFFSET no engine stores
 PAGE_SIZE = 20
 SNIPPET_CHARS = 220
@@ -232,6 +234,10 @@ def check(q: str | None, page: int, filters: Filters) -> str:
     terms = parse(q)
     if not terms.clauses:
         raise InvalidInput("the search has no words in it", field="q")
+    if sum(len(t.stems) + len(t.runs) for t in terms.terms) > MAX_WORDS:
+        raise InvalidInput(
+            f"the search has more than {MAX_WORDS} words; keep the ones that matter most", field="q"
+        )
     return q
 
 
