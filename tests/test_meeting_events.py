@@ -17,9 +17,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from app.db import Database
-from tests.factories import World, bearer, token_for
+from app.meetings import live
+from app.models import Role, User
+from tests.factories import World, bearer, make_user, token_for
 from tests.helpers import Clock
 
 MEETING = {
@@ -44,6 +47,7 @@ class Stream:
         self.response = self.conn.getresponse()
         self.status = self.response.status
         self.ready = threading.Event()
+        self.ended = threading.Event()  # the server closed the stream
         if self.status == 200:
             threading.Thread(target=self._read, daemon=True).start()
             assert self.ready.wait(5), "the stream did not start"
@@ -65,6 +69,8 @@ class Stream:
         except (OSError, ValueError, AttributeError, http.client.HTTPException):
             # The socket closed under the reader (close()): the stream is over.
             pass
+        finally:
+            self.ended.set()
 
     def next(self, timeout: float = 3.0) -> dict[str, Any]:
         return self.events.get(timeout=timeout)
@@ -209,3 +215,92 @@ def test_a_stream_is_refused_where_the_meeting_may_not_be_seen(
             ).status_code
             == 404
         )
+
+
+def test_a_stream_ends_when_its_reader_may_no_longer_read(
+    live_server: str,
+    api: TestClient,
+    tokens: dict[str, dict[str, str]],
+    database: Database,
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Disabled (or logged out, or the token revoked): the open stream is closed before the next
+    event reaches it, not kept for the life of the connection."""
+    monkeypatch.setattr(live, "RECHECK_SECONDS", 0.0)
+    stream = Stream(f"{live_server}/api/v1/events", tokens["id"])
+    try:
+        _meeting(api, tokens["sec"])
+        assert stream.next()["type"].startswith("meeting.")
+        with database.transaction(write=False) as s:
+            me = s.scalar(select(User.id).where(User.email == world.member2))
+        person = api.get(f"/api/v1/people/{me}", headers=tokens["sec"])
+        r = api.patch(
+            f"/api/v1/people/{me}",
+            json={"active": False},
+            headers=tokens["sec"] | {"If-Match": person.headers["ETag"]},
+        )
+        assert r.status_code == 200, r.text
+        stream.drain(0.2)
+        r = api.post("/api/v1/meetings", json=MEETING, headers=tokens["sec"])
+        assert r.status_code == 201
+        assert stream.ended.wait(5), "the stream of a disabled person stayed open"
+        assert [e for e in stream.drain(0.1) if e["ref"] == f"M-{r.json()['id']}"] == []
+    finally:
+        stream.close()
+
+
+def test_a_restricted_comment_on_a_private_draft_reaches_only_its_author(
+    live_server: str,
+    api: TestClient,
+    tokens: dict[str, dict[str, str]],
+    database: Database,
+    clock: Clock,
+) -> None:
+    with database.transaction() as s:
+        make_user(s, "ph.two@asean.test", Role.MEMBER, "PH-SOMTC", now=clock.now)
+    colleague = bearer(token_for(database, "ph.two@asean.test", clock.now))
+    draft = {"kind": "amend", "targets": ["FC-CD-01"], "content": {"text": "Passport kept"}}
+    draft |= {"submit": False, "delegation": "PH-SOMTC"}
+    r = api.post("/api/v1/proposals", json=draft, headers=tokens["ph"])
+    assert r.status_code == 201, r.text
+    pid = r.json()["id"]
+    author = Stream(f"{live_server}/api/v1/events", tokens["ph"])
+    other = Stream(f"{live_server}/api/v1/events", colleague)
+    try:
+        for visibility, colleague_sees in (("chairs_secretariat", False), ("group", True)):
+            r = api.post(
+                "/api/v1/comments",
+                json={
+                    "proposal_id": pid,
+                    "body": "A note",
+                    "visibility": visibility,
+                    "delegation": "PH-SOMTC",
+                },
+                headers=tokens["ph"],
+            )
+            assert r.status_code == 201, r.text
+            ref = f"C-{r.json()['id']}"
+            assert author.next()["ref"] == ref
+            seen = [e["ref"] for e in other.drain()]
+            assert (ref in seen) is colleague_sees, (visibility, seen)
+            # The comment's own page agrees with the stream.
+            shown = api.get(f"/api/v1/comments/{r.json()['id']}", headers=colleague)
+            assert (shown.status_code == 200) is colleague_sees, shown.text
+    finally:
+        author.close()
+        other.close()
+
+
+def test_an_id_beyond_the_trail_resumes_from_now_instead_of_waiting_forever(
+    live_server: str, api: TestClient, tokens: dict[str, dict[str, str]]
+) -> None:
+    """A browser that saw a database since restored from a backup sends an id the trail has not
+    reached: the stream goes on from now."""
+    stream = Stream(f"{live_server}/api/v1/events", tokens["ph"] | {"Last-Event-ID": "100000"})
+    try:
+        r = api.post("/api/v1/meetings", json=MEETING, headers=tokens["sec"])
+        assert r.status_code == 201
+        assert stream.next()["ref"] == f"M-{r.json()['id']}"
+    finally:
+        stream.close()

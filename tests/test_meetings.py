@@ -7,13 +7,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from app.db import Database
 from app.models import AuditEvent
 from tests.factories import World, bearer, token_for
-from tests.helpers import Clock, csrf_of, form_in, logged_in, post, text_of
+from tests.helpers import Clock, csrf_of, form_in, logged_in, post, summary, text_of
 
 MEETING = {
     "title": "Third online meeting",
@@ -373,3 +374,29 @@ def test_positions_stated_and_decisions_taken_in_the_room_are_tied_to_the_meetin
             .order_by(AuditEvent.id)
         ).all()
     assert actions == ["meeting.create", "meeting.position", "meeting.decision"]
+
+
+def test_digits_that_are_not_ascii_are_refused_on_the_forms_naming_the_field(
+    app: FastAPI, world: World
+) -> None:
+    """ "²" passes str.isdigit() but not int(): the form says what is wrong instead of a 500."""
+    sec = logged_in(app, world.secretariat)
+    csrf = csrf_of(sec.get("/meetings/new").text)
+    fields = {
+        "title": "Fourth online meeting",
+        "starts_at": "2026-04-10T14:00",
+        "time_zone": "Asia/Manila",
+        "duration_minutes": "\u00b2",
+        "round": "",
+        "video_url": "",
+        "csrf_token": csrf,
+    }
+    page = sec.post("/meetings", data=fields)
+    assert page.status_code == 422, page.text[:300]
+    assert [target for target, _ in summary(page.text)] == ["duration_minutes"]
+    created = sec.post("/meetings", data=fields | {"duration_minutes": "90"})
+    assert created.status_code == 200, created.text[:300]
+    mid = int(str(created.url).rstrip("/").split("/")[-1].split("?")[0])
+    for path in (f"/meetings/{mid}/edit", f"/meetings/{mid}/agenda"):
+        response = sec.post(path, data=fields | {"duration_minutes": "90", "version": "\u00b2"})
+        assert response.status_code < 500, (path, response.status_code)

@@ -28,6 +28,7 @@ import contextlib
 import json
 import logging
 import threading
+import time
 import weakref
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -39,7 +40,9 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from app.accounts.permissions import Action, allowed
 from app.db import Database
+from app.errors import NotAuthenticated, NotFound
 from app.ids import is_id
 from app.meetings import service
 from app.models import (
@@ -54,12 +57,17 @@ from app.models import (
     Visibility,
 )
 from app.principal import Principal
+from app.web.deps import authenticate
 
 log = logging.getLogger("zerodraft.live")
 
 CHANNEL = "zerodraft_live"
 POLL_SECONDS = 2.0  # a change no NOTIFY announced still arrives within this
 KEEPALIVE_SECONDS = 15.0  # a comment line, so that proxies and clients see the stream alive
+# Who the reader is, looked up again at most this often (before an event is sent, and at each
+# keep-alive): a stream ends soon after its session ends, its token is revoked or its person is
+# disabled, and follows a change of delegations or of the meeting's participants.
+RECHECK_SECONDS = 5.0
 BATCH = 500  # events read at once
 QUEUE_LIMIT = 5000  # a stream further behind than this is closed: the client resumes by id
 OFFICERS = frozenset({Role.SECRETARIAT, Role.CHAIR, Role.ADMIN})
@@ -228,8 +236,16 @@ def _comments(s: Session, ids: list[int]) -> dict[int, tuple[tuple[str, ...], Au
             )
         proposal = proposals.get(root.proposal_id or 0)
         if proposal is not None and proposal.submitted_at is None:
-            # On a private draft: only the drafting delegation, whatever the comment says.
-            audience = Audience(delegations=frozenset({proposal.delegation_id}))
+            # On a private draft, within the drafting delegation only: the comment's own audience
+            # narrowed to it (a chairs-only one there is its author's, as the comment's page has).
+            drafting = proposal.delegation_id
+            shared = root.visibility is Visibility.GROUP or (
+                root.visibility is Visibility.DELEGATION and root.delegation_id == drafting
+            )
+            audience = Audience(
+                delegations=frozenset({drafting} if shared else ()),
+                users=frozenset({root.author_id} if root.author_id is not None else ()),
+            )
         codes = proposal_codes.get(root.proposal_id or 0) or (
             (item_codes[root.item_id],) if root.item_id in item_codes else ()
         )
@@ -341,7 +357,24 @@ class Hub:
         self.task: asyncio.Task[None] | None = None
         self.stopping = threading.Event()
         self.thread: threading.Thread | None = None
+        # A meeting's scope as read after one event: read once for every stream that asks.
+        self.scopes: dict[tuple[int, int], asyncio.Future[frozenset[str]]] = {}
         _HUBS.add(self)
+
+    async def scope(self, meeting_id: int, as_of: int) -> frozenset[str]:
+        """The meeting's scope (meeting_scope) as it stood after event `as_of`: read once,
+        however many streams of that meeting ask (500 streams, one read)."""
+        key = (meeting_id, as_of)
+        found = self.scopes.get(key)
+        if found is None or (found.done() and found.exception() is not None):
+            found = asyncio.ensure_future(
+                run_in_threadpool(meeting_scope, self.database, meeting_id)
+            )
+            # Only the newest reading of each meeting is kept.
+            for old in [k for k in self.scopes if k[0] == meeting_id and k[1] < as_of]:
+                del self.scopes[old]
+            self.scopes[key] = found
+        return await asyncio.shield(found)
 
     def poke(self) -> None:
         """Read the trail now (from any thread)."""
@@ -447,6 +480,7 @@ async def _events(
     hub = hub_for(request)
     database = hub.database
     listener = Listener(principal)
+    getting: asyncio.Future[LiveEvent | _Closed] | None = None
     # The client going away ends the stream at once, not at the next keep-alive.
     gone = asyncio.ensure_future(_disconnected(request))
     try:
@@ -455,13 +489,15 @@ async def _events(
         # (at least this); what lies between `after` and that point is read here, so the
         # two overlap and nothing falls between them (repeats are dropped by id).
         now_at = await run_in_threadpool(head, database)
-        if after is None:
+        if after is None or after > now_at:
+            # No id, or one beyond the trail's end (a client that saw a database since restored
+            # from a backup): from now on, instead of waiting for ids that will never come.
             after = now_at
             yield f": from {after}\n\n"
         hub.add(listener, now_at)
         scope: frozenset[str] = frozenset()
         if meeting_id is not None:
-            scope = await run_in_threadpool(meeting_scope, database, meeting_id)
+            scope = await hub.scope(meeting_id, now_at)
 
         def wanted(e: LiveEvent) -> bool:
             if meeting_id is None:
@@ -476,14 +512,20 @@ async def _events(
             after = batch.last
             if not batch.full:
                 break
+        checked = time.monotonic()
         while True:
             getting = asyncio.ensure_future(listener.queue.get())
             done, _ = await asyncio.wait(
                 {getting, gone}, timeout=KEEPALIVE_SECONDS, return_when=asyncio.FIRST_COMPLETED
             )
             if gone in done:
-                getting.cancel()
                 return
+            if time.monotonic() - checked >= RECHECK_SECONDS or getting not in done:
+                now_principal = await run_in_threadpool(reader_now, database, request, meeting_id)
+                if now_principal is None:
+                    return
+                principal = listener.principal = now_principal
+                checked = time.monotonic()
             if getting not in done:
                 getting.cancel()
                 yield ": keep-alive\n\n"
@@ -491,16 +533,32 @@ async def _events(
             got = getting.result()
             if isinstance(got, _Closed):
                 return
-            if got.id <= after:
+            if got.id <= after or not got.audience.admits(principal):
                 continue
             after = got.id
             if meeting_id is not None and got.meeting == meeting_id:
-                scope = await run_in_threadpool(meeting_scope, database, meeting_id)
+                scope = await hub.scope(meeting_id, got.id)
             if wanted(got):
                 yield got.sse()
     finally:
         gone.cancel()
+        if getting is not None:
+            getting.cancel()
         hub.remove(listener)
+
+
+def reader_now(database: Database, request: Request, meeting_id: int | None) -> Principal | None:
+    """The stream's reader as the database says now; None if they may no longer read it (the
+    session ended, the token was revoked, the person disabled, the meeting no longer theirs)."""
+    app = request.app
+    with database.transaction(write=False) as s:
+        try:
+            principal = authenticate(request, s, app.state.clock(), app.state.settings)
+            if meeting_id is not None:
+                service.get(s, principal, meeting_id)
+        except (NotAuthenticated, NotFound):
+            return None
+    return principal if allowed(principal.role, Action.READ_MEETINGS) else None
 
 
 async def _disconnected(request: Request) -> None:

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.accounts.permissions import Action, allowed
 from app.errors import DomainError, NotFound, PreconditionFailed
+from app.ids import is_id
 from app.meetings import floor, room, service
 from app.meetings.service import Details, MeetingView
 from app.models import Item, Meeting
@@ -63,7 +64,7 @@ def _form_of(posted: PostedForm) -> Form:
 def _details(form: Form) -> Details:
     v = form.values
     duration = v["duration_minutes"]
-    if not str(duration).isdigit():
+    if not is_id(str(duration)):  # "²" passes isdigit() but not int()
         raise _Invalid("duration_minutes", "Duration must be a whole number of minutes")
     return Details(
         title=v["title"],
@@ -161,7 +162,7 @@ def edit_meeting(meeting_id: int, ctx: Manager) -> HTMLResponse:
 
 def _version(posted: PostedForm) -> int:
     value = text(posted, "version", 12)
-    return int(value) if value.isdigit() else 0
+    return int(value) if is_id(value) else 0
 
 
 @router.post("/meetings/{meeting_id}/edit")
