@@ -244,6 +244,15 @@ class Settings(BaseSettings):
         "the cache)",
     )
 
+    live_stream_seconds: float = Field(
+        300.0,
+        gt=0,
+        le=86400,
+        description="how long a live event stream stays open before it ends and the browser "
+        "reconnects (resuming by Last-Event-ID): streams spread again over the instances, and "
+        "an instance being replaced is left within this time",
+    )
+
     metrics_token: str = Field(
         "",
         description="bearer token Prometheus sends to /metrics (Authorization: Bearer ...); "

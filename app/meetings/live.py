@@ -513,12 +513,23 @@ async def _events(
             if not batch.full:
                 break
         checked = time.monotonic()
+        # A stream lives so long, then ends; the browser reconnects with Last-Event-ID and misses
+        # nothing. Behind a balancer the streams so spread again over the instances, and an
+        # instance being replaced is left by its streams within that time.
+        ends = checked + request.app.state.settings.live_stream_seconds
         while True:
+            left = ends - time.monotonic()
+            if left <= 0:
+                return
             getting = asyncio.ensure_future(listener.queue.get())
             done, _ = await asyncio.wait(
-                {getting, gone}, timeout=KEEPALIVE_SECONDS, return_when=asyncio.FIRST_COMPLETED
+                {getting, gone},
+                timeout=min(KEEPALIVE_SECONDS, left),
+                return_when=asyncio.FIRST_COMPLETED,
             )
             if gone in done:
+                return
+            if getting not in done and time.monotonic() >= ends:
                 return
             if time.monotonic() - checked >= RECHECK_SECONDS or getting not in done:
                 now_principal = await run_in_threadpool(reader_now, database, request, meeting_id)
