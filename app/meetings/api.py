@@ -3,7 +3,7 @@ stream of live events (text/event-stream) that the live view and outside scripts
 
 from typing import Annotated, Any
 
-from fastapi import Header, Request
+from fastapi import Header, Path, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from app.accounts.permissions import Action
@@ -36,6 +36,10 @@ Runner = Annotated[RequestContext, Context(Action.RUN_MEETING)]
 Delegate = Annotated[RequestContext, Context(Action.TAKE_PART)]
 Decider = Annotated[RequestContext, Context(Action.DECIDE)]
 IfMatch = Annotated[str | None, Header(description="The ETag you read")]
+# Ids as the database can hold them (PostgreSQL's integer): larger ones are refused naming the
+# field, not failed at the database.
+MeetingId = Annotated[int, Path(ge=1, le=2_147_483_647, description="The meeting's id")]
+RequestId = Annotated[int, Path(ge=1, le=2_147_483_647, description="The request's id")]
 LastEventId = Annotated[
     str | None, Header(alias="Last-Event-ID", description="The id of the last event received")
 ]
@@ -115,14 +119,14 @@ def create_meeting(body: MeetingCreate, ctx: Manager) -> JSONResponse:
 
 
 @router.get("/meetings/{meeting_id}", responses=errors(404), response_model=MeetingOut)
-def get_meeting(meeting_id: int, ctx: Reader) -> JSONResponse:
+def get_meeting(meeting_id: MeetingId, ctx: Reader) -> JSONResponse:
     """One meeting with its agenda; its ETag guards the next change."""
     return _one(ctx, service.get(ctx.db, ctx.principal, meeting_id))
 
 
 @router.patch("/meetings/{meeting_id}", responses=errors(404, 412, 428), response_model=MeetingOut)
 def update_meeting(
-    meeting_id: int, body: MeetingUpdate, ctx: Manager, if_match: IfMatch = None
+    meeting_id: MeetingId, body: MeetingUpdate, ctx: Manager, if_match: IfMatch = None
 ) -> JSONResponse:
     """Change a meeting's details (send the ETag you read in If-Match)."""
     meeting = service.update(
@@ -140,7 +144,7 @@ def update_meeting(
     "/meetings/{meeting_id}/agenda", responses=errors(404, 412, 428), response_model=MeetingOut
 )
 def set_agenda(
-    meeting_id: int, body: AgendaIn, ctx: Manager, if_match: IfMatch = None
+    meeting_id: MeetingId, body: AgendaIn, ctx: Manager, if_match: IfMatch = None
 ) -> JSONResponse:
     """The agenda in its new order: points kept, added, moved or taken off in one change. Two
     officers reordering at once: the second gets 412 and reloads."""
@@ -159,7 +163,7 @@ def set_agenda(
     "/meetings/{meeting_id}/current", responses=errors(404, 412, 428), response_model=MeetingOut
 )
 def set_current(
-    meeting_id: int, body: CurrentIn, ctx: Runner, if_match: IfMatch = None
+    meeting_id: MeetingId, body: CurrentIn, ctx: Runner, if_match: IfMatch = None
 ) -> JSONResponse:
     """Bring a point of the agenda under discussion (the secretariat or a co-chair)."""
     meeting = service.set_current(
@@ -179,7 +183,7 @@ def set_current(
     responses=errors(404),
     response_model=MeetingOut,
 )
-def ask_for_the_floor(meeting_id: int, body: FloorIn, ctx: Delegate) -> JSONResponse:
+def ask_for_the_floor(meeting_id: MeetingId, body: FloorIn, ctx: Delegate) -> JSONResponse:
     """Your delegation asks for the floor; it waits in the order asked (409 if it already has)."""
     floor.ask(
         ctx.db,
@@ -197,7 +201,7 @@ def ask_for_the_floor(meeting_id: int, body: FloorIn, ctx: Delegate) -> JSONResp
     responses=errors(404),
     response_model=MeetingOut,
 )
-def give_the_floor(meeting_id: int, request_id: int, ctx: Runner) -> JSONResponse:
+def give_the_floor(meeting_id: MeetingId, request_id: RequestId, ctx: Runner) -> JSONResponse:
     """Give the floor to a delegation that asked for it (the chair or the secretariat)."""
     meeting = service.get(ctx.db, ctx.principal, meeting_id)
     floor.call(ctx.db, ctx.actor, meeting.id, request_id, now=ctx.now)
@@ -209,7 +213,7 @@ def give_the_floor(meeting_id: int, request_id: int, ctx: Runner) -> JSONRespons
     responses=errors(404),
     response_model=MeetingOut,
 )
-def clear_the_floor(meeting_id: int, request_id: int, ctx: Runner) -> JSONResponse:
+def clear_the_floor(meeting_id: MeetingId, request_id: RequestId, ctx: Runner) -> JSONResponse:
     """Take a request off the queue: the delegation has spoken, or no longer asks."""
     meeting = service.get(ctx.db, ctx.principal, meeting_id)
     floor.clear(ctx.db, ctx.actor, meeting.id, request_id, now=ctx.now)
@@ -222,7 +226,7 @@ def clear_the_floor(meeting_id: int, request_id: int, ctx: Runner) -> JSONRespon
     responses=errors(404),
     response_model=MeetingOut,
 )
-def attend(meeting_id: int, body: AttendanceIn, ctx: Delegate) -> JSONResponse:
+def attend(meeting_id: MeetingId, body: AttendanceIn, ctx: Delegate) -> JSONResponse:
     """Your delegation joins (joined: true) or leaves (false) the meeting."""
     floor.attend(
         ctx.db,
@@ -242,7 +246,7 @@ def attend(meeting_id: int, body: AttendanceIn, ctx: Delegate) -> JSONResponse:
     responses=errors(404, 409),
     response_model=MeetingOut,
 )
-def state_position(meeting_id: int, body: StatedIn, ctx: Manager) -> JSONResponse:
+def state_position(meeting_id: MeetingId, body: StatedIn, ctx: Manager) -> JSONResponse:
     """Record a position a delegation stated in the meeting, on its behalf (the secretariat);
     it is the delegation's position like any other, marked as stated in the meeting."""
     room.state_position(
@@ -266,7 +270,7 @@ def state_position(meeting_id: int, body: StatedIn, ctx: Manager) -> JSONRespons
     response_model=MeetingOut,
 )
 def decide(
-    meeting_id: int, body: DecisionIn, ctx: Decider, if_match: IfMatch = None
+    meeting_id: MeetingId, body: DecisionIn, ctx: Decider, if_match: IfMatch = None
 ) -> JSONResponse:
     """Decide a proposal in the meeting (If-Match: the proposal's ETag); tied to the meeting."""
     room.decide(
@@ -305,7 +309,7 @@ def events(request: Request, ctx: Reader, last_event_id: LastEventId = None) -> 
     response_class=StreamingResponse,
 )
 def meeting_events(
-    meeting_id: int, request: Request, ctx: Reader, last_event_id: LastEventId = None
+    meeting_id: MeetingId, request: Request, ctx: Reader, last_event_id: LastEventId = None
 ) -> StreamingResponse:
     """The changes of one meeting and of what its agenda is about. Refused (404) for a meeting
     you may not see."""

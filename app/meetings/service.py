@@ -10,7 +10,7 @@ zone with the meeting's own beside it.
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from sqlalchemy import delete, select
@@ -228,7 +228,18 @@ def starts_at(value: str | datetime, zone: str) -> datetime:
         tz = known_zone(zone)
         if tz is None:
             raise InvalidInput(f"{zone!r} is not a time zone", field="time_zone")
+        wall = moment
         moment = moment.replace(tzinfo=tz)
+        # A wall-clock time the zone skips (the hour clocks go forward) does not exist there.
+        if moment.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != wall:
+            raise InvalidInput(
+                f"{wall:%Y-%m-%d %H:%M} does not exist in {zone} (the clocks go forward then)",
+                field="starts_at",
+            )
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput("starts_at is out of range", field="starts_at") from None
     if not 2000 <= moment.year <= 2999:
         raise InvalidInput("starts_at must be a date between 2000 and 2999", field="starts_at")
     return moment
@@ -372,7 +383,10 @@ def create(session: Session, actor: Actor, details: Details, *, now: datetime) -
 
 
 def _locked(session: Session, meeting_id: int, expected_version: int | None) -> Meeting:
-    meeting = session.get(Meeting, meeting_id)
+    """The meeting, its row locked to the end of the transaction (PostgreSQL; SQLite's write
+    lock is taken at BEGIN), read afresh: of two changes sent with the same version, the
+    second waits, then sees the new version and is refused (412), never a clash of rows."""
+    meeting = session.get(Meeting, meeting_id, with_for_update=True, populate_existing=True)
     if meeting is None:
         raise NotFound(f"no meeting M-{meeting_id}", field="meeting")
     if expected_version is not None:

@@ -13,7 +13,11 @@
     if (pending) { again = true; return; }
     pending = true;
     fetch(live.dataset.fragment, { credentials: "same-origin", headers: { "Accept": "text/html" } })
-      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (r) {
+        // Sent elsewhere (the session ended: the log-in page): never paste that into the view.
+        if (r.redirected || !r.ok) { source.close(); window.location.reload(); return null; }
+        return r.text();
+      })
       .then(function (html) {
         if (html !== null) {
           var active = document.activeElement && document.activeElement.closest("#live");
