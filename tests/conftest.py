@@ -291,9 +291,17 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 def live_server(app: FastAPI) -> Iterator[str]:
     """The app under a real uvicorn on 127.0.0.1, in a thread."""
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    # A page left open at the end (a live view's event stream) would keep a graceful shutdown
+    # waiting for ever, and the test 10 s on the join below: its request is cancelled after 1 s.
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        timeout_graceful_shutdown=1,
     )
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
