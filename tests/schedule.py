@@ -14,7 +14,8 @@ its own database.
 To record the figures again (they need only be roughly right, to put the long files first):
 `ZERODRAFT_RECORD_SECONDS=tests/file_seconds.json make test` (or `make test-pg`) writes each
 file's seconds (setup, call and teardown of its tests, summed) for the engine it ran on, keeping
-the files it did not run.
+the files it did not run. Record from a whole run: a file run in part (-k, --deselect) records
+only that part.
 """
 
 import json
