@@ -35,6 +35,7 @@ class Hostile:
     proposal: int
     refused: int
     comment: int
+    meeting: int
 
 
 def _ok(response: Any) -> Any:
@@ -130,7 +131,30 @@ def hostile(client: TestClient, world: World, database: Database, clock: Clock) 
         )
     )
     _ok(client.post(f"{api}/comments/{comment}/answer", json={"answer": f"A {XSS}"}, headers=sec))
-    return Hostile(indicator, proposal, refused, comment)
+    created = _ok(
+        client.post(
+            f"{api}/meetings",
+            json={
+                "title": f"Meeting {XSS}",
+                "starts_at": "2026-03-10T14:00",
+                "time_zone": "Asia/Manila",
+                "video_url": "https://meet.example.org/zz?q=%3Cscript%3E",
+                "participants": ["PH-SOMTC", "VN-ZZB"],
+            },
+            headers=sec,
+        )
+    )
+    meeting = created["id"]
+    etag = client.get(f"{api}/meetings/{meeting}", headers=sec).headers["etag"]
+    _ok(
+        client.put(
+            f"{api}/meetings/{meeting}/agenda",
+            json={"agenda": [indicator, f"P-{proposal}"]},
+            headers=sec | {"If-Match": etag},
+        )
+    )
+    _ok(client.put(f"{api}/meetings/{meeting}/current", json={"ref": indicator}, headers=sec))
+    return Hostile(indicator, proposal, refused, comment, meeting)
 
 
 def _page_routes(app: FastAPI) -> list[str]:
@@ -154,6 +178,7 @@ def _fill(path: str, h: Hostile) -> str:
         "passkey_id": "1",
         "token": "1.not-a-signature",  # links in mails
         "notification_id": "1",  # opening a notification (it redirects to its link)
+        "meeting_id": str(h.meeting),
     }
     return re.sub(r"\{(\w+)[^}]*\}", lambda m: values[m.group(1)], path)
 
@@ -174,6 +199,7 @@ SHOWN_WHOLE = {
     "/rounds/{ref:path}",
     "/responses",
     "/sections/{code}",
+    "/meetings/{meeting_id}",
 }
 
 

@@ -48,6 +48,7 @@ class Secrets:
     delegation_note: int  # own-delegation comment of PH-SOMTC on FC-CD-01
     delegation_reply: int  # a reply in that thread
     chairs_note: int  # chairs-and-secretariat comment
+    meeting: int  # a meeting of PH-SOMTC and TH-SOMTC discussing FC-CD-01 (the draft's item)
 
 
 def _make_rounds(database: Database, clock: Clock) -> None:
@@ -139,8 +140,38 @@ def secrets(client: TestClient, world: World, database: Database, clock: Clock) 
             "visibility": "chairs_secretariat",
         },
     )
+    sec = bearer(token_for(database, world.secretariat, clock.now))
+    created = client.post(
+        "/api/v1/meetings",
+        json={
+            "title": "Meeting on FC-CD-01",
+            "starts_at": "2026-03-10T14:00",
+            "time_zone": "Asia/Manila",
+            "participants": ["PH-SOMTC", "TH-SOMTC"],
+        },
+        headers=sec,
+    )
+    assert created.status_code == 201, created.text
+    meeting = created.json()["id"]
+    agenda = client.put(
+        f"/api/v1/meetings/{meeting}/agenda",
+        json={"agenda": ["FC-CD-01", f"P-{public}"]},
+        headers=sec | {"If-Match": created.headers["ETag"]},
+    )
+    assert agenda.status_code == 200, agenda.text
+    current = client.put(
+        f"/api/v1/meetings/{meeting}/current", json={"ref": "FC-CD-01"}, headers=sec
+    )
+    assert current.status_code == 200, current.text
     return Secrets(
-        draft, add_draft, public, draft_note, delegation_note, delegation_reply, chairs_note
+        draft,
+        add_draft,
+        public,
+        draft_note,
+        delegation_note,
+        delegation_reply,
+        chairs_note,
+        meeting,
     )
 
 
@@ -241,6 +272,7 @@ def _values(path: str, s: Secrets) -> dict[str, str]:
         "passkey_id": "1",  # one's own passkeys only (tests/test_mfa.py)
         "draft": str(s.draft),
         "public": str(s.public),
+        "meeting_id": str(s.meeting),
     }
 
 
@@ -261,6 +293,8 @@ def test_no_get_route_shows_what_another_delegation_keeps_to_itself(
 ) -> None:
     c = browsers[who]
     hidden = _hidden_from(who)
+    # The live event streams end at once (after catching up), so that each is read whole.
+    app.state.settings = app.state.settings.model_copy(update={"live_stream_seconds": 0.05})
     read = 0
     for route in _get_routes(app):
         base = _values(route.path, secrets)
