@@ -208,7 +208,7 @@ def _world_saved(request: pytest.FixtureRequest) -> _Saved:
 
 
 @pytest.fixture(scope="session")
-def _starts() -> dict[Callable[[Database, datetime], object], _Saved]:
+def _starts() -> dict[tuple[Callable[[Database, datetime], object], bool], _Saved]:
     """The states of `@pytest.mark.start_from(build)`, each built the first time a test of this
     process asks for it."""
     return {}
@@ -227,14 +227,20 @@ def db_url(template_url: str, tmp_path: Path, request: pytest.FixtureRequest) ->
     # A test marked start_from(build) starts from a copy of the migrated database with
     # build(database, now) run on it once in this process (e.g. the demo, 2-8 s to load), as the
     # world is: the same rows it would have written itself, at the same clock.
+    # With the world too, the world is built first.
     marker = request.node.get_closest_marker("start_from")
     if marker is not None:
-        assert not from_world, "start_from(...) and the world: a test starts from one state"
         build = marker.args[0]
         starts = request.getfixturevalue("_starts")
-        if build not in starts:
-            starts[build] = _build_saved(build.__name__, build, request)
-        saved: _Saved = starts[build]
+        if (build, from_world) not in starts:
+            steps = (build_world, build) if from_world else (build,)
+
+            def both(database: Database, now: datetime) -> None:
+                for step in steps:
+                    step(database, now)
+
+            starts[build, from_world] = _build_saved(build.__name__, both, request)
+        saved: _Saved = starts[build, from_world]
     else:
         saved = request.getfixturevalue("_world_saved" if from_world else "_migrated")
     if saved.anchor is not None and saved.anchor.exists():

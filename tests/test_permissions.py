@@ -1,6 +1,7 @@
 """Every route is guarded by the permission table, and each role may do exactly what it should."""
 
 from collections.abc import Callable
+from datetime import datetime
 
 import pytest
 from fastapi import FastAPI
@@ -333,12 +334,18 @@ EMAILS = {
 }
 
 
+def _round_with_a_proposal(database: Database, now: datetime) -> None:
+    _open_round_with_a_proposal(database, Clock(now))
+
+
+# Every case starts from the world with the open round and its proposal, made once per test
+# process and copied (tests/conftest.py, start_from), not made again for each of the cases.
+@pytest.mark.start_from.with_args(_round_with_a_proposal)
 @pytest.mark.parametrize("action", list(Action))
 @pytest.mark.parametrize("role", [r.value for r in Role])
 def test_role_may_or_may_not(
     action: Action, role: str, client: TestClient, world: World, database: Database, clock: Clock
 ) -> None:
-    _open_round_with_a_proposal(database, clock)
     if action in PREPARE:
         PREPARE[action](database, clock)
     headers = bearer(token_for(database, EMAILS[role], clock.now))
