@@ -27,6 +27,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import random
 import threading
 import time
 import weakref
@@ -512,11 +513,11 @@ async def _events(
             after = batch.last
             if not batch.full:
                 break
-        checked = time.monotonic()
+        checked = _recheck_from()
         # A stream lives so long, then ends; the browser reconnects with Last-Event-ID and misses
         # nothing. Behind a balancer the streams so spread again over the instances, and an
         # instance being replaced is left by its streams within that time.
-        ends = checked + request.app.state.settings.live_stream_seconds
+        ends = time.monotonic() + request.app.state.settings.live_stream_seconds
         while True:
             left = ends - time.monotonic()
             if left <= 0:
@@ -536,7 +537,7 @@ async def _events(
                 if now_principal is None:
                     return
                 principal = listener.principal = now_principal
-                checked = time.monotonic()
+                checked = _recheck_from()
             if getting not in done:
                 getting.cancel()
                 yield ": keep-alive\n\n"
@@ -570,6 +571,14 @@ def reader_now(database: Database, request: Request, meeting_id: int | None) -> 
         except (NotAuthenticated, NotFound):
             return None
     return principal if allowed(principal.role, Action.READ_MEETINGS) else None
+
+
+def _recheck_from() -> float:
+    """When the reader was last looked up, for the next look-up's timing: now, less up to half
+    the interval, so that streams opened together (a meeting's start, a reconnect) fall due at
+    different events instead of all at one (500 look-ups queued behind the thread pool), and
+    none waits longer than RECHECK_SECONDS."""
+    return time.monotonic() - random.uniform(0, RECHECK_SECONDS / 2)
 
 
 async def _disconnected(request: Request) -> None:
