@@ -227,3 +227,31 @@ def test_the_list_goes_when_the_text_is_too_short_or_too_long(
     box.dispatch_event("input")
     expect(results.locator("li")).to_have_count(0)
     expect(results).to_contain_text("Too long to compare")
+
+
+def test_a_proposal_among_the_near_duplicates_offers_no_amendment_of_itself(
+    app: FastAPI, client: TestClient, world: World, database: Database, clock: Clock
+) -> None:
+    """A proposal for a new indicator has no item to amend: the panel links to the proposal,
+    never to /proposals/new?item=P-12 (which would answer "no item with code P-12")."""
+    created = client.post(
+        "/api/v1/proposals",
+        json={
+            "kind": "add",
+            "dimension": "CD",
+            "content": {"text": "Mobile phone and passport taken away by the operators"},
+            "submit": True,
+        },
+        headers=bearer(token_for(database, world.member2, clock.now)),
+    )
+    assert created.status_code == 201, created.text
+    number = created.json()["id"]
+    with TestClient(app) as browser:
+        log_in(browser, world.member)
+        page = browser.get("/proposals/new?kind=add&item_kind=indicator&dimension=CD")
+        fields = form_in(page.text, action="/proposals/new") | {"text": NEAR, "action": "preview"}
+        panel = post(browser, "/proposals/new", fields).text.split('id="similar-panel"')[1]
+        panel = panel.split("</aside>")[0]
+    assert f'href="/proposals/{number}"' in panel
+    assert "item=P-" not in panel
+    assert "Propose an amendment to FC-CD-01" in panel

@@ -64,12 +64,19 @@
       var actions = el("span", "similar-actions");
       actions.appendChild(newTab(item.url, "Open " + item.code));
       actions.appendChild(document.createTextNode(" "));
-      actions.appendChild(
-        newTab(
-          "/proposals/new?" + new URLSearchParams({ kind: "amend", item: item.code }).toString(),
-          "Propose an amendment to " + item.code
-        )
-      );
+      if (item.kind === "indicator") {
+        actions.appendChild(
+          newTab(
+            "/proposals/new?" + new URLSearchParams({ kind: "amend", item: item.code }).toString(),
+            "Propose an amendment to " + item.code
+          )
+        );
+      } else {
+        // A proposal for a new indicator has no item to amend (P-12 would be "not found").
+        actions.appendChild(
+          el("span", "hint", "a proposal for a new indicator: open it to support or co-sponsor it")
+        );
+      }
       li.appendChild(actions);
       list.appendChild(li);
     });
