@@ -190,3 +190,90 @@ def test_a_delegate_asks_for_the_floor_and_the_chair_sees_it_at_once(
             )
     finally:
         context.close()
+
+
+def _meeting_with_agenda(
+    api: TestClient, sec: dict[str, str], participants: list[str], agenda: list[str]
+) -> int:
+    r = api.post(
+        "/api/v1/meetings",
+        json={"title": "Fifth online meeting", "starts_at": "2026-03-01T10:00"}
+        | {"participants": participants},
+        headers=sec,
+    )
+    assert r.status_code == 201, r.text
+    mid = int(r.json()["id"])
+    r = api.put(
+        f"/api/v1/meetings/{mid}/agenda",
+        json={"agenda": agenda},
+        headers=sec | {"If-Match": r.headers["ETag"]},
+    )
+    assert r.status_code == 200, r.text
+    return mid
+
+
+def test_a_keyboard_user_in_the_live_area_still_gets_updates_and_keeps_focus(
+    page: Any, live_server: str, world: World, app: FastAPI, database: Database, clock: Clock
+) -> None:
+    """Review finding 1: focus inside the live area froze the view and fetched the fragment
+    every 300 ms; the polite live region was replaced with the rest."""
+    api = TestClient(app)
+    sec = bearer(token_for(database, world.secretariat, clock.now))
+    mid = _meeting_with_agenda(api, sec, ["PH-SOMTC", "ID-AICHR"], ["FC-DR-01", "FC-CD-01"])
+    browser_log_in(page, live_server, world.member)
+    page.goto(f"{live_server}/meetings/{mid}/live")
+    expect(page.locator("#live-status")).to_have_attribute("data-live", "on")
+    fetched: list[str] = []
+    page.on("request", lambda r: fetched.append(r.url) if "/live/fragment" in r.url else None)
+    ask = page.get_by_role("button", name="Ask for the floor for PH-SOMTC")
+    ask.focus()
+    page.evaluate("document.getElementById('live-announce').dataset.kept = 'yes'")
+
+    started = time.monotonic()
+    r = api.put(f"/api/v1/meetings/{mid}/current", json={"ref": "FC-CD-01"}, headers=sec)
+    assert r.status_code == 200, r.text
+    expect(page.locator("#current-ref")).to_have_text("FC-CD-01", timeout=2000)
+    arrived_in = time.monotonic() - started
+    # The same live region, still in the page, says what changed.
+    expect(page.locator("#live-announce")).to_have_text("Now: FC-CD-01")
+    expect(page.locator("#live-announce")).to_have_attribute("data-kept", "yes")
+    expect(page.locator("#live [aria-live]")).to_have_count(0)
+    # Focus is on the same control of the new fragment.
+    expect(ask).to_be_focused()
+    page.wait_for_timeout(1500)
+    assert len(fetched) <= 2, f"{len(fetched)} fetches of the fragment for one event"
+    assert arrived_in < 1.0, f"the point reached the focused page after {arrived_in:.2f} s"
+    expect(ask).to_be_focused()
+
+
+def test_on_a_phone_the_point_comes_first_and_nothing_scrolls_sideways(
+    page: Any, live_server: str, world: World, app: FastAPI, database: Database, clock: Clock
+) -> None:
+    """Review finding 3: at 375 px the positions table made the live view 560 px wide, and the
+    point under discussion came after the agenda, the floor and the attendance."""
+    api = TestClient(app)
+    sec = bearer(token_for(database, world.secretariat, clock.now))
+    mid = _meeting_with_agenda(api, sec, ["PH-SOMTC", "ID-AICHR"], ["FC-CD-01"])
+    ph = bearer(token_for(database, world.member, clock.now))
+    r = api.post(
+        "/api/v1/positions",
+        json={
+            "item": world.indicator,
+            "stance": "reservation",
+            "delegation": "PH-SOMTC",
+            "statement": "Pending consultation with the national task force on trafficking",
+        },
+        headers=ph,
+    )
+    assert r.status_code == 201, r.text
+    api.put(f"/api/v1/meetings/{mid}/current", json={"ref": "FC-CD-01"}, headers=sec)
+    page.set_viewport_size({"width": 375, "height": 667})
+    browser_log_in(page, live_server, world.member)
+    page.goto(f"{live_server}/meetings/{mid}/live")
+    expect(page.locator("#positions table")).to_be_visible()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, f"the page is {width} px wide on a 375 px phone"
+    point = page.locator("#live-point").bounding_box()
+    agenda = page.locator(".live-agenda").bounding_box()
+    assert point is not None and agenda is not None
+    assert point["y"] < agenda["y"], "the point under discussion is not first on a phone"

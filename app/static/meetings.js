@@ -2,12 +2,67 @@
 // the meeting's event stream and, when an event arrives, fetches the changed fragment again.
 // Without JavaScript the page reloads itself (<noscript> refresh); with it, the stream
 // reconnects by itself (EventSource sends Last-Event-ID), and nothing is missed.
+//
+// The fragment is replaced even while focus is inside it (a keyboard user on "Ask for the
+// floor" still sees the point change): the focused control is found again in the new fragment
+// (by id, else by its form's action and its own name and text) and focused, a select keeps what
+// was chosen, and focus falls back to the point's heading. The polite live region
+// (#live-announce) stays in the page and only its text changes ("Now: FC-CD-02").
 (function () {
   "use strict";
   var live = document.getElementById("live");
   if (!live || !window.EventSource || !window.fetch) return;
   var status = document.getElementById("live-status");
-  var pending = false, again = false;
+  var announce = document.getElementById("live-announce");
+  var pending = false, again = false, failures = 0;
+
+  function keyOf(el) {
+    if (el.id) return "#" + el.id;
+    var form = el.form ? el.form.getAttribute("action") + "|" : "";
+    return form + el.tagName + "|" + (el.name || "") + "|" + (el.value || "") + "|" + el.textContent.trim();
+  }
+
+  function findKey(key) {
+    if (key.charAt(0) === "#") return document.getElementById(key.slice(1));
+    var all = live.querySelectorAll("button, a, input, select, textarea, [tabindex]");
+    for (var i = 0; i < all.length; i++) if (keyOf(all[i]) === key) return all[i];
+    return null;
+  }
+
+  function said(root) {
+    var point = root.querySelector("#live-fragment");
+    var decided = root.querySelector("#just-decided");
+    return {
+      current: point ? point.dataset.current : "",
+      decided: decided ? decided.textContent.trim() : ""
+    };
+  }
+
+  function replace(html) {
+    var active = document.activeElement;
+    var focused = active && active !== document.body && live.contains(active) ? keyOf(active) : null;
+    var chosen = {};
+    live.querySelectorAll("select[id]").forEach(function (s) { chosen[s.id] = s.value; });
+    var before = said(live);
+    live.innerHTML = html;
+    Object.keys(chosen).forEach(function (id) {
+      var s = document.getElementById(id);
+      if (s && s.querySelector('option[value="' + CSS.escape(chosen[id]) + '"]')) s.value = chosen[id];
+    });
+    if (focused) {
+      var again_ = findKey(focused);
+      if (!again_) {
+        again_ = document.getElementById("live-point-title");
+        if (again_) again_.setAttribute("tabindex", "-1");
+      }
+      if (again_) again_.focus({ preventScroll: true });
+    }
+    var after = said(live);
+    var news = [];
+    if (after.current !== before.current) news.push(after.current ? "Now: " + after.current : "No point under discussion");
+    if (after.decided && after.decided !== before.decided) news.push(after.decided);
+    if (announce && news.length) announce.textContent = news.join(". ");
+  }
 
   function refresh() {
     if (pending) { again = true; return; }
@@ -19,16 +74,18 @@
         return r.text();
       })
       .then(function (html) {
-        if (html !== null) {
-          var active = document.activeElement && document.activeElement.closest("#live");
-          if (!active) live.innerHTML = html;
-          else again = true;
-        }
+        failures = 0;
+        if (html !== null) replace(html);
       })
-      .catch(function () { again = true; })
+      .catch(function () {
+        // The network failed: try again later, less often each time (never a tight loop).
+        failures += 1;
+        setTimeout(refresh, Math.min(30000, 1000 * Math.pow(2, failures)));
+      })
       .then(function () {
         pending = false;
-        if (again) { again = false; setTimeout(refresh, 300); }
+        // An event arrived while this fetch was on its way: fetch once more, at once.
+        if (again) { again = false; refresh(); }
       });
   }
 
