@@ -2,10 +2,13 @@
 snippet shows (the passage with the words found, a code marked whole), through the API on both
 engines."""
 
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from app.db import Database
 from app.models import SearchDocument, SearchTerm
+from tests.factories import World
+from tests.helpers import log_in
 from tests.test_search import Api, edit, people  # noqa: F401  (people is a fixture)
 
 
@@ -104,3 +107,11 @@ def test_each_rows_words_are_weighted_in_search_terms(
                 ).split()
             )
         )
+
+
+def test_the_search_page_says_how_to_ask(client: TestClient, world: World) -> None:
+    """The page's help names what the box understands: OR and a prefix with *, besides quotes."""
+    log_in(client, world.member)
+    page = client.get("/search")
+    assert page.status_code == 200
+    assert "passport OR phone" in page.text and "traffick*" in page.text

@@ -114,6 +114,7 @@ def test_the_member_form_shows_the_near_duplicates(app: FastAPI, world: World) -
         page = browser.get("/proposals/new?kind=add&item_kind=indicator&dimension=CD")
         assert page.status_code == 200, page.text
         assert 'id="similar-panel"' in page.text and "/static/similar.js" in page.text
+        assert "An indicator that is not in the draft yet" in page.text
         assert "FC-CD-01" not in page.text.split('id="similar-panel"')[1].split("</aside>")[0]
         fields = form_in(page.text, action="/proposals/new") | {"text": NEAR, "action": "preview"}
         shown = post(browser, "/proposals/new", fields)
