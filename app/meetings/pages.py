@@ -283,14 +283,8 @@ def _point(ctx: RequestContext, v: MeetingView) -> dict[str, Any]:
     item = ctx.db.get(Item, register.get_item(ctx.db, current.item_code).id)
     assert item is not None
     rev = register.current(ctx.db, current.item_code)
-    panel = display.proposals_panel(ctx.db, ctx.principal, item)
-    decided = [p for p in panel["workflow"]["closed"] if p.proposal.decided_at is not None]
-    return {
-        "current": current,
-        "rev": rev.revision,
-        "just_decided": decided[-1] if decided else None,
-        **panel,
-    }
+    panel = room.on_the_point(ctx.db, v, display.proposals_panel(ctx.db, ctx.principal, item))
+    return {"current": current, "rev": rev.revision, **panel}
 
 
 def _live_context(ctx: RequestContext, meeting_id: int, projector: bool) -> dict[str, Any]:

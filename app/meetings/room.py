@@ -10,8 +10,9 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.audit.service import record
@@ -22,6 +23,7 @@ from app.models import (
     DecisionRecord,
     Delegation,
     Item,
+    Meeting,
     MeetingAct,
     Outcome,
     Position,
@@ -29,6 +31,7 @@ from app.models import (
     Stance,
 )
 from app.principal import DelegationRef, Principal
+from app.proposals import display
 from app.proposals import service as proposals
 
 
@@ -109,6 +112,7 @@ def decide(
     reason: str,
     acknowledged: bool,
     acknowledged_picture: Mapping[str, list[str]] | None = None,
+    override_reason: str = "",
     now: datetime,
     request_id: str | None = None,
 ) -> Proposal:
@@ -123,6 +127,7 @@ def decide(
         reason=reason,
         acknowledged=acknowledged,
         acknowledged_picture=acknowledged_picture,
+        override_reason=override_reason,
         now=now,
         request_id=request_id,
     )
@@ -172,3 +177,36 @@ def acts(session: Session, meeting_id: int) -> list[ActView]:
 
 def _item_codes(session: Session, ids: set[int]) -> dict[int, str]:
     return dict(session.execute(select(Item.id, Item.code).where(Item.id.in_(ids))).all())
+
+
+def on_the_point(
+    session: Session, view: service.MeetingView, panel: dict[str, Any]
+) -> dict[str, Any]:
+    """The item's panel as the meeting sees it: the positions of the delegations taking part
+    (not every delegation of the group as pending), and as just decided only a decision taken
+    during this meeting, not the last one ever taken on the item."""
+    wf = panel["workflow"]
+    taking_part = set(view.participants)
+    picture = [x for x in wf["picture"] if x.delegation_code in taking_part]
+    here = decided_in(session, view.meeting, [v.proposal.id for v in wf["closed"]])
+    decided = [v for v in wf["closed"] if v.proposal.id in here]
+    narrowed = wf | {"picture": picture, "counts": display.stance_counts(picture)}
+    return panel | {"workflow": narrowed, "just_decided": decided[-1] if decided else None}
+
+
+def decided_in(session: Session, meeting: Meeting, proposal_ids: list[int]) -> set[int]:
+    """Which of these proposals were decided during the meeting: tied to it, or at or after
+    its start."""
+    if not proposal_ids:
+        return set()
+    tied = select(MeetingAct.decision_id).where(
+        MeetingAct.meeting_id == meeting.id, MeetingAct.decision_id.is_not(None)
+    )
+    return set(
+        session.scalars(
+            select(DecisionRecord.proposal_id).where(
+                DecisionRecord.proposal_id.in_(proposal_ids),
+                or_(DecisionRecord.id.in_(tied), DecisionRecord.at >= meeting.starts_at),
+            )
+        )
+    )
