@@ -101,8 +101,9 @@ def test_the_delegates_live_view_follows_the_secretariat_within_a_second(
         tag = api.get(f"/api/v1/proposals/{pid}", headers=sec).headers["ETag"]
         started = time.monotonic()
         r = api.post(
-            f"/api/v1/proposals/{pid}/decision",
-            json={"outcome": "agreed", "reason": "Agreed in the room", "acknowledged": True},
+            f"/api/v1/meetings/{mid}/decisions",
+            json={"proposal_id": pid, "outcome": "agreed", "reason": "Agreed in the room"}
+            | {"acknowledged": True},
             headers=sec | {"If-Match": tag},
         )
         assert r.status_code == 200, r.text
@@ -277,3 +278,42 @@ def test_on_a_phone_the_point_comes_first_and_nothing_scrolls_sideways(
     agenda = page.locator(".live-agenda").bounding_box()
     assert point is not None and agenda is not None
     assert point["y"] < agenda["y"], "the point under discussion is not first on a phone"
+
+
+def test_a_delegate_of_two_delegations_asks_for_one_and_withdraws_the_request(
+    page: Any,
+    browser: Any,
+    live_server: str,
+    world: World,
+    app: FastAPI,
+    database: Database,
+    clock: Clock,
+) -> None:
+    """Review findings 5 and 6: Maria (PH-SOMTC and PH-ACWC, both taking part) chooses the
+    delegation she acts for, and takes her request back; the chair sees both as they happen."""
+    api = TestClient(app)
+    sec = bearer(token_for(database, world.secretariat, clock.now))
+    mid = _meeting_with_agenda(api, sec, ["PH-SOMTC", "PH-ACWC", "ID-AICHR"], ["FC-CD-01"])
+    browser_log_in(page, live_server, world.chair)
+    page.goto(f"{live_server}/meetings/{mid}/live")
+    expect(page.locator("#live-status")).to_have_attribute("data-live", "on")
+    context = browser.new_context()
+    delegate = context.new_page()
+    delegate.set_default_timeout(10_000)
+    try:
+        browser_log_in(delegate, live_server, world.member)
+        delegate.goto(f"{live_server}/meetings/{mid}/live")
+        delegate.get_by_label("Delegation you act for").select_option("PH-ACWC")
+        delegate.get_by_role("button", name="Join the meeting").click()
+        expect(page.locator("#attendance")).to_contain_text("PH-ACWC: joined", timeout=2000)
+        delegate.get_by_label("Delegation you act for").select_option("PH-ACWC")
+        delegate.get_by_role("button", name="Ask for the floor").click()
+        expect(page.locator("#floor-queue li")).to_have_text(
+            re.compile(r"^\s*PH-ACWC asked at"), timeout=2000
+        )
+        assert_no_serious_violations(delegate)
+        delegate.get_by_role("button", name="Withdraw my request for PH-ACWC").click()
+        expect(page.locator("#floor-empty")).to_be_visible(timeout=2000)
+        expect(delegate.locator("#floor-empty")).to_be_visible()
+    finally:
+        context.close()

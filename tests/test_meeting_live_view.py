@@ -7,10 +7,12 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from app.db import Database
+from app.models import AuditEvent
 from tests.factories import World, bearer, token_for
-from tests.helpers import Clock, logged_in, text_of
+from tests.helpers import Clock, form_in, logged_in, post, text_of
 
 
 def _proposal(api: TestClient, headers: dict[str, str], text: str) -> int:
@@ -100,3 +102,80 @@ def test_just_decided_is_a_decision_of_this_meeting_and_positions_its_delegation
     _decide(api, sec, later)
     assert f"P-{later}" in str(_just_decided(browser.get(fragment).text))
     assert f"P-{before}" not in str(_just_decided(browser.get(fragment).text))
+
+
+def _meeting(api: TestClient, sec: dict[str, str], participants: list[str]) -> int:
+    r = api.post(
+        "/api/v1/meetings",
+        json={"title": "Seventh online meeting", "starts_at": "2026-03-01T10:00"}
+        | {"participants": participants},
+        headers=sec,
+    )
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
+
+
+def test_a_delegate_withdraws_their_own_request_for_the_floor(
+    app: FastAPI, world: World, database: Database, clock: Clock
+) -> None:
+    """Review finding 5, through the API and the page's form (without JavaScript)."""
+    api = TestClient(app)
+    sec = bearer(token_for(database, world.secretariat, clock.now))
+    ph = bearer(token_for(database, world.member, clock.now))
+    indonesia = bearer(token_for(database, world.member2, clock.now))
+    mid = _meeting(api, sec, ["PH-SOMTC", "ID-AICHR"])
+    url = f"/api/v1/meetings/{mid}/floor"
+    assert api.post(url, json={}, headers=ph).status_code == 201
+    # Nobody withdraws another delegation's request; nor one never made.
+    r = api.post(f"{url}/withdraw", json={"delegation": "PH-SOMTC"}, headers=indonesia)
+    assert r.status_code == 403 and r.json()["field"] == "delegation", r.text
+    r = api.post(f"{url}/withdraw", json={}, headers=indonesia)
+    assert r.status_code == 409 and r.json()["field"] == "delegation", r.text
+    r = api.post(f"{url}/withdraw", json={}, headers=ph)
+    assert r.status_code == 200, r.text
+    assert r.json()["floor"] == []
+    assert api.post(f"{url}/withdraw", json={}, headers=ph).status_code == 409
+
+    # The page: asked, then "Withdraw my request".
+    browser = logged_in(app, world.member)
+    page = browser.get(f"/meetings/{mid}/live").text
+    r = post(browser, f"/meetings/{mid}/floor", form_in(page, action=f"/meetings/{mid}/floor"))
+    assert r.status_code == 303, r.text
+    page = browser.get(f"/meetings/{mid}/live").text
+    assert "PH-SOMTC has asked for the floor." in text_of(page)
+    fields = form_in(page, action=f"/meetings/{mid}/floor/withdraw")
+    assert "Withdraw my request" in text_of(page)
+    r = post(browser, f"/meetings/{mid}/floor/withdraw", fields)
+    assert r.status_code == 303, r.text
+    page = browser.get(f"/meetings/{mid}/live").text
+    assert "Nobody has asked for the floor." in text_of(page)
+    with database.transaction() as s:
+        events = s.execute(
+            select(AuditEvent.action, AuditEvent.details)
+            .where(AuditEvent.object_type == "meeting", AuditEvent.object_id == str(mid))
+            .order_by(AuditEvent.id)
+        ).all()
+    withdrawn = [d for a, d in events if a == "meeting.floor.withdraw"]
+    assert [d["delegation"] for d in withdrawn] == ["PH-SOMTC", "PH-SOMTC"]
+
+
+def test_a_person_in_two_delegations_taking_part_chooses_which_one_they_act_for(
+    app: FastAPI, world: World, database: Database, clock: Clock
+) -> None:
+    """Review finding 6: Maria is in PH-SOMTC and PH-ACWC; both take part."""
+    api = TestClient(app)
+    sec = bearer(token_for(database, world.secretariat, clock.now))
+    mid = _meeting(api, sec, ["PH-SOMTC", "PH-ACWC", "ID-AICHR"])
+    browser = logged_in(app, world.member)
+    page = browser.get(f"/meetings/{mid}/live").text
+    options = re.findall(r'<option value="([^"]+)"', page)
+    assert sorted(options) == ["PH-ACWC", "PH-SOMTC"]
+    fields = form_in(page, id="speak-for") | {"delegation": "PH-ACWC"}
+    assert post(browser, f"/meetings/{mid}/floor", fields).status_code == 303
+    fields = fields | {"joined": "yes"}
+    assert post(browser, f"/meetings/{mid}/attendance", fields).status_code == 303
+    meeting = api.get(f"/api/v1/meetings/{mid}", headers=sec).json()
+    assert [f["delegation"] for f in meeting["floor"]] == ["PH-ACWC"]
+    assert [(p["delegation"], p["joined"]) for p in meeting["attendance"]] == [("PH-ACWC", True)]
+    page = browser.get(f"/meetings/{mid}/live").text
+    assert "Withdraw my request for PH-ACWC" in text_of(page)

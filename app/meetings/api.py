@@ -221,6 +221,24 @@ def clear_the_floor(meeting_id: MeetingId, request_id: RequestId, ctx: Runner) -
 
 
 @router.post(
+    "/meetings/{meeting_id}/floor/withdraw",
+    responses=errors(403, 404, 409),
+    response_model=MeetingOut,
+)
+def withdraw_from_the_floor(meeting_id: MeetingId, body: FloorIn, ctx: Delegate) -> JSONResponse:
+    """Your delegation takes back its request for the floor (409 if it has none open)."""
+    floor.withdraw(
+        ctx.db,
+        ctx.principal,
+        meeting_id,
+        delegation_code=body.delegation,
+        now=ctx.now,
+        request_id=ctx.request_id,
+    )
+    return _one(ctx, service.get(ctx.db, ctx.principal, meeting_id))
+
+
+@router.post(
     "/meetings/{meeting_id}/attendance",
     status_code=201,
     responses=errors(404),

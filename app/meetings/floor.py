@@ -130,6 +130,36 @@ def clear(
     return request
 
 
+def withdraw(
+    session: Session,
+    principal: Principal,
+    meeting_id: int,
+    *,
+    delegation_code: str | None,
+    now: datetime,
+    request_id: str | None = None,
+) -> FloorRequest:
+    """A delegation takes back its own request for the floor (its member says so)."""
+    meeting = service.get(session, principal, meeting_id)
+    delegation = _speaking_for(session, principal, meeting, delegation_code)
+    request = session.scalar(
+        select(FloorRequest)
+        .where(
+            FloorRequest.meeting_id == meeting.id,
+            FloorRequest.delegation_id == delegation.id,
+            FloorRequest.cleared_at.is_(None),
+        )
+        .with_for_update()
+    )
+    if request is None:
+        raise Conflict(f"{delegation.code} has not asked for the floor", field="delegation")
+    request.cleared_at = now
+    _record(
+        session, principal.actor(request_id, delegation), request, "meeting.floor.withdraw", now
+    )
+    return request
+
+
 def _record(
     session: Session, actor: Actor, request: FloorRequest, action: str, now: datetime
 ) -> None:

@@ -302,7 +302,10 @@ def _live_context(ctx: RequestContext, meeting_id: int, projector: bool) -> dict
         "presence": floor.presence(ctx.db, meeting.id),
         "acts": room.acts(ctx.db, meeting.id),
         "own_delegation": own[0].code if may_take_part else None,
-        "own_waiting": may_take_part and any(f.delegation == own[0].code for f in queue),
+        "own_delegations": [d.code for d in own] if may_take_part else [],
+        "own_waiting": [d.code for d in own if any(f.delegation == d.code for f in queue)]
+        if may_take_part
+        else [],
         "can_run": allowed(ctx.principal.role, Action.RUN_MEETING) and not projector,
         "next_ref": service.next_ref(ctx.db, meeting),
         "starts_here": local_text(meeting.starts_at, meeting.time_zone),
@@ -358,6 +361,23 @@ def attend(meeting_id: int, ctx: Delegate, posted: PostedForm) -> Response:
             ctx.principal,
             meeting_id,
             joined=text(posted, "joined", 8) == "yes",
+            delegation_code=text(posted, "delegation", 32) or None,
+            now=ctx.now,
+            request_id=ctx.request_id,
+        )
+    except DomainError as exc:
+        return _refused(ctx, meeting_id, exc)
+    return _back_to_live(meeting_id)
+
+
+@router.post("/meetings/{meeting_id}/floor/withdraw")
+def withdraw_from_the_floor(meeting_id: int, ctx: Delegate, posted: PostedForm) -> Response:
+    """A delegate takes back their delegation's request for the floor."""
+    try:
+        floor.withdraw(
+            ctx.db,
+            ctx.principal,
+            meeting_id,
             delegation_code=text(posted, "delegation", 32) or None,
             now=ctx.now,
             request_id=ctx.request_id,
