@@ -2,18 +2,23 @@
 secretariat's forms), and the live view delegates keep open during the meeting, with its
 projector mode and the fragment the live view fetches when an event says it changed."""
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.accounts.permissions import Action, allowed
-from app.errors import DomainError, NotFound, PreconditionFailed
+from app.consensus import picture as consensus_picture
+from app.errors import Conflict, DomainError, NotFound, PreconditionFailed
 from app.ids import is_id
 from app.meetings import floor, room, service
 from app.meetings.service import Details, MeetingView
-from app.models import Item, Meeting
+from app.models import Item, Meeting, Outcome, Stance
 from app.proposals import display
+from app.proposals import forms as proposal_forms
+from app.proposals import service as proposals
+from app.proposals.service import ProposalView
 from app.register import service as register
 from app.timezones import ASEAN_ZONES, in_zone, local_text
 from app.web.deps import Context, DbRoute, RequestContext
@@ -26,6 +31,7 @@ Reader = Annotated[RequestContext, Context(Action.READ_MEETINGS)]
 Manager = Annotated[RequestContext, Context(Action.MANAGE_MEETINGS)]
 Runner = Annotated[RequestContext, Context(Action.RUN_MEETING)]
 Delegate = Annotated[RequestContext, Context(Action.TAKE_PART)]
+Decider = Annotated[RequestContext, Context(Action.DECIDE)]
 
 FIELDS = ("title", "starts_at", "time_zone", "duration_minutes", "round", "video_url")
 DONE = {
@@ -287,9 +293,15 @@ def _point(ctx: RequestContext, v: MeetingView) -> dict[str, Any]:
     return {"current": current, "rev": rev.revision, **panel}
 
 
-def _live_context(ctx: RequestContext, meeting_id: int, projector: bool) -> dict[str, Any]:
+def _live_context(
+    ctx: RequestContext,
+    meeting_id: int,
+    projector: bool,
+    room_active: dict[str, Form] | None = None,
+) -> dict[str, Any]:
     meeting = service.get(ctx.db, ctx.principal, meeting_id)
     v = service.view(ctx.db, meeting)
+    point = _point(ctx, v)
     queue = floor.queue(ctx.db, meeting.id)
     taking_part = service.participant_ids(ctx.db, meeting.id)
     own = [d for d in ctx.principal.delegations if d.id in taking_part]
@@ -309,7 +321,8 @@ def _live_context(ctx: RequestContext, meeting_id: int, projector: bool) -> dict
         "can_run": allowed(ctx.principal.role, Action.RUN_MEETING) and not projector,
         "next_ref": service.next_ref(ctx.db, meeting),
         "starts_here": local_text(meeting.starts_at, meeting.time_zone),
-        **_point(ctx, v),
+        **point,
+        **_room_forms(ctx, v, point, projector, room_active or {}),
     }
 
 
@@ -398,4 +411,182 @@ def move_the_floor(meeting_id: int, request_id: int, step: str, ctx: Runner) -> 
         change(ctx.db, ctx.actor, meeting.id, request_id, now=ctx.now)
     except DomainError as exc:
         return _refused(ctx, meeting_id, exc)
+    return _back_to_live(meeting_id)
+
+
+# --- Stated and decided in the meeting ------------------------------------------------------
+
+# What a decision in the meeting may be: those the decision service records without the
+# modified text or the proposal merged into (decided on the proposal's page), nor "under
+# consideration" (which records no decision for the meeting to keep).
+ROOM_OUTCOMES = (Outcome.AGREED, Outcome.NOT_RETAINED)
+STATED_IDS = {
+    "delegation": "stated-delegation",
+    "stance": "stated-stance",
+    "statement": "stated-statement",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Decidable:
+    """A proposal under discussion the person may decide in the meeting, with the consensus
+    picture its acknowledgement covers."""
+
+    pv: ProposalView
+    picture: consensus_picture.Picture
+    acknowledgement: str
+
+
+def _room_forms(
+    ctx: RequestContext,
+    v: MeetingView,
+    point: dict[str, Any],
+    projector: bool,
+    active: dict[str, Form],
+) -> dict[str, Any]:
+    """The secretariat's forms on its live view for the point under discussion: a position a
+    delegation stated in the meeting, and a decision in the meeting on each submitted proposal
+    under discussion. Neither on the projector nor for members."""
+    role = ctx.principal.role
+    can_record = allowed(role, Action.MANAGE_MEETINGS) and not projector
+    can_decide = allowed(role, Action.DECIDE) and not projector
+    workflow = point.get("workflow")
+    if workflow is None or not (can_record or can_decide):
+        return {"can_record": False, "decidable": [], "room_active": {}}
+    rows = [*workflow["alternatives"], *workflow["open_others"]]
+    submitted = [r.view for r in rows if r.view.proposal.submitted_at is not None]
+    decidable = []
+    for pv in submitted if can_decide else []:
+        seen = consensus_picture.of_proposal(ctx.db, pv.proposal.id)
+        decidable.append(Decidable(pv, seen, consensus_picture.acknowledgement_needed(seen)))
+    code = point["current"].item_code
+    return {
+        "can_record": can_record,
+        "stated_delegations": v.participants,
+        "stated_targets": [
+            (code, f"{code} itself"),
+            *(
+                (pv.proposal.reference, f"{pv.proposal.reference} by {pv.delegation_code}")
+                for pv in submitted
+            ),
+        ],
+        "room_outcomes": [(o.value, proposal_forms.OUTCOMES[o.value]) for o in ROOM_OUTCOMES],
+        "decidable": decidable,
+        "room_active": active,
+    }
+
+
+def _live_refused(
+    ctx: RequestContext, meeting_id: int, name: str, form: Form, status: int
+) -> HTMLResponse:
+    """The live view again with the form as posted, its problems beside its fields."""
+    ctx.db.rollback()
+    context = _live_context(ctx, meeting_id, False, {name: form})
+    return render(ctx.request, "meeting_live.html", context, status)
+
+
+@router.post("/meetings/{meeting_id}/positions")
+def state_position(meeting_id: int, ctx: Manager, posted: PostedForm) -> Response:
+    """A position a delegation stated in the meeting, recorded by the secretariat on its
+    behalf on the item under discussion or one of its proposals."""
+    meeting = service.get(ctx.db, ctx.principal, meeting_id)
+    form = Form(
+        {
+            "delegation": text(posted, "delegation", 32),
+            "stance": text(posted, "stance", 32),
+            "statement": text(posted, "statement", 5001),
+            "target": text(posted, "target", 40),
+        }
+    )
+    v = form.values
+    if not v["delegation"]:
+        form.add("stated-delegation", "Choose the delegation that stated the position")
+    if v["stance"] not in {s.value for s in Stance}:
+        form.add("stated-stance", "Choose the position stated")
+    form.limited("stated-statement", v["statement"], 5000, "The statement")
+    target = v["target"].upper()
+    proposal_id = int(target[2:]) if target.startswith("P-") and is_id(target[2:]) else None
+    current = service.view(ctx.db, meeting).current
+    code = current.item_code if current is not None else None
+    item_code = code if code and target == code.upper() else None
+    if proposal_id is None and item_code is None:
+        form.add(
+            "stated-target", "Choose what the position is on: the item or one of its proposals"
+        )
+    if not form.ok:
+        return _live_refused(ctx, meeting_id, "stated", form, 422)
+    try:
+        room.state_position(
+            ctx.db,
+            ctx.principal,
+            meeting_id,
+            delegation_code=v["delegation"],
+            stance=Stance(v["stance"]),
+            statement=v["statement"],
+            proposal_id=proposal_id,
+            item_code=item_code,
+            now=ctx.now,
+            request_id=ctx.request_id,
+        )
+    except DomainError as exc:
+        form.add_refusal(exc, STATED_IDS, "stated-target")
+        return _live_refused(ctx, meeting_id, "stated", form, exc.status_code)
+    return _back_to_live(meeting_id)
+
+
+@router.post("/meetings/{meeting_id}/decisions/{proposal_id}")
+def decide_in_meeting(
+    meeting_id: int, proposal_id: int, ctx: Decider, posted: PostedForm
+) -> Response:
+    """Decide a proposal under discussion in the meeting: the proposal page's decision (same
+    consensus checks and acknowledgement, same version check), tied to the meeting."""
+    service.get(ctx.db, ctx.principal, meeting_id)
+    if not is_id(str(proposal_id)):
+        raise NotFound(f"no proposal P-{proposal_id}", field="proposal_id")
+    # One the person may not see is not there (404), whatever the form says.
+    proposals.view(ctx.db, ctx.principal, proposal_id)
+    name = f"decide-{proposal_id}"
+    form = proposal_forms.parse_decision(posted, modifiable=[])
+    # The proposal page's field ids ("decision-reason") as this proposal's form names them.
+    form.problems = [
+        p._replace(field=p.field.replace("decision-", f"{name}-", 1) if p.field else None)
+        for p in form.problems
+    ]
+    v = form.values
+    if v["outcome"] not in {o.value for o in ROOM_OUTCOMES}:
+        # Not one this form offers (nor what the proposal page's other outcomes ask for).
+        form.problems = [Problem(f"{name}-outcome", "Choose the decision")]
+    if not form.ok:
+        return _live_refused(ctx, meeting_id, name, form, 422)
+    ids = {k: i.replace("decision-", f"{name}-", 1) for k, i in proposal_forms.DECISION_IDS.items()}
+    try:
+        room.decide(
+            ctx.db,
+            ctx.principal,
+            meeting_id,
+            proposal_id,
+            expected_version=int(v["version"]),
+            outcome=Outcome(v["outcome"]),
+            reason=v["reason"],
+            acknowledged=v["acknowledged"],
+            acknowledged_picture=v["acknowledged_picture"],
+            override_reason=v["override_reason"],
+            now=ctx.now,
+            request_id=ctx.request_id,
+        )
+    except PreconditionFailed:
+        form.add(
+            f"{name}-outcome",
+            "Someone else changed or decided this proposal meanwhile; it is shown as it is now. "
+            "Decide again if it still needs deciding.",
+        )
+        return _live_refused(ctx, meeting_id, name, form, 412)
+    except Conflict as exc:
+        if exc.extra.get("field") == "acknowledged":
+            v["acknowledged"] = False  # the picture changed since: acknowledge it again
+        form.add_refusal(exc, ids, f"{name}-outcome")
+        return _live_refused(ctx, meeting_id, name, form, exc.status_code)
+    except DomainError as exc:
+        form.add_refusal(exc, ids, f"{name}-outcome")
+        return _live_refused(ctx, meeting_id, name, form, exc.status_code)
     return _back_to_live(meeting_id)
