@@ -193,3 +193,34 @@ def test_the_secretariat_decides_in_the_meeting_and_two_officers_never_overwrite
     )
     assert r.status_code == 403
     assert 'id="stated-form"' not in logged_in(app, world.chair).get(live).text
+
+
+def test_a_chair_agrees_over_an_objection_stated_in_the_meeting_only_with_a_reason(
+    app: Any, world: World, meeting: dict[str, Any]
+) -> None:
+    mid, pid = meeting["id"], meeting["pid"]
+    live = f"/meetings/{mid}/live"
+    sec = logged_in(app, world.secretariat)
+    objection = form_in(sec.get(live).text, id="stated-form") | {
+        "delegation": "ID-AICHR",
+        "stance": "objection",
+        "target": f"P-{pid}",
+    }
+    assert post(sec, f"/meetings/{mid}/positions", objection).status_code == 303
+    # The secretariat cannot agree it; the chair only with the override's reason.
+    agreed = {"outcome": "agreed", "acknowledged": "yes", "reason": "Agreed in the room"}
+    r = post(
+        sec, f"/meetings/{mid}/decisions/{pid}", decision_form(sec.get(live).text, pid) | agreed
+    )
+    assert r.status_code == 409, summary(r.text)
+    assert 'name="override_reason"' not in r.text
+    chair = logged_in(app, world.chair)
+    page = chair.get(live).text
+    r = post(chair, f"/meetings/{mid}/decisions/{pid}", decision_form(page, pid) | agreed)
+    assert r.status_code == 409, summary(r.text)
+    assert [t for t, _ in summary(r.text)] == [f"decide-{pid}-override_reason"]
+    assert form_in(r.text, id=f"decide-{pid}-form")["reason"] == "Agreed in the room"
+    overruled = agreed | {"override_reason": "Indonesia agreed to join the consensus later"}
+    r = post(chair, f"/meetings/{mid}/decisions/{pid}", decision_form(page, pid) | overruled)
+    assert r.status_code == 303, summary(r.text)
+    assert acts(chair.get(live).text)[-1] == f"P-{pid} (PH-SOMTC) agreed “Agreed in the room”"
