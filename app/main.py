@@ -49,6 +49,8 @@ from app.mail import pages as mail_pages
 from app.meetings import api as meetings_api
 from app.meetings import live as meetings_live
 from app.meetings import pages as meetings_pages
+from app.meetings import record_api as meeting_record_api
+from app.meetings import record_pages as meeting_record_pages
 from app.notifications import api as notifications_api
 from app.notifications import pages as notifications_pages
 from app.notifications.frame import UNREAD
@@ -266,6 +268,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.include_router(mail_api.router)
     app.include_router(search_api.router)
     app.include_router(meetings_api.router)
+    app.include_router(meeting_record_api.router)
     app.include_router(accounts_pages.router)
     app.include_router(account_pages.router)
     app.include_router(password_pages.router)
@@ -285,6 +288,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.include_router(search_pages.router)
     app.include_router(similar_pages.router)
     app.include_router(meetings_pages.router)
+    app.include_router(meeting_record_pages.router)
     # Last: its /rounds/{ref:path} routes would swallow the approvals pages' /rounds/.../approve.
     app.include_router(rounds_pages.router)
     app.include_router(kept_pages.router)

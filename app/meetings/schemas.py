@@ -119,3 +119,30 @@ class MeetingOut(BaseModel):
     attendance: list[PresenceOut]
     acts: list[ActOut] = Field(description="Positions stated and decisions taken in the meeting")
     version: int
+
+
+class RecordGenerateIn(Strict):
+    replace_edits: bool = Field(
+        default=False,
+        description="Generate again over the secretariat's edits (refused with 409 otherwise)",
+    )
+
+
+class RecordEditIn(Strict):
+    text: str = Field(
+        max_length=200_000,
+        description='The record\'s text: "## " opens a part, "- " a point, other lines paragraphs',
+    )
+
+
+class RecordOut(BaseModel):
+    meeting: str  # M-3
+    state: str  # "draft" or "approved"
+    text: str
+    edited: bool  # the text differs from what the last generation wrote
+    generated_at: datetime
+    edited_at: datetime | None
+    edited_by: str
+    approved_at: datetime | None
+    approved_by: str
+    version: int

@@ -22,6 +22,7 @@ from app.models.decisions import DecisionRecord, Settlement
 from app.models.imports import ImportKind, ImportState, WordImport
 from app.models.kept import KeptForm
 from app.models.mail import OutboxMessage, OutboxState, SentReminder
+from app.models.meeting_records import MeetingRecord
 from app.models.meetings import (
     AgendaEntry,
     Attendance,
@@ -97,6 +98,7 @@ __all__ = [
     "Meeting",
     "MeetingAct",
     "MeetingParticipant",
+    "MeetingRecord",
     "MemberState",
     "Membership",
     "Notification",
