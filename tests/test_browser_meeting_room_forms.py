@@ -78,6 +78,20 @@ def test_the_secretariat_records_a_stated_position_and_a_decision_from_the_live_
         page.set_viewport_size({"width": 1280, "height": 900})
         page.goto(f"{live_server}/meetings/{mid}/live")
         stated = page.locator("#stated-form")
+        # Typing while the meeting goes on: an update of the view (here a delegate's position
+        # arriving) keeps what the officer has typed and chosen.
+        stated.get_by_label("Statement (optional)").fill("Half written")
+        stated.get_by_label("Objection").check()
+        r = api.post(
+            "/api/v1/positions",
+            json={"item": "FC-CD-01", "stance": "support", "statement": "We support it"},
+            headers=bearer(token_for(database, world.member2, clock.now)),
+        )
+        assert r.status_code in (200, 201), r.text
+        expect(page.locator("#live-fragment")).to_contain_text("We support it")
+        expect(page.locator("#stated-statement")).to_have_value("Half written")
+        expect(stated.get_by_label("Objection")).to_be_checked()
+        stated.get_by_label("Statement (optional)").fill("")
         # Without a delegation: refused beside the field, what was typed kept.
         stated.get_by_label("Reservation").check()
         stated.get_by_label("Position on").select_option(f"P-{pid}")

@@ -7,7 +7,8 @@
 // floor" still sees the point change): the focused control is found again in the new fragment
 // (by id, else by its form's action and its own name and text) and focused, a select keeps what
 // was chosen, and focus falls back to the point's heading. The polite live region
-// (#live-announce) stays in the page and only its text changes ("Now: FC-CD-02").
+// (#live-announce) stays in the page and only its text changes ("Now: FC-CD-02"). A form in the
+// view that has been typed in, or shows a refusal, is kept as it is (typed work is never lost).
 (function () {
   "use strict";
   var live = document.getElementById("live");
@@ -38,13 +39,35 @@
     };
   }
 
+  // A form someone has typed or chosen in, or that shows a refusal beside its fields.
+  function touched(form) {
+    if (form.querySelector(".field-error")) return true;
+    return Array.prototype.some.call(form.elements, function (el) {
+      if (el.type === "hidden" || el.type === "submit" || el.type === "button") return false;
+      if (el.type === "checkbox" || el.type === "radio") return el.checked !== el.defaultChecked;
+      if (el.tagName === "SELECT") {
+        return Array.prototype.some.call(el.options, function (o) { return o.selected !== o.defaultSelected; });
+      }
+      return el.value !== el.defaultValue;
+    });
+  }
+
   function replace(html) {
     var active = document.activeElement;
     var focused = active && active !== document.body && live.contains(active) ? keyOf(active) : null;
     var chosen = {};
     live.querySelectorAll("select[id]").forEach(function (s) { chosen[s.id] = s.value; });
+    // Typed work is never lost to an update: such a form is put back, as it is, in place of
+    // its fresh copy (its hidden version stays the one it was drawn with, so a decision on a
+    // proposal changed meanwhile is refused, not silently taken over).
+    var kept = [];
+    live.querySelectorAll("form[action]").forEach(function (f) { if (touched(f)) kept.push(f); });
     var before = said(live);
     live.innerHTML = html;
+    kept.forEach(function (old) {
+      var fresh = live.querySelector('form[action="' + CSS.escape(old.getAttribute("action")) + '"]');
+      if (fresh) fresh.replaceWith(old);
+    });
     Object.keys(chosen).forEach(function (id) {
       var s = document.getElementById(id);
       if (s && s.querySelector('option[value="' + CSS.escape(chosen[id]) + '"]')) s.value = chosen[id];
