@@ -352,6 +352,14 @@ def test_positions_stated_and_decisions_taken_in_the_room_are_tied_to_the_meetin
         f"{url}/decisions", json=decision | {"acknowledged": True}, headers=tokens["chair"]
     )
     assert r.status_code == 428
+    # Kept under consideration records no decision: never tied to the meeting (an earlier
+    # decision of the proposal would have been), refused naming the outcome.
+    r = client.post(
+        f"{url}/decisions",
+        json=decision | {"outcome": "under_consideration"},
+        headers=tokens["chair"] | {"If-Match": tag},
+    )
+    assert (r.status_code, r.json().get("field")) == (422, "outcome"), r.text
     r = client.post(
         f"{url}/decisions",
         json=decision | {"acknowledged": True},

@@ -100,7 +100,11 @@ def ask(
 
 
 def _open_request(session: Session, meeting_id: int, request_id: int) -> FloorRequest:
-    request = session.get(FloorRequest, request_id)
+    # Locked and read afresh: of two officers clearing (or one calling, one clearing) at once,
+    # the second waits and finds it cleared, instead of both acting on it.
+    request = session.get(
+        FloorRequest, request_id, with_for_update={"key_share": True}, populate_existing=True
+    )
     if request is None or request.meeting_id != meeting_id:
         raise NotFound(f"no request for the floor {request_id} in M-{meeting_id}", field="request")
     if request.cleared_at is not None:

@@ -419,7 +419,7 @@ def move_the_floor(meeting_id: int, request_id: int, step: str, ctx: Runner) -> 
 # What a decision in the meeting may be: those the decision service records without the
 # modified text or the proposal merged into (decided on the proposal's page), nor "under
 # consideration" (which records no decision for the meeting to keep).
-ROOM_OUTCOMES = (Outcome.AGREED, Outcome.NOT_RETAINED)
+ROOM_OUTCOMES = room.ROOM_OUTCOMES
 STATED_IDS = {
     "delegation": "stated-delegation",
     "stance": "stated-stance",

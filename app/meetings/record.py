@@ -102,6 +102,18 @@ def existing(session: Session, principal: Principal, meeting_id: int) -> Meeting
     return rec
 
 
+def _locked(session: Session, rec: MeetingRecord) -> MeetingRecord:
+    """The record's row locked to the end of the transaction and read afresh (PostgreSQL;
+    SQLite's write lock is taken at BEGIN): of two saves on one version the second waits, then
+    sees the new version and is refused (412) with what its officer typed, never a clash."""
+    locked = session.get(
+        MeetingRecord, rec.id, with_for_update={"key_share": True}, populate_existing=True
+    )
+    if locked is None:  # pragma: no cover - a record is never deleted
+        raise NotFound(f"M-{rec.meeting_id} has no record yet", field="record")
+    return locked
+
+
 def _names(session: Session, *ids: int | None) -> dict[int, str]:
     wanted = [i for i in ids if i is not None]
     if not wanted:
@@ -126,6 +138,8 @@ def generate(
     that it is made again only on the version read, and only over edits if told to."""
     meeting = service.get(session, principal, meeting_id)
     rec = find(session, meeting.id)
+    if rec is not None:
+        rec = _locked(session, rec)
     text = compose(session, meeting)
     if rec is None:
         rec = MeetingRecord(
@@ -173,7 +187,7 @@ def edit(
     request_id: str | None = None,
 ) -> MeetingRecord:
     """The secretariat's text of the record, on the version it read."""
-    rec = existing(session, principal, meeting_id)
+    rec = _locked(session, existing(session, principal, meeting_id))
     rec.check_open()
     rec.check_version(expected_version)
     rec.text = _text(text)
@@ -198,7 +212,7 @@ def approve(
     """A co-chair approves the record as it is (the version read): it is frozen from then on."""
     if principal.role is not Role.CHAIR:
         raise PermissionDenied("only a co-chair approves a meeting's record", field="role")
-    rec = existing(session, principal, meeting_id)
+    rec = _locked(session, existing(session, principal, meeting_id))
     rec.check_open()
     rec.check_version(expected_version)
     rec.state = APPROVED

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from app.audit.service import record
 from app.consensus import service as consensus
-from app.errors import NotFound, PermissionDenied
+from app.errors import InvalidInput, NotFound, PermissionDenied
 from app.meetings import service
 from app.models import (
     DecisionRecord,
@@ -101,6 +101,10 @@ def state_position(
     return position
 
 
+# What a meeting decides: the outcomes that record a decision and need nothing more typed.
+ROOM_OUTCOMES = (Outcome.AGREED, Outcome.NOT_RETAINED)
+
+
 def decide(
     session: Session,
     principal: Principal,
@@ -116,8 +120,17 @@ def decide(
     now: datetime,
     request_id: str | None = None,
 ) -> Proposal:
-    """Decide a proposal in the meeting: the proposals service's decision, tied to it."""
+    """Decide a proposal in the meeting: the proposals service's decision, tied to it. Agreed or
+    not retained: the outcomes that record a decision (a text modified, a merge or keeping it
+    under consideration are decided on the proposal's page)."""
+    if outcome not in ROOM_OUTCOMES:
+        raise InvalidInput(
+            "in a meeting a proposal is agreed or not retained; decide other outcomes on the "
+            "proposal's page",
+            field="outcome",
+        )
     meeting = service.get(session, principal, meeting_id)
+    before = session.scalar(select(func.max(DecisionRecord.id))) or 0
     proposal = proposals.decide(
         session,
         principal,
@@ -131,12 +144,13 @@ def decide(
         now=now,
         request_id=request_id,
     )
+    # The decision this call wrote (never an earlier one of the same proposal).
     decision_id = session.scalar(
-        select(DecisionRecord.id)
-        .where(DecisionRecord.proposal_id == proposal.id)
-        .order_by(DecisionRecord.id.desc())
-        .limit(1)
+        select(DecisionRecord.id).where(
+            DecisionRecord.proposal_id == proposal.id, DecisionRecord.id > before
+        )
     )
+    assert decision_id is not None  # agreed and not retained always record one
     session.add(MeetingAct(meeting_id=meeting.id, kind="decision", decision_id=decision_id, at=now))
     session.flush()
     record(

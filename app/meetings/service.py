@@ -386,7 +386,11 @@ def _locked(session: Session, meeting_id: int, expected_version: int | None) -> 
     """The meeting, its row locked to the end of the transaction (PostgreSQL; SQLite's write
     lock is taken at BEGIN), read afresh: of two changes sent with the same version, the
     second waits, then sees the new version and is refused (412), never a clash of rows."""
-    meeting = session.get(Meeting, meeting_id, with_for_update=True, populate_existing=True)
+    # FOR NO KEY UPDATE: it still excludes a second change of the meeting, but not the key-share
+    # locks that delegates' floor requests, attendance and the room's acts take on it.
+    meeting = session.get(
+        Meeting, meeting_id, with_for_update={"key_share": True}, populate_existing=True
+    )
     if meeting is None:
         raise NotFound(f"no meeting M-{meeting_id}", field="meeting")
     if expected_version is not None:

@@ -92,8 +92,15 @@
     pending = true;
     fetch(live.dataset.fragment, { credentials: "same-origin", headers: { "Accept": "text/html" } })
       .then(function (r) {
-        // Sent elsewhere (the session ended: the log-in page): never paste that into the view.
-        if (r.redirected || !r.ok) { source.close(); window.location.reload(); return null; }
+        // Sent elsewhere (the session ended: the log-in page), or no longer allowed: reload,
+        // never paste that into the view. A server busy or restarting (5xx, 429): try again
+        // later like a failed network, keeping the page and what is typed in it.
+        if (r.redirected || r.status === 401 || r.status === 403 || r.status === 404) {
+          source.close();
+          window.location.reload();
+          return null;
+        }
+        if (!r.ok) throw new Error("HTTP " + r.status);
         return r.text();
       })
       .then(function (html) {
@@ -112,12 +119,32 @@
       });
   }
 
-  var source = new EventSource(live.dataset.events);
-  source.onopen = function () {
-    if (status) { status.dataset.live = "on"; status.textContent = "Updates as they happen."; }
-  };
-  source.onmessage = function () { refresh(); };
-  source.onerror = function () {
-    if (status) { status.dataset.live = "reconnecting"; status.textContent = "Reconnecting…"; }
-  };
+  // The stream. Its first opening fetches the fragment once: what changed between drawing the
+  // page and the stream's start is not missed. A stream the browser gave up on (a reconnect
+  // answered 5xx during a restart: EventSource then closes for good) is opened again, less
+  // often each time, from the last event received, so the view never freezes unseen.
+  var source = null, lastId = "", opened = false, retries = 0;
+
+  function open() {
+    var url = live.dataset.events;
+    if (lastId) url += (url.indexOf("?") < 0 ? "?" : "&") + "last_event_id=" + encodeURIComponent(lastId);
+    source = new EventSource(url);
+    source.onopen = function () {
+      retries = 0;
+      if (status) { status.dataset.live = "on"; status.textContent = "Updates as they happen."; }
+      if (!opened) { opened = true; refresh(); }
+    };
+    source.onmessage = function (e) {
+      if (e.lastEventId) lastId = e.lastEventId;
+      refresh();
+    };
+    source.onerror = function () {
+      if (status) { status.dataset.live = "reconnecting"; status.textContent = "Reconnecting…"; }
+      if (source.readyState === EventSource.CLOSED) {
+        retries += 1;
+        setTimeout(open, Math.min(30000, 1000 * Math.pow(2, retries)));
+      }
+    };
+  }
+  open();
 })();
