@@ -271,6 +271,9 @@ def test_on_a_phone_the_point_comes_first_and_nothing_scrolls_sideways(
     page.set_viewport_size({"width": 375, "height": 667})
     browser_log_in(page, live_server, world.member)
     page.goto(f"{live_server}/meetings/{mid}/live")
+    # The view fetches its fragment once as its stream opens: measure after that.
+    expect(page.locator("#live-status")).to_have_attribute("data-live", "on")
+    page.wait_for_load_state("networkidle")
     expect(page.locator("#positions table")).to_be_visible()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375, f"the page is {width} px wide on a 375 px phone"
