@@ -533,11 +533,6 @@ def picture(
     return [current.get(code) or _pending(code, name) for _, code, name in group]
 
 
-def pictures_of_items(session: Session, item_ids: Sequence[int]) -> dict[int, list[PositionView]]:
-    """picture() of many items (standing_on_items)."""
-    return standing_on_items(session, item_ids)
-
-
 def positions_on_proposals(
     session: Session, proposal_ids: Sequence[int], *, group: Group | None = None
 ) -> dict[int, list[PositionView]]:
