@@ -64,7 +64,10 @@ def main() -> None:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--n", type=int, default=30, help="requests of each kind")
     parser.add_argument("--writes", action="store_true", help="also measure the writer's changes")
-    parser.add_argument("--profile", help="cProfile this one (CPU time), top 40 by cumulative")
+    parser.add_argument(
+        "--profile",
+        help="cProfile this one (CPU time); PROFILE_SORT, PROFILE_TOP choose the listing",
+    )
     args = parser.parse_args()
     url = args.database_url
 
@@ -109,7 +112,9 @@ def main() -> None:
             f"{cpu[len(cpu) // 2]:.1f} least {cpu[0]:.1f}, {len(answer.content) // 1024} KB"
         )
         if profile is not None:
-            pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
+            order = os.environ.get("PROFILE_SORT", "cumulative")
+            top = int(os.environ.get("PROFILE_TOP", "40"))
+            pstats.Stats(profile).sort_stats(order).print_stats(top)
 
     agenda = [code for code, _, _ in sample_indicators(url, AGENDA)]
     login = client.get("/login").text
