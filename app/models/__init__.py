@@ -18,6 +18,7 @@ from app.models.accounts import (
     User,
 )
 from app.models.audit import AuditEvent
+from app.models.cases import CaseContributor, CaseFact, CaseFinding, CaseStudy, FactCoding
 from app.models.decisions import DecisionRecord, Settlement
 from app.models.imports import ImportKind, ImportState, WordImport
 from app.models.kept import KeptForm
@@ -76,6 +77,10 @@ __all__ = [
     "AuditEvent",
     "AuthSession",
     "Body",
+    "CaseContributor",
+    "CaseFact",
+    "CaseFinding",
+    "CaseStudy",
     "Comment",
     "CommentKind",
     "DecisionRecord",
@@ -83,6 +88,7 @@ __all__ = [
     "Dimension",
     "DraftingState",
     "Element",
+    "FactCoding",
     "FloorRequest",
     "ImportKind",
     "ImportState",
