@@ -8,6 +8,7 @@ deterministic package; only the body differs.
 """
 
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -66,10 +67,6 @@ def body(text: str) -> list[Element]:
 
 def export_record(record: MeetingRecordDocument) -> bytes:
     """The .docx of the record; identical input, identical bytes."""
-    doc = docx.Document(io.BytesIO(tpl.reference_bytes()))
-    tpl.ensure_styles(doc)
-    tpl.ensure_header_footer(doc)
-    tpl.unnumbered_cover(doc)
     values = {
         "WORKING_GROUP": typeset(record.working_group),
         "SYMBOL": record.reference,
@@ -82,6 +79,18 @@ def export_record(record: MeetingRecordDocument) -> bytes:
         "MARKING": record.marking,
         "DEADLINE": "None set",
     }
+    return in_house_style(values, body(record.text))
+
+
+def in_house_style(values: Mapping[str, str], content: list[Element]) -> bytes:
+    """A document of the secretariat's own text in the reference template, as the rounds'
+    exports are: its styles, header and footer (filled from `values`, the cover's
+    {{PLACEHOLDERS}}), `content` where {{BODY}} stands, and the deterministic package. The
+    record of a meeting and a rating round's annex (app/word/rating.py) are written with it."""
+    doc = docx.Document(io.BytesIO(tpl.reference_bytes()))
+    tpl.ensure_styles(doc)
+    tpl.ensure_header_footer(doc)
+    tpl.unnumbered_cover(doc)
     values = {k: clean(v).replace("\n", " ") for k, v in values.items()}
     for rel in doc.part.rels.values():
         if rel.reltype in (RT.HEADER, RT.FOOTER):
@@ -92,7 +101,6 @@ def export_record(record: MeetingRecordDocument) -> bytes:
         if (block := tpl.block_placeholder(root, name)) is not None:
             tpl.replace_block(block, [])
     tpl.fill_placeholders(root, values)
-    content = body(record.text)
     if marker is not None:
         tpl.replace_block(marker, content)
     else:
