@@ -16,6 +16,7 @@ reaches a row.
 
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from app.rating import stats
 from app.word.rating import ResultRow, RoundResults, Scale, StabilityRow
@@ -55,11 +56,11 @@ class ItemAnswers:
 
     ref: str
     text: str
-    answers: Mapping[Hashable, Answer]
-    previous: Mapping[Hashable, Answer] | None = None
+    answers: Mapping[Any, Answer]  # keyed by panellist (any hashable key)
+    previous: Mapping[Any, Answer] | None = None
 
 
-def _values(answers: Mapping[Hashable, Answer], key: str) -> dict[Hashable, int | str]:
+def _values(answers: Mapping[Any, Answer], key: str) -> dict[Hashable, int | str]:
     return {who: v for who, a in answers.items() if (v := a.get(key)) is not None}
 
 

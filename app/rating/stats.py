@@ -61,7 +61,9 @@ import math
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from fractions import Fraction
-from typing import Any, Final
+from typing import Any, Final, TypeVar
+
+K = TypeVar("K", bound=Hashable)  # a panellist's key: any hashable, the same in both rounds
 
 # The fewest answers for which an item's group statistics are shown to panellists.
 MIN_SHOWN: Final = 5
@@ -495,9 +497,7 @@ class Stability:
     percent_changed: float | None  # None when nobody answered both
 
 
-def stability(
-    previous: Mapping[Hashable, int | str], current: Mapping[Hashable, int | str]
-) -> Stability:
+def stability(previous: Mapping[K, int | str], current: Mapping[K, int | str]) -> Stability:
     """Keys are panellists (any id), values their answer to one question on one item in each
     round; panellists who answered only one round are left out."""
     both = [k for k in current if k in previous]
