@@ -32,6 +32,7 @@ from app.models.meetings import (
     MeetingAct,
     MeetingParticipant,
 )
+from app.models.rating import RatingAnswer, RatingItem, RatingPanellist, RatingRound
 from app.models.register import (
     Dimension,
     Element,
@@ -117,6 +118,10 @@ __all__ = [
     "ProposalKind",
     "ProposalState",
     "ProposalTarget",
+    "RatingAnswer",
+    "RatingItem",
+    "RatingPanellist",
+    "RatingRound",
     "RecoveryCode",
     "Revision",
     "Role",
