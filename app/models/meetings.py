@@ -10,12 +10,23 @@ row, so of two officers reordering at once only one change lands and the other i
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime
 from app.errors import PreconditionFailed
 from app.models.accounts import Role
+from app.models.workflow import DraftingState
 
 
 class Meeting(Base):
@@ -122,15 +133,57 @@ class Attendance(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+# The drafting states an item can be marked with, as the database's rule on meeting_acts spells
+# them (migration 0023 wrote them out: a new state needs a migration of the rule too).
+MARKABLE = tuple(s.value for s in DraftingState)
+
+# Each kind of act names what it is and nothing else: a position stated, a decision taken, or an
+# item's drafting state marked (from which state to which, with the note).
+ACT_RULE = (
+    "(kind = 'position' AND position_id IS NOT NULL AND decision_id IS NULL"
+    " AND item_id IS NULL AND to_state IS NULL)"
+    " OR (kind = 'decision' AND decision_id IS NOT NULL AND position_id IS NULL"
+    " AND item_id IS NULL AND to_state IS NULL)"
+    " OR (kind = 'mark' AND item_id IS NOT NULL AND position_id IS NULL AND decision_id IS NULL"
+    " AND from_state IS NOT NULL AND note IS NOT NULL"
+    f" AND to_state IN ({', '.join(repr(s) for s in MARKABLE)}))"
+)
+
+
 class MeetingAct(Base):
     """What was done in the room, tied to the meeting: a position a delegation stated orally
-    (recorded by the secretariat on its behalf) or a decision taken there."""
+    (recorded by the secretariat on its behalf), a decision taken there, or an item's drafting
+    state marked there (bracketed, agreed ad referendum...): the state it went from and to and
+    the note, as they were at that moment (the item's own columns say only where it stands now).
+    The database holds each kind to its columns (ACT_RULE)."""
 
     __tablename__ = "meeting_acts"
+    __table_args__ = (CheckConstraint(ACT_RULE, name="kind_columns"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # "position" or "decision"
+    kind: Mapped[str] = mapped_column(String(16))  # "position", "decision" or "mark"
     position_id: Mapped[int | None] = mapped_column(ForeignKey("positions.id"))
     decision_id: Mapped[int | None] = mapped_column(ForeignKey("decision_records.id"))
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"))
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    @classmethod
+    def mark(
+        cls, meeting_id: int, item_id: int, *, was: str, to: str, note: str, at: datetime
+    ) -> "MeetingAct":
+        """An item marked in the meeting, from the state `was` to `to` (one of MARKABLE)."""
+        if to not in MARKABLE:
+            raise ValueError(f"state: {to!r} is not a drafting state")
+        return cls(
+            meeting_id=meeting_id,
+            kind="mark",
+            item_id=item_id,
+            from_state=was or "open",
+            to_state=to,
+            note=note,
+            at=at,
+        )
