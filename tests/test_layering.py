@@ -26,7 +26,8 @@ NEUTRAL = {"app.errors", "app.ids", "app.schemas"}
 PURE: dict[str, tuple[set[str], set[str]]] = {
     # package: (app modules it may import, besides NEUTRAL; third-party libraries it may import)
     "word": ({"app.word", "app.text"}, WORD_LIBRARIES),
-    "text": ({"app.text"}, {"diff_match_patch", "fast_diff_match_patch"}),
+    # phonenumbers: libphonenumber's metadata for the personal-data check, nothing fetched
+    "text": ({"app.text"}, {"diff_match_patch", "fast_diff_match_patch", "phonenumbers"}),
 }
 
 
