@@ -34,7 +34,7 @@ from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final, Literal
+from typing import Final, Literal, TypeVar
 
 Z95: Final = 1.959963984540054
 MIN_REFERENCE_CASES: Final = 10
@@ -53,6 +53,7 @@ REFERENCE_LABELS: Final = {
     Reference.INSUFFICIENT: "insufficient information",
 }
 RESULTS: Final = ("identified", "not identified", "insufficient")
+K = TypeVar("K", bound=Hashable)
 
 
 @dataclass(frozen=True)
@@ -197,8 +198,8 @@ class Kappa:
 
 
 def cohen_kappa(
-    coder_a: Mapping[Hashable, str],
-    coder_b: Mapping[Hashable, str],
+    coder_a: Mapping[K, str],
+    coder_b: Mapping[K, str],
     categories: tuple[str, ...] = CATEGORIES,
 ) -> Kappa:
     """Cohen's kappa of two coders' codings, each a mapping unit -> category (a unit is e.g.
@@ -230,8 +231,8 @@ def cohen_kappa(
 def kappa_from_table(table: Mapping[tuple[str, str], int]) -> Kappa:
     """Cohen's kappa from a contingency table (coder A's category, coder B's) -> count, as the
     literature gives its examples. Same rules as cohen_kappa."""
-    coder_a: dict[Hashable, str] = {}
-    coder_b: dict[Hashable, str] = {}
+    coder_a: dict[int, str] = {}
+    coder_b: dict[int, str] = {}
     unit = 0
     categories = tuple(dict.fromkeys(c for pair in table for c in pair))
     for (x, y), count in table.items():
