@@ -343,6 +343,16 @@ BEFORE_AMOUNT = re.compile(
 AFTER_AMOUNT = re.compile(r"^\s*(?:%|percent|per cent|" + CURRENCY + ")", re.IGNORECASE)
 
 
+def _public(number: phonenumbers.PhoneNumber) -> bool:
+    """Toll-free, shared-cost and premium numbers are hotlines and businesses, not a person's."""
+    kind = phonenumbers.number_type(number)
+    return kind in {
+        phonenumbers.PhoneNumberType.TOLL_FREE,
+        phonenumbers.PhoneNumberType.SHARED_COST,
+        phonenumbers.PhoneNumberType.PREMIUM_RATE,
+    }
+
+
 def _phone_region(candidate: str, with_context: bool) -> str | None:
     digits = re.sub(r"\D", "", candidate)
     if not 7 <= len(digits) <= 15:
@@ -354,7 +364,7 @@ def _phone_region(candidate: str, with_context: bool) -> str | None:
             parsed = phonenumbers.parse(number, None)
         except phonenumbers.NumberParseException:
             return None
-        if phonenumbers.is_valid_number(parsed):
+        if phonenumbers.is_valid_number(parsed) and not _public(parsed):
             return phonenumbers.region_code_for_number(parsed) or "an unknown country"
         return None
     if not digits.startswith("0") and not with_context:
@@ -365,7 +375,7 @@ def _phone_region(candidate: str, with_context: bool) -> str | None:
         except phonenumbers.NumberParseException:
             continue
         if phonenumbers.is_valid_number_for_region(parsed, region):
-            return region
+            return None if _public(parsed) else region
     return None
 
 
@@ -787,7 +797,12 @@ NOT_NAMES: Final = frozenset(
         "Medium Weak Adult Child Children The A An This That His Her Their It "
         "Forced Criminality Criminal Labour Labor Trafficking Human Online Scam Scams Fraud Drug "
         "Drugs Deceptive Coercive Abuse Vulnerability Compelled Activity Destination Debt "
-        "Bondage Facebook WhatsApp Telegram LINE Zalo WeChat TikTok Google Mekong Operational"
+        "Bondage Facebook WhatsApp Telegram LINE Zalo WeChat TikTok Google Mekong Operational "
+        # places that follow a word which is also an honorific (Mae Sai District, Ko Samui, Pak
+        # Chong)
+        "District Province Border Checkpoint Township Region State City Village Commune Ward "
+        "Town Market Bridge River Port Airport Island Samui Chang Kong Tao Phangan Lanta Chong "
+        "Kret Beng"
     )
 )
 ORGANISATION_AFTER = re.compile(
@@ -882,11 +897,8 @@ def _names(original: str, norm: str, vocabulary: frozenset[str]) -> Iterator[tup
                 if never or re.search(r"\d", w):
                     break
                 kept.append(w)
-            if not kept:
-                continue
-            short = m.group("h") in {"U", "Ma", "Ko", "si"}
-            if pattern is LATIN_NAME_PATTERNS[1] and short and len(kept[0]) < 2:
-                continue  # after a short honorific, a name of two letters or more ("U.S.")
+            if not kept or len(kept[0].rstrip(".")) < 2:
+                continue  # an initial ("Ms A.") is what a name should become
             start = m.start("name")
             as_written = re.match(
                 _CAP + r"(?:\s+" + _CAP + "){" + str(len(kept) - 1) + "}", norm[start:]
