@@ -14,11 +14,14 @@ from hypothesis import strategies as st
 
 from app.screening.rule import (
     ILO_2009,
+    ILO_2009_POOLED,
+    Change,
     Coded,
     Combination,
     CombinationRule,
     Result,
     Status,
+    changes,
     evaluate,
     indicator_status,
 )
@@ -421,3 +424,40 @@ def test_combination_describes_itself() -> None:
     assert Combination(medium=12).describe() == "12 medium"
     with pytest.raises(ValueError, match=r"^combination: "):
         Combination()
+
+
+def test_the_pooled_variant_counts_an_elements_indicators_together() -> None:
+    case = {**dimension("DR", S), **dimension("CR", M), **dimension("EX", S, S)}
+    case.update(dimension("CD", M, M, W))
+    separate = evaluate(case, "adult")
+    pooled = evaluate(case, "adult", ILO_2009_POOLED)
+    assert separate.result is Result.NOT_IDENTIFIED and "act" not in separate.elements_met_worst
+    assert pooled.result is Result.IDENTIFIED
+    assert pooled.dimensions_met_worst == ("REC", "EXP", "MEANS")
+    # abuse of vulnerability counts for both the act and the means
+    av = {**dimension("AV", S, W), **dimension("EX", S, M)}
+    assert evaluate(av, "adult", ILO_2009_POOLED).dimensions_met_worst == ("REC", "EXP", "MEANS")
+    assert CombinationRule.from_json(ILO_2009_POOLED.dumps()) == ILO_2009_POOLED
+    assert "Recruitment (indicators of DR, CR, AV) is met by any of" in ILO_2009_POOLED.describe()
+
+
+def test_changes_lists_the_cases_whose_result_flips() -> None:
+    cases = {
+        "CS-01": {**dimension("DR", S), **dimension("CR", M), **dimension("EX", S, S)}
+        | dimension("CD", S, S),
+        "CS-02": adult_case(),
+        "CS-03": adult_case(CD=(S,)) | {"FC-CD-09": Coded(M, "CD", "unknown")},
+    }
+    before = {ref: evaluate(case, "adult") for ref, case in cases.items()}
+    after = {ref: evaluate(case, "adult", ILO_2009_POOLED) for ref, case in cases.items()}
+    assert changes(before, after) == [
+        Change("CS-01", Result.NOT_IDENTIFIED, Result.IDENTIFIED),
+    ]
+    assert changes(before, after)[0].to_json() == {
+        "case": "CS-01",
+        "before": "not identified",
+        "after": "identified",
+    }
+    assert changes(before, before) == []
+    with pytest.raises(ValueError, match=r"^case: 'CS-03' is screened in one run only"):
+        changes(before, {k: v for k, v in after.items() if k != "CS-03"})

@@ -398,6 +398,28 @@ ILO_2009: Final = CombinationRule(
 )
 
 
+def _pooled(code: str, label: str, sources: tuple[str, ...], element: str) -> RuleDimension:
+    return RuleDimension(code, label, sources, _ilo_combinations(), (element,))
+
+
+# A variant the secretariat may choose, not the 2009 text: the same thresholds over the indicators
+# of each element pooled (one strong of deceptive and one medium of coercive recruitment meet the
+# act together, where ILO_2009 needs either dimension met on its own). Abuse of vulnerability
+# counts for the act and for the means, as in ILO_2009.
+ILO_2009_POOLED: Final = CombinationRule(
+    name="ILO/European Commission 2009 thresholds, indicators pooled per element",
+    version=1,
+    source="a variant of ILO_2009 for comparison: one assessment per element",
+    elements=ILO_2009.elements,
+    dimensions=(
+        _pooled("REC", "Recruitment", ("DR", "CR", "AV"), "act"),
+        _pooled("EXP", "Exploitation", ("EX",), "purpose"),
+        _pooled("MEANS", "Coercion or abuse of vulnerability", ("CD", "AV"), "means"),
+    ),
+    required=ILO_2009.required,
+)
+
+
 @dataclass(frozen=True)
 class DimensionOutcome:
     """One rule dimension in one case: met in the worst and best case, the combination met (its
@@ -559,3 +581,31 @@ def evaluate(
         ignored=tuple(ignored),
         dimensions=tuple(outcomes),
     )
+
+
+@dataclass(frozen=True)
+class Change:
+    """A case whose result differs between two screenings (two rules, or the indicators before
+    and after a proposal)."""
+
+    case: str
+    before: Result
+    after: Result
+
+    def to_json(self) -> dict[str, str]:
+        return {"case": self.case, "before": self.before.value, "after": self.after.value}
+
+
+def changes(
+    before: Mapping[str, ScreeningResult], after: Mapping[str, ScreeningResult]
+) -> list[Change]:
+    """The cases whose result differs, in the order of `before`; only the result counts (not the
+    dimensions met). ValueError naming the case when a case is screened in one run only."""
+    alone = sorted(set(before) ^ set(after))
+    if alone:
+        raise ValueError(f"case: {alone[0]!r} is screened in one run only")
+    return [
+        Change(case, before[case].result, after[case].result)
+        for case in before
+        if before[case].result is not after[case].result
+    ]
