@@ -296,7 +296,7 @@ PHONE_WORDS = re.compile(
     + L1,
     re.IGNORECASE,
 )
-PHONE = re.compile(r"(?<![\w+/.,-])(?:\+|00)?\(?\d[\d \-.()]{5,20}\d(?![\w/-]|[.,]\d)")
+PHONE = re.compile(r"(?<![\w+/.,(-])\(?(?:\+|00)?\(?\d[\d \-.()]{5,20}\d(?![\w/-]|[.,]\d)")
 CURRENCY = _words(
     "USD",
     "US$",
@@ -383,8 +383,9 @@ def _phones(norm: str) -> Iterator[tuple[int, int, str]]:
     for m in PHONE.finditer(norm):
         start, end = m.start(), m.end()
         candidate = m.group()
-        if candidate.startswith("("):
-            candidate, start = candidate[1:], start + 1
+        if candidate.startswith("(") and ")" not in candidate:
+            candidate, start = candidate[1:], start + 1  # (081 234 5678): the bracket is not its
+        candidate = candidate.lstrip("(")
         if BEFORE_AMOUNT.search(norm[max(0, start - 12) : start]):
             continue
         if AFTER_AMOUNT.search(norm[end : end + 10]):
