@@ -17,6 +17,7 @@ from app.meetings.schemas import (
     DecisionIn,
     FloorIn,
     FloorOut,
+    MarkIn,
     MeetingCreate,
     MeetingOut,
     MeetingUpdate,
@@ -35,6 +36,7 @@ Manager = Annotated[RequestContext, Context(Action.MANAGE_MEETINGS)]
 Runner = Annotated[RequestContext, Context(Action.RUN_MEETING)]
 Delegate = Annotated[RequestContext, Context(Action.TAKE_PART)]
 Decider = Annotated[RequestContext, Context(Action.DECIDE)]
+Marker = Annotated[RequestContext, Context(Action.MARK_ITEM)]
 IfMatch = Annotated[str | None, Header(description="The ETag you read")]
 # Ids as the database can hold them (PostgreSQL's integer): larger ones are refused naming the
 # field, not failed at the database.
@@ -82,6 +84,7 @@ def meeting_out(ctx: RequestContext, meeting: Meeting) -> MeetingOut:
                 what=a.what,
                 statement=a.statement,
                 at=a.at,
+                was=a.was,
             )
             for a in room.acts(ctx.db, meeting.id)
         ],
@@ -304,6 +307,30 @@ def decide(
         request_id=ctx.request_id,
     )
     return _one(ctx, service.get(ctx.db, ctx.principal, meeting_id))
+
+
+@router.post(
+    "/meetings/{meeting_id}/marks",
+    status_code=201,
+    responses=errors(404, 409),
+    response_model=MeetingOut,
+)
+def mark_item(meeting_id: MeetingId, body: MarkIn, ctx: Marker) -> JSONResponse:
+    """Mark an item's drafting state in the meeting (bracketed, alternatives, agreed ad ref,
+    agreed, open): the item page's mark, with its rule (agreed needs no standing objection, or a
+    co-chair's override_reason), tied to the meeting."""
+    room.mark_item(
+        ctx.db,
+        ctx.principal,
+        meeting_id,
+        item_code=body.item,
+        state=body.state,
+        note=body.note,
+        override_reason=body.override_reason,
+        now=ctx.now,
+        request_id=ctx.request_id,
+    )
+    return _one(ctx, service.get(ctx.db, ctx.principal, meeting_id), 201)
 
 
 _STREAM: dict[int | str, dict[str, Any]] = {

@@ -14,7 +14,7 @@ from app.errors import Conflict, DomainError, NotFound, PreconditionFailed
 from app.ids import is_id
 from app.meetings import floor, room, service
 from app.meetings.service import Details, MeetingView
-from app.models import Item, Meeting, Outcome, Stance
+from app.models import Item, Meeting, Outcome, Role, Stance
 from app.proposals import display
 from app.proposals import forms as proposal_forms
 from app.proposals import service as proposals
@@ -32,6 +32,7 @@ Manager = Annotated[RequestContext, Context(Action.MANAGE_MEETINGS)]
 Runner = Annotated[RequestContext, Context(Action.RUN_MEETING)]
 Delegate = Annotated[RequestContext, Context(Action.TAKE_PART)]
 Decider = Annotated[RequestContext, Context(Action.DECIDE)]
+Marker = Annotated[RequestContext, Context(Action.MARK_ITEM)]
 
 FIELDS = ("title", "starts_at", "time_zone", "duration_minutes", "round", "video_url")
 DONE = {
@@ -425,6 +426,12 @@ STATED_IDS = {
     "stance": "stated-stance",
     "statement": "stated-statement",
 }
+# The mark form's fields on the live view (the item page's are "mark-...").
+MARK_IDS = {
+    "state": "room-mark-state",
+    "note": "room-mark-note",
+    "override_reason": "room-mark-override_reason",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -445,14 +452,16 @@ def _room_forms(
     active: dict[str, Form],
 ) -> dict[str, Any]:
     """The secretariat's forms on its live view for the point under discussion: a position a
-    delegation stated in the meeting, and a decision in the meeting on each submitted proposal
-    under discussion. Neither on the projector nor for members."""
+    delegation stated in the meeting, a decision in the meeting on each submitted proposal
+    under discussion, and the item's drafting state marked in the meeting (the secretariat and
+    the co-chairs). None on the projector nor for members."""
     role = ctx.principal.role
     can_record = allowed(role, Action.MANAGE_MEETINGS) and not projector
     can_decide = allowed(role, Action.DECIDE) and not projector
+    can_mark = allowed(role, Action.MARK_ITEM) and not projector
     workflow = point.get("workflow")
-    if workflow is None or not (can_record or can_decide):
-        return {"can_record": False, "decidable": [], "room_active": {}}
+    if workflow is None or not (can_record or can_decide or can_mark):
+        return {"can_record": False, "can_mark_here": False, "decidable": [], "room_active": {}}
     rows = [*workflow["alternatives"], *workflow["open_others"]]
     submitted = [r.view for r in rows if r.view.proposal.submitted_at is not None]
     decidable = []
@@ -462,6 +471,7 @@ def _room_forms(
     code = point["current"].item_code
     return {
         "can_record": can_record,
+        "can_mark_here": can_mark,
         "stated_delegations": v.participants,
         "stated_targets": [
             (code, f"{code} itself"),
@@ -531,6 +541,55 @@ def state_position(meeting_id: int, ctx: Manager, posted: PostedForm) -> Respons
     except DomainError as exc:
         form.add_refusal(exc, STATED_IDS, "stated-target")
         return _live_refused(ctx, meeting_id, "stated", form, exc.status_code)
+    return _back_to_live(meeting_id)
+
+
+@router.post("/meetings/{meeting_id}/marks")
+def mark_in_meeting(meeting_id: int, ctx: Marker, posted: PostedForm) -> Response:
+    """Mark the item under discussion bracketed, alternatives, agreed ad ref, agreed or open
+    again, in the meeting: the item page's mark (same rule: agreed needs no standing objection,
+    or a co-chair's override with its reason), tied to the meeting."""
+    meeting = service.get(ctx.db, ctx.principal, meeting_id)
+    form = proposal_forms.parse_mark(posted)
+    form.problems = [
+        p._replace(field=p.field.replace("mark-", "room-mark-", 1) if p.field else None)
+        for p in form.problems
+    ]
+    item = text(posted, "item", 40).upper()
+    form.values["item"] = item
+    current = service.view(ctx.db, meeting).current
+    code = current.item_code if current is not None else None
+    if form.ok and (not code or item != code.upper()):
+        # The point moved on since the page was drawn: the form is shown again for the point
+        # now under discussion, nothing marked.
+        now_on = f"{code} is under discussion now" if code else "no item is under discussion now"
+        form.add(
+            "room-mark-state",
+            f"{item or 'That item'} is no longer the point under discussion ({now_on}); "
+            "mark it again if it still needs marking",
+        )
+        return _live_refused(ctx, meeting_id, "mark", form, 409)
+    if not form.ok:
+        return _live_refused(ctx, meeting_id, "mark", form, 422)
+    v = form.values
+    try:
+        room.mark_item(
+            ctx.db,
+            ctx.principal,
+            meeting_id,
+            item_code=item,
+            state=v["state"],
+            note=v["note"],
+            override_reason=v["override_reason"],
+            now=ctx.now,
+            request_id=ctx.request_id,
+        )
+    except DomainError as exc:
+        # Only a co-chair has the override's field: the secretariat is told beside the state.
+        chair = ctx.principal.role is Role.CHAIR
+        ids = MARK_IDS if chair else MARK_IDS | {"override_reason": "room-mark-state"}
+        form.add_refusal(exc, ids, "room-mark-state")
+        return _live_refused(ctx, meeting_id, "mark", form, exc.status_code)
     return _back_to_live(meeting_id)
 
 

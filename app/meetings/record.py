@@ -1,8 +1,8 @@
 """A meeting's record: generated on request from what the database says happened (who attended,
-each agenda point with its text as it stands, the decisions taken and positions stated there,
-the texts agreed, what is left in brackets or ad referendum, the floor given, what remains to
-follow up), kept as text the secretariat edits, approved by a co-chair, exported to Word
-(app/word/record.py).
+each agenda point with its text as it stands, the decisions taken, positions stated and items
+marked (bracketed, agreed ad referendum...) there, the texts agreed, what is left in brackets or
+ad referendum, the floor given, what remains to follow up), kept as text the secretariat edits,
+approved by a co-chair, exported to Word (app/word/record.py).
 
 Nothing is written that the tables and the audit trail do not hold. The record is seen by whoever
 sees the meeting, the draft as well as the approved record: delegations read the draft to ask the
@@ -65,6 +65,8 @@ _OPEN_STATES = {
     DraftingState.ALTERNATIVES.value: "with alternatives in brackets",
     DraftingState.AGREED_AD_REF.value: "agreed ad referendum",
 }
+# A drafting state as the record words it.
+_STATE_WORDS = {DraftingState.AGREED_AD_REF.value: "agreed ad referendum"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,6 +316,11 @@ def compose(session: Session, meeting: Meeting) -> str:
         .where(MeetingAct.meeting_id == meeting.id)
         .order_by(MeetingAct.at, MeetingAct.id)
     ).all()
+    marks = session.scalars(
+        select(MeetingAct)
+        .where(MeetingAct.meeting_id == meeting.id, MeetingAct.kind == "mark")
+        .order_by(MeetingAct.at, MeetingAct.id)
+    ).all()
     proposal_ids = {d.proposal_id for _, d, _ in decisions} | {
         p.proposal_id for _, p in positions if p.proposal_id
     }
@@ -330,9 +337,13 @@ def compose(session: Session, meeting: Meeting) -> str:
         .where(AgendaEntry.meeting_id == meeting.id)
         .order_by(AgendaEntry.position, AgendaEntry.id)
     ).all()
-    item_ids = {e.item_id for e in entries if e.item_id} | {
-        i for e in entries if e.proposal_id for i in targets.get(e.proposal_id, set())
-    }
+    # The agenda's items, and those marked in the meeting (on the agenda or not): what is left
+    # in brackets or ad referendum is said of each of them.
+    item_ids = (
+        {e.item_id for e in entries if e.item_id}
+        | {i for e in entries if e.proposal_id for i in targets.get(e.proposal_id, set())}
+        | {a.item_id for a in marks if a.item_id is not None}
+    )
     items = {
         i.id: (i, title, text, number)
         for i, title, text, number in session.execute(
@@ -364,6 +375,7 @@ def compose(session: Session, meeting: Meeting) -> str:
 
     placed_positions: set[int] = set()
     placed_decisions: set[int] = set()
+    placed_marks: set[int] = set()
     lines += ["", "## Agenda"]
     if not entries:
         lines.append("The agenda had no point.")
@@ -392,14 +404,23 @@ def compose(session: Session, meeting: Meeting) -> str:
             if about(entry, p.proposal_id, p.item_id):
                 placed_positions.add(p.id)
                 lines.append(_position_line(p, codes[p.delegation_id], at(moment), items))
+        for act in marks:
+            if about(entry, None, act.item_id):
+                placed_marks.add(act.id)
+                lines.append(_mark_line(act, _code(items, act.item_id), at(act.at)))
     rest_d = [(m, d, dl) for m, d, dl in decisions if d.id not in placed_decisions]
     rest_p = [(m, p) for m, p in positions if p.id not in placed_positions]
-    if rest_d or rest_p:
+    rest_m = [a for a in marks if a.id not in placed_marks]
+    if rest_d or rest_p or rest_m:
         lines += ["", "## Other business"]
         for moment, d, delegation_id in rest_d:
             lines.append(_decision_line(d, codes.get(delegation_id, ""), at(moment)))
         for moment, p in rest_p:
             lines.append(_position_line(p, codes[p.delegation_id], at(moment), items))
+        for act in rest_m:
+            lines.append(_mark_line(act, _code(items, act.item_id), at(act.at)))
+    # Each item's last mark in the meeting: the list of what is left says which it still has.
+    last_mark = {a.item_id: a.to_state for a in marks}
 
     # Texts agreed; items left in brackets or ad referendum.
     lines += ["", "## Texts agreed"]
@@ -411,6 +432,7 @@ def compose(session: Session, meeting: Meeting) -> str:
     lines += ["", "## Left in brackets or ad referendum"]
     left = [
         f"- {i.code}: {_OPEN_STATES[i.drafting_state]}"
+        + (", marked in the meeting" if last_mark.get(i.id) == i.drafting_state else "")
         + (f" ({' '.join(i.drafting_note.split())})" if i.drafting_note.strip() else "")
         for i, *_ in sorted(items.values(), key=lambda r: r[0].code)
         if i.drafting_state in _OPEN_STATES
@@ -460,6 +482,19 @@ def _decision_line(d: DecisionRecord, delegation: str, at: str) -> str:
     outcome = _OUTCOME.get(d.outcome, d.outcome)
     reason = f": {' '.join(d.reason.split())}" if d.reason.strip() else ""
     return f"- Decision at {at}: P-{d.proposal_id} ({delegation}) {outcome}{reason}"
+
+
+def _state_words(state: str | None) -> str:
+    value = state or DraftingState.OPEN.value
+    return _STATE_WORDS.get(value, DraftingState(value).label)
+
+
+def _mark_line(act: MeetingAct, code: str, at: str) -> str:
+    note = f" ({' '.join((act.note or '').split())})" if (act.note or "").strip() else ""
+    return (
+        f"- Drafting state at {at}: {code} marked {_state_words(act.to_state)} in the meeting, "
+        f"was {_state_words(act.from_state)}{note}"
+    )
 
 
 def _position_line(

@@ -1,10 +1,12 @@
-"""Positions stated and decisions taken in the room, tied to the meeting.
+"""Positions stated, decisions taken and items marked in the room, tied to the meeting.
 
 They are today's audited actions, made through the services that make them elsewhere: a
 position stated orally is the consensus service's position, recorded by the secretariat on the
 delegation's behalf (the trail names the officer and the delegation); a decision is the
-proposals service's decision. The meeting keeps which of them happened in it (MeetingAct), so
-that the live view and the meeting's record can say "stated in the meeting"."""
+proposals service's decision; an item bracketed or agreed ad referendum is the consensus
+service's mark (agreed needs no standing objection, or a co-chair's override with its reason).
+The meeting keeps which of them happened in it (MeetingAct), so that the live view and the
+meeting's record can say "stated in the meeting", "marked in the meeting"."""
 
 import dataclasses
 from collections.abc import Mapping
@@ -22,6 +24,7 @@ from app.meetings import service
 from app.models import (
     DecisionRecord,
     Delegation,
+    DraftingState,
     Item,
     Meeting,
     MeetingAct,
@@ -37,12 +40,13 @@ from app.proposals import service as proposals
 
 @dataclass(frozen=True, slots=True)
 class ActView:
-    kind: str  # "position" or "decision"
-    delegation: str
+    kind: str  # "position", "decision" or "mark"
+    delegation: str  # "" for a mark
     ref: str  # the item's code or the proposal's P-n
-    what: str  # the stance, or the outcome
-    statement: str
+    what: str  # the stance, the outcome, or the drafting state marked
+    statement: str  # what was said, the decision's reason, or the mark's note
     at: datetime
+    was: str = ""  # a mark: the drafting state the item was in before
 
 
 def state_position(
@@ -165,8 +169,88 @@ def decide(
     return proposal
 
 
+def _drafting_state(value: DraftingState | str) -> DraftingState:
+    try:
+        return DraftingState(value)
+    except ValueError:
+        known = ", ".join(s.value for s in DraftingState)
+        raise InvalidInput(
+            f"state {str(value)[:40]!r} is not a drafting state; use one of {known}",
+            field="state",
+        ) from None
+
+
+def mark_item(
+    session: Session,
+    principal: Principal,
+    meeting_id: int,
+    *,
+    item_code: str,
+    state: DraftingState | str,
+    note: str,
+    override_reason: str = "",
+    now: datetime,
+    request_id: str | None = None,
+) -> MeetingAct:
+    """Mark an item's drafting state in the meeting (brackets, alternatives, agreed ad
+    referendum, agreed, open again): the consensus service's mark, the same audited action with
+    the same rule (agreed needs no standing objection, or a co-chair's override with its
+    reason), tied to the meeting with the state it went from and to and the note."""
+    meeting = service.get(session, principal, meeting_id)
+    marked = _drafting_state(state)
+    code = item_code.strip().upper()
+    if not code:
+        raise InvalidInput("item must name an indicator or section (FC-CD-01)", field="item")
+    item = session.scalar(select(Item).where(Item.code == code))
+    if item is None:
+        raise NotFound(f"no indicator or section {item_code.strip()[:32]!r}", field="item")
+    was = item.drafting_state or DraftingState.OPEN.value
+    consensus.mark_item(
+        session,
+        principal,
+        code=item.code,
+        state=marked,
+        note=note,
+        override_reason=override_reason,
+        now=now,
+        request_id=request_id,
+    )
+    act = MeetingAct.mark(
+        meeting.id, item.id, was=was, to=marked.value, note=item.drafting_note, at=now
+    )
+    session.add(act)
+    session.flush()
+    record(
+        session,
+        principal.actor(request_id),
+        action="meeting.mark",
+        object_type="meeting",
+        object_id=meeting.id,
+        details={"item": item.code, "from": was, "to": marked.value, "note": item.drafting_note}
+        | ({"override_reason": override_reason.strip()} if override_reason.strip() else {}),
+        at=now,
+    )
+    return act
+
+
+def marks(session: Session, meeting_id: int, item_id: int | None = None) -> list[ActView]:
+    """The items marked in the meeting (only `item_id`'s, if given), in order."""
+    query = (
+        select(MeetingAct, Item.code)
+        .join(Item, Item.id == MeetingAct.item_id)
+        .where(MeetingAct.meeting_id == meeting_id, MeetingAct.kind == "mark")
+        .order_by(MeetingAct.at, MeetingAct.id)
+    )
+    if item_id is not None:
+        query = query.where(MeetingAct.item_id == item_id)
+    return [
+        ActView("mark", "", code, a.to_state or "", a.note or "", a.at, was=a.from_state or "")
+        for a, code in session.execute(query)
+    ]
+
+
 def acts(session: Session, meeting_id: int) -> list[ActView]:
-    """What was stated and decided in the meeting, in order."""
+    """What was stated, decided and marked in the meeting, in order."""
     out: list[ActView] = []
     positions = session.execute(
         select(MeetingAct.at, Position, Delegation.code)
@@ -186,6 +270,7 @@ def acts(session: Session, meeting_id: int) -> list[ActView]:
         .where(MeetingAct.meeting_id == meeting_id)
     ):
         out.append(ActView("decision", code, f"P-{d.proposal_id}", d.outcome, d.reason, at))
+    out += marks(session, meeting_id)
     return sorted(out, key=lambda a: a.at)
 
 
@@ -197,15 +282,26 @@ def on_the_point(
     session: Session, view: service.MeetingView, panel: dict[str, Any]
 ) -> dict[str, Any]:
     """The item's panel as the meeting sees it: the positions of the delegations taking part
-    (not every delegation of the group as pending), and as just decided only a decision taken
-    during this meeting, not the last one ever taken on the item."""
+    (not every delegation of the group as pending), as just decided only a decision taken
+    during this meeting, not the last one ever taken on the item, and as just marked the item's
+    last mark in this meeting. The item page's own mark form is not offered: in the meeting the
+    item is marked in the meeting (the live view's form)."""
     wf = panel["workflow"]
     taking_part = set(view.participants)
     picture = [x for x in wf["picture"] if x.delegation_code in taking_part]
     here = decided_in(session, view.meeting, [v.proposal.id for v in wf["closed"]])
     decided = [v for v in wf["closed"] if v.proposal.id in here]
-    narrowed = wf | {"picture": picture, "counts": display.stance_counts(picture)}
-    return panel | {"workflow": narrowed, "just_decided": decided[-1] if decided else None}
+    narrowed = wf | {
+        "picture": picture,
+        "counts": display.stance_counts(picture),
+        "can_mark": False,
+    }
+    marked = marks(session, view.meeting.id, wf["item"].id)
+    return panel | {
+        "workflow": narrowed,
+        "just_decided": decided[-1] if decided else None,
+        "just_marked": marked[-1] if marked else None,
+    }
 
 
 def decided_in(session: Session, meeting: Meeting, proposal_ids: list[int]) -> set[int]:

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from app.models import Outcome, Stance
+from app.models import DraftingState, Outcome, Stance
 from app.schemas import Strict
 
 
@@ -71,13 +71,25 @@ class DecisionIn(Strict):
     acknowledged: bool = False
 
 
+class MarkIn(Strict):
+    item: str = Field(max_length=32, description="The indicator's or section's code (FC-DR-01)")
+    state: DraftingState = Field(description="Where the item now stands")
+    note: str = Field(default="", max_length=5000, description="For example: pending TH-SOMTC")
+    override_reason: str = Field(
+        default="",
+        max_length=5000,
+        description="A co-chair marking it agreed while a delegation objects: why",
+    )
+
+
 class ActOut(BaseModel):
-    kind: str = Field(description="position (stated in the meeting) or decision")
-    delegation: str
+    kind: str = Field(description="position (stated in the meeting), decision or mark")
+    delegation: str = Field(description="The delegation (empty for a mark)")
     ref: str
-    what: str = Field(description="The stance, or the outcome")
-    statement: str
+    what: str = Field(description="The stance, the outcome, or the drafting state marked")
+    statement: str = Field(description="The statement, the decision's reason, or the note")
     at: datetime
+    was: str = Field(default="", description="A mark: the drafting state before it")
 
 
 class FloorOut(BaseModel):
@@ -117,7 +129,9 @@ class MeetingOut(BaseModel):
     current: str | None
     floor: list[FloorOut] = Field(description="The open requests for the floor, in order")
     attendance: list[PresenceOut]
-    acts: list[ActOut] = Field(description="Positions stated and decisions taken in the meeting")
+    acts: list[ActOut] = Field(
+        description="Positions stated, decisions taken and items marked in the meeting"
+    )
     version: int
 
 
