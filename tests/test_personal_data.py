@@ -4,10 +4,13 @@ demo register's own texts). All names, numbers and addresses here are invented; 
 numbers are libphonenumber's example numbers."""
 
 import ast
+import itertools
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.demo import content
 from app.text.personal_data import (
@@ -71,6 +74,12 @@ FOUND = [
     ("Ms. Nguyen was recruited online.", [("name", "Ms. Nguyen")]),
     ("a recruiter named John Smith", [("name", "John Smith")]),
     ("a broker called Somchai arranged the trip", [("name", "Somchai")]),
+    ('The recruiter used the name "Jenny" on Telegram.', [("name", "Jenny")]),
+    ("he went by \u2018Tom\u2019 in the compound", [("name", "Tom")]),
+    (
+        "Mr O\u2019Brien and Ms Nguyen-Tran",
+        [("name", "Mr O\u2019Brien"), ("name", "Ms Nguyen-Tran")],
+    ),
     ("A 23-year-old woman from the north", [("exact_age", "23-year-old")]),
     ("aged 17 at recruitment", [("exact_age", "aged 17")]),
     ("NRIC S1234567D", [("national_id", "S1234567D")]),
@@ -340,3 +349,97 @@ def test_a_village_number_is_an_address_only_with_a_house_number() -> None:
     assert found("12/3 หมู่ 4") == [("address", "12/3 หมู่ 4")]
     assert found("House No. 7, Purok 3") == [("address", "House No. 7, Purok 3")]
     assert found("หมู่ 4") == []
+
+
+PIECES = [
+    " ",
+    ", ",
+    ". ",
+    "\n",
+    "(",
+    ")",
+    "+",
+    "-",
+    "/",
+    ":",
+    "@",
+    "'",
+    "\u2019",
+    '"',
+    "0",
+    "1",
+    "9",
+    "12",
+    "081",
+    "+66",
+    "๐๘",
+    "໑໒",
+    "១២",
+    "၀၉",
+    "1998",
+    "2541",
+    "Mr",
+    "Ms.",
+    "Anh",
+    "Chị",
+    "U",
+    "Daw",
+    "Ibu",
+    "si",
+    "named",
+    "called",
+    "born",
+    "DOB",
+    "sinh",
+    "เกิด",
+    "lahir",
+    "passport",
+    "hộ chiếu",
+    "ID",
+    "No.",
+    "Street",
+    "St.",
+    "Jalan",
+    "Jl.",
+    "đường",
+    "ถนน",
+    "หมู่",
+    "บ้านเลขที่",
+    "นาย",
+    "นางสาว",
+    "ທ້າວ",
+    "លោកស្រី",
+    "ဦး",
+    "March",
+    "มีนาคม",
+    "tháng",
+    "Lan",
+    "Somchai",
+    "Aye",
+    "USD",
+    "%",
+    "Article",
+    "FC-DR-01",
+    "AB",
+    "aged",
+    "tuổi",
+    "a",
+    "the",
+    "x@y.org",
+    "S1234567D",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=40), st.sampled_from([None, 2025]))
+def test_any_text_gives_valid_findings(pieces: list[str], year: int | None) -> None:
+    """Whatever the text, the check returns findings whose spans hold their text, in order,
+    without overlaps; never an exception."""
+    text = "".join(pieces)
+    findings = find_personal_data(text, reference_year=year)
+    for f in findings:
+        assert 0 <= f.start < f.end <= len(text)
+        assert text[f.start : f.end] == f.text
+        assert f.kind in KINDS
+    for a, b in itertools.pairwise(findings):
+        assert a.end <= b.start

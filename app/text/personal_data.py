@@ -803,7 +803,9 @@ NOT_NAMES: Final = frozenset(
         # Chong)
         "District Province Border Checkpoint Township Region State City Village Commune Ward "
         "Town Market Bridge River Port Airport Island Samui Chang Kong Tao Phangan Lanta Chong "
-        "Kret Beng"
+        "Kret Beng "
+        # the honorifics themselves
+        "Mr Mrs Ms Miss Mx Dr Madam Sir"
     )
 )
 ORGANISATION_AFTER = re.compile(
@@ -831,8 +833,9 @@ LATIN_NAME_PATTERNS = [
         + r"){0,3})"
     ),
     re.compile(
-        L0 + r"(?P<h>(?i:named|called|name is|name was|known as|alias|a\.k\.a\.|tên là|tên|"
-        r"bernama|nama(?:nya)?|nagngangalang|pangalan))\s*:?\s+(?P<name>"
+        L0 + r"(?P<h>(?i:named|called|name is|name was|the name|known as|went by|nicknamed|alias|"
+        r"a\.k\.a\.|tên là|tên|bernama|nama(?:nya)?|nagngangalang|pangalan))\s*:?\s*"
+        r"[\"\u201c'\u2018]?(?<=[\s\"\u201c'\u2018])(?P<name>"
         + _CAP
         + r"(?:\s+"
         + _CAP
@@ -905,7 +908,7 @@ def _names(original: str, norm: str, vocabulary: frozenset[str]) -> Iterator[tup
                 _CAP + r"(?:\s+" + _CAP + "){" + str(len(kept) - 1) + "}", norm[start:]
             )
             assert as_written is not None
-            end = start + len(as_written.group())
+            end = start + len(as_written.group().rstrip("'\u2019-"))
             if ORGANISATION_AFTER.search(norm[end:]):
                 continue
             begin = start if pattern is LATIN_NAME_PATTERNS[2] else m.start()
