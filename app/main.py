@@ -59,6 +59,8 @@ from app.people import api as people_api
 from app.people import pages as people_pages
 from app.proposals import api as proposals_api
 from app.proposals import pages as proposals_pages
+from app.rating import api as rating_api
+from app.rating import pages as rating_pages
 from app.register import api as register_api
 from app.register import pages as register_pages
 from app.responses import api as responses_api
@@ -269,6 +271,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.include_router(search_api.router)
     app.include_router(meetings_api.router)
     app.include_router(meeting_record_api.router)
+    app.include_router(rating_api.router)
     app.include_router(accounts_pages.router)
     app.include_router(account_pages.router)
     app.include_router(password_pages.router)
@@ -289,6 +292,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.include_router(similar_pages.router)
     app.include_router(meetings_pages.router)
     app.include_router(meeting_record_pages.router)
+    app.include_router(rating_pages.router)
     # Last: its /rounds/{ref:path} routes would swallow the approvals pages' /rounds/.../approve.
     app.include_router(rounds_pages.router)
     app.include_router(kept_pages.router)

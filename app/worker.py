@@ -5,7 +5,8 @@ A pass, in this order, so that what one step writes the next sends at once:
 
 1. round deadlines: close rounds past their input deadline, adopt texts whose silence procedure
    ended unbroken (what `zerodraft rounds tick` does), telling the group;
-2. deadline reminders, 48 and 24 hours before an open round's deadline;
+2. deadline reminders, 48 and 24 hours before an open round's deadline, and 48 hours before an
+   open rating round's to those of its panel who have not rated every indicator;
 3. notification mail: one mail per notification, or the daily and weekly digests that are due;
 4. delivery of the outbox over SMTP;
 5. the scheduled backup, when one is due (app/backup/schedule.py), last: a slow backup never
@@ -32,6 +33,7 @@ from app.db import Database
 from app.mail import digest, worker
 from app.notifications import reminders
 from app.ops import metrics as ops_metrics
+from app.rating import service as rating_service
 from app.rounds import service as rounds
 
 log = logging.getLogger("zerodraft.worker")
@@ -87,6 +89,12 @@ def run_once(
         with database.transaction(write=True) as session:
             done.reminders = reminders.send_deadline_reminders(session, clock())
 
+    def remind_panels() -> None:
+        with database.transaction(write=True) as session:
+            done.reminders += rating_service.send_due_reminders(
+                session, clock(), base_url=str(settings.base_url)
+            )
+
     def mail() -> None:
         done.mailing = digest.mail_notifications(database, settings, clock())
 
@@ -109,6 +117,7 @@ def run_once(
     for name, step in (
         ("round deadlines", tick),
         ("reminders", remind),
+        ("rating round reminders", remind_panels),
         ("notification mail", mail),
         ("delivery", deliver),
         ("backups", back_up),

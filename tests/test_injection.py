@@ -179,6 +179,7 @@ def _fill(path: str, h: Hostile) -> str:
         "token": "1.not-a-signature",  # links in mails
         "notification_id": "1",  # opening a notification (it redirects to its link)
         "meeting_id": str(h.meeting),
+        "rr_id": "1",  # rating rounds: tests/test_rating_rounds.py checks their payloads
     }
     return re.sub(r"\{(\w+)[^}]*\}", lambda m: values[m.group(1)], path)
 

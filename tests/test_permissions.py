@@ -99,6 +99,9 @@ MAY = {
     Action.MANAGE_MEETINGS: {"secretariat"},
     Action.RUN_MEETING: {"secretariat", "chair"},
     Action.TAKE_PART: {"member"},
+    Action.READ_RATING: {"member", "secretariat", "chair", "observer"},
+    Action.ANSWER_RATING: {"member", "chair", "observer"},
+    Action.MANAGE_RATING: {"secretariat"},
 }
 
 # The hash of DWG-FC/ZD as settled by _settle_for_approval, which fills it in.
@@ -174,6 +177,20 @@ REQUESTS: dict[Action, tuple[str, str, dict[str, object] | None, dict[str, str]]
     # A meeting made by _a_meeting (the first one of the test's database).
     Action.RUN_MEETING: ("PUT", "/api/v1/meetings/1/current", {"ref": None}, {}),
     Action.TAKE_PART: ("POST", "/api/v1/meetings/1/floor", {}, {}),
+    Action.READ_RATING: ("GET", "/api/v1/rating-rounds", None, {}),
+    # A rating round made by _a_rating_round (the first one of the test's database).
+    Action.ANSWER_RATING: (
+        "POST",
+        "/api/v1/rating-rounds/1/answers",
+        {"answers": [{"ref": "FC-CD-01", "relevance": 8, "clarity": 7}]},
+        {},
+    ),
+    Action.MANAGE_RATING: (
+        "POST",
+        "/api/v1/rating-rounds",
+        {"title": "Strength of the indicators", "round": "DWG-FC/ZD"},
+        {},
+    ),
 }
 
 
@@ -315,6 +332,27 @@ def _a_meeting(database: Database, clock: Clock) -> None:
         )
 
 
+def _a_rating_round(database: Database, clock: Clock) -> None:
+    from datetime import timedelta
+
+    from app.audit.service import Actor
+    from app.rating import service as rating
+
+    with database.transaction() as s:
+        made = rating.create(
+            s,
+            Actor.system("test"),
+            rating.Setup(
+                title="Strength of the indicators",
+                round="DWG-FC/ZD",
+                panellists=[World.member, World.chair, World.observer],
+                deadline=clock.now + timedelta(days=7),
+            ),
+            now=clock.now,
+        )
+        rating.open_(s, Actor.system("test"), made.id, expected_version=None, now=clock.now)
+
+
 # What an action needs beyond the open round with a proposal, prepared before the request.
 PREPARE: dict[Action, Callable[[Database, Clock], None]] = {
     Action.REBASE: _outdated_proposal_of_the_member,
@@ -322,6 +360,7 @@ PREPARE: dict[Action, Callable[[Database, Clock], None]] = {
     Action.APPROVE: _settle_for_approval,
     Action.RUN_MEETING: _a_meeting,
     Action.TAKE_PART: _a_meeting,
+    Action.ANSWER_RATING: _a_rating_round,
 }
 
 

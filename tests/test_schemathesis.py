@@ -15,6 +15,7 @@ import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import hypothesis
@@ -172,6 +173,21 @@ def seed(client: TestClient, world: World, database: Database, clock: Clock) -> 
     )
     _ok(client.post(f"{api}/rounds", json={"symbol": "Rev.1", "title": "Rev.1"}, headers=sec), 201)
 
+    rating = _ok(
+        client.post(
+            f"{api}/rating-rounds",
+            json={
+                "title": "Strength of the indicators",
+                "round": "ZD",
+                "panellists": [world.member, world.chair],
+                "deadline": (clock.now + timedelta(days=7)).isoformat(),
+            },
+            headers=sec,
+        ),
+        201,
+    )
+    _ok(client.post(f"{api}/rating-rounds/{rating['id']}/open", headers=sec))
+
     with database.transaction() as s:
         notifications = [str(n) for n in s.scalars(select(Notification.id))]
         rounds = [str(r) for r in s.scalars(select(Round.id))]
@@ -194,6 +210,7 @@ def seed(client: TestClient, world: World, database: Database, clock: Clock) -> 
             "notification_id": notifications,
             "token_id": spare_ids,
             "number": [1, 2],
+            "rr_id": [rating["id"]],
             # query parameters and body fields
             "item": ["FC-CD-01", "FC-DR-01", "SEC-PURPOSE"],
             "targets": [["FC-CD-01"], ["FC-CD-01", "FC-CD-02"], ["SEC-PURPOSE"]],

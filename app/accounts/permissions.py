@@ -38,6 +38,9 @@ class Action(StrEnum):
     MANAGE_MEETINGS = "meeting.manage"
     RUN_MEETING = "meeting.run"
     TAKE_PART = "meeting.take_part"
+    READ_RATING = "rating.read"
+    ANSWER_RATING = "rating.answer"
+    MANAGE_RATING = "rating.manage"
 
 
 EVERYONE = frozenset(Role)
@@ -86,6 +89,11 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.RUN_MEETING: frozenset({Role.SECRETARIAT, Role.CHAIR}),
     # A delegation asks for the floor, joins and leaves, through one of its members.
     Action.TAKE_PART: frozenset({Role.MEMBER}),
+    # Rating rounds (app/rating): drafts only for the secretariat, checked by the service.
+    Action.READ_RATING: frozenset({Role.SECRETARIAT, Role.CHAIR, Role.MEMBER, Role.OBSERVER}),
+    # Only those on the round's panel: checked by the service (403 naming the panel).
+    Action.ANSWER_RATING: frozenset({Role.MEMBER, Role.CHAIR, Role.OBSERVER}),
+    Action.MANAGE_RATING: frozenset({Role.SECRETARIAT}),
 }
 
 
@@ -123,6 +131,9 @@ _DOING: dict[Action, str] = {
     Action.MANAGE_MEETINGS: "set up meetings and their agenda",
     Action.RUN_MEETING: "move a meeting through its agenda",
     Action.TAKE_PART: "ask for the floor or join a meeting for a delegation",
+    Action.READ_RATING: "see rating rounds",
+    Action.ANSWER_RATING: "answer rating rounds",
+    Action.MANAGE_RATING: "set up, open and close rating rounds",
 }
 
 # Who holds a role, as a sentence names them.
