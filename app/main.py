@@ -34,6 +34,9 @@ from app.approvals import pages as approvals_pages
 from app.audit import api as audit_api
 from app.audit import pages as audit_pages
 from app.audit.guard import open_database
+from app.cases import api as cases_api
+from app.cases import pages as cases_pages
+from app.cases.frame import CASES
 from app.comments import api as comments_api
 from app.comments import pages as comments_pages
 from app.config import Settings, get_settings
@@ -236,7 +239,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.state.clock = clock
     app.state.fragments = new_fragments(settings.page_cache)
     # What every page's frame shows (app/web/frame.py): the unread count, the round's banner.
-    app.state.frame_providers = [UNREAD, BANNER]
+    app.state.frame_providers = [UNREAD, BANNER, CASES]
     # /healthz, /readyz, /metrics; its request metrics run inside the middleware below.
     ops_api.install(app)
     app.add_middleware(
@@ -272,6 +275,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.include_router(meetings_api.router)
     app.include_router(meeting_record_api.router)
     app.include_router(rating_api.router)
+    app.include_router(cases_api.router)
     app.include_router(accounts_pages.router)
     app.include_router(account_pages.router)
     app.include_router(password_pages.router)
@@ -293,6 +297,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.include_router(meetings_pages.router)
     app.include_router(meeting_record_pages.router)
     app.include_router(rating_pages.router)
+    app.include_router(cases_pages.router)
     # Last: its /rounds/{ref:path} routes would swallow the approvals pages' /rounds/.../approve.
     app.include_router(rounds_pages.router)
     app.include_router(kept_pages.router)

@@ -36,6 +36,7 @@ class Hostile:
     refused: int
     comment: int
     meeting: int
+    case: int
 
 
 def _ok(response: Any) -> Any:
@@ -154,7 +155,39 @@ def hostile(client: TestClient, world: World, database: Database, clock: Clock) 
         )
     )
     _ok(client.put(f"{api}/meetings/{meeting}/current", json={"ref": indicator}, headers=sec))
-    return Hostile(indicator, proposal, refused, comment, meeting)
+    case = _ok(
+        client.post(
+            f"{api}/cases",
+            json={
+                "title": f"Case {XSS}",
+                "summary": f"Narrative {XSS}",
+                "profile": "adult",
+                "crime_form": "online_scam",
+                "outcome": "insufficient_information",
+                "outcome_reasoning": f"Because {XSS}",
+                "place": "Mekong <b>border</b>",
+                "visibility": "group",
+                "contributors": [EVE],
+            },
+            headers=sec,
+        )
+    )
+    case_id = case["id"]
+    fact = _ok(
+        client.post(
+            f"{api}/cases/{case_id}/facts",
+            json={"text": f"Fact {XSS}", "phase": "exit", "source": "ngo_report"},
+            headers=eve,
+        )
+    )["facts"][0]
+    _ok(
+        client.post(
+            f"{api}/cases/{case_id}/facts/{fact['id']}/codings",
+            json={"indicator": indicator, "status": "present", "evidence": XSS},
+            headers=eve,
+        )
+    )
+    return Hostile(indicator, proposal, refused, comment, meeting, case_id)
 
 
 def _page_routes(app: FastAPI) -> list[str]:
@@ -180,6 +213,7 @@ def _fill(path: str, h: Hostile) -> str:
         "notification_id": "1",  # opening a notification (it redirects to its link)
         "meeting_id": str(h.meeting),
         "rr_id": "1",  # rating rounds: tests/test_rating_rounds.py checks their payloads
+        "case_id": str(h.case),
     }
     return re.sub(r"\{(\w+)[^}]*\}", lambda m: values[m.group(1)], path)
 
@@ -201,6 +235,7 @@ SHOWN_WHOLE = {
     "/responses",
     "/sections/{code}",
     "/meetings/{meeting_id}",
+    "/cases/{case_id}",
 }
 
 

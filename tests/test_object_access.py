@@ -37,6 +37,8 @@ DRAFT_NOTE = "ZZDRAFTNOTESECRET"
 DELEGATION_NOTE = "ZZDELEGATIONSECRET"
 CHAIRS_NOTE = "ZZCHAIRSSECRET"
 ADD_DRAFT = "ZZADDDRAFTSECRET"
+# A restricted case study: the secretariat's and its contributor's (the owner) alone.
+CASE_NOTE = "ZZCASESECRET"
 
 
 @dataclass
@@ -49,6 +51,8 @@ class Secrets:
     delegation_reply: int  # a reply in that thread
     chairs_note: int  # chairs-and-secretariat comment
     meeting: int  # a meeting of PH-SOMTC and TH-SOMTC discussing FC-CD-01 (the draft's item)
+    case: int  # a restricted case study whose one contributor is the owner
+    case_fact: int  # a fact of it
 
 
 def _make_rounds(database: Database, clock: Clock) -> None:
@@ -163,6 +167,25 @@ def secrets(client: TestClient, world: World, database: Database, clock: Clock) 
         f"/api/v1/meetings/{meeting}/current", json={"ref": "FC-CD-01"}, headers=sec
     )
     assert current.status_code == 200, current.text
+    case = client.post(
+        "/api/v1/cases",
+        json={
+            "title": f"Case {CASE_NOTE}",
+            "summary": f"Narrative {CASE_NOTE}",
+            "profile": "adult",
+            "crime_form": "online_scam",
+            "outcome": "insufficient_information",
+            "contributors": [world.member],
+        },
+        headers=sec,
+    )
+    assert case.status_code == 201, case.text
+    fact = client.post(
+        f"/api/v1/cases/{case.json()['id']}/facts",
+        json={"text": f"Fact {CASE_NOTE}", "phase": "exit", "source": "ngo_report"},
+        headers=sec,
+    )
+    assert fact.status_code == 201, fact.text
     return Secrets(
         draft,
         add_draft,
@@ -172,6 +195,8 @@ def secrets(client: TestClient, world: World, database: Database, clock: Clock) 
         delegation_reply,
         chairs_note,
         meeting,
+        case.json()["id"],
+        fact.json()["facts"][0]["id"],
     )
 
 
@@ -217,6 +242,8 @@ def browsers(app: FastAPI, secrets: Secrets) -> Iterator[Browsers]:
 
 def _hidden_from(who: str) -> tuple[str, ...]:
     hidden = (DRAFT, DRAFT_NOTE, DELEGATION_NOTE, ADD_DRAFT)
+    if who != "secretariat":
+        hidden = (*hidden, CASE_NOTE)
     return hidden if who in ("secretariat", "chair") else (*hidden, CHAIRS_NOTE)
 
 
@@ -253,7 +280,7 @@ QUERIES: dict[str, list[str]] = {
     "/proposals/new": ["kind=amend&item=FC-CD-01"],
 }
 # Which id a path parameter takes; the walk fails on a parameter missing here.
-OBJECT_PARAMS = {"proposal_id", "comment_id"}
+OBJECT_PARAMS = {"proposal_id", "comment_id", "case_id"}
 
 
 def _values(path: str, s: Secrets) -> dict[str, str]:
@@ -274,6 +301,9 @@ def _values(path: str, s: Secrets) -> dict[str, str]:
         "public": str(s.public),
         "meeting_id": str(s.meeting),
         "rr_id": "1",  # rating rounds: tests/test_rating_rounds.py walks their anonymity
+        "case_id": str(s.case),
+        "fact_id": str(s.case_fact),  # of the restricted case study
+        "finding_id": "1",
     }
 
 
@@ -285,7 +315,9 @@ def _secret_ids(s: Secrets, who: str) -> dict[str, list[int]]:
     comments = [s.draft_note, s.delegation_note, s.delegation_reply]
     if who not in ("secretariat", "chair"):
         comments.append(s.chairs_note)
-    return {"proposal_id": [s.draft, s.add_draft], "comment_id": comments}
+    # The secretariat sees every case study: nothing of one is secret from it.
+    cases = [] if who == "secretariat" else [s.case]
+    return {"proposal_id": [s.draft, s.add_draft], "comment_id": comments, "case_id": cases}
 
 
 @pytest.mark.parametrize("who", ["member", "secretariat", "chair", "observer"])
@@ -336,6 +368,8 @@ def test_the_owner_sees_everything_the_others_may_not(browsers: Browsers, secret
     assert DELEGATION_NOTE in owner.get(f"/comments/{secrets.delegation_reply}").text
     assert CHAIRS_NOTE in browsers["chair"].get("/api/v1/comments?item=FC-CD-01").text
     assert CHAIRS_NOTE in browsers["secretariat"].get(f"/responses?round={ROUND}").text
+    assert CASE_NOTE in owner.get(f"/api/v1/cases/{secrets.case}").text
+    assert CASE_NOTE in browsers["secretariat"].get("/api/v1/cases").text
 
 
 def _fingerprint(database: Database) -> dict[str, int]:
@@ -379,6 +413,19 @@ API_BODIES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("POST", "/api/v1/comments/{comment_id}/resolve"): None,
     ("POST", "/api/v1/comments/{comment_id}/reopen"): None,
     ("POST", "/api/v1/comments/{comment_id}/answer"): {"answer": "Thank you"},
+    ("PATCH", "/api/v1/cases/{case_id}"): {"title": "taken over"},
+    ("POST", "/api/v1/cases/{case_id}/facts"): {
+        "text": "added",
+        "phase": "exit",
+        "source": "other",
+    },
+    ("PATCH", "/api/v1/cases/{case_id}/facts/{fact_id}"): {"text": "rewritten"},
+    ("PUT", "/api/v1/cases/{case_id}/facts/order"): {"order": []},
+    ("POST", "/api/v1/cases/{case_id}/facts/{fact_id}/codings"): {
+        "indicator": "FC-CD-01",
+        "status": "absent",
+    },
+    ("POST", "/api/v1/cases/{case_id}/findings/{finding_id}/dismiss"): None,
 }
 FORM_FIELDS: dict[str, dict[str, str]] = {
     "/proposals/{proposal_id}/edit": {"text": "taken over", "action": "save", "version": "1"},
@@ -419,7 +466,7 @@ def test_no_write_reaches_a_private_draft_or_comment_of_another_delegation(
             url = fill_path(route.path, _values(route.path, secrets) | {name: str(secret)})
             if route.path.startswith("/api/"):
                 assert (method, route.path) in API_BODIES, f"give a valid body for {route.path}"
-                tag = "P" if name == "proposal_id" else "C"
+                tag = {"proposal_id": "P", "comment_id": "C", "case_id": "CS"}[name]
                 response = c.request(
                     method,
                     url,

@@ -102,6 +102,9 @@ MAY = {
     Action.READ_RATING: {"member", "secretariat", "chair", "observer"},
     Action.ANSWER_RATING: {"member", "chair", "observer"},
     Action.MANAGE_RATING: {"secretariat"},
+    Action.READ_CASES: {"member", "secretariat", "chair", "observer"},
+    Action.WRITE_CASES: {"member", "secretariat", "chair", "observer"},
+    Action.MANAGE_CASES: {"secretariat"},
 }
 
 # The hash of DWG-FC/ZD as settled by _settle_for_approval, which fills it in.
@@ -189,6 +192,25 @@ REQUESTS: dict[Action, tuple[str, str, dict[str, object] | None, dict[str, str]]
         "POST",
         "/api/v1/rating-rounds",
         {"title": "Strength of the indicators", "round": "DWG-FC/ZD"},
+        {},
+    ),
+    Action.READ_CASES: ("GET", "/api/v1/cases", None, {}),
+    # A case study whose contributors are the world's member, chair and observer (_a_case).
+    Action.WRITE_CASES: (
+        "POST",
+        "/api/v1/cases/1/facts",
+        {"text": "Her passport was taken", "phase": "exploitation", "source": "ngo_report"},
+        {},
+    ),
+    Action.MANAGE_CASES: (
+        "POST",
+        "/api/v1/cases",
+        {
+            "title": "A case",
+            "profile": "adult",
+            "crime_form": "other",
+            "outcome": "insufficient_information",
+        },
         {},
     ),
 }
@@ -332,6 +354,31 @@ def _a_meeting(database: Database, clock: Clock) -> None:
         )
 
 
+def _a_case(database: Database, clock: Clock) -> None:
+    from app.accounts.service import get_user_by_email
+    from app.audit.service import Actor
+    from app.cases import service as cases
+    from app.principal import Principal
+
+    with database.transaction() as s:
+        sec = get_user_by_email(s, World.secretariat)
+        officer = Principal(user_id=sec.id, email=sec.email, name=sec.name, role=Role.SECRETARIAT)
+        case = cases.create(
+            s,
+            officer,
+            Actor(sec.id),
+            cases.Details(
+                title="A case",
+                profile="adult",
+                crime_form="online_scam",
+                outcome="insufficient_information",
+                contributors=[World.member, World.chair, World.observer],
+            ),
+            now=clock.now,
+        )
+        assert case.id == 1
+
+
 def _a_rating_round(database: Database, clock: Clock) -> None:
     from datetime import timedelta
 
@@ -361,6 +408,7 @@ PREPARE: dict[Action, Callable[[Database, Clock], None]] = {
     Action.RUN_MEETING: _a_meeting,
     Action.TAKE_PART: _a_meeting,
     Action.ANSWER_RATING: _a_rating_round,
+    Action.WRITE_CASES: _a_case,
 }
 
 

@@ -172,6 +172,32 @@ def seed(client: TestClient, world: World, database: Database, clock: Clock) -> 
         201,
     )
     _ok(client.post(f"{api}/rounds", json={"symbol": "Rev.1", "title": "Rev.1"}, headers=sec), 201)
+    case = _ok(
+        client.post(
+            f"{api}/cases",
+            json={
+                "title": "Fake job offer, guarded compound",
+                "profile": "adult",
+                "crime_form": "online_scam",
+                "outcome": "trafficked_forced_criminality",
+                "contributors": [world.member],
+            },
+            headers=sec,
+        ),
+        201,
+    )
+    case_fact = _ok(
+        client.post(
+            f"{api}/cases/{case['id']}/facts",
+            json={
+                "text": "Her passport was taken on arrival",
+                "phase": "exploitation",
+                "source": "victim_interview",
+            },
+            headers=member,
+        ),
+        201,
+    )["facts"][0]
 
     rating = _ok(
         client.post(
@@ -211,6 +237,9 @@ def seed(client: TestClient, world: World, database: Database, clock: Clock) -> 
             "token_id": spare_ids,
             "number": [1, 2],
             "rr_id": [rating["id"]],
+            "case_id": [case["id"]],
+            "fact_id": [case_fact["id"]],
+            "finding_id": [1],
             # query parameters and body fields
             "item": ["FC-CD-01", "FC-DR-01", "SEC-PURPOSE"],
             "targets": [["FC-CD-01"], ["FC-CD-01", "FC-CD-02"], ["SEC-PURPOSE"]],
@@ -226,6 +255,12 @@ def seed(client: TestClient, world: World, database: Database, clock: Clock) -> 
             "quote": ["personal phone", "guarded compound"],
             "content": [{"text": "Confined to a guarded compound with armed guards"}],
             "emails": [[world.chair], []],
+            "indicator": ["FC-CD-01", "FC-DR-01"],
+            "phase": ["exploitation", "exit"],
+            "source": ["ngo_report"],
+            "profile": ["adult", "child"],
+            "crime_form": ["online_scam", "drug_courier"],
+            "evidence": ["passport was taken"],
         },
         spare_tokens=spare_ids,
     )

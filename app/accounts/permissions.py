@@ -41,6 +41,9 @@ class Action(StrEnum):
     READ_RATING = "rating.read"
     ANSWER_RATING = "rating.answer"
     MANAGE_RATING = "rating.manage"
+    READ_CASES = "case.read"
+    WRITE_CASES = "case.write"
+    MANAGE_CASES = "case.manage"
 
 
 EVERYONE = frozenset(Role)
@@ -94,6 +97,14 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     # Only those on the round's panel: checked by the service (403 naming the panel).
     Action.ANSWER_RATING: frozenset({Role.MEMBER, Role.CHAIR, Role.OBSERVER}),
     Action.MANAGE_RATING: frozenset({Role.SECRETARIAT}),
+    # Case studies (app/cases): which ones each person sees is checked by the service (a
+    # restricted one: the secretariat and its named contributors; a shared one: the group).
+    Action.READ_CASES: frozenset({Role.SECRETARIAT, Role.CHAIR, Role.MEMBER, Role.OBSERVER}),
+    # Facts, codings and findings: the secretariat, and the named contributors of a case study
+    # (checked by the service).
+    Action.WRITE_CASES: frozenset({Role.SECRETARIAT, Role.CHAIR, Role.MEMBER, Role.OBSERVER}),
+    # Opening a case study, naming its contributors, sharing it, asking for double coding.
+    Action.MANAGE_CASES: frozenset({Role.SECRETARIAT}),
 }
 
 
@@ -134,6 +145,9 @@ _DOING: dict[Action, str] = {
     Action.READ_RATING: "see rating rounds",
     Action.ANSWER_RATING: "answer rating rounds",
     Action.MANAGE_RATING: "set up, open and close rating rounds",
+    Action.READ_CASES: "read case studies",
+    Action.WRITE_CASES: "write and code case studies",
+    Action.MANAGE_CASES: "open case studies and choose who works on them",
 }
 
 # Who holds a role, as a sentence names them.

@@ -1,0 +1,258 @@
+"""Case study pages: the list, opening one (the secretariat), and a case study's page with its
+facts, a coding form under each fact (indicator, present / absent / unknown, the evidence
+words), the personal-data findings to resolve, and sharing with the group. A refused form shows
+the page again with the problem beside its field and what was typed kept; the use cases are
+app/cases/service.py's."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from app.accounts.permissions import Action
+from app.cases import service
+from app.errors import DomainError, PreconditionFailed
+from app.ids import is_id
+from app.models.cases import FORMS, OUTCOMES, PHASES, PROFILES, SOURCES, STATUSES
+from app.web.deps import Context, DbRoute, RequestContext
+from app.web.forms import Form, PostedForm, sentence, text
+from app.web.templating import render
+
+router = APIRouter(route_class=DbRoute, include_in_schema=False)
+
+Reader = Annotated[RequestContext, Context(Action.READ_CASES)]
+Writer = Annotated[RequestContext, Context(Action.WRITE_CASES)]
+Manager = Annotated[RequestContext, Context(Action.MANAGE_CASES)]
+
+CASE_FIELDS = (
+    "title",
+    "summary",
+    "profile",
+    "crime_form",
+    "age_band",
+    "nationality",
+    "place",
+    "period",
+    "outcome",
+    "outcome_reasoning",
+)
+DONE = {
+    "created": "Case study opened. It is restricted to the secretariat and its contributors.",
+    "fact": "Fact added.",
+    "fact-saved": "Fact saved.",
+    "coded": "Coding saved.",
+    "dismissed": "The finding is dismissed as not personal data.",
+    "shared": "The case study is shared with the working group.",
+    "restricted": "The case study is restricted to the secretariat and its contributors again.",
+    "saved": "Case study saved.",
+}
+CHOICES = {
+    "profile": PROFILES,
+    "crime_form": FORMS,
+    "outcome": OUTCOMES,
+    "phase": PHASES,
+    "source": SOURCES,
+    "status": STATUSES,
+}
+
+
+def _common() -> dict[str, Any]:
+    return {"labels": service.LABELS, "choices": CHOICES}
+
+
+@router.get("/cases")
+def list_page(ctx: Reader) -> HTMLResponse:
+    cases = service.listing(ctx.db, ctx.principal)
+    return render(
+        ctx.request,
+        "cases/list.html",
+        _common()
+        | {
+            "cases": cases,
+            "may_open": ctx.principal.role.value == "secretariat",
+            "confirmation": "",
+        },
+    )
+
+
+def _new_page(ctx: RequestContext, form: Form, status: int = 200) -> HTMLResponse:
+    return render(ctx.request, "cases/new.html", _common() | {"form": form}, status)
+
+
+@router.get("/cases/new")
+def new_page(ctx: Manager) -> HTMLResponse:
+    return _new_page(
+        ctx,
+        Form(
+            {
+                "profile": "adult",
+                "crime_form": "online_scam",
+                "outcome": "insufficient_information",
+            }
+        ),
+    )
+
+
+@router.post("/cases/new")
+def create(ctx: Manager, posted: PostedForm) -> Response:
+    values = {name: text(posted, name, service.TEXT_MAX + 1) for name in CASE_FIELDS}
+    values["contributors"] = text(posted, "contributors", 5000)
+    form = Form(values)
+    emails = values["contributors"].replace(";", ",").replace("\n", ",").split(",")
+    try:
+        case = service.create(
+            ctx.db,
+            ctx.principal,
+            ctx.actor,
+            service.Details(
+                title=values["title"],
+                summary=values["summary"],
+                profile=values["profile"],
+                crime_form=values["crime_form"],
+                age_band=values["age_band"],
+                nationality=values["nationality"],
+                place=values["place"],
+                period=values["period"],
+                outcome=values["outcome"],
+                outcome_reasoning=values["outcome_reasoning"],
+                contributors=[e.strip() for e in emails if e.strip()],
+            ),
+            now=ctx.now,
+        )
+    except DomainError as exc:
+        ctx.db.rollback()
+        form.add_refusal(exc, default=None)
+        return _new_page(ctx, form, exc.status_code)
+    return RedirectResponse(f"/cases/{case.id}?done=created", status_code=303)
+
+
+def _case_page(
+    ctx: RequestContext, case_id: int, form: Form | None = None, status: int = 200
+) -> HTMLResponse:
+    v = service.view(ctx.db, ctx.principal, case_id)
+    return render(
+        ctx.request,
+        "cases/case.html",
+        _common()
+        | {
+            "v": v,
+            "c": v.case,
+            "form": form or Form(),
+            "indicators": service.indicator_choices(ctx.db) if v.may_write else [],
+            "confirmation": DONE.get(ctx.request.query_params.get("done", ""), ""),
+        },
+        status,
+    )
+
+
+@router.get("/cases/{case_id}")
+def case_page(case_id: int, ctx: Reader) -> HTMLResponse:
+    return _case_page(ctx, case_id)
+
+
+def _refused(
+    ctx: RequestContext, case_id: int, form: Form, exc: DomainError, prefix: str
+) -> HTMLResponse:
+    """The page again with the refusal beside the field it names (ids are `prefix-field`)."""
+    ctx.db.rollback()
+    service.get(ctx.db, ctx.principal, case_id)  # a case they may not see stays a 404
+    name = exc.extra.get("field")
+    if isinstance(exc, PreconditionFailed):
+        form.add(
+            f"{prefix}-text" if prefix.startswith("edit") else None,
+            "Someone else changed this meanwhile; it is shown as it is now. What you typed is "
+            "kept in the form: make your change again on what is there now.",
+        )
+    else:
+        form.add(f"{prefix}-{name}" if isinstance(name, str) else None, sentence(exc))
+    return _case_page(ctx, case_id, form, exc.status_code)
+
+
+def _to_case(case_id: int, done: str, anchor: str = "") -> RedirectResponse:
+    return RedirectResponse(f"/cases/{case_id}?done={done}{anchor}", status_code=303)
+
+
+@router.post("/cases/{case_id}/facts")
+def add_fact(case_id: int, ctx: Writer, posted: PostedForm) -> Response:
+    values = {
+        "text": text(posted, "text", service.FACT_MAX + 1),
+        "phase": text(posted, "phase", 32),
+        "source": text(posted, "source", 32),
+    }
+    form = Form(values, name="fact")
+    try:
+        fact = service.add_fact(ctx.db, ctx.principal, ctx.actor, case_id, now=ctx.now, **values)
+    except DomainError as exc:
+        return _refused(ctx, case_id, form, exc, "fact")
+    return _to_case(case_id, "fact", f"#fact-{fact.id}")
+
+
+@router.post("/cases/{case_id}/facts/{fact_id}")
+def edit_fact(case_id: int, fact_id: int, ctx: Writer, posted: PostedForm) -> Response:
+    values = {
+        "text": text(posted, "text", service.FACT_MAX + 1),
+        "phase": text(posted, "phase", 32),
+        "source": text(posted, "source", 32),
+        "version": text(posted, "version", 12),
+    }
+    form = Form(values, name=f"edit-{fact_id}")
+    try:
+        service.edit_fact(
+            ctx.db,
+            ctx.principal,
+            ctx.actor,
+            case_id,
+            fact_id,
+            text=values["text"],
+            phase=values["phase"],
+            source=values["source"],
+            expected_version=int(values["version"]) if is_id(values["version"]) else 0,
+            now=ctx.now,
+        )
+    except DomainError as exc:
+        return _refused(ctx, case_id, form, exc, f"edit-{fact_id}")
+    return _to_case(case_id, "fact-saved", f"#fact-{fact_id}")
+
+
+@router.post("/cases/{case_id}/facts/{fact_id}/codings")
+def code_fact(case_id: int, fact_id: int, ctx: Writer, posted: PostedForm) -> Response:
+    values = {
+        "indicator": text(posted, "indicator", 40),
+        "status": text(posted, "status", 16),
+        "evidence": text(posted, "evidence", service.FACT_MAX + 1),
+    }
+    form = Form(values, name=f"code-{fact_id}")
+    try:
+        service.code_fact(ctx.db, ctx.principal, ctx.actor, case_id, fact_id, now=ctx.now, **values)
+    except DomainError as exc:
+        return _refused(ctx, case_id, form, exc, f"code-{fact_id}")
+    return _to_case(case_id, "coded", f"#fact-{fact_id}")
+
+
+@router.post("/cases/{case_id}/findings/{finding_id}/dismiss")
+def dismiss(case_id: int, finding_id: int, ctx: Writer, posted: PostedForm) -> Response:
+    try:
+        service.dismiss(ctx.db, ctx.principal, ctx.actor, case_id, finding_id, now=ctx.now)
+    except DomainError as exc:
+        return _refused(ctx, case_id, Form(name="findings"), exc, "findings")
+    return _to_case(case_id, "dismissed", "#findings")
+
+
+@router.post("/cases/{case_id}/visibility")
+def visibility(case_id: int, ctx: Manager, posted: PostedForm) -> Response:
+    wanted = text(posted, "visibility", 16)
+    version = text(posted, "version", 12)
+    form = Form({"visibility": wanted}, name="share")
+    try:
+        service.update(
+            ctx.db,
+            ctx.principal,
+            ctx.actor,
+            case_id,
+            service.Details(visibility=wanted),
+            expected_version=int(version) if is_id(version) else 0,
+            now=ctx.now,
+        )
+    except DomainError as exc:
+        return _refused(ctx, case_id, form, exc, "share")
+    return _to_case(case_id, "shared" if wanted == "group" else "restricted")

@@ -1,0 +1,72 @@
+"""The personal-data check of case studies' text, through one interface.
+
+The detector itself is pure and belongs to app/text/personal_data.py (another engineer's; it
+finds names, passport and phone numbers, exact dates of birth and addresses in Latin and the
+ASEAN scripts). This module only adapts what it returns: anything with a kind and a span
+(`kind`, `start`, `end`, or `span=(start, end)`). Until that module exists the check finds
+nothing; tests, and a deployment that wants another detector, set `use(...)`.
+"""
+
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    kind: str  # "name", "passport_number", "phone_number", "date_of_birth", "address", ...
+    start: int
+    end: int
+
+
+Detector = Callable[[str], Sequence[Found]]
+_chosen: Detector | None = None
+
+
+def use(detector: Detector | None) -> None:
+    """Check with `detector` from now on (None: the app's own, when it exists)."""
+    global _chosen
+    _chosen = detector
+
+
+def _pure() -> Callable[[str], Any] | None:
+    try:
+        module = importlib.import_module("app.text.personal_data")
+    except ImportError:
+        return None
+    for name in ("find_personal_data", "find", "detect", "scan"):
+        function = getattr(module, name, None)
+        if callable(function):
+            return function  # type: ignore[no-any-return]
+    return None
+
+
+def available() -> bool:
+    """Whether any check runs (the pure detector has landed, or one was chosen)."""
+    return _chosen is not None or _pure() is not None
+
+
+def _adapt(finding: Any, text: str) -> Found | None:
+    kind = str(getattr(finding, "kind", None) or getattr(finding, "category", None) or "personal")
+    start = getattr(finding, "start", None)
+    end = getattr(finding, "end", None)
+    span = getattr(finding, "span", None)
+    if (start is None or end is None) and isinstance(span, tuple) and len(span) == 2:
+        start, end = span
+    if not isinstance(start, int) or not isinstance(end, int) or not 0 <= start < end <= len(text):
+        return None
+    return Found(kind, start, end)
+
+
+def check(text: str) -> list[Found]:
+    """What in `text` looks like personal data, in order of where it starts."""
+    if not text:
+        return []
+    if _chosen is not None:
+        return sorted(_chosen(text), key=lambda f: (f.start, f.end))
+    function = _pure()
+    if function is None:
+        return []
+    found = [f for f in (_adapt(x, text) for x in function(text)) if f is not None]
+    return sorted(found, key=lambda f: (f.start, f.end))
