@@ -3,7 +3,8 @@
 Everything goes through the same services as real use, so the demo has the revisions and audit
 trail that real work would leave: the zero draft first, then each later revision as an edit of
 the one before it, dated over the past weeks in the order the edits were made; then the two
-rounds of app/demo/story.py (DWG-FC/ZD decided, DWG-FC/Rev.1 open for input).
+rounds of app/demo/story.py (DWG-FC/ZD decided, DWG-FC/Rev.1 open for input), then the case
+studies of app/demo/cases.py.
 """
 
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 from app.accounts.passwords import hash_password
 from app.accounts.service import add_user
 from app.audit.service import Actor
-from app.demo import content, story
+from app.demo import cases, content, story
 from app.errors import Conflict
 from app.groups.service import add_body, add_delegation, add_dimension, add_member_state
 from app.models import Element, ItemKind, ItemStatus, MemberState, Role, Strength, User
@@ -214,4 +215,5 @@ def load_demo(session: Session, *, now: datetime) -> list[DemoLogin]:
             now=(edits_from + i * step).replace(microsecond=0),
         )
     story.play(session, register_done=now - LAST_EDIT_BEFORE_NOW, now=now)
+    cases.load(session, now=now, request_id=DEMO_REQUEST_ID)
     return list(DEMO_LOGINS)
