@@ -420,3 +420,33 @@ def test_a_case_with_open_personal_data_is_not_shared(
         == "group"
     )
     assert ok(th.get(f"/cases/{cid}"))["reference"] == "CS-01"
+
+
+def test_a_double_coded_case_study_shows_the_coders_agreement(
+    people: dict[str, Api], world: World
+) -> None:
+    sec, ph = people["sec"], people["ph"]
+    cid = open_case(sec, world, double_coding=True)["id"]
+    assert ok(sec.get(f"/cases/{cid}"))["agreement"] is None
+    texts = [
+        "Her passport was taken by the operators.",
+        "She was kept in a guarded compound.",
+        "She was told to defraud people online.",
+    ]
+    for words in texts:
+        ok(ph.post(f"/cases/{cid}/facts", FACT | {"text": words}), 201)
+    facts = ok(sec.get(f"/cases/{cid}"))["facts"]
+    first = {"FC-CD-01": "present", "FC-CD-02": "absent", "FC-DR-01": "absent"}
+    second = {"FC-CD-01": "present", "FC-CD-02": "present", "FC-DR-01": "absent"}
+    for coder, statuses in ((sec, first), (ph, second)):
+        for fact, (code, status) in zip(facts, statuses.items(), strict=True):
+            evidence = fact["text"].split()[-2] if status == "present" else ""
+            body = {"indicator": code, "status": status, "evidence": evidence}
+            ok(coder.post(f"/cases/{cid}/facts/{fact['id']}/codings", body), 201)
+    agreement = ok(sec.get(f"/cases/{cid}"))["agreement"]
+    assert agreement["units"] == 3
+    assert agreement["only_one_coder"] == 0
+    # Observed 2/3; expected (1*2 + 2*1)/9 = 4/9; kappa = (2/3 - 4/9) / (1 - 4/9) = 0.4.
+    assert agreement["kappa"] == pytest.approx(0.4)
+    assert agreement["interpretation"] == "fair"
+    assert sorted(agreement["coders"]) == ["Maria Santos", "Siti Secretariat"]

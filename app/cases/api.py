@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from app.accounts.permissions import Action
 from app.cases import service
 from app.cases.schemas import (
+    AgreementOut,
     CaseCreate,
     CaseOut,
     CaseSummaryOut,
@@ -108,6 +109,17 @@ def case_out(v: service.CaseView) -> CaseOut:
         ],
         findings=[_finding_out(f) for f in v.findings],
         open_findings=len(v.open_findings),
+        agreement=(
+            AgreementOut(
+                coders=[v.agreement.coder_a, v.agreement.coder_b],
+                units=v.agreement.kappa.units,
+                kappa=v.agreement.kappa.kappa,
+                interpretation=v.agreement.kappa.interpretation(),
+                only_one_coder=v.agreement.kappa.only_one_coder,
+            )
+            if v.agreement
+            else None
+        ),
         created_at=c.created_at,
         updated_at=c.updated_at,
     )

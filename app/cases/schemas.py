@@ -106,6 +106,14 @@ class FindingOut(BaseModel):
     reason: str
 
 
+class AgreementOut(BaseModel):
+    coders: list[str]
+    units: int = Field(description="(fact, indicator) pairs both coded")
+    kappa: float | None = Field(description="Cohen's kappa; null when undefined")
+    interpretation: str
+    only_one_coder: int = Field(description="Pairs only one of the two coded")
+
+
 class CaseSummaryOut(BaseModel):
     id: int
     reference: str
@@ -129,5 +137,8 @@ class CaseOut(CaseSummaryOut):
     facts: list[FactOut]
     findings: list[FindingOut]
     open_findings: int
+    agreement: AgreementOut | None = Field(
+        description="For a double-coded case study: the two coders' agreement"
+    )
     created_at: datetime
     updated_at: datetime

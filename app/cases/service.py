@@ -42,6 +42,7 @@ from app.models import (
 )
 from app.models.cases import FORMS, OUTCOMES, PHASES, PROFILES, SOURCES, STATUSES, VISIBILITIES
 from app.principal import Principal
+from app.screening.metrics import Kappa, cohen_kappa
 
 TITLE_MAX = 200
 TEXT_MAX = 20_000
@@ -896,10 +897,42 @@ class CaseView:
     may_write: bool
     may_manage: bool
     coders: dict[int, set[int]] = field(default_factory=dict)  # fact id -> coder ids
+    agreement: "Agreement | None" = None
 
     @property
     def open_findings(self) -> list[FindingView]:
         return [f for f in self.findings if f.finding.is_open]
+
+
+@dataclass(frozen=True, slots=True)
+class Agreement:
+    """How far the two coders of a double-coded case study agree: Cohen's kappa over the
+    (fact, indicator) pairs both coded (app/screening/metrics.py)."""
+
+    coder_a: str
+    coder_b: str
+    kappa: Kappa
+
+
+_RANK = {"present": 0, "unknown": 1, "absent": 2}
+
+
+def agreement(coded: dict[int, list[CodingView]]) -> Agreement | None:
+    """The agreement of the two coders who coded the most; None with fewer than two coders. A
+    coder with two codings that now count for one indicator (a merge) counts the stronger."""
+    per_coder: dict[int, dict[tuple[int, str], str]] = {}
+    names: dict[int, str] = {}
+    for fact_id, views in coded.items():
+        for v in views:
+            names[v.coder_id] = v.coder
+            units = per_coder.setdefault(v.coder_id, {})
+            key = (fact_id, v.indicator)
+            if key not in units or _RANK[v.status] < _RANK[units[key]]:
+                units[key] = v.status
+    if len(per_coder) < 2:
+        return None
+    a, b = sorted(per_coder, key=lambda c: (-len(per_coder[c]), c))[:2]
+    return Agreement(names[a], names[b], cohen_kappa(per_coder[a], per_coder[b]))
 
 
 def view(session: Session, principal: Principal, case_id: int) -> CaseView:
@@ -918,6 +951,7 @@ def view(session: Session, principal: Principal, case_id: int) -> CaseView:
         may_write=_writes(principal, people),
         may_manage=principal.role is Role.SECRETARIAT,
         coders={fid: {c.coder_id for c in views} for fid, views in coded.items()},
+        agreement=agreement(coded) if case.double_coding else None,
     )
 
 
