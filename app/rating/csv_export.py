@@ -7,9 +7,9 @@ A text cell that a spreadsheet would run as a formula (one starting with = + - @
 carriage return, | or %) is written after an apostrophe, as app/responses/service.py does for
 the comment-response table (OWASP's CSV injection); numbers are written as numbers.
 
-A question with too few answers for its statistics to be shown (row.shown false) keeps only
-its n: its statistics, counts and verdict cells are empty and "shown" says "no", in the CSV as
-on the pages.
+A question with too few answers for its statistics to be shown (row.shown false) keeps only its
+item and question: every other cell is empty, n too (on a small panel a count tells who did not
+answer), and "shown" says "no", in the CSV as on the pages.
 """
 
 import csv
@@ -64,7 +64,7 @@ def _cells(row: ResultRow) -> list[str]:
         safe(row.ref),
         safe(row.question),
         safe(row.question_label),
-        str(row.n),
+        str(row.n) if stats else "",
         "yes" if stats else "no",
         number(row.median) if stats and nine else "",
         number(row.iqr) if stats and nine else "",

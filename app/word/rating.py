@@ -12,7 +12,7 @@ the round (what was rated, the panel), the consensus rule in words, then per ite
 reference and text) and a table with a row per question (n, median, IQR, % rating 7-9, the
 verdict) followed by a row with the distribution, the verdict's reason and, where given, the
 stability since the previous round. A question with too few answers (row.shown false) says so
-and shows no statistic of the group.
+and shows nothing of the group, not even its n.
 """
 
 from collections.abc import Sequence
@@ -47,7 +47,8 @@ class StabilityRow:
 class ResultRow:
     """One question on one item. counts: nine for a 1-9 question (rating 1 first), three for a
     strength question (strong, medium, weak). shown: whether the group's statistics may be
-    shown (n >= stats.MIN_SHOWN); when false, nothing but n is written."""
+    shown (n >= stats.MIN_SHOWN); when false, nothing of the group is written, not even n (on a
+    small panel a count tells who did not answer)."""
 
     ref: str  # FC-CD-01
     question: str  # the question's key: "relevance", "clarity", "strength_adult", ...
@@ -227,7 +228,7 @@ def _wide_row(tbl: Element, lines: Sequence[str]) -> Element:
 
 def _question(tbl: Element, row: ResultRow, min_shown: int) -> None:
     if not row.shown:
-        _row(tbl, [row.question_label, str(row.n), "", "", "", "not shown"])
+        _row(tbl, [row.question_label, "", "", "", "", "not shown"])
         _wide_row(
             tbl,
             [
