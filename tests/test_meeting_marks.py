@@ -6,16 +6,18 @@ in the meeting's record (text and Word)."""
 
 import io
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import docx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.db import Database
 from app.models import AuditEvent, Item, MeetingAct
-from tests.factories import World, bearer, token_for
+from tests.factories import World, arranged, bearer, token_for
 from tests.helpers import Clock, csrf_of, form_in, logged_in, post, summary, text_of
 
 MEETING = {
@@ -370,3 +372,35 @@ def test_the_record_says_what_was_marked_under_its_point_and_what_is_left(
         "ZDListBullet"
     )
     assert styled["Left in brackets or ad referendum"] == "ZDPartHeading"
+
+
+# --- The rule on the table ---------------------------------------------------------------------
+
+
+def insert(database: Database, act: MeetingAct) -> None:
+    with arranged(database) as s:
+        s.add(act)
+        s.flush()
+
+
+def test_the_database_holds_each_kind_of_act_to_its_columns(
+    database: Database, meeting: int
+) -> None:
+    """A mark names an item and a known state; a position or decision names nothing of a mark."""
+    with database.transaction() as s:
+        item_id = s.scalar(select(Item.id).where(Item.code == "FC-CD-01"))
+    assert item_id is not None
+    at = datetime.now(UTC)
+    for bad in (
+        {"kind": "mark", "from_state": "open", "to_state": "agreed", "note": ""},  # no item
+        {"kind": "mark", "item_id": item_id, "from_state": "open", "to_state": "done", "note": ""},
+        {"kind": "mark", "item_id": item_id, "to_state": "agreed", "note": ""},  # no state before
+        {"kind": "position", "item_id": item_id, "to_state": "agreed"},  # no position
+        {"kind": "marked", "item_id": item_id, "from_state": "open", "to_state": "open"},
+    ):
+        with pytest.raises(IntegrityError):
+            insert(database, MeetingAct(meeting_id=meeting, at=at, **bad))
+    with pytest.raises(ValueError, match="state"):
+        MeetingAct.mark(meeting, item_id, was="open", to="done", note="", at=at)
+    insert(database, MeetingAct.mark(meeting, item_id, was="", to="bracketed", note="", at=at))
+    assert marks_of(database, meeting) == [("FC-CD-01", "open", "bracketed", "")]
