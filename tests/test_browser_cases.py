@@ -54,7 +54,7 @@ def test_a_contributor_codes_a_fact(
     browser_log_in(page, live_server, world.member)
     page.goto(f"{live_server}/cases")
     page.get_by_role("link", name="CS-01").click()
-    expect(page.locator("#case-title")).to_have_text("Call-centre job, guarded compound")
+    expect(page.locator("#case-heading")).to_have_text("Call-centre job, guarded compound")
     page.get_by_text("Code fact 1").click()
     form = page.locator(f"#code-{fid}")
     form.get_by_label("Indicator").select_option("FC-CD-01")

@@ -121,3 +121,36 @@ def test_a_restricted_case_study_is_not_found_by_others(
     assert 'id="case-share"' not in page.text  # sharing is the secretariat's
     admin = logged_in(app, world.admin)
     assert admin.get("/cases").status_code == 403
+
+
+def test_the_narrative_is_edited_on_the_page_and_bands_are_checked(
+    app: FastAPI, client: TestClient, world: World, detector: None
+) -> None:
+    log_in(client, world.secretariat)
+    url = _open(client)
+    contributor = logged_in(app, world.member)
+    page = contributor.get(url).text
+    assert 'id="case-contributors"' not in page  # naming contributors is the secretariat's
+    fields = form_in(page, id="case-edit")
+    refused = post(contributor, f"{url}/edit", fields | {"period": "3 March 2023"})
+    assert refused.status_code == 422
+    assert summary(refused.text)[0][0] == "case-period"
+    assert 'value="3 March 2023"' in refused.text
+    narrative = fields["summary"] + " Her brother's number was +63 917 555 0101."
+    assert post(contributor, f"{url}/edit", fields | {"summary": narrative}).status_code == 303
+    page = contributor.get(url).text
+    assert "In summary" in text_of(page.split('id="open-findings"')[1])
+    fields = form_in(page, id="case-edit")
+    generalised = fields | {"summary": NEW["summary"] + " She called her brother."}
+    assert post(contributor, f"{url}/edit", generalised).status_code == 303
+    page = contributor.get(url).text
+    assert 'id="no-open-findings"' in page and "She called her brother." in page
+
+    # The secretariat names contributors and asks for two coders on the same form.
+    page = client.get(url).text
+    fields = form_in(page, id="case-edit")
+    assert fields["contributors"] == world.member
+    both = fields | {"contributors": f"{world.member}, {world.member3}", "double_coding": "yes"}
+    assert post(client, f"{url}/edit", both).status_code == 303
+    assert logged_in(app, world.member3).get(url).status_code == 200
+    assert "Two coders per fact" in client.get(url).text

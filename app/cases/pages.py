@@ -159,7 +159,9 @@ def _refused(
     name = exc.extra.get("field")
     if isinstance(exc, PreconditionFailed):
         form.add(
-            f"{prefix}-text" if prefix.startswith("edit") else None,
+            f"{prefix}-text"
+            if prefix.startswith("edit")
+            else (f"{prefix}-summary" if prefix == "case" else None),
             "Someone else changed this meanwhile; it is shown as it is now. What you typed is "
             "kept in the form: make your change again on what is there now.",
         )
@@ -170,6 +172,48 @@ def _refused(
 
 def _to_case(case_id: int, done: str, anchor: str = "") -> RedirectResponse:
     return RedirectResponse(f"/cases/{case_id}?done={done}{anchor}", status_code=303)
+
+
+@router.post("/cases/{case_id}/edit")
+def edit_case(case_id: int, ctx: Writer, posted: PostedForm) -> Response:
+    """The case study's own fields (a contributor or the secretariat); contributors and double
+    coding too when the secretariat sends them."""
+    values: dict[str, Any] = {
+        name: text(posted, name, service.TEXT_MAX + 1) for name in CASE_FIELDS
+    }
+    values["version"] = text(posted, "version", 12)
+    manager = ctx.principal.role.value == "secretariat"
+    if manager:
+        values["contributors"] = text(posted, "contributors", 5000)
+        values["double_coding"] = posted.get("double_coding") == "yes"
+    form = Form(values, name="case")
+    emails = str(values.get("contributors", "")).replace(";", ",").replace("\n", ",").split(",")
+    try:
+        service.update(
+            ctx.db,
+            ctx.principal,
+            ctx.actor,
+            case_id,
+            service.Details(
+                title=values["title"],
+                summary=values["summary"],
+                profile=values["profile"],
+                crime_form=values["crime_form"],
+                age_band=values["age_band"],
+                nationality=values["nationality"],
+                place=values["place"],
+                period=values["period"],
+                outcome=values["outcome"],
+                outcome_reasoning=values["outcome_reasoning"],
+                contributors=[e.strip() for e in emails if e.strip()] if manager else None,
+                double_coding=values["double_coding"] if manager else None,
+            ),
+            expected_version=int(values["version"]) if is_id(values["version"]) else 0,
+            now=ctx.now,
+        )
+    except DomainError as exc:
+        return _refused(ctx, case_id, form, exc, "case")
+    return _to_case(case_id, "saved")
 
 
 @router.post("/cases/{case_id}/facts")
