@@ -635,3 +635,40 @@ def test_the_worker_reminds_the_panel_once_two_days_before_the_deadline(
     clock.advance(hours=1)
     assert run_once(database, settings, clock).reminders == []
     assert len(reminded()) == 2
+
+
+def test_a_draft_is_edited_on_its_page_and_a_stale_edit_is_refused(
+    client: TestClient, app: Any, people: Panel, clock: Clock
+) -> None:
+    rr = make_round(client, people, clock, THREE, open_it=False)
+    c = TestClient(app)
+    log_in(c, World.secretariat)
+    page = c.get(f"/rating/{rr}/edit")
+    assert page.status_code == 200
+    csrf = csrf_of(page.text)
+    fields = {
+        "csrf_token": csrf,
+        "title": "Delphi round 1",
+        "round": "DWG-FC/ZD",
+        "items": "FC-CD-01 FC-CD-02",
+        "panellists": f"{World.member} {World.observer}",
+        "deadline": (clock.now + timedelta(days=4)).strftime("%Y-%m-%dT%H:%M"),
+        "kind": "rand_ucla",
+        "version": "1",
+    }
+    saved = c.post(f"/rating/{rr}/edit", data=fields, follow_redirects=False)
+    assert saved.status_code == 303, saved.text
+    got = client.get(f"{API}/{rr}", headers=people[World.secretariat]).json()
+    assert [i["ref"] for i in got["items"]] == ["FC-CD-01", "FC-CD-02"]
+    assert sorted(p["email"] for p in got["panel"]) == sorted([World.member, World.observer])
+    assert got["rule"]["kind"] == "rand_ucla" and got["version"] == 2
+    # The same page sent again (version 1): refused, what was typed kept.
+    stale = c.post(f"/rating/{rr}/edit", data=fields | {"title": "ZZTYPED"})
+    assert stale.status_code == 412 and "ZZTYPED" in stale.text
+    # A panel change alone moves the version on too.
+    r = client.patch(
+        f"{API}/{rr}", json={"panellists": [World.member]}, headers=people[World.secretariat]
+    )
+    assert r.json()["version"] == 3
+    client.post(f"{API}/{rr}/open", headers=people[World.secretariat])
+    assert c.get(f"/rating/{rr}/edit").status_code == 409

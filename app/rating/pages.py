@@ -31,6 +31,7 @@ RoundId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 DONE = {
     "created": "Rating round set up as a draft.",
+    "saved": "The rating round's settings are saved.",
     "opened": "The rating round is open: panellists can answer until the deadline.",
     "closed": "The rating round is closed: its results are shown to the panel.",
     "reminded": "Reminders are on their way to everyone who has not answered every indicator.",
@@ -108,6 +109,7 @@ def _new_page(ctx: RequestContext, form: Form, status: int = 200) -> HTMLRespons
         "rating/new.html",
         _ctx(
             ctx,
+            rr=None,
             form=form,
             problems=form.problems,
             rounds=_issued(ctx),
@@ -155,34 +157,115 @@ class _Invalid(DomainError):
 
 @router.post("/rating")
 def create_rating_round(ctx: Manager, posted: PostedForm) -> Response:
-    values: dict[str, Any] = {
-        name: text(posted, name, 4000)
-        for name in ("title", "round", "items", "panellists", "deadline", "kind", "instructions")
-    }
-    values["delegations"] = texts(posted, "delegations")
-    values["show_answers"] = posted.get("show_answers") == "yes"
+    values = _values(posted)
     form = Form(values)
     try:
-        rr = service.create(
-            ctx.db,
-            ctx.actor,
-            service.Setup(
-                title=values["title"],
-                round=values["round"],
-                items=values["items"].replace(",", " ").split(),
-                delegations=values["delegations"],
-                panellists=values["panellists"].replace(",", " ").split(),
-                deadline=_deadline(values["deadline"]),
-                rule={"kind": values["kind"] or "threshold"},
-                show_answers_to_secretariat=values["show_answers"],
-                instructions=values["instructions"],
-            ),
-            now=ctx.now,
-        )
+        rr = service.create(ctx.db, ctx.actor, _setup_of(values), now=ctx.now)
     except DomainError as exc:
         form.add_refusal(exc, {"rule": "kind"} | {k: k for k in values}, default=None)
         return _new_page(ctx, form, exc.status_code)
     return RedirectResponse(f"/rating/{rr.id}?done=created", status_code=303)
+
+
+def _values(posted: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        name: text(posted, name, 4000)
+        for name in (
+            "title",
+            "round",
+            "items",
+            "panellists",
+            "deadline",
+            "kind",
+            "instructions",
+            "version",
+        )
+    }
+    values["delegations"] = texts(posted, "delegations")
+    values["show_answers"] = posted.get("show_answers") == "yes"
+    return values
+
+
+def _setup_of(values: dict[str, Any]) -> service.Setup:
+    return service.Setup(
+        title=values["title"],
+        round=values["round"],
+        items=values["items"].replace(",", " ").split(),
+        delegations=values["delegations"],
+        panellists=values["panellists"].replace(",", " ").split(),
+        deadline=_deadline(values["deadline"]),
+        rule={"kind": values["kind"] or "threshold"},
+        show_answers_to_secretariat=values["show_answers"],
+        instructions=values["instructions"],
+        changed={
+            "title",
+            "round",
+            "items",
+            "delegations",
+            "panellists",
+            "deadline",
+            "rule",
+            "show_answers_to_secretariat",
+            "instructions",
+        },
+    )
+
+
+def _edit_page(ctx: RequestContext, rr: RatingRound, form: Form, status: int = 200) -> HTMLResponse:
+    return render(
+        ctx.request,
+        "rating/new.html",
+        _ctx(
+            ctx,
+            rr=rr,
+            form=form,
+            problems=form.problems,
+            rounds=_issued(ctx),
+            delegations=display.group_delegations(ctx.db),
+            kinds=KIND_LABELS,
+        ),
+        status,
+    )
+
+
+@router.get("/rating/{rr_id}/edit")
+def edit_rating_round(rr_id: RoundId, ctx: Manager) -> HTMLResponse:
+    rr = service.get(ctx.db, ctx.principal, rr_id)
+    symbol = ctx.db.get(Round, rr.round_id)
+    form = Form(
+        {
+            "title": rr.title,
+            "round": symbol.symbol if symbol else "",
+            "items": " ".join(line.ref for line in service.items(ctx.db, rr.id)),
+            "panellists": " ".join(p.email for p in service.panel(ctx.db, rr)),
+            "delegations": [],
+            "deadline": rr.deadline.strftime("%Y-%m-%dT%H:%M") if rr.deadline else "",
+            "kind": service.rule_of(rr).kind,
+            "show_answers": rr.show_answers_to_secretariat,
+            "instructions": rr.instructions,
+            "version": str(rr.version),
+        }
+    )
+    if rr.state != DRAFT:
+        form.add(None, f"RR-{rr.id} is {rr.state}; only a draft's settings are edited here")
+        return _edit_page(ctx, rr, form, 409)
+    return _edit_page(ctx, rr, form)
+
+
+@router.post("/rating/{rr_id}/edit")
+def save_rating_round(rr_id: RoundId, ctx: Manager, posted: PostedForm) -> Response:
+    rr = service.get(ctx.db, ctx.principal, rr_id)
+    values = _values(posted)
+    form = Form(values)
+    version = form.number("version")
+    try:
+        service.update(
+            ctx.db, ctx.actor, rr.id, _setup_of(values), expected_version=version, now=ctx.now
+        )
+    except DomainError as exc:
+        form.add_refusal(exc, {"rule": "kind"} | {k: k for k in values}, default=None)
+        return _edit_page(ctx, rr, form, exc.status_code)
+    return RedirectResponse(f"/rating/{rr.id}?done=saved", status_code=303)
 
 
 def _round_page(

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from app.audit.service import Actor, record
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -620,6 +621,18 @@ def update(
                 field="rule",
             )
     changed: list[str] = []
+    # Items and panel first: replacing them flushes, and the round's row must be written once
+    # (each UPDATE moves its version on).
+    round_id = rr.round_id
+    if "round" in given or "items" in given:
+        if "round" in given:
+            round_id = _issued_round(session, setup.round).id
+        _set_items(session, rr, _round_items(session, round_id, setup.items or []))
+        changed.append("items")
+    if "delegations" in given or "panellists" in given:
+        _set_panel(session, rr, _panel(session, setup.delegations or [], setup.panellists or []))
+        changed.append("panel")
+    rr.round_id = round_id
     if "title" in given:
         rr.title = _title(setup.title or "")
         changed.append("title")
@@ -637,16 +650,9 @@ def update(
     if "instructions" in given:
         rr.instructions = _text(setup.instructions or "", "instructions", TEXT_MAX)
         changed.append("instructions")
-    if "round" in given or "items" in given:
-        round_ = _issued_round(session, setup.round) if "round" in given else None
-        if round_ is not None:
-            rr.round_id = round_.id
-        _set_items(session, rr, _round_items(session, rr.round_id, setup.items or []))
-        changed.append("items")
-    if "delegations" in given or "panellists" in given:
-        _set_panel(session, rr, _panel(session, setup.delegations or [], setup.panellists or []))
-        changed.append("panel")
-    rr.version += 0  # the ORM bumps the version on the UPDATE
+    # The row is written even when only its items or panel changed, so its version moves on
+    # (the ORM adds 1 on every UPDATE): an ETag read before is stale.
+    flag_modified(rr, "title")
     session.flush()
     record(
         session,
