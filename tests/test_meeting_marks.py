@@ -298,6 +298,15 @@ def test_the_secretariat_marks_the_point_from_its_live_view(
     assert acts_shown(chair.get(live).text)[-1] == (
         "FC-CD-01 marked agreed in the meeting (was agreed ad ref) “in the room”"
     )
+    # The marks stay in the meeting's list whatever is under discussion next, or nothing.
+    for ref in ("SEC-PURPOSE", None):
+        assert client.put(f"{base}/current", json={"ref": ref}, headers=tokens["sec"]).is_success
+        for view in (live, f"{live}?projector=true", f"{live}/fragment"):
+            r = member.get(view)
+            assert r.status_code == 200, (ref, view)
+            shown = acts_shown(r.text)
+            assert any(x.startswith("FC-CD-01 marked agreed ad ref") for x in shown), (ref, view)
+            assert 'id="just-marked"' not in r.text
 
 
 # --- The record --------------------------------------------------------------------------------

@@ -322,6 +322,8 @@ def _live_context(
         "can_run": allowed(ctx.principal.role, Action.RUN_MEETING) and not projector,
         "next_ref": service.next_ref(ctx.db, meeting),
         "starts_here": local_text(meeting.starts_at, meeting.time_zone),
+        # The acts list names drafting states whatever the point under discussion is.
+        "drafting_states": proposal_forms.DRAFTING_STATES,
         **point,
         **_room_forms(ctx, v, point, projector, room_active or {}),
     }
