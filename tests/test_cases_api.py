@@ -450,3 +450,33 @@ def test_a_double_coded_case_study_shows_the_coders_agreement(
     assert agreement["kappa"] == pytest.approx(0.4)
     assert agreement["interpretation"] == "fair"
     assert sorted(agreement["coders"]) == ["Maria Santos", "Siti Secretariat"]
+
+
+def test_the_check_of_app_text_personal_data_runs_on_entry(
+    people: dict[str, Api], world: World
+) -> None:
+    """With the app's own detector (no stand-in): a name and a date of birth in a fact are
+    found, with what to write instead; the case study is not shared until they are gone."""
+    sec, ph = people["sec"], people["ph"]
+    cid = open_case(sec, world)["id"]
+    text = "Ms Nguyen Thi Hoa, born on 14 March 2001, answered the advertisement."
+    case = ok(ph.post(f"/cases/{cid}/facts", FACT | {"text": text}), 201)
+    found = {(f["kind"], f["words"]): f["suggestion"] for f in case["findings"]}
+    assert found[("date_of_birth", "14 March 2001")] == "born 2000-2004"
+    assert ("name", "Ms Nguyen Thi Hoa") in found
+    etag = sec.get(f"/cases/{cid}").headers["ETag"]
+    refused(sec.patch(f"/cases/{cid}", {"visibility": "group"}, {"If-Match": etag}), 409)
+    f = case["facts"][0]
+    fixed = ok(
+        ph.patch(
+            f"/cases/{cid}/facts/{f['id']}",
+            {"text": "The woman, born 2000-2004, answered the advertisement."},
+            {"If-Match": f'"F-{f["id"]}.v{f["version"]}"'},
+        )
+    )
+    assert fixed["open_findings"] == 0
+    etag = sec.get(f"/cases/{cid}").headers["ETag"]
+    assert (
+        ok(sec.patch(f"/cases/{cid}", {"visibility": "group"}, {"If-Match": etag}))["visibility"]
+        == "group"
+    )

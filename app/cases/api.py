@@ -71,6 +71,8 @@ def _finding_out(f: service.FindingView) -> FindingOut:
         start=row.span_start,
         end=row.span_end,
         words=f.words,
+        explanation=f.explanation,
+        suggestion=f.suggestion,
         state=state,
         reason=row.dismiss_reason,
     )

@@ -15,9 +15,11 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class Found:
-    kind: str  # "name", "passport_number", "phone_number", "date_of_birth", "address", ...
+    kind: str  # "name", "passport", "phone", "date_of_birth", "address", ...
     start: int
     end: int
+    explanation: str = ""  # why it is personal data, for the person who must act on it
+    suggestion: str = ""  # what to write instead ("leave it out", "an age band: 25-29")
 
 
 Detector = Callable[[str], Sequence[Found]]
@@ -56,7 +58,15 @@ def _adapt(finding: Any, text: str) -> Found | None:
         start, end = span
     if not isinstance(start, int) or not isinstance(end, int) or not 0 <= start < end <= len(text):
         return None
-    return Found(kind, start, end)
+    explanation = getattr(finding, "explanation", "")
+    suggestion = getattr(finding, "suggestion", "")
+    return Found(
+        kind,
+        start,
+        end,
+        explanation if isinstance(explanation, str) else "",
+        suggestion if isinstance(suggestion, str) else "",
+    )
 
 
 def check(text: str) -> list[Found]:

@@ -102,6 +102,8 @@ class FindingOut(BaseModel):
     start: int
     end: int
     words: str
+    explanation: str = Field(description="Why it is personal data (open findings)")
+    suggestion: str = Field(description="What to write instead (open findings)")
     state: str = Field(description="open, resolved or dismissed")
     reason: str
 

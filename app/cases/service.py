@@ -529,6 +529,8 @@ class FindingView:
     where: str  # "summary", "fact 3"
     words: str  # what was found, read from the text as it is now
     context: str
+    explanation: str = ""  # the check's words, for an open finding
+    suggestion: str = ""
 
 
 def findings(session: Session, case: CaseStudy, *, open_only: bool = False) -> list[FindingView]:
@@ -537,6 +539,7 @@ def findings(session: Session, case: CaseStudy, *, open_only: bool = False) -> l
     ).all()
     facts = {f.id: f for f in session.scalars(select(CaseFact).where(CaseFact.case_id == case.id))}
     out: list[FindingView] = []
+    checked: dict[str, dict[tuple[str, int, int], tuple[str, str]]] = {}
     for f in rows:
         if open_only and not f.is_open:
             continue
@@ -549,8 +552,23 @@ def findings(session: Session, case: CaseStudy, *, open_only: bool = False) -> l
             where = f.field.replace("_", " ")
         words = text[f.span_start : f.span_end] if f.is_open else ""
         context = text[max(0, f.span_start - 40) : f.span_end + 40] if f.is_open else ""
-        out.append(FindingView(f, where, words, context))
+        advice = (
+            _advice(text, checked).get((f.kind, f.span_start, f.span_end)) if f.is_open else None
+        )
+        explanation, suggestion = advice or ("", "")
+        out.append(FindingView(f, where, words, context, explanation, suggestion))
     return out
+
+
+def _advice(
+    text: str, checked: dict[str, dict[tuple[str, int, int], tuple[str, str]]]
+) -> dict[tuple[str, int, int], tuple[str, str]]:
+    """What the check says about each finding in `text` (run once per text shown)."""
+    if text not in checked:
+        checked[text] = {
+            (x.kind, x.start, x.end): (x.explanation, x.suggestion) for x in personal.check(text)
+        }
+    return checked[text]
 
 
 def dismiss(
