@@ -106,6 +106,11 @@ def answer(
     )
 
 
+def current(client: TestClient, headers: dict[str, str], rr_id: int) -> dict[str, str]:
+    """If-Match with the ETag of the round as it is now."""
+    return {"If-Match": client.get(f"{API}/{rr_id}", headers=headers).headers["ETag"]}
+
+
 def close(client: TestClient, people: Panel, rr_id: int) -> None:
     r = client.post(f"{API}/{rr_id}/close", headers=people[World.secretariat])
     assert r.status_code == 200, r.text
@@ -264,14 +269,22 @@ def test_the_rule_cannot_change_once_the_first_answer_is_in(
     rr = make_round(client, people, clock, FIVE)
     sec = people[World.secretariat]
     r = client.patch(f"{API}/{rr}", json={"rule": {"kind": "rand_ucla"}}, headers=sec)
+    assert r.status_code == 428  # say which version you read
+    r = client.patch(
+        f"{API}/{rr}", json={"rule": {"kind": "rand_ucla"}}, headers=sec | current(client, sec, rr)
+    )
     assert r.status_code == 200, r.text
     assert r.json()["rule"]["kind"] == "rand_ucla"
     assert answer(client, people, rr, World.member, one()).status_code == 200
-    r = client.patch(f"{API}/{rr}", json={"rule": {"kind": "threshold"}}, headers=sec)
+    r = client.patch(
+        f"{API}/{rr}", json={"rule": {"kind": "threshold"}}, headers=sec | current(client, sec, rr)
+    )
     assert r.status_code == 409
     assert r.json()["field"] == "rule"
     # Nor the items or panel of an open round.
-    r = client.patch(f"{API}/{rr}", json={"items": ["FC-CD-01"]}, headers=sec)
+    r = client.patch(
+        f"{API}/{rr}", json={"items": ["FC-CD-01"]}, headers=sec | current(client, sec, rr)
+    )
     assert (r.status_code, r.json()["field"]) == (409, "items")
     # A stale version is refused.
     r = client.patch(
@@ -666,8 +679,9 @@ def test_a_draft_is_edited_on_its_page_and_a_stale_edit_is_refused(
     stale = c.post(f"/rating/{rr}/edit", data=fields | {"title": "ZZTYPED"})
     assert stale.status_code == 412 and "ZZTYPED" in stale.text
     # A panel change alone moves the version on too.
+    sec = people[World.secretariat]
     r = client.patch(
-        f"{API}/{rr}", json={"panellists": [World.member]}, headers=people[World.secretariat]
+        f"{API}/{rr}", json={"panellists": [World.member]}, headers=sec | current(client, sec, rr)
     )
     assert r.json()["version"] == 3
     client.post(f"{API}/{rr}/open", headers=people[World.secretariat])

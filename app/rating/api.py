@@ -45,8 +45,10 @@ def etag(rr: RatingRound) -> str:
     return f'"RR-{rr.id}.v{rr.version}"'
 
 
-def _version(if_match: str | None, rr_id: int) -> int | None:
-    return expected_version(if_match, f"RR-{rr_id}.v", required=False)
+def _version(if_match: str | None, rr_id: int, *, required: bool = False) -> int | None:
+    """The version If-Match names: a change of settings must send it (428 without); opening
+    and closing may (412 when stale)."""
+    return expected_version(if_match, f"RR-{rr_id}.v", required=required)
 
 
 def round_out(ctx: RequestContext, rr: RatingRound) -> RatingRoundOut:
@@ -132,7 +134,7 @@ def get_rating_round(rr_id: RoundId, ctx: Reader) -> JSONResponse:
 
 
 @router.patch(
-    "/rating-rounds/{rr_id}", responses=errors(404, 409, 412), response_model=RatingRoundOut
+    "/rating-rounds/{rr_id}", responses=errors(404, 409, 412, 428), response_model=RatingRoundOut
 )
 def update_rating_round(
     rr_id: RoundId, body: RatingRoundUpdate, ctx: Manager, if_match: IfMatch = None
@@ -144,14 +146,16 @@ def update_rating_round(
         ctx.actor,
         rr_id,
         _setup(body),
-        expected_version=_version(if_match, rr_id),
+        expected_version=_version(if_match, rr_id, required=True),
         now=ctx.now,
     )
     return _one(ctx, rr)
 
 
 @router.post(
-    "/rating-rounds/{rr_id}/open", responses=errors(404, 409, 412), response_model=RatingRoundOut
+    "/rating-rounds/{rr_id}/open",
+    responses=errors(404, 409, 412, 428),
+    response_model=RatingRoundOut,
 )
 def open_rating_round(rr_id: RoundId, ctx: Manager, if_match: IfMatch = None) -> JSONResponse:
     """Open a draft for answers; its consensus rule is then fixed."""
@@ -163,7 +167,9 @@ def open_rating_round(rr_id: RoundId, ctx: Manager, if_match: IfMatch = None) ->
 
 
 @router.post(
-    "/rating-rounds/{rr_id}/close", responses=errors(404, 409, 412), response_model=RatingRoundOut
+    "/rating-rounds/{rr_id}/close",
+    responses=errors(404, 409, 412, 428),
+    response_model=RatingRoundOut,
 )
 def close_rating_round(rr_id: RoundId, ctx: Manager, if_match: IfMatch = None) -> JSONResponse:
     """Close an open round: its results are then shown to the panel."""
