@@ -2,15 +2,15 @@
 outside scripts rely on: `{"items": [{"ref", "question", "n", "median", "iqr",
 "percent_7_to_9", "consensus"}, ...]}`."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Header, Path
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from app.accounts.permissions import Action
 from app.models import Round
 from app.models.rating import RatingRound
-from app.rating import service
+from app.rating import exports, service
 from app.rating.schemas import (
     AnswersIn,
     AnswersStored,
@@ -29,8 +29,10 @@ from app.rating.schemas import (
     ResultsOut,
 )
 from app.rating.stats import ConsensusRule, shown_to_panel
+from app.rounds.export import MEDIA_TYPE as DOCX_MEDIA_TYPE
 from app.web.api_common import api_router, errors, expected_version
 from app.web.deps import Context, RequestContext
+from app.word.filename import download_filename
 
 router = api_router("", "rating rounds")
 
@@ -323,3 +325,51 @@ def rating_results(rr_id: RoundId, ctx: Reader) -> ResultsOut:
     allowed = service.access(ctx.principal, rr)
     results = service.visible_results(ctx.db, ctx.principal, rr)
     return ResultsOut(items=result_rows(results, allowed.everything), not_shown=service.NOT_SHOWN)
+
+
+_CSV: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The results as CSV (UTF-8 with BOM)", "content": {"text/csv": {}}}
+}
+_DOCX: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The results as a Word annex", "content": {DOCX_MEDIA_TYPE: {}}}
+}
+
+
+def _results(ctx: RequestContext, rr_id: int) -> exports.RoundResults:
+    rr = service.get(ctx.db, ctx.principal, rr_id)
+    return exports.round_results(
+        ctx.db, ctx.principal, rr, working_group=ctx.settings.working_group_name, now=ctx.now
+    )
+
+
+@router.get(
+    "/rating-rounds/{rr_id}/results.csv",
+    responses=errors(404, 409) | _CSV,
+    response_class=Response,
+)
+def rating_results_csv(rr_id: RoundId, ctx: Reader) -> Response:
+    """The results as CSV, one row per item and question, under the same rules as the results
+    (after the round closes; a question under 5 answers keeps only its item and question)."""
+    results = _results(ctx, rr_id)
+    return Response(
+        exports.csv_bytes(results),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{exports.filename(results)}"'},
+    )
+
+
+@router.get(
+    "/rating-rounds/{rr_id}/results.docx",
+    responses=errors(404, 409) | _DOCX,
+    response_class=Response,
+)
+def rating_results_docx(rr_id: RoundId, ctx: Reader) -> Response:
+    """The results as a Word annex in the house style of the rounds' exports, under the same
+    rules as the results."""
+    results = _results(ctx, rr_id)
+    _name, disposition = download_filename(results.reference, "results")
+    return Response(
+        exports.docx_bytes(results),
+        media_type=DOCX_MEDIA_TYPE,
+        headers={"Content-Disposition": disposition},
+    )
