@@ -434,3 +434,36 @@ def test_min_shown() -> None:
     assert not shown_to_panel(3)
     assert not shown_to_panel(4)
     assert shown_to_panel(5)
+
+
+def test_ipras_at_its_boundary_is_exact() -> None:
+    # 1 1 3 3 6 6 6 (n = 7): P30 h = 1.8 -> 1 + 0.8 * 2 = 2.6; P70 h = 4.2 -> 6; IPR 3.4;
+    # midpoint 4.3, AI 0.7, IPRAS 2.35 + 1.05 = 3.4: IPR equals IPRAS, so no disagreement (the
+    # manual's "IPR > IPRAS"). Computed in fractions, equality is equality (in floats IPRAS
+    # comes out as 3.4000000000000004).
+    f = ipras([1, 1, 3, 3, 6, 6, 6])
+    assert f is not None
+    assert (f.p30, f.p70) == (2.6, 6)
+    assert f.ipr == pytest.approx(f.ipras)
+    assert not f.disagreement
+    # 1 1 2 3 6 6 6: P30 1 + 0.8 * 1 = 1.8; IPR 4.2; AI 1.1, IPRAS 4.0: disagreement.
+    g = ipras([1, 1, 2, 3, 6, 6, 6])
+    assert g is not None and g.disagreement
+    assert g.ipras == pytest.approx(4.0)
+
+
+@given(st.lists(st.integers(1, 9), max_size=30))
+def test_verdicts_hold_together(values: list[int]) -> None:
+    s = scale_stats(values)
+    assert sum(s.counts) == s.n == len(values)
+    threshold = verdict(DEFAULT_RULE, values)
+    if threshold.consensus:
+        assert s.median is not None and s.median >= 7
+        assert s.percent_7_to_9 is not None and s.percent_7_to_9 >= 70
+        assert s.percent_1_to_3 is not None and s.percent_1_to_3 < 15
+    for rule in (RAND, IPRAS):
+        v = verdict(rule, values)
+        assert v.label in {"agreement", "disagreement", "indeterminate"}
+        assert v.consensus is (v.label == "agreement")
+    if len(values) < 8:
+        assert verdict(RAND, values).label == "indeterminate"
