@@ -462,7 +462,13 @@ def _closed_round_one(client: TestClient, people: Panel, clock: Clock) -> int:
             rr,
             email,
             one("FC-CD-01", 8, 8, strength_child="strong", comment=f"Clear enough {k}"),
-            one("FC-CD-02", 1 + 2 * k, 6, comment=f"Too vague {k}"),
+            one(
+                "FC-CD-02",
+                1 + 2 * k,
+                6,
+                comment=f"Too vague {k}",
+                strength_adult="weak" if k == 4 else "medium",
+            ),
             one("FC-DR-01", 5, 5),
         )
         assert r.status_code == 200, r.text
@@ -494,6 +500,8 @@ def test_round_two_keeps_the_items_without_consensus_and_shows_round_one(
     # Own previous answer (member2 gave FC-CD-02 a 3), the group's median 5 and IQR 4.
     assert "Your answer: relevance 3" in words
     assert "median relevance 5, interquartile range 4" in words
+    assert "Strength for adults: 0 strong, 4 medium, 1 weak" in words
+    assert "Strength for children:" not in words  # nobody rated it
     assert "Too vague 0" in words and words.index("Too vague 0") < words.index("Too vague 4")
     assert "data:image/svg+xml" in page.text and "histogram-table" in page.text
     # Values kept on error: a rating off the form's scale comes back beside its field.
