@@ -694,3 +694,21 @@ def test_a_draft_is_edited_on_its_page_and_a_stale_edit_is_refused(
     assert r.json()["version"] == 3
     client.post(f"{API}/{rr}/open", headers=people[World.secretariat])
     assert c.get(f"/rating/{rr}/edit").status_code == 409
+
+
+def test_moves_out_of_turn_are_conflicts(client: TestClient, people: Panel, clock: Clock) -> None:
+    sec = people[World.secretariat]
+    rr = make_round(client, people, clock, FIVE, items=["FC-CD-01"])
+    assert client.post(f"{API}/{rr}/open", headers=sec).status_code == 409  # open already
+    assert client.post(f"{API}/{rr}/next", json={}, headers=sec).status_code == 409  # not closed
+    for email in FIVE:
+        assert answer(client, people, rr, email, one(relevance=8)).status_code == 200
+    close(client, people, rr)
+    assert client.post(f"{API}/{rr}/close", headers=sec).status_code == 409
+    assert client.post(f"{API}/{rr}/reminders", headers=sec).status_code == 409
+    assert answer(client, people, rr, World.member, one()).status_code == 409
+    # Every indicator reached consensus: no round 2.
+    r = client.post(f"{API}/{rr}/next", json={}, headers=sec)
+    assert (r.status_code, r.json()["field"]) == (409, "items")
+    r = client.patch(f"{API}/{rr}", json={"title": "X"}, headers=sec | current(client, sec, rr))
+    assert (r.status_code, r.json()["field"]) == (409, "state")
