@@ -10,6 +10,7 @@ from typing import Any
 
 import docx
 import pytest
+from docx2python import docx2python
 
 from app.rating.csv_export import HEADER, filename, results_csv, safe
 from app.rating.results import QUESTIONS, ItemAnswers, RoundResults, result_rows
@@ -255,3 +256,12 @@ def test_numbers_are_written_with_a_dot() -> None:
         "0",
         "",
     ]
+
+
+def test_an_independent_reader_sees_the_same_tables() -> None:
+    """docx2python reads the file without python-docx's model: the same cells, in order."""
+    with docx2python(io.BytesIO(export_results(results()))) as content:
+        text = content.text
+    for cell in ("Relevance (1-9)", "1.5", "90 %", "consensus (strong)", "Fewer than 5 answers"):
+        assert cell in text
+    assert text.index("FC-CD-01") < text.index("FC-CD-02")
