@@ -113,6 +113,7 @@ def test_results_as_csv_and_word_once_closed(
     rendered = "\n".join(lines_libreoffice(r.content))
     assert "Results of the rating round" in rendered
     assert "Panel: 5 panellists; 5 answered at least one question" in rendered
+    assert "Closed on " in rendered and "Asia/Jakarta time" in rendered
     for name in NAMES.values():
         assert name not in rendered
 

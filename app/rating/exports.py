@@ -21,6 +21,7 @@ from app.principal import Principal
 from app.rating import service
 from app.rating.csv_export import filename, results_csv
 from app.rating.results import ItemAnswers, RoundResults, result_rows
+from app.word.cover import moment_text
 from app.word.rating import export_results
 
 __all__ = ["RoundResults", "csv_bytes", "docx_bytes", "filename", "round_results"]
@@ -86,6 +87,7 @@ def round_results(
     respondents = len({who for answers in current.values() for who in answers})
     closed = rr.state == CLOSED and rr.closed_at is not None
     when = rr.closed_at if closed and rr.closed_at is not None else now
+    zone = issued.time_zone if issued is not None else "UTC"
     return RoundResults(
         reference=rr.reference,
         title=rr.title,
@@ -96,8 +98,12 @@ def round_results(
         panel_size=len(service.panel_ids(session, rr.id)),
         respondents=respondents,
         date=when,
-        time_zone=issued.time_zone if issued is not None else "UTC",
-        status="Closed" if closed else f"{rr.state.capitalize()}: the answers so far",
+        time_zone=zone,
+        status=(
+            f"Closed on {moment_text(when, zone)}"
+            if closed
+            else f"{rr.state.capitalize()}: the answers so far"
+        ),
         rows=rows,
         previous_label=previous_label,
         marking=issued.marking if issued is not None else "",
