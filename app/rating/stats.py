@@ -50,10 +50,11 @@ Consensus rules (ConsensusRule, fixed with the round before the first answer):
 Strength questions (every kind): consensus when one category holds at least
 min_percent_category % of the answers (default 70).
 
-Anonymity: an item's group statistics are shown to panellists only from MIN_SHOWN answers up.
-With fewer (a panel of three, say) nothing of the group is shown, not even n's split into counts,
-since with three answers and your own known the other two are nearly given away; the secretariat,
-who may see the answers anyway, sees everything.
+Anonymity: a question's group statistics are shown to panellists only from MIN_SHOWN answers to
+that question up. With fewer (a panel of three, say) nothing of the group is shown, not even n: with
+three answers and your own known, the other two are nearly given away, and a count on a small panel
+tells who did not answer. Only a secretariat the round shows its answers to sees everything
+(app/rating/service.py's access rule).
 """
 
 import html
