@@ -39,6 +39,8 @@ CHAIRS_NOTE = "ZZCHAIRSSECRET"
 ADD_DRAFT = "ZZADDDRAFTSECRET"
 # A restricted case study: the secretariat's and its contributor's (the owner) alone.
 CASE_NOTE = "ZZCASESECRET"
+# A rating round in draft: the secretariat's alone until it opens.
+RATING_DRAFT = "ZZRATINGDRAFTSECRET"
 
 
 @dataclass
@@ -53,6 +55,7 @@ class Secrets:
     meeting: int  # a meeting of PH-SOMTC and TH-SOMTC discussing FC-CD-01 (the draft's item)
     case: int  # a restricted case study whose one contributor is the owner
     case_fact: int  # a fact of it
+    rating_draft: int  # a rating round the secretariat has not opened yet
 
 
 def _make_rounds(database: Database, clock: Clock) -> None:
@@ -186,6 +189,17 @@ def secrets(client: TestClient, world: World, database: Database, clock: Clock) 
         headers=sec,
     )
     assert fact.status_code == 201, fact.text
+    rating = client.post(
+        "/api/v1/rating-rounds",
+        json={
+            "title": f"Rating {RATING_DRAFT}",
+            "round": ROUND,
+            "panellists": [world.member, world.member3, world.observer, world.chair],
+            "instructions": f"Rate {RATING_DRAFT}",
+        },
+        headers=sec,
+    )
+    assert rating.status_code == 201, rating.text
     return Secrets(
         draft,
         add_draft,
@@ -197,6 +211,7 @@ def secrets(client: TestClient, world: World, database: Database, clock: Clock) 
         meeting,
         case.json()["id"],
         fact.json()["facts"][0]["id"],
+        rating.json()["id"],
     )
 
 
@@ -243,7 +258,7 @@ def browsers(app: FastAPI, secrets: Secrets) -> Iterator[Browsers]:
 def _hidden_from(who: str) -> tuple[str, ...]:
     hidden = (DRAFT, DRAFT_NOTE, DELEGATION_NOTE, ADD_DRAFT)
     if who != "secretariat":
-        hidden = (*hidden, CASE_NOTE)
+        hidden = (*hidden, CASE_NOTE, RATING_DRAFT)
     return hidden if who in ("secretariat", "chair") else (*hidden, CHAIRS_NOTE)
 
 
@@ -300,7 +315,7 @@ def _values(path: str, s: Secrets) -> dict[str, str]:
         "draft": str(s.draft),
         "public": str(s.public),
         "meeting_id": str(s.meeting),
-        "rr_id": "1",  # rating rounds: tests/test_rating_rounds.py walks their anonymity
+        "rr_id": str(s.rating_draft),  # rating rounds' anonymity: tests/test_rating_rounds.py
         "case_id": str(s.case),
         "fact_id": str(s.case_fact),  # of the restricted case study
         "finding_id": "1",
@@ -369,6 +384,8 @@ def test_the_owner_sees_everything_the_others_may_not(browsers: Browsers, secret
     assert CHAIRS_NOTE in browsers["chair"].get("/api/v1/comments?item=FC-CD-01").text
     assert CHAIRS_NOTE in browsers["secretariat"].get(f"/responses?round={ROUND}").text
     assert CASE_NOTE in owner.get(f"/api/v1/cases/{secrets.case}").text
+    assert RATING_DRAFT in browsers["secretariat"].get(f"/rating/{secrets.rating_draft}").text
+    assert owner.get(f"/rating/{secrets.rating_draft}").status_code == 404
     assert CASE_NOTE in browsers["secretariat"].get("/api/v1/cases").text
 
 
