@@ -79,3 +79,35 @@ def test_a_panellist_answers_round_two_with_round_one_in_view(
     expect(page.locator("#confirmation")).to_contain_text("Your answers are saved")
     mine = api.get(f"{API}/{second}", headers=people[World.member2]).json()["my_answers"]
     assert [(a["ref"], a["relevance"], a["clarity"]) for a in mine] == [("FC-CD-02", 6, 7)]
+
+
+def test_the_secretariat_runs_a_round_and_reads_its_results(
+    page: Any, live_server: str, world: World, app: FastAPI, database: Database, clock: Clock
+) -> None:
+    issue_round(database, clock)
+    people = Panel(database, clock)
+    api = TestClient(app)
+    rr = make_round(api, people, clock, FIVE, items=["FC-CD-01", "FC-CD-02"])
+    for k, email in enumerate(FIVE[:4]):
+        r = answer(api, people, rr, email, one("FC-CD-01", 7 + k % 3, 8, strength_adult="strong"))
+        assert r.status_code == 200, r.text
+
+    browser_log_in(page, live_server, world.secretariat)
+    page.get_by_role("link", name="Rating").click()
+    page.get_by_role("link", name="Strength of the indicators").click()
+    panel = page.locator("#panel")
+    expect(panel).to_contain_text("Olivia Observer")
+    expect(panel.get_by_role("row", name="Olivia Observer")).to_contain_text("0 of 2")
+    assert_no_serious_violations(page)
+    page.get_by_role("button", name="Send reminders to those who have not answered").click()
+    expect(page.locator("#confirmation")).to_contain_text("Reminders are on their way")
+    page.get_by_role("button", name="Close the rating round").click()
+    expect(page.locator("#confirmation")).to_contain_text("closed")
+    page.get_by_role("link", name="Results").click()
+    results = page.locator("#results")
+    # Four answers on FC-CD-01: under 5, nothing of the group is shown; FC-CD-02 had none.
+    expect(results).to_contain_text("Fewer than 5 answers: not shown, so no answer can be inferred")
+    page.get_by_label("Sort by").select_option("median")
+    page.get_by_role("button", name="Sort").click()
+    expect(page).to_have_url(f"{live_server}/rating/{rr}/results?sort=median")
+    assert_no_serious_violations(page)
