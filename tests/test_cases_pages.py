@@ -154,3 +154,32 @@ def test_the_narrative_is_edited_on_the_page_and_bands_are_checked(
     assert post(client, f"{url}/edit", both).status_code == 303
     assert logged_in(app, world.member3).get(url).status_code == 200
     assert "Two coders per fact" in client.get(url).text
+
+
+def test_facts_are_moved_up_and_down_on_the_page(
+    app: FastAPI, client: TestClient, world: World
+) -> None:
+    log_in(client, world.secretariat)
+    url = _open(client)
+    for words in ("First.", "Second.", "Third."):
+        page = client.get(url).text
+        fact = form_in(page, id="fact") | {"text": words, "phase": "exit", "source": "other"}
+        assert post(client, f"{url}/facts", fact).status_code == 303
+    page = client.get(url).text
+    ids = re.findall(r'<li id="fact-(\d+)"', page)
+    moved = post(
+        client,
+        f"{url}/facts/{ids[2]}/move",
+        form_in(page, id=f"move-{ids[2]}") | {"direction": "up"},
+    )
+    assert moved.status_code == 303
+    page = client.get(url).text
+    assert re.findall(r'<p class="fact-text">([^<]+)</p>', page) == ["First.", "Third.", "Second."]
+    # A page read before that move is out of date: its version is refused, nothing moves.
+    stale = post(
+        client,
+        f"{url}/facts/{ids[0]}/move",
+        {"csrf_token": form_in(page, id="fact")["csrf_token"], "version": "1", "direction": "down"},
+    )
+    assert stale.status_code == 412
+    assert "changed this meanwhile" in text_of(stale.text)

@@ -45,6 +45,7 @@ DONE = {
     "shared": "The case study is shared with the working group.",
     "restricted": "The case study is restricted to the secretariat and its contributors again.",
     "saved": "Case study saved.",
+    "moved": "The facts are renumbered in their new order.",
 }
 CHOICES = {
     "profile": PROFILES,
@@ -256,6 +257,34 @@ def edit_fact(case_id: int, fact_id: int, ctx: Writer, posted: PostedForm) -> Re
     except DomainError as exc:
         return _refused(ctx, case_id, form, exc, f"edit-{fact_id}")
     return _to_case(case_id, "fact-saved", f"#fact-{fact_id}")
+
+
+@router.post("/cases/{case_id}/facts/{fact_id}/move")
+def move_fact(case_id: int, fact_id: int, ctx: Writer, posted: PostedForm) -> Response:
+    """One place up or down: the facts renumbered in the new order, under the case's version."""
+    version = text(posted, "version", 12)
+    form = Form(name=f"move-{fact_id}")
+    try:
+        case = service.get(ctx.db, ctx.principal, case_id)
+        order = [f.id for f in service.facts(ctx.db, case.id)]
+        if fact_id not in order:
+            service.get_fact(ctx.db, case, fact_id)  # 404 naming the fact
+        at = order.index(fact_id)
+        to = at - 1 if posted.get("direction") == "up" else at + 1
+        if 0 <= to < len(order):
+            order[at], order[to] = order[to], order[at]
+        service.order_facts(
+            ctx.db,
+            ctx.principal,
+            ctx.actor,
+            case_id,
+            order,
+            expected_version=int(version) if is_id(version) else 0,
+            now=ctx.now,
+        )
+    except DomainError as exc:
+        return _refused(ctx, case_id, form, exc, f"move-{fact_id}")
+    return _to_case(case_id, "moved", f"#fact-{fact_id}")
 
 
 @router.post("/cases/{case_id}/facts/{fact_id}/codings")
