@@ -923,6 +923,26 @@ def import_command(
         typer.echo(line)
 
 
+@app.command("screen")
+def screen_command(
+    round_ref: Annotated[
+        str, typer.Argument(metavar="ROUND", help="A round's symbol, its id, or `latest`.")
+    ],
+    database: DatabaseOption = None,
+) -> None:
+    """Screen every case study through a round's indicators and the 2009 rule: one line per case
+    study (its reference and identified, not identified or insufficient), then sensitivity and
+    specificity against the experts' reference outcomes."""
+    from app.screening.cli import screen_lines
+
+    with _errors():
+        settings = _settings(database)
+        with _unit_of_work(settings) as session:
+            lines = screen_lines(session, round_ref)
+    for line in lines:
+        typer.echo(line)
+
+
 def main() -> None:
     app()
 

@@ -71,6 +71,7 @@ from app.responses import pages as responses_pages
 from app.rounds import api as rounds_api
 from app.rounds import pages as rounds_pages
 from app.rounds.banner import BANNER
+from app.screening import api as screening_api
 from app.search import api as search_api
 from app.search import pages as search_pages
 from app.search import similar_api, similar_pages
@@ -276,6 +277,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.include_router(meeting_record_api.router)
     app.include_router(rating_api.router)
     app.include_router(cases_api.router)
+    app.include_router(screening_api.router)
     app.include_router(accounts_pages.router)
     app.include_router(account_pages.router)
     app.include_router(password_pages.router)

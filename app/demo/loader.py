@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app.accounts.passwords import hash_password
 from app.accounts.service import add_user
 from app.audit.service import Actor
-from app.demo import cases, content, story
+from app.demo import cases, content, screening, story
 from app.errors import Conflict
 from app.groups.service import add_body, add_delegation, add_dimension, add_member_state
 from app.models import Element, ItemKind, ItemStatus, MemberState, Role, Strength, User
@@ -216,4 +216,5 @@ def load_demo(session: Session, *, now: datetime) -> list[DemoLogin]:
         )
     story.play(session, register_done=now - LAST_EDIT_BEFORE_NOW, now=now)
     cases.load(session, now=now, request_id=DEMO_REQUEST_ID)
+    screening.load(session, now=now, request_id=DEMO_REQUEST_ID)
     return list(DEMO_LOGINS)

@@ -1,0 +1,80 @@
+"""JSON API of screening (issue 21): a round's screening of the case studies the caller may see,
+and the impact of a proposal (the contract: `{"changed": [{"case", "before", "after"}]}`)."""
+
+from typing import Annotated
+
+from fastapi import Path
+
+from app.accounts.permissions import Action
+from app.rounds import service as rounds
+from app.screening import service
+from app.screening.metrics import Interval
+from app.screening.schemas import (
+    CaseResultOut,
+    ChangeOut,
+    ImpactOut,
+    IntervalOut,
+    MetricsOut,
+    ScreeningOut,
+)
+from app.web.api_common import api_router, errors
+from app.web.deps import Context, RequestContext
+
+router = api_router("", "screening")
+
+Reader = Annotated[RequestContext, Context(Action.READ_CASES)]
+ProposalId = Annotated[int, Path(ge=1, le=2_147_483_647, description="The proposal's id")]
+
+
+def _interval(i: Interval | None) -> IntervalOut | None:
+    return None if i is None else IntervalOut(low=i.low, high=i.high)
+
+
+def screening_out(symbol: str, issued: bool, run: service.Run) -> ScreeningOut:
+    m = run.metrics
+    return ScreeningOut(
+        round=symbol,
+        indicators_from="the round's frozen revisions" if issued else "the register now",
+        rule=f"{run.rule.name} v{run.rule.version}",
+        rule_text=run.rule.describe(),
+        cases=[
+            CaseResultOut(
+                case=row.case.reference,
+                title=row.case.title,
+                profile=row.case.profile,
+                reference_outcome=row.case.outcome,
+                result=row.result.result.value,
+                dimensions_met_worst=list(row.result.dimensions_met_worst),
+                dimensions_met_best=list(row.result.dimensions_met_best),
+                agrees=row.agrees,
+            )
+            for row in run.rows
+        ],
+        metrics=MetricsOut(
+            sensitivity=m.sensitivity,
+            specificity=m.specificity,
+            sensitivity_interval=_interval(m.sensitivity_interval),
+            specificity_interval=_interval(m.specificity_interval),
+            true_positive=m.true_positive,
+            false_negative=m.false_negative,
+            true_negative=m.true_negative,
+            false_positive=m.false_positive,
+            unreliable=m.unreliable,
+            summary=m.summary(),
+        ),
+    )
+
+
+@router.get("/proposals/{proposal_id}/impact", responses=errors(404), response_model=ImpactOut)
+def impact(proposal_id: ProposalId, ctx: Reader) -> ImpactOut:
+    """The case studies you may see whose screening result the proposal would change."""
+    changed = service.impact(ctx.db, ctx.principal, proposal_id)
+    return ImpactOut(changed=[ChangeOut(**c.to_json()) for c in changed])
+
+
+@router.get("/screening/{ref:path}", responses=errors(404), response_model=ScreeningOut)
+def screening(ref: str, ctx: Reader) -> ScreeningOut:
+    """A round's screening of the case studies you may see, under the 2009 rule."""
+    round_ = rounds.get_round(ctx.db, ref)
+    run = service.screen_round(ctx.db, ctx.principal, round_)
+    return screening_out(round_.symbol, round_.issued_at is not None, run)

@@ -1,0 +1,54 @@
+"""Response bodies of the screening API (issue 21)."""
+
+from pydantic import BaseModel
+
+
+class ChangeOut(BaseModel):
+    case: str
+    before: str
+    after: str
+
+
+class ImpactOut(BaseModel):
+    """The case studies (those the caller may see) whose screening result the proposal changes,
+    under the 2009 rule, from the register now to the register with the proposal applied."""
+
+    changed: list[ChangeOut]
+
+
+class CaseResultOut(BaseModel):
+    case: str
+    title: str
+    profile: str
+    reference_outcome: str
+    result: str
+    dimensions_met_worst: list[str]
+    dimensions_met_best: list[str]
+    agrees: bool | None
+
+
+class IntervalOut(BaseModel):
+    low: float
+    high: float
+
+
+class MetricsOut(BaseModel):
+    sensitivity: float | None
+    specificity: float | None
+    sensitivity_interval: IntervalOut | None
+    specificity_interval: IntervalOut | None
+    true_positive: int
+    false_negative: int
+    true_negative: int
+    false_positive: int
+    unreliable: bool
+    summary: str
+
+
+class ScreeningOut(BaseModel):
+    round: str
+    indicators_from: str
+    rule: str
+    rule_text: str
+    cases: list[CaseResultOut]
+    metrics: MetricsOut

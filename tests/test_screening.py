@@ -1,0 +1,154 @@
+"""Screening (issue 21): the demo's case studies run through a round's indicators and the 2009
+rule; the `zerodraft screen ROUND` contract; the impact of a proposal
+(`GET /api/v1/proposals/{id}/impact`: exactly the cases it flips, only case studies the caller
+may see, 404 for a proposal the caller may not see)."""
+
+import re
+from datetime import datetime
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from app.cli import app as cli
+from app.db import Database
+from app.demo import screening as demo_screening
+from app.demo.loader import load_demo
+from app.models import Proposal, ProposalKind
+from tests.factories import bearer, token_for
+from tests.helpers import Clock
+
+
+def demo(database: Database, now: datetime) -> None:
+    with database.transaction() as session:
+        load_demo(session, now=now)
+
+
+pytestmark = pytest.mark.start_from.with_args(demo)
+
+SECRETARIAT = "secretariat1@demo.zerodraft.org"
+OBSERVER = "observer@demo.zerodraft.org"
+CONTRIBUTOR = "member.bn@demo.zerodraft.org"  # of CS-09, restricted
+ROUND = "DWG-FC/Rev.1"
+RESULT = re.compile(r"\b(not identified|identified|insufficient)\b")
+
+
+def _demo_proposal(database: Database) -> int:
+    with database.transaction() as s:
+        found = s.scalar(
+            select(Proposal.id).where(
+                Proposal.kind == ProposalKind.AMEND,
+                Proposal.rationale == demo_screening.RATIONALE,
+            )
+        )
+    assert found is not None
+    return found
+
+
+def _case(client: TestClient, headers: dict[str, str], reference: str) -> dict:  # type: ignore[type-arg]
+    listed = client.get("/api/v1/cases", headers=headers).json()
+    (summary,) = [c for c in listed if c["reference"] == reference]
+    return client.get(f"/api/v1/cases/{summary['id']}", headers=headers).json()  # type: ignore[no-any-return]
+
+
+def _code_debt_as_ex04(client: TestClient, sec: dict[str, str]) -> None:
+    """CS-09's 'his debt was doubled' coded as FC-EX-04 (wages absorbed by debts): its
+    exploitation then rests on two medium indicators, FC-EX-02 and FC-EX-04 (just not met)."""
+    case = _case(client, sec, "CS-09")
+    (fact,) = [f for f in case["facts"] if "debt was" in f["text"]]
+    answer = client.post(
+        f"/api/v1/cases/{case['id']}/facts/{fact['id']}/codings",
+        json={"indicator": "FC-EX-04", "status": "present", "evidence": "his debt was"},
+        headers=sec,
+    )
+    assert answer.status_code == 201, answer.text
+
+
+def test_screen_command_prints_a_line_per_case_then_the_figures(
+    database: Database, clock: Clock, db_url: str, client: TestClient
+) -> None:
+    sec = bearer(token_for(database, SECRETARIAT, clock.now))
+    references = [c["reference"] for c in client.get("/api/v1/cases", headers=sec).json()]
+    result = CliRunner().invoke(cli, ["screen", ROUND, "--database", db_url])
+    assert result.exit_code == 0, result.output + result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == len(references) + 1
+    for reference, line in zip(references, lines, strict=False):
+        assert line.split()[0] == reference
+        assert len(RESULT.findall(line)) == 1, line
+    assert "sensitivity" in lines[-1] and "specificity" in lines[-1]
+    # The same figures as the API's.
+    api = client.get(f"/api/v1/screening/{ROUND}", headers=sec).json()
+    assert [(c["case"], c["result"]) for c in api["cases"]] == [
+        (line.split()[0], RESULT.findall(line)[0]) for line in lines[:-1]
+    ]
+    assert api["metrics"]["summary"] in lines[-1]
+    # An unknown round: one line on standard error, status 1.
+    bad = CliRunner().invoke(cli, ["screen", "no-such-round", "--database", db_url])
+    assert bad.exit_code == 1 and "no round" in bad.stderr
+
+
+def test_the_impact_of_the_demo_proposal_is_exactly_the_cases_it_flips(
+    client: TestClient, database: Database, clock: Clock
+) -> None:
+    sec = bearer(token_for(database, SECRETARIAT, clock.now))
+    proposal = _demo_proposal(database)
+    _code_debt_as_ex04(client, sec)
+    answer = client.get(f"/api/v1/proposals/{proposal}/impact", headers=sec)
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {
+        "changed": [{"case": "CS-09", "before": "not identified", "after": "identified"}]
+    }
+    # Its contributor sees it too; an observer, who may not see CS-09, sees no change.
+    bn = bearer(token_for(database, CONTRIBUTOR, clock.now))
+    assert client.get(f"/api/v1/proposals/{proposal}/impact", headers=bn).json()["changed"] == [
+        {"case": "CS-09", "before": "not identified", "after": "identified"}
+    ]
+    observer = bearer(token_for(database, OBSERVER, clock.now))
+    seen = client.get(f"/api/v1/proposals/{proposal}/impact", headers=observer)
+    assert seen.status_code == 200 and seen.json() == {"changed": []}
+    # The screening of the round before the proposal: CS-09 is a trafficked case not identified.
+    run = client.get(f"/api/v1/screening/{ROUND}", headers=sec).json()
+    (row,) = [c for c in run["cases"] if c["case"] == "CS-09"]
+    assert row["result"] == "not identified" and row["agrees"] is False
+
+
+def test_a_proposal_that_changes_nothing_screened_has_no_impact(
+    client: TestClient, database: Database, clock: Clock
+) -> None:
+    sec = bearer(token_for(database, SECRETARIAT, clock.now))
+    with database.transaction() as s:
+        others = s.scalars(
+            select(Proposal.id).where(Proposal.rationale != demo_screening.RATIONALE)
+        ).all()
+    for pid in others[:3]:
+        answer = client.get(f"/api/v1/proposals/{pid}/impact", headers=sec)
+        assert answer.status_code == 200 and answer.json() == {"changed": []}
+
+
+def test_impact_of_a_proposal_one_may_not_see_is_404(
+    client: TestClient, database: Database, clock: Clock
+) -> None:
+    ph = bearer(token_for(database, "member.ph@demo.zerodraft.org", clock.now))
+    draft = client.post(
+        "/api/v1/proposals",
+        json={
+            "kind": "amend",
+            "targets": ["FC-EX-02"],
+            "content": {"strength_adult": "strong"},
+            "rationale": "a private draft",
+        },
+        headers=ph,
+    )
+    assert draft.status_code == 201, draft.text
+    pid = draft.json()["id"]
+    assert client.get(f"/api/v1/proposals/{pid}/impact", headers=ph).status_code == 200
+    vn = bearer(token_for(database, "member.vn@demo.zerodraft.org", clock.now))
+    hidden = client.get(f"/api/v1/proposals/{pid}/impact", headers=vn)
+    missing = client.get("/api/v1/proposals/999999/impact", headers=vn)
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.json()["detail"].replace(str(pid), "N") == missing.json()["detail"].replace(
+        "999999", "N"
+    )
+    assert client.get("/api/v1/screening/no-such-round", headers=vn).status_code == 404
