@@ -250,7 +250,13 @@ def answer_rating_round(rr_id: RoundId, body: AnswersIn, ctx: Panellist) -> Answ
     return AnswersStored(stored=stored)
 
 
-def result_rows(results: list[service.ItemResult], everything: bool) -> list[ResultRow]:
+def result_rows(
+    results: list[service.ItemResult], everything: bool, counts: bool = False
+) -> list[ResultRow]:
+    """One row per item and question. A question with fewer than MIN_SHOWN answers is
+    suppressed unless `everything`; its count is given only where `counts` (the secretariat,
+    which sees who answered anyway): to a panellist, a count on a small panel tells who did not
+    answer."""
     rows: list[ResultRow] = []
     for r in results:
         hidden = not (everything or r.shown)
@@ -262,7 +268,7 @@ def result_rows(results: list[service.ItemResult], everything: bool) -> list[Res
                     ResultRow(
                         ref=r.ref,
                         question=question,
-                        n=None,
+                        n=s.n if counts else None,
                         consensus=False,
                         verdict="not shown",
                         suppressed=True,
@@ -295,7 +301,7 @@ def result_rows(results: list[service.ItemResult], everything: bool) -> list[Res
                     ResultRow(
                         ref=r.ref,
                         question=question,
-                        n=None,
+                        n=c.n if counts else None,
                         consensus=False,
                         verdict="not shown",
                         suppressed=True,
@@ -324,7 +330,8 @@ def rating_results(rr_id: RoundId, ctx: Reader) -> ResultsOut:
     rr = service.get(ctx.db, ctx.principal, rr_id)
     allowed = service.access(ctx.principal, rr)
     results = service.visible_results(ctx.db, ctx.principal, rr)
-    return ResultsOut(items=result_rows(results, allowed.everything), not_shown=service.NOT_SHOWN)
+    rows = result_rows(results, allowed.everything, counts=service.is_secretariat(ctx.principal))
+    return ResultsOut(items=rows, not_shown=service.NOT_SHOWN)
 
 
 _CSV: dict[int | str, dict[str, Any]] = {

@@ -127,7 +127,9 @@ class RatingRoundOut(BaseModel):
 class ResultRow(BaseModel):
     ref: str
     question: str = Field(description="relevance, clarity, strength_adult or strength_child")
-    n: int | None = Field(description="Answers; null where not shown (fewer than 5)")
+    n: int | None = Field(
+        description="Answers; null in a suppressed row (fewer than 5), except for the secretariat"
+    )
     median: float | None = None
     iqr: float | None = None
     percent_7_to_9: float | None = None
