@@ -72,6 +72,7 @@ from app.rounds import api as rounds_api
 from app.rounds import pages as rounds_pages
 from app.rounds.banner import BANNER
 from app.screening import api as screening_api
+from app.screening import pages as screening_pages
 from app.search import api as search_api
 from app.search import pages as search_pages
 from app.search import similar_api, similar_pages
@@ -300,6 +301,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.include_router(meeting_record_pages.router)
     app.include_router(rating_pages.router)
     app.include_router(cases_pages.router)
+    app.include_router(screening_pages.router)
     # Last: its /rounds/{ref:path} routes would swallow the approvals pages' /rounds/.../approve.
     app.include_router(rounds_pages.router)
     app.include_router(kept_pages.router)

@@ -3,6 +3,7 @@ rule; the `zerodraft screen ROUND` contract; the impact of a proposal
 (`GET /api/v1/proposals/{id}/impact`: exactly the cases it flips, only case studies the caller
 may see, 404 for a proposal the caller may not see)."""
 
+import json
 import re
 from datetime import datetime
 
@@ -14,10 +15,11 @@ from typer.testing import CliRunner
 from app.cli import app as cli
 from app.db import Database
 from app.demo import screening as demo_screening
-from app.demo.loader import load_demo
+from app.demo.loader import DEMO_PASSWORD, load_demo
 from app.models import Proposal, ProposalKind
+from app.screening import rule
 from tests.factories import bearer, token_for
-from tests.helpers import Clock
+from tests.helpers import Clock, log_in
 
 
 def demo(database: Database, now: datetime) -> None:
@@ -152,3 +154,56 @@ def test_impact_of_a_proposal_one_may_not_see_is_404(
         "999999", "N"
     )
     assert client.get("/api/v1/screening/no-such-round", headers=vn).status_code == 404
+
+
+def test_the_proposal_page_and_decision_form_show_its_impact(
+    client: TestClient, database: Database, clock: Clock
+) -> None:
+    sec = bearer(token_for(database, SECRETARIAT, clock.now))
+    proposal = _demo_proposal(database)
+    _code_debt_as_ex04(client, sec)
+    log_in(client, SECRETARIAT, DEMO_PASSWORD)
+    page = client.get(f"/proposals/{proposal}")
+    assert page.status_code == 200
+    html = page.text
+    assert 'id="impact-table"' in html and 'data-case="CS-09"' in html
+    assert "1 case study changes its result" in html
+    # In the decision form too.
+    form = html[html.index('id="decision-form"') :]
+    assert "CS-09 not identified &rarr; identified" in form[: form.index("</form>")]
+    # Another proposal: no change, said as such.
+    with database.transaction() as s:
+        other = s.scalar(select(Proposal.id).where(Proposal.rationale != demo_screening.RATIONALE))
+    assert 'id="impact-none"' in client.get(f"/proposals/{other}").text
+
+
+def test_the_screening_page_shows_results_metrics_rule_and_a_comparison(
+    client: TestClient, database: Database, clock: Clock
+) -> None:
+    log_in(client, SECRETARIAT, DEMO_PASSWORD)
+    page = client.get(f"/screening/{ROUND}")
+    assert page.status_code == 200
+    html = page.text
+    for reference in ("CS-01", "CS-09"):
+        assert f'data-case="{reference}"' in html
+    assert 'id="sensitivity"' in html and 'id="specificity"' in html
+    assert 'id="unreliable"' in html  # nine case studies: fewer than ten of each reference
+    assert "An adult is identified when" in html
+    pooled = client.get(f"/screening/{ROUND}?compare=pooled").text
+    assert 'id="differ-count"' in pooled and "pooled" in pooled
+    # A draft rule whose thresholds are lower: every dimension met by one strong indicator.
+    draft = rule.ILO_2009.to_json()
+    for d in draft["dimensions"]:
+        d["combinations"] = [{"strong": 1}, *d["combinations"]]
+    draft["name"] = "Draft, one strong"
+    lower = client.get(f"/screening/{ROUND}", params={"draft": json.dumps(draft)})
+    assert lower.status_code == 200 and "Draft, one strong" in lower.text
+    assert 'class="differs"' in lower.text
+    # A bad draft: 422, the problem names the field, what was typed kept.
+    draft["dimensions"][0]["combinations"] = [{"strong": -1}]
+    bad = client.get(f"/screening/{ROUND}", params={"draft": json.dumps(draft)})
+    assert bad.status_code == 422
+    assert "dimensions[0].combinations[0].strong" in bad.text
+    assert "Draft, one strong" in bad.text
+    assert client.get(f"/screening/{ROUND}", params={"draft": "{not json"}).status_code == 422
+    assert client.get("/screening/no-such-round").status_code == 404

@@ -47,6 +47,7 @@ from app.proposals.service import ProposalView
 from app.register import service as register
 from app.register.forms import CHOICES
 from app.register.service import RevisionView
+from app.screening.panels import impact_on_proposal
 from app.search import similar
 from app.web.cache import cached_page
 from app.web.deps import Context, DbRoute, RequestContext
@@ -468,6 +469,8 @@ def _proposal_page(
         display.proposal_page(ctx.db, ctx.principal, pv)
         # The comment threads on the proposal's words (app.comments.panels).
         | comments_on_proposal(ctx.db, ctx.principal, proposal_id)
+        # The case studies whose screening result it changes (app.screening.panels).
+        | impact_on_proposal(ctx.db, ctx.principal, proposal_id)
         | _decision_context(ctx, pv)
         | {
             "done": done,
