@@ -52,6 +52,7 @@ from app.models.rounds import (
     RoundState,
     SilenceBreak,
 )
+from app.models.screening import ScreeningRule
 from app.models.search import SearchDocument, SearchTerm
 from app.models.workflow import (
     Comment,
@@ -130,6 +131,7 @@ __all__ = [
     "RoundItem",
     "RoundKind",
     "RoundState",
+    "ScreeningRule",
     "SearchDocument",
     "SearchTerm",
     "SentReminder",
