@@ -225,6 +225,14 @@ def test_coding_a_fact_needs_its_own_words_as_evidence(
         ("Maria Santos", "absent"),
         ("Siti Secretariat", "unknown"),
     ]
+    # The replaced coding is kept, with when it was replaced.
+    history = ok(ph.get(path))
+    assert [(h["coder"], h["status"], h["superseded_at"] is None) for h in history] == [
+        ("Maria Santos", "present", False),
+        ("Siti Secretariat", "unknown", True),
+        ("Maria Santos", "absent", True),
+    ]
+    refused(people["th"].get(path), 404)
 
 
 def test_facts_are_reordered_under_the_case_version(people: dict[str, Api], world: World) -> None:

@@ -15,6 +15,7 @@ from app.cases.schemas import (
     CaseOut,
     CaseSummaryOut,
     CaseUpdate,
+    CodingHistoryOut,
     CodingIn,
     CodingOut,
     FactIn,
@@ -280,6 +281,23 @@ def code_fact(case_id: CaseId, fact_id: FactId, body: CodingIn, ctx: Writer) -> 
     ctx.db.flush()
     views = service.codings(ctx.db, case_id).get(fact_id, [])
     return next(_coding_out(v) for v in views if v.id == coding.id)
+
+
+@router.get("/cases/{case_id}/facts/{fact_id}/codings", responses=errors(404))
+def coding_history(case_id: CaseId, fact_id: FactId, ctx: Reader) -> list[CodingHistoryOut]:
+    """Every coding of the fact, the ones replaced too, oldest first."""
+    return [
+        CodingHistoryOut(
+            id=h.coding.id,
+            indicator=h.coding.code,
+            status=h.coding.status,
+            evidence=h.coding.evidence,
+            coder=h.coder,
+            at=h.coding.created_at,
+            superseded_at=h.coding.superseded_at,
+        )
+        for h in service.coding_history(ctx.db, ctx.principal, case_id, fact_id)
+    ]
 
 
 @router.get("/cases/{case_id}/findings", responses=errors(404))

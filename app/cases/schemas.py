@@ -84,6 +84,16 @@ class CodingOut(BaseModel):
     at: datetime
 
 
+class CodingHistoryOut(BaseModel):
+    id: int
+    indicator: str = Field(description="The code chosen when it was coded")
+    status: str
+    evidence: str
+    coder: str
+    at: datetime
+    superseded_at: datetime | None = Field(description="When the coder replaced it; null: current")
+
+
 class FactOut(BaseModel):
     id: int
     number: int

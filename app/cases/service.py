@@ -902,6 +902,28 @@ def codings(session: Session, case_id: int) -> dict[int, list[CodingView]]:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    coding: FactCoding
+    coder: str
+
+
+def coding_history(
+    session: Session, principal: Principal, case_id: int, fact_id: int
+) -> list[HistoryEntry]:
+    """Every coding of a fact, current and superseded, oldest first, as each was made (the code
+    chosen then, not followed through later merges)."""
+    case = get(session, principal, case_id)
+    fact = get_fact(session, case, fact_id)
+    rows = session.execute(
+        select(FactCoding, User.name)
+        .join(User, User.id == FactCoding.coder_id)
+        .where(FactCoding.fact_id == fact.id)
+        .order_by(FactCoding.created_at, FactCoding.id)
+    ).all()
+    return [HistoryEntry(c, name) for c, name in rows]
+
+
 # --- Reading a whole case study ----------------------------------------------------------------
 
 
