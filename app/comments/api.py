@@ -112,6 +112,7 @@ def add_comment(body: CommentCreate, ctx: Commenter) -> JSONResponse:
         end=body.end,
         quote=body.quote,
         delegation_code=body.delegation,
+        personal_data_checked=body.personal_data_checked,
         now=ctx.now,
         request_id=ctx.request_id,
     )
@@ -148,6 +149,7 @@ def edit_comment(
         comment_id,
         body=body.body,
         expected_version=_version(if_match, comment_id),
+        personal_data_checked=body.personal_data_checked,
         now=ctx.now,
         request_id=ctx.request_id,
     )

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from starlette.datastructures import FormData
 
 from app.comments.service import MAX_BODY
+from app.errors import DomainError
 from app.ids import is_id
 from app.models import CommentKind, Visibility
 from app.web.forms import Form
@@ -86,6 +87,33 @@ def blank(*, delegation: str = "") -> Form:
             "field": "text",
         }
     )
+
+
+PERSONAL_DATA_MESSAGE = (
+    "Your {noun} may hold personal data (listed below): remove it or generalise it, or tick "
+    "“I checked: this is not personal data / it is needed”"
+)
+
+
+def findings_key(field_id: str) -> str:
+    """Where a form keeps the personal-data findings of the text field `field_id`."""
+    return f"findings:{field_id}"
+
+
+def personal_data_refused(form: Form, exc: DomainError, field_id: str, noun: str) -> bool:
+    """A refusal for personal data (app/comments/service.check_personal_data): the problem
+    beside the text field and the findings to list under it. False for any other refusal."""
+    findings = exc.extra.get("findings")
+    if not isinstance(findings, list):
+        return False
+    form.values[findings_key(field_id)] = findings
+    form.add(field_id, PERSONAL_DATA_MESSAGE.format(noun=noun))
+    return True
+
+
+def checked(posted: FormData) -> bool:
+    """Whether the person ticked "I checked: this is not personal data / it is needed"."""
+    return posted.get("personal_data_checked") == "yes"
 
 
 NEW_FIELDS = (

@@ -147,15 +147,17 @@ def post_comment(ctx: Commenter, posted: PostedForm) -> Response:
                 end=form.number("end") if anchored else None,
                 quote=v["quote"] or None,
                 delegation_code=v["delegation"] or None,
+                personal_data_checked=forms.checked(posted),
                 now=ctx.now,
                 request_id=ctx.request_id,
             )
         except (InvalidInput, Conflict) as exc:
-            # A refusal about a field (words not found, deadline passed) comes back beside the
-            # form with everything typed; any other conflict is the error page.
+            # A refusal about a field (words not found, deadline passed, personal data) comes
+            # back beside the form with everything typed; any other conflict is the error page.
             if "field" not in exc.extra:
                 raise
-            form.add_refusal(exc, forms.NEW_FIELD_IDS, "comment-body")
+            if not forms.personal_data_refused(form, exc, "comment-body", "comment"):
+                form.add_refusal(exc, forms.NEW_FIELD_IDS, "comment-body")
             status = exc.status_code
         else:
             return RedirectResponse(f"{target.url}#comment-{comment.id}", status_code=303)
@@ -174,13 +176,15 @@ def _reply(ctx: RequestContext, posted: FormData, parent_id: int) -> Response:
                 ctx.principal,
                 body=form.values[field_id],
                 parent_id=parent_id,
+                personal_data_checked=forms.checked(posted),
                 now=ctx.now,
                 request_id=ctx.request_id,
             )
         except (InvalidInput, Conflict) as exc:
             if "field" not in exc.extra:
                 raise
-            form.add_refusal(exc, {}, field_id)
+            if not forms.personal_data_refused(form, exc, field_id, "reply"):
+                form.add_refusal(exc, {}, field_id)
             status = exc.status_code
         else:
             return _back(ctx.db, reply, posted)
@@ -217,6 +221,7 @@ def save_comment(comment_id: int, ctx: Commenter, posted: PostedForm) -> Respons
                 comment_id,
                 body=form.values["body"],
                 expected_version=int(form.values["version"]),
+                personal_data_checked=forms.checked(posted),
                 now=ctx.now,
                 request_id=ctx.request_id,
             )
@@ -234,7 +239,8 @@ def save_comment(comment_id: int, ctx: Commenter, posted: PostedForm) -> Respons
                 status_code=412,
             )
         except InvalidInput as exc:
-            form.add_refusal(exc, {"body": "body"}, "body")
+            if not forms.personal_data_refused(form, exc, "body", "comment"):
+                form.add_refusal(exc, {"body": "body"}, "body")
         else:
             return _back(ctx.db, comment, posted)
     comment = service.get(ctx.db, ctx.principal, comment_id)

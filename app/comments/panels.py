@@ -88,6 +88,14 @@ class Panel:
     def errors(self) -> dict[str, str]:
         return (self.action_form.errors if self.action_form else {}) | self.form.errors
 
+    def findings(self, field_id: str) -> list[dict[str, object]]:
+        """The personal-data findings of a refused text, to list under its field."""
+        key = f"findings:{field_id}"
+        for form in (self.action_form, self.form):
+            if form is not None and isinstance(form.values.get(key), list):
+                return list(form.values[key])
+        return []
+
     def posted(self, field_id: str, default: str = "") -> str:
         if self.action_form is not None and field_id in self.action_form.values:
             return str(self.action_form.values[field_id])

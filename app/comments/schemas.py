@@ -18,10 +18,20 @@ class CommentCreate(Strict):
     end: int | None = Field(None, ge=0, description="Offset after the last selected character")
     quote: str | None = Field(None, max_length=5000, description="The selected words")
     delegation: str | None = Field(None, max_length=32)
+    personal_data_checked: bool = Field(
+        False,
+        description="The author checked the personal-data findings of the text: not personal data,"
+        " or needed. Without it a finding refuses the comment (422 naming body, with findings)",
+    )
 
 
 class CommentUpdate(Strict):
     body: str = Field(min_length=1, max_length=20000)
+    personal_data_checked: bool = Field(
+        False,
+        description="The author checked the personal-data findings of the text: not personal data,"
+        " or needed. Without it a finding refuses the comment (422 naming body, with findings)",
+    )
 
 
 class AnchorOut(BaseModel):

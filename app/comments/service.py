@@ -30,9 +30,45 @@ from app.notifications.service import notify
 from app.principal import Principal
 from app.rounds.service import current_round, input_gate
 from app.text.anchor import find_quote, make_anchor
+from app.text.personal_data import GENERAL_KINDS, find_personal_data
 
 MAX_BODY = 20000
 SECRETARIAT = "ASEAN Secretariat"  # as the exports name it (app/word/model.py)
+
+
+def finding_out(finding: Any) -> dict[str, Any]:
+    """One finding as a refusal carries it: where it is, what it is, why, what to write."""
+    return {
+        "kind": finding.kind,
+        "label": finding.label,
+        "start": finding.start,
+        "end": finding.end,
+        "text": finding.text,
+        "explanation": finding.explanation,
+        "suggestion": finding.suggestion,
+    }
+
+
+def check_personal_data(body: str, *, checked: bool, field: str = "body") -> list[str]:
+    """Victim protection on entry (issue 21): what in a comment's text looks like personal data
+    (app/text/personal_data, GENERAL_KINDS: a meeting's date or an age threshold is ordinary in
+    a comment). Unless the person said they checked, a finding refuses the save (422 naming the
+    field, the findings beside it, to remove or generalise). Returns the kinds of what was found
+    and confirmed, for the audit event: never the words themselves."""
+    found = find_personal_data(body, kinds=GENERAL_KINDS)
+    if not found:
+        return []
+    if not checked:
+        # The words found travel in `findings` only, to the person who typed them; the detail
+        # names kinds, as a log line may keep it.
+        kinds = ", ".join(dict.fromkeys(f.label for f in found))
+        raise InvalidInput(
+            f"the text may hold personal data ({kinds}): remove or generalise it, or confirm "
+            "that it is not personal data or is needed (personal_data_checked)",
+            field=field,
+            findings=[finding_out(f) for f in found],
+        )
+    return sorted({f.kind for f in found})
 
 
 @dataclass(slots=True)
@@ -143,6 +179,7 @@ def add(
     end: int | None = None,
     quote: str | None = None,
     delegation_code: str | None = None,
+    personal_data_checked: bool = False,
     now: datetime,
     request_id: str | None = None,
 ) -> Comment:
@@ -228,15 +265,21 @@ def add(
         comment.anchor_revision = revision
         comment.quote, comment.prefix, comment.suffix = anchor.quote, anchor.prefix, anchor.suffix
         comment.anchor_start, comment.anchor_end = anchor.start, anchor.end
+    # Last, once everything else about the comment is acceptable: confirming is then the only
+    # thing left to do.
+    confirmed = check_personal_data(body, checked=personal_data_checked)
     session.add(comment)
     session.flush()
+    details: dict[str, Any] = {"visibility": visibility.value, "late": late}
+    if confirmed:
+        details["personal_data_confirmed"] = confirmed
     record(
         session,
         Actor(principal.user_id, delegation.id if delegation else None, request_id),
         action="comment.add" if parent is None else "comment.reply",
         object_type="comment",
         object_id=comment.id,
-        details={"visibility": visibility.value, "late": late},
+        details=details,
         at=now,
     )
     if parent is not None:
@@ -290,6 +333,7 @@ def edit(
     *,
     body: str,
     expected_version: int,
+    personal_data_checked: bool = False,
     now: datetime,
     request_id: str | None = None,
 ) -> Comment:
@@ -298,6 +342,7 @@ def edit(
     comment.check_version(expected_version)
     if not body.strip():
         raise InvalidInput("the comment is empty", field="body")
+    confirmed = check_personal_data(body.strip(), checked=personal_data_checked)
     comment.edit(body.strip(), now=now)
     session.flush()
     record(
@@ -306,6 +351,7 @@ def edit(
         action="comment.edit",
         object_type="comment",
         object_id=comment.id,
+        details={"personal_data_confirmed": confirmed} if confirmed else None,
         at=now,
     )
     return comment
