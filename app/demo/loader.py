@@ -3,8 +3,8 @@
 Everything goes through the same services as real use, so the demo has the revisions and audit
 trail that real work would leave: the zero draft first, then each later revision as an edit of
 the one before it, dated over the past weeks in the order the edits were made; then the two
-rounds of app/demo/story.py (DWG-FC/ZD decided, DWG-FC/Rev.1 open for input), then the case
-studies of app/demo/cases.py.
+rounds of app/demo/story.py (DWG-FC/ZD decided, DWG-FC/Rev.1 open for input), the rating
+rounds of app/demo/rating.py, then the case studies of app/demo/cases.py.
 """
 
 from dataclasses import dataclass
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app.accounts.passwords import hash_password
 from app.accounts.service import add_user
 from app.audit.service import Actor
-from app.demo import cases, content, screening, story
+from app.demo import cases, content, rating, screening, story
 from app.errors import Conflict
 from app.groups.service import add_body, add_delegation, add_dimension, add_member_state
 from app.models import Element, ItemKind, ItemStatus, MemberState, Role, Strength, User
@@ -33,6 +33,10 @@ ZERO_DRAFT_AFTER = timedelta(days=2)
 EDITS_AFTER = timedelta(days=9)
 # The register edits end this long before `now`; the rounds (app/demo/story.py) come after.
 LAST_EDIT_BEFORE_NOW = timedelta(days=28)
+
+# The rating rounds (app/demo/rating.py) run between the rounds' story and the case studies.
+RATING_FROM = timedelta(hours=60)
+RATING_UNTIL = timedelta(hours=13)
 
 INDICATOR_TEXT_FIELDS = ("guidance", "information_sources", "references", "rationale")
 INDICATOR_LIST_FIELDS = ("profiles", "crime_types", "intended_users")
@@ -215,6 +219,9 @@ def load_demo(session: Session, *, now: datetime) -> list[DemoLogin]:
             now=(edits_from + i * step).replace(microsecond=0),
         )
     story.play(session, register_done=now - LAST_EDIT_BEFORE_NOW, now=now)
+    rating.load(
+        session, start=now - RATING_FROM, end=now - RATING_UNTIL, request_id=DEMO_REQUEST_ID
+    )
     cases.load(session, now=now, request_id=DEMO_REQUEST_ID)
     screening.load(session, now=now, request_id=DEMO_REQUEST_ID)
     return list(DEMO_LOGINS)
