@@ -534,6 +534,43 @@ def test_round_two_keeps_the_items_without_consensus_and_shows_round_one(
     assert all(r["suppressed"] for r in rows)  # one answer only
 
 
+def test_round_two_reports_stability_against_round_one(
+    client: TestClient, people: Panel, clock: Clock
+) -> None:
+    """The share of answers changed and the change of the median and IQR, per indicator (API
+    and results page): FC-CD-02 went from 1, 3, 5, 7, 9 (median 5, IQR 4) to 5, 5, 6, 7, 7
+    (median 6, IQR 2); FC-DR-01 stayed at 5 from everyone."""
+    first = _closed_round_one(client, people, clock)
+    sec = people[World.secretariat]
+    r = client.post(
+        f"{API}/{first}/next",
+        json={"deadline": (clock.now + timedelta(days=7)).isoformat()},
+        headers=sec,
+    )
+    second = r.json()["id"]
+    assert client.post(f"{API}/{second}/open", headers=sec).status_code == 200
+    for k, email in enumerate(FIVE):
+        again = [5, 5, 6, 7, 7][k]
+        r = answer(client, people, second, email, one("FC-CD-02", again, 6), one("FC-DR-01", 5, 5))
+        assert r.status_code == 200, r.text
+    close(client, people, second)
+    rows = {
+        r["ref"]: r
+        for r in client.get(f"{API}/{second}/results", headers=sec).json()["items"]
+        if r["question"] == "relevance"
+    }
+    cd = rows["FC-CD-02"]
+    assert (cd["median"], cd["iqr"]) == (6, 2)
+    assert (cd["stability_percent_changed"], cd["median_change"], cd["iqr_change"]) == (80, 1, -2)
+    dr = rows["FC-DR-01"]
+    assert (dr["stability_percent_changed"], dr["median_change"], dr["iqr_change"]) == (0, 0, 0)
+    c = TestClient(client.app)
+    log_in(c, World.secretariat)
+    words = text_of(c.get(f"/rating/{second}/results").text)
+    assert "80 % of answers; median +1, IQR \N{MINUS SIGN}2" in words
+    assert "0 % of answers; median 0, IQR 0" in words
+
+
 def test_reminders_go_to_those_who_have_not_answered(
     client: TestClient, people: Panel, clock: Clock, database: Database
 ) -> None:

@@ -290,6 +290,8 @@ def result_rows(
                         if r.stability is not None and question == "relevance"
                         else None
                     ),
+                    median_change=r.median_change if question == "relevance" else None,
+                    iqr_change=r.iqr_change if question == "relevance" else None,
                 )
             )
         for question in service.STRENGTH_QUESTIONS:

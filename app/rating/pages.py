@@ -59,6 +59,13 @@ def _pct(value: float | None) -> str:
     return "\N{EN DASH}" if value is None else f"{value:.0f} %"
 
 
+def _signed(value: float | None) -> str:
+    """A change between rounds: +1, -0.5, 0; a dash where either round had no answers."""
+    if value is None:
+        return "\N{EN DASH}"
+    return "0" if value == 0 else ("+" if value > 0 else "\N{MINUS SIGN}") + _num(abs(value))
+
+
 def _histogram(s: stats.ScaleStats, title: str) -> Markup:
     """The server-drawn histogram as an image (its numbers are in the table beside it): a data:
     URL keeps the page free of inline SVG, which no text of a person's can then pass for."""
@@ -69,13 +76,14 @@ def _histogram(s: stats.ScaleStats, title: str) -> Markup:
     ).format(data, title)
 
 
-FILTERS = {"num": _num, "pct": _pct}
+FILTERS = {"num": _num, "pct": _pct, "signed": _signed}
 
 
 def _ctx(ctx: RequestContext, **extra: Any) -> dict[str, Any]:
     return {
         "num": _num,
         "pct": _pct,
+        "signed": _signed,
         "histogram": _histogram,
         "not_shown": service.NOT_SHOWN,
         "can_manage": allowed(ctx.principal.role, Action.MANAGE_RATING),

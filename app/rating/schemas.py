@@ -138,7 +138,15 @@ class ResultRow(BaseModel):
     consensus: bool
     verdict: str
     suppressed: bool = False
-    stability_percent_changed: float | None = None
+    stability_percent_changed: float | None = Field(
+        default=None, description="Relevance: share of answers changed since the previous round"
+    )
+    median_change: float | None = Field(
+        default=None, description="Relevance: median minus the previous round's"
+    )
+    iqr_change: float | None = Field(
+        default=None, description="Relevance: IQR minus the previous round's (negative: converged)"
+    )
 
 
 class ResultsOut(BaseModel):

@@ -255,7 +255,8 @@ class ItemResult:
     comments: list[str]  # sorted by text: no author, time or order of entry
     wordings: list[str]
     stability: Stability | None  # relevance, against the previous round (same panellists)
-    median_change: float | None
+    median_change: float | None  # relevance: this round's median - the previous round's
+    iqr_change: float | None  # relevance: this round's IQR - the previous one's (< 0: converged)
 
     @property
     def ref(self) -> str:
@@ -286,14 +287,17 @@ def results(session: Session, rr: RatingRound) -> list[ItemResult]:
         adult = [a.strength_adult for a in given if a.strength_adult]
         child = [a.strength_child for a in given if a.strength_child]
         before = previous.get(previous_item.get(line.item_id, -1), [])
-        stability = change = None
+        stability = change = spread = None
         if rr.previous_id is not None:
             stability = stats.stability(
                 {a.user_id: a.relevance for a in before}, {a.user_id: a.relevance for a in given}
             )
-            change = stats.median_change(
-                stats.scale_stats([a.relevance for a in before]), stats.scale_stats(relevance)
+            earlier, now_ = (
+                stats.scale_stats([a.relevance for a in before]),
+                stats.scale_stats(relevance),
             )
+            change = stats.median_change(earlier, now_)
+            spread = stats.iqr_change(earlier, now_)
         out.append(
             ItemResult(
                 item=line,
@@ -311,6 +315,7 @@ def results(session: Session, rr: RatingRound) -> list[ItemResult]:
                 wordings=sorted(a.wording for a in given if a.wording),
                 stability=stability,
                 median_change=change,
+                iqr_change=spread,
             )
         )
     return out
