@@ -904,6 +904,14 @@ def import_command(
             show_default=False,
         ),
     ] = None,
+    personal_data_checked: Annotated[
+        bool,
+        typer.Option(
+            "--personal-data-checked",
+            help="Confirm although the preview lists possible personal data: you checked it "
+            "is not personal data, or that it is needed.",
+        ),
+    ] = False,
     database: DatabaseOption = None,
 ) -> None:
     """Import a returned copy of a round (its delegation's proposals and comments) or a draft
@@ -918,6 +926,7 @@ def import_command(
             dry_run=dry_run,
             now=utcnow(),
             authors=author_choices(author),
+            personal_data_checked=personal_data_checked,
         )
     for line in outcome.lines:
         typer.echo(line)

@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from app.accounts.permissions import Action
-from app.imports import service
+from app.imports import personal, service
 from app.imports.plans import ReturnedPlan, plan_of
 from app.imports.reading import ImportsBusy
 from app.imports.schemas import ConfirmIn, ImportList, ImportOut
@@ -59,6 +59,9 @@ def import_out(db: Session, word_import: WordImport, *, already: bool = False) -
         counts=plan.counts(),
         preview=plan.to_json(),
         created=word_import.created,
+        personal_data=(
+            personal.findings(plan) if word_import.state is ImportState.PREVIEWED else {}
+        ),
     )
 
 
@@ -167,6 +170,7 @@ def confirm_import(
         now=now,
         request_id=request_id(request),
         authors=body.authors if body else None,
+        personal_data_checked=body.personal_data_checked if body else False,
     )
     return _one(db, done)
 

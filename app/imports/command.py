@@ -19,7 +19,7 @@ from app.audit.guard import open_database
 from app.audit.service import Actor
 from app.config import Settings
 from app.errors import InvalidInput
-from app.imports import service
+from app.imports import personal, service
 from app.imports.authored_input import chosen_authors
 from app.imports.plans import (
     SECRETARIAT,
@@ -96,8 +96,11 @@ def run(
     dry_run: bool,
     now: datetime,
     authors: Mapping[str, str] | None = None,
+    personal_data_checked: bool = False,
 ) -> Outcome:
-    """Preview the file, and unless `dry_run` confirm it; a dry run writes nothing at all."""
+    """Preview the file, and unless `dry_run` confirm it; a dry run writes nothing at all.
+    Texts that may hold personal data are listed, and refuse confirming unless
+    `personal_data_checked` (app/imports/personal.py)."""
     data = read_bytes(path, settings.import_max_bytes)
     database = open_database(settings)
     try:
@@ -125,6 +128,11 @@ def run(
                 else None
             )
             lines = [printable(line) for line in preview_lines(word_import, chosen)]
+            lines += [
+                printable(f"personal data? {row}, {f['where']}: {f['label']} {f['text']!r}")
+                for row, found in personal.findings(plan).items()
+                for f in found
+            ]
             if done.already_imported:
                 lines.insert(
                     0,
@@ -144,6 +152,7 @@ def run(
                 now=now,
                 request_id=REQUEST_ID,
                 authors=authors,
+                personal_data_checked=personal_data_checked,
             )
             lines += list(created_lines(word_import))
             session.commit()

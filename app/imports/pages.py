@@ -12,7 +12,7 @@ from starlette.datastructures import FormData, UploadFile
 from app.accounts.permissions import Action
 from app.errors import DomainError, InvalidInput
 from app.ids import is_id
-from app.imports import service
+from app.imports import personal, service
 from app.imports.api import message
 from app.imports.plans import AuthoredPlan, plan_of, result_of
 from app.imports.reading import ImportsBusy
@@ -160,6 +160,10 @@ def _preview_page(
                 else {}
             ),
             "chosen": chosen or {},
+            # What may be personal data in the texts confirming would save, by row.
+            "personal": (
+                personal.findings(plan) if word_import.state is ImportState.PREVIEWED else {}
+            ),
             "delegations": (_delegations(db, principal) if isinstance(plan, AuthoredPlan) else []),
         },
         status_code,
@@ -247,6 +251,7 @@ def decide(
                 now=now,
                 request_id=request_id(request),
                 authors=chosen,
+                personal_data_checked=posted.get(personal.FIELD) == "yes",
             )
     except DomainError as exc:
         word_import = service.get(db, principal, number)
@@ -258,7 +263,12 @@ def decide(
             word_import,
             problems=[
                 Problem(
-                    where if where and where.startswith("author-") else "import-actions", exc.detail
+                    where
+                    if where and where.startswith("author-")
+                    else "import-personal-data"
+                    if where == personal.FIELD
+                    else "import-actions",
+                    exc.detail,
                 )
             ],
             status_code=exc.status_code,

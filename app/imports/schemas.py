@@ -18,6 +18,11 @@ class ConfirmIn(Strict):
         "comments out). An author the preview could not recognise and that is not named here "
         "is left out, and the import's result says so.",
     )
+    personal_data_checked: bool = Field(
+        False,
+        description="The secretariat checked the preview's personal_data findings: not personal "
+        "data, or needed. Without it, open findings refuse confirming (422 naming this field)",
+    )
 
 
 class ImportOut(BaseModel):
@@ -41,6 +46,12 @@ class ImportOut(BaseModel):
     counts: dict[str, int] = Field(description="How many objects confirming creates (or created)")
     preview: dict[str, Any] = Field(description="What reading the file found, item by item")
     created: dict[str, Any] = Field(description="After confirming: references of what was made")
+    personal_data: dict[str, list[dict[str, Any]]] = Field(
+        default_factory=dict,
+        description="While previewed: what may be personal data in the texts confirming would "
+        "save, by row ('proposal-0', 'comment-2'): where, kind, label, start, end, text, "
+        "explanation, suggestion",
+    )
 
 
 class ImportList(BaseModel):

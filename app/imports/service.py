@@ -23,6 +23,7 @@ from app.accounts.service import find_delegation
 from app.audit.service import Actor
 from app.audit.service import record as record_event
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from app.imports import personal
 from app.imports.authored_plan import plan_authored
 from app.imports.confirming import confirm_authored, confirm_returned
 from app.imports.plans import Plan, Result, ReturnedPlan, plan_of
@@ -337,13 +338,16 @@ def confirm(
     now: datetime,
     request_id: str | None = None,
     authors: Mapping[str, str] | None = None,
+    personal_data_checked: bool = False,
 ) -> WordImport:
     """Create everything the preview lists, in this one transaction. For a Word draft,
     `authors` maps an author's name as written in the file to the secretariat's choice: a
-    delegation's code, "secretariat", or "skip"."""
+    delegation's code, "secretariat", or "skip". Texts that may hold personal data are
+    refused unless `personal_data_checked` (app/imports/personal.py)."""
     word_import = _take(session, principal, import_id, expected_version, "confirmed")
     facts = FileFacts(word_import.sha256, word_import.filename, word_import.size)
     plan = plan_of(word_import)
+    confirmed = personal.check(plan, checked=personal_data_checked)
     created: Result
     if isinstance(plan, ReturnedPlan):
         created = confirm_returned(session, principal, word_import, plan, facts, now, request_id)
@@ -364,7 +368,8 @@ def confirm(
         action="word_import.confirm",
         object_type="word_import",
         object_id=word_import.id,
-        details={"sha256": facts.sha256, "filename": facts.filename, "created": created.sizes()},
+        details={"sha256": facts.sha256, "filename": facts.filename, "created": created.sizes()}
+        | ({"personal_data_confirmed": confirmed} if confirmed else {}),
         at=now,
     )
     return word_import
