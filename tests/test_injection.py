@@ -214,6 +214,7 @@ def _fill(path: str, h: Hostile) -> str:
         "meeting_id": str(h.meeting),
         "rr_id": "1",  # rating rounds: tests/test_rating_rounds.py checks their payloads
         "case_id": str(h.case),
+        "rule_id": "1",  # screening rules: tests/test_screening.py checks their payloads
     }
     return re.sub(r"\{(\w+)[^}]*\}", lambda m: values[m.group(1)], path)
 

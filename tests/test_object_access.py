@@ -319,6 +319,7 @@ def _values(path: str, s: Secrets) -> dict[str, str]:
         "case_id": str(s.case),
         "fact_id": str(s.case_fact),  # of the restricted case study
         "finding_id": "1",
+        "rule_id": "1",  # screening rules: no secret in them (tests/test_screening.py)
     }
 
 

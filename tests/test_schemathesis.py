@@ -240,6 +240,7 @@ def seed(client: TestClient, world: World, database: Database, clock: Clock) -> 
             "case_id": [case["id"]],
             "fact_id": [case_fact["id"]],
             "finding_id": [1],
+            "rule_id": [1],
             # query parameters and body fields
             "item": ["FC-CD-01", "FC-DR-01", "SEC-PURPOSE"],
             "targets": [["FC-CD-01"], ["FC-CD-01", "FC-CD-02"], ["SEC-PURPOSE"]],

@@ -207,3 +207,66 @@ def test_the_screening_page_shows_results_metrics_rule_and_a_comparison(
     assert "Draft, one strong" in bad.text
     assert client.get(f"/screening/{ROUND}", params={"draft": "{not json"}).status_code == 422
     assert client.get("/screening/no-such-round").status_code == 404
+    assert 'id="screening"' in client.get("/screening/latest").text
+
+
+def test_rules_are_drafted_edited_and_frozen_with_a_round(
+    client: TestClient, database: Database, clock: Clock
+) -> None:
+    sec = bearer(token_for(database, SECRETARIAT, clock.now))
+    body = rule.ILO_2009.to_json() | {"name": "Draft, one strong", "version": 1}
+    for d in body["dimensions"]:
+        d["combinations"] = [{"strong": 1}, *d["combinations"]]
+    made = client.post("/api/v1/screening-rules", json={"rule": body}, headers=sec)
+    assert made.status_code == 201, made.text
+    rid = made.json()["id"]
+    assert made.json()["state"] == "draft" and "one strong" in made.json()["text"]
+    # Bad input: 422 naming the field; the same name and version twice: 409.
+    wrong = body | {"dimensions": [{**body["dimensions"][0], "combinations": [{"strong": -1}]}]}
+    bad = client.post("/api/v1/screening-rules", json={"rule": wrong}, headers=sec)
+    assert bad.status_code == 422 and "dimensions[0].combinations[0].strong" in bad.text
+    no_name = client.post(
+        "/api/v1/screening-rules", json={"rule": body | {"name": ""}}, headers=sec
+    )
+    assert no_name.status_code == 422 and "name" in no_name.text
+    again = client.post("/api/v1/screening-rules", json={"rule": body}, headers=sec)
+    assert again.status_code == 409
+    # A member may read the rules, not draft one.
+    vn = bearer(token_for(database, "member.vn@demo.zerodraft.org", clock.now))
+    assert client.get("/api/v1/screening-rules", headers=vn).status_code == 200
+    assert (
+        client.post("/api/v1/screening-rules", json={"rule": body}, headers=vn).status_code == 403
+    )
+    # Edited while a draft.
+    body2 = body | {"version": 2}
+    edited = client.put(f"/api/v1/screening-rules/{rid}", json={"rule": body2}, headers=sec)
+    assert edited.status_code == 200 and edited.json()["version"] == 2
+    # Frozen with the round: the round is screened under it; it never changes again.
+    before = client.get(f"/api/v1/screening/{ROUND}", headers=sec).json()
+    assert before["rule"].startswith("ILO/European Commission 2009")
+    frozen = client.post(
+        f"/api/v1/screening-rules/{rid}/freeze", json={"round": ROUND}, headers=sec
+    )
+    assert frozen.status_code == 200, frozen.text
+    assert frozen.json()["state"] == "frozen" and frozen.json()["round"] == ROUND
+    after = client.get(f"/api/v1/screening/{ROUND}", headers=sec).json()
+    assert after["rule"] == "Draft, one strong v2"
+    identified = [c for c in after["cases"] if c["result"] == "identified"]
+    assert len(identified) > len([c for c in before["cases"] if c["result"] == "identified"])
+    locked = client.put(f"/api/v1/screening-rules/{rid}", json={"rule": body}, headers=sec)
+    assert locked.status_code == 409 and "frozen" in locked.text
+    other = client.post(
+        "/api/v1/screening-rules", json={"rule": body | {"version": 3}}, headers=sec
+    ).json()
+    taken = client.post(
+        f"/api/v1/screening-rules/{other['id']}/freeze", json={"round": ROUND}, headers=sec
+    )
+    assert taken.status_code == 409 and "round" in taken.text
+    assert (
+        client.put("/api/v1/screening-rules/999999", json={"rule": body}, headers=sec).status_code
+        == 404
+    )
+    # The page offers the stored rules for comparison.
+    log_in(client, SECRETARIAT, DEMO_PASSWORD)
+    page = client.get(f"/screening/{ROUND}", params={"rule": other["id"]})
+    assert page.status_code == 200 and 'id="stored-rules"' in page.text

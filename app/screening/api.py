@@ -6,15 +6,19 @@ from typing import Annotated
 from fastapi import Path
 
 from app.accounts.permissions import Action
+from app.models import ScreeningRule
 from app.rounds import service as rounds
-from app.screening import service
+from app.screening import rules, service
 from app.screening.metrics import Interval
 from app.screening.schemas import (
     CaseResultOut,
     ChangeOut,
+    FreezeIn,
     ImpactOut,
     IntervalOut,
     MetricsOut,
+    RuleIn,
+    RuleOut,
     ScreeningOut,
 )
 from app.web.api_common import api_router, errors
@@ -23,6 +27,8 @@ from app.web.deps import Context, RequestContext
 router = api_router("", "screening")
 
 Reader = Annotated[RequestContext, Context(Action.READ_CASES)]
+Manager = Annotated[RequestContext, Context(Action.MANAGE_CASES)]
+RuleId = Annotated[int, Path(ge=1, le=2_147_483_647, description="The rule's id")]
 ProposalId = Annotated[int, Path(ge=1, le=2_147_483_647, description="The proposal's id")]
 
 
@@ -76,5 +82,46 @@ def impact(proposal_id: ProposalId, ctx: Reader) -> ImpactOut:
 def screening(ref: str, ctx: Reader) -> ScreeningOut:
     """A round's screening of the case studies you may see, under the 2009 rule."""
     round_ = rounds.get_round(ctx.db, ref)
-    run = service.screen_round(ctx.db, ctx.principal, round_)
+    run = service.screen_round(ctx.db, ctx.principal, round_, rules.for_round(ctx.db, round_))
     return screening_out(round_.symbol, round_.issued_at is not None, run)
+
+
+def _rule_out(ctx: RequestContext, row: ScreeningRule) -> RuleOut:
+    symbols = rules.round_symbols(ctx.db, [row])
+    return RuleOut(**rules.out(row, symbols.get(row.round_id) if row.round_id else None))
+
+
+@router.get("/screening-rules", responses=errors(), response_model=list[RuleOut])
+def list_rules(ctx: Reader) -> list[RuleOut]:
+    """The stored screening rules, drafts and frozen (a round without one uses the 2009 rule)."""
+    rows = rules.listing(ctx.db)
+    symbols = rules.round_symbols(ctx.db, rows)
+    return [RuleOut(**rules.out(x, symbols.get(x.round_id) if x.round_id else None)) for x in rows]
+
+
+@router.get("/screening-rules/{rule_id}", responses=errors(404), response_model=RuleOut)
+def get_rule(rule_id: RuleId, ctx: Reader) -> RuleOut:
+    return _rule_out(ctx, rules.get(ctx.db, rule_id))
+
+
+@router.post("/screening-rules", status_code=201, responses=errors(409), response_model=RuleOut)
+def create_rule(body: RuleIn, ctx: Manager) -> RuleOut:
+    """Draft a rule (422 naming the field of the rule that is wrong)."""
+    return _rule_out(ctx, rules.create(ctx.db, ctx.actor, body=body.rule, now=ctx.now))
+
+
+@router.put("/screening-rules/{rule_id}", responses=errors(404, 409), response_model=RuleOut)
+def update_rule(rule_id: RuleId, body: RuleIn, ctx: Manager) -> RuleOut:
+    """Change a draft rule; a frozen one answers 409."""
+    return _rule_out(ctx, rules.update(ctx.db, ctx.actor, rule_id, body=body.rule, now=ctx.now))
+
+
+@router.post(
+    "/screening-rules/{rule_id}/freeze", responses=errors(404, 409), response_model=RuleOut
+)
+def freeze_rule(rule_id: RuleId, body: FreezeIn, ctx: Manager) -> RuleOut:
+    """Freeze a draft with a round: the round is screened under it from then on, and it never
+    changes (409 for a round that has its rule already)."""
+    return _rule_out(
+        ctx, rules.freeze(ctx.db, ctx.actor, rule_id, round_ref=body.round, now=ctx.now)
+    )

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from app.models import Role
 from app.principal import Principal
 from app.rounds.export import find_round
-from app.screening import service
+from app.screening import rules, service
 
 # Whoever runs the command holds the database: they see what the secretariat sees.
 OPERATOR = Principal(user_id=0, email="", name="command line", role=Role.SECRETARIAT)
@@ -15,7 +15,7 @@ OPERATOR = Principal(user_id=0, email="", name="command line", role=Role.SECRETA
 
 def screen_lines(session: Session, round_ref: str) -> list[str]:
     round_ = find_round(session, round_ref)
-    run = service.screen_round(session, OPERATOR, round_)
+    run = service.screen_round(session, OPERATOR, round_, rules.for_round(session, round_))
     width = max((len(r.case.reference) for r in run.rows), default=0)
     lines = [
         f"{row.case.reference:<{width}}  {row.result.result.value:<14}  "

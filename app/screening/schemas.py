@@ -1,6 +1,10 @@
 """Response bodies of the screening API (issue 21)."""
 
-from pydantic import BaseModel
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from app.schemas import Strict
 
 
 class ChangeOut(BaseModel):
@@ -52,3 +56,24 @@ class ScreeningOut(BaseModel):
     rule_text: str
     cases: list[CaseResultOut]
     metrics: MetricsOut
+
+
+class RuleIn(Strict):
+    rule: dict[str, Any] = Field(
+        description="The combination rule as JSON (as GET /api/v1/screening-rules gives it)"
+    )
+
+
+class FreezeIn(Strict):
+    round: str = Field(max_length=64, description="The round's symbol or id")
+
+
+class RuleOut(BaseModel):
+    id: int
+    reference: str
+    name: str
+    version: int
+    state: str
+    round: str | None
+    rule: dict[str, Any]
+    text: str
