@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from app.accounts.service import get_user_by_email, principal_for_user
 from app.db import Database
 from app.demo.loader import DEMO_PASSWORD, load_demo
-from app.demo.rating import CHILD_STRENGTH, CONTESTED, STAYS_CONTESTED
+from app.demo.rating import CHILD_STRENGTH, CONTESTED, PROPOSED, STAYS_CONTESTED
 from app.models.rating import RatingRound
 from app.rating import service as rating
 from tests.factories import bearer, token_for
@@ -82,6 +82,13 @@ def test_the_demo_has_a_closed_two_round_rating_round_and_an_open_one(
     }
     for ref, category in CHILD_STRENGTH.items():
         assert child[ref] == category
+    # One of them became a proposal, attributed to round 1.
+    ref, profile, _ = PROPOSED
+    listed = client.get("/api/v1/proposals", headers=me).json()
+    rows = listed["items"] if isinstance(listed, dict) else listed
+    attributed = [p for p in rows if f"rating round RR-{first['id']}" in p["rationale"]]
+    assert len(attributed) == 1, rows
+    assert attributed[0]["content"] == {f"strength_{profile}": CHILD_STRENGTH[ref]}
 
 
 def test_a_panellist_sees_their_own_earlier_answer_beside_the_groups_median(

@@ -1,16 +1,17 @@
 """The demo's rating rounds (issue 20): the panel rates the indicators of DWG-FC/Rev.1 in a
-two-round Delphi survey, both rounds closed; a third round over the one item still without
-consensus is open, so anyone on the panel can try answering with the previous round in view.
+two-round Delphi survey, both rounds closed; a third round over the one item still without consensus
+is open, so anyone on the panel can try answering with the previous round in view.
 
 The panel is every member of the demo's delegations (co-chairs included) and the observer: 14
 people. Round 1: 13 answer; most indicators reach consensus on relevance under the default rule
 (median 7-9, at least 70 % rate 7-9, under 15 % rate 1-3), three are contested (two camps) and go
 to round 2, where most panellists move towards the group's median: two reach consensus, FC-CR-03
-(irregular border crossing: common among ordinary migrants too) does not. Strength answers
-mostly follow the text's strength; for FC-CD-04 and FC-EX-04 the panel's child strength differs
-from it. Answers are drawn from a seeded random generator, so every load gives the same ones,
-and given through app/rating/service.py like a panellist's, dated between the end of the rounds'
-story and the case studies (app/demo/cases.py), with the secretariat opening and closing.
+(irregular border crossing: common among ordinary migrants too) does not. Strength answers mostly
+follow the text's strength; for FC-CD-04 and FC-EX-04 the panel's child strength differs from it,
+and the secretariat turns the first into a proposal. Answers are drawn from a seeded random
+generator, so every load gives the same ones, and given through app/rating/service.py like a
+panellist's, dated between the end of the rounds' story and the case studies (app/demo/cases.py),
+with the secretariat opening and closing.
 """
 
 import random
@@ -46,6 +47,8 @@ CONTESTED = ("FC-DR-04", "FC-CR-03", "FC-EX-05")
 STAYS_CONTESTED = "FC-CR-03"
 # Where the panel's strength for children differs from the text's.
 CHILD_STRENGTH = {"FC-CD-04": "strong", "FC-EX-04": "weak"}
+# A result the secretariat turns into a proposal: (item, profile, on behalf of delegation).
+PROPOSED = ("FC-CD-04", "child", "PH-ACWC")
 # Clear enough to most, not to all.
 UNCLEAR = ("FC-NX-01", "FC-AV-03")
 
@@ -318,6 +321,17 @@ def load(session: Session, *, start: datetime, end: datetime, request_id: str) -
         )
     rating.close(session, actor, first.id, expected_version=None, now=at(0.46))
 
+    # The secretariat turns the panel's child strength for FC-CD-04 into a proposal.
+    rating.propose_strength(
+        session,
+        sec,
+        first.id,
+        ref=PROPOSED[0],
+        profile=PROPOSED[1],
+        delegation=PROPOSED[2],
+        now=at(0.47),
+        request_id=request_id,
+    )
     second = rating.start_next(session, actor, first.id, deadline=at(0.9), title=None, now=at(0.5))
     rating.open_(session, actor, second.id, expected_version=None, now=at(0.52))
     refs = [line.ref for line in rating.items(session, second.id)]
