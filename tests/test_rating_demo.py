@@ -82,6 +82,12 @@ def test_the_demo_has_a_closed_two_round_rating_round_and_an_open_one(
     }
     for ref, category in CHILD_STRENGTH.items():
         assert child[ref] == category
+    # The downloads have every indicator of the round.
+    csv = client.get(f"{API}/{first['id']}/results.csv", headers=me)
+    assert csv.status_code == 200
+    assert all(i["ref"] in csv.text for i in first["items"])
+    word = client.get(f"{API}/{second['id']}/results.docx", headers=me)
+    assert word.status_code == 200 and word.content.startswith(b"PK")
     # One of them became a proposal, attributed to round 1.
     ref, profile, _ = PROPOSED
     listed = client.get("/api/v1/proposals", headers=me).json()
@@ -130,6 +136,9 @@ def test_a_panellist_sees_their_own_earlier_answer_beside_the_groups_median(
     # The open round 3's page, over the item still without consensus.
     assert [i["ref"] for i in third["items"]] == [STAYS_CONTESTED]
     mine, medians = own_and_medians(second)
+    results_page = c.get(f"/rating/{second['id']}/results")
+    assert results_page.status_code == 200
+    assert STAYS_CONTESTED in text_of(results_page.text)
     page = c.get(f"/rating/{third['id']}/answer")
     assert page.status_code == 200
     words = text_of(page.text)
