@@ -270,3 +270,24 @@ def test_rules_are_drafted_edited_and_frozen_with_a_round(
     log_in(client, SECRETARIAT, DEMO_PASSWORD)
     page = client.get(f"/screening/{ROUND}", params={"rule": other["id"]})
     assert page.status_code == 200 and 'id="stored-rules"' in page.text
+
+
+def test_the_demo_screening_is_plausible(
+    client: TestClient, database: Database, clock: Clock
+) -> None:
+    """Most of what the 2009 rule should find it finds; the near-misses are not identified, the
+    case with little on file is insufficient, and the demo proposal's case is a known miss."""
+    sec = bearer(token_for(database, SECRETARIAT, clock.now))
+    run = client.get(f"/api/v1/screening/{ROUND}", headers=sec).json()
+    result = {c["case"]: c["result"] for c in run["cases"]}
+    reference = {c["case"]: c["reference_outcome"] for c in run["cases"]}
+    assert result["CS-06"] == "insufficient"
+    assert reference["CS-06"] == "insufficient_information"
+    for near_miss in ("CS-05", "CS-08"):
+        assert reference[near_miss] == "exploited_not_trafficked"
+        assert result[near_miss] == "not identified"
+    trafficked = [c for c in result if reference[c] == "trafficked_forced_criminality"]
+    found = [c for c in trafficked if result[c] == "identified"]
+    assert {"CS-01", "CS-02", "CS-07"} <= set(found) and len(found) * 2 >= len(trafficked)
+    assert result["CS-09"] == "not identified"
+    assert run["metrics"]["specificity"] == 1.0 and run["metrics"]["unreliable"]

@@ -182,7 +182,10 @@ CASES: list[dict[str, Any]] = [
                 "victim_interview",
                 "After two months of low results he was told he had been sold to another "
                 "company and was driven to a second compound.",
-                [("FC-CR-02", "present", "he had been sold to another company")],
+                [
+                    ("FC-CR-02", "present", "he had been sold to another company"),
+                    ("FC-EX-01", "present", "After two months of low results"),
+                ],
             ),
             (
                 "exploitation",
@@ -257,7 +260,10 @@ CASES: list[dict[str, Any]] = [
                 "exploitation",
                 "victim_interview",
                 "The man who kept her said her family would be harmed if she refused.",
-                [("FC-CD-03", "present", "her family would be harmed if she refused")],
+                [
+                    ("FC-CD-03", "present", "her family would be harmed if she refused"),
+                    ("FC-CR-04", "present", "her family would be harmed if she refused"),
+                ],
             ),
             (
                 "exit",
@@ -441,7 +447,7 @@ CASES: list[dict[str, Any]] = [
                 "exit",
                 "official_record",
                 "She was stopped at the airport with cocaine in her luggage.",
-                [("FC-EX-03", "unknown", "")],
+                [("FC-EX-03", "unknown", ""), ("FC-EX-04", "unknown", "")],
             ),
             (
                 "recruitment",
@@ -454,7 +460,12 @@ CASES: list[dict[str, Any]] = [
                 "exit",
                 "court_file",
                 "No interview on how she was recruited or whether she was threatened is on file.",
-                [("FC-CR-04", "unknown", ""), ("FC-NX-02", "unknown", "")],
+                [
+                    ("FC-CR-04", "unknown", ""),
+                    ("FC-NX-02", "unknown", ""),
+                    ("FC-DR-01", "unknown", ""),
+                    ("FC-CD-01", "unknown", ""),
+                ],
             ),
             (
                 "exit",
@@ -522,7 +533,10 @@ CASES: list[dict[str, Any]] = [
                 "exploitation",
                 "victim_interview",
                 "Those who did not reach their quota were locked in a dark room.",
-                [("FC-EX-01", "present", "did not reach their quota were locked in a dark room")],
+                [
+                    ("FC-EX-01", "present", "did not reach their quota were locked in a dark room"),
+                    ("FC-CR-04", "present", "locked in a dark room"),
+                ],
             ),
             (
                 "exploitation",
@@ -646,7 +660,15 @@ CASES: list[dict[str, Any]] = [
                 "victim_interview",
                 "He tried to escape over the fence, was caught and beaten, and his debt was "
                 "doubled.",
-                [("FC-NX-03", "present", "tried to escape over the fence, was caught and beaten")],
+                [
+                    (
+                        "FC-NX-03",
+                        "present",
+                        "tried to escape over the fence, was caught and beaten",
+                    ),
+                    ("FC-CR-04", "present", "was caught and beaten"),
+                    ("FC-EX-04", "present", "his debt was doubled"),
+                ],
             ),
             (
                 "exploitation",
