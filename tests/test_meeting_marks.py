@@ -206,9 +206,14 @@ def test_agreed_over_a_standing_objection_only_by_a_chair_with_the_reason(
     assert state_of(database, "FC-CD-01") == ("open", "")
     # Anything short of agreed needs no override.
     r = client.post(
-        f"{base}/marks", json=agreed | {"state": "agreed_ad_ref"}, headers=tokens["sec"]
+        f"{base}/marks",
+        json=agreed | {"state": "agreed_ad_ref", "override_reason": "nothing to override"},
+        headers=tokens["sec"],
     )
     assert r.status_code == 201, r.text
+    # A reason sent where nothing was overridden is not written as an override.
+    assert "override_reason" not in events(database, "item.mark")[-1]
+    assert "override_reason" not in events(database, "meeting.mark")[-1]
     reason = {"override_reason": "Indonesia will not block the consensus"}
     r = client.post(f"{base}/marks", json=agreed | reason, headers=tokens["chair"])
     assert r.status_code == 201, r.text

@@ -618,10 +618,15 @@ def mark_item(
     request_id: str | None = None,
 ) -> Item:
     """Mark where an item stands. Agreed needs no standing objection, or a chair's override."""
-    item = session.scalar(select(Item).where(Item.code == code.upper()))
+    item = lock_item(session, code)
     if item is None:
         raise NotFound(f"no item with code {code!r}")
+    overridden = False
     if state is DraftingState.AGREED:
+        # An objection recorded at the same moment (set_position locks its delegation) either
+        # comes first and is seen here, or waits for this mark: unlocked, both committed on
+        # PostgreSQL and the item stood agreed over an objection nobody overrode.
+        _lock_delegations(session)
         objecting = objecting_delegations(session, item_id=item.id)
         if objecting and (principal.role is not Role.CHAIR or not override_reason.strip()):
             raise Conflict(
@@ -630,6 +635,7 @@ def mark_item(
                 "the reason",
                 field="override_reason",
             )
+        overridden = bool(objecting)
     before = item.drafting_state
     item.drafting_state = state.value
     item.drafting_note = note.strip()
@@ -641,7 +647,19 @@ def mark_item(
         object_type=item.kind.value,
         object_id=item.code,
         details={"from": before, "to": state.value, "note": note.strip()}
-        | ({"override_reason": override_reason.strip()} if override_reason.strip() else {}),
+        # Only an override that happened: a reason sent where nothing was overridden is not one.
+        | ({"override_reason": override_reason.strip()} if overridden else {}),
         at=now,
     )
     return item
+
+
+def lock_item(session: Session, code: str) -> Item | None:
+    """The item with its row locked for this transaction (read afresh): whoever marks it next
+    waits, and sees the state this transaction leaves."""
+    return session.scalar(
+        select(Item)
+        .where(Item.code == code.upper())
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    )

@@ -201,7 +201,8 @@ def mark_item(
     code = item_code.strip().upper()
     if not code:
         raise InvalidInput("item must name an indicator or section (FC-CD-01)", field="item")
-    item = session.scalar(select(Item).where(Item.code == code))
+    # Locked before its state is read: two marks at once each record the state the other left.
+    item = consensus.lock_item(session, code)
     if item is None:
         raise NotFound(f"no indicator or section {item_code.strip()[:32]!r}", field="item")
     was = item.drafting_state or DraftingState.OPEN.value
@@ -215,6 +216,10 @@ def mark_item(
         now=now,
         request_id=request_id,
     )
+    # Agreed with objections standing (read under the lock the mark took) was a co-chair's override.
+    overridden = marked is DraftingState.AGREED and bool(
+        consensus.objecting_delegations(session, item_id=item.id)
+    )
     act = MeetingAct.mark(
         meeting.id, item.id, was=was, to=marked.value, note=item.drafting_note, at=now
     )
@@ -227,7 +232,7 @@ def mark_item(
         object_type="meeting",
         object_id=meeting.id,
         details={"item": item.code, "from": was, "to": marked.value, "note": item.drafting_note}
-        | ({"override_reason": override_reason.strip()} if override_reason.strip() else {}),
+        | ({"override_reason": override_reason.strip()} if overridden else {}),
         at=now,
     )
     return act
