@@ -2,6 +2,8 @@
 answers, the rule fixed once answered, round 2, reminders, proposals from a result, and
 anonymity: no page or API answer lets a panellist learn another's answer."""
 
+import csv
+import io
 from datetime import timedelta
 from typing import Any
 
@@ -755,3 +757,83 @@ def test_moves_out_of_turn_are_conflicts(client: TestClient, people: Panel, cloc
     assert (r.status_code, r.json()["field"]) == (409, "items")
     r = client.patch(f"{API}/{rr}", json={"title": "X"}, headers=sec | current(client, sec, rr))
     assert (r.status_code, r.json()["field"]) == (409, "state")
+
+
+# --- Review findings (rating rounds) ----------------------------------------------------------
+
+
+def test_round_two_does_not_reveal_a_hidden_round_one(
+    client: TestClient, app: Any, people: Panel, clock: Clock
+) -> None:
+    """Round 1: four answers on FC-CD-01 (1, 3, 7, 9: hidden). Round 2: five. The change since
+    round 1 (share changed, median and IQR change) with round 2's shown median would give round
+    1's hidden median and IQR: not given to anyone who may not see everything, in the API, the
+    page and the CSV."""
+    rr = make_round(client, people, clock, FIVE)
+    for k, email in enumerate(FIVE[:4]):
+        r = answer(client, people, rr, email, one("FC-CD-01", [1, 3, 7, 9][k], 5))
+        assert r.status_code == 200, r.text
+    assert answer(client, people, rr, FIVE[4], one("FC-DR-01", 5, 5)).status_code == 200
+    close(client, people, rr)
+    sec = people[World.secretariat]
+    r = client.post(
+        f"{API}/{rr}/next",
+        json={"deadline": (clock.now + timedelta(days=7)).isoformat()},
+        headers=sec,
+    )
+    assert r.status_code == 201, r.text
+    second = r.json()["id"]
+    assert client.post(f"{API}/{second}/open", headers=sec).status_code == 200
+    for k, email in enumerate(FIVE):
+        r = answer(client, people, second, email, one("FC-CD-01", [5, 5, 6, 7, 7][k], 5))
+        assert r.status_code == 200, r.text
+    close(client, people, second)
+    for email in (World.member, World.secretariat):
+        rows = client.get(f"{API}/{second}/results", headers=people[email]).json()["items"]
+        cd = next(x for x in rows if x["ref"] == "FC-CD-01" and x["question"] == "relevance")
+        assert cd["suppressed"] is False and cd["median"] == 6
+        assert cd["stability_percent_changed"] is None, cd
+        assert cd["median_change"] is None and cd["iqr_change"] is None, cd
+        csv_rows = client.get(f"{API}/{second}/results.csv", headers=people[email])
+        assert csv_rows.status_code == 200
+        text = csv_rows.content.decode("utf-8-sig")
+        for row in csv.DictReader(io.StringIO(text)):
+            if row["ref"] == "FC-CD-01":
+                assert row["n_compared"] == row["percent_changed"] == "", row
+                assert row["median_change"] == row["iqr_change"] == "", row
+    c = TestClient(app)
+    log_in(c, World.member)
+    words = text_of(c.get(f"/rating/{second}/results").text)
+    assert "of answers; median" not in words
+
+
+def _positions(words: str, refs: list[str]) -> list[str]:
+    return sorted(refs, key=words.index)
+
+
+def test_sorting_does_not_order_hidden_rows_by_their_hidden_statistics(
+    client: TestClient, app: Any, people: Panel, clock: Clock
+) -> None:
+    """A panel of three: every row hidden. Sorted by median, IQR or agreement, hidden rows come
+    by ref, not in the order of their hidden medians (FC-CD-02 highest, FC-CD-01 lowest)."""
+    rr = make_round(client, people, clock, THREE, items=["FC-CD-01", "FC-CD-02", "FC-DR-01"])
+    for k, email in enumerate(THREE):
+        r = answer(
+            client,
+            people,
+            rr,
+            email,
+            one("FC-CD-01", 1 + k, 5),
+            one("FC-CD-02", 9 - k % 2, 5),
+            one("FC-DR-01", 4 + 2 * k, 5),
+        )
+        assert r.status_code == 200, r.text
+    close(client, people, rr)
+    c = TestClient(app)
+    log_in(c, World.member)
+    refs = ["FC-CD-01", "FC-CD-02", "FC-DR-01"]
+    for sort in ("median", "iqr", "agreement", "ref"):
+        page = c.get(f"/rating/{rr}/results?sort={sort}")
+        assert page.status_code == 200
+        table = page.text[page.text.index('id="results"') :]
+        assert _positions(table, refs) == refs, sort

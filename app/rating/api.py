@@ -263,6 +263,9 @@ def result_rows(
         for question in service.SCALE_QUESTIONS:
             s = r.relevance if question == "relevance" else r.clarity
             v = r.relevance_verdict if question == "relevance" else r.clarity_verdict
+            # The change since the previous round: relevance only, and never where it would
+            # give away a hidden round's figures (stats.change_shown).
+            change = question == "relevance" and (everything or r.change_shown)
             if hidden:
                 rows.append(
                     ResultRow(
@@ -286,12 +289,10 @@ def result_rows(
                     consensus=v.consensus,
                     verdict=v.label,
                     stability_percent_changed=(
-                        r.stability.percent_changed
-                        if r.stability is not None and question == "relevance"
-                        else None
+                        r.stability.percent_changed if r.stability is not None and change else None
                     ),
-                    median_change=r.median_change if question == "relevance" else None,
-                    iqr_change=r.iqr_change if question == "relevance" else None,
+                    median_change=r.median_change if change else None,
+                    iqr_change=r.iqr_change if change else None,
                 )
             )
         for question in service.STRENGTH_QUESTIONS:

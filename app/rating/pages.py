@@ -3,6 +3,7 @@ answered, reminders, open/close), the answering form (all items on one page; fro
 previous round's feedback beside each item) and the results, sortable."""
 
 import base64
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -467,17 +468,21 @@ def answer(rr_id: RoundId, ctx: Panellist, posted: PostedForm) -> Response:
 
 
 def _sorted(results: list[service.ItemResult], sort: str, everything: bool) -> list[Any]:
-    def shown(r: service.ItemResult) -> bool:
-        return everything or r.shown
+    """Shown rows by the chosen statistic; hidden rows (fewer than MIN_SHOWN answers) after
+    them, by ref, whatever the sort: ordering them by their hidden statistics would tell it."""
 
-    keys = {
-        "median": lambda r: (not shown(r), -(r.relevance.median or 0), r.item.ref),
-        "iqr": lambda r: (
-            not shown(r),
-            r.relevance.iqr if r.relevance.iqr is not None else 99,
-            r.item.ref,
-        ),
-        "agreement": lambda r: (not shown(r), -(r.relevance.percent_7_to_9 or 0), r.item.ref),
+    def neutral(value: Callable[[service.ItemResult], float]) -> Callable[..., Any]:
+        def key(r: service.ItemResult) -> tuple[bool, float, str]:
+            if not (everything or r.shown):
+                return (True, 0.0, r.item.ref)
+            return (False, value(r), r.item.ref)
+
+        return key
+
+    keys: dict[str, Callable[..., Any]] = {
+        "median": neutral(lambda r: -(r.relevance.median or 0)),
+        "iqr": neutral(lambda r: r.relevance.iqr if r.relevance.iqr is not None else 99),
+        "agreement": neutral(lambda r: -(r.relevance.percent_7_to_9 or 0)),
         "ref": lambda r: r.item.ref,
     }
     key = keys.get(sort)

@@ -86,14 +86,15 @@ def question_row(
             before = _values(item.previous, question.key)
             moved = stats.stability(before, current)
             earlier = stats.scale_stats([int(x) for x in before.values() if _rating(x)])
-            stability = StabilityRow(
-                previous_label,
-                moved.n_compared,
-                moved.n_changed,
-                moved.percent_changed,
-                stats.median_change(earlier, s),
-                stats.iqr_change(earlier, s),
-            )
+            if show_all or stats.change_shown(len(before), len(current), moved.n_compared):
+                stability = StabilityRow(
+                    previous_label,
+                    moved.n_compared,
+                    moved.n_changed,
+                    moved.percent_changed,
+                    stats.median_change(earlier, s),
+                    stats.iqr_change(earlier, s),
+                )
         return ResultRow(
             ref=item.ref,
             question=question.key,
@@ -117,10 +118,12 @@ def question_row(
     c = stats.category_stats(categories)
     cv = stats.category_verdict(rule, categories)
     if item.previous is not None:
-        moved = stats.stability(_values(item.previous, question.key), current)
-        stability = StabilityRow(
-            previous_label, moved.n_compared, moved.n_changed, moved.percent_changed
-        )
+        before_c = _values(item.previous, question.key)
+        moved = stats.stability(before_c, current)
+        if show_all or stats.change_shown(len(before_c), len(current), moved.n_compared):
+            stability = StabilityRow(
+                previous_label, moved.n_compared, moved.n_changed, moved.percent_changed
+            )
     return ResultRow(
         ref=item.ref,
         question=question.key,

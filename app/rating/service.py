@@ -257,6 +257,8 @@ class ItemResult:
     stability: Stability | None  # relevance, against the previous round (same panellists)
     median_change: float | None  # relevance: this round's median - the previous round's
     iqr_change: float | None  # relevance: this round's IQR - the previous one's (< 0: converged)
+    # The three above may be shown to a caller who may not see everything (stats.change_shown).
+    change_shown: bool = False
 
     @property
     def ref(self) -> str:
@@ -288,6 +290,7 @@ def results(session: Session, rr: RatingRound) -> list[ItemResult]:
         child = [a.strength_child for a in given if a.strength_child]
         before = previous.get(previous_item.get(line.item_id, -1), [])
         stability = change = spread = None
+        change_ok = False
         if rr.previous_id is not None:
             stability = stats.stability(
                 {a.user_id: a.relevance for a in before}, {a.user_id: a.relevance for a in given}
@@ -298,6 +301,7 @@ def results(session: Session, rr: RatingRound) -> list[ItemResult]:
             )
             change = stats.median_change(earlier, now_)
             spread = stats.iqr_change(earlier, now_)
+            change_ok = stats.change_shown(len(before), len(given), stability.n_compared)
         out.append(
             ItemResult(
                 item=line,
@@ -316,6 +320,7 @@ def results(session: Session, rr: RatingRound) -> list[ItemResult]:
                 stability=stability,
                 median_change=change,
                 iqr_change=spread,
+                change_shown=change_ok,
             )
         )
     return out

@@ -90,6 +90,14 @@ def shown_to_panel(n: int) -> bool:
     return n >= MIN_SHOWN
 
 
+def change_shown(n_previous: int, n_current: int, n_both: int) -> bool:
+    """Whether the change between two rounds (stability, median and IQR change) may be shown to
+    a caller who may not see everything: only when both rounds' counts and the number who
+    answered both are at least MIN_SHOWN. Otherwise the change and the shown round's figures
+    give away the hidden round's (4 answers in round 1, 5 in round 2: round 1's median)."""
+    return min(n_previous, n_current, n_both) >= MIN_SHOWN
+
+
 # -- 1-9 scales --------------------------------------------------------------------------------
 
 
