@@ -3,14 +3,16 @@
 The detector itself is pure and belongs to app/text/personal_data.py (another engineer's; it
 finds names, passport and phone numbers, exact dates of birth and addresses in Latin and the
 ASEAN scripts). This module only adapts what it returns: anything with a kind and a span
-(`kind`, `start`, `end`, or `span=(start, end)`). Until that module exists the check finds
-nothing; tests, and a deployment that wants another detector, set `use(...)`.
+(`kind`, `start`, `end`, or `span=(start, end)`). The detector is imported directly: a check
+that cannot run must fail loudly, never find nothing (fail closed). Tests, and a deployment
+that wants another detector, set `use(...)`.
 """
 
-import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from app.text.personal_data import find_personal_data
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,21 +34,9 @@ def use(detector: Detector | None) -> None:
     _chosen = detector
 
 
-def _pure() -> Callable[[str], Any] | None:
-    try:
-        module = importlib.import_module("app.text.personal_data")
-    except ImportError:
-        return None
-    for name in ("find_personal_data", "find", "detect", "scan"):
-        function = getattr(module, name, None)
-        if callable(function):
-            return function  # type: ignore[no-any-return]
-    return None
-
-
 def available() -> bool:
-    """Whether any check runs (the pure detector has landed, or one was chosen)."""
-    return _chosen is not None or _pure() is not None
+    """Whether a check runs: always (the detector is imported with this module)."""
+    return True
 
 
 def _adapt(finding: Any, text: str) -> Found | None:
@@ -75,8 +65,5 @@ def check(text: str) -> list[Found]:
         return []
     if _chosen is not None:
         return sorted(_chosen(text), key=lambda f: (f.start, f.end))
-    function = _pure()
-    if function is None:
-        return []
-    found = [f for f in (_adapt(x, text) for x in function(text)) if f is not None]
+    found = [f for f in (_adapt(x, text) for x in find_personal_data(text)) if f is not None]
     return sorted(found, key=lambda f: (f.start, f.end))
