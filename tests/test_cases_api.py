@@ -352,6 +352,13 @@ def test_codings_follow_a_merge_and_a_split_of_indicators(
     ]
     # Nothing was lost: every coding is still there, with its evidence.
     assert all(c["evidence"] and c["evidence_found"] for c in codings)
+    # One piece of evidence does not become two indicators: on the item split off, the coding
+    # counts as unknown until someone codes the fact against the new wording.
+    status = {(c["indicator"], c["coded_as"]): (c["status"], c["needs_recoding"]) for c in codings}
+    assert status[("FC-CD-01", "FC-CD-01")] == ("present", False)
+    assert status[("FC-CD-01", "FC-CD-02")] == ("present", False)
+    assert status[(new, "FC-CD-01")] == ("unknown", True)
+    assert {c["coded_status"] for c in codings} == {"present"}
     # FC-CD-02 is withdrawn now: new codings go to the indicator that absorbed it.
     refused(ph.post(path, {"indicator": "FC-CD-02", "status": "absent"}), 422, "indicator")
 

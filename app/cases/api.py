@@ -58,6 +58,8 @@ def _coding_out(c: service.CodingView) -> CodingOut:
         evidence_found=c.evidence_found,
         coder=c.coder,
         at=c.at,
+        needs_recoding=c.needs_recoding,
+        coded_status=c.coded_status or c.status,
     )
 
 
@@ -193,9 +195,10 @@ def update_case(
         ctx.principal,
         ctx.actor,
         case_id,
-        service.Details(**body.model_dump(exclude_unset=True)),
+        service.Details(**body.model_dump(exclude_unset=True, exclude={"personal_data_checked"})),
         expected_version=_version(ctx, if_match, case_id),
         now=ctx.now,
+        personal_data_checked=body.personal_data_checked,
     )
     return _one(ctx, case_id)
 
@@ -214,6 +217,7 @@ def add_fact(case_id: CaseId, body: FactIn, ctx: Writer) -> JSONResponse:
         phase=body.phase,
         source=body.source,
         now=ctx.now,
+        personal_data_checked=body.personal_data_checked,
     )
     return _one(ctx, case_id, 201)
 
@@ -236,6 +240,7 @@ def edit_fact(
         source=body.source,
         expected_version=_version(ctx, if_match, case_id, f"F-{fact_id}.v"),
         now=ctx.now,
+        personal_data_checked=body.personal_data_checked,
     )
     return _one(ctx, case_id)
 

@@ -211,6 +211,7 @@ def edit_case(case_id: int, ctx: Writer, posted: PostedForm) -> Response:
             ),
             expected_version=int(values["version"]) if is_id(values["version"]) else 0,
             now=ctx.now,
+            personal_data_checked=posted.get("personal_data_checked") == "yes",
         )
     except DomainError as exc:
         return _refused(ctx, case_id, form, exc, "case")
@@ -226,7 +227,15 @@ def add_fact(case_id: int, ctx: Writer, posted: PostedForm) -> Response:
     }
     form = Form(values, name="fact")
     try:
-        fact = service.add_fact(ctx.db, ctx.principal, ctx.actor, case_id, now=ctx.now, **values)
+        fact = service.add_fact(
+            ctx.db,
+            ctx.principal,
+            ctx.actor,
+            case_id,
+            now=ctx.now,
+            personal_data_checked=posted.get("personal_data_checked") == "yes",
+            **values,
+        )
     except DomainError as exc:
         return _refused(ctx, case_id, form, exc, "fact")
     return _to_case(case_id, "fact", f"#fact-{fact.id}")
@@ -253,6 +262,7 @@ def edit_fact(case_id: int, fact_id: int, ctx: Writer, posted: PostedForm) -> Re
             source=values["source"],
             expected_version=int(values["version"]) if is_id(values["version"]) else 0,
             now=ctx.now,
+            personal_data_checked=posted.get("personal_data_checked") == "yes",
         )
     except DomainError as exc:
         return _refused(ctx, case_id, form, exc, f"edit-{fact_id}")

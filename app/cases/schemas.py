@@ -43,6 +43,11 @@ class CaseUpdate(Strict):
     visibility: str | None = Field(default=None, max_length=16)
     double_coding: bool | None = None
     contributors: list[str] | None = Field(default=None, max_length=50)
+    personal_data_checked: bool = Field(
+        default=False,
+        description="On a case study shared with the group: the writer checked that what the "
+        "personal-data check found is not personal data (else 422 with the findings)",
+    )
 
 
 class FactIn(Strict):
@@ -52,12 +57,22 @@ class FactIn(Strict):
         max_length=32,
         description="victim_interview, official_record, ngo_report, court_file or other",
     )
+    personal_data_checked: bool = Field(
+        default=False,
+        description="On a case study shared with the group: the writer checked that what the "
+        "personal-data check found is not personal data (else 422 with the findings)",
+    )
 
 
 class FactUpdate(Strict):
     text: str | None = Field(default=None, max_length=8_000)
     phase: str | None = Field(default=None, max_length=16)
     source: str | None = Field(default=None, max_length=32)
+    personal_data_checked: bool = Field(
+        default=False,
+        description="On a case study shared with the group: the writer checked that what the "
+        "personal-data check found is not personal data (else 422 with the findings)",
+    )
 
 
 class OrderIn(Strict):
@@ -82,6 +97,12 @@ class CodingOut(BaseModel):
     evidence_found: bool
     coder: str
     at: datetime
+    needs_recoding: bool = Field(
+        default=False,
+        description="Carried to an item split off the one coded: counts as unknown until "
+        "someone codes the fact against the new item",
+    )
+    coded_status: str = Field(default="", description="The status the coder chose")
 
 
 class CodingHistoryOut(BaseModel):
@@ -120,7 +141,9 @@ class FindingOut(BaseModel):
 
 class AgreementOut(BaseModel):
     coders: list[str]
-    units: int = Field(description="(fact, indicator) pairs both coded")
+    units: int = Field(
+        description="(fact, indicator) pairs either coded; one left uncoded counts as absent"
+    )
     kappa: float | None = Field(description="Cohen's kappa; null when undefined")
     interpretation: str
     only_one_coder: int = Field(description="Pairs only one of the two coded")

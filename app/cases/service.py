@@ -17,7 +17,7 @@ case study with an open finding is not shared with the group (409).
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import delete, func, select
@@ -414,6 +414,7 @@ def update(
     *,
     expected_version: int,
     now: datetime,
+    personal_data_checked: bool = False,
 ) -> CaseStudy:
     case = _for_writing(session, principal, case_id, expected_version)
     _secretariat_only(principal, details)
@@ -424,6 +425,21 @@ def update(
         changed.append("contributors")
     if any(name in changed for name in CHECKED_FIELDS):
         out["findings"] = _check_case_fields(session, case, principal, now=now)
+        confirmed: list[int] = []
+        for name in CHECKED_FIELDS:
+            if name in changed:
+                confirmed += _guard_shared(
+                    session,
+                    case,
+                    name,
+                    getattr(case, name),
+                    principal,
+                    fact_id=None,
+                    checked=personal_data_checked,
+                    now=now,
+                )
+        if confirmed:
+            out["personal_data_confirmed"] = confirmed
     if details.visibility is not None:
         wanted = _choice(details.visibility, VISIBILITIES, "visibility")
         if wanted != case.visibility:
@@ -521,6 +537,79 @@ def _check_case_fields(
         _check(session, case, name, getattr(case, name), principal, fact_id=None, now=now)
         for name in CHECKED_FIELDS
     )
+
+
+def _open_on(
+    session: Session, case: CaseStudy, field_name: str, fact_id: int | None
+) -> list[CaseFinding]:
+    session.flush()
+    return list(
+        session.scalars(
+            select(CaseFinding)
+            .where(
+                CaseFinding.case_id == case.id,
+                CaseFinding.field == field_name,
+                CaseFinding.fact_id.is_(None)
+                if fact_id is None
+                else CaseFinding.fact_id == fact_id,
+                CaseFinding.resolved_at.is_(None),
+                CaseFinding.dismissed_at.is_(None),
+            )
+            .order_by(CaseFinding.span_start, CaseFinding.id)
+        )
+    )
+
+
+def _guard_shared(
+    session: Session,
+    case: CaseStudy,
+    field_name: str,
+    text: str,
+    principal: Principal,
+    *,
+    fact_id: int | None,
+    checked: bool,
+    now: datetime,
+    param: str | None = None,
+) -> list[int]:
+    """A case study shared with the group is read by every delegation at once: a save that would
+    leave an open personal-data finding on it is refused (422 naming the field, the findings
+    beside it, as comments are) unless the writer confirms the words are not personal data; the
+    confirmed findings are then dismissed by that writer (recorded). `_share` is the gate for
+    a restricted case study. The ids of the findings dismissed so."""
+    if case.visibility != "group":
+        return []
+    still = _open_on(session, case, field_name, fact_id)
+    if not still:
+        return []
+    if not checked:
+        said = {(x.kind, x.start, x.end): x for x in personal.check(text)}
+        out = []
+        for f in still:
+            x = said.get((f.kind, f.span_start, f.span_end))
+            out.append(
+                {
+                    "kind": f.kind,
+                    "start": f.span_start,
+                    "end": f.span_end,
+                    "text": text[f.span_start : f.span_end],
+                    "explanation": x.explanation if x else "",
+                    "suggestion": x.suggestion if x else "",
+                }
+            )
+        kinds = ", ".join(dict.fromkeys(f.kind for f in still))
+        raise InvalidInput(
+            f"{case.reference} is shared with the group and the text may hold personal data "
+            f"({kinds}): remove or generalise it, or confirm that it is not personal data "
+            "(personal_data_checked)",
+            field=param or field_name,
+            findings=out,
+        )
+    for f in still:
+        f.dismissed_at = now
+        f.dismissed_by_id = principal.user_id
+        f.dismiss_reason = DISMISS_REASON + " (confirmed on save)"
+    return [f.id for f in still]
 
 
 @dataclass(frozen=True, slots=True)
@@ -636,6 +725,7 @@ def add_fact(
     phase: str,
     source: str,
     now: datetime,
+    personal_data_checked: bool = False,
 ) -> CaseFact:
     case = _for_writing(session, principal, case_id)
     count = session.scalar(
@@ -658,13 +748,31 @@ def add_fact(
     session.add(fact)
     session.flush()
     found = _check(session, case, "fact", fact.text, principal, fact_id=fact.id, now=now)
+    confirmed = _guard_shared(
+        session,
+        case,
+        "fact",
+        fact.text,
+        principal,
+        fact_id=fact.id,
+        checked=personal_data_checked,
+        now=now,
+        param="text",
+    )
+    details: dict[str, object] = {
+        "reference": case.reference,
+        "fact": fact.number,
+        "findings": found,
+    }
+    if confirmed:
+        details["personal_data_confirmed"] = confirmed
     record(
         session,
         actor,
         action="case.fact.add",
         object_type="case",
         object_id=case.id,
-        details={"reference": case.reference, "fact": fact.number, "findings": found},
+        details=details,
         at=now,
     )
     return fact
@@ -682,6 +790,7 @@ def edit_fact(
     source: str | None,
     expected_version: int,
     now: datetime,
+    personal_data_checked: bool = False,
 ) -> CaseFact:
     case = _for_writing(session, principal, case_id)
     fact = get_fact(session, case, fact_id)
@@ -701,19 +810,33 @@ def edit_fact(
     fact.updated_at = now
     flag_modified(fact, "text")
     found = _check(session, case, "fact", fact.text, principal, fact_id=fact.id, now=now)
+    confirmed = _guard_shared(
+        session,
+        case,
+        "fact",
+        fact.text,
+        principal,
+        fact_id=fact.id,
+        checked=personal_data_checked,
+        now=now,
+        param="text",
+    )
     session.flush()
+    details: dict[str, object] = {
+        "reference": case.reference,
+        "fact": fact.number,
+        "changed": changed,
+        "findings": found,
+    }
+    if confirmed:
+        details["personal_data_confirmed"] = confirmed
     record(
         session,
         actor,
         action="case.fact.edit",
         object_type="case",
         object_id=case.id,
-        details={
-            "reference": case.reference,
-            "fact": fact.number,
-            "changed": changed,
-            "findings": found,
-        },
+        details=details,
         at=now,
     )
     return fact
@@ -866,6 +989,13 @@ class CodingView:
     coder: str
     coder_id: int
     at: datetime
+    coded_status: str = ""  # what the coder said, when `status` differs (a split: "unknown")
+
+    @property
+    def needs_recoding(self) -> bool:
+        """Carried to an item split off the one coded: the coder never read the fact against
+        the new item's wording, so it counts as unknown until someone codes it."""
+        return self.via == concordance.SPLIT
 
 
 def codings(session: Session, case_id: int) -> dict[int, list[CodingView]]:
@@ -882,6 +1012,9 @@ def codings(session: Session, case_id: int) -> dict[int, list[CodingView]]:
     out: dict[int, list[CodingView]] = {}
     for coding, coder, text in rows:
         for target in links.targets(coding.item_id, coding.created_at):
+            # One piece of evidence must not become two indicators: on the item split off,
+            # the coding counts as unknown ("needs re-coding"), so screening shows the range.
+            derived = target.via == concordance.SPLIT
             out.setdefault(coding.fact_id, []).append(
                 CodingView(
                     id=coding.id,
@@ -889,12 +1022,13 @@ def codings(session: Session, case_id: int) -> dict[int, list[CodingView]]:
                     indicator=target.code,
                     coded_as=coding.code,
                     via=target.via,
-                    status=coding.status,
+                    status="unknown" if derived else coding.status,
                     evidence=coding.evidence,
                     evidence_found=_normal(coding.evidence) in _normal(text),
                     coder=coder,
                     coder_id=coding.coder_id,
                     at=coding.created_at,
+                    coded_status=coding.status if derived else "",
                 )
             )
     for views in out.values():
@@ -947,7 +1081,10 @@ class CaseView:
 @dataclass(frozen=True, slots=True)
 class Agreement:
     """How far the two coders of a double-coded case study agree: Cohen's kappa over the
-    (fact, indicator) pairs both coded (app/screening/metrics.py)."""
+    (fact, indicator) pairs either coded, a pair one coder left uncoded counting as absent for
+    them (as screening counts it; app/screening/metrics.py). `kappa.only_one_coder` says how
+    many pairs only one of them coded. Codings carried to a split-off item are left out (no
+    one coded them)."""
 
     coder_a: str
     coder_b: str
@@ -964,6 +1101,8 @@ def agreement(coded: dict[int, list[CodingView]]) -> Agreement | None:
     names: dict[int, str] = {}
     for fact_id, views in coded.items():
         for v in views:
+            if v.needs_recoding:
+                continue
             names[v.coder_id] = v.coder
             units = per_coder.setdefault(v.coder_id, {})
             key = (fact_id, v.indicator)
@@ -972,7 +1111,12 @@ def agreement(coded: dict[int, list[CodingView]]) -> Agreement | None:
     if len(per_coder) < 2:
         return None
     a, b = sorted(per_coder, key=lambda c: (-len(per_coder[c]), c))[:2]
-    return Agreement(names[a], names[b], cohen_kappa(per_coder[a], per_coder[b]))
+    pairs = set(per_coder[a]) | set(per_coder[b])
+    only_one = len(set(per_coder[a]) ^ set(per_coder[b]))
+    first = {k: per_coder[a].get(k, "absent") for k in pairs}
+    second = {k: per_coder[b].get(k, "absent") for k in pairs}
+    kappa = replace(cohen_kappa(first, second), only_one_coder=only_one)
+    return Agreement(names[a], names[b], kappa)
 
 
 def view(session: Session, principal: Principal, case_id: int) -> CaseView:
