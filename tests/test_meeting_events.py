@@ -306,6 +306,30 @@ def test_an_id_beyond_the_trail_resumes_from_now_instead_of_waiting_forever(
         stream.close()
 
 
+def test_a_client_far_behind_gets_one_reset_instead_of_the_whole_trail(
+    live_server: str,
+    api: TestClient,
+    tokens: dict[str, dict[str, str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Resuming from further back than live.CATCH_UP_LIMIT events is not replayed event by
+    event (Last-Event-ID: 1 read the whole trail): one "reset" tells the page to read what it
+    shows again, and the stream goes on from now."""
+    monkeypatch.setattr(live, "CATCH_UP_LIMIT", 3)
+    for _ in range(3):
+        assert api.post("/api/v1/meetings", json=MEETING, headers=tokens["sec"]).status_code == 201
+    stream = Stream(f"{live_server}/api/v1/events", tokens["ph"] | {"Last-Event-ID": "1"})
+    try:
+        reset = stream.next()
+        assert (reset["type"], reset["ref"], reset["skipped_after"]) == ("reset", "", 1)
+        r = api.post("/api/v1/meetings", json=MEETING, headers=tokens["sec"])
+        after = stream.next()
+        assert after["ref"] == f"M-{r.json()['id']}" and after["id"] > reset["id"]
+        assert stream.drain() == []
+    finally:
+        stream.close()
+
+
 def test_a_stream_ends_after_its_life_and_the_next_one_resumes_without_loss(
     app: FastAPI, live_server: str, api: TestClient, tokens: dict[str, dict[str, str]]
 ) -> None:

@@ -344,7 +344,8 @@ _STREAM: dict[int | str, dict[str, Any]] = {
 @router.get("/events", responses=errors() | _STREAM, response_class=StreamingResponse)
 def events(request: Request, ctx: Reader, last_event_id: LastEventId = None) -> StreamingResponse:
     """Every change you may see, as it happens, from any instance of the app. Reconnect with
-    Last-Event-ID to receive what you missed."""
+    Last-Event-ID to receive what you missed (from more than 5,000 events back: one event of
+    type "reset", meaning read what you show again, then on from now)."""
     return live.stream(request, ctx.principal, last_event_id, meeting_id=None)
 
 

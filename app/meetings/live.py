@@ -71,6 +71,10 @@ KEEPALIVE_SECONDS = 15.0  # a comment line, so that proxies and clients see the 
 RECHECK_SECONDS = 5.0
 BATCH = 500  # events read at once
 QUEUE_LIMIT = 5000  # a stream further behind than this is closed: the client resumes by id
+# A client resuming from further back than this many trail events (a laptop opened after a
+# week) is not replayed them one by one: it gets one "reset" event (what it shows is out of
+# date: read it again) and the stream goes on from now.
+CATCH_UP_LIMIT = 5000
 OFFICERS = frozenset({Role.SECRETARIAT, Role.CHAIR, Role.ADMIN})
 # The trail's object types that are the group's content, and who may see them; the rest
 # (accounts, tokens, mail, imports in progress) never go out.
@@ -475,6 +479,12 @@ def _after(last_event_id: str | None) -> int | None:
     return int(value) if is_id(value) else None
 
 
+def _reset(after: int, now_at: int) -> str:
+    data = {"id": now_at, "type": "reset", "ref": "", "items": [], "meeting": None}
+    data |= {"skipped_after": after}
+    return f"id: {now_at}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
+
+
 async def _events(
     request: Request, principal: Principal, after: int | None, meeting_id: int | None
 ) -> AsyncIterator[str]:
@@ -495,6 +505,9 @@ async def _events(
             # from a backup): from now on, instead of waiting for ids that will never come.
             after = now_at
             yield f": from {after}\n\n"
+        elif now_at - after > CATCH_UP_LIMIT:
+            yield _reset(after, now_at)
+            after = now_at
         hub.add(listener, now_at)
         scope: frozenset[str] = frozenset()
         if meeting_id is not None:
