@@ -16,7 +16,7 @@ from app.cli import app as cli
 from app.db import Database
 from app.demo import screening as demo_screening
 from app.demo.loader import DEMO_PASSWORD, load_demo
-from app.models import Proposal, ProposalKind
+from app.models import Proposal, ProposalKind, Round
 from app.screening import rule
 from tests.factories import bearer, token_for
 from tests.helpers import Clock, log_in
@@ -270,6 +270,15 @@ def test_rules_are_drafted_edited_and_frozen_with_a_round(
     log_in(client, SECRETARIAT, DEMO_PASSWORD)
     page = client.get(f"/screening/{ROUND}", params={"rule": other["id"]})
     assert page.status_code == 200 and 'id="stored-rules"' in page.text
+    # A proposal of the round is measured under the round's rule.
+    with database.transaction() as s:
+        of_round = s.scalar(
+            select(Proposal.id)
+            .join(Round, Round.id == Proposal.round_id)
+            .where(Round.symbol == ROUND, Proposal.rationale == demo_screening.RATIONALE)
+        )
+    assert of_round is not None
+    assert "Draft, one strong rule (version 2)" in client.get(f"/proposals/{of_round}").text
 
 
 def test_the_demo_screening_is_plausible(

@@ -38,14 +38,15 @@ def impact_panel(db: Session, principal: Principal, proposal_id: int) -> ImpactP
     if not inputs:
         return None
     before, after, aliases = service.applied(db, principal, proposal_id)
+    rule = service.proposal_rule(db, proposal_id)
     changed = r.changes(
-        service.run(inputs, before, r.ILO_2009).by_case,
-        service.run(inputs, after, r.ILO_2009, aliases).by_case,
+        service.run(inputs, before, rule).by_case,
+        service.run(inputs, after, rule, aliases).by_case,
     )
     by_ref = {c.reference: c for c in inputs}
     return ImpactPanel(
         proposal_id=proposal_id,
-        rule=f"{r.ILO_2009.name} rule",
+        rule=f"{rule.name} rule (version {rule.version})",
         screened=len(inputs),
         changed=[
             ImpactLine(

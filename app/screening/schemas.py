@@ -15,7 +15,8 @@ class ChangeOut(BaseModel):
 
 class ImpactOut(BaseModel):
     """The case studies (those the caller may see) whose screening result the proposal changes,
-    under the 2009 rule, from the register now to the register with the proposal applied."""
+    from the register now to the register with the proposal applied, under the rule frozen with
+    the proposal's round (the 2009 rule when there is none)."""
 
     changed: list[ChangeOut]
 

@@ -31,6 +31,7 @@ from app.models import (
     Item,
     ItemKind,
     ItemStatus,
+    Proposal,
     ProposalKind,
     Revision,
     Round,
@@ -238,14 +239,26 @@ def applied(
     return before, after, aliases
 
 
+def proposal_rule(session: Session, proposal_id: int) -> r.CombinationRule:
+    """The rule a proposal's impact is measured under: the one frozen with its round, else the
+    2009 rule. Called after `applied` (which checks the person may see the proposal)."""
+    from app.screening import rules
+
+    proposal = session.get(Proposal, proposal_id)
+    round_ = session.get(Round, proposal.round_id) if proposal and proposal.round_id else None
+    return rules.for_round(session, round_) if round_ is not None else r.ILO_2009
+
+
 def impact(
     session: Session,
     principal: Principal,
     proposal_id: int,
-    rule: r.CombinationRule = r.ILO_2009,
+    rule: r.CombinationRule | None = None,
 ) -> list[r.Change]:
-    """The case studies the person may see whose result the proposal changes, under `rule`."""
+    """The case studies the person may see whose result the proposal changes, under `rule` (by
+    default the rule of the proposal's round)."""
     before, after, aliases = applied(session, principal, proposal_id)
+    rule = rule or proposal_rule(session, proposal_id)
     inputs = case_inputs(session, principal)
     return r.changes(run(inputs, before, rule).by_case, run(inputs, after, rule, aliases).by_case)
 
