@@ -384,6 +384,50 @@ def test_positions_stated_and_decisions_taken_in_the_room_are_tied_to_the_meetin
     assert actions == ["meeting.create", "meeting.position", "meeting.decision"]
 
 
+def test_a_decision_in_the_room_takes_the_override_and_the_picture_as_elsewhere(
+    client: TestClient, tokens: dict[str, dict[str, str]]
+) -> None:
+    """The meeting's decision is the proposals service's: a co-chair agrees over an objection
+    with the reason, and a picture acknowledged before a delegation turned pending is refused."""
+    proposal = {
+        "kind": "amend",
+        "targets": ["FC-CD-01"],
+        "content": {"text": "Passport or phone taken"},
+        "rationale": "Shorter",
+        "submit": True,
+        "delegation": "PH-SOMTC",
+    }
+    pid = client.post("/api/v1/proposals", json=proposal, headers=tokens["ph"]).json()["id"]
+    url = f"/api/v1/meetings/{create(client, tokens['sec']).json()['id']}"
+    objection = {"delegation": "ID-AICHR", "stance": "objection", "proposal_id": pid}
+    assert client.post(f"{url}/positions", json=objection, headers=tokens["sec"]).status_code == 201
+
+    def tag() -> dict[str, str]:
+        etag = client.get(f"/api/v1/proposals/{pid}", headers=tokens["sec"]).headers["ETag"]
+        return tokens["chair"] | {"If-Match": etag}
+
+    decision = {"proposal_id": pid, "outcome": "agreed", "acknowledged": True}
+    r = client.post(f"{url}/decisions", json=decision, headers=tag())
+    assert (r.status_code, r.json().get("field")) == (409, "override_reason"), r.text
+    # The picture the chair saw named nobody pending: others are, so it is refused to be seen.
+    seen = {"pending": [], "reservation": []}
+    r = client.post(
+        f"{url}/decisions",
+        json=decision | {"override_reason": "Consensus minus one", "acknowledged_picture": seen},
+        headers=tag(),
+    )
+    assert r.status_code == 409 and "picture changed" in r.json()["detail"], r.text
+    r = client.post(
+        f"{url}/decisions",
+        json=decision | {"override_reason": "Consensus minus one"},
+        headers=tag(),
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["acts"][-1]["what"] == "agreed"
+    decided = client.get(f"/api/v1/proposals/{pid}", headers=tokens["sec"]).json()
+    assert decided["override_reason"] == "Consensus minus one"
+
+
 def test_digits_that_are_not_ascii_are_refused_on_the_forms_naming_the_field(
     app: FastAPI, world: World
 ) -> None:

@@ -303,6 +303,10 @@ def decide(
         outcome=body.outcome,
         reason=body.reason,
         acknowledged=body.acknowledged,
+        acknowledged_picture=(
+            body.acknowledged_picture.model_dump() if body.acknowledged_picture else None
+        ),
+        override_reason=body.override_reason,
         now=ctx.now,
         request_id=ctx.request_id,
     )

@@ -5,6 +5,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from app.models import DraftingState, Outcome, Stance
+from app.proposals.schemas import AcknowledgedPicture
 from app.schemas import Strict
 
 
@@ -68,7 +69,21 @@ class DecisionIn(Strict):
     proposal_id: int
     outcome: Outcome
     reason: str = Field(default="", max_length=5000)
-    acknowledged: bool = False
+    acknowledged: bool = Field(
+        default=False,
+        description="Required (true) to agree while delegations have given no position or hold "
+        "a reservation: you confirm that you know",
+    )
+    acknowledged_picture: AcknowledgedPicture | None = Field(
+        default=None,
+        description="The delegations pending and reserving when you acknowledged: refused (409) "
+        "if one has become pending or reserving since",
+    )
+    override_reason: str = Field(
+        default="",
+        max_length=5000,
+        description="A co-chair agreeing while a delegation objects: why",
+    )
 
 
 class MarkIn(Strict):
