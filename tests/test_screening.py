@@ -300,3 +300,33 @@ def test_the_demo_screening_is_plausible(
     assert {"CS-01", "CS-02", "CS-07"} <= set(found) and len(found) * 2 >= len(trafficked)
     assert result["CS-09"] == "not identified"
     assert run["metrics"]["specificity"] == 1.0 and run["metrics"]["unreliable"]
+
+
+def test_a_split_counts_the_source_codings_as_unknown(
+    client: TestClient, database: Database, clock: Clock
+) -> None:
+    """A proposed indicator split from FC-EX-02 (strong for adults): the facts coded FC-EX-02
+    were not read against the new wording, so for it they are unknown: CS-09 (exploitation on two
+    medium indicators) becomes insufficient, not identified."""
+    ph = bearer(token_for(database, "member.ph@demo.zerodraft.org", clock.now))
+    split = client.post(
+        "/api/v1/proposals",
+        json={
+            "kind": "add",
+            "targets": ["FC-EX-02"],
+            "dimension": "EX",
+            "content": {
+                "text": "The person was made to impersonate an investment adviser",
+                "strength_adult": "strong",
+            },
+            "rationale": "split the impersonation out of FC-EX-02",
+            "submit": True,
+        },
+        headers=ph,
+    )
+    assert split.status_code == 201, split.text
+    sec = bearer(token_for(database, SECRETARIAT, clock.now))
+    answer = client.get(f"/api/v1/proposals/{split.json()['id']}/impact", headers=sec)
+    assert answer.json() == {
+        "changed": [{"case": "CS-09", "before": "not identified", "after": "insufficient"}]
+    }

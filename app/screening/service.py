@@ -14,7 +14,8 @@ A proposal is applied as the register would apply it when agreed (app/proposals/
 an amendment changes its target's strengths, dimension or status; a deletion withdraws it; a
 merge withdraws the other targets and their codings count for the first target (as the
 concordance reads them after the merge); a new indicator joins the set, and when it is split
-from an item the codings of that item count for it too.
+from an item that item's codings count for it as unknown where they say present (as
+cases.service.codings reads an agreed split: the coder has not read the fact against it).
 """
 
 from collections.abc import Mapping, Sequence
@@ -50,6 +51,8 @@ class Indicator:
 
 
 Indicators = dict[str, Indicator]
+# Marks an alias as the source of a split (its present codings count as unknown).
+SPLIT_FROM = "split-from:"
 
 
 def _strength(value: Any) -> str | None:
@@ -123,12 +126,20 @@ def screen_case(
     aliases: Mapping[str, Sequence[str]] | None = None,
 ) -> r.ScreeningResult:
     """One case under one indicator set and rule. `aliases` maps an indicator code to other codes
-    whose codings count for it too (a merge or a split applied in memory)."""
+    whose codings count for it too: a merge's items as they are, a split's source (prefixed
+    SPLIT_FROM) as unknown where it is present."""
     coded: dict[str, r.Coded] = {}
     for code, ind in indicators.items():
         found = list(case.statuses.get(code, []))
         for other in (aliases or {}).get(code, ()):
-            found += case.statuses.get(other, [])
+            if other.startswith(SPLIT_FROM):
+                # A new item split from another: the coder read the fact against the wider
+                # wording, so whether the new item is shown is not known (as cases.codings
+                # reads an agreed split): present becomes unknown.
+                carried = case.statuses.get(other.removeprefix(SPLIT_FROM), [])
+                found += ["unknown" if x == "present" else x for x in carried]
+            else:
+                found += case.statuses.get(other, [])
         if not found:
             continue
         coded[code] = r.Coded(
@@ -221,8 +232,8 @@ def applied(
             content,
             p.dimension_code,
         )
-        if pv.targets:  # split from an item: its codings count for the new one too
-            aliases[code] = [pv.targets[0].code]
+        if pv.targets:  # split from an item: its codings count for the new one, as unknown
+            aliases[code] = [SPLIT_FROM + pv.targets[0].code]
         return before, after, aliases
     first = pv.targets[0].code if pv.targets else None
     if first is None:
