@@ -112,7 +112,7 @@ def test_results_as_csv_and_word_once_closed(
     assert [c.text for c in tables[1].rows[1].cells][:3] == ["Relevance (1-9)", "5", "9"]
     rendered = "\n".join(lines_libreoffice(r.content))
     assert "Results of the rating round" in rendered
-    assert "Panel: 5 panellists; 5 answered at least one question" in rendered
+    assert "Panel:" not in rendered  # the counts: the secretariat's alone
     assert "Closed on " in rendered and "Asia/Jakarta time" in rendered
     for name in NAMES.values():
         assert name not in rendered
@@ -131,6 +131,15 @@ def test_a_panel_of_three_shows_nothing_of_the_group(
     data = client.get(f"{API}/{rr}/results.docx", headers=people[World.member2]).content
     for table in annex_tables(data):
         assert table.rows[2].cells[0].text.startswith("Fewer than 5 answers")
+    # Nor the panel's size and how many answered (on three, it tells who did not): those are
+    # the secretariat's, which sees who answered anyway.
+    assert "Panel:" not in paragraphs(data) and "answered at least one" not in paragraphs(data)
+    data = client.get(f"{API}/{rr}/results.docx", headers=people[World.secretariat]).content
+    assert "Panel: 3 panellists; 3 answered at least one question" in paragraphs(data)
+
+
+def paragraphs(data: bytes) -> str:
+    return "\n".join(p.text for p in docx.Document(io.BytesIO(data)).paragraphs)
 
 
 def test_the_secretariat_shown_the_answers_gets_everything_while_open(

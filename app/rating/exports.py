@@ -85,6 +85,7 @@ def round_results(
     )
     issued = session.get(Round, rr.round_id)
     respondents = len({who for answers in current.values() for who in answers})
+    secretariat = service.is_secretariat(principal)
     closed = rr.state == CLOSED and rr.closed_at is not None
     when = rr.closed_at if closed and rr.closed_at is not None else now
     zone = issued.time_zone if issued is not None else "UTC"
@@ -95,8 +96,10 @@ def round_results(
         round_label=f"Rating round {rr.number}",
         source_label=f"{issued.title} ({issued.symbol})" if issued is not None else "",
         rule_text=rule.describe(),
-        panel_size=len(service.panel_ids(session, rr.id)),
-        respondents=respondents,
+        # The panel's size and how many answered: the secretariat's (it sees who answered);
+        # to a panellist, on a small panel, the count tells who did not answer.
+        panel_size=len(service.panel_ids(session, rr.id)) if secretariat else None,
+        respondents=respondents if secretariat else None,
         date=when,
         time_zone=zone,
         status=(

@@ -83,8 +83,10 @@ class RoundResults:
     round_label: str  # "Rating round 2 (second round of RR-1)"
     source_label: str  # the issued round the indicators were frozen from: "Round 2 (ZD/R2)"
     rule_text: str  # ConsensusRule.describe()
-    panel_size: int
-    respondents: int  # panellists who answered at least one question
+    # None: not written (a caller who may not see everything: on a small panel the number who
+    # answered tells who did not).
+    panel_size: int | None
+    respondents: int | None  # panellists who answered at least one question
     date: datetime  # what the results show: the closing, or the moment they were read
     time_zone: str
     status: str  # "Closed on ..." / "Open: answers so far"
@@ -257,13 +259,14 @@ def body(results: RoundResults) -> list[Element]:
     out.append(_field("Rating round: ", f"{results.reference}, {results.round_label}"))
     if results.source_label:
         out.append(_field("Indicators as issued in: ", results.source_label))
-    out.append(
-        _field(
-            "Panel: ",
-            f"{results.panel_size} panellists; {results.respondents} answered at least one "
-            "question",
+    if results.panel_size is not None and results.respondents is not None:
+        out.append(
+            _field(
+                "Panel: ",
+                f"{results.panel_size} panellists; {results.respondents} answered at least one "
+                "question",
+            )
         )
-    )
     out.append(_field("Results as at: ", moment_text(results.date, results.time_zone)))
     if results.previous_label:
         out.append(_field("Stability measured against: ", results.previous_label))
