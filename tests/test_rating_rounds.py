@@ -620,6 +620,15 @@ def test_a_result_becomes_a_proposal_attributed_to_the_round(
         assert f"RR-{rr}" in p.rationale and "5 of 5" in p.rationale
     r = client.post(f"{API}/{rr}/proposals", json=body, headers=people[World.member])
     assert r.status_code == 403
+    # A double submit: the second finds the first standing (409 naming it), one proposal only.
+    with database.transaction(write=False) as s:
+        made = [p.id for p in s.scalars(select(Proposal)) if f"RR-{rr}" in p.rationale]
+    assert len(made) == 1
+    again = client.post(f"{API}/{rr}/proposals", json=body, headers=sec)
+    assert again.status_code == 409, again.text
+    assert again.json()["field"] == "profile" and f"P-{made[0]}" in again.json()["detail"]
+    with database.transaction(write=False) as s:
+        assert [p.id for p in s.scalars(select(Proposal)) if f"RR-{rr}" in p.rationale] == made
 
 
 def test_pages_for_the_secretariat(
@@ -837,3 +846,37 @@ def test_sorting_does_not_order_hidden_rows_by_their_hidden_statistics(
         assert page.status_code == 200
         table = page.text[page.text.index('id="results"') :]
         assert _positions(table, refs) == refs, sort
+
+
+def test_a_patch_naming_one_part_of_the_panel_keeps_the_other(
+    client: TestClient, people: Panel, clock: Clock
+) -> None:
+    """PATCH {"delegations": [...]} replaces the delegations' members and keeps the invited
+    panellists; PATCH {"panellists": [...]} the reverse (None = unchanged)."""
+    rr = make_round(
+        client, people, clock, [World.observer], open_it=False, delegations=["ID-AICHR"]
+    )
+    sec = people[World.secretariat]
+
+    def emails() -> list[str]:
+        panel = client.get(f"{API}/{rr}", headers=sec).json()["panel"]
+        return sorted(p["email"] for p in panel)
+
+    assert emails() == sorted([World.member2, World.chair, World.observer])
+    r = client.patch(
+        f"{API}/{rr}", json={"delegations": ["PH-SOMTC"]}, headers=sec | current(client, sec, rr)
+    )
+    assert r.status_code == 200, r.text
+    assert emails() == sorted([World.member, World.observer])
+    r = client.patch(
+        f"{API}/{rr}", json={"panellists": [World.member3]}, headers=sec | current(client, sec, rr)
+    )
+    assert r.status_code == 200, r.text
+    assert emails() == sorted([World.member, World.member3])
+    r = client.patch(
+        f"{API}/{rr}",
+        json={"delegations": [], "panellists": [World.observer]},
+        headers=sec | current(client, sec, rr),
+    )
+    assert r.status_code == 200, r.text
+    assert emails() == [World.observer]

@@ -250,6 +250,13 @@ def answer_rating_round(rr_id: RoundId, body: AnswersIn, ctx: Panellist) -> Answ
     return AnswersStored(stored=stored)
 
 
+def _hidden_row(ref: str, question: str, n: int | None) -> ResultRow:
+    """A suppressed question: its item and question, and the count where the caller may see it."""
+    return ResultRow(
+        ref=ref, question=question, n=n, consensus=False, verdict="not shown", suppressed=True
+    )
+
+
 def result_rows(
     results: list[service.ItemResult], everything: bool, counts: bool = False
 ) -> list[ResultRow]:
@@ -267,16 +274,7 @@ def result_rows(
             # give away a hidden round's figures (stats.change_shown).
             change = question == "relevance" and (everything or r.change_shown)
             if hidden:
-                rows.append(
-                    ResultRow(
-                        ref=r.ref,
-                        question=question,
-                        n=s.n if counts else None,
-                        consensus=False,
-                        verdict="not shown",
-                        suppressed=True,
-                    )
-                )
+                rows.append(_hidden_row(r.ref, question, s.n if counts else None))
                 continue
             rows.append(
                 ResultRow(
@@ -300,16 +298,7 @@ def result_rows(
             v = r.adult_verdict if question == "strength_adult" else r.child_verdict
             # A strength question is optional: its own count decides (it can be under the item's).
             if not (everything or shown_to_panel(c.n)):
-                rows.append(
-                    ResultRow(
-                        ref=r.ref,
-                        question=question,
-                        n=c.n if counts else None,
-                        consensus=False,
-                        verdict="not shown",
-                        suppressed=True,
-                    )
-                )
+                rows.append(_hidden_row(r.ref, question, c.n if counts else None))
                 continue
             rows.append(
                 ResultRow(

@@ -28,11 +28,14 @@ from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.ids import is_id
 from app.mail.outbox import enqueue, valid_address
 from app.models import (
+    AuditEvent,
     Delegation,
     Item,
     ItemKind,
     Membership,
+    Proposal,
     ProposalKind,
+    ProposalState,
     Revision,
     Role,
     Round,
@@ -528,6 +531,26 @@ def _panel(session: Session, delegations: Sequence[str], emails: Sequence[str]) 
     return list(dict.fromkeys(ids))
 
 
+def _new_panel(session: Session, rr: RatingRound, setup: Setup, given: set[str]) -> list[int]:
+    """The panel after an edit. The two parts are replaced only when sent: delegations only
+    keeps the invited panellists, panellists only keeps the delegations' members. Which part
+    a panellist came from is not stored, so it is read from now: a current panellist who is a
+    member of a delegation belongs to the delegations' part, anyone else (observers, experts
+    without a delegation) to the invited part."""
+    sent = _panel(session, setup.delegations or [], setup.panellists or [])
+    if "delegations" in given and "panellists" in given:
+        return sent
+    current = sorted(panel_ids(session, rr.id))
+    members = set(
+        session.scalars(select(Membership.user_id).where(Membership.user_id.in_(current)))
+    )
+    if "delegations" in given:  # keep the invited part
+        kept = [uid for uid in current if uid not in members]
+    else:  # panellists only: keep the delegations' part
+        kept = [uid for uid in current if uid in members]
+    return list(dict.fromkeys(sent + kept))
+
+
 def _set_items(session: Session, rr: RatingRound, chosen: list[tuple[int, int]]) -> None:
     for existing in session.scalars(select(RatingItem).where(RatingItem.rating_round_id == rr.id)):
         session.delete(existing)
@@ -640,7 +663,7 @@ def update(
         _set_items(session, rr, _round_items(session, round_id, setup.items or []))
         changed.append("items")
     if "delegations" in given or "panellists" in given:
-        _set_panel(session, rr, _panel(session, setup.delegations or [], setup.panellists or []))
+        _set_panel(session, rr, _new_panel(session, rr, setup, given))
         changed.append("panel")
     rr.round_id = round_id
     if "title" in given:
@@ -992,6 +1015,32 @@ def remind(
     return names
 
 
+STANDING = (ProposalState.DRAFT, ProposalState.SUBMITTED, ProposalState.UNDER_CONSIDERATION)
+
+
+def _standing_proposal(
+    session: Session, rr_id: int, ref: str, profile: str, strength: str
+) -> int | None:
+    """A proposal this round already made for the same item, profile and strength that still
+    stands (not decided or withdrawn), found through the round's rating.propose events."""
+    made = session.scalars(
+        select(AuditEvent.details).where(
+            AuditEvent.action == "rating.propose",
+            AuditEvent.object_type == "rating_round",
+            AuditEvent.object_id == str(rr_id),
+        )
+    ).all()
+    for details in made:
+        if details.get("item") != ref or details.get("profile") != profile:
+            continue
+        proposal = session.get(Proposal, details.get("proposal"))
+        if proposal is None or proposal.state not in STANDING:
+            continue
+        if proposal.content.get(f"strength_{profile}") == strength:
+            return proposal.id
+    return None
+
+
 def propose_strength(
     session: Session,
     principal: Principal,
@@ -1004,8 +1053,11 @@ def propose_strength(
     request_id: str | None = None,
 ) -> int:
     """Propose setting an indicator's strength for a profile to the category the panel rated,
-    on behalf of `delegation`, attributed to the rating round; returns the proposal's id."""
-    rr = get(session, principal, rr_id)
+    on behalf of `delegation`, attributed to the rating round; returns the proposal's id.
+    The round's row is locked, so a double submit waits for the first and then finds its
+    proposal: 409 naming it while it stands."""
+    get(session, principal, rr_id)
+    rr = _locked(session, rr_id)
     if rr.state != CLOSED:
         raise Conflict(
             f"RR-{rr.id} is {rr.state}; propose from a closed round's result", field="state"
@@ -1028,6 +1080,14 @@ def propose_strength(
     if getattr(now_value, "value", now_value) == category.mode:
         raise Conflict(
             f"{found.ref}'s strength for {profile}s is already {category.mode}", field="profile"
+        )
+    standing = _standing_proposal(session, rr.id, found.ref, profile, category.mode)
+    if standing is not None:
+        raise Conflict(
+            f"proposal P-{standing} already proposes {found.ref}'s strength for {profile}s "
+            f"as {category.mode} from RR-{rr.id}",
+            field="profile",
+            proposal=standing,
         )
     target = session.scalar(select(Delegation).where(Delegation.code == delegation.strip()))
     if target is None:
@@ -1065,7 +1125,12 @@ def propose_strength(
         action="rating.propose",
         object_type="rating_round",
         object_id=rr.id,
-        details={"proposal": proposal.id, "item": found.ref, "profile": profile},
+        details={
+            "proposal": proposal.id,
+            "item": found.ref,
+            "profile": profile,
+            "strength": category.mode,
+        },
         at=now,
     )
     return proposal.id
