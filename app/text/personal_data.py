@@ -10,6 +10,10 @@ Kinds (KINDS) and how each is found, after every decimal digit of any script (Th
 Myanmar...) is read as its value (unicodedata.decimal; one character for one, so spans hold):
 
 - email: an e-mail address.
+- handle: a social media account: "@scamboss88" (not an e-mail address), a profile link
+  ("facebook.com/maria.santos.99", t.me/..., line.me/..., wa.me/...), an account after a
+  platform's name with "ID", "username", "handle", "account" or a colon whose value holds a digit,
+  a dot or an underscore ("Line ID: somchai1990", "Telegram: tony_88", "WhatsApp ID sam.k").
 - national_id: a Thai 13-digit ID whose check digit is right; a Malaysian MyKad (YYMMDD-PB-####);
   a Singapore NRIC/FIN (S1234567D); a Myanmar NRC (12/MaYaKa(N)123456); any run of 9-16 digits
   near an ID word (ID, NIK, KTP, CMND, CCCD, căn cước, บัตรประชาชน, ...).
@@ -38,7 +42,16 @@ Myanmar...) is read as its value (unicodedata.decimal; one character for one, so
   "called", "name is", "tên là", "bernama"; in Thai, Lao, Khmer and Myanmar script the name after
   นาย/นาง/นางสาว/ด.ช./ด.ญ., ชื่อ, ທ້າວ/ນາງ, ຊື່, លោកស្រី/អ្នកស្រី/ឈ្មោះ, ဦး/ဒေါ်/အမည်. Role words,
   countries, organisations and the register's vocabulary are never names ("Mr. Chair", "นายหน้า"
-  the broker, "นายจ้าง" the employer, "Ibu Kota").
+  the broker, "นายจ้าง" the employer, "Ibu Kota"). Also: a quoted nickname after a role
+  ("Agent 'Tony'", "boss “Big Brother”"); a Vietnamese name of three or four parts whose
+  first is a common family name (Nguyen/Nguyễn, Tran/Trần, Le/Lê, Pham/Phạm, Hoang/Hoàng, Phan,
+  Vu/Vũ/Võ, Dang/Đặng, Bui/Bùi, Do/Đỗ, Ho/Hồ, Ngo/Ngô, Duong/Dương, Ly/Lý; for the short ones
+  that are also English words, Le Do Ho Ly Vu Vo, only with a usual middle name such as Van or
+  Thi; never Ho Chi Minh); any capitalised name of two to four words followed by an age or a
+  sex and an age in apposition ("Maria Santos, 24", "Le Thi Hoa (F, 22)"), a Filipino, Malay
+  or Indonesian Given Family being too common in ordinary capitalised text to flag alone.
+- exact_age, in apposition: "(F, 22)", "(22, M)", "(female, 22)", and the age after a name
+  ("Maria Santos, 24,").
 
 Where two findings overlap, the one of the kind earlier in KINDS is kept.
 """
@@ -53,6 +66,7 @@ import phonenumbers
 
 KINDS: Final = (
     "email",
+    "handle",
     "national_id",
     "passport",
     "date_of_birth",
@@ -67,6 +81,7 @@ KINDS: Final = (
 GENERAL_KINDS: Final = tuple(k for k in KINDS if k not in {"exact_date", "exact_age"})
 KIND_LABELS: Final = {
     "email": "e-mail address",
+    "handle": "social media account",
     "national_id": "national ID number",
     "passport": "passport number",
     "date_of_birth": "date of birth",
@@ -772,6 +787,52 @@ def _addresses(norm: str) -> Iterator[tuple[int, int, str]]:
             yield m.start(), m.start() + len(found), where
 
 
+# --- social media accounts ------------------------------------------------------------------
+
+PLATFORM = (
+    r"(?:facebook|fb|messenger|instagram|ig|tiktok|twitter|x|line|telegram|tg|whatsapp|wa|"
+    r"zalo|wechat|weixin|viber|signal|skype|kakaotalk|snapchat|discord)"
+)
+PROFILE_URL = re.compile(
+    r"(?<![\w.@/-])(?:https?://)?(?:www\.|m\.|web\.)?"
+    r"(?:facebook\.com|fb\.com|fb\.me|instagram\.com|tiktok\.com|twitter\.com|x\.com|t\.me|"
+    r"telegram\.me|line\.me|zalo\.me|wa\.me|vk\.com|youtube\.com)/[\w.@~%+=?&/-]*[\w/]",
+    re.IGNORECASE,
+)
+AT_HANDLE = re.compile(r"(?<![\w.@+-])@(?P<h>[A-Za-z0-9_](?:[\w.]{0,38}[\w])?)(?![\w@(])")
+PLATFORM_ACCOUNT = re.compile(
+    r"(?<![\w])"
+    + PLATFORM
+    + r"(?P<label>\s*(?:id|username|user name|handle|account(?: name)?|name)\s*:?|\s*:)\s*"
+    r"@?(?P<h>[\w.]{3,40}[\w])(?![\w@])",
+    re.IGNORECASE,
+)
+
+
+def _handles(norm: str) -> Iterator[tuple[int, int, str]]:
+    for m in PROFILE_URL.finditer(norm):
+        yield m.start(), m.end(), "A link to a person's social media profile."
+    for m in AT_HANDLE.finditer(norm):
+        yield m.start(), m.end(), "A social media account name."
+    for m in PLATFORM_ACCOUNT.finditer(norm):
+        value = m.group("h")
+        strong = re.search(r"(?i)id|user|handle", m.group("label"))
+        if not strong and not re.search(r"[\d_.]", value):
+            continue  # "Telegram: they asked", "Facebook account holder": not account-like
+        if value.lower() in NOT_ACCOUNTS:
+            continue
+        yield m.start("h"), m.end("h"), "A social media account name."
+
+
+# Words after "... ID:" or "account" that are no account.
+NOT_ACCOUNTS: Final = frozenset(
+    _split(
+        "and or was is the a an of to for with from on in by number group account accounts "
+        "chat chats message messages call calls"
+    )
+)
+
+
 # --- names ----------------------------------------------------------------------------------
 
 # Words that are never a person's name after an honorific or "called".
@@ -890,6 +951,119 @@ SCRIPT_NAME_PATTERNS = [
 SCRIPT_NOT_NAMES = ["លោកអ្នក", "ឈ្មោះរបស់", "ဦးစီး", "ဦးဆောင်", "ဦးတည်", "ဦးစားပေး", "ဦးနှောက်", "ທ່ານຈະ"]
 
 
+# Vietnamese family names: the distinctive ones start a name of three or four capitalised parts;
+# the short ones that are also English words (Le, Do, Ho, Ly, Vu, Vo) only with a usual middle
+# name. "Ho Chi Minh" is a city.
+VN_FAMILY: Final = frozenset(
+    _split(
+        "Nguyen Nguyễn Tran Trần Pham Phạm Hoang Hoàng Huynh Huỳnh Phan Dang Đặng Bui Bùi Ngo "
+        "Ngô Duong Dương Truong Trương Dinh Đinh Vũ Võ Lê Đỗ Hồ Lý"
+    )
+)
+VN_FAMILY_SHORT: Final = frozenset(_split("Le Do Ho Ly Vu Vo"))
+VN_MIDDLE: Final = frozenset(
+    w.lower()
+    for w in _split(
+        "Van Văn Thi Thị Duc Đức Minh Ngoc Ngọc Hong Hồng Quoc Quốc Thanh Xuan Xuân Huu Hữu Dinh "
+        "Đình Kim Anh Tuan Tuấn Gia Bao Bảo Cong Công Trong Trọng Ba Bá Nhu Như Phuong Phương Thu "
+        "Hai Hải Tien Tiến Khanh Khánh Quang Manh Mạnh Viet Việt"
+    )
+)
+VN_NAME = re.compile(L0 + r"(?P<name>" + _CAP + r"(?:\s+" + _CAP + r"){2,3})")
+# A quoted nickname after a role: Agent 'Tony', the boss "Big Brother".
+ROLE_NICKNAME = re.compile(
+    L0 + r"(?i:agent|boss|manager|broker|recruiter|supervisor|team leader|leader|uncle|auntie|"
+    r"aunt|brother|sister|chief|driver|guard|handler|trainer|commander|captain|big brother)\s+"
+    r"[\"\u201c'\u2018](?P<name>" + _CAP + r"(?:\s+" + _CAP + r"){0,2})[\"\u201d'\u2019]"
+)
+SEX = r"(?:F|M|female|male|woman|man|girl|boy|nữ|nam)"
+# A name with an age, or a sex and an age, in apposition: "Maria Santos, 24," "Le Thi Hoa (F, 22)".
+APPOSITION = re.compile(
+    L0 + r"(?P<name>" + _CAP + r"(?:\s+" + _CAP + r"){1,3})"
+    r"(?:,\s*(?P<age>\d{1,2})(?=\s*(?:[,;)]|\.(?!\d)|$)|\s+(?:years?|yrs?|y/?o)" + L1 + r")"
+    r"|\s*\((?P<sexage>" + SEX + r",\s*\d{1,2}|\d{1,2},\s*" + SEX + r")\))"
+)
+SEX_AGE = re.compile(r"\((?P<sexage>" + SEX + r",\s*\d{1,2}|\d{1,2},\s*" + SEX + r")\)")
+# Words that start a sentence or a phrase, never the first word of a name in apposition.
+STARTERS: Final = frozenset(
+    _split(
+        "in on at by for from of to with and but or yet so then when while after before since "
+        "until yesterday today later also both each every one two three"
+    )
+)
+
+
+def _name_words(words: list[str], vocabulary: frozenset[str]) -> bool:
+    """No word is a role, a place, an organisation's word or the register's; no digit."""
+    for w in words:
+        if ORGANISATION_AFTER.match(" " + w):
+            return False
+        parts = w.strip("'\u2019-").lower().split("-")
+        if any(part in NOT_NAMES or part in vocabulary for part in parts) or re.search(r"\d", w):
+            return False
+    return True
+
+
+def _vietnamese_names(norm: str, vocabulary: frozenset[str]) -> Iterator[tuple[int, int, str]]:
+    for m in VN_NAME.finditer(norm):
+        words = m.group("name").split()
+        first = words[0]
+        if first not in VN_FAMILY and first not in VN_FAMILY_SHORT:
+            continue
+        kept = words[:1]
+        for w in words[1:]:
+            if not _name_words([w], vocabulary) or w.lower() in STREET_WORDS:
+                break
+            kept.append(w)
+        if len(kept) < 3:
+            continue
+        if first in VN_FAMILY_SHORT and kept[1].lower() not in VN_MIDDLE:
+            continue
+        if [w.lower() for w in kept[:3]] == ["ho", "chi", "minh"]:
+            continue
+        end = m.start() + len(" ".join(kept))
+        if norm[m.start() : end] != " ".join(kept) or ORGANISATION_AFTER.search(norm[end:]):
+            continue
+        yield m.start(), end, "A personal name (a Vietnamese full name)."
+
+
+STREET_WORDS: Final = frozenset(
+    _split("street road avenue lane alley soi đường phố ward district province city")
+)
+
+
+def _more_names(norm: str, vocabulary: frozenset[str]) -> Iterator[tuple[int, int, str]]:
+    yield from _vietnamese_names(norm, vocabulary)
+    for m in ROLE_NICKNAME.finditer(norm):
+        if _name_words(m.group("name").split(), vocabulary):
+            yield m.start("name"), m.end("name"), "A nickname, which can identify a person."
+    for m in APPOSITION.finditer(norm):
+        words = m.group("name").split()
+        start = m.start("name")
+        while words and words[0].lower() in STARTERS:
+            start = norm.index(words[1], start + len(words[0])) if len(words) > 1 else start
+            words = words[1:]
+        if len(words) < 2 or not _name_words(words, vocabulary):
+            continue
+        yield start, m.end("name"), "A personal name, with an age beside it."
+
+
+def _apposition_ages(norm: str, vocabulary: frozenset[str]) -> Iterator[tuple[int, int, str]]:
+    for m in SEX_AGE.finditer(norm):
+        age = int(re.search(r"\d+", m.group("sexage")).group())  # type: ignore[union-attr]
+        low = age // 10 * 10
+        yield m.start("sexage"), m.end("sexage"), f"age band {low}-{low + 9}"
+    for m in APPOSITION.finditer(norm):
+        if m.group("age") is None:
+            continue
+        words = [w for w in m.group("name").split() if w.lower() not in STARTERS]
+        if len(words) < 2 or not _name_words(words, vocabulary):
+            continue
+        age = int(m.group("age"))
+        low = age // 10 * 10
+        yield m.start("age"), m.end("age"), f"age band {low}-{low + 9}"
+
+
 def _names(original: str, norm: str, vocabulary: frozenset[str]) -> Iterator[tuple[int, int, str]]:
     for pattern in LATIN_NAME_PATTERNS:
         for m in pattern.finditer(norm):
@@ -950,6 +1124,8 @@ def find_personal_data(
     raw: list[tuple[int, int, str, str, str]] = []
     for m in EMAIL.finditer(norm):
         raw.append((m.start(), m.end(), "email", "An e-mail address.", "leave it out"))
+    for start, end, why in _handles(norm):
+        raw.append((start, end, "handle", why, "leave it out (say 'a social media account')"))
     for start, end, why in _national_ids(norm):
         raw.append((start, end, "national_id", why, "leave it out (say 'an identity card')"))
     for start, end, why in _passports(norm):
@@ -964,8 +1140,10 @@ def find_personal_data(
     never_names = frozenset(
         w.lower() for phrase in vocabulary for w in re.findall(r"[\w'-]+", phrase)
     )
-    for start, end, why in _names(text, norm, never_names):
+    for start, end, why in [*_names(text, norm, never_names), *_more_names(norm, never_names)]:
         raw.append((start, end, "name", why, "a role or an initial ('the woman', 'Ms A.')"))
+    for start, end, band in _apposition_ages(norm, never_names):
+        raw.append((start, end, "exact_age", "An exact age helps identify a person.", band))
     order = {k: i for i, k in enumerate(KINDS)}
     kept: list[tuple[int, int, str, str, str]] = []
     # overlaps are settled among every kind, so that a date is not then taken for a phone
