@@ -15,7 +15,7 @@ from app.cases.service import CodingView, agreement
 from app.db import Database
 from app.models.audit import AuditEvent
 from tests.factories import World
-from tests.test_cases_api import FACT, Api, ok, open_case, refused
+from tests.test_cases_api import CASE, FACT, Api, ok, open_case, refused
 from tests.test_cases_api import people as people
 
 PHONE = "She called her brother on +84 912 345 678 from a guard's phone."
@@ -154,3 +154,64 @@ def test_the_detector_is_imported_directly_not_failing_open(
     monkeypatch.setitem(sys.modules, "app.text.personal_data", None)
     personal.use(None)
     assert [f.kind for f in personal.check(PHONE)] == ["phone"]
+
+
+def test_a_fact_number_is_unique_in_its_case_study_and_reordering_swaps_numbers(
+    people: dict[str, Api],
+    world: World,
+    database: Database,
+) -> None:
+    sec, ph = people["sec"], people["ph"]
+    cid = open_case(sec, world)["id"]
+    for words in ("First fact.", "Second fact.", "Third fact."):
+        ok(ph.post(f"/cases/{cid}/facts", FACT | {"text": words}), 201)
+    facts = ok(ph.get(f"/cases/{cid}"))["facts"]
+    # A full reversal swaps numbers 1 and 3 (each checked row by row): no conflict.
+    etag = ph.get(f"/cases/{cid}").headers["ETag"]
+    order = [f["id"] for f in reversed(facts)]
+    after = ok(ph.put(f"/cases/{cid}/facts/order", {"order": order}, {"If-Match": etag}))
+    assert [(f["number"], f["text"]) for f in after["facts"]] == [
+        (1, "Third fact."),
+        (2, "Second fact."),
+        (3, "First fact."),
+    ]
+    moved = {f["id"]: f["version"] for f in after["facts"]}
+    assert moved[facts[0]["id"]] == facts[0]["version"] + 1  # one change, one version
+    assert moved[facts[1]["id"]] == facts[1]["version"]  # it did not move
+    # The database refuses a second fact with a number already taken.
+    from sqlalchemy.exc import IntegrityError
+
+    from app.models import CaseFact
+
+    with database.session(write=True) as s:
+        twin = s.get(CaseFact, facts[1]["id"])
+        assert twin is not None
+        twin.number = 1
+        with pytest.raises(IntegrityError):
+            s.flush()
+        s.rollback()
+
+
+def test_two_case_studies_opened_at_once_get_the_next_reference(
+    people: dict[str, Api],
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The second of two opened at the same moment read the same last number: its insert is
+    tried again with the next one; if that keeps failing, a clear 409 'try again'."""
+    from app.cases import service
+
+    sec = people["sec"]
+    assert open_case(sec, world)["reference"] == "CS-01"
+    real = service._next_reference
+    calls: list[str] = []
+
+    def stale(session: Any) -> str:
+        calls.append("x")
+        return "CS-01" if len(calls) == 1 else real(session)
+
+    monkeypatch.setattr(service, "_next_reference", stale)
+    assert open_case(sec, world)["reference"] == "CS-02"
+    monkeypatch.setattr(service, "_next_reference", lambda session: "CS-01")
+    detail = refused(sec.post("/cases", CASE), 409, "reference")
+    assert "try again" in detail

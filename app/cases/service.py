@@ -21,6 +21,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import delete, func, select
+from sqlalchemy import update as sql_update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -327,6 +329,31 @@ def _next_reference(session: Session) -> str:
     return f"CS-{max(numbers, default=0) + 1:02d}"
 
 
+REFERENCE_TRIES = 3
+
+
+def _insert_with_reference(session: Session, case: CaseStudy) -> None:
+    """Give the case study the next CS-nn and insert it. Two opened at the same moment can
+    both read the same last number; the unique reference refuses the second insert, which is
+    then tried again with the number after (in a savepoint, so the transaction goes on), and
+    after a few tries answered with a clear 409."""
+    for _ in range(REFERENCE_TRIES):
+        case.reference = _next_reference(session)
+        try:
+            with session.begin_nested():
+                session.add(case)
+                session.flush()
+        except IntegrityError:
+            if case in session:
+                session.expunge(case)
+            continue
+        return
+    raise Conflict(
+        "another case study was opened at the same moment and took its reference; try again",
+        field="reference",
+    )
+
+
 def _secretariat_only(principal: Principal, d: Details) -> None:
     if principal.role is Role.SECRETARIAT:
         return
@@ -346,7 +373,7 @@ def create(
         if getattr(details, name) is None:
             raise InvalidInput(f"{name} is required", field=name)
     case = CaseStudy(
-        reference=_next_reference(session),
+        reference="",
         title="",
         summary="",
         profile="adult",
@@ -364,8 +391,7 @@ def create(
         updated_at=now,
     )
     _apply(case, details)
-    session.add(case)
-    session.flush()
+    _insert_with_reference(session, case)
     contributors = _set_contributors(session, case, details.contributors or [])
     found = _check_case_fields(session, case, principal, now=now)
     if details.visibility is not None:
@@ -862,8 +888,19 @@ def order_facts(
         )
     by_id = {f.id: f for f in current}
     before = [f.id for f in current]
-    for number, fid in enumerate(fact_ids, start=1):
-        if by_id[fid].number != number:
+    moving = {fid: n for n, fid in enumerate(fact_ids, start=1) if by_id[fid].number != n}
+    if moving:
+        # (case_id, number) is unique and checked row by row (SQLite; PostgreSQL's immediate
+        # constraint): the rows that move step out of the way first, to numbers no fact has
+        # (negative), in one statement that leaves their versions alone; the ORM then writes
+        # each new number, bumping each moved fact's version once.
+        session.execute(
+            sql_update(CaseFact)
+            .where(CaseFact.id.in_(list(moving)))
+            .values(number=-CaseFact.number)
+            .execution_options(synchronize_session=False)
+        )
+        for fid, number in moving.items():
             by_id[fid].number = number
     case.updated_at = now
     _touch(case)

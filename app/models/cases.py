@@ -18,7 +18,7 @@ service compares the version the editor saw (412 when it is stale).
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime
@@ -87,6 +87,9 @@ class CaseFact(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
+    # One fact per number in a case study (migration 0025); renumbering moves the rows it
+    # changes out of the way first (cases.service.order_facts), as the check is per row.
+    __table_args__ = (UniqueConstraint("case_id", "number"),)
     __mapper_args__ = {"version_id_col": version}
 
     def check_version(self, expected: int, reference: str) -> None:
