@@ -5,8 +5,10 @@ A page is one query over the columns it shows, bounded by a limit and keyed on t
 
 The trail shows what its reader may see of the objects themselves: an event about a proposal, a
 comment or an import the reader would get 404 on (another delegation's private draft, a comment
-kept to a delegation, an import still that delegation's own) is left out, as if it were not
-there. One rule (`_about_hidden`) serves the page and the API alike.
+kept to a delegation, an import still that delegation's own, a case study kept to the
+secretariat and its contributors) is left out, as if it were not there; so are who answered a
+rating round and whose answers were taken late, for everyone but the secretariat. One rule
+(`_about_hidden`) serves the page and the API alike.
 """
 
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from app.accounts.service import normalise_email
 from app.audit.service import verify_chain
+from app.cases.visibility import hidden_cases
 from app.comments.service import hidden_comments, hidden_proposals
 from app.models import AuditEvent, Delegation, Role, User
 from app.models.imports import WordImport
@@ -114,9 +117,24 @@ def _hidden_imports(viewer: Principal) -> Any:
     )
 
 
+# Who answered a rating round, and whose answers were taken late: the secretariat's alone (it
+# sends the reminders). To anyone else (a co-chair may be a panellist) they would name each
+# panellist with when and how much they answered.
+SECRETARIAT_ONLY_ACTIONS = ("rating.answer", "rating.accept_late")
+
+
 def _about_hidden(viewer: Principal) -> ColumnElement[bool]:
-    """Whether an event is about an object `viewer` may not see."""
+    """Whether an event is about an object `viewer` may not see, or is one only the secretariat
+    reads. A case study's events (facts, codings and findings included) are `case` events of
+    the case study: left out where the viewer may not see it."""
+    secretariat_only = (
+        AuditEvent.action.in_(SECRETARIAT_ONLY_ACTIONS)
+        if viewer.role is not Role.SECRETARIAT
+        else false()
+    )
     return or_(
+        secretariat_only,
+        (AuditEvent.object_type == "case") & AuditEvent.object_id.in_(_ids(hidden_cases(viewer))),
         (AuditEvent.object_type == "proposal")
         & AuditEvent.object_id.in_(_ids(hidden_proposals(viewer))),
         (AuditEvent.object_type == "comment")
