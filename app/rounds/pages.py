@@ -27,6 +27,7 @@ from app.rounds.export import MEDIA_TYPE, download_headers, export_round
 from app.rounds.export_loader import changed_after_approval
 from app.rounds.service import Moment
 from app.rounds.web import keep_current
+from app.screening.panels import impacts_on_round
 from app.web.cache import audience_key, cached_page
 from app.web.deps import Context, DbRoute, RequestContext
 from app.web.forms import Form, PostedForm, Problem
@@ -275,6 +276,9 @@ def _round_page(
             "round.html",
             key,
             lambda viewer: _round_context(ctx, viewer, found[0], page, [], None, None),
+            # Which case studies the viewer may see is not in the audience key: the impact of
+            # the pending proposals (app.screening.panels) is rendered for them alone, uncached.
+            after=lambda: impacts_on_round(ctx.db, ctx.principal, found[0]),
         )
     r = service.get_round(ctx.db, ref)
     problems: list[Problem] = []

@@ -120,6 +120,7 @@ def cached_page(
     template: str,
     key: tuple[Any, ...] | Callable[[], tuple[Any, ...]],
     build: Callable[[Principal], dict[str, Any]],
+    after: Callable[[], Markup] | None = None,
 ) -> HTMLResponse:
     """The page `template` (which extends base.html and keeps its imports inside its blocks),
     with its title and main blocks taken from the cache when the content version and `key` (which
@@ -168,7 +169,8 @@ def cached_page(
         }
     )
     head, _, tail = around.partition(MAIN_MARKER)
-    return HTMLResponse(b"".join((head.encode(), fill(fragment, principal), tail.encode())))
+    extra = after().encode() if after is not None else b""
+    return HTMLResponse(b"".join((head.encode(), fill(fragment, principal), extra, tail.encode())))
 
 
 def fill(fragment: Fragment, principal: Principal) -> bytes:
