@@ -18,6 +18,7 @@ from app.word.training import (
     TrainingPack,
     export_training,
 )
+from tests.factories import bearer, token_for
 from tests.helpers import Clock, log_in
 from tests.test_new_item_placement_word import lines_libreoffice
 
@@ -103,6 +104,24 @@ def test_the_secretariat_downloads_a_pack_of_chosen_case_studies(
     assert "CS-01: Customer-service offer that ended in a guarded scam compound" in text
     assert "CS-09: Hotel job offer" in text and "CS-02" not in text
     assert "FC-CD-01" in text and "Reference outcome: trafficked for forced criminality" in text
+    # CS-09 is not shared with the group: the cover says the pack is restricted.
+    document = docx.Document(io.BytesIO(answer.content))
+    cells = [c.text for t in document.tables for row in t.rows for c in row.cells]
+    everything = "\n".join([text, *cells])
+    assert "Restricted" in everything and "CS-09 not shared with the working group" in everything
+    only_shared = client.get("/training-pack.docx", params={"case": chosen[0]["id"]})
+    shared_doc = docx.Document(io.BytesIO(only_shared.content))
+    shared_cells = [c.text for t in shared_doc.tables for row in t.rows for c in row.cells]
+    shared_text = "\n".join([*(p.text for p in shared_doc.paragraphs), *shared_cells])
+    assert "Restricted" not in shared_text and "General" in shared_text
+    # A personal-data finding still open keeps the case study out of any pack.
+    cs09 = next(c for c in chosen if c["reference"] == "CS-09")
+    fact = {"text": "She was told to call +66 81 234 5678.", "phase": "exit", "source": "other"}
+    sec = bearer(token_for(database, SECRETARIAT, clock.now))
+    added = client.post(f"/api/v1/cases/{cs09['id']}/facts", json=fact, headers=sec)
+    assert added.status_code in (200, 201), added.text
+    refused = client.get("/training-pack.docx", params={"case": [cs09["id"]]})
+    assert refused.status_code == 409 and "CS-09" in refused.text, refused.text
     assert client.get("/training-pack.docx").status_code == 422
     assert client.get("/training-pack.docx", params={"case": 999999}).status_code == 404
     # Not for a member.

@@ -1,7 +1,11 @@
 """The training pack's content from the case studies (issue 21): each chosen case study the
 person may see (404 otherwise), its facts with the indicators that apply (present codings, one
 line per indicator and fact, the first coder's evidence words), the reference outcome and its
-reasoning, and its screening result under the 2009 rule. The .docx is app/word/training.py's."""
+reasoning, and its screening result under the 2009 rule. The .docx is app/word/training.py's.
+
+A pack leaves the platform as a file: a case study with a personal-data finding still open is
+refused (resolve it first), and a pack holding a case study not shared with the group is marked
+restricted on its cover."""
 
 from collections.abc import Sequence
 from datetime import datetime
@@ -9,6 +13,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from app.cases import service as cases
+from app.errors import Conflict
 from app.principal import Principal
 from app.screening import rule as r
 from app.screening import service
@@ -31,8 +36,19 @@ def pack(
     titles = dict(cases.indicator_choices(session))
     indicators = service.current_indicators(session)
     out: list[TrainingCase] = []
+    restricted: list[str] = []
     for case_id in dict.fromkeys(case_ids):
         case = cases.get(session, principal, case_id)
+        still_open = cases.findings(session, case, open_only=True)
+        if still_open:
+            raise Conflict(
+                f"{case.reference} has {len(still_open)} personal-data finding(s) not yet "
+                "resolved: remove or generalise the words (or mark them not personal data) on "
+                "the case study before it goes into a training pack",
+                field="case",
+            )
+        if case.visibility != "group":
+            restricted.append(case.reference)
         coded = cases.codings(session, case.id)
         facts = []
         for fact in cases.facts(session, case.id):
@@ -80,4 +96,9 @@ def pack(
         date=now,
         time_zone=time_zone,
         cases=out,
+        marking=(
+            f"Restricted: {', '.join(restricted)} not shared with the working group"
+            if restricted
+            else ""
+        ),
     )
