@@ -220,7 +220,12 @@ def test_agreed_over_a_standing_objection_only_by_a_chair_with_the_reason(
     assert state_of(database, "FC-CD-01") == ("agreed", "agreed in the room")
     assert marks_of(database, meeting) == [
         ("FC-CD-01", "open", "agreed_ad_ref", "agreed in the room"),
-        ("FC-CD-01", "agreed_ad_ref", "agreed", "agreed in the room"),
+        (
+            "FC-CD-01",
+            "agreed_ad_ref",
+            "agreed",
+            "agreed in the room (co-chair's override: Indonesia will not block the consensus)",
+        ),
     ]
     assert events(database, "item.mark")[-1]["override_reason"] == reason["override_reason"]
     assert events(database, "meeting.mark")[-1]["override_reason"] == reason["override_reason"]
@@ -296,12 +301,14 @@ def test_the_secretariat_marks_the_point_from_its_live_view(
     r = post(chair, f"/meetings/{meeting}/marks", form_in(page, id="room-mark-form") | agreed)
     assert r.status_code == 409
     assert [t for t, _ in summary(r.text)] == ["room-mark-override_reason"]
+    assert "give your reason for overriding the objection" in text_of(r.text)
     assert form_in(r.text, id="room-mark-form")["note"] == "in the room"
     overridden = agreed | {"override_reason": "ID will join the consensus"}
     r = post(chair, f"/meetings/{meeting}/marks", form_in(page, id="room-mark-form") | overridden)
     assert r.status_code == 303, summary(r.text)
     assert acts_shown(chair.get(live).text)[-1] == (
-        "FC-CD-01 marked agreed in the meeting (was agreed ad ref) “in the room”"
+        "FC-CD-01 marked agreed in the meeting (was agreed ad ref) "
+        "“in the room (co-chair's override: ID will join the consensus)”"
     )
     # The marks stay in the meeting's list whatever is under discussion next, or nothing.
     for ref in ("SEC-PURPOSE", None):

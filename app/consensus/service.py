@@ -629,10 +629,14 @@ def mark_item(
         _lock_delegations(session)
         objecting = objecting_delegations(session, item_id=item.id)
         if objecting and (principal.role is not Role.CHAIR or not override_reason.strip()):
+            then = (
+                "To mark it agreed all the same, give your reason for overriding the objection"
+                if principal.role is Role.CHAIR
+                else "Only a co-chair can mark it agreed now, giving the reason"
+            )
             raise Conflict(
                 f"{item.code} cannot be marked agreed: there is an objection from "
-                f"{', '.join(objecting)}. Only a co-chair can mark it agreed now, and must give "
-                "the reason",
+                f"{', '.join(objecting)}. {then}",
                 field="override_reason",
             )
         overridden = bool(objecting)

@@ -220,9 +220,11 @@ def mark_item(
     overridden = marked is DraftingState.AGREED and bool(
         consensus.objecting_delegations(session, item_id=item.id)
     )
-    act = MeetingAct.mark(
-        meeting.id, item.id, was=was, to=marked.value, note=item.drafting_note, at=now
-    )
+    # The override is part of what happened in the room: the live view and the record say it.
+    said = item.drafting_note
+    if overridden:
+        said = f"{said} (co-chair's override: {override_reason.strip()})".strip()
+    act = MeetingAct.mark(meeting.id, item.id, was=was, to=marked.value, note=said, at=now)
     session.add(act)
     session.flush()
     record(

@@ -12,7 +12,15 @@
 (function () {
   "use strict";
   var live = document.getElementById("live");
-  if (!live || !window.EventSource || !window.fetch) return;
+  if (!live) return;
+  // A form of the view sent back with a refusal: its first field in error is brought into view
+  // and focused (the page is long, and the refusal would otherwise sit unseen below).
+  var refused = live.querySelector(".field-error input, .field-error textarea, .field-error select");
+  if (refused) {
+    refused.scrollIntoView({ block: "center" });
+    refused.focus({ preventScroll: true });
+  }
+  if (!window.EventSource || !window.fetch) return;
   var status = document.getElementById("live-status");
   var announce = document.getElementById("live-announce");
   var pending = false, again = false, failures = 0;
