@@ -215,3 +215,30 @@ def test_two_case_studies_opened_at_once_get_the_next_reference(
     monkeypatch.setattr(service, "_next_reference", lambda session: "CS-01")
     detail = refused(sec.post("/cases", CASE), 409, "reference")
     assert "try again" in detail
+
+
+def test_on_the_page_a_shared_case_study_asks_before_personal_data_is_saved(
+    client: Any, world: World
+) -> None:
+    from tests.helpers import form_in, log_in, post, summary
+    from tests.test_cases_pages import _open
+
+    log_in(client, world.secretariat)
+    url = _open(client)
+    page = client.get(url).text
+    share = form_in(page, id="case-share")
+    assert post(client, f"{url}/visibility", share | {"visibility": "group"}).status_code == 303
+    page = client.get(url).text
+    fact = form_in(page, id="fact") | {
+        "text": PHONE,
+        "phase": "exploitation",
+        "source": "victim_interview",
+    }
+    fact.pop("personal_data_checked", None)
+    refused_page = post(client, f"{url}/facts", fact)
+    assert refused_page.status_code == 422
+    assert summary(refused_page.text)[0][0] == "fact-text"
+    assert 'name="personal_data_checked"' in refused_page.text
+    assert "on +84 912 345 678 from" in refused_page.text  # what was typed is kept
+    saved = post(client, f"{url}/facts", fact | {"personal_data_checked": "yes"})
+    assert saved.status_code == 303
