@@ -618,6 +618,7 @@ def test_a_result_becomes_a_proposal_attributed_to_the_round(
         assert p is not None
         assert p.content == {"strength_child": "strong"}
         assert f"RR-{rr}" in p.rationale and "5 of 5" in p.rationale
+        assert "for children" in p.rationale and "childs" not in p.rationale
     r = client.post(f"{API}/{rr}/proposals", json=body, headers=people[World.member])
     assert r.status_code == 403
     # A double submit: the second finds the first standing (409 naming it), one proposal only.
@@ -880,3 +881,22 @@ def test_a_patch_naming_one_part_of_the_panel_keeps_the_other(
     )
     assert r.status_code == 200, r.text
     assert emails() == [World.observer]
+
+
+def test_a_hidden_strength_result_does_not_become_a_proposal(
+    client: TestClient, people: Panel, clock: Clock, database: Database
+) -> None:
+    """Attacker H1: a panel of three all rating weak; the proposal's rationale ("3 of 3 rated
+    ... weak") would be read by everyone. Under MIN_SHOWN answers: 409 naming profile."""
+    rr = make_round(client, people, clock, THREE)
+    for email in THREE:
+        r = answer(client, people, rr, email, one("FC-CD-01", strength_child="weak"))
+        assert r.status_code == 200, r.text
+    close(client, people, rr)
+    body = {"ref": "FC-CD-01", "profile": "child", "delegation": "PH-SOMTC"}
+    r = client.post(f"{API}/{rr}/proposals", json=body, headers=people[World.secretariat])
+    assert r.status_code == 409, r.text
+    assert r.json()["field"] == "profile"
+    assert "children" in r.json()["detail"] and "childs" not in r.json()["detail"]
+    with database.transaction(write=False) as s:
+        assert not [p for p in s.scalars(select(Proposal)) if f"RR-{rr}" in p.rationale]

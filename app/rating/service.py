@@ -1015,6 +1015,8 @@ def remind(
     return names
 
 
+PROFILE_PLURAL = {"adult": "adults", "child": "children"}
+
 STANDING = (ProposalState.DRAFT, ProposalState.SUBMITTED, ProposalState.UNDER_CONSIDERATION)
 
 
@@ -1069,9 +1071,18 @@ def propose_strength(
         raise InvalidInput(f"ref: {ref!r} is not an indicator of RR-{rr.id}", field="ref")
     verdict = found.adult_verdict if profile == "adult" else found.child_verdict
     category = found.adult if profile == "adult" else found.child
+    people = PROFILE_PLURAL[profile]
+    if not stats.shown_to_panel(category.n):
+        # The rationale is read by everyone: with fewer than MIN_SHOWN answers its counts (or
+        # even the mode) would give the panellists' answers away, so there is nothing to propose.
+        raise Conflict(
+            f"{found.ref}'s strength for {people} has fewer than {MIN_SHOWN} answers: not "
+            "shown, so it cannot become a proposal",
+            field="profile",
+        )
     if not verdict.consensus or category.mode is None:
         raise Conflict(
-            f"the panel reached no consensus on {found.ref}'s strength for {profile}s "
+            f"the panel reached no consensus on {found.ref}'s strength for {people} "
             f"({verdict.reason})",
             field="profile",
         )
@@ -1079,12 +1090,12 @@ def propose_strength(
     now_value = getattr(current.revision, f"strength_{profile}", None)
     if getattr(now_value, "value", now_value) == category.mode:
         raise Conflict(
-            f"{found.ref}'s strength for {profile}s is already {category.mode}", field="profile"
+            f"{found.ref}'s strength for {people} is already {category.mode}", field="profile"
         )
     standing = _standing_proposal(session, rr.id, found.ref, profile, category.mode)
     if standing is not None:
         raise Conflict(
-            f"proposal P-{standing} already proposes {found.ref}'s strength for {profile}s "
+            f"proposal P-{standing} already proposes {found.ref}'s strength for {people} "
             f"as {category.mode} from RR-{rr.id}",
             field="profile",
             proposal=standing,
@@ -1104,7 +1115,7 @@ def propose_strength(
     rationale = (
         f'As rated by the panel of rating round RR-{rr.id} "{rr.title}" (round {rr.number}): '
         f"{counts.get(category.mode, 0)} of {category.n} rated {found.ref} {category.mode} for "
-        f"{profile}s. {verdict.reason}"
+        f"{people}. {verdict.reason}"
     )
     proposal = proposals.create(
         session,
