@@ -900,3 +900,56 @@ def test_a_hidden_strength_result_does_not_become_a_proposal(
     assert "children" in r.json()["detail"] and "childs" not in r.json()["detail"]
     with database.transaction(write=False) as s:
         assert not [p for p in s.scalars(select(Proposal)) if f"RR-{rr}" in p.rationale]
+
+
+def test_personal_data_in_a_comment_or_wording_is_refused_unless_checked(
+    client: TestClient, app: Any, people: Panel, clock: Clock, database: Database
+) -> None:
+    """Browser review: "Call me on +63 917 555 0199" in a comment was shown to all after close.
+    API: 422 naming answers[i].comment / .wording with the findings, unless checked; the audit
+    event names the kinds confirmed, never the words. Page: typed values kept, findings beside
+    the box, an "I checked" box."""
+    from app.models import AuditEvent
+
+    rr = make_round(client, people, clock, FIVE)
+    phone = "Call me on +63 917 555 0199"
+    r = answer(client, people, rr, World.member, one("FC-CD-01"), one("FC-CD-02", comment=phone))
+    assert r.status_code == 422, r.text
+    assert r.json()["field"] == "answers[1].comment"
+    assert r.json()["findings"] and "555 0199" in r.json()["findings"][0]["text"]
+    r = answer(client, people, rr, World.member, one("FC-CD-01", wording=phone))
+    assert r.status_code == 422 and r.json()["field"] == "answers[0].wording", r.text
+    with database.transaction(write=False) as s:
+        assert not s.scalars(select(RatingAnswer)).all()
+    r = client.post(
+        f"{API}/{rr}/answers",
+        json={"answers": [one("FC-CD-01", comment=phone)], "personal_data_checked": True},
+        headers=people[World.member],
+    )
+    assert r.status_code == 200, r.text
+    with database.transaction(write=False) as s:
+        events = s.scalars(select(AuditEvent).where(AuditEvent.action == "rating.answer")).all()
+        assert events[-1].details["personal_data_confirmed"] == ["phone"]
+        assert "0199" not in str(events[-1].details)
+    # The page form
+    c = TestClient(app)
+    log_in(c, World.member2)
+    csrf = csrf_of(c.get(f"/rating/{rr}/answer").text)
+    data = {
+        "csrf_token": csrf,
+        "relevance-FC-CD-01": "8",
+        "clarity-FC-CD-01": "7",
+        "comment-FC-CD-01": phone,
+        "wording-FC-CD-01": "A plain wording",
+    }
+    page = c.post(f"/rating/{rr}/answer", data=data, follow_redirects=False)
+    assert page.status_code == 422, page.text
+    assert 'id="comment-FC-CD-01-findings"' in page.text
+    assert 'name="personal_data_checked"' in page.text
+    assert "I checked: this is not personal data" in page.text
+    assert "A plain wording" in page.text and phone in page.text
+    assert 'href="#comment-FC-CD-01"' in page.text
+    done = c.post(
+        f"/rating/{rr}/answer", data=data | {"personal_data_checked": "yes"}, follow_redirects=False
+    )
+    assert done.status_code == 303, done.text

@@ -238,7 +238,9 @@ def propose_from_result(rr_id: RoundId, body: ProposalIn, ctx: Manager) -> Propo
 def answer_rating_round(rr_id: RoundId, body: AnswersIn, ctx: Panellist) -> AnswersStored:
     """Your answers (panellists only). Answering an item again replaces your earlier answer
     until the deadline; the earlier one is kept. After the deadline: 409, unless the
-    secretariat accepted your answers late."""
+    secretariat accepted your answers late. A comment or wording that may hold personal data
+    is refused (422 naming `answers[i].comment` or `answers[i].wording`, with `findings`)
+    unless `personal_data_checked` is true."""
     stored = service.answer(
         ctx.db,
         ctx.principal,
@@ -246,6 +248,7 @@ def answer_rating_round(rr_id: RoundId, body: AnswersIn, ctx: Panellist) -> Answ
         [service.AnswerIn(**a.model_dump()) for a in body.answers],
         now=ctx.now,
         request_id=ctx.request_id,
+        personal_data_checked=body.personal_data_checked,
     )
     return AnswersStored(stored=stored)
 

@@ -454,8 +454,30 @@ def answer(rr_id: RoundId, ctx: Panellist, posted: PostedForm) -> Response:
             continue  # an item left blank is not answered (yet)
         given.append(service.AnswerIn(ref=line.ref, **mine))
     try:
-        service.answer(ctx.db, ctx.principal, rr.id, given, now=ctx.now, request_id=ctx.request_id)
+        service.answer(
+            ctx.db,
+            ctx.principal,
+            rr.id,
+            given,
+            now=ctx.now,
+            request_id=ctx.request_id,
+            personal_data_checked=posted.get("personal_data_checked") == "yes",
+        )
     except DomainError as exc:
+        problems = exc.extra.get("problems")
+        if isinstance(problems, list) and exc.extra.get("findings"):
+            # Personal data in comments or wordings: each box with its findings beside it,
+            # the typed values kept, and the "I checked" box.
+            for p in problems:
+                box = f"{p['question']}-{p['item']}"
+                form.values[f"findings-{box}"] = p["findings"]
+                form.add(
+                    box,
+                    f"Your {'comment' if p['question'] == 'comment' else 'suggested wording'} "
+                    f"on {p['item']} may hold personal data: remove or generalise it, or tick "
+                    '"I checked: this is not personal data".',
+                )
+            return _answer_page(ctx, rr, form, exc.status_code)
         field = exc.extra.get("field")
         item = exc.extra.get("item")
         where = f"{field}-{item}" if isinstance(field, str) and isinstance(item, str) else None

@@ -76,6 +76,11 @@ class AnswerIn(Strict):
 
 class AnswersIn(Strict):
     answers: list[AnswerIn] = Field(max_length=1000)
+    personal_data_checked: bool = Field(
+        default=False,
+        description="You checked the findings of the personal-data check in the comments and "
+        "wordings: they are not personal data",
+    )
 
 
 class ItemOut(BaseModel):

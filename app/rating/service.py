@@ -64,6 +64,7 @@ from app.rating.stats import (
     Verdict,
 )
 from app.register import service as register
+from app.text.personal_data import GENERAL_KINDS, find_personal_data
 
 TITLE_MAX = 200
 TEXT_MAX = 4000
@@ -815,6 +816,57 @@ def _category(value: Any, name: str, ref: str) -> str | None:
     return str(value)
 
 
+def _finding_out(finding: Any) -> dict[str, Any]:
+    """One finding as a refusal carries it (the shape of app/comments/service.finding_out)."""
+    return {
+        "kind": finding.kind,
+        "label": finding.label,
+        "start": finding.start,
+        "end": finding.end,
+        "text": finding.text,
+        "explanation": finding.explanation,
+        "suggestion": finding.suggestion,
+    }
+
+
+def _check_personal_data(given: Sequence[AnswerIn], *, checked: bool) -> list[str]:
+    """What in the comments and wordings looks like personal data (GENERAL_KINDS, as for
+    comments). Unless checked, any finding refuses the answers: 422 naming the first field
+    (`answers[i].comment`), with its findings, and every field with findings in `problems`
+    (the form shows each beside its box). Returns the kinds confirmed, never the words."""
+    problems: list[dict[str, Any]] = []
+    kinds: set[str] = set()
+    for i, a in enumerate(given):
+        ref = str(a.ref or "").strip().upper()
+        for question in ("comment", "wording"):
+            found = find_personal_data(getattr(a, question) or "", kinds=GENERAL_KINDS)
+            if not found:
+                continue
+            kinds.update(f.kind for f in found)
+            problems.append(
+                {
+                    "field": f"answers[{i}].{question}",
+                    "item": ref,
+                    "question": question,
+                    "findings": [_finding_out(f) for f in found],
+                }
+            )
+    if problems and not checked:
+        first = problems[0]
+        labels = ", ".join(dict.fromkeys(f["label"] for p in problems for f in p["findings"]))
+        raise InvalidInput(
+            f"{first['field']} of {first['item']}: the text may hold personal data ({labels}): "
+            "remove or generalise it, or confirm that it is not personal data "
+            "(personal_data_checked)",
+            field=first["field"],
+            item=first["item"],
+            question=first["question"],
+            findings=first["findings"],
+            problems=problems,
+        )
+    return sorted(kinds)
+
+
 def answer(
     session: Session,
     principal: Principal,
@@ -823,9 +875,13 @@ def answer(
     *,
     now: datetime,
     request_id: str | None = None,
+    personal_data_checked: bool = False,
 ) -> int:
     """Store a panellist's answers. Answering an item again replaces the earlier answer (kept,
-    superseded). Returns how many answers were stored."""
+    superseded). Returns how many answers were stored. Comments and suggested wordings are
+    shown to the panel once the round closes: each is checked for personal data (422 naming
+    `answers[i].comment` or `answers[i].wording` with the findings) unless the panellist says
+    they checked (`personal_data_checked`)."""
     rr = get(session, principal, rr_id)
     member = session.get(RatingPanellist, (rr.id, principal.user_id))
     if member is None:
@@ -870,6 +926,7 @@ def answer(
         )
         _text(a.comment or "", "comment", TEXT_MAX)
         _text(a.wording or "", "wording", TEXT_MAX)
+    confirmed = _check_personal_data(given, checked=personal_data_checked)
     mine = own_answers(session, rr.id, principal.user_id)
     for line, a, relevance, clarity, adult, child in checked:
         before = mine.get(line.rating_item_id)
@@ -897,7 +954,8 @@ def answer(
         action="rating.answer",
         object_type="rating_round",
         object_id=rr.id,
-        details={"items": len(checked), "late": late},
+        details={"items": len(checked), "late": late}
+        | ({"personal_data_confirmed": confirmed} if confirmed else {}),
         at=now,
     )
     return len(checked)
