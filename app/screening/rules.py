@@ -4,6 +4,7 @@ frozen rule never changes (409). A round without a frozen rule is screened under
 (rule.ILO_2009, in code: nothing to store until someone drafts or freezes). Every change writes an
 audit event in the same transaction."""
 
+import hashlib
 import json
 from datetime import datetime
 from typing import Any
@@ -12,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit.service import Actor, record
-from app.errors import Conflict, InvalidInput, NotFound
+from app.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from app.models import Round, ScreeningRule
 from app.rounds import service as rounds
 from app.screening import rule as r
@@ -91,14 +92,35 @@ def create(session: Session, actor: Actor, *, body: object, now: datetime) -> Sc
     return row
 
 
+def tag(row: ScreeningRule) -> str:
+    """What the stored rule is now, in 16 hex digits: an edit form carries the tag it was read
+    at, and an edit of a rule changed since is refused (412) rather than written over it."""
+    canonical = json.dumps(
+        [row.name, row.version, row.state, row.body], sort_keys=True, ensure_ascii=False
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
 def update(
-    session: Session, actor: Actor, rule_id: int, *, body: object, now: datetime
+    session: Session,
+    actor: Actor,
+    rule_id: int,
+    *,
+    body: object,
+    now: datetime,
+    expected: str | None = None,
 ) -> ScreeningRule:
     row = get(session, rule_id)
     if row.state == FROZEN:
         raise Conflict(
             f"{row.reference} is frozen with a round and cannot change: draft a new version",
             field="state",
+        )
+    if expected is not None and expected != tag(row):
+        raise PreconditionFailed(
+            f"{row.reference} changed since you opened it (now {row.name}, version "
+            f"{row.version}, {row.state}): compare, then save your text again",
+            field="rule",
         )
     rule = parse(body)
     _unique(session, rule, row.id)
