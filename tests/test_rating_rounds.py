@@ -953,3 +953,64 @@ def test_personal_data_in_a_comment_or_wording_is_refused_unless_checked(
         f"/rating/{rr}/answer", data=data | {"personal_data_checked": "yes"}, follow_redirects=False
     )
     assert done.status_code == 303, done.text
+
+
+def test_make_the_proposal_asks_which_delegation_and_refusals_stay_on_the_results_page(
+    client: TestClient, app: Any, people: Panel, clock: Clock, database: Database
+) -> None:
+    """Browser review: the form preselected the first delegation (the proposal and its support
+    were filed in its name); errors landed on another page; the button was offered where the
+    rated strength is already the indicator's; "Start round 2" where all reached consensus."""
+    rr = _closed_round_one(client, people, clock)
+    c = TestClient(app)
+    log_in(c, World.secretariat)
+    page = c.get(f"/rating/{rr}/results").text
+    assert 'id="delegation-FC-CD-01-child"' not in page  # already strong: nothing to propose
+    assert "childs" not in page
+    with database.transaction() as s:
+        from app.register import service as register
+
+        register.revise_item(
+            s,
+            Actor.system("test"),
+            code="FC-CD-01",
+            expected_revision=1,
+            changes={"strength_child": "medium"},
+            reason="Editorial",
+            now=clock.now,
+        )
+    page = c.get(f"/rating/{rr}/results").text
+    assert 'id="delegation-FC-CD-01-child"' in page
+    assert '<option value="" selected>Choose the delegation it is filed for</option>' in page
+    assert 'value="PH-SOMTC" selected' not in page
+    assert "filed in this delegation's name" in text_of(page)
+    assert "for children: strong" in page
+    csrf = csrf_of(page)
+    form = {"csrf_token": csrf, "ref": "FC-CD-01", "profile": "child", "delegation": ""}
+    refused = c.post(f"/rating/{rr}/propose", data=form, follow_redirects=False)
+    assert refused.status_code == 422, refused.text
+    assert "Results:" in refused.text and 'href="#delegation-FC-CD-01-child"' in refused.text
+    assert 'id="delegation-FC-CD-01-child-error"' in refused.text
+    r = client.post(
+        f"{API}/{rr}/proposals",
+        json={"ref": "FC-CD-01", "profile": "child", "delegation": ""},
+        headers=people[World.secretariat],
+    )
+    assert r.status_code == 422 and r.json()["field"] == "delegation", r.text
+    with database.transaction(write=False) as s:
+        assert not [p for p in s.scalars(select(Proposal)) if f"RR-{rr}" in p.rationale]
+    made = c.post(
+        f"/rating/{rr}/propose", data=form | {"delegation": "PH-SOMTC"}, follow_redirects=False
+    )
+    assert made.status_code == 303 and made.headers["location"].startswith("/proposals/")
+    again = c.post(
+        f"/rating/{rr}/propose", data=form | {"delegation": "PH-SOMTC"}, follow_redirects=False
+    )
+    assert again.status_code == 409 and "Results:" in again.text
+    # Round 2 is offered where some indicator lacks consensus, not where all reached it.
+    assert "Start round 2" in c.get(f"/rating/{rr}").text
+    whole = make_round(client, people, clock, FIVE, items=["FC-CD-01"])
+    for email in FIVE:
+        assert answer(client, people, whole, email, one("FC-CD-01", 8, 8)).status_code == 200
+    close(client, people, whole)
+    assert "Start round 2" not in c.get(f"/rating/{whole}").text

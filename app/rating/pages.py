@@ -304,6 +304,12 @@ def _round_page(
             form=form or Form(),
             problems=(form.problems if form else []),
             has_next=ctx.db.scalar(select(RatingRound.id).where(RatingRound.previous_id == rr.id)),
+            # "Start round N+1" only where some indicator lacks consensus (what start_next keeps).
+            needs_next=(
+                secretariat
+                and rr.state == CLOSED
+                and any(not r.relevance_verdict.consensus for r in service.results(ctx.db, rr))
+            ),
             states=(DRAFT, OPEN, CLOSED),
         ),
         status,
@@ -518,8 +524,20 @@ def results_page(
     sort: Annotated[str, Query(max_length=16)] = "position",
     done: str = "",
 ) -> HTMLResponse:
-    rr = service.get(ctx.db, ctx.principal, rr_id)
+    return _results_page(ctx, service.get(ctx.db, ctx.principal, rr_id), sort=sort, done=done)
+
+
+def _results_page(
+    ctx: RequestContext,
+    rr: RatingRound,
+    *,
+    sort: str = "position",
+    done: str = "",
+    form: Form | None = None,
+    status: int = 200,
+) -> HTMLResponse:
     allowed_ = service.access(ctx.principal, rr)
+    secretariat = service.is_secretariat(ctx.principal)
     results = service.results(ctx.db, rr) if allowed_.results else []
     named = (
         service.named_answers(ctx.db, ctx.principal, rr)
@@ -540,27 +558,36 @@ def results_page(
             rule_text=ConsensusRule.from_json(rr.rule or {}).describe(),
             delegations=display.group_delegations(ctx.db),
             done=DONE.get(done, ""),
-            secretariat=service.is_secretariat(ctx.principal),
+            secretariat=secretariat,
+            proposable=(
+                service.proposable(ctx.db, results) if secretariat and rr.state == CLOSED else {}
+            ),
+            form=form or Form(),
+            problems=(form.problems if form else []),
         ),
+        status,
     )
 
 
 @router.post("/rating/{rr_id}/propose")
 def propose(rr_id: RoundId, ctx: Manager, posted: PostedForm) -> Response:
     rr = service.get(ctx.db, ctx.principal, rr_id)
+    ref, profile = text(posted, "ref", 32).strip().upper(), text(posted, "profile", 8)
     try:
         made = service.propose_strength(
             ctx.db,
             ctx.principal,
             rr.id,
-            ref=text(posted, "ref", 32),
-            profile=text(posted, "profile", 8),
+            ref=ref,
+            profile=profile,
             delegation=text(posted, "delegation", 64),
             now=ctx.now,
             request_id=ctx.request_id,
         )
     except DomainError as exc:
+        # Back on the results page, beside the form it came from (not a page of its own).
+        ctx.db.rollback()
         form = Form()
-        form.add(None, sentence(exc))
-        return _round_page(ctx, rr, form=form, status=exc.status_code)
+        form.add(f"delegation-{ref}-{profile}", sentence(exc))
+        return _results_page(ctx, rr, form=form, status=exc.status_code)
     return RedirectResponse(f"/proposals/{made}", status_code=303)

@@ -1101,6 +1101,23 @@ def _standing_proposal(
     return None
 
 
+def proposable(session: Session, found: Sequence[ItemResult]) -> dict[tuple[str, str], str]:
+    """(ref, profile) -> the rated strength, where a proposal may be made from it: the question
+    is shown (at least MIN_SHOWN answers), reached consensus, and the rated category differs
+    from the indicator's strength now (what `propose_strength` checks)."""
+    out: dict[tuple[str, str], str] = {}
+    for r in found:
+        for profile in ("adult", "child"):
+            category = r.adult if profile == "adult" else r.child
+            verdict = r.adult_verdict if profile == "adult" else r.child_verdict
+            if not (stats.shown_to_panel(category.n) and verdict.consensus and category.mode):
+                continue
+            now_value = getattr(register.current(session, r.ref).revision, f"strength_{profile}")
+            if getattr(now_value, "value", now_value) != category.mode:
+                out[(r.ref, profile)] = category.mode
+    return out
+
+
 def propose_strength(
     session: Session,
     principal: Principal,
@@ -1157,6 +1174,12 @@ def propose_strength(
             f"as {category.mode} from RR-{rr.id}",
             field="profile",
             proposal=standing,
+        )
+    if not delegation.strip():
+        raise InvalidInput(
+            "delegation: choose the delegation the proposal is filed for (it is filed in its "
+            "name and counts as its support)",
+            field="delegation",
         )
     target = session.scalar(select(Delegation).where(Delegation.code == delegation.strip()))
     if target is None:
