@@ -308,6 +308,7 @@ def test_the_rule_cannot_change_once_the_first_answer_is_in(
         ({"title": " "}, 422, "title"),
         ({"rule": {"kind": "threshold", "median_low": 9, "median_high": 7}}, 422, "rule"),
         ({"deadline": "2020-01-01T00:00:00+00:00"}, 422, "deadline"),
+        ({"deadline": "9999-12-31T23:30:00+00:00"}, 422, "deadline"),
         ({"rule": {"kind": "majority"}}, 422, "rule"),
     ],
 )
@@ -1014,3 +1015,36 @@ def test_make_the_proposal_asks_which_delegation_and_refusals_stay_on_the_result
         assert answer(client, people, whole, email, one("FC-CD-01", 8, 8)).status_code == 200
     close(client, people, whole)
     assert "Start round 2" not in c.get(f"/rating/{whole}").text
+
+
+def test_a_far_off_deadline_is_refused_and_the_pages_keep_working(
+    client: TestClient, app: Any, people: Panel, clock: Clock
+) -> None:
+    """Attacker M3: 9999-12-31T23:30Z was accepted; then /rating, the round's pages and the
+    annex failed (local time overflow) for everyone, for good. At most two years ahead."""
+    sec = people[World.secretariat]
+    rr = make_round(client, people, clock, THREE)
+    far = {"deadline": "9999-12-31T23:30:00Z"}
+    r = client.patch(f"{API}/{rr}", json=far, headers=sec | current(client, sec, rr))
+    assert r.status_code == 422 and r.json()["field"] == "deadline", r.text
+    late = {"deadline": (clock.now + timedelta(days=800)).isoformat()}
+    r = client.patch(f"{API}/{rr}", json=late, headers=sec | current(client, sec, rr))
+    assert r.status_code == 422 and r.json()["field"] == "deadline", r.text
+    fine = {"deadline": (clock.now + timedelta(days=700)).isoformat()}
+    r = client.patch(f"{API}/{rr}", json=fine, headers=sec | current(client, sec, rr))
+    assert r.status_code == 200, r.text
+    c = TestClient(app)
+    log_in(c, World.secretariat)
+    csrf = csrf_of(c.get("/rating/new").text)
+    form = {
+        "csrf_token": csrf,
+        "title": "Far off",
+        "round": "DWG-FC/ZD",
+        "panellists": World.member,
+        "deadline": "9999-12-31T23:30",
+        "kind": "threshold",
+    }
+    page = c.post("/rating", data=form, follow_redirects=False)
+    assert page.status_code == 422 and 'href="#deadline"' in page.text, page.text[:500]
+    for url in ("/rating", f"/rating/{rr}", f"/rating/{rr}/results"):
+        assert c.get(url).status_code == 200, url

@@ -572,6 +572,9 @@ def _set_panel(session: Session, rr: RatingRound, user_ids: list[int]) -> None:
         session.add(RatingPanellist(rating_round_id=rr.id, user_id=uid))
 
 
+DEADLINE_AHEAD_MAX = timedelta(days=730)
+
+
 def _deadline(value: datetime | None, now: datetime) -> datetime | None:
     if value is None:
         return None
@@ -579,6 +582,14 @@ def _deadline(value: datetime | None, now: datetime) -> datetime | None:
         raise InvalidInput("deadline: give the time with its offset (UTC)", field="deadline")
     if value <= now:
         raise InvalidInput("deadline: the deadline must be in the future", field="deadline")
+    if value > now + DEADLINE_AHEAD_MAX:
+        # A far-off date (9999-12-31T23:30Z) overflows when shown in a local time zone: every
+        # page of the round would fail for everyone, and a closed round cannot be edited.
+        raise InvalidInput(
+            f"deadline: at most {DEADLINE_AHEAD_MAX.days // 365} years from now "
+            f"(before {now + DEADLINE_AHEAD_MAX:%Y-%m-%d})",
+            field="deadline",
+        )
     return value
 
 
