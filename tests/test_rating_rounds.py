@@ -1048,3 +1048,25 @@ def test_a_far_off_deadline_is_refused_and_the_pages_keep_working(
     assert page.status_code == 422 and 'href="#deadline"' in page.text, page.text[:500]
     for url in ("/rating", f"/rating/{rr}", f"/rating/{rr}/results"):
         assert c.get(url).status_code == 200, url
+
+
+def test_the_close_event_counts_standing_answers_not_replaced_ones(
+    client: TestClient, people: Panel, clock: Clock, database: Database
+) -> None:
+    """Attacker L2: rating.close's {"answers": N} counted replaced answers too."""
+    from app.models import AuditEvent
+
+    rr = make_round(client, people, clock, THREE)
+    for relevance in (3, 5, 8):
+        assert (
+            answer(client, people, rr, World.member, one("FC-CD-01", relevance)).status_code == 200
+        )
+    assert answer(client, people, rr, World.member2, one("FC-CD-01")).status_code == 200
+    close(client, people, rr)
+    with database.transaction(write=False) as s:
+        event = s.scalars(
+            select(AuditEvent).where(
+                AuditEvent.action == "rating.close", AuditEvent.object_id == str(rr)
+            )
+        ).one()
+        assert event.details["answers"] == 2

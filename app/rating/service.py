@@ -195,12 +195,13 @@ def panel(session: Session, rr: RatingRound) -> list[PanellistLine]:
 
 
 def answer_count(session: Session, rr_id: int) -> int:
+    """The answers standing (replaced ones are history, not answers)."""
     return (
         session.scalar(
             select(func.count())
             .select_from(RatingAnswer)
             .join(RatingItem, RatingItem.id == RatingAnswer.rating_item_id)
-            .where(RatingItem.rating_round_id == rr_id)
+            .where(RatingItem.rating_round_id == rr_id, RatingAnswer.superseded_at.is_(None))
         )
         or 0
     )
