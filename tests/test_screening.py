@@ -239,8 +239,15 @@ def test_rules_are_drafted_edited_and_frozen_with_a_round(
     )
     # Edited while a draft.
     body2 = body | {"version": 2}
-    edited = client.put(f"/api/v1/screening-rules/{rid}", json={"rule": body2}, headers=sec)
+    url = f"/api/v1/screening-rules/{rid}"
+    read = client.get(url, headers=sec).headers["ETag"]
+    # An edit names the version read (If-Match): without it 428, and a stale one 412.
+    assert client.put(url, json={"rule": body2}, headers=sec).status_code == 428
+    edited = client.put(url, json={"rule": body2}, headers=sec | {"If-Match": read})
     assert edited.status_code == 200 and edited.json()["version"] == 2
+    assert edited.headers["ETag"] != read
+    stale = client.put(url, json={"rule": body2}, headers=sec | {"If-Match": read})
+    assert stale.status_code == 412 and "changed since you opened it" in stale.text
     # Frozen with the round: the round is screened under it; it never changes again.
     before = client.get(f"/api/v1/screening/{ROUND}", headers=sec).json()
     assert before["rule"].startswith("ILO/European Commission 2009")
@@ -253,7 +260,8 @@ def test_rules_are_drafted_edited_and_frozen_with_a_round(
     assert after["rule"] == "Draft, one strong v2"
     identified = [c for c in after["cases"] if c["result"] == "identified"]
     assert len(identified) > len([c for c in before["cases"] if c["result"] == "identified"])
-    locked = client.put(f"/api/v1/screening-rules/{rid}", json={"rule": body}, headers=sec)
+    now_tag = {"If-Match": client.get(url, headers=sec).headers["ETag"]}
+    locked = client.put(url, json={"rule": body}, headers=sec | now_tag)
     assert locked.status_code == 409 and "frozen" in locked.text
     other = client.post(
         "/api/v1/screening-rules", json={"rule": body | {"version": 3}}, headers=sec
@@ -263,7 +271,9 @@ def test_rules_are_drafted_edited_and_frozen_with_a_round(
     )
     assert taken.status_code == 409 and "round" in taken.text
     assert (
-        client.put("/api/v1/screening-rules/999999", json={"rule": body}, headers=sec).status_code
+        client.put(
+            "/api/v1/screening-rules/999999", json={"rule": body}, headers=sec | now_tag
+        ).status_code
         == 404
     )
     # The page offers the stored rules for comparison.

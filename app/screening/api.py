@@ -3,9 +3,11 @@ and the impact of a proposal (the contract: `{"changed": [{"case", "before", "af
 
 from typing import Annotated
 
-from fastapi import Path
+from fastapi import Header, Path
+from fastapi.responses import JSONResponse
 
 from app.accounts.permissions import Action
+from app.errors import PreconditionRequired
 from app.models import ScreeningRule
 from app.rounds import service as rounds
 from app.screening import rules, service
@@ -30,6 +32,7 @@ Reader = Annotated[RequestContext, Context(Action.READ_CASES)]
 Manager = Annotated[RequestContext, Context(Action.MANAGE_CASES)]
 RuleId = Annotated[int, Path(ge=1, le=2_147_483_647, description="The rule's id")]
 ProposalId = Annotated[int, Path(ge=1, le=2_147_483_647, description="The proposal's id")]
+IfMatch = Annotated[str | None, Header(description="The rule's ETag, as read")]
 
 
 def _interval(i: Interval | None) -> IntervalOut | None:
@@ -99,9 +102,15 @@ def list_rules(ctx: Reader) -> list[RuleOut]:
     return [RuleOut(**rules.out(x, symbols.get(x.round_id) if x.round_id else None)) for x in rows]
 
 
+def _with_etag(ctx: RequestContext, row: ScreeningRule, status: int = 200) -> JSONResponse:
+    body = _rule_out(ctx, row).model_dump(mode="json")
+    return JSONResponse(body, status_code=status, headers={"ETag": f'"{rules.tag(row)}"'})
+
+
 @router.get("/screening-rules/{rule_id}", responses=errors(404), response_model=RuleOut)
-def get_rule(rule_id: RuleId, ctx: Reader) -> RuleOut:
-    return _rule_out(ctx, rules.get(ctx.db, rule_id))
+def get_rule(rule_id: RuleId, ctx: Reader) -> JSONResponse:
+    """A rule, with its ETag: send it back in If-Match to change the rule."""
+    return _with_etag(ctx, rules.get(ctx.db, rule_id))
 
 
 @router.post("/screening-rules", status_code=201, responses=errors(409), response_model=RuleOut)
@@ -110,10 +119,22 @@ def create_rule(body: RuleIn, ctx: Manager) -> RuleOut:
     return _rule_out(ctx, rules.create(ctx.db, ctx.actor, body=body.rule, now=ctx.now))
 
 
-@router.put("/screening-rules/{rule_id}", responses=errors(404, 409), response_model=RuleOut)
-def update_rule(rule_id: RuleId, body: RuleIn, ctx: Manager) -> RuleOut:
-    """Change a draft rule; a frozen one answers 409."""
-    return _rule_out(ctx, rules.update(ctx.db, ctx.actor, rule_id, body=body.rule, now=ctx.now))
+@router.put(
+    "/screening-rules/{rule_id}", responses=errors(404, 409, 412, 428), response_model=RuleOut
+)
+def update_rule(
+    rule_id: RuleId, body: RuleIn, ctx: Manager, if_match: IfMatch = None
+) -> JSONResponse:
+    """Change a draft rule (If-Match: the ETag you read; a rule changed since answers 412, a
+    frozen one 409)."""
+    if if_match is None:
+        raise PreconditionRequired(
+            "send If-Match with the rule's ETag you read, so that nobody's change is silently "
+            "overwritten"
+        )
+    expected = if_match.strip().removeprefix("W/").strip('"')
+    row = rules.update(ctx.db, ctx.actor, rule_id, body=body.rule, now=ctx.now, expected=expected)
+    return _with_etag(ctx, row)
 
 
 @router.post(

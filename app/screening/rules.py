@@ -45,8 +45,14 @@ def listing(session: Session) -> list[ScreeningRule]:
     return list(session.scalars(select(ScreeningRule).order_by(ScreeningRule.id)))
 
 
-def get(session: Session, rule_id: int) -> ScreeningRule:
-    found = session.get(ScreeningRule, rule_id)
+def get(session: Session, rule_id: int, *, lock: bool = False) -> ScreeningRule:
+    """The rule; with `lock`, its row locked and read afresh, so that an edit and a freeze at
+    the same moment wait for each other (a draft edited after a freeze had read it changed a
+    frozen rule)."""
+    query = select(ScreeningRule).where(ScreeningRule.id == rule_id)
+    if lock:
+        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
+    found = session.scalar(query)
     if found is None:
         raise NotFound(f"no screening rule {rule_id}", field="rule")
     return found
@@ -110,7 +116,7 @@ def update(
     now: datetime,
     expected: str | None = None,
 ) -> ScreeningRule:
-    row = get(session, rule_id)
+    row = get(session, rule_id, lock=True)
     if row.state == FROZEN:
         raise Conflict(
             f"{row.reference} is frozen with a round and cannot change: draft a new version",
@@ -140,7 +146,7 @@ def update(
 def freeze(
     session: Session, actor: Actor, rule_id: int, *, round_ref: str, now: datetime
 ) -> ScreeningRule:
-    row = get(session, rule_id)
+    row = get(session, rule_id, lock=True)
     round_ = rounds.get_round(session, round_ref)
     if row.state == FROZEN:
         raise Conflict(f"{row.reference} is frozen already", field="state")
