@@ -950,6 +950,7 @@ def test_personal_data_in_a_comment_or_wording_is_refused_unless_checked(
     assert "I checked: this is not personal data" in page.text
     assert "A plain wording" in page.text and phone in page.text
     assert 'href="#comment-FC-CD-01"' in page.text
+    assert 'aria-describedby="comment-FC-CD-01-error comment-FC-CD-01-findings"' in page.text
     done = c.post(
         f"/rating/{rr}/answer", data=data | {"personal_data_checked": "yes"}, follow_redirects=False
     )
