@@ -8,12 +8,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app.cases import personal
 from app.db import Database
 from tests.factories import World, bearer, token_for
-from tests.helpers import Clock
+from tests.helpers import Clock, logged_in, text_of
 
 CASE = {
     "title": "Customer-service job that led to a guarded compound",
@@ -438,7 +439,7 @@ def test_a_case_with_open_personal_data_is_not_shared(
 
 
 def test_a_double_coded_case_study_shows_the_coders_agreement(
-    people: dict[str, Api], world: World
+    people: dict[str, Api], world: World, app: FastAPI
 ) -> None:
     sec, ph = people["sec"], people["ph"]
     cid = open_case(sec, world, double_coding=True)["id"]
@@ -465,6 +466,10 @@ def test_a_double_coded_case_study_shows_the_coders_agreement(
     assert agreement["kappa"] == pytest.approx(0.4)
     assert agreement["interpretation"] == "fair"
     assert sorted(agreement["coders"]) == ["Maria Santos", "Siti Secretariat"]
+    # The page says the observed agreement beside kappa (kappa alone read as disagreement where
+    # nearly every coding is the same: the browser review).
+    page = logged_in(app, world.secretariat).get(f"/cases/{cid}")
+    assert "they agree on 67 % of the pairs; Cohen's kappa 0.40 (fair" in text_of(page.text)
 
 
 def test_the_check_of_app_text_personal_data_runs_on_entry(
