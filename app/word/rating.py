@@ -20,11 +20,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from lxml import etree  # type: ignore[import-untyped]
-
 from app.word.cover import day, deadline_text, distribution, moment_text, typeset
 from app.word.record import in_house_style
-from app.word.revisions import Element, clean, make_runs, paragraph, set_property, sub, w
+from app.word.revisions import (
+    Element,
+    clean,
+    house_table,
+    make_runs,
+    paragraph,
+    set_property,
+    sub,
+    w,
+)
 
 Scale = Literal["1-9", "strength"]
 SCALE_LABELS = tuple(str(r) for r in range(1, 10))
@@ -174,27 +181,7 @@ def _text(style: str, value: str) -> Element:
 
 
 def _table() -> Element:
-    tbl = etree.Element(w("tbl"))
-    tbl_pr = sub(tbl, w("tblPr"))
-    sub(tbl_pr, w("tblStyle"), {w("val"): "ZDResponseTable"})
-    sub(tbl_pr, w("tblW"), {w("w"): "5000", w("type"): "pct"})
-    sub(tbl_pr, w("tblLayout"), {w("type"): "fixed"})
-    sub(
-        tbl_pr,
-        w("tblLook"),
-        {
-            w("val"): "04A0",
-            w("firstRow"): "1",
-            w("lastRow"): "0",
-            w("firstColumn"): "0",
-            w("lastColumn"): "0",
-            w("noHBand"): "0",
-            w("noVBand"): "1",
-        },
-    )
-    grid = sub(tbl, w("tblGrid"))
-    for width in WIDTHS:
-        sub(grid, w("gridCol"), {w("w"): width})
+    tbl = house_table(WIDTHS)
     _row(tbl, [heading for heading, _ in COLUMNS], header=True)
     return tbl
 

@@ -9,7 +9,7 @@ from lxml import etree  # type: ignore[import-untyped]
 from app.word import template as tpl
 from app.word.build import Build
 from app.word.model import Run
-from app.word.revisions import PPR, Element, make_runs, paragraph, sub, w
+from app.word.revisions import PPR, Element, house_table, make_runs, paragraph, sub, w
 
 COLUMNS = (  # heading, width in twentieths of a point
     ("No.", "1134"),
@@ -70,27 +70,7 @@ def open_threads(b: Build) -> None:
 
 def _table(b: Build) -> Element:
     widths = tuple(width for _, width in COLUMNS)
-    tbl = etree.Element(w("tbl"))
-    tbl_pr = sub(tbl, w("tblPr"))
-    sub(tbl_pr, w("tblStyle"), {w("val"): "ZDResponseTable"})
-    sub(tbl_pr, w("tblW"), {w("w"): "5000", w("type"): "pct"})
-    sub(tbl_pr, w("tblLayout"), {w("type"): "fixed"})
-    sub(
-        tbl_pr,
-        w("tblLook"),
-        {
-            w("val"): "04A0",
-            w("firstRow"): "1",
-            w("lastRow"): "0",
-            w("firstColumn"): "0",
-            w("lastColumn"): "0",
-            w("noHBand"): "0",
-            w("noVBand"): "1",
-        },
-    )
-    grid = sub(tbl, w("tblGrid"))
-    for width in widths:
-        sub(grid, w("gridCol"), {w("w"): width})
+    tbl = house_table(widths)
     _row(tbl, [heading for heading, _ in COLUMNS], widths, header=True)
     # A thread is anchored to the summary of the row that lists it.
     by_reference = {t.reference: t for ts in b.threads.values() for t in ts}

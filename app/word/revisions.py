@@ -622,3 +622,21 @@ def paragraph_text(p: Element, *, deleted: bool = True) -> str:
 def paragraph_texts(root: Element) -> list[str]:
     """The text of every paragraph under `root`, in document order (table cells included)."""
     return [paragraph_text(p) for p in root.iter(P)]
+
+
+def house_table(widths: Sequence[str]) -> Element:
+    """An empty table in the house style (the reference template's ZDResponseTable: full width,
+    fixed layout, header row banded) with its columns of `widths` (twentieths of a point), for
+    the comment-response table and the rating annex alike."""
+    tbl = etree.Element(w("tbl"))
+    tbl_pr = sub(tbl, w("tblPr"))
+    sub(tbl_pr, w("tblStyle"), {w("val"): "ZDResponseTable"})
+    sub(tbl_pr, w("tblW"), {w("w"): "5000", w("type"): "pct"})
+    sub(tbl_pr, w("tblLayout"), {w("type"): "fixed"})
+    look = {"val": "04A0", "firstRow": "1", "lastRow": "0", "firstColumn": "0"}
+    look |= {"lastColumn": "0", "noHBand": "0", "noVBand": "1"}
+    sub(tbl_pr, w("tblLook"), {w(k): v for k, v in look.items()})
+    grid = sub(tbl, w("tblGrid"))
+    for width in widths:
+        sub(grid, w("gridCol"), {w("w"): width})
+    return tbl
