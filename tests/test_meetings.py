@@ -77,7 +77,9 @@ def test_a_meeting_is_set_up_and_seen_by_those_taking_part(
     assert client.get(url, headers=tokens["observer"]).status_code == 200
     with database.transaction() as s:
         actions = s.scalars(
-            select(AuditEvent.action).where(AuditEvent.object_type == "meeting")
+            select(AuditEvent.action)
+            .where(AuditEvent.object_type == "meeting")
+            .order_by(AuditEvent.id)
         ).all()
     assert actions == ["meeting.create", "meeting.update"]
 
@@ -186,7 +188,9 @@ def test_the_agenda_is_ordered_under_if_match_and_a_racing_change_gets_412(
     assert r.json()["field"] == "ref"
     with database.transaction() as s:
         actions = s.scalars(
-            select(AuditEvent.action).where(AuditEvent.object_type == "meeting")
+            select(AuditEvent.action)
+            .where(AuditEvent.object_type == "meeting")
+            .order_by(AuditEvent.id)
         ).all()
     assert actions == ["meeting.create", "meeting.agenda", "meeting.agenda", "meeting.current"]
 
