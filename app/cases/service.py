@@ -28,6 +28,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from app.audit.service import Actor, record
 from app.cases import concordance, personal
+from app.cases.visibility import sees as may_see
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.models import (
     CaseContributor,
@@ -90,13 +91,7 @@ def contributor_ids(session: Session, case_id: int) -> set[int]:
 
 
 def _sees(case: CaseStudy, principal: Principal, contributors: set[int]) -> bool:
-    if principal.role is Role.SECRETARIAT or principal.user_id in contributors:
-        return True
-    return case.visibility == "group" and principal.role in (
-        Role.CHAIR,
-        Role.MEMBER,
-        Role.OBSERVER,
-    )
+    return may_see(case.visibility, principal, contributors)
 
 
 def _writes(principal: Principal, contributors: set[int]) -> bool:
