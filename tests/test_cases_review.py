@@ -242,3 +242,25 @@ def test_on_the_page_a_shared_case_study_asks_before_personal_data_is_saved(
     assert "on +84 912 345 678 from" in refused_page.text  # what was typed is kept
     saved = post(client, f"{url}/facts", fact | {"personal_data_checked": "yes"})
     assert saved.status_code == 303
+
+
+def test_nationality_and_place_are_checked_for_personal_data(
+    people: dict[str, Api], world: World
+) -> None:
+    """The attacker stored a name and an e-mail address as a case study's nationality, shared
+    with the group at once: the band fields are checked like the narrative."""
+    sec, th = people["sec"], people["th"]
+    posted = sec.post(
+        "/cases",
+        CASE
+        | {
+            "contributors": [world.member],
+            "visibility": "group",
+            "nationality": "Ms Nguyen Thi Lan, nguyen.lan@example.com",
+        },
+    )
+    assert posted.status_code in (409, 422), posted.text
+    assert [c["reference"] for c in ok(th.get("/cases"))] == []
+    case = open_case(sec, world, place="the house of Ms Nguyen Thi Lan in Phnom Penh")
+    assert case["open_findings"] >= 1
+    assert [f["where"] for f in case["findings"]] == ["place"], case["findings"]

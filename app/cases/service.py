@@ -53,7 +53,7 @@ FACT_MAX = 4_000
 FACTS_MAX = 200
 BAND_MAX = 64
 # The text fields of a case study the personal-data check reads.
-CHECKED_FIELDS = ("title", "summary", "outcome_reasoning")
+CHECKED_FIELDS = ("title", "summary", "outcome_reasoning", "nationality", "place")
 DISMISS_REASON = "not personal data"
 
 LABELS = {
