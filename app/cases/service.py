@@ -768,18 +768,7 @@ def add_fact(
     )
     session.add(fact)
     session.flush()
-    found = _check(session, case, "fact", fact.text, principal, fact_id=fact.id, now=now)
-    confirmed = _guard_shared(
-        session,
-        case,
-        "fact",
-        fact.text,
-        principal,
-        fact_id=fact.id,
-        checked=personal_data_checked,
-        now=now,
-        param="text",
-    )
+    found, confirmed = _check_fact(session, case, fact, principal, personal_data_checked, now)
     details: dict[str, object] = {
         "reference": case.reference,
         "fact": fact.number,
@@ -797,6 +786,31 @@ def add_fact(
         at=now,
     )
     return fact
+
+
+def _check_fact(
+    session: Session,
+    case: CaseStudy,
+    fact: CaseFact,
+    principal: Principal,
+    checked: bool,
+    now: datetime,
+) -> tuple[int, list[int]]:
+    """A fact's text through the personal-data check: the findings it opened, and those the
+    writer confirmed as not personal data on a case study shared with the group (else 422)."""
+    found = _check(session, case, "fact", fact.text, principal, fact_id=fact.id, now=now)
+    confirmed = _guard_shared(
+        session,
+        case,
+        "fact",
+        fact.text,
+        principal,
+        fact_id=fact.id,
+        checked=checked,
+        now=now,
+        param="text",
+    )
+    return found, confirmed
 
 
 def edit_fact(
@@ -830,18 +844,7 @@ def edit_fact(
         changed.append("source")
     fact.updated_at = now
     flag_modified(fact, "text")
-    found = _check(session, case, "fact", fact.text, principal, fact_id=fact.id, now=now)
-    confirmed = _guard_shared(
-        session,
-        case,
-        "fact",
-        fact.text,
-        principal,
-        fact_id=fact.id,
-        checked=personal_data_checked,
-        now=now,
-        param="text",
-    )
+    found, confirmed = _check_fact(session, case, fact, principal, personal_data_checked, now)
     session.flush()
     details: dict[str, object] = {
         "reference": case.reference,
