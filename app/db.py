@@ -5,6 +5,7 @@ behaviour from here: foreign keys on, and write transactions that take the write
 so that a read-then-write transaction can never fail half-way with "database is locked".
 """
 
+import select
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -100,19 +102,46 @@ def make_engine(url: str, pool_size: int = POOL_SIZE) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
-    # pool_pre_ping drops connections a restarted or unreachable server left behind, so service
-    # resumes by itself; the connect timeout bounds a request (answered 503) while the server
-    # is unreachable, instead of waiting for the operating system's TCP timeout (minutes).
+    # The connect timeout bounds a request (answered 503) while the server is unreachable,
+    # instead of waiting for the operating system's TCP timeout (minutes). A connection the
+    # server ended while it sat in the pool is replaced before use (_replace_if_ended), so
+    # service resumes by itself after a restart.
     # Connections above pool_size are closed when returned: a pool smaller than the requests in
     # flight opens a new server connection for many requests (seen in bench/run.py at 16
     # clients on PostgreSQL with 10 kept: the cached pages' p99 at ~100 ms, ~35 ms with 16).
-    return create_engine(
+    engine = create_engine(
         url,
-        pool_pre_ping=True,
         pool_size=pool_size,
         max_overflow=max(MAX_CONNECTIONS["postgresql"] - pool_size, 0),
         connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
     )
+    event.listen(engine, "checkout", _replace_if_ended)
+    return engine
+
+
+def _replace_if_ended(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+    """Before a pooled PostgreSQL connection is handed out: if the server has ended it (a
+    restart, an administrator's terminate, a network cut), have the pool open a new one.
+
+    Without a round trip (SQLAlchemy's pool_pre_ping sent one per request, a third of a cached
+    page's trips): a connection resting in the pool has nothing to read, since the server
+    speaks only when asked, except to say that it is closing the connection (a FATAL message,
+    then end of file) or, rarely, to report a setting changed by a configuration reload. Either
+    makes the socket readable, and then the connection is replaced (a reload costs one needless
+    reconnect). A server that vanished without closing (an unplugged host) is not seen here, as
+    it was not by the ping, which waited for it: the request fails, answered 503, and the pool
+    discards the connection."""
+    try:
+        if dbapi_conn.closed or dbapi_conn.broken:
+            raise DisconnectionError("the connection is closed")
+        poll = select.poll()
+        poll.register(dbapi_conn.pgconn.socket, select.POLLIN | select.POLLERR | select.POLLHUP)
+        if poll.poll(0):
+            raise DisconnectionError("the server ended the connection (or spoke unasked)")
+    except DisconnectionError:
+        raise
+    except Exception as exc:  # the socket is gone: pgconn.socket raises on a closed connection
+        raise DisconnectionError(str(exc)) from exc
 
 
 class Database:
