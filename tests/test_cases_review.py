@@ -235,8 +235,12 @@ def test_on_the_page_a_shared_case_study_asks_before_personal_data_is_saved(
         "source": "victim_interview",
     }
     fact.pop("personal_data_checked", None)
+    listed = page.count('<li id="fact-')
     refused_page = post(client, f"{url}/facts", fact)
     assert refused_page.status_code == 422
+    # The service had written the fact before it refused: the page shows what is stored
+    # (RequestContext.discard_refused), not the refused fact as if it had been added.
+    assert refused_page.text.count('<li id="fact-') == listed
     assert summary(refused_page.text)[0][0] == "fact-text"
     assert 'name="personal_data_checked"' in refused_page.text
     assert "on +84 912 345 678 from" in refused_page.text  # what was typed is kept

@@ -2,6 +2,9 @@
 redirect commits it, a refusal (4xx) or a failure (5xx), raised or returned, rolls it back, so a
 handler that shows a form again after a refused use case never keeps half a change."""
 
+import ast
+from pathlib import Path
+
 import pytest
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -65,3 +68,25 @@ def test_an_answer_commits_only_a_success_or_a_redirect(
     answer = probe.post(f"/_probe/{outcome}", follow_redirects=False)
     assert answer.status_code == status
     assert _name(database) == (f"Renamed, then {outcome}" if kept else before)
+
+
+APP = Path(__file__).resolve().parent.parent / "app"
+
+
+def _route_modules() -> list[Path]:
+    """Every module that declares routes (a router's decorator)."""
+    return sorted(p for p in APP.rglob("*.py") if "@router." in p.read_text(encoding="utf-8"))
+
+
+def test_no_handler_rolls_back_itself() -> None:
+    """DbRoute ends the transaction; a page shown again beside a refusal drops what the refused
+    use case wrote through RequestContext.discard_refused(), never through rollback() of its
+    own (eight handlers had come to do that, each its own way)."""
+    found = [
+        f"{path.relative_to(APP.parent)}:{node.lineno}"
+        for path in _route_modules()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Attribute) and node.attr == "rollback"
+    ]
+    assert len(_route_modules()) > 20
+    assert found == []

@@ -121,7 +121,7 @@ def create(ctx: Manager, posted: PostedForm) -> Response:
             now=ctx.now,
         )
     except DomainError as exc:
-        ctx.db.rollback()
+        ctx.discard_refused()
         form.add_refusal(exc, default=None)
         return _new_page(ctx, form, exc.status_code)
     return RedirectResponse(f"/cases/{case.id}?done=created", status_code=303)
@@ -155,7 +155,7 @@ def _refused(
     ctx: RequestContext, case_id: int, form: Form, exc: DomainError, prefix: str
 ) -> HTMLResponse:
     """The page again with the refusal beside the field it names (ids are `prefix-field`)."""
-    ctx.db.rollback()
+    ctx.discard_refused()
     service.get(ctx.db, ctx.principal, case_id)  # a case they may not see stays a 404
     name = exc.extra.get("field")
     if isinstance(exc, PreconditionFailed):

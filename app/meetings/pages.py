@@ -22,7 +22,7 @@ from app.proposals.service import ProposalView
 from app.register import service as register
 from app.timezones import ASEAN_ZONES, in_zone, local_text
 from app.web.deps import Context, DbRoute, RequestContext
-from app.web.forms import Form, PostedForm, Problem, text, texts
+from app.web.forms import Form, PostedForm, Problem, sentence, text, texts
 from app.web.templating import render
 
 router = APIRouter(route_class=DbRoute, include_in_schema=False)
@@ -221,14 +221,14 @@ def _refused(ctx: RequestContext, meeting_id: int, exc: DomainError) -> HTMLResp
     """The meeting page again, saying why the change was refused; a stale version says that
     someone else changed the meeting, and shows it as it is now."""
     field = exc.extra.get("field") if isinstance(exc.extra.get("field"), str) else None
-    message = exc.detail[:1].upper() + exc.detail[1:]
+    message = sentence(exc)
     if isinstance(exc, PreconditionFailed):
         message = (
             "Someone else changed this meeting's agenda meanwhile; it is shown as it is now. "
             "Make your change again."
         )
         field = "agenda"
-    ctx.db.rollback()
+    ctx.discard_refused()
     meeting = service.get(ctx.db, ctx.principal, meeting_id)
     return _meeting_page(ctx, meeting, [Problem(field, message)], exc.status_code)
 
@@ -492,7 +492,7 @@ def _live_refused(
     ctx: RequestContext, meeting_id: int, name: str, form: Form, status: int
 ) -> HTMLResponse:
     """The live view again with the form as posted, its problems beside its fields."""
-    ctx.db.rollback()
+    ctx.discard_refused()
     context = _live_context(ctx, meeting_id, False, {name: form})
     return render(ctx.request, "meeting_live.html", context, status)
 

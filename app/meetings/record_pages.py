@@ -13,7 +13,7 @@ from app.ids import is_id
 from app.meetings import record as records
 from app.models import Role
 from app.web.deps import Context, DbRoute, RequestContext
-from app.web.forms import PostedForm, Problem, text
+from app.web.forms import PostedForm, Problem, sentence, text
 from app.web.templating import render
 
 router = APIRouter(route_class=DbRoute, include_in_schema=False)
@@ -86,7 +86,7 @@ def _record_refused(
     ctx: RequestContext, meeting_id: int, exc: DomainError, draft_text: str | None = None
 ) -> HTMLResponse:
     field = exc.extra.get("field") if isinstance(exc.extra.get("field"), str) else None
-    message = exc.detail[:1].upper() + exc.detail[1:]
+    message = sentence(exc)
     if isinstance(exc, PreconditionFailed):
         message = (
             "Someone else changed this record meanwhile; it is shown as it is now. Your text is "
@@ -95,7 +95,7 @@ def _record_refused(
         field = "record-text"
     elif field == "text":
         field = "record-text"
-    ctx.db.rollback()
+    ctx.discard_refused()
     return _record_page(ctx, meeting_id, [Problem(field, message)], exc.status_code, draft_text)
 
 

@@ -586,7 +586,7 @@ def propose(rr_id: RoundId, ctx: Manager, posted: PostedForm) -> Response:
         )
     except DomainError as exc:
         # Back on the results page, beside the form it came from (not a page of its own).
-        ctx.db.rollback()
+        ctx.discard_refused()
         form = Form()
         form.add(f"delegation-{ref}-{profile}", sentence(exc))
         return _results_page(ctx, rr, form=form, status=exc.status_code)

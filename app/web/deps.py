@@ -47,7 +47,8 @@ class DbRoute(APIRoute):
     """Ends the request's session once, after the handler and before the response is sent: it
     commits when the answer is a success or a redirect, and rolls back when it is a refusal
     (4xx) or a failure (5xx), raised or returned. A handler that shows a form again with the
-    service's refusal therefore never keeps half a change, and never rolls back by hand.
+    service's refusal therefore never keeps half a change, and never rolls back by hand (to
+    show the page without what the refused use case wrote, `RequestContext.discard_refused()`).
 
     Services never commit. A refusal whose own writes are the point (a failed log-in counted
     for throttling, a spent challenge) says so with `keep_writes(request)`.
@@ -344,6 +345,14 @@ class RequestContext:
     def acting_for(self, delegation_code: str | None) -> Actor:
         """The actor speaking for one of the person's delegations (None: for none)."""
         return actor_for(self.principal, self.request, delegation_code)
+
+    def discard_refused(self) -> None:
+        """Before a page is shown again beside a service's refusal: drop whatever the refused
+        use case wrote (rows flushed, loaded objects changed), so the page shows what is stored
+        and not half a change. DbRoute rolls the request back when it answers the refusal
+        anyway; this brings that forward. The one way a handler undoes writes: no handler
+        calls rollback() itself."""
+        self.db.rollback()
 
 
 class _Context(Permission):
