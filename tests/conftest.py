@@ -365,3 +365,19 @@ def sec(database: Database, world: World, clock: Clock) -> dict[str, str]:
 def member(database: Database, world: World, clock: Clock) -> dict[str, str]:
     """API headers of the demo member's personal token."""
     return bearer(token_for(database, world.member, clock.now))
+
+
+@pytest.fixture
+def tokens(database: Database, world: World, clock: Clock) -> dict[str, dict[str, str]]:
+    """API headers of a personal token for each of the world's roles, by a short name: the
+    secretariat (sec, sec2), the co-chair, the members of PH, ID and TH, and the observer."""
+    people = {
+        "sec": world.secretariat,
+        "sec2": world.secretariat2,
+        "chair": world.chair,
+        "ph": world.member,
+        "id": world.member2,
+        "th": world.member3,
+        "observer": world.observer,
+    }
+    return {k: bearer(token_for(database, email, clock.now)) for k, email in people.items()}

@@ -263,7 +263,7 @@ def test_nationality_and_place_are_checked_for_personal_data(
             "nationality": "Ms Nguyen Thi Lan, nguyen.lan@example.com",
         },
     )
-    assert posted.status_code in (409, 422), posted.text
+    refused(posted, 409, "visibility")  # not shared while personal data is open
     assert [c["reference"] for c in ok(th.get("/cases"))] == []
     case = open_case(sec, world, place="the house of Ms Nguyen Thi Lan in Phnom Penh")
     assert case["open_findings"] >= 1

@@ -90,18 +90,6 @@ class Stream:
 
 
 @pytest.fixture
-def tokens(database: Database, world: World, clock: Clock) -> dict[str, dict[str, str]]:
-    people = {
-        "sec": world.secretariat,
-        "chair": world.chair,
-        "ph": world.member,
-        "id": world.member2,
-        "th": world.member3,
-    }
-    return {k: bearer(token_for(database, email, clock.now)) for k, email in people.items()}
-
-
-@pytest.fixture
 def api(app: FastAPI) -> TestClient:
     return TestClient(app)
 

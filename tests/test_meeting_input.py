@@ -12,16 +12,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from playwright.sync_api import expect
 
-from app.db import Database
-from tests.factories import World, bearer, token_for
-from tests.helpers import Clock, browser_log_in
+from tests.factories import World
+from tests.helpers import browser_log_in
 
 MEETING = {"title": "Third online meeting", "starts_at": "2026-03-10T14:00"}
-
-
-@pytest.fixture
-def sec(database: Database, world: World, clock: Clock) -> dict[str, str]:
-    return bearer(token_for(database, world.secretariat, clock.now))
 
 
 @pytest.mark.parametrize("path", ["/api/v1/meetings/2147483648", "/api/v1/meetings/0"])

@@ -17,8 +17,8 @@ from sqlalchemy.exc import IntegrityError
 
 from app.db import Database
 from app.models import AuditEvent, Item, MeetingAct
-from tests.factories import World, arranged, bearer, token_for
-from tests.helpers import Clock, csrf_of, form_in, logged_in, post, summary, text_of
+from tests.factories import World, arranged
+from tests.helpers import csrf_of, form_in, logged_in, post, summary, text_of
 
 MEETING = {
     "title": "Third online meeting",
@@ -26,19 +26,6 @@ MEETING = {
     "time_zone": "Asia/Manila",
     "participants": ["PH-SOMTC", "ID-AICHR"],
 }
-
-
-@pytest.fixture
-def tokens(database: Database, world: World, clock: Clock) -> dict[str, dict[str, str]]:
-    people = {
-        "sec": world.secretariat,
-        "chair": world.chair,
-        "ph": world.member,
-        "id": world.member2,
-        "th": world.member3,
-        "observer": world.observer,
-    }
-    return {k: bearer(token_for(database, email, clock.now)) for k, email in people.items()}
 
 
 @pytest.fixture

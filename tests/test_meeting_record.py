@@ -8,13 +8,11 @@ import io
 from typing import Any
 
 import docx
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from app.db import Database
 from app.models import AuditEvent
-from tests.factories import World, bearer, token_for
 from tests.helpers import Clock
 from tests.test_new_item_placement_word import lines_libreoffice, lines_lxml
 
@@ -24,20 +22,6 @@ MEETING = {
     "time_zone": "Asia/Manila",
     "participants": ["PH-SOMTC", "ID-AICHR"],
 }
-
-
-@pytest.fixture
-def tokens(database: Database, world: World, clock: Clock) -> dict[str, dict[str, str]]:
-    people = {
-        "sec": world.secretariat,
-        "sec2": world.secretariat2,
-        "chair": world.chair,
-        "ph": world.member,
-        "id": world.member2,
-        "th": world.member3,
-        "observer": world.observer,
-    }
-    return {k: bearer(token_for(database, email, clock.now)) for k, email in people.items()}
 
 
 def held_meeting(client: TestClient, tokens: dict[str, dict[str, str]], clock: Clock) -> Any:
