@@ -115,3 +115,23 @@ def test_the_search_page_says_how_to_ask(client: TestClient, world: World) -> No
     page = client.get("/search")
     assert page.status_code == 200
     assert "passport OR phone" in page.text and "traffick*" in page.text
+
+
+def test_folding_maps_each_character_to_the_one_written_and_snippets_escape_it() -> None:
+    """The snippet's shortcuts (plain ASCII folded by lower case alone, each character's folding
+    looked up once, pieces with nothing to escape left as they are) change nothing it shows."""
+    from app.search.index import fold_with_map
+    from app.search.service import highlight, parse
+
+    folded, where = fold_with_map("Passport FC-DR-01")
+    assert (folded, list(where)) == ("passport fc-dr-01", list(range(17)))
+    text = "Người Straße ค่าไถ่ cafe\u0301 ǅ"
+    folded, where = fold_with_map(text)
+    # Marks on Latin letters dropped, Thai's kept; "ß" and "ǅ" fold to two letters each.
+    assert folded == "nguoi strasse ค่าไถ่ cafe dz"
+    assert list(where) == [*range(10), 10, *range(10, 24), 25, 26, 26]
+    snippet = highlight('Người said "passports" & <b>cafés</b> — ค่าไถ่', parse("nguoi passport"))
+    assert str(snippet) == (
+        "<mark>Người</mark> said &#34;<mark>passports</mark>&#34; &amp; &lt;b&gt;cafés&lt;/b&gt;"
+        " — ค่าไถ่"
+    )

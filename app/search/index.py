@@ -21,7 +21,7 @@ indexes index them as they are loaded.
 import re
 import sqlite3
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -70,9 +70,12 @@ def _latin(ch: str) -> bool:
 _ASCII_RUN = re.compile(r"[\x00-\x7f]+")
 
 
-def fold_with_map(text: str) -> tuple[str, list[int]]:
+def fold_with_map(text: str) -> tuple[str, Sequence[int]]:
     """The folded text, and for each of its characters the index of the character of `text` it
     comes from (for highlighting the words found in the text as written)."""
+    if text.isascii():
+        # Most of what is written here: lower case is all its folding, character for character.
+        return text.lower(), range(len(text))
     out: list[str] = []
     where: list[int] = []
     after_latin = False
@@ -93,20 +96,31 @@ def _fold_chars(
     text: str, start: int, end: int, after_latin: bool, out: list[str], where: list[int]
 ) -> bool:
     for i in range(start, end):
-        ch = text[i]
-        if unicodedata.combining(ch):
+        parts, latin = _fold_char(text[i])
+        if latin is None:  # a combining mark: dropped after a Latin letter, kept after others
             if after_latin:
                 continue
-            parts = ch
         else:
-            decomposed = unicodedata.normalize("NFKD", ch)
-            after_latin = _latin(decomposed[0])
-            if after_latin:
-                decomposed = "".join(c for c in decomposed if not unicodedata.combining(c))
-            parts = decomposed.casefold().translate(_LETTERS)
+            after_latin = latin
         out.append(parts)
-        where.extend([i] * len(parts))
+        if len(parts) == 1:
+            where.append(i)
+        else:
+            where.extend([i] * len(parts))
     return after_latin
+
+
+@lru_cache(maxsize=8192)
+def _fold_char(ch: str) -> tuple[str, bool | None]:
+    """One character folded, and whether it is a Latin letter (None: a combining mark, which
+    the letter before decides about). The same few hundred characters come back in every text."""
+    if unicodedata.combining(ch):
+        return ch, None
+    decomposed = unicodedata.normalize("NFKD", ch)
+    latin = _latin(decomposed[0])
+    if latin:
+        decomposed = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return decomposed.casefold().translate(_LETTERS), latin
 
 
 @lru_cache(maxsize=4096)

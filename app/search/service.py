@@ -21,6 +21,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import (
     Integer,
     and_,
+    bindparam,
     case,
     func,
     intersect,
@@ -30,6 +31,7 @@ from sqlalchemy import (
     text,
     union_all,
 )
+from sqlalchemy.engine import Row
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.selectable import Alias
@@ -94,6 +96,13 @@ def _indexed_by(element: _Indexed, compiler: Any, **kw: Any) -> str:
 # (17 -> 8 ms of CPU for a word in 3,000 rows). PostgreSQL: the table, as it is.
 INDEXED = aliased(
     SearchDocument, _Indexed._construct(SearchDocument.__table__, name="search_documents")
+)
+# Ties: by kind, then oldest first (the object's id: a row's own id changes each time the row is
+# rewritten).
+_TIES = (
+    case({k: i for i, k in enumerate(KINDS)}, value=INDEXED.kind),
+    INDEXED.object_id,
+    INDEXED.id,
 )
 # A phrase in quotes, or a piece of the question between spaces.
 _PIECE = re.compile(r'"([^"]*)"?|(\S+)')
@@ -279,10 +288,12 @@ def _visible(principal: Principal) -> Any:
     return _visible_to(principal.user_id, principal.role, own)
 
 
+@lru_cache(maxsize=512)
 def _visible_to(user_id: int, role: Role, delegations: tuple[int, ...]) -> Any:
     """The condition for one audience, on the row's own columns (app/search/index.py copies
     them from the objects): hidden_proposals' and hidden_comments' rules, without their
-    subqueries."""
+    subqueries. Built once per audience (a person, their role and delegations, all in the
+    key), not per search: a statement is immutable, and building it was a tenth of a search."""
     doc = INDEXED
     chairs = role in (Role.CHAIR, Role.SECRETARIAT)
     own = list(delegations)
@@ -443,16 +454,10 @@ def search(
     order: list[Any] = []
     if terms.ref:
         order.append(case((doc.ref == terms.ref, 0), else_=1))
-    # Ties: by kind, then oldest first (the object's id: a row's own id changes each time the
-    # row is rewritten).
-    order += [
-        score.desc(),
-        case({k: i for i, k in enumerate(KINDS)}, value=doc.kind),
-        doc.object_id,
-        doc.id,
-    ]
+    order += [score.desc(), *_TIES]
     # The page's ids (with the count of all, in the same pass), then their rows: sorting the
-    # whole rows (texts and all) of every match would read them all.
+    # whole rows (texts and all) of every match would read them all. (A separate count, only
+    # when the page is full, cost more: one statement more for most questions.)
     found_ids = session.execute(
         base(doc.id, func.count().over())
         .order_by(*order)
@@ -462,13 +467,33 @@ def search(
     ids = [row[0] for row in found_ids]
     # Past the last page there is no row to carry the count.
     total = found_ids[0][1] if found_ids else (session.scalar(base(func.count())) or 0)
-    row = SearchDocument
-    rows = {d.id: d for d in session.scalars(select(row).where(row.id.in_(ids)))} if ids else {}
+    # Plain rows of the columns a result shows (not the words columns, nor ORM objects), by a
+    # statement built once.
+    rows = {d.id: d for d in session.execute(_SHOWN, {"ids": ids})} if ids else {}
     hits = [_hit(rows[i], terms) for i in ids]
     return Results(hits=hits, total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)))
 
 
-def _hit(d: SearchDocument, terms: Terms) -> Hit:
+_COLUMNS = SearchDocument.__table__.c
+_SHOWN = select(
+    *(
+        _COLUMNS[name]
+        for name in (
+            "id",
+            "kind",
+            "object_id",
+            "ref",
+            "title",
+            "body",
+            "state",
+            "delegation_code",
+            "dimension_code",
+        )
+    )
+).where(_COLUMNS.id.in_(bindparam("ids", expanding=True)))
+
+
+def _hit(d: Row[Any], terms: Terms) -> Hit:
     url = URLS[d.kind].format(ref=d.ref, id=d.object_id)
     snippet = highlight(d.body, terms) if d.body.strip() else highlight(d.title, terms)
     return Hit(
@@ -552,6 +577,14 @@ def _window(spans: list[tuple[int, int, int]], size: int) -> int:
     return start
 
 
+def _escape(piece: str) -> str:
+    """markupsafe's escape, without making a Markup of each piece that has nothing to escape
+    (most of them)."""
+    if "&" in piece or "<" in piece or ">" in piece or "'" in piece or '"' in piece:
+        return str(escape(piece))
+    return piece
+
+
 def highlight(text_: str, terms: Terms, size: int = SNIPPET_CHARS) -> Markup:
     """A piece of the text where the words found are, HTML-escaped, the words found in
     <mark>."""
@@ -575,9 +608,9 @@ def highlight(text_: str, terms: Terms, size: int = SNIPPET_CHARS) -> Markup:
         if e <= start or s >= end:
             continue
         s, e = max(s, start), min(e, end)
-        out += (str(escape(flat[at:s])), "<mark>", str(escape(flat[s:e])), "</mark>")
+        out += (_escape(flat[at:s]), "<mark>", _escape(flat[s:e]), "</mark>")
         at = e
-    out.append(str(escape(flat[at:end])))
+    out.append(_escape(flat[at:end]))
     if end < len(flat):
         out.append("…")
     return Markup("".join(out))  # noqa: S704 (every piece of text is escaped above)
