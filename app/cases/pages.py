@@ -94,30 +94,33 @@ def new_page(ctx: Manager) -> HTMLResponse:
     )
 
 
+def _details(
+    values: dict[str, Any], *, contributors: list[str] | None, double_coding: bool | None = None
+) -> service.Details:
+    """The case study's own fields as typed, and the secretariat's parts where it sent them."""
+    return service.Details(
+        **{name: values[name] for name in CASE_FIELDS},
+        contributors=contributors,
+        double_coding=double_coding,
+    )
+
+
+def _emails(typed: str) -> list[str]:
+    """The contributors' addresses, one a line or separated by commas or semicolons."""
+    return [e.strip() for e in typed.replace(";", ",").replace("\n", ",").split(",") if e.strip()]
+
+
 @router.post("/cases/new")
 def create(ctx: Manager, posted: PostedForm) -> Response:
     values = {name: text(posted, name, service.TEXT_MAX + 1) for name in CASE_FIELDS}
     values["contributors"] = text(posted, "contributors", 5000)
     form = Form(values)
-    emails = values["contributors"].replace(";", ",").replace("\n", ",").split(",")
     try:
         case = service.create(
             ctx.db,
             ctx.principal,
             ctx.actor,
-            service.Details(
-                title=values["title"],
-                summary=values["summary"],
-                profile=values["profile"],
-                crime_form=values["crime_form"],
-                age_band=values["age_band"],
-                nationality=values["nationality"],
-                place=values["place"],
-                period=values["period"],
-                outcome=values["outcome"],
-                outcome_reasoning=values["outcome_reasoning"],
-                contributors=[e.strip() for e in emails if e.strip()],
-            ),
+            _details(values, contributors=_emails(values["contributors"])),
             now=ctx.now,
         )
     except DomainError as exc:
@@ -188,25 +191,15 @@ def edit_case(case_id: int, ctx: Writer, posted: PostedForm) -> Response:
         values["contributors"] = text(posted, "contributors", 5000)
         values["double_coding"] = posted.get("double_coding") == "yes"
     form = Form(values, name="case")
-    emails = str(values.get("contributors", "")).replace(";", ",").replace("\n", ",").split(",")
     try:
         service.update(
             ctx.db,
             ctx.principal,
             ctx.actor,
             case_id,
-            service.Details(
-                title=values["title"],
-                summary=values["summary"],
-                profile=values["profile"],
-                crime_form=values["crime_form"],
-                age_band=values["age_band"],
-                nationality=values["nationality"],
-                place=values["place"],
-                period=values["period"],
-                outcome=values["outcome"],
-                outcome_reasoning=values["outcome_reasoning"],
-                contributors=[e.strip() for e in emails if e.strip()] if manager else None,
+            _details(
+                values,
+                contributors=_emails(values["contributors"]) if manager else None,
                 double_coding=values["double_coding"] if manager else None,
             ),
             expected_version=int(values["version"]) if is_id(values["version"]) else 0,

@@ -769,22 +769,7 @@ def add_fact(
     session.add(fact)
     session.flush()
     found, confirmed = _check_fact(session, case, fact, principal, personal_data_checked, now)
-    details: dict[str, object] = {
-        "reference": case.reference,
-        "fact": fact.number,
-        "findings": found,
-    }
-    if confirmed:
-        details["personal_data_confirmed"] = confirmed
-    record(
-        session,
-        actor,
-        action="case.fact.add",
-        object_type="case",
-        object_id=case.id,
-        details=details,
-        at=now,
-    )
+    _record_fact(session, actor, "case.fact.add", case, fact, {"findings": found}, confirmed, now)
     return fact
 
 
@@ -811,6 +796,33 @@ def _check_fact(
         param="text",
     )
     return found, confirmed
+
+
+def _record_fact(
+    session: Session,
+    actor: Actor,
+    action: str,
+    case: CaseStudy,
+    fact: CaseFact,
+    what: dict[str, object],
+    confirmed: list[int],
+    now: datetime,
+) -> None:
+    """The audit event of a fact added or edited: the case study, the fact's number, `what`
+    (the fields changed, the findings opened) and the findings the writer confirmed as not
+    personal data, if any; never the fact's words."""
+    details: dict[str, object] = {"reference": case.reference, "fact": fact.number} | what
+    if confirmed:
+        details["personal_data_confirmed"] = confirmed
+    record(
+        session,
+        actor,
+        action=action,
+        object_type="case",
+        object_id=case.id,
+        details=details,
+        at=now,
+    )
 
 
 def edit_fact(
@@ -846,23 +858,8 @@ def edit_fact(
     flag_modified(fact, "text")
     found, confirmed = _check_fact(session, case, fact, principal, personal_data_checked, now)
     session.flush()
-    details: dict[str, object] = {
-        "reference": case.reference,
-        "fact": fact.number,
-        "changed": changed,
-        "findings": found,
-    }
-    if confirmed:
-        details["personal_data_confirmed"] = confirmed
-    record(
-        session,
-        actor,
-        action="case.fact.edit",
-        object_type="case",
-        object_id=case.id,
-        details=details,
-        at=now,
-    )
+    what = {"changed": changed, "findings": found}
+    _record_fact(session, actor, "case.fact.edit", case, fact, what, confirmed, now)
     return fact
 
 
