@@ -30,7 +30,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.generate import ROUND, SECRETARIAT  # noqa: E402
-from bench.run import Connection, Request, Server, api_token, log_in, sample_indicators  # noqa: E402
+from bench.run import (  # noqa: E402
+    WORKERS_HELP,
+    Connection,
+    Request,
+    Server,
+    api_token,
+    log_in,
+    sample_indicators,
+)
 
 PAGES = ("register list", "indicator page", "round page", "consensus grid")
 PARTICIPANTS = 40
@@ -354,6 +362,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--page-cache", choices=("true", "false"), default="true")
+    parser.add_argument("--workers", type=int, default=1, help=WORKERS_HELP)
     args = parser.parse_args()
     engine = args.database_url.split(":", 1)[0].split("+", 1)[0]
 
@@ -372,9 +381,9 @@ def main() -> None:
         # The co-chairs among the participants log in with a password alone here.
         "ZERODRAFT_MFA_REQUIRED_ROLES": "",
     }
-    app = PatientServer(["app.main:create_app", "--factory"], env)
+    app = PatientServer(["app.main:create_app", "--factory"], env, args.workers)
     try:
-        bare = PatientServer(["bench.bare:app"], {})
+        bare = PatientServer(["bench.bare:app"], {}, args.workers)
     except BaseException:
         app.stop()
         raise

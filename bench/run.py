@@ -3,12 +3,13 @@
     .venv/bin/python bench/run.py --database-url sqlite:///bench.sqlite3 [--seconds 6]
 
 The database must hold the working set of bench/generate.py. Two servers run as separate
-processes with the same uvicorn settings (one worker, 127.0.0.1, no access log): zerodraft on
-that database, and bench/bare.py, whose endpoints answer with a body of a given size and do
-nothing else. For each operation the load generator (this process, asyncio, keep-alive
-HTTP/1.1 connections) runs `--concurrency` clients for `--seconds` against zerodraft, then as
-long against the bare endpoint with the same response sizes, and prints requests per second,
-p50 and p99 latency, and zerodraft's throughput as a percentage of the bare one's.
+processes with the same uvicorn settings (127.0.0.1, no access log, one worker unless
+--workers N): zerodraft on that database, and bench/bare.py, whose endpoints answer with a body
+of a given size and do nothing else. For each operation the load generator (this process,
+asyncio, keep-alive HTTP/1.1 connections) runs `--concurrency` clients for `--seconds` against
+zerodraft, then as long against the bare endpoint with the same response sizes, and prints
+requests per second, p50 and p99 latency, and zerodraft's throughput as a percentage of the bare
+one's.
 
 (Not bench/http.py: a script's folder comes first on sys.path, and a file named http.py there
 would hide the standard library's http package from uvicorn and httpx.)
@@ -39,7 +40,11 @@ from bench.generate import MEMBER, PASSWORD, ROUND  # noqa: E402
 FIRST_VIEW_TARGET = 5.0
 TARGETED = ("register list", "indicator page", "compilation view")
 COLD = "no page cache: "  # operations measured on a second zerodraft with the page cache off
-UVICORN = ["--host", "127.0.0.1", "--workers", "1", "--no-access-log", "--log-level", "warning"]
+UVICORN = ["--host", "127.0.0.1", "--no-access-log", "--log-level", "warning"]
+# Production runs `zerodraft serve --workers ${ZERODRAFT_WORKERS:-2}` (compose.yaml); the figures
+# of the diary are of one worker, the default here, and --workers N runs zerodraft and the bare
+# twin alike with N processes.
+WORKERS_HELP = "uvicorn worker processes, for zerodraft and the bare app alike"
 
 
 # --- A small HTTP/1.1 client: cheap enough that the server, not the client, is measured -------
@@ -202,27 +207,37 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, target: list[str], env: dict[str, str]) -> None:
+    def __init__(self, target: list[str], env: dict[str, str], workers: int = 1) -> None:
         self.port = free_port()
+        self.workers = workers
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", *target, *UVICORN, "--port", str(self.port)],
+            [
+                *(sys.executable, "-m", "uvicorn", *target, *UVICORN),
+                *("--workers", str(workers), "--port", str(self.port)),
+            ],
             cwd=ROOT,
             env=os.environ | env,
         )
         asyncio.run(self._wait())
 
     async def _wait(self) -> None:
-        for _ in range(200):
+        # Each worker imports the app itself: two took 18 s to start on the loaded machine.
+        started = time.perf_counter()
+        for _ in range(200 * self.workers):
             if self.process.poll() is not None:
                 raise SystemExit(f"the server exited with status {self.process.returncode}")
             try:
                 conn = Connection(self.port)
                 await conn.send(Request("GET", "/healthz", {}).encode())
                 await conn.close()
+                if self.workers > 1:
+                    # The first worker answered; the others started with it and are given as
+                    # long again, or the clients' kept-alive connections would all go to it.
+                    await asyncio.sleep(time.perf_counter() - started)
                 return
             except OSError:
                 await asyncio.sleep(0.1)
-        raise SystemExit("the server did not start within 20 s")
+        raise SystemExit(f"the server did not start within {20 * self.workers} s")
 
     def stop(self) -> None:
         self.process.send_signal(signal.SIGINT)
@@ -412,6 +427,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=6.0, help="per operation and server")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--only", action="append", help="measure only this operation")
+    parser.add_argument("--workers", type=int, default=1, help=WORKERS_HELP)
     args = parser.parse_args()
 
     indicators = sample_indicators(args.database_url, 50)
@@ -421,9 +437,13 @@ def main() -> None:
         "ZERODRAFT_MODE": "development",
         "ZERODRAFT_LOGIN_MAX_FAILURES": "1000",
     }
-    app = Server(["app.main:create_app", "--factory"], env)
-    cold = Server(["app.main:create_app", "--factory"], env | {"ZERODRAFT_PAGE_CACHE": "false"})
-    bare = Server(["bench.bare:app"], {})
+    app = Server(["app.main:create_app", "--factory"], env, args.workers)
+    cold = Server(
+        ["app.main:create_app", "--factory"],
+        env | {"ZERODRAFT_PAGE_CACHE": "false"},
+        args.workers,
+    )
+    bare = Server(["bench.bare:app"], {}, args.workers)
     results: list[tuple[Result, Result]] = []
     try:
         cookie = asyncio.run(log_in(app.port))
@@ -431,7 +451,7 @@ def main() -> None:
         cold_ops = operations(asyncio.run(log_in(cold.port)), token, indicators)
         print(
             f"{args.concurrency} concurrent clients, {args.seconds:g} s per operation and "
-            f"server, uvicorn {' '.join(UVICORN)}\n"
+            f"server, uvicorn {' '.join(UVICORN)} --workers {args.workers}\n"
         )
         header = (
             f"{'operation':<30}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'KB':>7}   "
