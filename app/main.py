@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -208,6 +208,19 @@ def _install_error_handlers(app: FastAPI) -> None:
         return response
 
 
+def _include(app: FastAPI, *routers: APIRouter) -> None:
+    """The routers' routes, in this order, straight into the app's own list of routes.
+
+    FastAPI (>= 0.160) keeps an included router nested: a request was matched against every
+    router before its own, with scope bookkeeping for each of their routes, twice (to choose the
+    router, then inside it), about 2 ms of CPU for a page whose router comes late (the register
+    list, a round's page), more than the page's SQL. The routers here declare their prefix, tags
+    and route class themselves and are included with nothing added, so their routes are the same
+    routes in the app's list, matched in the same order."""
+    for router in routers:
+        app.router.routes.extend(router.routes)
+
+
 def create_app(settings: Settings | None = None, clock: Callable[[], datetime] = utcnow) -> FastAPI:
     settings = settings or get_settings()
     passwords.use(settings.password_hashing)
@@ -256,55 +269,58 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.add_middleware(CompressMiddleware, minimum_size=1024, zstd=False)
     _install_error_handlers(app)
 
-    app.include_router(accounts_api.router)
-    app.include_router(account_api.router)
-    app.include_router(groups_api.router)
-    app.include_router(people_api.router)
-    # Before the rounds routers: their /rounds/{ref:path} would swallow /approval, /hash ...
-    app.include_router(approvals_api.router)
-    app.include_router(audit_api.router)
-    # Before the register's: its /indicators/{code} would swallow /indicators/similar.
-    app.include_router(similar_api.router)
-    app.include_router(register_api.router)
-    app.include_router(proposals_api.router)
-    app.include_router(comments_api.router)
-    app.include_router(rounds_api.router)
-    app.include_router(responses_api.router)
-    app.include_router(notifications_api.router)
-    app.include_router(imports_api.router)
-    app.include_router(mail_api.router)
-    app.include_router(search_api.router)
-    app.include_router(meetings_api.router)
-    app.include_router(meeting_record_api.router)
-    app.include_router(rating_api.router)
-    app.include_router(cases_api.router)
-    app.include_router(screening_api.router)
-    app.include_router(accounts_pages.router)
-    app.include_router(account_pages.router)
-    app.include_router(password_pages.router)
-    app.include_router(accounts_mfa_pages.router)
-    app.include_router(groups_pages.router)
-    app.include_router(people_pages.router)
-    app.include_router(approvals_pages.router)
-    app.include_router(audit_pages.router)
-    app.include_router(register_pages.router)
-    app.include_router(proposals_pages.router)
-    app.include_router(comments_pages.router)
-    app.include_router(notifications_pages.router)
-    app.include_router(responses_pages.router)
-    app.include_router(imports_pages.router)
-    app.include_router(mail_pages.router)
-    app.include_router(help_pages.router)
-    app.include_router(search_pages.router)
-    app.include_router(similar_pages.router)
-    app.include_router(meetings_pages.router)
-    app.include_router(meeting_record_pages.router)
-    app.include_router(rating_pages.router)
-    app.include_router(cases_pages.router)
-    app.include_router(screening_pages.router)
-    # Last: its /rounds/{ref:path} routes would swallow the approvals pages' /rounds/.../approve.
-    app.include_router(rounds_pages.router)
-    app.include_router(kept_pages.router)
+    _include(
+        app,
+        accounts_api.router,
+        account_api.router,
+        groups_api.router,
+        people_api.router,
+        # Before the rounds routers: their /rounds/{ref:path} would swallow /approval, /hash ...
+        approvals_api.router,
+        audit_api.router,
+        # Before the register's: its /indicators/{code} would swallow /indicators/similar.
+        similar_api.router,
+        register_api.router,
+        proposals_api.router,
+        comments_api.router,
+        rounds_api.router,
+        responses_api.router,
+        notifications_api.router,
+        imports_api.router,
+        mail_api.router,
+        search_api.router,
+        meetings_api.router,
+        meeting_record_api.router,
+        rating_api.router,
+        cases_api.router,
+        screening_api.router,
+        accounts_pages.router,
+        account_pages.router,
+        password_pages.router,
+        accounts_mfa_pages.router,
+        groups_pages.router,
+        people_pages.router,
+        approvals_pages.router,
+        audit_pages.router,
+        register_pages.router,
+        proposals_pages.router,
+        comments_pages.router,
+        notifications_pages.router,
+        responses_pages.router,
+        imports_pages.router,
+        mail_pages.router,
+        help_pages.router,
+        search_pages.router,
+        similar_pages.router,
+        meetings_pages.router,
+        meeting_record_pages.router,
+        rating_pages.router,
+        cases_pages.router,
+        screening_pages.router,
+        # Last: its /rounds/{ref:path} routes would swallow the approvals pages' .../approve.
+        rounds_pages.router,
+        kept_pages.router,
+    )
     api_docs.install(app)
     # The app's own files, then Swagger UI's for /docs (the app's win a clash of names).
     app.mount(

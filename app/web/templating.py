@@ -40,7 +40,24 @@ def _label(value: object) -> str:
     return str(text or "").replace("_", " ")
 
 
+def _memo(macro: Any) -> Any:
+    """`{% set tag = m.strength_tag | memo %}`: the macro called once per distinct arguments in
+    this render, then its output reused. For a list whose cells repeat a few values (a strength,
+    a status) over its rows: a macro call costs Jinja far more than looking its output up."""
+    made: dict[tuple[Any, ...], Any] = {}
+
+    def call(*args: Any) -> Any:
+        try:
+            return made[args]
+        except KeyError:
+            out = made[args] = macro(*args)
+            return out
+
+    return call
+
+
 templates.env.filters["local"] = _local
+templates.env.filters["memo"] = _memo
 templates.env.filters["label"] = _label
 templates.env.filters["offset_in"] = _offset_in
 
