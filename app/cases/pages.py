@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.accounts.permissions import Action
+from app.accounts.permissions import Action, allowed
 from app.cases import service
 from app.errors import DomainError, PreconditionFailed
 from app.ids import is_id
@@ -70,7 +70,7 @@ def list_page(ctx: Reader) -> HTMLResponse:
         _common()
         | {
             "cases": cases,
-            "may_open": ctx.principal.role.value == "secretariat",
+            "may_open": allowed(ctx.principal.role, Action.MANAGE_CASES),
             "confirmation": "",
         },
     )
@@ -186,7 +186,7 @@ def edit_case(case_id: int, ctx: Writer, posted: PostedForm) -> Response:
         name: text(posted, name, service.TEXT_MAX + 1) for name in CASE_FIELDS
     }
     values["version"] = text(posted, "version", 12)
-    manager = ctx.principal.role.value == "secretariat"
+    manager = allowed(ctx.principal.role, Action.MANAGE_CASES)
     if manager:
         values["contributors"] = text(posted, "contributors", 5000)
         values["double_coding"] = posted.get("double_coding") == "yes"

@@ -303,13 +303,9 @@ def _round_page(
             done=DONE.get(done, ""),
             form=form or Form(),
             problems=(form.problems if form else []),
-            has_next=ctx.db.scalar(select(RatingRound.id).where(RatingRound.previous_id == rr.id)),
-            # "Start round N+1" only where some indicator lacks consensus (what start_next keeps).
-            needs_next=(
-                secretariat
-                and rr.state == CLOSED
-                and any(not r.relevance_verdict.consensus for r in service.results(ctx.db, rr))
-            ),
+            has_next=service.next_of(ctx.db, rr),
+            # "Start round N+1" only where some indicator lacks consensus.
+            needs_next=secretariat and service.needs_next(ctx.db, rr),
             states=(DRAFT, OPEN, CLOSED),
         ),
         status,

@@ -988,6 +988,22 @@ def history(session: Session, rr_id: int, user_id: int) -> list[RatingAnswer]:
 # --- Round 2, reminders, proposals ------------------------------------------------------------
 
 
+def next_of(session: Session, rr: RatingRound) -> int | None:
+    """The id of the round started from this one, if any (one at most)."""
+    return session.scalar(select(RatingRound.id).where(RatingRound.previous_id == rr.id))
+
+
+def carried_over(session: Session, rr: RatingRound) -> list[ItemResult]:
+    """What a next round would rate again: the items without consensus on relevance."""
+    return [r for r in results(session, rr) if not r.relevance_verdict.consensus]
+
+
+def needs_next(session: Session, rr: RatingRound) -> bool:
+    """Whether a next round has something to rate: a closed round with an item left without
+    consensus on relevance (what start_next carries over)."""
+    return rr.state == CLOSED and bool(carried_over(session, rr))
+
+
 def start_next(
     session: Session,
     actor: Actor,
@@ -1004,9 +1020,9 @@ def start_next(
         raise Conflict(
             f"RR-{rr.id} is {rr.state}; the next round starts from a closed one", field="state"
         )
-    if session.scalar(select(RatingRound.id).where(RatingRound.previous_id == rr.id)):
+    if next_of(session, rr) is not None:
         raise Conflict(f"RR-{rr.id} already has a next round", field="previous")
-    left = [r for r in results(session, rr) if not r.relevance_verdict.consensus]
+    left = carried_over(session, rr)
     if not left:
         raise Conflict(
             f"every indicator of RR-{rr.id} reached consensus on relevance; no round follows",
