@@ -10,12 +10,13 @@ A delegation that proposed or co-sponsored a text supports it unless it said oth
 readers count it as support of that proposal's text ("support (proposer)"), from when it put its
 name to it, without a row being written; a position it takes on that text says otherwise."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
+from functools import cache
+from typing import Any, NamedTuple
 
-from sqlalchemy import Select, and_, or_, select, update
+from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.audit.service import Actor, record, vouch_for
@@ -72,14 +73,23 @@ class PositionView:
         return f"P-{self.proposal_id}" if self.proposal_id is not None else "the text as it stands"
 
 
-def _delegations(session: Session) -> list[tuple[int, str, str]]:
-    rows = session.execute(
+# The statements every item page and the consensus grid send are built once, with bound
+# parameters (an expanding one for a list of ids): building a select with its joins cost more
+# than running it, and SQLAlchemy caches the compiled form whoever built it.
+
+
+@cache
+def _group_query() -> Select[int, str, str]:
+    return (
         select(Delegation.id, Delegation.code, Delegation.name_column())
         .join(MemberState, MemberState.id == Delegation.state_id)
         .join(Body, Body.id == Delegation.body_id)
         .order_by(Delegation.code)
-    ).all()
-    return [(i, code, name) for i, code, name in rows]
+    )
+
+
+def _delegations(session: Session) -> list[tuple[int, str, str]]:
+    return [(i, code, name) for i, code, name in session.execute(_group_query())]
 
 
 def delegations(session: Session) -> list[tuple[str, str]]:
@@ -325,34 +335,52 @@ class _Said(NamedTuple):
     code: str  # the delegation's
     by: str
     name: str  # the delegation's
+    proposal_state: ProposalState | None  # of the proposal it is on (None: on the text)
 
 
-def _current(session: Session, condition: object) -> list[_Said]:
+@cache
+def _said_query() -> Select[*tuple[Any, ...]]:
+    return (
+        select(
+            Position.item_id,
+            Position.proposal_id,
+            Position.delegation_id,
+            Position.stance,
+            Position.statement,
+            Position.created_at,
+            Delegation.code,
+            User.name,
+            Delegation.name_column(),
+            Proposal.state,
+        )
+        .join(Delegation, Delegation.id == Position.delegation_id)
+        .join(MemberState, MemberState.id == Delegation.state_id)
+        .join(Body, Body.id == Delegation.body_id)
+        .join(User, User.id == Position.user_id)
+        .outerjoin(Proposal, Proposal.id == Position.proposal_id)
+        .where(Position.superseded_at.is_(None))
+        .order_by(Position.created_at, Position.id)
+    )
+
+
+def _current(
+    session: Session, condition: ColumnElement[bool], params: dict[str, Any] | None = None
+) -> list[_Said]:
     """Standing positions: each with its delegation's code, who recorded it and the
     delegation's name, oldest first."""
-    return [
-        _Said(*row)
-        for row in session.execute(
-            select(
-                Position.item_id,
-                Position.proposal_id,
-                Position.delegation_id,
-                Position.stance,
-                Position.statement,
-                Position.created_at,
-                Delegation.code,
-                User.name,
-                Delegation.name_column(),
-            )
-            .join(Delegation, Delegation.id == Position.delegation_id)
-            .join(MemberState, MemberState.id == Delegation.state_id)
-            .join(Body, Body.id == Delegation.body_id)
-            .join(User, User.id == Position.user_id)
-            .outerjoin(Proposal, Proposal.id == Position.proposal_id)
-            .where(condition, Position.superseded_at.is_(None))  # type: ignore[arg-type]
-            .order_by(Position.created_at, Position.id)
-        )
-    ]
+    return [_Said._make(row) for row in session.execute(_said_query().where(condition), params)]
+
+
+@cache
+def _said_on_item_and_proposals() -> Select[*tuple[Any, ...]]:
+    """The standing positions an item page shows: on_items for the item `item_id`, and those
+    on the proposals `proposal_ids` (any state)."""
+    on_item = and_(
+        Position.item_id == bindparam("item_id"),
+        or_(Position.proposal_id.is_(None), Proposal.state.in_(OPEN_SUBMITTED)),
+    )
+    on_proposals = Position.proposal_id.in_(bindparam("proposal_ids", expanding=True))
+    return _said_query().where(or_(on_item, on_proposals))
 
 
 def _view(p: _Said | Position, code: str, name: str, by: str) -> PositionView:
@@ -380,31 +408,43 @@ def _named(session: Session, proposal_ids: Sequence[int]) -> list[_Named]:
     when it co-sponsored (or the submission, if later)."""
     if not proposal_ids:
         return []
+    proposers, sponsors = _named_queries()
+    ids = {"proposal_ids": list(proposal_ids)}
     out = [
         _Named(pid, d, by, _submitted(at), "proposer")
-        for pid, d, by, at in session.execute(
-            select(Proposal.id, Proposal.delegation_id, User.name, Proposal.submitted_at)
-            .join(User, User.id == Proposal.author_id)
-            .where(Proposal.id.in_(proposal_ids), Proposal.submitted_at.is_not(None))
-        )
+        for pid, d, by, at in session.execute(proposers, ids)
     ]
     out += [
         _Named(pid, d, by, max(at, _submitted(submitted)), "co-sponsor")
-        for pid, d, by, at, submitted in session.execute(
-            select(
-                Sponsorship.proposal_id,
-                Sponsorship.delegation_id,
-                User.name,
-                Sponsorship.created_at,
-                Proposal.submitted_at,
-            )
-            .join(Proposal, Proposal.id == Sponsorship.proposal_id)
-            .join(User, User.id == Sponsorship.user_id)
-            .where(Sponsorship.proposal_id.in_(proposal_ids), Proposal.submitted_at.is_not(None))
-            .order_by(Sponsorship.id)
-        )
+        for pid, d, by, at, submitted in session.execute(sponsors, ids)
     ]
     return out
+
+
+@cache
+def _named_queries() -> tuple[
+    Select[int, int, str, datetime | None], Select[int, int, str, datetime, datetime | None]
+]:
+    ids = bindparam("proposal_ids", type_=Integer, expanding=True)
+    proposers = (
+        select(Proposal.id, Proposal.delegation_id, User.name, Proposal.submitted_at)
+        .join(User, User.id == Proposal.author_id)
+        .where(Proposal.id.in_(ids), Proposal.submitted_at.is_not(None))
+    )
+    sponsors = (
+        select(
+            Sponsorship.proposal_id,
+            Sponsorship.delegation_id,
+            User.name,
+            Sponsorship.created_at,
+            Proposal.submitted_at,
+        )
+        .join(Proposal, Proposal.id == Sponsorship.proposal_id)
+        .join(User, User.id == Sponsorship.user_id)
+        .where(Sponsorship.proposal_id.in_(ids), Proposal.submitted_at.is_not(None))
+        .order_by(Sponsorship.id)
+    )
+    return proposers, sponsors
 
 
 def _submitted(at: datetime | None) -> datetime:
@@ -421,16 +461,7 @@ def _implied(named: _Named, code: str, name: str) -> PositionView:
 def _first_targets(session: Session, item_ids: Sequence[int]) -> dict[int, int]:
     """The open proposals on these items, each with the item its positions are on (its first
     target, as first_target gives), in one query."""
-    rows = session.execute(
-        select(ProposalTarget.proposal_id, ProposalTarget.item_id, ProposalTarget.position)
-        .join(Proposal, Proposal.id == ProposalTarget.proposal_id)
-        .where(
-            Proposal.state.in_(OPEN_SUBMITTED),
-            ProposalTarget.proposal_id.in_(
-                select(ProposalTarget.proposal_id).where(ProposalTarget.item_id.in_(item_ids))
-            ),
-        )
-    ).all()
+    rows = session.execute(_first_targets_query(), {"item_ids": list(item_ids)}).all()
     first: dict[int, tuple[int, int]] = {}
     for pid, item_id, position in rows:
         if pid not in first or (position, item_id) < first[pid]:
@@ -439,7 +470,19 @@ def _first_targets(session: Session, item_ids: Sequence[int]) -> dict[int, int]:
     return {pid: item for pid, (_, item) in first.items() if item in wanted}
 
 
-def on_items(item_ids: Sequence[int]) -> object:
+@cache
+def _first_targets_query() -> Select[int, int, int]:
+    on_them = select(ProposalTarget.proposal_id).where(
+        ProposalTarget.item_id.in_(bindparam("item_ids", expanding=True))
+    )
+    return (
+        select(ProposalTarget.proposal_id, ProposalTarget.item_id, ProposalTarget.position)
+        .join(Proposal, Proposal.id == ProposalTarget.proposal_id)
+        .where(Proposal.state.in_(OPEN_SUBMITTED), ProposalTarget.proposal_id.in_(on_them))
+    )
+
+
+def on_items(item_ids: Sequence[int]) -> ColumnElement[bool]:
     """Positions that count for items: on their text as it stands, or on a proposal to them that
     is before the group (a draft has none; a decided or withdrawn one no longer counts)."""
     return and_(
@@ -461,22 +504,29 @@ def standing_on_items(
     if not item_ids:
         return {}
     targets = _first_targets(session, item_ids)
-    return _standing(session, item_ids, group, targets, _named(session, list(targets)))
+    said = _current(session, on_items(item_ids))
+    return _standing(item_ids, group, targets, _named(session, list(targets)), said)
+
+
+def _counts_for_items(p: _Said, item_ids: set[int]) -> bool:
+    """Whether a standing position is one of on_items(item_ids), in Python."""
+    return p.item_id in item_ids and (p.proposal_id is None or p.proposal_state in OPEN_SUBMITTED)
 
 
 def _standing(
-    session: Session,
     item_ids: Sequence[int],
     group: Group,
     targets: dict[int, int],
     named_ones: list["_Named"],
+    said: Iterable[_Said],
 ) -> dict[int, list[PositionView]]:
     """standing_on_items from the open proposals on the items (`targets`: each with the item
-    its positions are on) and who put their names to them."""
+    its positions are on), who put their names to them and the standing positions `said` on
+    them (on_items, oldest first)."""
     latest: dict[int, dict[int, tuple[datetime | None, PositionView]]] = {i: {} for i in item_ids}
     names = {d_id: (code, name) for d_id, code, name in group}
     spoke: set[tuple[int | None, int]] = set()
-    for p in _current(session, on_items(item_ids)):
+    for p in said:
         assert p.item_id is not None
         # Oldest first: the last one stays.
         latest[p.item_id][p.delegation_id] = (p.created_at, _view(p, p.code, p.name, p.by))
@@ -506,15 +556,28 @@ def item_and_proposals(
     session: Session, item_id: int, proposal_ids: Sequence[int]
 ) -> tuple[list[PositionView], dict[int, list[PositionView]]]:
     """What an item's page shows: where each delegation stands on the item (standing_on_items)
-    and the positions on each of the proposals (positions_on_proposals), reading the group and
-    the proposers and co-sponsors once for both (six queries)."""
+    and the positions on each of the proposals (positions_on_proposals), reading the group, the
+    proposers and co-sponsors and the standing positions once for both (five queries)."""
     group = _delegations(session)
     targets = _first_targets(session, [item_id])
     named_ones = _named(session, sorted(set(targets) | set(proposal_ids)))
-    picture = _standing(session, [item_id], group, targets, named_ones)[item_id]
     wanted = set(proposal_ids)
+    said = [
+        _Said._make(row)
+        for row in session.execute(
+            _said_on_item_and_proposals(),
+            {"item_id": item_id, "proposal_ids": list(proposal_ids)},
+        )
+    ]
+    on_item = {item_id}
+    picture = _standing(
+        [item_id], group, targets, named_ones, [p for p in said if _counts_for_items(p, on_item)]
+    )[item_id]
     on_proposals = _on_proposals(
-        session, proposal_ids, group, [n for n in named_ones if n.proposal_id in wanted]
+        proposal_ids,
+        group,
+        [n for n in named_ones if n.proposal_id in wanted],
+        [p for p in said if p.proposal_id in wanted],
     )
     return picture, on_proposals
 
@@ -541,17 +604,20 @@ def positions_on_proposals(
     if not proposal_ids:
         return {}
     group = _delegations(session) if group is None else group
-    return _on_proposals(session, proposal_ids, group, _named(session, proposal_ids))
+    said = _current(session, Position.proposal_id.in_(proposal_ids))
+    return _on_proposals(proposal_ids, group, _named(session, proposal_ids), said)
 
 
 def _on_proposals(
-    session: Session, proposal_ids: Sequence[int], group: Group, named_ones: list["_Named"]
+    proposal_ids: Sequence[int], group: Group, named_ones: list["_Named"], said: Iterable[_Said]
 ) -> dict[int, list[PositionView]]:
+    """The positions on the proposals from their proposers and co-sponsors and the standing
+    positions `said` on them (oldest first)."""
     out: dict[int, list[PositionView]] = {pid: [] for pid in proposal_ids}
     if not proposal_ids:
         return out
     spoke: set[tuple[int, int]] = set()
-    for p in _current(session, Position.proposal_id.in_(proposal_ids)):
+    for p in said:
         assert p.proposal_id is not None
         out[p.proposal_id].append(_view(p, p.code, p.name, p.by))
         spoke.add((p.proposal_id, p.delegation_id))

@@ -1,5 +1,6 @@
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cache
 
 from sqlalchemy import (
     Boolean,
@@ -101,7 +102,14 @@ class Delegation(Base):
     @classmethod
     def name_column(cls) -> ColumnElement[str]:
         """The same name in SQL, for a query joined to member_states and bodies."""
-        return func.coalesce(cls.title, MemberState.name + " - " + Body.code)
+        return _delegation_name()
+
+
+@cache
+def _delegation_name() -> ColumnElement[str]:
+    # Built once: an expression is immutable, and building this one cost about as much as
+    # running a small query (pages use it three times).
+    return func.coalesce(Delegation.title, MemberState.name + " - " + Body.code)
 
 
 class User(Base):

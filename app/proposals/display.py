@@ -23,6 +23,7 @@ from app.models import (
     ItemKind,
     ProposalKind,
     ProposalState,
+    Revision,
     Role,
     Stance,
 )
@@ -260,9 +261,13 @@ def rebase_view(pv: ProposalView) -> dict[str, Any]:
 # --- The panel on an indicator or section page ----------------------------------------------
 
 
-def panel(db: Session, principal: Principal, item: Item) -> dict[str, Any]:
+def panel(
+    db: Session, principal: Principal, item: Item, revisions: Sequence[Revision] = ()
+) -> dict[str, Any]:
+    """`revisions`: the item's, when the caller has read them (the proposals' bases and the
+    current text are then not read again)."""
     # One listing of the item's proposals, split here (service.alternatives would list again).
-    everything = service.listing(db, principal, item_id=item.id)
+    everything = service.listing(db, principal, item_id=item.id, known=revisions)
     alternatives = _submission_order(v for v in everything if service.is_alternative(v))
     shown = {v.proposal.id for v in alternatives}
     open_others = [v for v in everything if v.proposal.id not in shown and v.proposal.state.is_open]
@@ -534,11 +539,14 @@ def kind_of(pv: ProposalView) -> str:
     return forms.KIND_LABELS[pv.proposal.kind]
 
 
-def proposals_panel(db: Session, principal: Principal, item: Item) -> dict[str, Any]:
+def proposals_panel(
+    db: Session, principal: Principal, item: Item, revisions: Sequence[Revision] = ()
+) -> dict[str, Any]:
     """The workflow on an indicator or section page: its drafting state, the alternatives on it
-    side by side, decided proposals, and where each delegation stands."""
+    side by side, decided proposals, and where each delegation stands. `revisions`: the item's,
+    when the page has read them."""
     return {
-        "workflow": panel(db, principal, item),
+        "workflow": panel(db, principal, item, revisions),
         "stances": forms.STANCES,
         "drafting_states": forms.DRAFTING_STATES,
         "kind_of": kind_of,

@@ -10,10 +10,11 @@ transaction as the decision.
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy import Integer, Select, bindparam, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.audit.service import Actor, record
@@ -610,19 +611,19 @@ def withdraw_sponsorship(
     return proposal
 
 
-def _target_rows(session: Session, proposal_ids: Sequence[int]) -> dict[int, list[TargetView]]:
-    """Targets of many proposals with their base and current revisions, in two queries."""
-    rows = session.execute(
-        select(ProposalTarget, Item)
-        .join(Item, Item.id == ProposalTarget.item_id)
-        .where(ProposalTarget.proposal_id.in_(proposal_ids))
-        .order_by(ProposalTarget.proposal_id, ProposalTarget.position)
-    ).all()
+def _target_rows(
+    session: Session, proposal_ids: Sequence[int], known: Sequence[Revision] = ()
+) -> dict[int, list[TargetView]]:
+    """Targets of many proposals with their base and current revisions, in two queries (one
+    when the caller holds, in `known`, every revision they need: an item's page has its
+    item's)."""
+    rows = session.execute(_view_queries().targets, {"ids": list(proposal_ids)}).all()
     wanted = {(t.item_id, t.base_revision) for t, _ in rows} | {(i.id, i.version) for _, i in rows}
-    revisions: dict[tuple[int, int], Revision] = {}
-    if wanted:
+    revisions = {(r.item_id, r.number): r for r in known}
+    missing = wanted - revisions.keys()
+    if missing:
         for rev in session.scalars(
-            select(Revision).where(tuple_(Revision.item_id, Revision.number).in_(sorted(wanted)))
+            select(Revision).where(tuple_(Revision.item_id, Revision.number).in_(sorted(missing)))
         ):
             revisions[(rev.item_id, rev.number)] = rev
     out: dict[int, list[TargetView]] = {pid: [] for pid in proposal_ids}
@@ -641,31 +642,56 @@ def _target_rows(session: Session, proposal_ids: Sequence[int]) -> dict[int, lis
     return out
 
 
-def views(session: Session, proposals: Sequence[Proposal]) -> list[ProposalView]:
+@dataclass(frozen=True, slots=True)
+class _ViewQueries:
+    """The statements `views` sends, each on an expanding list of ids `ids`: built once (a
+    select with its joins cost more to build than to run; SQLAlchemy caches the compiled form
+    whoever built it)."""
+
+    targets: Select[ProposalTarget, Item]
+    delegations: Select[int, str, str]
+    authors: Select[int, str]
+    sponsors: Select[int, str]
+
+
+@cache
+def _view_queries() -> _ViewQueries:
+    ids = bindparam("ids", type_=Integer, expanding=True)
+    return _ViewQueries(
+        targets=select(ProposalTarget, Item)
+        .join(Item, Item.id == ProposalTarget.item_id)
+        .where(ProposalTarget.proposal_id.in_(ids))
+        .order_by(ProposalTarget.proposal_id, ProposalTarget.position),
+        delegations=select(Delegation.id, Delegation.code, MemberState.name)
+        .join(MemberState, MemberState.id == Delegation.state_id)
+        .where(Delegation.id.in_(ids)),
+        authors=select(User.id, User.name).where(User.id.in_(ids)),
+        sponsors=select(Sponsorship.proposal_id, Delegation.code)
+        .join(Delegation, Delegation.id == Sponsorship.delegation_id)
+        .where(Sponsorship.proposal_id.in_(ids))
+        .order_by(Sponsorship.id),
+    )
+
+
+def views(
+    session: Session, proposals: Sequence[Proposal], known: Sequence[Revision] = ()
+) -> list[ProposalView]:
+    """The proposals with their targets, names and sponsors; `known`: revisions the caller
+    holds already (not read again)."""
     if not proposals:
         return []
     ids = [p.id for p in proposals]
-    targets = _target_rows(session, ids)
+    targets = _target_rows(session, ids, known)
+    queries = _view_queries()
     names: dict[int, str] = {}
     states: dict[int, str] = {}
-    for d_id, d_code, state_name in session.execute(
-        select(Delegation.id, Delegation.code, MemberState.name)
-        .join(MemberState, MemberState.id == Delegation.state_id)
-        .where(Delegation.id.in_({p.delegation_id for p in proposals}))
-    ):
+    delegation_ids = sorted({p.delegation_id for p in proposals})
+    for d_id, d_code, state_name in session.execute(queries.delegations, {"ids": delegation_ids}):
         names[d_id], states[d_id] = d_code, state_name
-    authors = dict(
-        session.execute(
-            select(User.id, User.name).where(User.id.in_({p.author_id for p in proposals}))
-        ).all()
-    )
+    author_ids = sorted({p.author_id for p in proposals})
+    authors = dict(session.execute(queries.authors, {"ids": author_ids}).all())
     sponsors: dict[int, list[str]] = {pid: [] for pid in ids}
-    for pid, code in session.execute(
-        select(Sponsorship.proposal_id, Delegation.code)
-        .join(Delegation, Delegation.id == Sponsorship.delegation_id)
-        .where(Sponsorship.proposal_id.in_(ids))
-        .order_by(Sponsorship.id)
-    ):
+    for pid, code in session.execute(queries.sponsors, {"ids": ids}):
         sponsors[pid].append(code)
     followed = {p.after_item_id for p in proposals if p.after_item_id is not None}
     followed_codes: dict[int, str] = {}
@@ -745,9 +771,11 @@ def listing(
     round_id: int | None = None,
     ids: Sequence[int] | None = None,
     limit: int = 500,
+    known: Sequence[Revision] = (),
 ) -> list[ProposalView]:
     """Proposals the principal may see, by item (its code, or its id when the caller holds the
-    item already), state, delegation or round; the first `limit` by id."""
+    item already), state, delegation or round; the first `limit` by id. `known`: revisions the
+    caller holds already (an item page's), not read again."""
     query = _visible(
         session,
         principal,
@@ -758,7 +786,8 @@ def listing(
         round_id=round_id,
         ids=ids,
     )
-    return views(session, session.scalars(query.order_by(Proposal.id).limit(limit)).all())
+    found = session.scalars(query.order_by(Proposal.id).limit(limit)).all()
+    return views(session, found, known)
 
 
 def newest_page(

@@ -139,7 +139,7 @@ def _item_page(ctx: RequestContext, kind: ItemKind, code: str, saved: str | None
                 "saved": _saved_revision(saved, item.version),
             }
             # The drafting workflow's panels: proposals and positions, and comment threads.
-            | proposals_panel(ctx.db, viewer, item)
+            | proposals_panel(ctx.db, viewer, item, [h.revision for h in record.history])
             | comments_panel(ctx.db, viewer, item, view.revision)
         )
 
