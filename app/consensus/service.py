@@ -662,6 +662,30 @@ def objecting_delegations(
     return sorted({p.code for p in _current(session, condition) if p.stance is Stance.OBJECTION})
 
 
+def objecting(session: Session, proposal_ids: Sequence[int]) -> dict[int, list[str]]:
+    """The delegations with a standing objection on each proposal's text, by code: one query.
+    (Of positions_on_proposals' views, only those taken can be objections; the support implied
+    by proposing or co-sponsoring never is.)"""
+    out: dict[int, list[str]] = {pid: [] for pid in proposal_ids}
+    if not proposal_ids:
+        return out
+    rows = session.execute(
+        select(Position.proposal_id, Delegation.code)
+        .join(Delegation, Delegation.id == Position.delegation_id)
+        .where(
+            Position.proposal_id.in_(proposal_ids),
+            Position.stance == Stance.OBJECTION,
+            Position.superseded_at.is_(None),
+        )
+    )
+    for proposal_id, code in rows:
+        assert proposal_id is not None
+        out[proposal_id].append(code)
+    for codes in out.values():
+        codes.sort()  # in Python, as the positions' views are: not the database's collation
+    return out
+
+
 def objected_to() -> Select[int | None]:
     """The proposals with at least one standing objection, as a query of their ids (to filter
     proposals by in the database, not with a list of hundreds of ids read first)."""

@@ -433,20 +433,17 @@ class ConsensusRow:
         return stance_cells(self.stances)
 
 
-def consensus_rows(
-    db: Session, kind: ItemKind, *, group: consensus.Group | None = None
-) -> list[ConsensusRow]:
-    """Every active item of `kind` with where each delegation stands (the sections' grid)."""
-    order = [p for p in register.reading_order(db, kind) if p.number is not None]
-    states = {p.id: _drafting_state(p.drafting_state) for p in order}
-    numbers = {p.id: p.number for p in order}
-    return _consensus_rows(db, kind, [p.id for p in order], numbers, states, group)
-
-
 @dataclass(frozen=True, slots=True)
 class ConsensusPage:
     rows: Page[ConsensusRow]
     state_counts: dict[str, int]  # every active item of the kind, by drafting state
+    beside: list[ConsensusRow]  # every active item of the kind asked for beside, if any
+
+
+def _active(db: Session, kind: ItemKind) -> tuple[list[register.Placed], dict[int, DraftingState]]:
+    """The active items of `kind` in reading order (those with a number), and their states."""
+    order = [p for p in register.reading_order(db, kind) if p.number is not None]
+    return order, {p.id: _drafting_state(p.drafting_state) for p in order}
 
 
 def consensus_page(
@@ -457,11 +454,13 @@ def consensus_page(
     dimension: str | None = None,
     state: DraftingState | None = None,
     group: consensus.Group | None = None,
+    beside: ItemKind | None = None,
 ) -> ConsensusPage:
     """One page of the consensus grid (app/paging.py): the order, numbers and drafting states
-    of every active item are read as small rows; text and positions only for the page."""
-    order = [p for p in register.reading_order(db, kind) if p.number is not None]
-    states = {p.id: _drafting_state(p.drafting_state) for p in order}
+    of every active item are read as small rows; text and positions only for the page. With
+    `beside`, the grid of every active item of that kind too (the sections above the first
+    page), their text and positions read in the same queries as the page's."""
+    order, states = _active(db, kind)
     counts: dict[str, int] = {}
     for placed in order:
         value = states[placed.id].value
@@ -474,13 +473,22 @@ def consensus_page(
     ]
     number = clamp(number, len(chosen))
     ids = chosen[(number - 1) * PER_PAGE : number * PER_PAGE]
-    rows = _consensus_rows(db, kind, ids, {p.id: p.number for p in order}, states, group)
-    return ConsensusPage(Page(rows, number, len(chosen)), counts)
+    numbers = {p.id: p.number for p in order}
+    kinds = dict.fromkeys(ids, kind)
+    beside_ids: list[int] = []
+    if beside is not None:
+        beside_order, beside_states = _active(db, beside)
+        beside_ids = [p.id for p in beside_order]
+        numbers |= {p.id: p.number for p in beside_order}
+        states = states | beside_states
+        kinds |= dict.fromkeys(beside_ids, beside)
+    rows = _consensus_rows(db, kinds, ids + beside_ids, numbers, states, group)
+    return ConsensusPage(Page(rows[: len(ids)], number, len(chosen)), counts, rows[len(ids) :])
 
 
 def _consensus_rows(
     db: Session,
-    kind: ItemKind,
+    kinds: dict[int, ItemKind],
     ids: list[int],
     numbers: dict[int, int | None],
     states: dict[int, DraftingState],
@@ -495,7 +503,7 @@ def _consensus_rows(
             ConsensusRow(
                 r.code,
                 r.number,
-                item_url(kind, r.code),
+                item_url(kinds[item_id], r.code),
                 r.title or r.text,
                 states[item_id],
                 picture,
@@ -509,17 +517,17 @@ OBJECTED_SHOWN = 25
 
 
 def objected(
-    db: Session, limit: int = OBJECTED_SHOWN, *, group: consensus.Group | None = None
+    db: Session, limit: int = OBJECTED_SHOWN
 ) -> tuple[int, list[tuple[service.ProposalLine, str, list[str]]]]:
     """How many open proposals have a standing objection, and the first `limit` of them (what
     each is, and who objects). Positions are taken only on submitted proposals, so the list is
     the same for every viewer."""
     ids = service.submitted_ids(db, consensus.objected_to(), QUEUE_STATES)
     shown = service.lines(db, ids[:limit])
-    positions = consensus.positions_on_proposals(db, [p.id for p in shown], group=group)
+    objections = consensus.objecting(db, [p.id for p in shown])
     out = []
     for line in shown:
-        objecting = [p.delegation_code for p in positions[line.id] if p.stance is Stance.OBJECTION]
+        objecting = objections[line.id]
         kind = (
             f"new {line.item_kind}"
             if line.kind is ProposalKind.ADD

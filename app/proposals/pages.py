@@ -970,18 +970,16 @@ def consensus_overview(
             dimension=chosen,
             state=DraftingState(state) if state else None,
             group=group,
+            beside=ItemKind.SECTION if number == 1 else None,
         )
-        objected_count, objected = display.objected(ctx.db, group=group)
-        sections = (
-            display.consensus_rows(ctx.db, ItemKind.SECTION, group=group) if number == 1 else []
-        )
+        objected_count, objected = display.objected(ctx.db)
         return _common(viewer) | {
             "indicators": found.rows.rows,
             "shown": found.rows,
             "dimensions": dimensions,
             "filters": {"dimension": chosen or "", "state": state},
             "filtering": bool(chosen or state),
-            "sections": sections,
+            "sections": found.beside,
             "delegations": [(code, name) for _, code, name in group],
             "objected_count": objected_count,
             "objected": objected,
