@@ -14,7 +14,7 @@ from app.errors import Conflict, DomainError, NotFound, PreconditionFailed
 from app.ids import is_id
 from app.meetings import floor, room, service
 from app.meetings.service import Details, MeetingView
-from app.models import Item, Meeting, Outcome, Role, Stance
+from app.models import Meeting, Outcome, Role, Stance
 from app.proposals import display
 from app.proposals import forms as proposal_forms
 from app.proposals import service as proposals
@@ -287,8 +287,7 @@ def _point(ctx: RequestContext, v: MeetingView) -> dict[str, Any]:
     current = v.current
     if current is None or current.item_code is None:
         return {"current": current}
-    item = ctx.db.get(Item, register.get_item(ctx.db, current.item_code).id)
-    assert item is not None
+    item = register.get_item(ctx.db, current.item_code)
     rev = register.current(ctx.db, current.item_code)
     panel = room.on_the_point(ctx.db, v, display.proposals_panel(ctx.db, ctx.principal, item))
     return {"current": current, "rev": rev.revision, **panel}

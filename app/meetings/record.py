@@ -202,6 +202,11 @@ def edit(
     return rec
 
 
+def may_approve(principal: Principal) -> bool:
+    """Who approves a meeting's record: a co-chair."""
+    return principal.role is Role.CHAIR
+
+
 def approve(
     session: Session,
     principal: Principal,
@@ -212,7 +217,7 @@ def approve(
     request_id: str | None = None,
 ) -> MeetingRecord:
     """A co-chair approves the record as it is (the version read): it is frozen from then on."""
-    if principal.role is not Role.CHAIR:
+    if not may_approve(principal):
         raise PermissionDenied("only a co-chair approves a meeting's record", field="role")
     rec = _locked(session, existing(session, principal, meeting_id))
     rec.check_open()

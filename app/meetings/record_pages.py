@@ -11,7 +11,6 @@ from app.accounts.permissions import Action, allowed
 from app.errors import DomainError, PreconditionFailed
 from app.ids import is_id
 from app.meetings import record as records
-from app.models import Role
 from app.web.deps import Context, DbRoute, RequestContext
 from app.web.forms import PostedForm, Problem, sentence, text
 from app.web.templating import render
@@ -69,7 +68,7 @@ def _record_page(
             "parts": _record_parts(rec.text) if rec else [],
             "draft_text": draft_text if draft_text is not None else (rec.text if rec else ""),
             "can_edit": allowed(ctx.principal.role, Action.MANAGE_MEETINGS),
-            "can_approve": ctx.principal.role is Role.CHAIR,
+            "can_approve": records.may_approve(ctx.principal),
             "problems": problems or [],
             "confirmation": RECORD_DONE.get(ctx.request.query_params.get("done", ""), ""),
         },
