@@ -420,3 +420,19 @@ def row_problems(session: Session, found: Walk, notes: list[str]) -> list[str]:
 def _names(keys: list[str], limit: int = 20) -> str:
     shown = ", ".join(keys[:limit])
     return shown + (f" and {len(keys) - limit} more" if len(keys) > limit else "")
+
+
+# On a connection's info, kept by app/audit/guard.py from the statements it sees: whether the
+# transaction under way sent an INSERT, UPDATE or DELETE (any table, bookkeeping too).
+WROTE = "zerodraft_wrote"
+
+
+def wrote(session: Session) -> bool:
+    """Whether ending `session`'s transaction without a commit could lose anything: it holds
+    changes not yet flushed, or its transaction sent an INSERT, UPDATE or DELETE. True where
+    that cannot be known (a connection the guard does not watch)."""
+    if session.new or session.dirty or session.deleted:
+        return True
+    if not session.in_transaction():
+        return False
+    return session.connection().info.get(WROTE, True) is not False

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from app import signing
 from app.accounts import service as accounts
 from app.accounts.permissions import Action, allowed, refusal
-from app.audit.service import Actor
+from app.audit.service import Actor, wrote
 from app.config import Settings
 from app.db import WRITE, Database
 from app.errors import InvalidInput, NotAuthenticated, PermissionDenied
@@ -78,7 +78,8 @@ class DbRoute(APIRoute):
             session = _detach(request)
             if session is not None:
                 commit = response.status_code < 400 or _writes_kept(request)
-                await run_in_threadpool(_end, session, commit)
+                reading = request.method in SAFE_METHODS
+                await run_in_threadpool(_end, session, commit, reading)
             return response
 
         return handle
@@ -157,11 +158,15 @@ def _detach(request: Request) -> Session | None:
     return session
 
 
-def _end(session: Session, commit: bool) -> None:
+def _end(session: Session, commit: bool, reading: bool = False) -> None:
+    """Commit or roll back, then close. A read request's session that wrote nothing (the
+    convention: a GET's writes, the touch and the rounds' due changes, run in short transactions
+    of their own) is closed without a commit, which only ends its read transaction; one that
+    did write is committed, as any other, so that no write is ever dropped unseen."""
     try:
-        if commit:
+        if commit and not (reading and not wrote(session)):
             session.commit()
-        else:
+        elif not commit:
             session.rollback()
     except BaseException:
         session.rollback()
