@@ -213,3 +213,33 @@ def fill_path(path: str, values: dict[str, str], *, default: str | None = None) 
         return default
 
     return re.sub(r"\{([^}]+)\}", one, path)
+
+
+MEETING = {
+    "title": "Third online meeting",
+    "starts_at": "2026-03-10T14:00",
+    "participants": ["PH-SOMTC", "ID-AICHR"],
+}
+
+
+def meeting_with_agenda(
+    api: TestClient,
+    sec: dict[str, str],
+    agenda: list[str],
+    *,
+    current: str | None = None,
+    **fields: Any,
+) -> int:
+    """A meeting the secretariat set up through the API (MEETING with `fields` changed), its
+    agenda ordered and, if `current`, that point under discussion; its id."""
+    m = api.post("/api/v1/meetings", json=MEETING | fields, headers=sec)
+    assert m.status_code == 201, m.text
+    url = f"/api/v1/meetings/{m.json()['id']}"
+    r = api.put(
+        f"{url}/agenda", json={"agenda": agenda}, headers=sec | {"If-Match": m.headers["ETag"]}
+    )
+    assert r.status_code == 200, r.text
+    if current is not None:
+        r = api.put(f"{url}/current", json={"ref": current}, headers=sec)
+        assert r.status_code == 200, r.text
+    return int(m.json()["id"])

@@ -15,10 +15,12 @@ from playwright.sync_api import expect
 
 from app.db import Database
 from tests.factories import World, bearer, token_for
-from tests.helpers import Clock, browser_log_in
+from tests.helpers import Clock, browser_log_in, meeting_with_agenda
 from tests.test_accessibility import assert_no_serious_violations
 
 pytestmark = pytest.mark.browser
+
+FIFTH = {"title": "Fifth online meeting", "starts_at": "2026-03-01T10:00"}
 
 
 def test_the_delegates_live_view_follows_the_secretariat_within_a_second(
@@ -193,26 +195,6 @@ def test_a_delegate_asks_for_the_floor_and_the_chair_sees_it_at_once(
         context.close()
 
 
-def _meeting_with_agenda(
-    api: TestClient, sec: dict[str, str], participants: list[str], agenda: list[str]
-) -> int:
-    r = api.post(
-        "/api/v1/meetings",
-        json={"title": "Fifth online meeting", "starts_at": "2026-03-01T10:00"}
-        | {"participants": participants},
-        headers=sec,
-    )
-    assert r.status_code == 201, r.text
-    mid = int(r.json()["id"])
-    r = api.put(
-        f"/api/v1/meetings/{mid}/agenda",
-        json={"agenda": agenda},
-        headers=sec | {"If-Match": r.headers["ETag"]},
-    )
-    assert r.status_code == 200, r.text
-    return mid
-
-
 def test_a_keyboard_user_in_the_live_area_still_gets_updates_and_keeps_focus(
     page: Any, live_server: str, world: World, app: FastAPI, database: Database, clock: Clock
 ) -> None:
@@ -220,7 +202,7 @@ def test_a_keyboard_user_in_the_live_area_still_gets_updates_and_keeps_focus(
     every 300 ms; the polite live region was replaced with the rest."""
     api = TestClient(app)
     sec = bearer(token_for(database, world.secretariat, clock.now))
-    mid = _meeting_with_agenda(api, sec, ["PH-SOMTC", "ID-AICHR"], ["FC-DR-01", "FC-CD-01"])
+    mid = meeting_with_agenda(api, sec, ["FC-DR-01", "FC-CD-01"], **FIFTH)
     browser_log_in(page, live_server, world.member)
     page.goto(f"{live_server}/meetings/{mid}/live")
     expect(page.locator("#live-status")).to_have_attribute("data-live", "on")
@@ -254,7 +236,7 @@ def test_on_a_phone_the_point_comes_first_and_nothing_scrolls_sideways(
     point under discussion came after the agenda, the floor and the attendance."""
     api = TestClient(app)
     sec = bearer(token_for(database, world.secretariat, clock.now))
-    mid = _meeting_with_agenda(api, sec, ["PH-SOMTC", "ID-AICHR"], ["FC-CD-01"])
+    mid = meeting_with_agenda(api, sec, ["FC-CD-01"], **FIFTH)
     ph = bearer(token_for(database, world.member, clock.now))
     r = api.post(
         "/api/v1/positions",
@@ -296,7 +278,9 @@ def test_a_delegate_of_two_delegations_asks_for_one_and_withdraws_the_request(
     delegation she acts for, and takes her request back; the chair sees both as they happen."""
     api = TestClient(app)
     sec = bearer(token_for(database, world.secretariat, clock.now))
-    mid = _meeting_with_agenda(api, sec, ["PH-SOMTC", "PH-ACWC", "ID-AICHR"], ["FC-CD-01"])
+    mid = meeting_with_agenda(
+        api, sec, ["FC-CD-01"], participants=["PH-SOMTC", "PH-ACWC", "ID-AICHR"], **FIFTH
+    )
     browser_log_in(page, live_server, world.chair)
     page.goto(f"{live_server}/meetings/{mid}/live")
     expect(page.locator("#live-status")).to_have_attribute("data-live", "on")

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from app.db import Database
 from tests.factories import World, bearer, token_for
-from tests.helpers import Clock, browser_log_in
+from tests.helpers import Clock, browser_log_in, meeting_with_agenda
 from tests.test_accessibility import assert_no_serious_violations
 
 pytestmark = pytest.mark.browser
@@ -29,25 +29,7 @@ def test_the_secretariat_marks_the_point_agreed_ad_ref_and_the_delegate_sees_it(
 ) -> None:
     api = TestClient(app)
     sec = bearer(token_for(database, world.secretariat, clock.now))
-    m = api.post(
-        "/api/v1/meetings",
-        json={
-            "title": "Third online meeting",
-            "starts_at": "2026-03-10T14:00",
-            "participants": ["PH-SOMTC", "ID-AICHR"],
-        },
-        headers=sec,
-    )
-    assert m.status_code == 201, m.text
-    mid = m.json()["id"]
-    url = f"/api/v1/meetings/{mid}"
-    r = api.put(
-        f"{url}/agenda",
-        json={"agenda": ["FC-CD-01", "FC-DR-01"]},
-        headers=sec | {"If-Match": m.headers["ETag"]},
-    )
-    assert r.status_code == 200, r.text
-    assert api.put(f"{url}/current", json={"ref": "FC-DR-01"}, headers=sec).status_code == 200
+    mid = meeting_with_agenda(api, sec, ["FC-CD-01", "FC-DR-01"], current="FC-DR-01")
 
     context = browser.new_context()
     delegate = context.new_page()

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from app.db import Database
 from tests.factories import World, bearer, token_for
-from tests.helpers import Clock, browser_log_in
+from tests.helpers import Clock, browser_log_in, meeting_with_agenda
 from tests.test_accessibility import assert_no_serious_violations
 
 pytestmark = pytest.mark.browser
@@ -44,23 +44,7 @@ def test_the_secretariat_records_a_stated_position_and_a_decision_from_the_live_
     )
     assert r.status_code == 201, r.text
     pid = r.json()["id"]
-    m = api.post(
-        "/api/v1/meetings",
-        json={
-            "title": "Third online meeting",
-            "starts_at": "2026-03-10T14:00",
-            "participants": ["PH-SOMTC", "ID-AICHR"],
-        },
-        headers=sec,
-    )
-    mid = m.json()["id"]
-    url = f"/api/v1/meetings/{mid}"
-    api.put(
-        f"{url}/agenda",
-        json={"agenda": ["FC-CD-01"]},
-        headers=sec | {"If-Match": m.headers["ETag"]},
-    )
-    assert api.put(f"{url}/current", json={"ref": "FC-CD-01"}, headers=sec).status_code == 200
+    mid = meeting_with_agenda(api, sec, ["FC-CD-01"], current="FC-CD-01")
 
     context = browser.new_context()
     delegate = context.new_page()

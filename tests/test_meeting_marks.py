@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from app.db import Database
 from app.models import AuditEvent, Item, MeetingAct
 from tests.factories import World, arranged
-from tests.helpers import csrf_of, form_in, logged_in, post, summary, text_of
+from tests.helpers import csrf_of, form_in, logged_in, meeting_with_agenda, post, summary, text_of
 
 MEETING = {
     "title": "Third online meeting",
@@ -31,17 +31,8 @@ MEETING = {
 @pytest.fixture
 def meeting(client: TestClient, tokens: dict[str, dict[str, str]]) -> int:
     """A meeting of PH and ID on FC-CD-01 and SEC-PURPOSE, FC-CD-01 under discussion."""
-    m = client.post("/api/v1/meetings", json=MEETING, headers=tokens["sec"])
-    assert m.status_code == 201, m.text
-    url = f"/api/v1/meetings/{m.json()['id']}"
-    r = client.put(
-        f"{url}/agenda",
-        json={"agenda": ["FC-CD-01", "SEC-PURPOSE"]},
-        headers=tokens["sec"] | {"If-Match": m.headers["ETag"]},
-    )
-    assert r.status_code == 200, r.text
-    assert client.put(f"{url}/current", json={"ref": "FC-CD-01"}, headers=tokens["sec"]).is_success
-    return int(m.json()["id"])
+    agenda = ["FC-CD-01", "SEC-PURPOSE"]
+    return meeting_with_agenda(client, tokens["sec"], agenda, current="FC-CD-01", **MEETING)
 
 
 def marks_of(database: Database, meeting_id: int) -> list[tuple[str, str | None, str | None, str]]:
