@@ -5,20 +5,14 @@ contributors' addresses, facts and codings) are left out for whoever may not see
 
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
 from app.db import Database
 from tests.factories import World, bearer, token_for
 from tests.helpers import Clock
 from tests.test_cases_api import CASE, FACT
-from tests.test_rating_rounds import API, FIVE, Panel, answer, issue_round, make_round, one
-
-
-@pytest.fixture
-def people(world: World, database: Database, clock: Clock) -> Panel:
-    issue_round(database, clock)
-    return Panel(database, clock)
+from tests.test_rating_rounds import API, FIVE, Panel, answer, make_round, one
+from tests.test_rating_rounds import people as people  # the panel's tokens, the round issued
 
 
 def trail(client: TestClient, headers: dict[str, str], **params: Any) -> list[dict[str, Any]]:

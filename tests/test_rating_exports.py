@@ -7,10 +7,8 @@ import io
 from typing import Any
 
 import docx
-import pytest
 from fastapi.testclient import TestClient
 
-from app.db import Database
 from tests.factories import World
 from tests.helpers import Clock, log_in
 from tests.test_new_item_placement_word import lines_libreoffice
@@ -22,18 +20,12 @@ from tests.test_rating_rounds import (
     Panel,
     answer,
     close,
-    issue_round,
     make_round,
     one,
 )
+from tests.test_rating_rounds import people as people  # the panel's tokens, the round issued
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-
-
-@pytest.fixture
-def people(world: World, database: Database, clock: Clock) -> Panel:
-    issue_round(database, clock)
-    return Panel(database, clock)
 
 
 def rows_of(data: bytes) -> list[dict[str, str]]:
