@@ -128,15 +128,17 @@ def _save_postgresql(engine: Engine, anchor: Path | None = None) -> _Saved:
         f"setval('{name}', {value}, {'true' if called else 'false'})"
         for name, value, called in positions
     )
-    restore = "; ".join([*deletes, *inserts] + ([f"SELECT {sequences}"] if sequences else []))
+    # Neither triggers (the audit trail's append-only one) nor foreign keys fire: every row
+    # goes, and the saved rows come back as they were. One statement string, one round trip.
+    restore = "; ".join(
+        ["SET LOCAL session_replication_role = replica", *deletes, *inserts]
+        + ([f"SELECT {sequences}"] if sequences else [])
+    )
     return _Saved(restore=restore, anchor=anchor)
 
 
 def _restore_postgresql(engine: Engine, saved: _Saved) -> None:
     with engine.begin() as conn:
-        # Neither triggers (the audit trail's append-only one) nor foreign keys fire: every
-        # row goes, and the saved rows come back as they were.
-        conn.execute(text("SET LOCAL session_replication_role = replica"))
         conn.execute(text(saved.restore))
 
 
