@@ -116,7 +116,55 @@ def make_engine(url: str, pool_size: int = POOL_SIZE) -> Engine:
         connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
     )
     event.listen(engine, "checkout", _replace_if_ended)
+    _configure_postgresql_reads(engine)
     return engine
+
+
+# A request's read session on PostgreSQL (Database.session(write=False)): its statements run
+# without BEGIN and COMMIT, two of a cached page's four round trips. In READ COMMITTED, the
+# isolation every transaction here runs in, each statement of a transaction reads its own
+# snapshot anyway: a SELECT sees the same rows with or without the transaction around it. What
+# needs a transaction still gets one: the first statement of a read session that writes, locks
+# (FOR UPDATE / SHARE, an advisory lock), reads through a server-side cursor (yield_per) or is
+# not a plain SELECT starts a transaction that the session's commit or rollback ends, as
+# before; a session asked for another isolation (the audit check's REPEATABLE READ) or to
+# write (a staged route's write()) has one from its start.
+READ = "zerodraft_read"
+
+
+def _configure_postgresql_reads(engine: Engine) -> None:
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        options = conn.get_execution_options()
+        autocommit = (
+            options.get(READ, False)
+            and not options.get(WRITE, False)
+            and "isolation_level" not in options
+        )
+        dbapi_conn = conn.connection.dbapi_connection
+        if dbapi_conn is not None and dbapi_conn.autocommit != autocommit:
+            dbapi_conn.autocommit = autocommit  # idle here: nothing has run since the pool
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _transaction_if_needed(conn: Connection, cursor: Any, statement: str, *_: Any) -> None:
+        dbapi_conn = conn.connection.dbapi_connection
+        if (
+            dbapi_conn is not None
+            and dbapi_conn.autocommit
+            and (
+                not statement.startswith("SELECT")
+                or " FOR " in statement
+                or "pg_advisory" in statement
+                or hasattr(cursor, "name")  # a server-side cursor (yield_per) lives in one
+            )
+        ):
+            dbapi_conn.autocommit = False  # BEGIN is sent with this statement
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(dbapi_conn: Any, _record: Any) -> None:
+        # Any other user of the pool (a backup's snapshot, the CLI) gets a transaction.
+        if dbapi_conn is not None and not dbapi_conn.closed and dbapi_conn.autocommit:
+            dbapi_conn.autocommit = False
 
 
 def _replace_if_ended(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
@@ -150,7 +198,8 @@ class Database:
     def __init__(self, url: str, pool_size: int = POOL_SIZE) -> None:
         self.url = url
         self.engine = make_engine(url, pool_size)
-        self._read = sessionmaker(self.engine, expire_on_commit=False)
+        reads = self.engine.execution_options(**{READ: True})
+        self._read = sessionmaker(reads, expire_on_commit=False)
         self._write = sessionmaker(
             self.engine.execution_options(**{WRITE: True}), expire_on_commit=False
         )

@@ -1,0 +1,90 @@
+"""PostgreSQL: a request's read session sends no BEGIN and no COMMIT for its SELECTs (app/db.py),
+and still gets a transaction for whatever needs one: a write (kept or undone with the session,
+as before), a lock, another isolation, a staged route's write; other users of the pool (a
+backup's snapshot, the CLI) get a transaction as before."""
+
+import pytest
+from psycopg.pq import TransactionStatus
+from sqlalchemy import Connection, select, text
+from sqlalchemy.orm import Session
+
+from app.db import WRITE, Database
+from app.models import Dimension
+
+pytestmark = pytest.mark.postgres
+
+
+def _status(session: Session) -> TransactionStatus:
+    return _dbapi_status(session.connection())
+
+
+def _dbapi_status(conn: Connection) -> TransactionStatus:
+    dbapi = conn.connection.dbapi_connection
+    assert dbapi is not None
+    return TransactionStatus(dbapi.info.transaction_status)
+
+
+def test_a_read_session_reads_outside_a_transaction(database: Database) -> None:
+    session = database.session(write=False)
+    try:
+        session.scalars(select(Dimension.code)).all()
+        assert _status(session) is TransactionStatus.IDLE  # no BEGIN was sent
+        session.commit()  # and so no COMMIT either
+    finally:
+        session.close()
+
+
+def test_a_read_session_that_writes_does_so_in_a_transaction_its_rollback_undoes(
+    database: Database,
+) -> None:
+    session = database.session(write=False)
+    try:
+        before = session.scalar(text("SELECT count(*) FROM dimensions"))
+        session.execute(
+            text(
+                "INSERT INTO dimensions (code, prefix, title, description, position) "
+                "VALUES ('ZZ', 'ZZ', 'Scratch', '', 999)"
+            )
+        )
+        assert _status(session) is TransactionStatus.INTRANS
+        session.rollback()
+        assert session.scalar(text("SELECT count(*) FROM dimensions")) == before
+    finally:
+        session.close()
+
+
+def test_locks_and_other_isolations_get_a_transaction(database: Database) -> None:
+    session = database.session(write=False)
+    try:
+        session.execute(select(Dimension.id).limit(1).with_for_update())
+        assert _status(session) is TransactionStatus.INTRANS  # the lock is held to the end
+        session.rollback()
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        session.scalars(select(Dimension.code)).all()
+        assert _status(session) is TransactionStatus.INTRANS  # one snapshot for all it reads
+        session.rollback()
+        rows = session.scalars(select(Dimension.code).execution_options(yield_per=2))
+        assert _status(session) is TransactionStatus.INTRANS  # a server-side cursor lives in one
+        rows.all()
+        session.rollback()
+        session.connection(execution_options={WRITE: True})  # a staged route's write()
+        session.scalars(select(Dimension.code)).all()
+        assert _status(session) is TransactionStatus.INTRANS
+    finally:
+        session.close()
+
+
+def test_the_pools_other_users_get_a_transaction_after_a_read_session(
+    database: Database,
+) -> None:
+    database.engine.pool.dispose()
+    session = database.session(write=False)
+    session.scalars(select(Dimension.code)).all()
+    session.close()  # its connection back in the pool, the only one there
+    with database.engine.connect() as conn:
+        conn.execute(select(Dimension.code)).all()
+        assert _dbapi_status(conn) is TransactionStatus.INTRANS
+        conn.rollback()
+    with database.transaction(write=True) as s:
+        s.scalars(select(Dimension.code)).all()
+        assert _status(s) is TransactionStatus.INTRANS
