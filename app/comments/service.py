@@ -36,19 +36,6 @@ MAX_BODY = 20000
 SECRETARIAT = "ASEAN Secretariat"  # as the exports name it (app/word/model.py)
 
 
-def finding_out(finding: Any) -> dict[str, Any]:
-    """One finding as a refusal carries it: where it is, what it is, why, what to write."""
-    return {
-        "kind": finding.kind,
-        "label": finding.label,
-        "start": finding.start,
-        "end": finding.end,
-        "text": finding.text,
-        "explanation": finding.explanation,
-        "suggestion": finding.suggestion,
-    }
-
-
 def check_personal_data(body: str, *, checked: bool, field: str = "body") -> list[str]:
     """Victim protection on entry (issue 21): what in a comment's text looks like personal data
     (app/text/personal_data, GENERAL_KINDS: a meeting's date or an age threshold is ordinary in
@@ -66,7 +53,7 @@ def check_personal_data(body: str, *, checked: bool, field: str = "body") -> lis
             f"the text may hold personal data ({kinds}): remove or generalise it, or confirm "
             "that it is not personal data or is needed (personal_data_checked)",
             field=field,
-            findings=[finding_out(f) for f in found],
+            findings=[f.as_json() for f in found],
         )
     return sorted({f.kind for f in found})
 

@@ -24,19 +24,7 @@ FIELD = "personal_data_checked"
 
 
 def _found(text: str, where: str) -> list[dict[str, Any]]:
-    return [
-        {
-            "where": where,
-            "kind": f.kind,
-            "label": f.label,
-            "start": f.start,
-            "end": f.end,
-            "text": f.text,
-            "explanation": f.explanation,
-            "suggestion": f.suggestion,
-        }
-        for f in find_personal_data(text, kinds=GENERAL_KINDS)
-    ]
+    return [{"where": where} | f.as_json() for f in find_personal_data(text, kinds=GENERAL_KINDS)]
 
 
 def findings(plan: ReturnedPlan | AuthoredPlan) -> dict[str, list[dict[str, Any]]]:

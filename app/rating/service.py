@@ -828,19 +828,6 @@ def _category(value: Any, name: str, ref: str) -> str | None:
     return str(value)
 
 
-def _finding_out(finding: Any) -> dict[str, Any]:
-    """One finding as a refusal carries it (the shape of app/comments/service.finding_out)."""
-    return {
-        "kind": finding.kind,
-        "label": finding.label,
-        "start": finding.start,
-        "end": finding.end,
-        "text": finding.text,
-        "explanation": finding.explanation,
-        "suggestion": finding.suggestion,
-    }
-
-
 def _check_personal_data(given: Sequence[AnswerIn], *, checked: bool) -> list[str]:
     """What in the comments and wordings looks like personal data (GENERAL_KINDS, as for
     comments). Unless checked, any finding refuses the answers: 422 naming the first field
@@ -860,7 +847,7 @@ def _check_personal_data(given: Sequence[AnswerIn], *, checked: bool) -> list[st
                     "field": f"answers[{i}].{question}",
                     "item": ref,
                     "question": question,
-                    "findings": [_finding_out(f) for f in found],
+                    "findings": [f.as_json() for f in found],
                 }
             )
     if problems and not checked:

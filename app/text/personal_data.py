@@ -60,7 +60,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import phonenumbers
 
@@ -121,6 +121,19 @@ class Finding:
     @property
     def label(self) -> str:
         return KIND_LABELS[self.kind]
+
+    def as_json(self) -> dict[str, Any]:
+        """The finding as a refusal or a preview carries it: where it is, what it is, why, what
+        to write instead."""
+        return {
+            "kind": self.kind,
+            "label": self.label,
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "explanation": self.explanation,
+            "suggestion": self.suggestion,
+        }
 
 
 def normalise_digits(text: str) -> str:
