@@ -7,7 +7,8 @@ The database must hold the working set of bench/generate.py; with --writes it is
 decision, a position and a comment per round: use a copy). The app runs with the page cache
 off (every page rendered in full, as the first view after a change) and is driven through ASGI
 in this thread, the thread pool's work run inline, so that `time.process_time` counts the
-request's own CPU and cProfile sees all of it. For each page (a member's view) and, with
+request's own CPU and cProfile sees all of it. For each page (a member's view; search: the
+page and the JSON API over bench/search.py's questions in turn, --n of them) and, with
 --writes, each change of bench/meeting.py's writer: the SQL statements it sent (as
 tests/test_sql_counts.py counts them) and the CPU milliseconds it took, median and least of
 --n requests, and the answer's size.
@@ -24,7 +25,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import anyio.to_thread
 import httpx
@@ -35,9 +36,10 @@ sys.path.insert(0, str(ROOT))
 
 from app.config import Settings  # noqa: E402
 from app.main import create_app  # noqa: E402
-from bench.generate import PASSWORD, ROUND, SECRETARIAT  # noqa: E402
+from bench.generate import MEMBER, PASSWORD, ROUND, SECRETARIAT  # noqa: E402
 from bench.meeting import AGENDA, decision_candidates  # noqa: E402
 from bench.run import api_token, sample_indicators  # noqa: E402
+from bench.search import questions  # noqa: E402
 
 
 async def _inline(func: Callable[..., Any], *args: Any, **_: Any) -> Any:
@@ -128,6 +130,14 @@ def main() -> None:
     measure("indicator page", lambda n: client.get(f"/indicators/{agenda[n % len(agenda)]}"))
     measure("round page", lambda n: client.get(f"/rounds/{quote(ROUND, safe='/')}"))
     measure("consensus grid", lambda n: client.get("/consensus"))
+    # bench/search.py's questions in turn, the page and the JSON API (issue 18's target).
+    asked = [urlencode(q) for q in questions(url)]
+    bearer = {"Authorization": f"Bearer {api_token(url, MEMBER)}"}
+    measure("search page", lambda n: client.get(f"/search?{asked[n % len(asked)]}"))
+    measure(
+        "search (JSON API)",
+        lambda n: client.get(f"/api/v1/search?{asked[n % len(asked)]}", headers=bearer),
+    )
     if not args.writes:
         return
     candidates = decision_candidates(url, agenda)
