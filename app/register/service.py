@@ -126,9 +126,9 @@ def _row(row: Any, number: int | None) -> RegisterRow:
     )
 
 
-def _numbered_rows(kind: ItemKind, dimension: str | None, status: ItemStatus | None) -> Any:
-    """The register rows of `kind` in reading order with their display numbers (_numbered), in
-    a dimension and with a status (None: any), and how many there are (`total`)."""
+def _placed(kind: ItemKind, dimension: str | None, status: ItemStatus | None) -> Any:
+    """The places (_numbered) of the items of `kind` in a dimension and with a status (None:
+    any), with `total`, how many there are; numbered as the whole draft is."""
     n = _numbered(kind)
     conditions: list[Any] = []
     if dimension is not None:
@@ -137,13 +137,23 @@ def _numbered_rows(kind: ItemKind, dimension: str | None, status: ItemStatus | N
         active = n.c.status == ItemStatus.ACTIVE
         conditions.append(active if status is ItemStatus.ACTIVE else ~active)
     return (
-        select(*_ROW_COLUMNS, n.c.running, func.count().over().label("total"))
-        .select_from(n)
-        .join(Item, Item.id == n.c.id)
-        .join(Revision, current_revision_join())
-        .outerjoin(Dimension, Dimension.id == Revision.dimension_id)
+        select(n.c.id, n.c.seq, n.c.running, func.count().over().label("total"))
         .where(*conditions)
         .order_by(n.c.seq)
+    )
+
+
+def _numbered_rows(places: Any) -> Any:
+    """The register rows of the items `places` (a subquery of _placed), in reading order with
+    their display numbers and `total`. Only those rows' text is read: a page of places is
+    chosen first (its LIMIT inside `places`), then joined with the items' current revisions."""
+    return (
+        select(*_ROW_COLUMNS, places.c.running, places.c.total)
+        .select_from(places)
+        .join(Item, Item.id == places.c.id)
+        .join(Revision, current_revision_join())
+        .outerjoin(Dimension, Dimension.id == Revision.dimension_id)
+        .order_by(places.c.seq)
     )
 
 
@@ -161,9 +171,8 @@ def list_items(
 ) -> list[RegisterRow]:
     """The register in reading order, numbered as the whole active draft is numbered
     (_numbered), in one query whatever its size."""
-    rows = [
-        _numbered_row(row) for row in session.execute(_numbered_rows(kind, dimension, status)).all()
-    ]
+    places = _placed(kind, dimension, status).subquery()
+    rows = [_numbered_row(row) for row in session.execute(_numbered_rows(places)).all()]
     needle = (q or "").strip().casefold()
     if not needle:
         return rows
@@ -191,13 +200,18 @@ def register_page(
     paged."""
     if (q or "").strip():
         return slice_of(list_items(session, kind, dimension=dimension, status=status, q=q), number)
-    query = _numbered_rows(kind, dimension, status).limit(PER_PAGE)
-    found = session.execute(query.offset((number - 1) * PER_PAGE)).all()
+    placed = _placed(kind, dimension, status)
+
+    def page(n: int) -> Any:
+        places = placed.limit(PER_PAGE).offset((n - 1) * PER_PAGE).subquery()
+        return session.execute(_numbered_rows(places)).all()
+
+    found = page(number)
     if not found and number > 1:
         # A page past the end shows the last page (a list that shrank since the link was made).
-        total = session.scalar(select(func.count()).select_from(query.limit(None).subquery()))
+        total = session.scalar(select(func.count()).select_from(placed.subquery()))
         number = clamp(number, total or 0)
-        found = session.execute(query.offset((number - 1) * PER_PAGE)).all()
+        found = page(number)
     return Page([_numbered_row(row) for row in found], number, found[0].total if found else 0)
 
 
