@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from app.db import Database
 from tests.factories import World, bearer, token_for
-from tests.helpers import Clock, browser_log_in
+from tests.helpers import Clock, browser_log_in, meeting_with_agenda
 from tests.test_accessibility import assert_no_serious_violations
 
 pytestmark = pytest.mark.browser
@@ -31,25 +31,8 @@ def test_the_secretariat_generates_and_edits_the_record_and_the_chair_approves_i
     ph = bearer(token_for(database, world.member, clock.now))
     sec = bearer(token_for(database, world.secretariat, clock.now))
     sec2 = bearer(token_for(database, world.secretariat2, clock.now))
-    r = api.post(
-        "/api/v1/meetings",
-        json={
-            "title": "Third online meeting",
-            "starts_at": "2026-03-10T14:00",
-            "time_zone": "Asia/Manila",
-            "participants": ["PH-SOMTC", "ID-AICHR"],
-        },
-        headers=sec,
-    )
-    assert r.status_code == 201, r.text
-    mid = r.json()["id"]
+    mid = meeting_with_agenda(api, sec, ["FC-CD-01"], time_zone="Asia/Manila")
     url = f"/api/v1/meetings/{mid}"
-    r = api.put(
-        f"{url}/agenda",
-        json={"agenda": ["FC-CD-01"]},
-        headers=sec | {"If-Match": r.headers["ETag"]},
-    )
-    assert r.status_code == 200, r.text
     r = api.post(f"{url}/attendance", json={"joined": True, "delegation": "PH-SOMTC"}, headers=ph)
     assert r.status_code == 201, r.text
 
