@@ -2,7 +2,7 @@
 If-Match, add, edit and reorder its facts, code a fact against an indicator, dismiss a
 personal-data finding that is not one. The use cases are app/cases/service.py's."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Header, Path
 from fastapi.responses import JSONResponse
@@ -81,17 +81,15 @@ def _finding_out(f: service.FindingView) -> FindingOut:
     )
 
 
+def _summary(c: CaseStudy) -> dict[str, Any]:
+    """What a list shows of a case study (CaseSummaryOut), also the start of CaseOut."""
+    return {name: getattr(c, name) for name in CaseSummaryOut.model_fields}
+
+
 def case_out(v: service.CaseView) -> CaseOut:
     c = v.case
     return CaseOut(
-        id=c.id,
-        reference=c.reference,
-        title=c.title,
-        profile=c.profile,
-        crime_form=c.crime_form,
-        outcome=c.outcome,
-        visibility=c.visibility,
-        version=c.version,
+        **_summary(c),
         summary=c.summary,
         age_band=c.age_band,
         nationality=c.nationality,
@@ -151,19 +149,7 @@ def _version(
 def list_cases(ctx: Reader) -> list[CaseSummaryOut]:
     """The case studies you may see: the secretariat all, a contributor theirs, everyone else
     those shared with the group."""
-    return [
-        CaseSummaryOut(
-            id=c.id,
-            reference=c.reference,
-            title=c.title,
-            profile=c.profile,
-            crime_form=c.crime_form,
-            outcome=c.outcome,
-            visibility=c.visibility,
-            version=c.version,
-        )
-        for c in service.listing(ctx.db, ctx.principal)
-    ]
+    return [CaseSummaryOut(**_summary(c)) for c in service.listing(ctx.db, ctx.principal)]
 
 
 @router.post("/cases", status_code=201, responses=errors(404), response_model=CaseOut)
