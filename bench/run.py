@@ -218,7 +218,13 @@ class Server:
             cwd=ROOT,
             env=os.environ | env,
         )
-        asyncio.run(self._wait())
+        try:
+            asyncio.run(self._wait())
+        except BaseException:
+            # One that did not start in time was left running (and its workers) after the bench
+            # had given up on it.
+            self.stop()
+            raise
 
     async def _wait(self) -> None:
         # Each worker imports the app itself: two took 18 s to start on the loaded machine.
