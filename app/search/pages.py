@@ -1,15 +1,18 @@
 """The search page, GET /search?q=..., which the box in every page's header sends to."""
 
+from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.accounts.permissions import Action
+from app.cache import kept
 from app.errors import InvalidInput, NotFound
-from app.models import Delegation, Dimension, Round
+from app.models import AuditEvent, Delegation, Dimension, Round
 from app.paging import page_number
 from app.search import service
 from app.search.index import KINDS
@@ -82,10 +85,8 @@ def search_page(
     def page_link(number: int) -> str:
         return "/search?" + urlencode({k: v for k, v in values.items() if v} | {"page": number})
 
-    dimensions = ctx.db.execute(
-        select(Dimension.code, Dimension.title).order_by(Dimension.position)
-    ).all()
-    titles = {row.code: row.title for row in dimensions}
+    choices = _choices(ctx.db)
+    titles = dict(choices.dimensions)
     filtered = [k for k in ("kind", "dimension", "delegation", "round", "state") if values[k]]
     return render(
         ctx.request,
@@ -100,11 +101,48 @@ def search_page(
             "everything_link": "/search?" + urlencode({"q": values["q"]}) if filtered else "",
             "kinds": KINDS,
             "states": service.STATES,
-            "dimensions": dimensions,
-            "delegations": ctx.db.scalars(select(Delegation.code).order_by(Delegation.code)).all(),
-            "rounds": ctx.db.scalars(select(Round.symbol).order_by(Round.id)).all(),
+            "dimensions": choices.dimensions,
+            "delegations": choices.delegations,
+            "rounds": choices.rounds,
         },
         200 if form.ok else 422,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Choices:
+    """What the filters offer: dimensions (code, title), delegations, rounds."""
+
+    dimensions: tuple[tuple[str, str], ...]
+    delegations: tuple[str, ...]
+    rounds: tuple[str, ...]
+
+
+# The content version (the newest audit event, id and chain hash; one row even with none): every
+# change to dimensions, delegations or rounds records one in its transaction (app/audit/guard.py
+# checks it at commit).
+_NEWEST = select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+_CHOICES_VERSION = select(
+    _NEWEST.with_only_columns(AuditEvent.id).scalar_subquery(),
+    _NEWEST.with_only_columns(AuditEvent.hash).scalar_subquery(),
+)
+
+
+def _choices(db: Session) -> Choices:
+    """The filters' lists, read once per content version (one statement a request, not three)."""
+    return kept(db, "search choices", _CHOICES_VERSION, lambda _: _read_choices(db))
+
+
+def _read_choices(db: Session) -> Choices:
+    return Choices(
+        dimensions=tuple(
+            (code, title)
+            for code, title in db.execute(
+                select(Dimension.code, Dimension.title).order_by(Dimension.position)
+            )
+        ),
+        delegations=tuple(db.scalars(select(Delegation.code).order_by(Delegation.code))),
+        rounds=tuple(db.scalars(select(Round.symbol).order_by(Round.id))),
     )
 
 
