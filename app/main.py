@@ -76,7 +76,7 @@ from app.screening import pages as screening_pages
 from app.search import api as search_api
 from app.search import pages as search_pages
 from app.search import similar_api, similar_pages
-from app.web import access_log, api_docs, kept
+from app.web import access_log, api_docs, kept, routing
 from app.web.cache import new_fragments
 from app.web.deps import StaleToken
 from app.web.middleware import BodyLimit, RequestContext
@@ -328,4 +328,6 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
         StaticFiles(directory=STATIC_DIR, packages=[("fastapi_offline", "static")]),
         name="static",
     )
+    # Every route is in place: requests are matched against the routes their path can match.
+    routing.install(app.router)
     return app
