@@ -200,3 +200,87 @@ def test_display_number_counted_in_sql_matches_the_register_numbering(
             assert any(r.number is None for r in rows)
             for row in rows:
                 assert register.display_number(s, register.get_item(s, row.code)) == row.number
+
+
+def _add_case_studies(app: Any, count: int) -> None:
+    """`count` case studies, each with two facts coded against two indicators (one of them
+    shared by a split or a merge or not: whatever the working set has)."""
+    from app.cases import service as cases
+    from app.models import User
+    from app.principal import Principal, Role
+
+    with app.state.database.transaction() as s:
+        user = s.scalar(select(User).where(User.email == SECRETARIAT))
+        assert user is not None
+        officer = Principal(user_id=user.id, email=user.email, name=user.name, role=Role(user.role))
+        actor = Actor(user.id, None, "sql-counts")
+        for n in range(count):
+            case = cases.create(
+                s,
+                officer,
+                actor,
+                cases.Details(
+                    title=f"Case {n}",
+                    profile="adult",
+                    crime_form="online_scam",
+                    outcome="trafficked_forced_criminality",
+                    # The member the page is read by contributes: they may read it.
+                    contributors=[MEMBER],
+                ),
+                now=NOW,
+            )
+            for text_, code in (
+                ("He was told to scam people.", "FC-DR-001"),
+                ("He was beaten.", "FC-TR-001"),
+            ):
+                fact = cases.add_fact(
+                    s,
+                    officer,
+                    actor,
+                    case.id,
+                    text=text_,
+                    phase="exploitation",
+                    source="court_file",
+                    now=NOW,
+                )
+                cases.code_fact(
+                    s,
+                    officer,
+                    actor,
+                    case.id,
+                    fact.id,
+                    indicator=code,
+                    status="present",
+                    evidence=text_,
+                    now=NOW,
+                )
+
+
+def test_the_compilation_view_reads_case_studies_in_a_fixed_number_of_statements(
+    template_url: str, tmp_path: Path
+) -> None:
+    """The round's page screens the case studies its viewer (a contributor) may read: as many
+    statements for one case study as for five (it read each one's codings in a query of its
+    own, and each case study in full)."""
+    url = _fresh_url(template_url, tmp_path, "cases")
+    counts = []
+    with _working_set(url, tmp_path, SMALL) as app:
+        counter = Counter()
+        page = "/rounds/" + quote(ROUND, safe="/")
+        engine = app.state.database.engine
+        for added in (0, 1, 4):
+            _add_case_studies(app, added)
+            event.listen(engine, "before_cursor_execute", counter)
+            try:
+                with TestClient(app, base_url="http://testserver") as client:
+                    log_in(client, MEMBER, PASSWORD)
+                    client.get(page)
+                    counter.count = 0
+                    response = client.get(page)
+            finally:
+                event.remove(engine, "before_cursor_execute", counter)
+            assert response.status_code == 200 and response.url.path == page
+            counts.append(counter.count)
+    # With none the case studies' codings are not read at all: the page does screen them.
+    none, one, five = counts
+    assert none < one == five, f"statements with 0, 1 and 5 case studies: {counts}"

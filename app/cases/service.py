@@ -131,18 +131,58 @@ def _for_writing(
     return case
 
 
-def listing(session: Session, principal: Principal) -> list[CaseStudy]:
-    """The case studies the person may see, in the order of their references."""
-    cases = session.scalars(select(CaseStudy).order_by(CaseStudy.id)).all()
-    mine = set(
+def _mine(session: Session, principal: Principal) -> set[int]:
+    """The case studies the person contributes to."""
+    return set(
         session.scalars(
             select(CaseContributor.case_id).where(CaseContributor.user_id == principal.user_id)
         )
     )
+
+
+def _listed(principal: Principal, case_id: int, visibility: str, mine: set[int]) -> bool:
+    return (
+        principal.role is Role.SECRETARIAT
+        or case_id in mine
+        or may_see(visibility, principal, set())
+    )
+
+
+def listing(session: Session, principal: Principal) -> list[CaseStudy]:
+    """The case studies the person may see, in the order of their references."""
+    cases = session.scalars(select(CaseStudy).order_by(CaseStudy.id)).all()
+    mine = _mine(session, principal)
+    return [c for c in cases if _listed(principal, c.id, c.visibility, mine)]
+
+
+@dataclass(frozen=True, slots=True)
+class CaseOutline:
+    """What screening reads of a case study: no narrative, no reasoning."""
+
+    id: int
+    reference: str
+    title: str
+    profile: str
+    outcome: str
+
+
+def outlines(session: Session, principal: Principal) -> list[CaseOutline]:
+    """listing()'s case studies, only the columns screening needs (two statements)."""
+    rows = session.execute(
+        select(
+            CaseStudy.id,
+            CaseStudy.reference,
+            CaseStudy.title,
+            CaseStudy.profile,
+            CaseStudy.outcome,
+            CaseStudy.visibility,
+        ).order_by(CaseStudy.id)
+    ).all()
+    mine = _mine(session, principal) if rows else set()
     return [
-        c
-        for c in cases
-        if principal.role is Role.SECRETARIAT or c.id in mine or _sees(c, principal, set())
+        CaseOutline(r.id, r.reference, r.title, r.profile, r.outcome)
+        for r in rows
+        if _listed(principal, r.id, r.visibility, mine)
     ]
 
 
@@ -1044,9 +1084,7 @@ def codings(session: Session, case_id: int) -> dict[int, list[CodingView]]:
     out: dict[int, list[CodingView]] = {}
     for coding, coder, text in rows:
         for target in links.targets(coding.item_id, coding.created_at):
-            # One piece of evidence must not become two indicators: on the item split off,
-            # the coding counts as unknown ("needs re-coding"), so screening shows the range.
-            derived = target.via == concordance.SPLIT
+            derived = _derived(target)
             out.setdefault(coding.fact_id, []).append(
                 CodingView(
                     id=coding.id,
@@ -1065,6 +1103,34 @@ def codings(session: Session, case_id: int) -> dict[int, list[CodingView]]:
             )
     for views in out.values():
         views.sort(key=lambda v: (v.indicator, v.coder, v.id))
+    return out
+
+
+def _derived(target: concordance.Target) -> bool:
+    """One piece of evidence must not become two indicators: on the item split off, a coding
+    counts as unknown ("needs re-coding"), so screening shows the range."""
+    return target.via == concordance.SPLIT
+
+
+def coded_statuses(session: Session, case_ids: Sequence[int]) -> dict[int, dict[str, list[str]]]:
+    """By case study: the statuses of its facts' current codings under each indicator they count
+    for today, as codings() reads them, for all the case studies at once (two statements and
+    the concordance's, however many case studies)."""
+    if not case_ids:
+        return {}
+    rows = session.execute(
+        select(CaseFact.case_id, FactCoding.item_id, FactCoding.created_at, FactCoding.status)
+        .join(CaseFact, CaseFact.id == FactCoding.fact_id)
+        .where(CaseFact.case_id.in_(case_ids), FactCoding.superseded_at.is_(None))
+        .order_by(FactCoding.id)
+    ).all()
+    links = concordance.load(session, {r.item_id for r in rows})
+    out: dict[int, dict[str, list[str]]] = {case_id: {} for case_id in case_ids}
+    for case_id, item_id, created_at, status in rows:
+        for target in links.targets(item_id, created_at):
+            out[case_id].setdefault(target.code, []).append(
+                "unknown" if _derived(target) else status
+            )
     return out
 
 

@@ -106,17 +106,13 @@ class CaseInput:
 
 
 def case_inputs(session: Session, principal: Principal) -> list[CaseInput]:
-    """The case studies the person may see, with their codings by indicator code."""
-    out = []
-    for case in cases.listing(session, principal):
-        statuses: dict[str, list[str]] = {}
-        for views in cases.codings(session, case.id).values():
-            for v in views:
-                statuses.setdefault(v.indicator, []).append(v.status)
-        out.append(
-            CaseInput(case.id, case.reference, case.title, case.profile, case.outcome, statuses)
-        )
-    return out
+    """The case studies the person may see, with their codings' statuses by indicator code (a
+    fixed number of statements, however many case studies)."""
+    found = cases.outlines(session, principal)
+    statuses = cases.coded_statuses(session, [c.id for c in found])
+    return [
+        CaseInput(c.id, c.reference, c.title, c.profile, c.outcome, statuses[c.id]) for c in found
+    ]
 
 
 def screen_case(
