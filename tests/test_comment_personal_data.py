@@ -149,3 +149,24 @@ def test_page_reply_with_a_name_is_refused_beside_the_reply(
     assert refused.status_code == 422, refused.text
     assert f'id="reply-{cid}-findings"' in refused.text
     assert _count(database, VIETNAMESE_NAME) == 0
+
+
+def test_api_refuses_the_phone_numbers_the_reviewer_published(
+    client: TestClient, world: World, database: Database, clock: Clock
+) -> None:
+    """A word starting with "đ" after a number (để, đây) is no currency sign, and "No." before
+    a phone number is no reference: each of these was saved and shown to the whole group."""
+    headers = bearer(token_for(database, world.member, clock.now))
+    for body, number in [
+        ("Gọi số 0912 345 678 để biết thêm.", "0912 345 678"),
+        ("Số điện thoại 0912 345 678 đây", "0912 345 678"),
+        ("Survivor's mobile no. +63 917 555 0142", "+63 917 555 0142"),
+        ("Phone No. 0912 345 678", "0912 345 678"),
+    ]:
+        refused = _api(client, headers, body=body)
+        assert refused.status_code == 422, (body, refused.text)
+        (finding,) = refused.json()["findings"]
+        assert (finding["kind"], body[finding["start"] : finding["end"]]) == ("phone", number)
+        assert _count(database, body) == 0
+    ordinary = "Article No. 12 and Resolution No. 2016/7 cover it; she paid 500 000 đ in 2016."
+    assert _api(client, headers, body=ordinary).status_code == 201

@@ -151,6 +151,18 @@ FOUND = [
     ),
     ("Tumawag sa 0905 123 4567", [("phone", "0905 123 4567")]),
     ("nakatira sa 88 Rizal Avenue, Purok 3", [("address", "88 Rizal Avenue")]),
+    # a word starting with "đ" after the number is no currency (để, đây, đi, đến)
+    ("Gọi số 0912 345 678 để biết thêm.", [("phone", "0912 345 678")]),
+    ("Số điện thoại 0912 345 678 đây", [("phone", "0912 345 678")]),
+    (
+        "nhắn 0912 345 678 đi, rồi 0912 345 679 đến",
+        [("phone", "0912 345 678"), ("phone", "0912 345 679")],
+    ),
+    # "No." before a phone number: a phone number all the same
+    ("Survivor's mobile no. +63 917 555 0142", [("phone", "+63 917 555 0142")]),
+    ("Phone No. 0912 345 678", [("phone", "0912 345 678")]),
+    ("Contact No. 0912 345 678", [("phone", "0912 345 678")]),
+    ("Tel. No. 712 3456", [("phone", "712 3456")]),
 ]
 
 
@@ -253,6 +265,12 @@ NOT_FOUND = [
     "He carried 2.5 kg from Tachileik to Chiang Rai; Article 65 of the Narcotics Act B.E. 2522.",
     "The group chat had 1,200 members and building C4 housed 300 workers.",
     "She paid 30,000,000 VND (about USD 1,200) to a broker in Nghệ An province.",
+    # "No." before a reference, an article, a year: not a phone number
+    "Article No. 12 and Resolution No. 2016/7 of the Council",
+    "Decision No. 2123456 of the Ministry; Decree No. 21234567",
+    "No. 2016 was a hard year",
+    # the currency đ/₫ standing alone after an amount
+    "Cô ấy trả 0912 345 678 đ cho môi giới; 0912345678₫ nữa; 0912 345 678đ.",
 ]
 
 

@@ -334,6 +334,7 @@ CURRENCY = _words(
     "baht",
     "VND",
     "đ",
+    "₫",
     "dong",
     "đồng",
     "KHR",
@@ -365,10 +366,17 @@ CURRENCY = _words(
     "บาท",
 )
 BEFORE_AMOUNT = re.compile(
-    r"(?:" + CURRENCY + r"|Article|Art\.|Section|para(?:graph)?\.?|§|Rule|No\.)\s*$",
+    L0 + r"(?:" + CURRENCY + r"|Article|Art\.|Section|para(?:graph)?\.?|§|Rule)\s*$",
     re.IGNORECASE,
 )
-AFTER_AMOUNT = re.compile(r"^\s*(?:%|percent|per cent|" + CURRENCY + ")", re.IGNORECASE)
+# A currency after the number stands alone: "500 000 đ", "50₫", but not the "đ" that starts
+# "để", "đi", "đây" (a phone number followed by "to find out", "here").
+AFTER_AMOUNT = re.compile(r"^\s*(?:%|percent|per cent|" + CURRENCY + ")" + L1, re.IGNORECASE)
+# "No." before a number: a reference ("Decision No. 2123456", "Article No. 12") unless the
+# number is a phone number on its own (international, or national with its leading 0: "Phone
+# No. 0912 345 678", "mobile no. +63 917 555 0142") or a phone word comes before the "No."
+# ("Tel. No. 712 3456", Brunei). "No." alone is no phone word.
+REFERENCE_NO = re.compile(L0 + r"No\.\s*$", re.IGNORECASE)
 
 
 def _public(number: phonenumbers.PhoneNumber) -> bool:
@@ -420,7 +428,12 @@ def _phones(norm: str) -> Iterator[tuple[int, int, str]]:
             continue
         if re.search(r"[A-Za-z]-$", norm[max(0, start - 2) : start]):
             continue  # part of a code: FC-DR-01
-        context = _near(norm, start, end, PHONE_WORDS)
+        reference = REFERENCE_NO.search(norm[max(0, start - 6) : start])
+        if reference:
+            before = norm[max(0, start - 6 - WINDOW) : max(0, start - 6) + reference.start()]
+            context = any(w.group().lower() != "no." for w in PHONE_WORDS.finditer(before))
+        else:
+            context = _near(norm, start, end, PHONE_WORDS)
         region = _phone_region(candidate, context)
         if region:
             where = COUNTRY_NAMES.get(region, region)
