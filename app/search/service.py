@@ -20,20 +20,22 @@ from typing import Any
 from markupsafe import Markup, escape
 from sqlalchemy import (
     Integer,
+    String,
     and_,
     bindparam,
     case,
+    column,
     func,
     intersect,
     literal,
     or_,
     select,
-    text,
+    table,
     union_all,
 )
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import Alias
 
 from app.errors import InvalidInput, NotFound
@@ -90,19 +92,22 @@ def _indexed_by(element: _Indexed, compiler: Any, **kw: Any) -> str:
     return f"{sql} INDEXED BY ix_search_documents_access" if kw.get("asfrom") else sql
 
 
+_DOCUMENTS = SearchDocument.__table__
+# SQLite's FTS5 tables (migration 0016; app/models/search.py's ENGINE_ONLY), as SQL names them.
+_WORDS = table("search_words", column("rowid", Integer), column("search_words"))
+_TRIGRAMS = table("search_trigrams", column("rowid", Integer), column("plain"))
+_TERMS = SearchTerm.__table__
 # The index rows as a search reads them. SQLite: through ix_search_documents_access, which holds
 # every column a search filters and orders on but the texts; its planner would otherwise look
 # each of the thousands of rows a common word matches up in the table, whose rows are wide
 # (17 -> 8 ms of CPU for a word in 3,000 rows). PostgreSQL: the table, as it is.
-INDEXED = aliased(
-    SearchDocument, _Indexed._construct(SearchDocument.__table__, name="search_documents")
-)
+INDEXED = _Indexed._construct(_DOCUMENTS, name="search_documents")
 # Ties: by kind, then oldest first (the object's id: a row's own id changes each time the row is
 # rewritten).
 _TIES = (
-    case({k: i for i, k in enumerate(KINDS)}, value=INDEXED.kind),
-    INDEXED.object_id,
-    INDEXED.id,
+    case({k: i for i, k in enumerate(KINDS)}, value=INDEXED.c.kind),
+    INDEXED.c.object_id,
+    INDEXED.c.id,
 )
 # A phrase in quotes, or a piece of the question between spaces.
 _PIECE = re.compile(r'"([^"]*)"?|(\S+)')
@@ -281,25 +286,34 @@ def _round(session: Session, value: str) -> int:
     return found
 
 
-def _visible(principal: Principal) -> Any:
+def _audience(principal: Principal) -> tuple[tuple[bool, int], dict[str, Any]]:
+    """The shape of the visibility condition (chairs or not, how many own delegations) and its
+    values (the person, their delegations)."""
+    own = sorted(d.id for d in principal.delegations)
+    chairs = principal.role in (Role.CHAIR, Role.SECRETARIAT)
+    values: dict[str, Any] = {"user_id": principal.user_id}
+    if own:
+        values |= {f"own_{k}": d for k, d in enumerate(own)}
+    else:
+        values["own"] = []
+    return (chairs, len(own)), values
+
+
+def _visible_to(chairs: bool, delegations: int) -> Any:
     """Another delegation's private draft and the comments the person may not read are not in
-    the search at all: not found, not counted."""
-    own = tuple(sorted(d.id for d in principal.delegations))
-    return _visible_to(principal.user_id, principal.role, own)
-
-
-@lru_cache(maxsize=512)
-def _visible_to(user_id: int, role: Role, delegations: tuple[int, ...]) -> Any:
-    """The condition for one audience, on the row's own columns (app/search/index.py copies
-    them from the objects): hidden_proposals' and hidden_comments' rules, without their
-    subqueries. Built once per audience (a person, their role and delegations, all in the
-    key), not per search: a statement is immutable, and building it was a tenth of a search."""
-    doc = INDEXED
-    chairs = role in (Role.CHAIR, Role.SECRETARIAT)
-    own = list(delegations)
+    the search at all: not found, not counted. The condition on the row's own columns
+    (app/search/index.py copies them from the objects): hidden_proposals' and hidden_comments'
+    rules, without their subqueries; the person and their delegations are parameters."""
+    doc = INDEXED.c
+    own: Any = (
+        [bindparam(f"own_{k}", type_=Integer) for k in range(delegations)]
+        if delegations
+        else bindparam("own", expanding=True, type_=Integer)
+    )
+    user = bindparam("user_id", type_=Integer)
     thread = [
         doc.thread_visibility == Visibility.GROUP.value,
-        doc.thread_author_id == user_id,
+        doc.thread_author_id == user,
         and_(
             doc.thread_visibility != Visibility.CHAIRS.value,
             doc.thread_delegation_id.in_(own),
@@ -310,21 +324,21 @@ def _visible_to(user_id: int, role: Role, delegations: tuple[int, ...]) -> Any:
     return and_(or_(doc.draft_of.is_(None), doc.draft_of.in_(own)), or_(*thread))
 
 
-def _count(words: Any, phrase: tuple[str, ...], postgres: bool) -> Any:
+def _count(words: Any, at: str, postgres: bool) -> Any:
     """How many times the phrase's stems stand in a row in a words column (app/search/index.py's
     phrase_count, a function of SQLite's connections; the same in SQL on PostgreSQL)."""
     if not postgres:
-        return func.phrase_count(words, " ".join(phrase), type_=Integer)
+        return func.phrase_count(words, bindparam(f"phrase_{at}", type_=String), type_=Integer)
     spaced = literal(" ") + func.replace(words, " ", "  ") + literal(" ")
-    pattern = " " + "  ".join(phrase) + " "
+    pattern = bindparam(f"pattern_{at}", type_=String)
     removed = func.length(spaced) - func.length(func.replace(spaced, pattern, ""))
     # Integer division (SQLAlchemy's // would call FLOOR on every row).
-    return removed.self_group().op("/", precedence=8)(len(pattern))
+    return removed.self_group().op("/", precedence=8)(bindparam(f"length_{at}", type_=Integer))
 
 
-def _score(words_title: Any, words: Any, phrase: tuple[str, ...], postgres: bool) -> Any:
+def _score(words_title: Any, words: Any, at: str, postgres: bool) -> Any:
     """A phrase's weight in a row: TITLE_WEIGHT for each time in the title, one in the text."""
-    return TITLE_WEIGHT * _count(words_title, phrase, postgres) + _count(words, phrase, postgres)
+    return TITLE_WEIGHT * _count(words_title, at, postgres) + _count(words, at, postgres)
 
 
 def _after(prefix: str) -> str:
@@ -332,8 +346,48 @@ def _after(prefix: str) -> str:
     return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
-def _found(term: Term, postgres: bool) -> Any:
-    """The rows that hold a term, each with the term's weight there (document_id, weight).
+def _term_shape(term: Term, postgres: bool) -> tuple[Any, ...]:
+    """What a term's statement depends on besides its values: how it is found (a prefix and
+    its number of ranges, a word, a phrase and its number of distinct words, runs alone) and,
+    for each run, whether it is looked for in the folded text (PostgreSQL; SQLite under three
+    characters) or through the trigram index."""
+    if term.prefix:
+        how: tuple[Any, ...] = ("prefix", len(term.prefixes()))
+    elif len(term.stems) == 1:
+        how = ("word",)
+    elif term.stems:
+        how = ("phrase", len(set(term.stems)) if postgres else 0)
+    else:
+        how = ("runs",)
+    return (*how, tuple(postgres or len(run) < 3 for run in term.runs))
+
+
+def _term_values(term: Term, postgres: bool, at: str) -> dict[str, Any]:
+    """A term's values, under the names _found gives its parameters (`at`: clause_term)."""
+    values: dict[str, Any] = {}
+    if term.prefix:
+        for k, p in enumerate(term.prefixes()):
+            values[f"low_{at}_{k}"] = p[:STEM_CHARS]
+            values[f"high_{at}_{k}"] = _after(p[:STEM_CHARS])
+    elif len(term.stems) == 1:
+        values[f"stem_{at}"] = term.stems[0][:STEM_CHARS]
+    elif term.stems and postgres:
+        for k, s in enumerate(sorted(set(term.stems))):
+            values[f"every_{at}_{k}"] = s[:STEM_CHARS]
+        values[f"joined_{at}"] = " ".join(term.stems)
+        values[f"pattern_{at}"] = pattern = " " + "  ".join(term.stems) + " "
+        values[f"length_{at}"] = len(pattern)
+    elif term.stems:
+        values[f"phrase_{at}"] = " ".join(term.stems)
+        values[f"match_{at}"] = '"' + " ".join(term.stems) + '"'
+    for k, run in enumerate(term.runs):
+        values[f"run_{at}_{k}"] = f"%{run}%"
+    return values
+
+
+def _found(shape: tuple[Any, ...], at: str, postgres: bool) -> Any:
+    """The rows that hold a term of this shape, each with the term's weight there (document_id,
+    weight); its values are parameters named as _term_values names them.
 
     A row's relevance depends on the row alone: a word's count in the title (weighing
     TITLE_WEIGHT) and in the text. Nothing about other rows counts, so a row another person
@@ -341,32 +395,37 @@ def _found(term: Term, postgres: bool) -> Any:
     bm25 weighs a word by how rare it is among all rows, hidden ones too: four private drafts
     turned two public comments round.) A word's weights are search_terms' entries, one range of
     its key; a phrase of several words is counted in the rows that hold it."""
-    t, doc = SearchTerm, SearchDocument
+    t, doc = _TERMS.c, _DOCUMENTS.c
+    how, runs = shape[0], shape[-1]
     query: Any
-    if term.prefix:
+    if how == "prefix":
         ranges = [
-            and_(t.stem >= p[:STEM_CHARS], t.stem < _after(p[:STEM_CHARS])) for p in term.prefixes()
+            and_(
+                t.stem >= bindparam(f"low_{at}_{k}", type_=String),
+                t.stem < bindparam(f"high_{at}_{k}", type_=String),
+            )
+            for k in range(shape[1])
         ]
         query = (
             select(t.document_id.label("document_id"), func.sum(t.weight).label("weight"))
             .where(or_(*ranges))
             .group_by(t.document_id)
         )
-    elif len(term.stems) == 1:
+    elif how == "word":
         query = select(t.document_id.label("document_id"), t.weight.label("weight")).where(
-            t.stem == term.stems[0][:STEM_CHARS]
+            t.stem == bindparam(f"stem_{at}", type_=String)
         )
-    elif term.stems and postgres:
+    elif how == "phrase" and postgres:
         # The rows that hold every word (search_terms, read first), then those where they stand
         # in a row: the GIN index over the tsvector recomputes each candidate's tsvector to
         # check the words' positions (148 ms for "guarded compound" at the working set).
         every = intersect(
             *(
-                select(t.document_id).where(t.stem == s[:STEM_CHARS])
-                for s in sorted(set(term.stems))
+                select(t.document_id).where(t.stem == bindparam(f"every_{at}_{k}", type_=String))
+                for k in range(shape[1])
             )
         )
-        joined = " ".join(term.stems)
+        joined = bindparam(f"joined_{at}", type_=String)
         rows = (
             select(doc.id, doc.words_title, doc.words)
             # (the words in a row, as a substring: counted exactly below, on fewer rows)
@@ -377,48 +436,100 @@ def _found(term: Term, postgres: bool) -> Any:
             .cte()
             .prefix_with("MATERIALIZED")
         )
-        score = _score(rows.c.words_title, rows.c.words, term.stems, postgres)
+        score = _score(rows.c.words_title, rows.c.words, at, postgres)
         query = select(rows.c.id.label("document_id"), score.label("weight")).where(score > 0)
-    elif term.stems:
-        score = _score(doc.words_title, doc.words, term.stems, postgres)
+    elif how == "phrase":
+        score = _score(doc.words_title, doc.words, at, postgres)
         query = select(doc.id.label("document_id"), score.label("weight")).where(
             doc.id.in_(
-                text("SELECT rowid FROM search_words WHERE search_words MATCH :m")
-                .bindparams(m='"' + " ".join(term.stems) + '"')
-                .columns(rowid=Integer)
+                select(_WORDS.c.rowid).where(
+                    _WORDS.c.search_words.op("MATCH")(bindparam(f"match_{at}", type_=String))
+                )
             )
         )
     else:
         query = select(doc.id.label("document_id"), literal(0).label("weight"))
-    for run in term.runs:
-        pattern = f"%{run}%"
+    for k, plain in enumerate(runs):
+        pattern = bindparam(f"run_{at}_{k}", type_=String)
         # SQLite's trigram index matches nothing for a pattern under 3 characters (ใน, ปี, ពល
         # are words): those are looked for in the folded text itself, as on PostgreSQL.
-        if postgres or len(run) < 3:
+        if plain:
             held: Any = select(doc.id).where(doc.plain.like(pattern))
         else:
-            held = (
-                text("SELECT rowid FROM search_trigrams WHERE plain LIKE :p")
-                .bindparams(p=pattern)
-                .columns(rowid=Integer)
-            )
-        if term.stems:
+            held = select(_TRIGRAMS.c.rowid).where(_TRIGRAMS.c.plain.like(pattern))
+        if how != "runs":
             query = query.where(query.selected_columns.document_id.in_(held))
         else:
             query = query.where(doc.id.in_(held))
     return query
 
 
-def _clause(clause: list[Term], postgres: bool) -> Any:
+def _clause(shapes: tuple[tuple[Any, ...], ...], i: int, postgres: bool) -> Any:
     """The rows that hold one of a clause's terms, each with the weights of those it holds."""
-    if len(clause) == 1:
-        return _found(clause[0], postgres).subquery()
-    either = union_all(*(_found(t, postgres) for t in clause)).subquery()
+    if len(shapes) == 1:
+        return _found(shapes[0], f"{i}_0", postgres).subquery()
+    either = union_all(
+        *(_found(shape, f"{i}_{j}", postgres) for j, shape in enumerate(shapes))
+    ).subquery()
     return (
         select(either.c.document_id, func.sum(either.c.weight).label("weight"))
         .group_by(either.c.document_id)
         .subquery()
     )
+
+
+# Which filters a search has, in this order (each a parameter of the same name).
+_FILTERS = ("kind", "dimension", "delegation", "round", "state")
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """All a search's statement depends on besides its parameters' values: one statement is
+    built per shape (and compiled once, by SQLAlchemy's cache keyed on the statement), and a
+    question costs binding its values."""
+
+    postgres: bool
+    clauses: tuple[tuple[tuple[Any, ...], ...], ...]
+    ref: bool
+    filters: tuple[bool, ...]
+    audience: tuple[bool, int]
+
+
+@lru_cache(maxsize=1024)
+def _statement(shape: _Shape, count: bool) -> Any:
+    """The page's ids with the count of all (or, with count, the count alone) for a shape."""
+    doc = INDEXED.c
+    conditions: list[Any] = [_visible_to(*shape.audience)]
+    columns = (
+        doc.kind,
+        doc.dimension_code,
+        doc.delegation_code,
+        doc.round_id,
+        doc.state,
+    )
+    conditions += [
+        column == bindparam(name, type_=column.type)
+        for name, column, present in zip(_FILTERS, columns, shape.filters, strict=True)
+        if present
+    ]
+    clauses = [_clause(c, i, shape.postgres) for i, c in enumerate(shape.clauses)]
+    if count:
+        query = select(func.count()).select_from(INDEXED)
+    else:
+        query = select(doc.id, func.count().over()).select_from(INDEXED)
+    for found in clauses:
+        query = query.join(found, found.c.document_id == doc.id)
+    query = query.where(*conditions)
+    if count:
+        return query
+    score: Any = literal(0)
+    for found in clauses:
+        score = score + found.c.weight
+    order: list[Any] = []
+    if shape.ref:
+        order.append(case((doc.ref == bindparam("ref", type_=String), 0), else_=1))
+    order += [score.desc(), *_TIES]
+    return query.order_by(*order).limit(PAGE_SIZE).offset(bindparam("offset", type_=Integer))
 
 
 def search(
@@ -427,70 +538,72 @@ def search(
     q = check(q, page, filters)
     write_pending(session)
     terms = parse(q)
-    doc = INDEXED
     postgres = session.get_bind().dialect.name == "postgresql"
-    conditions: list[Any] = [_visible(principal)]
-    if filters.kind:
-        conditions.append(doc.kind == filters.kind)
-    if filters.dimension:
-        conditions.append(doc.dimension_code == _dimension(session, filters.dimension))
-    if filters.delegation:
-        conditions.append(doc.delegation_code == _delegation(session, filters.delegation))
-    if filters.round:
-        conditions.append(doc.round_id == _round(session, filters.round))
-    if filters.state:
-        conditions.append(doc.state == filters.state)
-    clauses = [_clause(c, postgres) for c in terms.clauses]
-    score: Any = literal(0)
-    for found in clauses:
-        score = score + found.c.weight
-
-    def base(*columns: Any) -> Any:
-        query = select(*columns).select_from(doc)
-        for found in clauses:
-            query = query.join(found, found.c.document_id == doc.id)
-        return query.where(*conditions)
-
-    order: list[Any] = []
+    audience, values = _audience(principal)
+    chosen = {
+        "kind": filters.kind or None,
+        "dimension": _dimension(session, filters.dimension) if filters.dimension else None,
+        "delegation": _delegation(session, filters.delegation) if filters.delegation else None,
+        "round": _round(session, filters.round) if filters.round else None,
+        "state": filters.state or None,
+    }
+    values |= {name: value for name, value in chosen.items() if value is not None}
+    for i, clause in enumerate(terms.clauses):
+        for j, term in enumerate(clause):
+            values |= _term_values(term, postgres, f"{i}_{j}")
     if terms.ref:
-        order.append(case((doc.ref == terms.ref, 0), else_=1))
-    order += [score.desc(), *_TIES]
+        values["ref"] = terms.ref
+    shape = _Shape(
+        postgres=postgres,
+        clauses=tuple(tuple(_term_shape(t, postgres) for t in c) for c in terms.clauses),
+        ref=terms.ref is not None,
+        filters=tuple(chosen[name] is not None for name in _FILTERS),
+        audience=audience,
+    )
     # The page's ids (with the count of all, in the same pass), then their rows: sorting the
     # whole rows (texts and all) of every match would read them all. (A separate count, only
     # when the page is full, cost more: one statement more for most questions.)
     found_ids = session.execute(
-        base(doc.id, func.count().over())
-        .order_by(*order)
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
+        _statement(shape, False), values | {"offset": (page - 1) * PAGE_SIZE}
     ).all()
     ids = [row[0] for row in found_ids]
     # Past the last page there is no row to carry the count.
-    total = found_ids[0][1] if found_ids else (session.scalar(base(func.count())) or 0)
+    total = found_ids[0][1] if found_ids else (session.scalar(_statement(shape, True), values) or 0)
     # Plain rows of the columns a result shows (not the words columns, nor ORM objects), by a
-    # statement built once.
-    rows = {d.id: d for d in session.execute(_SHOWN, {"ids": ids})} if ids else {}
+    # statement built once for each number of rows.
+    rows = (
+        {d.id: d for d in session.execute(_shown(len(ids)), dict(zip(_IDS, ids, strict=False)))}
+        if ids
+        else {}
+    )
     hits = [_hit(rows[i], terms) for i in ids]
     return Results(hits=hits, total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)))
 
 
-_COLUMNS = SearchDocument.__table__.c
-_SHOWN = select(
-    *(
-        _COLUMNS[name]
-        for name in (
-            "id",
-            "kind",
-            "object_id",
-            "ref",
-            "title",
-            "body",
-            "state",
-            "delegation_code",
-            "dimension_code",
+_COLUMNS = _DOCUMENTS.c
+_IDS = tuple(f"id_{k}" for k in range(PAGE_SIZE))
+
+
+@lru_cache(maxsize=PAGE_SIZE)
+def _shown(n: int) -> Any:
+    """The columns a result shows of n rows (the ids as n parameters: an expanding list is
+    rewritten on every execution)."""
+    return select(
+        *(
+            _COLUMNS[name]
+            for name in (
+                "id",
+                "kind",
+                "object_id",
+                "ref",
+                "title",
+                "body",
+                "state",
+                "delegation_code",
+                "dimension_code",
+            )
         )
-    )
-).where(_COLUMNS.id.in_(bindparam("ids", expanding=True)))
+    ).where(_COLUMNS.id.in_([bindparam(name, type_=Integer) for name in _IDS[:n]]))
 
 
 def _hit(d: Row[Any], terms: Terms) -> Hit:
