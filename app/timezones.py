@@ -85,8 +85,11 @@ def in_zone(value: datetime, zone: str) -> datetime:
     return value.astimezone(known_zone(zone) or UTC_ZONE)
 
 
+@lru_cache(maxsize=4096)
 def local_text(value: datetime | None, zone: str) -> str:
-    """A stored moment as read in `zone`: '02 Mar 2026 16:00 WIB (UTC+7)'."""
+    """A stored moment as read in `zone`: '02 Mar 2026 16:00 WIB (UTC+7)'. Remembered: a page
+    shows the same moments several times (a revision's date in the history and in both lists
+    of the comparison form) and the same ones on every view."""
     if value is None:
         return ""
     local = in_zone(value, zone)
