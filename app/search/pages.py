@@ -99,8 +99,8 @@ def search_page(
             "page_link": page_link,
             "within": _within(values, titles) if form.ok else "",
             "everything_link": "/search?" + urlencode({"q": values["q"]}) if filtered else "",
-            "kinds": KINDS,
-            "states": service.STATES,
+            "kinds": _KINDS,
+            "states": _STATES,
             "dimensions": choices.dimensions,
             "delegations": choices.delegations,
             "rounds": choices.rounds,
@@ -111,11 +111,11 @@ def search_page(
 
 @dataclass(frozen=True, slots=True)
 class Choices:
-    """What the filters offer: dimensions (code, title), delegations, rounds."""
+    """What the filters offer, as (value, label): dimensions (code, title), delegations, rounds."""
 
     dimensions: tuple[tuple[str, str], ...]
-    delegations: tuple[str, ...]
-    rounds: tuple[str, ...]
+    delegations: tuple[tuple[str, str], ...]
+    rounds: tuple[tuple[str, str], ...]
 
 
 # The content version (the newest audit event, id and chain hash; one row even with none): every
@@ -141,9 +141,18 @@ def _read_choices(db: Session) -> Choices:
                 select(Dimension.code, Dimension.title).order_by(Dimension.position)
             )
         ),
-        delegations=tuple(db.scalars(select(Delegation.code).order_by(Delegation.code))),
-        rounds=tuple(db.scalars(select(Round.symbol).order_by(Round.id))),
+        delegations=tuple(
+            (code, code) for code in db.scalars(select(Delegation.code).order_by(Delegation.code))
+        ),
+        rounds=tuple(
+            (symbol, symbol) for symbol in db.scalars(select(Round.symbol).order_by(Round.id))
+        ),
     )
+
+
+# The kinds and states offered, (value, label).
+_KINDS = tuple((k, k.capitalize() + "s") for k in KINDS)
+_STATES = tuple((s, s.replace("_", " ").capitalize()) for s in service.STATES)
 
 
 def _within(values: dict[str, str], dimension_titles: dict[str, str]) -> str:
