@@ -267,7 +267,7 @@ def test_only_the_author_or_the_secretariat_resolve_and_reopen(
     csrf = form_in(html, id="new-comment")["csrf_token"]
     refused = post(budi, f"/comments/{cid}/resolve", {"csrf_token": csrf})
     assert refused.status_code == 403
-    assert "You cannot do this" in refused.text and "only the author" in refused.text
+    assert "You cannot do this" in refused.text and "Only the author" in refused.text
     budi.close()
 
     fields = form_in(member.get(ITEM).text, action=f"/comments/{cid}/resolve")
@@ -421,7 +421,7 @@ def test_observers_comment_only_when_the_round_invites_them(
     }
     refused = post(client, "/comments", fields)
     assert refused.status_code == 403
-    assert "observers may comment only in rounds that invite them" in refused.text
+    assert "Observers may comment only in rounds that invite them" in refused.text
 
     sec = bearer(token_for(database, world.secretariat, clock.now))
     client.post(

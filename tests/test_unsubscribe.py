@@ -109,7 +109,7 @@ def test_a_link_that_is_not_ours_is_refused_plainly(
     for method in ("GET", "POST"):
         refused = client.request(method, f"/mail/unsubscribe/{token}")
         assert refused.status_code == 404, (method, token)
-        assert "this unsubscribe link is not valid" in refused.text
+        assert "This unsubscribe link is not valid" in refused.text
         assert "Open it from the mail again" in refused.text
     assert member(database).mail_frequency is MailFrequency.DAILY
     assert mail_events(database) == []

@@ -316,6 +316,9 @@ class Permission:
             expected = principal.csrf_token or ""
             if not csrf or not signing.equal(csrf, expected):
                 raise StaleToken(expected)
+        # Who is signed in is known before the role is checked: a refusal's page shows the
+        # header (menu, name, Log out) like any other page.
+        request.state.principal = principal
         if not allowed(principal.role, self.action):
             raise PermissionDenied(refusal(self.action))
         nul_field = getattr(request.state, "nul_field", None)
@@ -324,7 +327,6 @@ class Permission:
             raise InvalidInput(
                 f"{nul_field} must not contain a NUL character (U+0000)", field=nul_field
             )
-        request.state.principal = principal
         return principal, db, now
 
 
