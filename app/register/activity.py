@@ -9,8 +9,10 @@ proposal or comment gives the cached page a new content version."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from app.models import Comment, Item, Proposal, ProposalTarget, Role, Visibility
@@ -23,13 +25,11 @@ class Activity:
     comments: int
 
 
-def of_items(session: Session, codes: Sequence[str], role: Role) -> dict[str, Activity]:
-    """The open proposals and open comment threads of the items `codes` (one query)."""
-    if not codes:
-        return {}
-    shown = [Visibility.GROUP]
-    if role in (Role.CHAIR, Role.SECRETARIAT):
-        shown.append(Visibility.CHAIRS)
+@lru_cache(maxsize=2)
+def _counts(chairs_too: bool) -> Select[Any]:
+    """The counts of the items whose codes are bound as `codes` (built once for each audience:
+    building the two correlated subqueries cost as much as running them)."""
+    shown = [Visibility.GROUP, Visibility.CHAIRS] if chairs_too else [Visibility.GROUP]
     proposals = (
         select(func.count())
         .select_from(ProposalTarget)
@@ -53,7 +53,15 @@ def of_items(session: Session, codes: Sequence[str], role: Role) -> dict[str, Ac
         )
         .scalar_subquery()
     )
-    rows = session.execute(
-        select(Item.code, proposals, comments).where(Item.code.in_(list(codes)))
-    ).all()
+    return select(Item.code, proposals, comments).where(
+        Item.code.in_(bindparam("codes", expanding=True))
+    )
+
+
+def of_items(session: Session, codes: Sequence[str], role: Role) -> dict[str, Activity]:
+    """The open proposals and open comment threads of the items `codes` (one query)."""
+    if not codes:
+        return {}
+    query = _counts(role in (Role.CHAIR, Role.SECRETARIAT))
+    rows = session.execute(query, {"codes": list(codes)}).all()
     return {code: Activity(p, c) for code, p, c in rows}
