@@ -255,19 +255,26 @@ def check(q: str | None, page: int, filters: Filters) -> str:
     return q
 
 
+# The filters' lookups, built once (the value a parameter).
+_DIMENSION = select(Dimension.code).where(
+    or_(func.upper(Dimension.code) == bindparam("value"), Dimension.prefix == bindparam("value"))
+)
+_DELEGATION = select(Delegation.code).where(Delegation.code == bindparam("value"))
+_ROUND = select(Round.id).where(Round.symbol == bindparam("value"))
+_ROUND_OR_ID = select(Round.id).where(
+    or_(Round.symbol == bindparam("value"), Round.id == bindparam("id"))
+)
+
+
 def _dimension(session: Session, value: str) -> str:
-    code = session.scalar(
-        select(Dimension.code).where(
-            or_(func.upper(Dimension.code) == value.upper(), Dimension.prefix == value.upper())
-        )
-    )
+    code = session.scalar(_DIMENSION, {"value": value.upper()})
     if code is None:
         raise NotFound(f"there is no dimension {value}", field="dimension")
     return code
 
 
 def _delegation(session: Session, value: str) -> str:
-    code = session.scalar(select(Delegation.code).where(Delegation.code == value.upper()))
+    code = session.scalar(_DELEGATION, {"value": value.upper()})
     if code is None:
         raise NotFound(f"there is no delegation {value}", field="delegation")
     return code
@@ -275,12 +282,10 @@ def _delegation(session: Session, value: str) -> str:
 
 def _round(session: Session, value: str) -> int:
     # ASCII digits only: str.isdigit() also accepts "²", which int() refuses (a 500).
-    by_id = (
-        Round.id == int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
-    )
-    found = session.scalar(
-        select(Round.id).where(or_(Round.symbol == value, *([by_id] if by_id is not None else [])))
-    )
+    if value.isascii() and value.isdigit() and len(value) < 10:
+        found = session.scalar(_ROUND_OR_ID, {"value": value, "id": int(value)})
+    else:
+        found = session.scalar(_ROUND, {"value": value})
     if found is None:
         raise NotFound(f"there is no round {value}", field="round")
     return found
@@ -634,6 +639,18 @@ def _candidates(stems: tuple[str, ...], prefixes: tuple[str, ...]) -> re.Pattern
     return re.compile(rf"(?<![^\W_])(?:{alternatives})[^\W_]*")
 
 
+def _which(word: str, exact: dict[str, int], prefixes: list[tuple[str, int]]) -> int:
+    """The term that finds a word of a folded text (its number), or -1."""
+    # A word with letters of the scripts written without spaces is not a word of the index.
+    if NO_SPACE_CHAR.search(word) is not None:
+        return -1
+    word_stem = stem(word)
+    n = exact.get(word_stem, -1)
+    if n < 0:
+        n = next((k for p, k in prefixes if word_stem.startswith(p) or word.startswith(p)), -1)
+    return n
+
+
 def _spans(text_: str, terms: Terms) -> list[tuple[int, int, int]]:
     """Where the words found are in the text as written (start, end, which term found it),
     those joined by a hyphen or a slash as one ("FC-DR-01")."""
@@ -642,14 +659,14 @@ def _spans(text_: str, terms: Terms) -> list[tuple[int, int, int]]:
     exact = {s: n for n, t in enumerate(every) if not t.prefix for s in t.stems}
     prefixes = [(p, n) for n, t in enumerate(every) if t.prefix for p in t.prefixes()]
     spans: list[tuple[int, int, int]] = []
+    # Which term found each word (-1: none), worked out once per distinct word of the text.
+    found: dict[str, int] = {}
     for m in _candidates(tuple(exact), tuple(p for p, _ in prefixes)).finditer(folded):
         word = m.group()
-        word_stem = stem(word)
-        n = exact.get(word_stem, -1)
-        if n < 0:
-            n = next((k for p, k in prefixes if word_stem.startswith(p) or word.startswith(p)), -1)
-        # A word with letters of the scripts written without spaces is not a word of the index.
-        if n >= 0 and NO_SPACE_CHAR.search(word) is None:
+        n = found.get(word)
+        if n is None:
+            n = found[word] = _which(word, exact, prefixes)
+        if n >= 0:
             spans.append((where[m.start()], where[m.end() - 1] + 1, n))
     for n, term in enumerate(every):
         for run in term.runs:
