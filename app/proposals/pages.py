@@ -10,6 +10,7 @@ the page is drawn, so nothing of it is kept.
 """
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -1056,8 +1057,14 @@ def take_position_on_item(code: str, ctx: PositionTaker, posted: PostedForm) -> 
     except Refusal as exc:
         notice = sentence(exc)
         return _item_action_page(ctx, code, "position", form, notice=notice, status_code=409)
+    # Someone who speaks for several delegations finds the one just spoken for still chosen
+    # in "On behalf of" (the page offers only their own), so the next position does not
+    # silently go to the first one.
+    chosen = form.values["delegation"]
+    several = len(ctx.principal.delegations) > 1
+    spoke_for = f"&delegation={quote(chosen)}" if chosen and several else ""
     return RedirectResponse(
-        f"{display.item_url(item.kind, item.code)}?done=position#positions", 303
+        f"{display.item_url(item.kind, item.code)}?done=position{spoke_for}#positions", 303
     )
 
 

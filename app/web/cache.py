@@ -22,6 +22,8 @@ the way out. The name in the page header, the notification count and the round b
 rendered outside the fragment.
 """
 
+import html
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -37,7 +39,7 @@ from app.cache import Store
 from app.models import AuditEvent
 from app.principal import Principal
 from app.web.frame import frame_with
-from app.web.templating import templates, viewer_zone
+from app.web.templating import CHOICE_PLACEHOLDER, templates, viewer_zone
 
 _NEWEST = select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
 # The same, as two columns of the page's frame statement (app/web/frame.py): one statement
@@ -74,6 +76,7 @@ class Fragment:
     title: str
     main: bytes  # UTF-8, spliced into the page as it is
     has_token: bool = False  # holds CSRF_PLACEHOLDER
+    has_choice: bool = False  # holds CHOICE_PLACEHOLDER (templating.chosen_in_query)
 
     @property
     def size(self) -> int:
@@ -145,11 +148,15 @@ def cached_page(
             "settings": request.app.state.settings,
             "principal": placeholder,
             "zone": zone,
+            "fragment_for_cache": True,
         } | context
         jinja = page.new_context(variables)
         main = "".join(page.blocks["main"](jinja))
         return Fragment(
-            "".join(page.blocks["title"](jinja)), main.encode(), CSRF_PLACEHOLDER in main
+            "".join(page.blocks["title"](jinja)),
+            main.encode(),
+            CSRF_PLACEHOLDER in main,
+            CHOICE_PLACEHOLDER in main,
         )
 
     fragment = cache.get_or_build(full_key, render)
@@ -170,11 +177,28 @@ def cached_page(
     )
     head, _, tail = around.partition(MAIN_MARKER)
     extra = after().encode() if after is not None else b""
-    return HTMLResponse(b"".join((head.encode(), fill(fragment, principal), extra, tail.encode())))
+    return HTMLResponse(
+        b"".join((head.encode(), fill(fragment, principal, request), extra, tail.encode()))
+    )
 
 
-def fill(fragment: Fragment, principal: Principal) -> bytes:
-    """The fragment with this session's CSRF token (URL-safe: nothing to escape)."""
-    if not fragment.has_token:
-        return fragment.main
-    return fragment.main.replace(CSRF_PLACEHOLDER.encode(), (principal.csrf_token or "").encode())
+def fill(fragment: Fragment, principal: Principal, request: Request) -> bytes:
+    """The fragment with this session's CSRF token (URL-safe: nothing to escape) and the
+    options this request's query chooses (templating.chosen_in_query)."""
+    main = fragment.main
+    if fragment.has_token:
+        main = main.replace(CSRF_PLACEHOLDER.encode(), (principal.csrf_token or "").encode())
+    if fragment.has_choice:
+        query = request.query_params
+
+        def choose(m: re.Match[bytes]) -> bytes:
+            field, _, value = html.unescape(m.group(1).decode()).partition("=")
+            return b" selected" if query.get(field) == value else b""
+
+        main = _CHOICE.sub(choose, main)
+    return main
+
+
+_CHOICE = re.compile(
+    re.escape(CHOICE_PLACEHOLDER.encode()) + rb"(.*?)" + re.escape(CHOICE_PLACEHOLDER.encode())
+)

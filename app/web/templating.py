@@ -1,5 +1,6 @@
 import hashlib
 import hmac
+import secrets
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -8,6 +9,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 from markupsafe import Markup, escape
 
 from app.config import Settings
@@ -89,8 +91,27 @@ def draft_owner(principal: Any, settings: Settings) -> str:
     return hmac.new(settings.secret_key.encode(), message, hashlib.sha256).hexdigest()[:24]
 
 
+# Marks, in a fragment kept for every viewer of an audience (app/web/cache.py), an option that
+# is selected when this request's query names it; unguessable, like the CSRF token's placeholder.
+CHOICE_PLACEHOLDER = "zdpick" + secrets.token_hex(16)
+
+
+@pass_context
+def chosen_in_query(context: Any, field: str, value: str) -> Markup:
+    """' selected' when the request's query gives `field` the value `value` (a choice carried
+    through a redirect: the delegation just spoken for). An option offered is the only value
+    that can be chosen, so the query chooses among what the page offers, nothing else. In a
+    cached fragment: a placeholder that app/web/cache.py fills for each request."""
+    if context.get("fragment_for_cache"):
+        return Markup(f"{CHOICE_PLACEHOLDER}{escape(field)}={escape(value)}{CHOICE_PLACEHOLDER}")  # noqa: S704
+    request = context.get("request")
+    picked = request is not None and request.query_params.get(field) == value
+    return Markup(" selected") if picked else Markup("")
+
+
 templates.env.globals["draft_owner"] = draft_owner
 templates.env.globals["options"] = options
+templates.env.globals["chosen_in_query"] = chosen_in_query
 
 
 def render(
