@@ -11,9 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.accounts.permissions import Action, allowed
-from app.errors import NotFound
 from app.models import Proposal, ProposalState, Round
 from app.principal import Principal
+from app.proposals import service as proposals
 from app.screening import rule as r
 from app.screening import rules, service
 from app.web.templating import templates
@@ -100,14 +100,15 @@ def round_impacts(db: Session, principal: Principal, round_: Round) -> RoundImpa
     if not found:
         return None
     rule = rules.for_round(db, round_)
-    before = service.run(inputs, service.current_indicators(db), rule).by_case
+    now = service.current_indicators(db)
+    before = service.run(inputs, now, rule).by_case
     by_ref = {c.reference: c for c in inputs}
     out = []
-    for p in found:
-        try:
-            _, after, aliases = service.applied(db, principal, p.id)
-        except NotFound:  # one the person may not see
-            continue
+    # Those the person may see (proposals.get's rule), read together: a fixed number of
+    # statements, however many are pending.
+    for pv in proposals.views(db, [p for p in found if proposals.visible(p, principal)]):
+        p = pv.proposal
+        _, after, aliases = service.applied_view(pv, now)
         changed = r.changes(before, service.run(inputs, after, rule, aliases).by_case)
         lines = [
             ImpactLine(

@@ -20,7 +20,7 @@ cases.service.codings reads an agreed split: the coder has not read the fact aga
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -41,6 +41,9 @@ from app.principal import Principal
 from app.rounds import snapshot
 from app.screening import metrics as m
 from app.screening import rule as r
+
+if TYPE_CHECKING:
+    from app.proposals.service import ProposalView
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,8 +217,15 @@ def applied(
     from app.proposals import service as proposals
 
     pv = proposals.view(session, principal, proposal_id)
+    return applied_view(pv, current_indicators(session))
+
+
+def applied_view(
+    pv: "ProposalView", before: Indicators
+) -> tuple[Indicators, Indicators, dict[str, list[str]]]:
+    """applied() for a proposal read already (its view) and the indicators now (`before`),
+    without reading anything: a round's pending proposals are read together."""
     p = pv.proposal
-    before = current_indicators(session)
     after = dict(before)
     aliases: dict[str, list[str]] = {}
     if p.item_kind != ItemKind.INDICATOR.value:
