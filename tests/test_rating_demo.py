@@ -158,3 +158,17 @@ def test_a_panellist_sees_their_own_earlier_answer_beside_the_groups_median(
         headers=me,
     )
     assert r.status_code in (200, 201), r.text
+
+
+def test_a_closed_rounds_answer_page_says_only_that_it_is_closed(
+    app: FastAPI, database: Database, clock: Clock
+) -> None:
+    """Not "you can change them until the deadline" and then "this rating round is closed"."""
+    c = TestClient(app)
+    log_in(c, PANELLIST, DEMO_PASSWORD)
+    first, _, third = _rounds(c, bearer(token_for(database, PANELLIST, clock.now)))
+    closed = text_of(c.get(f"/rating/{first['id']}/answer").text)
+    assert "This rating round is closed" in closed
+    assert "until the deadline" not in closed
+    still_open = text_of(c.get(f"/rating/{third['id']}/answer").text)
+    assert "You can change them until the deadline" in still_open
