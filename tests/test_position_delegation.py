@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import expect
 
 from tests.factories import World
-from tests.helpers import browser_log_in, log_in, post
+from tests.helpers import browser_log_in, log_in, post, text_of
 from tests.test_register_pages import form_fields
 
 ITEM = "/indicators/FC-CD-01"
@@ -67,3 +67,12 @@ def test_in_a_browser_on_behalf_of_stays_on_the_delegation_used(
     expect(page).to_have_url(re.compile(r"done=position"))
     expect(page.locator("#item-position-form")).to_contain_text("PH-SOMTC now: Objection")
     expect(page.locator("#item-position-delegation")).to_have_value("PH-SOMTC")
+
+
+def test_the_drafting_state_is_announced_once(client: TestClient, world: World) -> None:
+    """The positions panel writes "Drafting state:" beside the tag; the tag's hidden label (for
+    where it stands alone, as in the status line) is not read a second time."""
+    log_in(client, world.member)
+    words = text_of(client.get(ITEM).text)
+    assert "Drafting state: Open" in words
+    assert "Drafting state: Drafting state" not in words
