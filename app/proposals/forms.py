@@ -16,6 +16,7 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
+from app.errors import InvalidInput
 from app.ids import is_id
 from app.models import ItemKind, Outcome, ProposalKind, Stance
 from app.models.register import TEXT_FIELDS
@@ -271,9 +272,17 @@ def from_proposal(
 
 
 def read_header(posted: FormData) -> tuple[ProposalKind, ItemKind, list[str], str]:
-    """What the hidden fields say the form is about. Unknown values fall back safely; the
-    service refuses what does not fit."""
+    """What the hidden fields say the form is about. No kind is an amendment (as on
+    GET /proposals/new) and an unknown one is refused; an unknown item kind falls back safely,
+    the service refusing what does not fit."""
     kind = one(posted, "kind")
+    if kind and kind not in {k.value for k in ProposalKind}:
+        # A kind no page offers: refused rather than taken for an amendment.
+        raise InvalidInput(
+            f"unknown kind of proposal {kind[:32]!r}; choose one of "
+            + ", ".join(k.value for k in ProposalKind),
+            field="kind",
+        )
     item_kind = one(posted, "item_kind")
     targets = [t.strip().upper() for t in many(posted, "targets") if t.strip()]
     item = one(posted, "item").upper()

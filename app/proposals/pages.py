@@ -253,6 +253,10 @@ def _read_new(ctx: RequestContext, posted: FormData) -> tuple[ProposalForm, Any]
     )
     if view is not None and form.base_revision is not None:
         view = register.revision(ctx.db, view.item.code, form.base_revision)
+    if kind in {ProposalKind.AMEND, ProposalKind.DELETE} and view is None:
+        # No item named: the page comes back with an item field and the problem beside it.
+        form.values["item"] = forms.one(posted, "item")
+        form.add("item", "Say which item you propose to change, for example FC-CD-01")
     form.base_dimension = view.dimension_code if view else None
     forms.check_changes(form, view.revision.content() if view else None)
     return form, view
