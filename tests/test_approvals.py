@@ -412,6 +412,23 @@ def test_a_member_reads_the_page_without_the_form(
     assert "Approve this text</button>" not in page.text
 
 
+def test_co_chairs_e_mail_addresses_are_shown_to_the_secretariat_alone(
+    client: TestClient, world: World, settled: str
+) -> None:
+    """Members and observers read who must approve (name and delegation), not how to mail
+    them; the secretariat, who names the co-chairs, sees the addresses."""
+    for who in (world.member, world.observer, world.chair):
+        log_in(client, who)
+        page = _page(client)
+        assert page.status_code == 200
+        table = page.text.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+        assert "Chair Person" in table and "ID-AICHR" in table, who
+        assert world.chair not in table and SOMTC_CHAIR not in table, who
+    log_in(client, world.secretariat)
+    table = _page(client).text.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    assert world.chair in table
+
+
 def test_the_form_approves_and_confirms(client: TestClient, world: World, settled: str) -> None:
     csrf = log_in(client, world.chair)
     r = client.post(
