@@ -45,3 +45,18 @@ def test_delegate_generalises_a_phone_number_the_check_found(
     expect(page).to_have_url(re.compile(r"/indicators/FC-CD-01#comment-\d+$"))
     expect(page.locator(".thread").last).to_contain_text("answered on a phone number")
     expect(page.locator("body")).not_to_contain_text("+66 81 234 5678")
+
+
+def test_the_i_checked_box_sits_beside_its_label(page: Any, live_server: str, world: World) -> None:
+    """Like every other checkbox: on the label's line, to its left, not on a line of its own."""
+    browser_log_in(page, live_server, world.member)
+    page.goto(f"{live_server}{ITEM}")
+    page.get_by_label("Your comment").fill("Call the broker on +66 81 234 5678.")
+    page.get_by_role("button", name="Add comment").click()
+    box = page.get_by_label("I checked: this is not personal data / it is needed")
+    expect(box).to_be_visible()
+    label = page.locator("label", has_text="I checked: this is not personal data")
+    at, words = box.bounding_box(), label.bounding_box()
+    assert at["x"] + at["width"] <= words["x"], (at, words)  # to the left of the label
+    middle = at["y"] + at["height"] / 2
+    assert words["y"] <= middle <= words["y"] + words["height"], (at, words)  # on its line
