@@ -461,3 +461,41 @@ def test_twelve_words_are_searched_and_a_thirteenth_is_refused(people: dict[str,
     assert response.status_code == 422
     assert response.json()["field"] == "q"
     assert "more than 12 words" in response.json()["detail"]
+
+
+def test_a_result_rewritten_between_its_id_and_its_row_is_left_out_not_a_500(
+    people: dict[str, Api],
+) -> None:
+    """Under READ COMMITTED an edit may delete and re-insert an index row (a new id) between
+    the statement that reads the page's ids and the one that reads their rows: the row that
+    vanished is left out of the page, the others are shown."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Result
+    from sqlalchemy.orm import ORMExecuteState, Session
+
+    from app.search import service
+
+    ph = people["ph"]
+    for item in ("FC-CD-01", "FC-CD-02", "FC-DR-01"):
+        ph.post("/comments", {"item": item, "body": f"Okapi sighted near {item}"})
+    before = ph.refs("okapi")
+    assert len(before) == 3
+    shown = {service._shown(n) for n in range(1, service.PAGE_SIZE + 1)}
+    rewritten: list[int] = []
+
+    def rewrite_first(state: ORMExecuteState) -> Result[Any] | None:
+        # The first id's row is gone by the time the rows are read (its new id is not one of
+        # the page's): the statement runs as if asked for an id no row has.
+        if state.statement in shown and not rewritten:
+            rewritten.append(state.parameters["id_0"])  # type: ignore[index]
+            return state.invoke_statement(params={"id_0": -1})
+        return None
+
+    event.listen(Session, "do_orm_execute", rewrite_first)
+    try:
+        found = ph.search("okapi")
+    finally:
+        event.remove(Session, "do_orm_execute", rewrite_first)
+    assert rewritten
+    assert [r["ref"] for r in found["results"]] == before[1:]
+    assert found["total"] == 3
