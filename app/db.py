@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from psycopg.pq import TransactionStatus
 from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
@@ -80,6 +81,31 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(conn: Connection) -> None:
         options = conn.get_execution_options()
         conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE, False) else "BEGIN")
+        # Rows this connection had changed when the transaction began (see wrote_nothing).
+        conn.info[_CHANGES_AT_BEGIN] = conn.connection.dbapi_connection.total_changes  # type: ignore[union-attr]
+
+
+_CHANGES_AT_BEGIN = "zerodraft_changes_at_begin"
+
+
+def wrote_nothing(conn: Connection) -> bool:
+    """Whether the driver shows that `conn`'s transaction under way has written nothing, so
+    that ending it without a commit loses nothing. False when that is not known.
+
+    PostgreSQL: the server's transaction status. A read session's plain SELECTs run in
+    autocommit (see _configure_postgresql_reads) and leave no transaction open; anything else
+    opens one, and that one is committed. SQLite: the rows the connection has changed
+    (total_changes, which counts every INSERT, UPDATE and DELETE, whatever its text: INSERT OR
+    IGNORE, a CTE, a trigger's) against their number when the transaction began."""
+    dbapi_conn = conn.connection.dbapi_connection
+    if dbapi_conn is None:
+        return False
+    if conn.dialect.name == "postgresql":
+        return bool(dbapi_conn.info.transaction_status == TransactionStatus.IDLE)
+    if conn.dialect.name == "sqlite":
+        began = conn.info.get(_CHANGES_AT_BEGIN)
+        return began is not None and began == dbapi_conn.total_changes
+    return False
 
 
 POOL_SIZE = 16  # connections kept open per process; more under load, up to:

@@ -1,20 +1,22 @@
-"""A read request's session ends without a commit when it wrote nothing (app/web/deps.py), and
-is committed as before when it did write: no write is ever dropped unseen (app.audit.service.wrote,
-kept by the guard that watches every statement)."""
+"""A read request's session ends without a commit only when it is known to have written nothing
+(app/web/deps.py): no write is ever dropped unseen (app.audit.service.wrote asks the driver:
+PostgreSQL's transaction status, SQLite's count of changed rows; audit events recorded wait for
+the commit)."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+import pytest
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import event, select, text, update
 from sqlalchemy.orm import Session
 
-from app.audit.service import wrote
+from app.audit.service import Actor, record, wrote
 from app.db import Database
-from app.models import User
+from app.models import AuditEvent, Dimension, User
 from app.web.deps import DbRoute, get_db
 from tests.factories import World
 from tests.helpers import log_in
@@ -70,14 +72,15 @@ def test_a_read_request_that_wrote_is_committed(
 def test_wrote_says_what_the_transaction_did(database: Database, world: World) -> None:
     s = database.session(write=False)
     try:
-        s.execute(text("SELECT 1"))
+        s.execute(select(User.id).limit(1))
         assert not wrote(s)
         s.execute(
             update(User).where(User.email == world.member).values(last_digest_at=datetime.now(UTC))
         )
         assert wrote(s)
         s.rollback()
-        s.execute(text("SELECT 1"))
+        # The next transaction on the same connection starts afresh.
+        s.execute(select(User.id).limit(1))
         assert not wrote(s)
         user = s.scalars(select(User).where(User.email == world.member)).one()
         user.last_digest_at = datetime.now(UTC)
@@ -85,11 +88,63 @@ def test_wrote_says_what_the_transaction_did(database: Database, world: World) -
     finally:
         s.rollback()
         s.close()
-    # A connection nobody watches: whether it wrote cannot be known, so it counts as written.
-    other = Database(database.url)
+
+
+def _scratch_write(database: Database, how: str) -> str:
+    """A write whose text does not start with INSERT, UPDATE or DELETE."""
+    cols = "dimensions (code, prefix, title, description, position)"
+    values = "('ZZ', 'ZZ', 'Scratch', '', 999)"
+    if how == "comment":
+        return f"/* a note */ INSERT INTO {cols} VALUES {values}"
+    if database.is_sqlite:
+        return f"INSERT OR IGNORE INTO {cols} VALUES {values}"
+    return f"WITH x AS (INSERT INTO {cols} VALUES {values} RETURNING id) SELECT id FROM x"
+
+
+@pytest.mark.parametrize("how", ["dialect", "comment"])
+def test_wrote_sees_writes_of_any_text(database: Database, world: World, how: str) -> None:
+    s = database.session(write=False)
     try:
-        with other.transaction(write=False) as s:
-            s.execute(text("SELECT 1"))
-            assert wrote(s)
+        s.execute(select(User.id).limit(1))
+        s.execute(text(_scratch_write(database, how)))
+        assert wrote(s)
     finally:
-        other.dispose()
+        s.rollback()
+        s.close()
+
+
+@pytest.mark.parametrize("how", ["dialect", "comment"])
+def test_a_get_whose_write_the_text_hides_keeps_it(
+    app: FastAPI, client: TestClient, database: Database, world: World, how: str
+) -> None:
+    router = APIRouter(route_class=DbRoute)
+
+    @router.get("/test-only/hidden-write")
+    def hidden(db: Annotated[Session, Depends(get_db)]) -> dict[str, str]:
+        db.execute(select(User.id).limit(1))
+        db.execute(text(_scratch_write(database, how)))
+        return {"ok": "yes"}
+
+    app.router.routes.extend(router.routes)
+    assert client.get("/test-only/hidden-write").status_code == 200
+    with database.transaction(write=False) as s:
+        assert s.scalar(select(Dimension.code).where(Dimension.code == "ZZ")) == "ZZ"
+
+
+def test_a_get_that_records_an_audit_event_keeps_it(
+    app: FastAPI, client: TestClient, database: Database, world: World
+) -> None:
+    # record() writes the event at commit only: the transaction has written nothing yet.
+    router = APIRouter(route_class=DbRoute)
+
+    @router.get("/test-only/noted")
+    def noted(db: Annotated[Session, Depends(get_db)]) -> dict[str, str]:
+        db.execute(select(User.id).limit(1))
+        record(db, Actor.system(), action="probe.read", object_type="probe", object_id="1")
+        return {"ok": "yes"}
+
+    app.router.routes.extend(router.routes)
+    assert client.get("/test-only/noted").status_code == 200
+    with database.transaction(write=False) as s:
+        found = s.scalar(select(AuditEvent.id).where(AuditEvent.action == "probe.read"))
+        assert found is not None

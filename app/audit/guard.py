@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import Connection
 
-from app.audit.service import WROTE, use_chain
+from app.audit.service import use_chain
 from app.config import Settings
 from app.db import Database
 from app.search import index as search_index
@@ -78,11 +78,6 @@ def _content_table(statement: str) -> str | None:
 
 
 def _on_execute(conn: Connection, _cursor: Any, statement: str, *_: Any) -> None:
-    if _WRITE.match(statement) is None:
-        # Watched (app.audit.service.wrote reads it): False until the transaction writes.
-        conn.info.setdefault(WROTE, False)
-        return
-    conn.info[WROTE] = True
     table = _content_table(statement)
     if table is not None:
         conn.info.setdefault(_KEY, set()).add(table)
@@ -94,7 +89,6 @@ def _take(conn: Connection) -> set[str]:
     gone with it."""
     if conn.invalidated:
         return set()
-    conn.info[WROTE] = False
     written: set[str] = conn.info.pop(_KEY, set())
     return written
 

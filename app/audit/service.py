@@ -27,7 +27,7 @@ from sqlalchemy.sql.util import find_tables
 from app.audit import anchor, rows
 from app.audit.chain import GENESIS, Break, Walk, keyed_hash, walk
 from app.config import Settings
-from app.db import utcnow
+from app.db import utcnow, wrote_nothing
 from app.models import AuditEvent
 
 DEVELOPMENT_KEY = str(Settings.model_fields["audit_key"].default).encode()
@@ -422,17 +422,16 @@ def _names(keys: list[str], limit: int = 20) -> str:
     return shown + (f" and {len(keys) - limit} more" if len(keys) > limit else "")
 
 
-# On a connection's info, kept by app/audit/guard.py from the statements it sees: whether the
-# transaction under way sent an INSERT, UPDATE or DELETE (any table, bookkeeping too).
-WROTE = "zerodraft_wrote"
-
-
 def wrote(session: Session) -> bool:
-    """Whether ending `session`'s transaction without a commit could lose anything: it holds
-    changes not yet flushed, or its transaction sent an INSERT, UPDATE or DELETE. True where
-    that cannot be known (a connection the guard does not watch)."""
+    """Whether ending `session`'s transaction without a commit could lose anything. False only
+    when it is known that nothing was written: no changes waiting to be flushed, no audit events
+    recorded (they are written at commit) or rows vouched for, and the driver shows that the
+    transaction wrote nothing (app.db.wrote_nothing)."""
     if session.new or session.dirty or session.deleted:
+        return True
+    unit: _Unit | None = session.info.get(_UNIT)
+    if unit is not None and (unit.pending or unit.written):
         return True
     if not session.in_transaction():
         return False
-    return session.connection().info.get(WROTE, True) is not False
+    return not wrote_nothing(session.connection())

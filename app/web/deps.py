@@ -159,10 +159,11 @@ def _detach(request: Request) -> Session | None:
 
 
 def _end(session: Session, commit: bool, reading: bool = False) -> None:
-    """Commit or roll back, then close. A read request's session that wrote nothing (the
-    convention: a GET's writes, the touch and the rounds' due changes, run in short transactions
-    of their own) is closed without a commit, which only ends its read transaction; one that
-    did write is committed, as any other, so that no write is ever dropped unseen."""
+    """Commit or roll back, then close. A read request's session known to have written nothing
+    (app.audit.service.wrote: nothing to flush, no audit event recorded, and the driver shows no
+    row written; the convention: a GET's writes, the touch and the rounds' due changes, run in
+    short transactions of their own) is closed without a commit, which only ends its read
+    transaction; any other is committed, so that no write is ever dropped unseen."""
     try:
         if commit and not (reading and not wrote(session)):
             session.commit()
