@@ -100,10 +100,13 @@ class Store(Generic[T]):
                 _, evicted = self._entries.popitem(last=False)
                 self._bytes -= self.size(evicted)
 
-    def get_or_build(self, key: Hashable, build: Callable[[], T]) -> T:
+    def get_or_build(
+        self, key: Hashable, build: Callable[[], T], keep: Callable[[T], bool] | None = None
+    ) -> T:
         """The entry for `key`, built once however many requests ask for it at the same time:
         the first builds, the others wait for it (at most WAIT seconds, then build themselves,
-        as they do when the store keeps nothing)."""
+        as they do when the store keeps nothing). A value `keep` refuses is given to the
+        request that built it only."""
         found = self.get(key)
         if found is not None:
             return found
@@ -120,7 +123,8 @@ class Store(Generic[T]):
             return found if found is not None else build()
         try:
             value = build()
-            self.put(key, value)
+            if keep is None or keep(value):
+                self.put(key, value)
             return value
         finally:
             with self._lock:

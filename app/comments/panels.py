@@ -80,6 +80,16 @@ class Panel:
     def deadline(self) -> str:
         return deadline_text(self.round) if self.round else ""
 
+    def written_by(self, user_id: int) -> bool:
+        """Whether the person wrote any of the threads or replies read here (so this panel
+        shows them what it shows no one else: their own comments and the buttons to change
+        them)."""
+        return any(
+            v.comment.author_id == user_id
+            for thread in self.threads
+            for v in (thread, *thread.replies)
+        )
+
     @property
     def problems(self) -> list[Problem]:
         return self.form.problems + (self.action_form.problems if self.action_form else [])

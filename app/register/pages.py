@@ -20,7 +20,7 @@ from app.register import activity, forms, service
 from app.register.forms import ItemForm
 from app.register.service import RevisionView
 from app.search import similar
-from app.web.cache import audience_key, cached_page
+from app.web.cache import NOT_KEPT, audience_key, cached_page
 from app.web.deps import Context, DbRoute, RequestContext
 from app.web.forms import PostedForm
 from app.web.templating import render
@@ -116,6 +116,8 @@ WORKFLOW_NOTICES = ("position", "marked")
 
 
 def _item_page(ctx: RequestContext, kind: ItemKind, code: str, saved: str | None) -> HTMLResponse:
+    keyed_by_person = False  # set by key(): the fragment's key names the viewer
+
     def build(viewer: Principal) -> dict[str, Any]:
         record = service.item_record(ctx.db, code, kind)
         view, item = record.current, record.item
@@ -125,6 +127,7 @@ def _item_page(ctx: RequestContext, kind: ItemKind, code: str, saved: str | None
             if view.dimension_code
             else None
         )
+        comments = comments_panel(ctx.db, viewer, item, view.revision)
         return (
             _common(viewer)
             | {
@@ -140,7 +143,13 @@ def _item_page(ctx: RequestContext, kind: ItemKind, code: str, saved: str | None
             }
             # The drafting workflow's panels: proposals and positions, and comment threads.
             | proposals_panel(ctx.db, viewer, item, [h.revision for h in record.history])
-            | comments_panel(ctx.db, viewer, item, view.revision)
+            | comments
+            # Threads read after key() may hold the viewer's own comment that key() did not
+            # see: such a fragment is not kept under the audience's shared key.
+            | {
+                NOT_KEPT: not keyed_by_person
+                and comments["comment_panel"].written_by(viewer.user_id)
+            }
         )
 
     if kind is ItemKind.INDICATOR:
@@ -153,6 +162,7 @@ def _item_page(ctx: RequestContext, kind: ItemKind, code: str, saved: str | None
         done = ctx.request.query_params.get("done")
 
         def key() -> tuple[Any, ...]:
+            nonlocal keyed_by_person
             parts = (
                 "item",
                 kind.value,
@@ -163,6 +173,7 @@ def _item_page(ctx: RequestContext, kind: ItemKind, code: str, saved: str | None
             )
             if has_written_on(ctx.db, ctx.principal.user_id, code):
                 parts += (ctx.principal.user_id,)
+                keyed_by_person = True
             return parts
 
         return cached_page(ctx.request, ctx.db, ctx.principal, "indicator.html", key, build)

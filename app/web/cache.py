@@ -77,6 +77,7 @@ class Fragment:
     main: bytes  # UTF-8, spliced into the page as it is
     has_token: bool = False  # holds CSRF_PLACEHOLDER
     has_choice: bool = False  # holds CHOICE_PLACEHOLDER (templating.chosen_in_query)
+    shared: bool = True  # False: for this request only (the build's NOT_KEPT)
 
     @property
     def size(self) -> int:
@@ -116,6 +117,14 @@ def audience_key(principal: Principal) -> tuple[Any, ...]:
     )
 
 
+# The context variable by which a build says its fragment is for this request only.
+NOT_KEPT = "fragment_not_kept"
+
+
+def _shared(fragment: Fragment) -> bool:
+    return fragment.shared
+
+
 def cached_page(
     request: Request,
     db: Session,
@@ -130,7 +139,11 @@ def cached_page(
     must hold every parameter and viewer property the blocks depend on) match. A key that reads
     the database is given as a function. `key` and `build` are called only after the version was
     read: on PostgreSQL each statement sees the newest commits, so anything read before the
-    version could be older than it, and a fragment made from it would be kept as current."""
+    version could be older than it, and a fragment made from it would be kept as current.
+    A build whose fragment must not be kept under `key` puts `NOT_KEPT: True` in its context
+    (it found more of the viewer than the key said: on PostgreSQL each statement sees the
+    newest commits, so a key read before the build can be out of date); the fragment then
+    goes to this request only."""
     cache = fragments(request)
     version, page_frame = _version_and_frame(request, db)
     # Dates in the fragment are written in the viewer's time zone.
@@ -157,9 +170,10 @@ def cached_page(
             main.encode(),
             CSRF_PLACEHOLDER in main,
             CHOICE_PLACEHOLDER in main,
+            not context.get(NOT_KEPT, False),
         )
 
-    fragment = cache.get_or_build(full_key, render)
+    fragment = cache.get_or_build(full_key, render, keep=_shared)
     # The rest of the page is rendered for this request around a marker, and the fragment put
     # in its place as bytes: a large fragment is not copied through the template engine.
     settings = request.app.state.settings
