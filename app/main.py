@@ -1,5 +1,6 @@
 """The application factory: routers, error handlers, middleware, static files."""
 
+import copy
 import gc
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -10,8 +11,10 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi._body_limit import wrap_app_with_body_limit
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute, request_response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import (
     DataError,
@@ -216,9 +219,20 @@ def _include(app: FastAPI, *routers: APIRouter) -> None:
     router, then inside it), about 2 ms of CPU for a page whose router comes late (the register
     list, a round's page), more than the page's SQL. The routers here declare their prefix, tags
     and route class themselves and are included with nothing added, so their routes are the same
-    routes in the app's list, matched in the same order."""
+    routes in the app's list, matched in the same order.
+
+    Each app gets its own copy of every route (tests make many apps from the same routers),
+    answering to this app's `dependency_overrides` as an included route does: the handler is
+    built again with the app as its overrides provider, as APIRoute's constructor builds it."""
     for router in routers:
-        app.router.routes.extend(router.routes)
+        for route in router.routes:
+            own = copy.copy(route)
+            if isinstance(own, APIRoute):
+                own.dependency_overrides_provider = app
+                own.app = wrap_app_with_body_limit(
+                    request_response(own.get_route_handler()), own.max_body_size
+                )
+            app.router.routes.append(own)
 
 
 def create_app(settings: Settings | None = None, clock: Callable[[], datetime] = utcnow) -> FastAPI:

@@ -185,3 +185,38 @@ def test_requests_are_answered_as_before(client: TestClient) -> None:
     assert moved.status_code == 307 and moved.headers["location"].endswith("/register")
     # url_for still sees every route (scope["router"] is the app's own router).
     assert client.get("/login").status_code == 200
+
+
+def test_each_app_owns_its_routes_and_answers_to_its_dependency_overrides(
+    app: FastAPI, settings: Any, clock: Any
+) -> None:
+    """The routers' routes are in each app's own list: an override set on one app applies to
+    that app's routes (as with include_router), and to no other app made from the same
+    routers (tests make many apps)."""
+    from fastapi import HTTPException as Refused
+    from fastapi.routing import APIRoute
+
+    from app.main import create_app
+    from app.web.deps import submitted_csrf
+
+    other = create_app(settings, clock=clock)
+    try:
+        assert not {id(r) for r in app.router.routes} & {id(r) for r in other.router.routes}
+        assert all(
+            r.dependency_overrides_provider is app
+            for r in app.router.routes
+            if isinstance(r, APIRoute) and r.path.startswith("/api/v1/")
+        )
+
+        def refused() -> None:
+            raise Refused(status_code=418)
+
+        app.dependency_overrides[submitted_csrf] = refused
+        with TestClient(app) as overridden, TestClient(other) as plain:
+            assert overridden.get("/api/v1/search", params={"q": "x"}).status_code == 418
+            assert plain.get("/api/v1/search", params={"q": "x"}).status_code == 401
+        app.dependency_overrides.clear()
+        with TestClient(app) as restored:
+            assert restored.get("/api/v1/search", params={"q": "x"}).status_code == 401
+    finally:
+        other.state.database.dispose()
