@@ -50,7 +50,7 @@ from app.register.forms import CHOICES
 from app.register.service import RevisionView
 from app.screening.panels import impact_on_proposal
 from app.search import similar
-from app.web.cache import cached_page
+from app.web.cache import NOT_KEPT, cached_page
 from app.web.deps import Context, DbRoute, RequestContext
 from app.web.forms import Form, PostedForm, sentence
 from app.web.templating import render
@@ -989,6 +989,8 @@ def consensus_overview(
             "objected_count": objected_count,
             "objected": objected,
             "state_counts": found.state_counts,
+            # A page past the end is shown as the last: not kept under its own number.
+            NOT_KEPT: found.rows.number != number,
         }
 
     # Nothing on it is private (positions are taken on submitted proposals only): one body for

@@ -95,6 +95,9 @@ def register(
             "sections": service.list_items(ctx.db, ItemKind.SECTION),
             "filters": {"dimension": chosen or "", "status": status, "q": q},
             "filtering": filtering,
+            # Kept only for what a link offers: free text, or a page past the end (shown as
+            # the last), would let anyone fill the cache with copies.
+            NOT_KEPT: bool(q.strip()) or shown.number != number,
         }
 
     # The same for every viewer of a role: the list holds nothing private.
@@ -117,6 +120,8 @@ WORKFLOW_NOTICES = ("position", "marked")
 
 def _item_page(ctx: RequestContext, kind: ItemKind, code: str, saved: str | None) -> HTMLResponse:
     keyed_by_person = False  # set by key(): the fragment's key names the viewer
+    # saved= as the key holds it: a fragment is kept under it only when it names a revision.
+    saved_key = saved if saved and is_id(saved) and len(saved) <= 6 else ""
 
     def build(viewer: Principal) -> dict[str, Any]:
         record = service.item_record(ctx.db, code, kind)
@@ -128,6 +133,7 @@ def _item_page(ctx: RequestContext, kind: ItemKind, code: str, saved: str | None
             else None
         )
         comments = comments_panel(ctx.db, viewer, item, view.revision)
+        shown_saved = _saved_revision(saved, item.version)
         return (
             _common(viewer)
             | {
@@ -139,16 +145,19 @@ def _item_page(ctx: RequestContext, kind: ItemKind, code: str, saved: str | None
                 "number": record.number,
                 "dimension": dimension,
                 "history": record.history,
-                "saved": _saved_revision(saved, item.version),
+                "saved": shown_saved,
             }
             # The drafting workflow's panels: proposals and positions, and comment threads.
             | proposals_panel(ctx.db, viewer, item, [h.revision for h in record.history])
             | comments
             # Threads read after key() may hold the viewer's own comment that key() did not
-            # see: such a fragment is not kept under the audience's shared key.
+            # see: such a fragment is not kept under the audience's shared key. Nor is one
+            # whose saved= names no revision (any number would be a new entry otherwise).
             | {
-                NOT_KEPT: not keyed_by_person
-                and comments["comment_panel"].written_by(viewer.user_id)
+                NOT_KEPT: (
+                    not keyed_by_person and comments["comment_panel"].written_by(viewer.user_id)
+                )
+                or saved_key != (str(shown_saved) if shown_saved else "")
             }
         )
 
@@ -157,8 +166,9 @@ def _item_page(ctx: RequestContext, kind: ItemKind, code: str, saved: str | None
         # delegation (private drafts, delegation-only comments, the forms offered), unless the
         # viewer wrote one of the item's comments (an author sees their own comments and the
         # buttons to change them). Two values of the query string change the confirmations
-        # shown: saved= (a revision number) and done= (the workflow notices); nothing else in
-        # it is part of the key, so arbitrary query strings cannot fill the cache.
+        # shown: saved= (a revision number; kept only when it names one) and done= (the
+        # workflow notices); nothing else in it is part of the key, so arbitrary query strings
+        # cannot fill the cache.
         done = ctx.request.query_params.get("done")
 
         def key() -> tuple[Any, ...]:
@@ -167,7 +177,7 @@ def _item_page(ctx: RequestContext, kind: ItemKind, code: str, saved: str | None
                 "item",
                 kind.value,
                 code.upper(),
-                saved if saved and is_id(saved) and len(saved) <= 6 else "",
+                saved_key,
                 done if done in WORKFLOW_NOTICES else "",
                 *audience_key(ctx.principal),
             )
