@@ -93,6 +93,23 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith(("/api/", "/healthz", "/readyz", "/metrics"))
 
 
+def _is_form(request: Request) -> bool:
+    kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return kind in ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _form_problem(detail: str) -> str:
+    """What the form parser's refusal (Starlette's wording) means to the person who sent it.
+    The parser does not say which field, so neither can this."""
+    if detail.startswith(("Field exceeded maximum size", "Part exceeded maximum size")):
+        kb = int("".join(c for c in detail if c.isdigit()) or 0)
+        limit = f" (at most {kb // 1024} MB)" if kb and kb % 1024 == 0 else ""
+        return f"a field is longer than the page accepts{limit}; shorten it and send the form again"
+    if detail.startswith("Too many fields"):
+        return "the form has more fields than the page accepts"
+    return f"the form could not be read ({detail}); send it again from the page"
+
+
 def _error_response(
     request: Request, status: int, error: str, detail: str, **extra: Any
 ) -> Response:
@@ -142,7 +159,10 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 400:
             # The framework's answer to a body it cannot decode (bytes that are not UTF-8, a
-            # broken form): bad input like any other, so 422 naming the body.
+            # broken form): bad input like any other, so 422. A page's form is told what is
+            # wrong with the form (JSON advice would be wrong there); JSON is told to send JSON.
+            if _is_form(request):
+                return _error_response(request, 422, "invalid", _form_problem(str(exc.detail)))
             return _error_response(
                 request,
                 422,
