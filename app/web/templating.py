@@ -50,26 +50,42 @@ def _memo(macro: Any) -> Any:
     a status) over its rows: a macro call costs Jinja far more than looking its output up."""
     made: dict[tuple[Any, ...], Any] = {}
 
-    def call(*args: Any) -> Any:
+    def call(*args: Any, **kwargs: Any) -> Any:
+        # Keyed on each argument's type with its value: Markup("<b>") == "<b>", and the output
+        # made for the markup must never be reused for the plain (escaped) string.
+        key = _typed(args) + tuple(sorted((name, *_typed((v,))) for name, v in kwargs.items()))
         try:
-            return made[args]
+            return made[key]
         except KeyError:
-            out = made[args] = macro(*args)
+            out = made[key] = macro(*args, **kwargs)
             return out
+        except TypeError:  # an unhashable argument (a list, a dict): not memoised
+            return macro(*args, **kwargs)
 
     return call
 
 
-@lru_cache(maxsize=1024)
+def _typed(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The values each beside its type: a cache key that tells Markup from an equal str."""
+    return tuple(x for value in values for x in (type(value), value))
+
+
 def options(choices: tuple[tuple[str, str], ...], selected: str) -> Markup:
     """A select's options, each (value, label), the one whose value is `selected` marked so:
     made once per list and choice (a pure function of both), not an option at a time by Jinja
     on every page (the search page's filters: dozens of options)."""
+    return _options(tuple(_typed(choice) for choice in choices), selected)
+
+
+@lru_cache(maxsize=1024)
+def _options(choices: tuple[tuple[Any, ...], ...], selected: str) -> Markup:
+    # Each choice is (type, value, type, label): a Markup label is kept as markup, an equal
+    # str label escaped, each cached under its own key.
     return Markup(  # noqa: S704 (values and labels escaped)
         "".join(
             f'<option value="{escape(value)}"{" selected" if value == selected else ""}>'
             f"{escape(label)}</option>"
-            for value, label in choices
+            for _, value, _, label in choices
         )
     )
 
