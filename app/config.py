@@ -252,6 +252,14 @@ class Settings(BaseSettings):
         "reconnects (resuming by Last-Event-ID): streams spread again over the instances, and "
         "an instance being replaced is left within this time",
     )
+    live_poll_seconds: float = Field(
+        2.0,
+        gt=0,
+        le=3600,
+        description="how often each process reads the audit trail for live events no NOTIFY "
+        "announced (SQLite, a lost LISTEN connection): such a change reaches a stream within "
+        "this time; on PostgreSQL NOTIFY carries the rest at once",
+    )
 
     metrics_token: str = Field(
         "",

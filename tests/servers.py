@@ -113,8 +113,16 @@ def tokens(url: str, emails: list[str]) -> dict[str, str]:
 class Server:
     """`uvicorn app.main:create_app --factory` in its own process group, on 127.0.0.1."""
 
-    def __init__(self, database_url: str, log_dir: Path, *, workers: int = 1) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        log_dir: Path,
+        *,
+        workers: int = 1,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.database_url = database_url
+        self.env = env or {}
         self.workers = workers
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -123,12 +131,16 @@ class Server:
         self.starts = 0
 
     def start(self, timeout: float = 60) -> None:
-        env = os.environ | {
-            "ZERODRAFT_DATABASE_URL": self.database_url,
-            "ZERODRAFT_MODE": "test",
-            "ZERODRAFT_SECRET_KEY": SECRET,
-            "ZERODRAFT_DATA_DIR": str(self.log_path.parent),
-        }
+        env = (
+            os.environ
+            | {
+                "ZERODRAFT_DATABASE_URL": self.database_url,
+                "ZERODRAFT_MODE": "test",
+                "ZERODRAFT_SECRET_KEY": SECRET,
+                "ZERODRAFT_DATA_DIR": str(self.log_path.parent),
+            }
+            | self.env
+        )
         self.starts += 1
         with self.log_path.open("ab") as log:
             log.write(f"--- start {self.starts}\n".encode())

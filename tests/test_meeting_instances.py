@@ -1,8 +1,9 @@
 """Two app instances on one PostgreSQL database (issue 19): a change made through one reaches a
 stream opened on the other, carried by LISTEN/NOTIFY. The instances are two processes (this
 test's uvicorn thread and a uvicorn subprocess), so nothing in one process's memory can carry
-the event; each change arrives within a second, well inside the 2 s the hubs' own reading of
-the trail would take."""
+the event. Both instances read the trail themselves only every POLL seconds (far longer than
+the test), so a change that arrives within a second was carried by NOTIFY, not by that
+reading."""
 
 import time
 from datetime import UTC, datetime
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from app.db import Database
 from tests.factories import World, bearer, token_for
@@ -18,17 +20,26 @@ from tests.test_meeting_events import MEETING, Stream
 
 pytestmark = pytest.mark.postgres
 
+POLL = 600.0
+
 
 def test_a_change_through_one_instance_reaches_a_stream_on_the_other(
-    live_server: str, db_url: str, world: World, database: Database, tmp_path: Path
+    app: FastAPI,
+    live_server: str,
+    db_url: str,
+    world: World,
+    database: Database,
+    tmp_path: Path,
 ) -> None:
+    # Read when the first stream opens (the hub's poll interval).
+    app.state.settings = app.state.settings.model_copy(update={"live_poll_seconds": POLL})
     # The subprocess reads the real clock: tokens made now, not at the test clock's start.
     now = datetime.now(UTC)
     sec, chair, ph = (
         bearer(token_for(database, email, now))
         for email in (world.secretariat, world.chair, world.member)
     )
-    other = Server(db_url, tmp_path)
+    other = Server(db_url, tmp_path, env={"ZERODRAFT_LIVE_POLL_SECONDS": str(POLL)})
     other.start()
     try:
         made = httpx.post(f"{other.url}/api/v1/meetings", json=MEETING, headers=sec)

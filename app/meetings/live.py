@@ -11,8 +11,8 @@ How an event travels:
   PostgreSQL (delivered to the listeners when, and only if, it commits), and pokes the hubs of
   its own process after the commit (SQLite: the only way; PostgreSQL: a little sooner);
 - each process has one hub per event loop: one LISTEN connection (PostgreSQL) in a thread, and
-  one task that, when poked (or every POLL_SECONDS, for changes made by processes that do not
-  notify, such as a CLI on SQLite), reads the new events once in a short read transaction,
+  one task that, when poked (or every `live_poll_seconds`, for changes made by processes that
+  do not notify, such as a CLI on SQLite), reads the new events once in a short read transaction,
   works out who may see each (its Audience), and hands them to the open streams;
 - a stream (`stream`) is a small object with a queue: while idle it holds no database
   connection and no transaction. It reads the database only to catch up from Last-Event-ID,
@@ -63,7 +63,6 @@ from app.web.deps import authenticate
 log = logging.getLogger("zerodraft.live")
 
 CHANNEL = "zerodraft_live"
-POLL_SECONDS = 2.0  # a change no NOTIFY announced still arrives within this
 KEEPALIVE_SECONDS = 15.0  # a comment line, so that proxies and clients see the stream alive
 # Who the reader is, looked up again at most this often (before an event is sent, and at each
 # keep-alive): a stream ends soon after its session ends, its token is revoked or its person is
@@ -353,8 +352,12 @@ class Listener:
 
 
 class Hub:
-    def __init__(self, database: Database, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self, database: Database, loop: asyncio.AbstractEventLoop, poll_seconds: float = 2.0
+    ) -> None:
         self.database = database
+        # A change no NOTIFY announced still arrives within this (settings.live_poll_seconds).
+        self.poll_seconds = poll_seconds
         self.loop = loop
         self.listeners: set[Listener] = set()
         self.wake = asyncio.Event()
@@ -408,7 +411,7 @@ class Hub:
     async def _run(self) -> None:
         while not self.stopping.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), POLL_SECONDS)
+                await asyncio.wait_for(self.wake.wait(), self.poll_seconds)
             self.wake.clear()
             if not self.listeners:
                 self.last_id = None  # nobody to read for: start again from the head
@@ -462,7 +465,8 @@ def hub_for(request: Request) -> Hub:
         hubs = request.app.state.live_hubs = {}
     hub = hubs.get(id(loop))
     if hub is None or hub.loop is not loop:
-        hub = hubs[id(loop)] = Hub(request.app.state.database, loop)
+        state = request.app.state
+        hub = hubs[id(loop)] = Hub(state.database, loop, state.settings.live_poll_seconds)
     return hub
 
 
