@@ -13,11 +13,21 @@ from pathlib import Path
 from typing import Any
 
 from psycopg.pq import TransactionStatus
-from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import (
+    JSON,
+    CompoundSelect,
+    DateTime,
+    Engine,
+    MetaData,
+    Select,
+    create_engine,
+    event,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -150,11 +160,11 @@ def make_engine(url: str, pool_size: int = POOL_SIZE) -> Engine:
 # without BEGIN and COMMIT, two of a cached page's four round trips. In READ COMMITTED, the
 # isolation every transaction here runs in, each statement of a transaction reads its own
 # snapshot anyway: a SELECT sees the same rows with or without the transaction around it. What
-# needs a transaction still gets one: the first statement of a read session that writes, locks
-# (FOR UPDATE / SHARE, an advisory lock), reads through a server-side cursor (yield_per) or is
-# not a plain SELECT starts a transaction that the session's commit or rollback ends, as
-# before; a session asked for another isolation (the audit check's REPEATABLE READ) or to
-# write (a staged route's write()) has one from its start.
+# needs a transaction still gets one: the first statement of a read session that is not a
+# Core/ORM SELECT locking nothing (_plain_read: a write, FOR UPDATE / SHARE, a server-side
+# cursor, any text() or driver SQL) starts a transaction that the session's commit or rollback
+# ends, as before; a session asked for another isolation (the audit check's REPEATABLE READ)
+# or to write (a staged route's write()) has one from its start.
 READ = "zerodraft_read"
 
 
@@ -172,25 +182,36 @@ def _configure_postgresql_reads(engine: Engine) -> None:
             dbapi_conn.autocommit = autocommit  # idle here: nothing has run since the pool
 
     @event.listens_for(engine, "before_cursor_execute")
-    def _transaction_if_needed(conn: Connection, cursor: Any, statement: str, *_: Any) -> None:
+    def _transaction_if_needed(
+        conn: Connection, cursor: Any, _statement: str, _params: Any, context: Any, _many: bool
+    ) -> None:
         dbapi_conn = conn.connection.dbapi_connection
-        if (
-            dbapi_conn is not None
-            and dbapi_conn.autocommit
-            and (
-                not statement.startswith("SELECT")
-                or " FOR " in statement
-                or "pg_advisory" in statement
-                or hasattr(cursor, "name")  # a server-side cursor (yield_per) lives in one
-            )
-        ):
-            dbapi_conn.autocommit = False  # BEGIN is sent with this statement
+        if dbapi_conn is not None and dbapi_conn.autocommit and not _plain_read(context, cursor):
+            # psycopg sends BEGIN before this statement, a round trip of its own.
+            dbapi_conn.autocommit = False
 
     @event.listens_for(engine, "checkin")
     def _on_checkin(dbapi_conn: Any, _record: Any) -> None:
         # Any other user of the pool (a backup's snapshot, the CLI) gets a transaction.
         if dbapi_conn is not None and not dbapi_conn.closed and dbapi_conn.autocommit:
             dbapi_conn.autocommit = False
+
+
+def _plain_read(context: Any, cursor: Any) -> bool:
+    """Whether a statement may run outside a transaction: a Core or ORM SELECT (a WITH of
+    SELECTs, as search's, and a UNION included) that locks nothing (no FOR UPDATE / SHARE),
+    writes through none of its CTEs and reads through no server-side cursor (yield_per, whose
+    portal lives in a transaction). Decided from the compiled statement, never from its text:
+    text() and exec_driver_sql (hand-written: an advisory lock, pg_notify, set_config, a CTE
+    that writes) always get a transaction. A SELECT of a function with a transaction-scoped
+    effect (pg_advisory_xact_lock, set_config(..., true)) must be written with text() too."""
+    compiled: Any = getattr(context, "compiled", None)
+    query = getattr(compiled, "statement", None)
+    if not isinstance(query, Select | CompoundSelect) or query._for_update_arg is not None:
+        return False
+    if hasattr(cursor, "name"):  # a server-side cursor
+        return False
+    return not any(isinstance(cte.element, UpdateBase) for cte in compiled.ctes or ())
 
 
 def _replace_if_ended(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:

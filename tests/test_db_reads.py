@@ -3,13 +3,18 @@ and still gets a transaction for whatever needs one: a write (kept or undone wit
 as before), a lock, another isolation, a staged route's write; other users of the pool (a
 backup's snapshot, the CLI) get a transaction as before."""
 
+from typing import Any
+
 import pytest
+from fastapi.testclient import TestClient
 from psycopg.pq import TransactionStatus
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, insert, select, text
 from sqlalchemy.orm import Session
 
 from app.db import WRITE, Database
 from app.models import Dimension
+from tests.factories import World
+from tests.helpers import log_in
 
 pytestmark = pytest.mark.postgres
 
@@ -88,3 +93,70 @@ def test_the_pools_other_users_get_a_transaction_after_a_read_session(
     with database.transaction(write=True) as s:
         s.scalars(select(Dimension.code)).all()
         assert _status(s) is TransactionStatus.INTRANS
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT id FROM dimensions ORDER BY id LIMIT 1 for update",
+        "SELECT id FROM dimensions ORDER BY id LIMIT 1\nFOR UPDATE",
+        "SELECT pg_try_advisory_xact_lock(4242)",
+        "SELECT set_config('zerodraft.x', 'y', true)",
+        "SELECT pg_notify('zerodraft_probe', '')",
+        "/* a note */ SELECT 1",
+    ],
+)
+def test_hand_written_sql_gets_a_transaction(database: Database, sql: str) -> None:
+    # Its text is not read for what it does: a lower-case or wrapped lock, a transaction-scoped
+    # lock or setting, a notification sent at commit all need the transaction.
+    session = database.session(write=False)
+    try:
+        session.execute(select(Dimension.id).limit(1))
+        assert _status(session) is TransactionStatus.IDLE
+        session.execute(text(sql))
+        assert _status(session) is TransactionStatus.INTRANS, sql
+    finally:
+        session.rollback()
+        session.close()
+
+
+def test_a_select_whose_cte_writes_gets_a_transaction(database: Database) -> None:
+    session = database.session(write=False)
+    try:
+        added = (
+            insert(Dimension)
+            .values(code="ZZ", prefix="ZZ", title="Scratch", description="", position=999)
+            .returning(Dimension.id)
+            .cte("added")
+        )
+        session.execute(select(added.c.id))
+        assert _status(session) is TransactionStatus.INTRANS
+    finally:
+        session.rollback()
+        session.close()
+
+
+def test_pages_read_outside_a_transaction(
+    client: TestClient, world: World, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The cached pages' and search's statements (a WITH of SELECTs) are Core/ORM SELECTs: no
+    # BEGIN for them. Only what writes (the session touch, if due) gets a transaction.
+    import app.db
+
+    given: list[str] = []
+    plain_read = app.db._plain_read
+
+    def spy(context: Any, cursor: Any) -> bool:
+        plain = plain_read(context, cursor)
+        if not plain:
+            given.append(str(context.statement)[:60])
+        return plain
+
+    monkeypatch.setattr(app.db, "_plain_read", spy)
+    log_in(client, world.member)
+    for url in ("/register", "/indicators/FC-CD-01", "/consensus", "/search?q=passport"):
+        assert client.get(url).status_code == 200
+    given.clear()
+    for url in ("/register", "/indicators/FC-CD-01", "/consensus", "/search?q=passport"):
+        assert client.get(url).status_code == 200
+    assert all(s.startswith(("INSERT", "UPDATE")) for s in given), given
