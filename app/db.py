@@ -150,6 +150,9 @@ def make_engine(url: str, pool_size: int = POOL_SIZE) -> Engine:
         pool_size=pool_size,
         max_overflow=max(MAX_CONNECTIONS["postgresql"] - pool_size, 0),
         connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
+        # Stated, not assumed from the server's default: the read sessions' autocommit below
+        # reads what a transaction would only in READ COMMITTED.
+        isolation_level="READ COMMITTED",
     )
     event.listen(engine, "checkout", _replace_if_ended)
     _configure_postgresql_reads(engine)
@@ -166,34 +169,56 @@ def make_engine(url: str, pool_size: int = POOL_SIZE) -> Engine:
 # ends, as before; a session asked for another isolation (the audit check's REPEATABLE READ)
 # or to write (a staged route's write()) has one from its start.
 READ = "zerodraft_read"
+# On the connection record's info: the read session's hook put the connection in autocommit
+# (and so takes it out again), as opposed to SQLAlchemy's isolation_level="AUTOCOMMIT".
+_SWITCHED = "zerodraft_autocommit_switched"
 
 
 def _configure_postgresql_reads(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         options = conn.get_execution_options()
-        autocommit = (
+        wanted = (
             options.get(READ, False)
             and not options.get(WRITE, False)
             and "isolation_level" not in options
         )
         dbapi_conn = conn.connection.dbapi_connection
-        if dbapi_conn is not None and dbapi_conn.autocommit != autocommit:
-            dbapi_conn.autocommit = autocommit  # idle here: nothing has run since the pool
+        if dbapi_conn is None:
+            return
+        # idle here: nothing has run since the pool or the last transaction's end
+        if wanted and not dbapi_conn.autocommit:
+            dbapi_conn.autocommit = True
+            conn.info[_SWITCHED] = True
+        elif not wanted and conn.info.pop(_SWITCHED, False) and dbapi_conn.autocommit:
+            dbapi_conn.autocommit = False
+        # Anything else is left as it is: autocommit set by someone else (SQLAlchemy's
+        # isolation_level="AUTOCOMMIT") is theirs to keep and to reset.
 
     @event.listens_for(engine, "before_cursor_execute")
     def _transaction_if_needed(
         conn: Connection, cursor: Any, _statement: str, _params: Any, context: Any, _many: bool
     ) -> None:
         dbapi_conn = conn.connection.dbapi_connection
-        if dbapi_conn is not None and dbapi_conn.autocommit and not _plain_read(context, cursor):
+        if (
+            dbapi_conn is not None
+            and dbapi_conn.autocommit
+            and conn.info.get(_SWITCHED, False)
+            and not _plain_read(context, cursor)
+        ):
             # psycopg sends BEGIN before this statement, a round trip of its own.
             dbapi_conn.autocommit = False
+            del conn.info[_SWITCHED]
 
     @event.listens_for(engine, "checkin")
-    def _on_checkin(dbapi_conn: Any, _record: Any) -> None:
+    def _on_checkin(dbapi_conn: Any, record: Any) -> None:
         # Any other user of the pool (a backup's snapshot, the CLI) gets a transaction.
-        if dbapi_conn is not None and not dbapi_conn.closed and dbapi_conn.autocommit:
+        if (
+            record.info.pop(_SWITCHED, False)
+            and dbapi_conn is not None
+            and not dbapi_conn.closed
+            and dbapi_conn.autocommit
+        ):
             dbapi_conn.autocommit = False
 
 

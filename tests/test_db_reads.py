@@ -11,7 +11,7 @@ from psycopg.pq import TransactionStatus
 from sqlalchemy import Connection, insert, select, text
 from sqlalchemy.orm import Session
 
-from app.db import WRITE, Database
+from app.db import READ, WRITE, Database
 from app.models import Dimension
 from tests.factories import World
 from tests.helpers import log_in
@@ -160,3 +160,24 @@ def test_pages_read_outside_a_transaction(
     for url in ("/register", "/indicators/FC-CD-01", "/consensus", "/search?q=passport"):
         assert client.get(url).status_code == 200
     assert all(s.startswith(("INSERT", "UPDATE")) for s in given), given
+
+
+def test_sqlalchemys_autocommit_is_left_alone(database: Database) -> None:
+    # isolation_level="AUTOCOMMIT" (a VACUUM, a CREATE INDEX CONCURRENTLY) is not turned into a
+    # transaction by the read sessions' hooks, neither at BEGIN nor by a statement.
+    for engine in (database.engine, database.engine.execution_options(**{READ: True})):
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("SELECT pg_notify('zerodraft_probe', '')"))
+            assert _dbapi_status(conn) is TransactionStatus.IDLE
+            conn.execute(select(Dimension.id).limit(1).with_for_update())
+            assert _dbapi_status(conn) is TransactionStatus.IDLE
+    # and the pool hands out transactions afterwards, as always
+    with database.engine.connect() as conn:
+        conn.execute(select(Dimension.id).limit(1))
+        assert _dbapi_status(conn) is TransactionStatus.INTRANS
+
+
+def test_transactions_are_read_committed(database: Database) -> None:
+    # Stated on the engine: the read sessions' autocommit reads what READ COMMITTED would.
+    with database.transaction() as session:
+        assert session.scalar(text("SHOW transaction_isolation")) == "read committed"
