@@ -499,3 +499,12 @@ def test_a_result_rewritten_between_its_id_and_its_row_is_left_out_not_a_500(
     assert rewritten
     assert [r["ref"] for r in found["results"]] == before[1:]
     assert found["total"] == 3
+
+
+def test_the_filter_lists_are_kept_at_the_page_cache_content_version() -> None:
+    """One statement says what the content version is, for the page cache and for the search
+    page's filter lists alike (not a copy that could drift from it)."""
+    from app.search import pages
+    from app.web import cache
+
+    assert pages._CHOICES_VERSION is cache.CONTENT_VERSION

@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 from app.accounts.permissions import Action
 from app.cache import kept
 from app.errors import InvalidInput, NotFound
-from app.models import AuditEvent, Delegation, Dimension, Round
+from app.models import Delegation, Dimension, Round
 from app.paging import page_number
 from app.search import service
 from app.search.index import KINDS
+from app.web.cache import CONTENT_VERSION
 from app.web.deps import Context, DbRoute, RequestContext
 from app.web.forms import Form, sentence
 from app.web.templating import render
@@ -121,11 +122,7 @@ class Choices:
 # The content version (the newest audit event, id and chain hash; one row even with none): every
 # change to dimensions, delegations or rounds records one in its transaction (app/audit/guard.py
 # checks it at commit).
-_NEWEST = select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
-_CHOICES_VERSION = select(
-    _NEWEST.with_only_columns(AuditEvent.id).scalar_subquery(),
-    _NEWEST.with_only_columns(AuditEvent.hash).scalar_subquery(),
-)
+_CHOICES_VERSION = CONTENT_VERSION
 
 
 def _choices(db: Session) -> Choices:

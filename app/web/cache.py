@@ -48,6 +48,9 @@ _VERSION = (
     _NEWEST.with_only_columns(AuditEvent.id).scalar_subquery().label("content_version_id"),
     _NEWEST.with_only_columns(AuditEvent.hash).scalar_subquery().label("content_version_hash"),
 )
+# The same as a statement of its own, one row even with no event: the version a value kept by
+# app.cache.kept is built at (the search page's filter lists).
+CONTENT_VERSION = select(*_VERSION)
 
 
 def content_version(db: Session) -> tuple[int, str]:
