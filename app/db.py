@@ -6,6 +6,7 @@ so that a read-then-write transaction can never fail half-way with "database is 
 """
 
 import select
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -40,6 +41,18 @@ NAMING_CONVENTION = {
 
 WRITE = "zerodraft_write"
 CONNECT_TIMEOUT_SECONDS = 5
+# libpq's TCP keepalives (seconds): a connection whose server vanished without a word (a host
+# gone, a NAT that forgot the flow) is found dead by the operating system within about a
+# minute, instead of the hours of its defaults.
+KEEPALIVES = {
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+}
+# A pooled connection idle longer than this is pinged (one round trip) before use; one back
+# sooner is checked by a poll of its socket only (_replace_if_ended).
+PING_AFTER_IDLE_SECONDS = 10.0
 
 
 class Base(DeclarativeBase):
@@ -149,12 +162,13 @@ def make_engine(url: str, pool_size: int = POOL_SIZE) -> Engine:
         url,
         pool_size=pool_size,
         max_overflow=max(MAX_CONNECTIONS["postgresql"] - pool_size, 0),
-        connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS, **KEEPALIVES},
         # Stated, not assumed from the server's default: the read sessions' autocommit below
         # reads what a transaction would only in READ COMMITTED.
         isolation_level="READ COMMITTED",
     )
     event.listen(engine, "checkout", _replace_if_ended)
+    event.listen(engine, "checkin", _note_checkin)
     _configure_postgresql_reads(engine)
     return engine
 
@@ -239,21 +253,47 @@ def _plain_read(context: Any, cursor: Any) -> bool:
     return not any(isinstance(cte.element, UpdateBase) for cte in compiled.ctes or ())
 
 
-def _replace_if_ended(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+_CHECKED_IN = "zerodraft_checked_in"  # on the connection record's info: time.monotonic()
+
+
+def _note_checkin(_dbapi_conn: Any, record: Any) -> None:
+    record.info[_CHECKED_IN] = time.monotonic()
+
+
+def _ping(dbapi_conn: Any) -> None:
+    """One round trip, outside any transaction (the connection is idle at checkout)."""
+    before = dbapi_conn.autocommit
+    dbapi_conn.autocommit = True
+    try:
+        dbapi_conn.execute("SELECT 1")
+    finally:
+        dbapi_conn.autocommit = before
+
+
+def _replace_if_ended(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
     """Before a pooled PostgreSQL connection is handed out: if the server has ended it (a
     restart, an administrator's terminate, a network cut), have the pool open a new one.
 
-    Without a round trip (SQLAlchemy's pool_pre_ping sent one per request, a third of a cached
-    page's trips): a connection resting in the pool has nothing to read, since the server
-    speaks only when asked, except to say that it is closing the connection (a FATAL message,
-    then end of file) or, rarely, to report a setting changed by a configuration reload. Either
-    makes the socket readable, and then the connection is replaced (a reload costs one needless
-    reconnect). A server that vanished without closing (an unplugged host) is not seen here, as
-    it was not by the ping, which waited for it: the request fails, answered 503, and the pool
-    discards the connection."""
+    A connection back in the pool for less than PING_AFTER_IDLE_SECONDS (a busy pool's: most
+    requests) is checked without a round trip (SQLAlchemy's pool_pre_ping sent one per request,
+    a third of a cached page's trips): a connection resting in the pool has nothing to read,
+    since the server speaks only when asked, except to say that it is closing the connection
+    (a FATAL message, then end of file) or, rarely, to report a setting changed by a
+    configuration reload. Either makes the socket readable, and then the connection is
+    replaced (a reload costs one needless reconnect). A server that vanished without a word (a
+    failover to a new host at the same address, a NAT that forgot the flow) leaves the socket
+    quiet; it answers the first bytes sent with a reset. So a connection idle for longer is
+    pinged, as pool_pre_ping did: a reset or an error then replaces it. Within the idle spell a
+    request can still meet such a connection: it fails, answered 503, and the pool discards the
+    connection; the TCP keepalives (KEEPALIVES) find the silent ones in the pool meanwhile. A
+    host that answers nothing at all (unplugged) makes the ping wait, as pool_pre_ping did."""
+    checked_in = record.info.pop(_CHECKED_IN, None)
     try:
         if dbapi_conn.closed or dbapi_conn.broken:
             raise DisconnectionError("the connection is closed")
+        if checked_in is not None and time.monotonic() - checked_in > PING_AFTER_IDLE_SECONDS:
+            _ping(dbapi_conn)
+            return
         poll = select.poll()
         poll.register(dbapi_conn.pgconn.socket, select.POLLIN | select.POLLERR | select.POLLHUP)
         if poll.poll(0):
