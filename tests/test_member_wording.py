@@ -135,8 +135,9 @@ def test_answers_a_member_can_cause_speak_plainly(
     }
     assert answers["/queue"].status_code == 403
     assert answers["decide"].status_code == 403
-    assert refusal(Action.DECIDE) in answers["decide"].text
-    assert "only the secretariat and the co-chairs can decide on proposals" in (
+    said = refusal(Action.DECIDE)
+    assert said[0].upper() + said[1:] in answers["decide"].text  # a sentence, capitalised
+    assert "Only the secretariat and the co-chairs can decide on proposals" in (
         answers["decide"].text
     )
     problems = [p for path, r in answers.items() for p in _problems(path, r.text, words)]
