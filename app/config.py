@@ -210,6 +210,13 @@ class Settings(BaseSettings):
     import_wait_seconds: float = Field(
         4.0, ge=0, le=60, description="how long an upload waits for its turn before a 503"
     )
+    requests_at_once: int = Field(
+        4,
+        ge=1,
+        le=32,
+        description="requests each process works on at once; more wait their turn before they "
+        "touch the database",
+    )
     database_pool_size: int = Field(
         16, ge=1, le=40, description="database connections each process keeps open (at most 40)"
     )

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
+from anyio import CapacityLimiter
+from anyio.lowlevel import RunVar
 from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
@@ -64,6 +66,12 @@ class DbRoute(APIRoute):
         staged = _asks_for(self.dependant, _staged)
 
         async def handle(request: Request) -> Response:
+            # One of the process's few places for a request at work (ZERODRAFT_REQUESTS_AT_ONCE),
+            # from its permission check to its commit; the rest wait in line holding nothing.
+            async with _in_progress(request):
+                return await answer(request)
+
+        async def answer(request: Request) -> Response:
             if staged:
                 # Known before any dependency opens the session (get_db reads it).
                 request.state.staged = True
@@ -83,6 +91,26 @@ class DbRoute(APIRoute):
             return response
 
         return handle
+
+
+# Python runs one thread at a time (the GIL): sixteen requests in the thread pool at once take
+# as long in all as one after the other, plus the cost of switching between them, and each
+# waits the longest. So each process works on a few requests at once (a few, not one, so that
+# one waiting on the database or a slow export does not stop the rest) and the others wait for
+# a place before they open a session. The hops of a request at work (permission check, handler,
+# commit) then never wait behind other requests for the thread pool's 40 threads, so a request
+# holding the write lock always gets to its commit. Per event loop, as anyio's own limiter.
+_PLACES: RunVar[CapacityLimiter] = RunVar("zerodraft_requests_at_once")
+
+
+def _in_progress(request: Request) -> CapacityLimiter:
+    try:
+        return _PLACES.get()
+    except LookupError:
+        settings: Settings = request.app.state.settings
+        limiter = CapacityLimiter(settings.requests_at_once)
+        _PLACES.set(limiter)
+        return limiter
 
 
 def keep_writes(request: Request) -> None:

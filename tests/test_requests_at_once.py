@@ -1,0 +1,89 @@
+"""A process works on at most ZERODRAFT_REQUESTS_AT_ONCE requests at once (app/web/deps.py): the
+others wait their turn before they touch the database, and writers queued behind one that holds
+the write lock all get through (the one holding it reaches its commit)."""
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from app.accounts import service as accounts
+from app.config import Settings
+from app.main import create_app
+from tests.factories import World, bearer, token_for
+from tests.helpers import Clock
+
+
+def _app(settings: Settings, clock: Clock, places: int) -> Any:
+    return create_app(settings.model_copy(update={"requests_at_once": places}), clock=clock)
+
+
+def _at_once(app: Any, requests: list[Callable[[httpx.AsyncClient], Any]]) -> list[httpx.Response]:
+    async def run() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            return list(await asyncio.gather(*(ask(http) for ask in requests)))
+
+    return asyncio.run(run())
+
+
+@pytest.mark.parametrize("places", [1, 3])
+def test_no_more_requests_at_work_than_places(
+    settings: Settings, clock: Clock, world: World, monkeypatch: pytest.MonkeyPatch, places: int
+) -> None:
+    app = _app(settings, clock, places)
+    headers = bearer(token_for(app.state.database, world.member, clock.now))
+    at_work = 0
+    most = 0
+    lock = threading.Lock()
+    look_up = accounts.principal_for_token
+
+    def slow_look_up(*args: Any, **kwargs: Any) -> Any:
+        # The permission check: the first thing a request does once it has its place.
+        nonlocal at_work, most
+        with lock:
+            at_work += 1
+            most = max(most, at_work)
+        time.sleep(0.05)
+        try:
+            return look_up(*args, **kwargs)
+        finally:
+            with lock:
+                at_work -= 1
+
+    monkeypatch.setattr(accounts, "principal_for_token", slow_look_up)
+    answers = _at_once(
+        app, [lambda http: http.get("/api/v1/me", headers=headers) for _ in range(8)]
+    )
+    app.state.database.dispose()
+
+    assert [a.status_code for a in answers] == [200] * 8
+    assert most == places
+
+
+def test_writers_queued_behind_the_write_lock_all_get_through(
+    settings: Settings, clock: Clock, world: World
+) -> None:
+    # Two places, eight writers: on SQLite each takes the write lock at its permission check
+    # and gives its place back only after its commit, so none waits on a lock whose holder
+    # waits for a place.
+    app = _app(settings, clock, 2)
+    headers = bearer(token_for(app.state.database, world.member, clock.now))
+
+    def comment(n: int) -> Callable[[httpx.AsyncClient], Any]:
+        return lambda http: http.post(
+            "/api/v1/comments", headers=headers, json={"item": "FC-CD-01", "body": f"Note {n}."}
+        )
+
+    started = time.monotonic()
+    answers = _at_once(app, [comment(n) for n in range(8)])
+    took = time.monotonic() - started
+    app.state.database.dispose()
+
+    assert [a.status_code for a in answers] == [201] * 8, [a.text for a in answers]
+    assert took < 20, took  # a lock wait would last SQLite's 30 s busy timeout
+    assert len({a.json()["id"] for a in answers}) == 8
