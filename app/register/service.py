@@ -341,6 +341,10 @@ _ITEM_BY_CODE = select(Item).where(Item.code == bindparam("code"))
 
 def get_item(session: Session, code: str, kind: ItemKind | None = None) -> Item:
     item = session.scalar(_ITEM_BY_CODE, {"code": code.upper()})
+    return _found(item, code, kind)
+
+
+def _found(item: Item | None, code: str, kind: ItemKind | None) -> Item:
     if item is None or (kind is not None and item.kind is not kind):
         raise NotFound(f"no {kind.value if kind else 'item'} with code {code!r}")
     return item
@@ -418,9 +422,22 @@ def display_number(session: Session, item: Item) -> int | None:
     """The item's number in the draft, as the register numbers it (None when withdrawn): one
     small row, counted by the database (_numbered)."""
     found = session.execute(_number_of(item.kind), {"item_id": item.id}).first()
-    if found is None or found.status is not ItemStatus.ACTIVE:
-        return None
-    return int(found.running)
+    return None if found is None else _number(found.status, found.running)
+
+
+def _number(status: ItemStatus | None, running: int | None) -> int | None:
+    return int(running) if status is ItemStatus.ACTIVE and running is not None else None
+
+
+@lru_cache(maxsize=4)
+def _item_and_number(kind: ItemKind) -> Select[Any, Any]:
+    # The item by its code with display_number's row, in one statement built once per kind.
+    n = _numbered(kind)
+    return (
+        select(Item, n.c.status, n.c.running)
+        .outerjoin(n, n.c.id == Item.id)
+        .where(Item.code == bindparam("code"))
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -437,10 +454,11 @@ class ItemRecord:
         return self.history[-1]
 
 
-def item_record(session: Session, code: str, kind: ItemKind | None = None) -> ItemRecord:
-    item = get_item(session, code, kind)
-    history = _revision_views(session, item=item)
-    return ItemRecord(item, history, display_number(session, item))
+def item_record(session: Session, code: str, kind: ItemKind) -> ItemRecord:
+    row = session.execute(_item_and_number(kind), {"code": code.upper()}).first()
+    item = _found(row[0] if row else None, code, kind)
+    number = _number(row.status, row.running) if row else None
+    return ItemRecord(item, _revision_views(session, item=item), number)
 
 
 def history(session: Session, code: str, kind: ItemKind | None = None) -> list[RevisionView]:
