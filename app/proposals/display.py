@@ -267,7 +267,7 @@ def panel(
     """`revisions`: the item's, when the caller has read them (the proposals' bases and the
     current text are then not read again)."""
     # One listing of the item's proposals, split here (service.alternatives would list again).
-    everything = service.listing(db, principal, item_id=item.id, known=revisions)
+    everything = service.on_item(db, principal, item.id, known=revisions)
     alternatives = _submission_order(v for v in everything if service.is_alternative(v))
     shown = {v.proposal.id for v in alternatives}
     open_others = [v for v in everything if v.proposal.id not in shown and v.proposal.state.is_open]

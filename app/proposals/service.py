@@ -720,6 +720,16 @@ def view(session: Session, principal: Principal, proposal_id: int) -> ProposalVi
     return views(session, [get(session, principal, proposal_id)])[0]
 
 
+# How many proposals a listing gives at most (the first by id).
+_LIMIT = 500
+
+
+def _seen_by(own: Any) -> Any:
+    """Who sees a proposal: everyone once it is submitted, its own delegations (`own`: their
+    ids, or an expanding bound parameter) while it is a draft."""
+    return Proposal.submitted_at.is_not(None) | Proposal.delegation_id.in_(own)
+
+
 def _visible(
     session: Session,
     principal: Principal,
@@ -733,10 +743,7 @@ def _visible(
     ids: Sequence[int] | None = None,
 ) -> Any:
     """The query of the proposals the principal may see, with the filters asked for."""
-    own = [d.id for d in principal.delegations]
-    query = select(Proposal).where(
-        (Proposal.submitted_at.is_not(None)) | (Proposal.delegation_id.in_(own))
-    )
+    query = select(Proposal).where(_seen_by([d.id for d in principal.delegations]))
     if item_code and item_id is None:
         item_id = register.get_item(session, item_code).id
     if item_id is not None:
@@ -770,7 +777,7 @@ def listing(
     delegation: str | None = None,
     round_id: int | None = None,
     ids: Sequence[int] | None = None,
-    limit: int = 500,
+    limit: int = _LIMIT,
     known: Sequence[Revision] = (),
 ) -> list[ProposalView]:
     """Proposals the principal may see, by item (its code, or its id when the caller holds the
@@ -787,6 +794,35 @@ def listing(
         ids=ids,
     )
     found = session.scalars(query.order_by(Proposal.id).limit(limit)).all()
+    return views(session, found, known)
+
+
+@cache
+def _on_item() -> Select[Proposal]:
+    # Built once: every view of an item page lists its proposals (building the select with
+    # its subquery cost as much as running it).
+    return (
+        select(Proposal)
+        .where(
+            _seen_by(bindparam("own", type_=Integer, expanding=True)),
+            Proposal.id.in_(
+                select(ProposalTarget.proposal_id).where(
+                    ProposalTarget.item_id == bindparam("item_id")
+                )
+            ),
+        )
+        .order_by(Proposal.id)
+        .limit(_LIMIT)
+    )
+
+
+def on_item(
+    session: Session, principal: Principal, item_id: int, known: Sequence[Revision] = ()
+) -> list[ProposalView]:
+    """`listing(item_id=...)` for an item's page, by a statement built once; `known`: the
+    item's revisions, not read again."""
+    own = [d.id for d in principal.delegations]
+    found = session.scalars(_on_item(), {"own": own, "item_id": item_id}).all()
     return views(session, found, known)
 
 
