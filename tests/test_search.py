@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from app.backup import service as backup
 from app.db import Database
 from app.search.index import fold, words
+from app.search.schemas import SearchOut
 from tests.factories import World, bearer, token_for
 from tests.helpers import Clock, form_in, log_in, post, scratch_database, summary, text_of
 
@@ -36,6 +37,9 @@ class Api:
     def search(self, q: str, **params: Any) -> dict[str, Any]:
         response = self.get("/search", q=q, **params)
         assert response.status_code == 200, response.text
+        # The answer, written by hand (app/search/api.py), is SearchOut's own JSON, byte for byte.
+        documented = SearchOut.model_validate_json(response.content).model_dump_json()
+        assert response.content == documented.encode()
         body: dict[str, Any] = response.json()
         assert body["total"] >= len(body["results"])
         return body
