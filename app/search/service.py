@@ -633,13 +633,33 @@ def _hit(d: Row[Any], terms: Terms) -> Hit:
 _JOINED = re.compile("[-/.:_'\u2019]+")
 
 
+# A word of a folded text, from where it starts (letters and digits, not after one).
+_WORD_AT = re.compile(r"(?<![^\W_])[^\W_]+")
+
+
 @lru_cache(maxsize=256)
-def _candidates(stems: tuple[str, ...], prefixes: tuple[str, ...]) -> re.Pattern[str]:
-    """The words of a folded text that may be found (the stems checked after): those that begin
-    as a stem does, less its last letter (Snowball writes "policy" as "polici")."""
-    starts = sorted({s[:-1] if len(s) > 3 else s for s in (*stems, *prefixes)}, key=len)
-    alternatives = "|".join(re.escape(s) for s in reversed(starts)) or "(?!)"
-    return re.compile(rf"(?<![^\W_])(?:{alternatives})[^\W_]*")
+def _starts(stems: tuple[str, ...], prefixes: tuple[str, ...]) -> tuple[str, ...]:
+    """What the words of a folded text that may be found begin with (the stems checked after):
+    a stem less its last letter (Snowball writes "policy" as "polici")."""
+    return tuple(sorted({s[:-1] if len(s) > 3 else s for s in (*stems, *prefixes)}))
+
+
+def _candidates(folded: str, starts: tuple[str, ...]) -> list[re.Match[str]]:
+    """The words of a folded text that begin as one of `starts` does, in the text's order. Each
+    start is looked for with str.find (a few places in a text) and kept where a word begins: a
+    pattern of the starts as alternatives tried them at every character of the text, most of
+    the snippet's time."""
+    found: dict[int, re.Match[str]] = {}
+    for start in starts:
+        at = folded.find(start)
+        while at >= 0:
+            word = found.get(at) or _WORD_AT.match(folded, at)
+            if word is None:
+                at = folded.find(start, at + 1)
+            else:
+                found[at] = word
+                at = folded.find(start, word.end())
+    return [found[at] for at in sorted(found)]
 
 
 def _which(word: str, exact: dict[str, int], prefixes: list[tuple[str, int]]) -> int:
@@ -664,7 +684,7 @@ def _spans(text_: str, terms: Terms) -> list[tuple[int, int, int]]:
     spans: list[tuple[int, int, int]] = []
     # Which term found each word (-1: none), worked out once per distinct word of the text.
     found: dict[str, int] = {}
-    for m in _candidates(tuple(exact), tuple(p for p, _ in prefixes)).finditer(folded):
+    for m in _candidates(folded, _starts(tuple(exact), tuple(p for p, _ in prefixes))):
         word = m.group()
         n = found.get(word)
         if n is None:
