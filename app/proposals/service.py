@@ -680,8 +680,6 @@ def views(
     holds already (not read again)."""
     if not proposals:
         return []
-    ids = [p.id for p in proposals]
-    targets = _target_rows(session, ids, known)
     queries = _view_queries()
     names: dict[int, str] = {}
     states: dict[int, str] = {}
@@ -690,6 +688,22 @@ def views(
         names[d_id], states[d_id] = d_code, state_name
     author_ids = sorted({p.author_id for p in proposals})
     authors = dict(session.execute(queries.authors, {"ids": author_ids}).all())
+    return _assembled(session, proposals, names, states, authors, known)
+
+
+def _assembled(
+    session: Session,
+    proposals: Sequence[Proposal],
+    names: Mapping[int, str],
+    states: Mapping[int, str],
+    authors: Mapping[int, str],
+    known: Sequence[Revision],
+) -> list[ProposalView]:
+    """`views` once the delegations' codes and states' names and the authors' names (by id)
+    are read."""
+    ids = [p.id for p in proposals]
+    targets = _target_rows(session, ids, known)
+    queries = _view_queries()
     sponsors: dict[int, list[str]] = {pid: [] for pid in ids}
     for pid, code in session.execute(queries.sponsors, {"ids": ids}):
         sponsors[pid].append(code)
@@ -798,11 +812,15 @@ def listing(
 
 
 @cache
-def _on_item() -> Select[Proposal]:
+def _on_item() -> Select[Proposal, str, str, str | None]:
     # Built once: every view of an item page lists its proposals (building the select with
-    # its subquery cost as much as running it).
+    # its subquery cost as much as running it). With the names `views` reads in statements of
+    # their own: the delegation's code, its state's name, the author's.
     return (
-        select(Proposal)
+        select(Proposal, Delegation.code, MemberState.name, User.name)
+        .join(Delegation, Delegation.id == Proposal.delegation_id)
+        .join(MemberState, MemberState.id == Delegation.state_id)
+        .outerjoin(User, User.id == Proposal.author_id)
         .where(
             _seen_by(bindparam("own", type_=Integer, expanding=True)),
             Proposal.id.in_(
@@ -822,8 +840,15 @@ def on_item(
     """`listing(item_id=...)` for an item's page, by a statement built once; `known`: the
     item's revisions, not read again."""
     own = [d.id for d in principal.delegations]
-    found = session.scalars(_on_item(), {"own": own, "item_id": item_id}).all()
-    return views(session, found, known)
+    rows = session.execute(_on_item(), {"own": own, "item_id": item_id}).all()
+    if not rows:
+        return []
+    names, states, authors = {}, {}, {}
+    for p, d_code, state_name, author in rows:
+        names[p.delegation_id], states[p.delegation_id] = d_code, state_name
+        if author is not None:
+            authors[p.author_id] = author
+    return _assembled(session, [row[0] for row in rows], names, states, authors, known)
 
 
 def newest_page(
