@@ -61,9 +61,7 @@ class PositionView:
     @property
     def label(self) -> str:
         """The standing in words: "support", "support (proposer)", "pending"."""
-        if self.stance is None:
-            return "pending"
-        return f"{self.stance.label} ({self.implied})" if self.implied else self.stance.label
+        return standing_label(self.stance, self.implied)
 
     @property
     def about(self) -> str:
@@ -71,6 +69,13 @@ class PositionView:
         if self.stance is None:
             return ""
         return f"P-{self.proposal_id}" if self.proposal_id is not None else "the text as it stands"
+
+
+def standing_label(stance: Stance | None, implied: str) -> str:
+    """PositionView.label from its two fields (the consensus grid keys its cells on them)."""
+    if stance is None:
+        return "pending"
+    return f"{stance.label} ({implied})" if implied else stance.label
 
 
 # The statements every item page and the consensus grid send are built once, with bound
@@ -542,13 +547,14 @@ def _standing(
         before = here.get(named.delegation_id)
         if before is None or (before[0] is not None and before[0] < named.at):
             here[named.delegation_id] = (named.at, _implied(named, *names[named.delegation_id]))
+    # One pending view per delegation, shared by every item it has not spoken on (frozen): on
+    # the consensus grid most cells are pending, and a view made per cell cost more than the
+    # rest of this function.
+    pending = [(d_id, _pending(code, name)) for d_id, code, name in group]
     out: dict[int, list[PositionView]] = {}
     for item_id in item_ids:
-        views = []
-        for d_id, code, name in group:
-            found = latest[item_id].get(d_id)
-            views.append(found[1] if found else _pending(code, name))
-        out[item_id] = views
+        spoken = latest[item_id]
+        out[item_id] = [found[1] if (found := spoken.get(d_id)) else view for d_id, view in pending]
     return out
 
 

@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
@@ -37,7 +37,6 @@ from app.text.diff import Chunk
 
 PATHS = {ItemKind.INDICATOR: "/indicators", ItemKind.SECTION: "/sections"}
 QUEUE_STATES = (ProposalState.SUBMITTED, ProposalState.UNDER_CONSIDERATION)
-STANCE_ORDER = (Stance.SUPPORT, Stance.RESERVATION, Stance.OBJECTION, Stance.AD_REFERENDUM)
 
 
 def item_url(kind: ItemKind | str, code: str) -> str:
@@ -60,11 +59,30 @@ def owns(principal: Principal, pv: ProposalView) -> bool:
     return any(d.id == pv.proposal.delegation_id for d in principal.delegations)
 
 
+class StanceCounts(NamedTuple):
+    """How many delegations stand where, pending last: a tuple, so that the grid's counts cell
+    is made once per distinct counts (the template's memo)."""
+
+    support: int
+    reservation: int
+    objection: int
+    ad_referendum: int
+    pending: int
+
+
+def tally(positions: Iterable[PositionView]) -> StanceCounts:
+    seen = Counter(p.stance for p in positions)  # None: pending
+    return StanceCounts(
+        support=seen[Stance.SUPPORT],
+        reservation=seen[Stance.RESERVATION],
+        objection=seen[Stance.OBJECTION],
+        ad_referendum=seen[Stance.AD_REFERENDUM],
+        pending=seen[None],
+    )
+
+
 def stance_counts(positions: Iterable[PositionView]) -> dict[str, int]:
-    counts = Counter(p.stance.value for p in positions if p.stance is not None)
-    out = {s.value: counts.get(s.value, 0) for s in STANCE_ORDER}
-    out["pending"] = sum(1 for p in positions if p.stance is None)
-    return out
+    return tally(positions)._asdict()
 
 
 def proposal_changes(pv: ProposalView) -> list[FieldDiff]:
@@ -395,10 +413,12 @@ STANCE_CLASSES = ("support", "reservation", "objection", "ad_referendum", "pendi
 
 
 @lru_cache(maxsize=8192)
-def _cell(code: str, value: str, label: str, proposal_id: int | None) -> str:
+def _cell(code: str, stance: Stance | None, implied: str, proposal_id: int | None) -> str:
     """One cell (pure, so kept: the grid's 1,500 cells repeat a few hundred distinct ones)."""
+    value = "pending" if stance is None else stance.value
     if value not in STANCE_CLASSES:
         raise ValueError(f"not a standing: {value}")
+    label = consensus.standing_label(stance, implied)
     if proposal_id is None:
         return f'<td class="sc stance-{value}" title="{escape(code)}: {label}"></td>'
     title = f"{escape(code)}: {label} on P-{proposal_id}"
@@ -410,10 +430,7 @@ def stance_cells(stances: Sequence[PositionView]) -> Markup:
     and its stance in words on hover and for screen readers. A position on the text of an open
     proposal (not the text as it stands) has a star and names the proposal."""
     # "support (proposer)": the proposing or co-sponsoring delegation's own text.
-    cells = [
-        _cell(x.delegation_code, x.stance.value if x.stance else "pending", x.label, x.proposal_id)
-        for x in stances
-    ]
+    cells = [_cell(x.delegation_code, x.stance, x.implied, x.proposal_id) for x in stances]
     # Every value in a cell is escaped or one of the fixed words: safe HTML.
     return Markup("".join(cells))  # noqa: S704
 
@@ -426,7 +443,7 @@ class ConsensusRow:
     text: str
     state: DraftingState
     stances: list[PositionView]
-    counts: dict[str, int]
+    counts: StanceCounts
 
     @property
     def cells(self) -> Markup:
@@ -507,7 +524,7 @@ def _consensus_rows(
                 r.title or r.text,
                 states[item_id],
                 picture,
-                stance_counts(picture),
+                tally(picture),
             )
         )
     return out
