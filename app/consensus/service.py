@@ -487,11 +487,12 @@ def _first_targets_query() -> Select[int, int, int]:
     )
 
 
-def on_items(item_ids: Sequence[int]) -> ColumnElement[bool]:
-    """Positions that count for items: on their text as it stands, or on a proposal to them that
-    is before the group (a draft has none; a decided or withdrawn one no longer counts)."""
+def on_items() -> ColumnElement[bool]:
+    """Positions that count for the items bound as `item_ids`: on their text as it stands, or on
+    a proposal to them that is before the group (a draft has none; a decided or withdrawn one no
+    longer counts)."""
     return and_(
-        Position.item_id.in_(item_ids),
+        Position.item_id.in_(bindparam("item_ids", expanding=True)),
         or_(Position.proposal_id.is_(None), Proposal.state.in_(OPEN_SUBMITTED)),
     )
 
@@ -509,12 +510,20 @@ def standing_on_items(
     if not item_ids:
         return {}
     targets = _first_targets(session, item_ids)
-    said = _current(session, on_items(item_ids))
+    said = [
+        _Said._make(row) for row in session.execute(_said_on_items(), {"item_ids": list(item_ids)})
+    ]
     return _standing(item_ids, group, targets, _named(session, list(targets)), said)
 
 
+@cache
+def _said_on_items() -> Select[*tuple[Any, ...]]:
+    """_current's statement for on_items of the items bound as `item_ids` (built once)."""
+    return _said_query().where(on_items())
+
+
 def _counts_for_items(p: _Said, item_ids: set[int]) -> bool:
-    """Whether a standing position is one of on_items(item_ids), in Python."""
+    """Whether a standing position is one of on_items() for `item_ids`, in Python."""
     return p.item_id in item_ids and (p.proposal_id is None or p.proposal_state in OPEN_SUBMITTED)
 
 
@@ -675,15 +684,7 @@ def objecting(session: Session, proposal_ids: Sequence[int]) -> dict[int, list[s
     out: dict[int, list[str]] = {pid: [] for pid in proposal_ids}
     if not proposal_ids:
         return out
-    rows = session.execute(
-        select(Position.proposal_id, Delegation.code)
-        .join(Delegation, Delegation.id == Position.delegation_id)
-        .where(
-            Position.proposal_id.in_(proposal_ids),
-            Position.stance == Stance.OBJECTION,
-            Position.superseded_at.is_(None),
-        )
-    )
+    rows = session.execute(_objecting_query(), {"proposal_ids": list(proposal_ids)})
     for proposal_id, code in rows:
         assert proposal_id is not None
         out[proposal_id].append(code)
@@ -692,6 +693,20 @@ def objecting(session: Session, proposal_ids: Sequence[int]) -> dict[int, list[s
     return out
 
 
+@cache
+def _objecting_query() -> Select[int | None, str]:
+    return (
+        select(Position.proposal_id, Delegation.code)
+        .join(Delegation, Delegation.id == Position.delegation_id)
+        .where(
+            Position.proposal_id.in_(bindparam("proposal_ids", expanding=True)),
+            Position.stance == Stance.OBJECTION,
+            Position.superseded_at.is_(None),
+        )
+    )
+
+
+@cache
 def objected_to() -> Select[int | None]:
     """The proposals with at least one standing objection, as a query of their ids (to filter
     proposals by in the database, not with a list of hundreds of ids read first)."""

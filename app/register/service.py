@@ -247,6 +247,17 @@ def register_page(
     return Page([_numbered_row(row) for row in found], number, found[0].total if found else 0)
 
 
+@lru_cache(maxsize=1)
+def _rows_of_query() -> Select[*tuple[Any, ...]]:
+    # Built once, the ids bound as `ids` (the consensus grid reads its rows with it).
+    return (
+        select(*_ROW_COLUMNS)
+        .join(Revision, current_revision_join())
+        .outerjoin(Dimension, Dimension.id == Revision.dimension_id)
+        .where(Item.id.in_(bindparam("ids", expanding=True)))
+    )
+
+
 def rows_of(
     session: Session, ids: Sequence[int], numbers: dict[int, int | None]
 ) -> list[RegisterRow]:
@@ -254,15 +265,7 @@ def rows_of(
     reading_order): one query, whatever the number."""
     if not ids:
         return []
-    found = {
-        row.id: row
-        for row in session.execute(
-            select(*_ROW_COLUMNS)
-            .join(Revision, current_revision_join())
-            .outerjoin(Dimension, Dimension.id == Revision.dimension_id)
-            .where(Item.id.in_(ids))
-        )
-    }
+    found = {row.id: row for row in session.execute(_rows_of_query(), {"ids": list(ids)})}
     return [
         _row(row, numbers.get(item_id))
         for item_id in ids
@@ -396,15 +399,21 @@ class Placed(NamedTuple):
     drafting_state: str | None  # open, bracketed, agreed...
 
 
+@lru_cache(maxsize=4)
+def _reading_order_query(
+    kind: ItemKind,
+) -> Select[int, ItemStatus | None, int | None, str | None, str | None]:
+    # Built once per kind: the consensus grid reads both kinds' orders on every view.
+    n = _numbered(kind)
+    return select(n.c.id, n.c.status, n.c.running, n.c.dimension_code, n.c.drafting_state).order_by(
+        n.c.seq
+    )
+
+
 def reading_order(session: Session, kind: ItemKind) -> list[Placed]:
     """Every item of `kind` in reading order (dimension, position, id), numbered by _numbered,
     with its dimension and drafting state. Small rows, one query."""
-    n = _numbered(kind)
-    rows = session.execute(
-        select(n.c.id, n.c.status, n.c.running, n.c.dimension_code, n.c.drafting_state).order_by(
-            n.c.seq
-        )
-    ).all()
+    rows = session.execute(_reading_order_query(kind)).all()
     return [
         Placed(item_id, running if item_status is ItemStatus.ACTIVE else None, dimension, state)
         for item_id, item_status, running, dimension, state in rows
