@@ -510,16 +510,40 @@ def standing_on_items(
     if not item_ids:
         return {}
     targets = _first_targets(session, item_ids)
+    # The delegations' codes and names from the group, not joined to each of the positions
+    # (some 500 on a page of the grid: three lookups a row). _standing shows the group's
+    # delegations only, so a position of a delegation outside it is not needed.
+    names = {d_id: (code, name) for d_id, code, name in group}
     said = [
-        _Said._make(row) for row in session.execute(_said_on_items(), {"item_ids": list(item_ids)})
+        _Said(item_id, pid, d_id, stance, statement, at, found[0], by, found[1], state)
+        for item_id, pid, d_id, stance, statement, at, by, state in session.execute(
+            _said_on_items(), {"item_ids": list(item_ids)}
+        )
+        if (found := names.get(d_id)) is not None
     ]
     return _standing(item_ids, group, targets, _named(session, list(targets)), said)
 
 
 @cache
 def _said_on_items() -> Select[*tuple[Any, ...]]:
-    """_current's statement for on_items of the items bound as `item_ids` (built once)."""
-    return _said_query().where(on_items())
+    """_said_query's standing positions for on_items() (the items bound as `item_ids`),
+    without the delegation's code and name (built once)."""
+    return (
+        select(
+            Position.item_id,
+            Position.proposal_id,
+            Position.delegation_id,
+            Position.stance,
+            Position.statement,
+            Position.created_at,
+            User.name.label("by"),
+            Proposal.state.label("proposal_state"),
+        )
+        .join(User, User.id == Position.user_id)
+        .outerjoin(Proposal, Proposal.id == Position.proposal_id)
+        .where(Position.superseded_at.is_(None), on_items())
+        .order_by(Position.created_at, Position.id)
+    )
 
 
 def _counts_for_items(p: _Said, item_ids: set[int]) -> bool:
