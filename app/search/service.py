@@ -26,7 +26,6 @@ from sqlalchemy import (
     case,
     column,
     func,
-    intersect,
     literal,
     or_,
     select,
@@ -424,12 +423,21 @@ def _found(shape: tuple[Any, ...], at: str, postgres: bool) -> Any:
         # The rows that hold every word (search_terms, read first), then those where they stand
         # in a row: the GIN index over the tsvector recomputes each candidate's tsvector to
         # check the words' positions (148 ms for "guarded compound" at the working set).
-        every = intersect(
-            *(
-                select(t.document_id).where(t.stem == bindparam(f"every_{at}_{k}", type_=String))
-                for k in range(shape[1])
-            )
+        # A join, not an INTERSECT: the planner starts from the rarest word and looks the others
+        # up by the primary key (stem, document_id), where INTERSECT read every word's list
+        # whole ("FC-EX-016": 6,250 rows of "fc" for 5 documents, 6.4 -> 0.15 ms).
+        first, *others = (_TERMS.alias() for _ in range(shape[1]))
+        every = select(first.c.document_id).where(
+            first.c.stem == bindparam(f"every_{at}_0", type_=String)
         )
+        for k, other in enumerate(others, 1):
+            every = every.join(
+                other,
+                and_(
+                    other.c.document_id == first.c.document_id,
+                    other.c.stem == bindparam(f"every_{at}_{k}", type_=String),
+                ),
+            )
         joined = bindparam(f"joined_{at}", type_=String)
         rows = (
             select(doc.id, doc.words_title, doc.words)
