@@ -400,24 +400,19 @@ class Placed(NamedTuple):
 
 
 @lru_cache(maxsize=4)
-def _reading_order_query(
-    kind: ItemKind,
-) -> Select[int, ItemStatus | None, int | None, str | None, str | None]:
-    # Built once per kind: the consensus grid reads both kinds' orders on every view.
+def _reading_order_query(kind: ItemKind) -> Select[int, int | None, str | None, str | None]:
+    # Built once per kind: the consensus grid reads both kinds' orders on every view. The
+    # number (running when active, as _number) is chosen by the database: no status to
+    # convert to an enum for each of the draft's items.
     n = _numbered(kind)
-    return select(n.c.id, n.c.status, n.c.running, n.c.dimension_code, n.c.drafting_state).order_by(
-        n.c.seq
-    )
+    number = case((n.c.status == ItemStatus.ACTIVE, n.c.running))
+    return select(n.c.id, number, n.c.dimension_code, n.c.drafting_state).order_by(n.c.seq)
 
 
 def reading_order(session: Session, kind: ItemKind) -> list[Placed]:
     """Every item of `kind` in reading order (dimension, position, id), numbered by _numbered,
     with its dimension and drafting state. Small rows, one query."""
-    rows = session.execute(_reading_order_query(kind)).all()
-    return [
-        Placed(item_id, running if item_status is ItemStatus.ACTIVE else None, dimension, state)
-        for item_id, item_status, running, dimension, state in rows
-    ]
+    return [Placed._make(row) for row in session.execute(_reading_order_query(kind))]
 
 
 @lru_cache(maxsize=4)
