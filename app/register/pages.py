@@ -148,7 +148,7 @@ def _item_page(ctx: RequestContext, kind: ItemKind, code: str, saved: str | None
                 "saved": shown_saved,
             }
             # The drafting workflow's panels: proposals and positions, and comment threads.
-            | proposals_panel(ctx.db, viewer, item, [h.revision for h in record.history])
+            | proposals_panel(ctx.db, viewer, item, record.revisions)
             | comments
             # Threads read after key() may hold the viewer's own comment that key() did not
             # see: such a fragment is not kept under the audience's shared key. Nor is one

@@ -25,6 +25,7 @@ from app.models import (
     ItemKind,
     ItemStatus,
     MemberState,
+    ProposalTarget,
     Revision,
     User,
 )
@@ -78,6 +79,26 @@ class RevisionView:
     delegation_name: str | None
     dimension_code: str | None
     dimension_title: str | None
+
+    # As a history line names them (the compare form takes either).
+    @property
+    def number(self) -> int:
+        return self.revision.number
+
+    @property
+    def created_at(self) -> datetime:
+        return self.revision.created_at
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryLine:
+    """A revision as an item's history table and compare form show it."""
+
+    number: int
+    created_at: datetime
+    reason: str
+    author_name: str | None
+    delegation_name: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,19 +345,24 @@ def _revision_views(
         rows = session.execute(_views_query(item is None, False).where(*conditions))
     views = []
     for rev, author_name, d_code, state, dim_code, dim_title, *of in rows:
-        body_code = d_code.split("-", 1)[1] if d_code and "-" in d_code else None
         views.append(
             RevisionView(
                 rev,
                 of[0] if item is None else item,
                 author_name,
                 d_code,
-                f"{state} - {body_code}" if state and body_code else None,
+                _delegation_name(d_code, state),
                 dim_code,
                 dim_title,
             )
         )
     return views
+
+
+def _delegation_name(code: str | None, state: str | None) -> str | None:
+    """The delegation a revision was saved for, by its state and body: "Thailand - SOMTC"."""
+    body_code = code.split("-", 1)[1] if code and "-" in code else None
+    return f"{state} - {body_code}" if state and body_code else None
 
 
 _ITEM_BY_CODE = select(Item).where(Item.code == bindparam("code"))
@@ -446,23 +472,70 @@ def _item_and_number(kind: ItemKind) -> Select[Any, Any]:
 
 @dataclass(frozen=True, slots=True)
 class ItemRecord:
-    """What an item's page shows of the register, read once: the item, every revision with its
-    names (oldest first; the last is the current one) and its display number."""
+    """What an item's page shows of the register, read once: the item, its current revision
+    with its names, a history line for every revision (oldest first), the revisions whose
+    content the page shows (the current one and the bases of proposals on the item) and its
+    display number."""
 
     item: Item
-    history: list[RevisionView]
+    current: RevisionView
+    history: list[HistoryLine]
+    revisions: list[Revision]
     number: int | None
 
-    @property
-    def current(self) -> RevisionView:
-        return self.history[-1]
+
+@lru_cache(maxsize=1)
+def _history_query() -> Select[*tuple[Any, ...]]:
+    """The revisions of the item bound as `item_id` as history lines with their names, each
+    also read whole (an entity, every text field) only where the page shows its content: the
+    current one (bound as `version`) and those a proposal on the item was written against.
+    About ten revisions an item, most of them only a line in the table. Built once."""
+    author = aliased(User)
+    whole = aliased(Revision)
+    bases = select(ProposalTarget.base_revision).where(
+        ProposalTarget.item_id == bindparam("item_id")
+    )
+    shown = or_(Revision.number == bindparam("version"), Revision.number.in_(bases))
+    return (
+        select(
+            Revision.number,
+            Revision.created_at,
+            Revision.reason,
+            author.name,
+            Delegation.code,
+            MemberState.name,
+            Dimension.code,
+            Dimension.title,
+            whole,
+        )
+        .outerjoin(author, author.id == Revision.author_id)
+        .outerjoin(Delegation, Delegation.id == Revision.delegation_id)
+        .outerjoin(MemberState, MemberState.id == Delegation.state_id)
+        .outerjoin(Dimension, Dimension.id == Revision.dimension_id)
+        .outerjoin(whole, and_(whole.id == Revision.id, shown))
+        .where(Revision.item_id == bindparam("item_id"))
+        .order_by(Revision.number)
+    )
 
 
 def item_record(session: Session, code: str, kind: ItemKind) -> ItemRecord:
     row = session.execute(_item_and_number(kind), {"code": code.upper()}).first()
     item = _found(row[0] if row else None, code, kind)
     number = _number(row.status, row.running) if row else None
-    return ItemRecord(item, _revision_views(session, item=item), number)
+    lines, revisions, current = [], [], None
+    for n, at, reason, author_name, d_code, state, dim_code, dim_title, whole in session.execute(
+        _history_query(), {"item_id": item.id, "version": item.version}
+    ):
+        delegation_name = _delegation_name(d_code, state)
+        lines.append(HistoryLine(n, at, reason, author_name, delegation_name))
+        if whole is not None:
+            revisions.append(whole)
+            if n == item.version:
+                current = RevisionView(
+                    whole, item, author_name, d_code, delegation_name, dim_code, dim_title
+                )
+    assert current is not None, "an item always has its current revision"
+    return ItemRecord(item, current, lines, revisions, number)
 
 
 def history(session: Session, code: str, kind: ItemKind | None = None) -> list[RevisionView]:
