@@ -1,7 +1,9 @@
 """Request plumbing: one database session per request, the clock, the permission check, and
 the request context that carries them to a handler."""
 
+import inspect
 from collections.abc import Callable, Coroutine
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
@@ -9,7 +11,10 @@ from typing import Annotated, Any
 from anyio import CapacityLimiter
 from anyio.lowlevel import RunVar
 from fastapi import Depends, Request, Response
+from fastapi.datastructures import DefaultPlaceholder
+from fastapi.exceptions import EndpointContext, ResponseValidationError
 from fastapi.routing import APIRoute
+from fastapi.utils import is_body_allowed_for_status_code
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -59,9 +64,19 @@ class DbRoute(APIRoute):
     IMMEDIATE), so the lock is held from the permission check to the end. A route that does
     something slow before it writes (reading an upload) asks for `Staged` instead: its session
     only reads until the handler calls `staged.write()`.
+
+    A plain (sync) handler's request goes to the thread pool once (`_OneTrip`): the permission
+    check, the handler, the answer's JSON and the session's end run there one after the other,
+    where FastAPI would send each to the pool on its own (each trip costs as much CPU as a
+    cheap request's own work, and waits for the GIL behind the event loop).
     """
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        # A route's copies (app.main._include) share its dependant: it is rewritten once.
+        if not isinstance(self.dependant.call, _OneTrip) and _plain(self.endpoint):
+            _permissions_on_top(self.dependant)
+            self.dependant.call = _OneTrip(self)
+        one_trip = isinstance(self.dependant.call, _OneTrip)
         handler = super().get_route_handler()
         staged = _asks_for(self.dependant, _staged)
 
@@ -69,28 +84,196 @@ class DbRoute(APIRoute):
             # One of the process's few places for a request at work (ZERODRAFT_REQUESTS_AT_ONCE),
             # from its permission check to its commit; the rest wait in line holding nothing.
             async with _in_progress(request):
-                return await answer(request)
+                if not one_trip:
+                    return await answer(request, None)
+                work = _Work(request)
+                token = _AT_WORK.set(work)
+                try:
+                    return await answer(request, work)
+                finally:
+                    _AT_WORK.reset(token)
 
-        async def answer(request: Request) -> Response:
+        async def answer(request: Request, work: _Work | None) -> Response:
             if staged:
                 # Known before any dependency opens the session (get_db reads it).
                 request.state.staged = True
-            # Commit (or roll back) and close in one trip to the thread pool.
             try:
                 response = await handler(request)
+            except Exception:
+                # Not answered by the handler (the request was invalid, or something failed):
+                # the checks put off to the handler's trip are made first, as they were made
+                # before anything else (a refusal wins over an invalid request), then the
+                # session is rolled back and closed.
+                if (work is not None and work.unmade()) or getattr(request.state, "db", None):
+                    await run_in_threadpool(_failed, request, work)
+                raise
             except BaseException:
                 session = _detach(request)
                 if session is not None:
                     await run_in_threadpool(_end, session, False)
                 raise
-            session = _detach(request)
-            if session is not None:
-                commit = response.status_code < 400 or _writes_kept(request)
-                reading = request.method in SAFE_METHODS
-                await run_in_threadpool(_end, session, commit, reading)
+            # Commit (or roll back) and close in one trip to the thread pool, unless the
+            # handler's trip did it already.
+            if getattr(request.state, "db", None) is not None:
+                await run_in_threadpool(_finish, request, response.status_code)
             return response
 
         return handle
+
+
+def _plain(endpoint: Callable[..., Any]) -> bool:
+    return inspect.isfunction(endpoint) and not (
+        inspect.iscoroutinefunction(endpoint)
+        or inspect.isgeneratorfunction(endpoint)
+        or inspect.isasyncgenfunction(endpoint)
+    )
+
+
+def _permissions_on_top(dependant: Any) -> None:
+    """A Permission's check is put off to the handler's trip, so only the handler may take
+    its value: a dependency taking it would get the check not yet made."""
+    for sub in dependant.dependencies:
+        if any(_asks_for_permission(below) for below in sub.dependencies):
+            raise TypeError("a Permission guards a route directly, not through a dependency")
+
+
+def _asks_for_permission(dependant: Any) -> bool:
+    return isinstance(dependant.call, Permission) or any(
+        _asks_for_permission(sub) for sub in dependant.dependencies
+    )
+
+
+def _response_params(dependant: Any) -> bool:
+    """Whether anything in the route takes FastAPI's Response or BackgroundTasks (which change
+    the answer FastAPI builds from a returned model)."""
+    return (
+        dependant.response_param_name is not None
+        or dependant.background_tasks_param_name is not None
+        or any(_response_params(sub) for sub in dependant.dependencies)
+    )
+
+
+class _Work:
+    """A request in a one-trip route's hands: the permission checks put off to its trip."""
+
+    __slots__ = ("checks", "request")
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+        self.checks: list[_Check] = []
+
+    def unmade(self) -> bool:
+        return any(not check.made for check in self.checks)
+
+
+_AT_WORK: ContextVar[_Work | None] = ContextVar("zerodraft_at_work", default=None)
+
+
+class _Check:
+    """A permission check put off to the handler's trip; the handler gets what it gives."""
+
+    __slots__ = ("csrf", "made", "permission", "request")
+
+    def __init__(self, permission: "Permission", request: Request, csrf: str | None) -> None:
+        self.permission = permission
+        self.request = request
+        self.csrf = csrf
+        self.made = False
+
+    def make(self) -> object:
+        self.made = True
+        return self.permission.resolve(self.request, self.csrf)
+
+
+class _OneTrip:
+    """A plain handler as FastAPI calls it on a DbRoute: a coroutine (so FastAPI sends nothing
+    to the thread pool itself) that runs in one trip the permission checks put off to it, the
+    handler and, once the answer's status is known, the session's end. A returned model is
+    validated and written as JSON here as FastAPI would (`response_model`'s field, the route's
+    status), so that its status is known in the trip; where something could change FastAPI's
+    answer (a Response or BackgroundTasks parameter, another response class), the model is
+    left to FastAPI and the session ends in a trip of its own."""
+
+    def __init__(self, route: APIRoute) -> None:
+        self.endpoint = route.endpoint
+        self.route = route
+        self.writes_json = (
+            route.response_field is not None
+            and isinstance(route.response_class, DefaultPlaceholder)
+            and not _response_params(route.dependant)
+        )
+
+    async def __call__(self, **values: Any) -> Any:
+        work = _AT_WORK.get()
+        assert work is not None, "a DbRoute sets the request at work"
+        return await run_in_threadpool(self.run, work, values)
+
+    def run(self, work: _Work, values: dict[str, Any]) -> Any:
+        request = work.request
+        try:
+            for name, value in values.items():
+                if type(value) is _Check:
+                    values[name] = value.make()
+            answer = self.endpoint(**values)
+            if not isinstance(answer, Response):
+                if not self.writes_json:
+                    return answer
+                answer = self.json(answer, request)
+            _finish(request, answer.status_code)
+            return answer
+        except BaseException:
+            session = _detach(request)
+            if session is not None:
+                _end(session, False)
+            raise
+
+    def json(self, content: Any, request: Request) -> Response:
+        """The answer FastAPI makes of a returned model (fastapi.routing.get_request_handler)."""
+        route = self.route
+        field = route.response_field
+        assert field is not None
+        value, errors = field.validate(content, {}, loc=("response",))
+        if errors:
+            where = EndpointContext(
+                function=self.endpoint.__name__, path=f"{request.method} {route.path}"
+            )
+            raise ResponseValidationError(errors=errors, body=content, endpoint_ctx=where)
+        body = field.serialize_json(
+            value,
+            include=route.response_model_include,
+            exclude=route.response_model_exclude,
+            by_alias=route.response_model_by_alias,
+            exclude_unset=route.response_model_exclude_unset,
+            exclude_defaults=route.response_model_exclude_defaults,
+            exclude_none=route.response_model_exclude_none,
+        )
+        response = Response(
+            body, media_type="application/json", status_code=route.status_code or 200
+        )
+        if not is_body_allowed_for_status_code(response.status_code):
+            response.body = b""
+        return response
+
+
+def _finish(request: Request, status: int) -> None:
+    """The request's answer is known: commit below 400 (or where the writes are kept), roll
+    back otherwise, and close."""
+    session = _detach(request)
+    if session is not None:
+        commit = status < 400 or _writes_kept(request)
+        _end(session, commit, request.method in SAFE_METHODS)
+
+
+def _failed(request: Request, work: "_Work | None") -> None:
+    try:
+        if work is not None:
+            for check in work.checks:
+                if not check.made:
+                    check.make()
+    finally:
+        session = _detach(request)
+        if session is not None:
+            _end(session, False)
 
 
 # Python runs one thread at a time (the GIL): sixteen requests in the thread pool at once take
@@ -323,7 +506,11 @@ class StaleToken(PermissionDenied):
 
 
 class Permission:
-    """Dependency: the request's principal, if their role may perform `action`."""
+    """Dependency: the request's principal, if their role may perform `action`.
+
+    On a DbRoute with a plain handler the check is made in the handler's trip to the thread
+    pool (DbRoute), still before the handler and before an invalid request is answered;
+    elsewhere in a trip of its own, as FastAPI runs a plain dependency."""
 
     def __init__(self, action: Action) -> None:
         self.action = action
@@ -331,9 +518,18 @@ class Permission:
     # The session, the clock and the settings are taken from the request here, not as
     # dependencies of their own: FastAPI's solving of each sub-dependency cost more than what
     # it gives, on every signed-in request. (The same session as DbSession's: request.state.)
-    def __call__(
+    async def __call__(
         self, request: Request, csrf: Annotated[str | None, Depends(submitted_csrf)]
-    ) -> Principal:
+    ) -> Any:
+        work = _AT_WORK.get()
+        if work is None or work.request is not request:
+            return await run_in_threadpool(self.resolve, request, csrf)
+        check = _Check(self, request, csrf)
+        work.checks.append(check)
+        return check
+
+    def resolve(self, request: Request, csrf: str | None) -> Any:
+        """What the handler takes: here the principal."""
         return self.check(request, csrf)[0]
 
     def check(self, request: Request, csrf: str | None) -> tuple[Principal, Session, datetime]:
@@ -395,9 +591,7 @@ class _Context(Permission):
     """Dependency: the request's context, if the principal's role may perform `action`. A
     Permission, so that route_permission finds the action of a route guarded by it."""
 
-    def __call__(  # type: ignore[override]
-        self, request: Request, csrf: Annotated[str | None, Depends(submitted_csrf)]
-    ) -> RequestContext:
+    def resolve(self, request: Request, csrf: str | None) -> Any:
         principal, db, now = self.check(request, csrf)
         return RequestContext(request, db, principal, now, request.app.state.settings)
 
