@@ -81,17 +81,23 @@ class DbRoute(APIRoute):
         staged = _asks_for(self.dependant, _staged)
 
         async def handle(request: Request) -> Response:
+            if _AT_WORK.get() is not None:
+                # A request the app makes of itself while at work on another (a kept form's
+                # page drawn again, app/web/kept.py) works in that one's place: waiting for a
+                # second would wait on itself.
+                return await at_work(request)
             # One of the process's few places for a request at work (ZERODRAFT_REQUESTS_AT_ONCE),
             # from its permission check to its commit; the rest wait in line holding nothing.
             async with _in_progress(request):
-                if not one_trip:
-                    return await answer(request, None)
-                work = _Work(request)
-                token = _AT_WORK.set(work)
-                try:
-                    return await answer(request, work)
-                finally:
-                    _AT_WORK.reset(token)
+                return await at_work(request)
+
+        async def at_work(request: Request) -> Response:
+            work = _Work(request, defers=one_trip)
+            token = _AT_WORK.set(work)
+            try:
+                return await answer(request, work if one_trip else None)
+            finally:
+                _AT_WORK.reset(token)
 
         async def answer(request: Request, work: _Work | None) -> Response:
             if staged:
@@ -154,12 +160,14 @@ def _response_params(dependant: Any) -> bool:
 
 
 class _Work:
-    """A request in a one-trip route's hands: the permission checks put off to its trip."""
+    """A request at work in its place; on a one-trip route, the permission checks put off to
+    its trip."""
 
-    __slots__ = ("checks", "request")
+    __slots__ = ("checks", "defers", "request")
 
-    def __init__(self, request: Request) -> None:
+    def __init__(self, request: Request, *, defers: bool) -> None:
         self.request = request
+        self.defers = defers
         self.checks: list[_Check] = []
 
     def unmade(self) -> bool:
@@ -522,7 +530,7 @@ class Permission:
         self, request: Request, csrf: Annotated[str | None, Depends(submitted_csrf)]
     ) -> Any:
         work = _AT_WORK.get()
-        if work is None or work.request is not request:
+        if work is None or work.request is not request or not work.defers:
             return await run_in_threadpool(self.resolve, request, csrf)
         check = _Check(self, request, csrf)
         work.checks.append(check)
