@@ -6,6 +6,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -28,7 +29,10 @@ def _at_once(app: Any, requests: list[Callable[[httpx.AsyncClient], Any]]) -> li
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
             return list(await asyncio.gather(*(ask(http) for ask in requests)))
 
-    return asyncio.run(run())
+    # In a thread of its own: a browser test earlier in the same worker (Playwright's sync API)
+    # can leave an event loop running in this one, where asyncio.run refuses to start.
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, run()).result()
 
 
 @pytest.mark.parametrize("places", [1, 3])
