@@ -11,10 +11,13 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import APIRouter
 
 from app.accounts import service as accounts
+from app.accounts.permissions import Action
 from app.config import Settings
 from app.main import create_app
+from app.web.deps import Allow, DbRoute
 from tests.factories import World, bearer, token_for
 from tests.helpers import Clock
 
@@ -91,3 +94,48 @@ def test_writers_queued_behind_the_write_lock_all_get_through(
     assert [a.status_code for a in answers] == [201] * 8, [a.text for a in answers]
     assert took < 20, took  # a lock wait would last SQLite's 30 s busy timeout
     assert len({a.json()["id"] for a in answers}) == 8
+
+
+def test_a_body_sent_slowly_holds_no_place(settings: Settings, clock: Clock, world: World) -> None:
+    # One place; a client that sends a form's first bytes and then nothing. The place is taken
+    # once the body is read, so everyone else is answered meanwhile.
+    app = _app(settings, clock, 1)
+
+    async def run() -> list[int]:
+        transport = httpx.ASGITransport(app=app)
+        never = asyncio.Event()
+
+        async def trickle() -> Any:
+            yield b"email=a"
+            await never.wait()
+
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            slow = asyncio.ensure_future(
+                http.post(
+                    "/login",
+                    content=trickle(),
+                    headers={"Content-Type": "application/x-www-form-urlencoded"},
+                )
+            )
+            await asyncio.sleep(0.1)
+            answers = await asyncio.wait_for(
+                asyncio.gather(*(http.get("/login") for _ in range(3))), timeout=10
+            )
+            slow.cancel()
+            return [a.status_code for a in answers]
+
+    with ThreadPoolExecutor(1) as thread:
+        codes = thread.submit(asyncio.run, run()).result()
+    app.state.database.dispose()
+    assert codes == [200, 200, 200]
+
+
+def test_a_permission_no_parameter_takes_is_refused_at_start_up() -> None:
+    # Its check would be put off to the handler's trip, where no parameter takes it.
+    router = APIRouter(route_class=DbRoute)
+
+    def guarded() -> dict[str, bool]:
+        return {"reached": True}
+
+    with pytest.raises(TypeError, match="as a parameter"):
+        router.get("/guarded", dependencies=[Allow(Action.EDIT_ITEM)])(guarded)

@@ -227,15 +227,31 @@ async def forgot(
     settings: SettingsDep,
     email: Annotated[str, Form(max_length=254)] = "",
     csrf_token: CsrfField = "",
-) -> HTMLResponse:
+) -> Response:
     if _forged(request, settings, csrf_token):
         return _forgot_page(
             request, settings, email=email, form=_refused(None, EXPIRED_FORM), status_code=403
         )
     started = time.monotonic()
     answer = await run_in_threadpool(_forgot, request, db, now, settings, email)
-    await asyncio.sleep(max(0.0, FORGOT_ANSWER_SECONDS - (time.monotonic() - started)))
-    return answer
+    return _SentAt(answer, started + FORGOT_ANSWER_SECONDS)
+
+
+class _SentAt(Response):
+    """An answer sent no sooner than `at` (time.monotonic()). The wait is in the sending, after
+    the request's session has ended and its place among the requests at work is free
+    (app/web/deps.py), so clients asking again and again hold neither."""
+
+    def __init__(self, answer: Response, at: float) -> None:
+        self.answer = answer
+        self.at = at
+        self.status_code = answer.status_code
+        self.background = None
+        self.raw_headers = answer.raw_headers
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await asyncio.sleep(max(0.0, self.at - time.monotonic()))
+        await self.answer(scope, receive, send)
 
 
 def _forgot(

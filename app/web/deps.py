@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
+import anyio
 from anyio import CapacityLimiter
 from anyio.lowlevel import RunVar
 from fastapi import Depends, Request, Response
 from fastapi.datastructures import DefaultPlaceholder
+from fastapi.dependencies.utils import get_parameterless_sub_dependant
 from fastapi.exceptions import EndpointContext, ResponseValidationError
 from fastapi.routing import APIRoute
 from fastapi.utils import is_body_allowed_for_status_code
@@ -24,7 +26,7 @@ from app.accounts.permissions import Action, allowed, refusal
 from app.audit.service import Actor, wrote
 from app.config import Settings
 from app.db import WRITE, Database
-from app.errors import InvalidInput, NotAuthenticated, PermissionDenied
+from app.errors import InvalidInput, NotAuthenticated, PermissionDenied, ServiceUnavailable
 from app.principal import Principal
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -76,6 +78,11 @@ class DbRoute(APIRoute):
         if not isinstance(self.dependant.call, _OneTrip) and _plain(self.endpoint):
             _permissions_on_top(self.dependant)
             self.dependant.call = _OneTrip(self)
+        if not any(sub.call is _take_place for sub in self.dependant.dependencies):
+            # The first dependency, solved once FastAPI has read the body (so a client sending
+            # it slowly holds no place) and before any other opens the session.
+            place = get_parameterless_sub_dependant(depends=Depends(_take_place), path=self.path)
+            self.dependant.dependencies.insert(0, place)
         one_trip = isinstance(self.dependant.call, _OneTrip)
         handler = super().get_route_handler()
         staged = _asks_for(self.dependant, _staged)
@@ -85,11 +92,15 @@ class DbRoute(APIRoute):
                 # A request the app makes of itself while at work on another (a kept form's
                 # page drawn again, app/web/kept.py) works in that one's place: waiting for a
                 # second would wait on itself.
+                request.state.place = _IN_ANOTHERS_PLACE
                 return await at_work(request)
             # One of the process's few places for a request at work (ZERODRAFT_REQUESTS_AT_ONCE),
-            # from its permission check to its commit; the rest wait in line holding nothing.
-            async with _in_progress(request):
+            # taken by _take_place once the body is read and held to the commit; the rest wait
+            # in line holding nothing.
+            try:
                 return await at_work(request)
+            finally:
+                _give_place_back(request)
 
         async def at_work(request: Request) -> Response:
             work = _Work(request, defers=one_trip)
@@ -137,10 +148,13 @@ def _plain(endpoint: Callable[..., Any]) -> bool:
 
 def _permissions_on_top(dependant: Any) -> None:
     """A Permission's check is put off to the handler's trip, so only the handler may take
-    its value: a dependency taking it would get the check not yet made."""
+    its value: a dependency taking it would get the check not yet made, and one that no
+    parameter takes (`dependencies=[...]` on the route or its router) might never be made."""
     for sub in dependant.dependencies:
         if any(_asks_for_permission(below) for below in sub.dependencies):
             raise TypeError("a Permission guards a route directly, not through a dependency")
+        if isinstance(sub.call, Permission) and sub.name is None:
+            raise TypeError("a Permission guards a route as a parameter (Allow or Context)")
 
 
 def _asks_for_permission(dependant: Any) -> bool:
@@ -180,17 +194,21 @@ _AT_WORK: ContextVar[_Work | None] = ContextVar("zerodraft_at_work", default=Non
 class _Check:
     """A permission check put off to the handler's trip; the handler gets what it gives."""
 
-    __slots__ = ("csrf", "made", "permission", "request")
+    __slots__ = ("csrf", "made", "permission", "request", "value")
 
     def __init__(self, permission: "Permission", request: Request, csrf: str | None) -> None:
         self.permission = permission
         self.request = request
         self.csrf = csrf
         self.made = False
+        self.value: object = None
 
     def make(self) -> object:
-        self.made = True
-        return self.permission.resolve(self.request, self.csrf)
+        """The check's result, made once (a refusal raises)."""
+        if not self.made:
+            self.made = True
+            self.value = self.permission.resolve(self.request, self.csrf)
+        return self.value
 
 
 class _OneTrip:
@@ -219,6 +237,11 @@ class _OneTrip:
     def run(self, work: _Work, values: dict[str, Any]) -> Any:
         request = work.request
         try:
+            # Every check put off to this trip, in the order FastAPI met them, before the
+            # handler: also those of a route's `dependencies=[...]`, whose value no parameter
+            # takes.
+            for check in work.checks:
+                check.make()
             for name, value in values.items():
                 if type(value) is _Check:
                     values[name] = value.make()
@@ -294,6 +317,12 @@ def _failed(request: Request, work: "_Work | None") -> None:
 _PLACES: RunVar[CapacityLimiter] = RunVar("zerodraft_requests_at_once")
 
 
+# How long a request waits for a place before it is answered 503: the line moves in
+# milliseconds unless every place is held by something slow (exports).
+PLACE_WAIT_SECONDS = 20.0
+_IN_ANOTHERS_PLACE = object()
+
+
 def _in_progress(request: Request) -> CapacityLimiter:
     try:
         return _PLACES.get()
@@ -302,6 +331,24 @@ def _in_progress(request: Request) -> CapacityLimiter:
         limiter = CapacityLimiter(settings.requests_at_once)
         _PLACES.set(limiter)
         return limiter
+
+
+async def _take_place(request: Request) -> None:
+    if getattr(request.state, "place", None) is not None:
+        return
+    limiter = _in_progress(request)
+    with anyio.move_on_after(PLACE_WAIT_SECONDS):
+        await limiter.acquire_on_behalf_of(request)
+        request.state.place = limiter
+        return
+    raise ServiceUnavailable("the server is busy with other requests; try again in a moment")
+
+
+def _give_place_back(request: Request) -> None:
+    limiter = getattr(request.state, "place", None)
+    if isinstance(limiter, CapacityLimiter):
+        request.state.place = None
+        limiter.release_on_behalf_of(request)
 
 
 def keep_writes(request: Request) -> None:
